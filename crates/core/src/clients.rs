@@ -1,0 +1,440 @@
+//! Clients: people the bank serves, with their contact data and status.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
+};
+
+use crate::audit::AuditEvent;
+use crate::auth::Actor;
+use crate::domain::{normalize_for_search, ClientStatus, Grade, Role};
+use crate::entity::{bank_links, clients, ratings};
+use crate::error::{CoreError, CoreResult};
+use crate::{Core, Page};
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub id: i64,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub status: ClientStatus,
+    /// The key the list is ordered by (normalised name).
+    pub sort_name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<clients::Model> for Client {
+    type Error = CoreError;
+    fn try_from(m: clients::Model) -> CoreResult<Self> {
+        Ok(Client {
+            id: m.id,
+            status: ClientStatus::parse(&m.status)?,
+            display_name: m.display_name,
+            email: m.email,
+            phone: m.phone,
+            sort_name: m.sort_name,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// Fields of a new client.
+#[derive(Clone, Debug, Default)]
+pub struct NewClient {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub status: Option<ClientStatus>,
+}
+
+/// A partial update: `None` leaves a field as it is; for email and phone an empty string clears it.
+#[derive(Clone, Debug, Default)]
+pub struct ClientChanges {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub status: Option<ClientStatus>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ClientFilter {
+    /// Matches name, e-mail or phone, case-insensitively in any script.
+    pub search: Option<String>,
+    pub rating: Option<Grade>,
+    /// A bank code the client has a link with.
+    pub bank: Option<String>,
+    pub status: Option<ClientStatus>,
+}
+
+/// Position in the client list, which is ordered by normalised name (`sort_name`) then id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCursor {
+    pub name: String,
+    pub id: i64,
+}
+
+fn clean_name(name: &str) -> CoreResult<String> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let len = name.chars().count();
+    if len == 0 || len > 200 {
+        return Err(CoreError::invalid(
+            "displayName must be 1 to 200 characters",
+        ));
+    }
+    Ok(name)
+}
+
+fn clean_email(email: &str) -> CoreResult<Option<String>> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if !valid {
+        return Err(CoreError::invalid(format!(
+            "{email:?} is not an e-mail address"
+        )));
+    }
+    Ok(Some(email.to_owned()))
+}
+
+fn clean_phone(phone: &str) -> CoreResult<Option<String>> {
+    let phone = phone.trim();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    if !allowed || !(5..=15).contains(&digits) {
+        return Err(CoreError::invalid(format!(
+            "{phone:?} is not a phone number (5 to 15 digits, optionally with + - ( ) and spaces)"
+        )));
+    }
+    Ok(Some(phone.to_owned()))
+}
+
+fn search_text(name: &str, email: Option<&str>, phone: Option<&str>) -> String {
+    let phone_digits: Option<String> =
+        phone.map(|p| p.chars().filter(char::is_ascii_digit).collect());
+    let parts = [Some(name), email, phone, phone_digits.as_deref()];
+    normalize_for_search(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
+}
+
+/// Escapes LIKE wildcards so a search for `50%` finds the text `50%`.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for ch in needle.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+fn apply_filter(mut q: Select<clients::Entity>, filter: &ClientFilter) -> Select<clients::Entity> {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(normalize_for_search)
+        .filter(|s| !s.is_empty())
+    {
+        q = q.filter(
+            Expr::col(clients::Column::SearchText)
+                .like(sea_orm::sea_query::LikeExpr::new(like_pattern(&search)).escape('\\')),
+        );
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(clients::Column::Status.eq(status.as_str()));
+    }
+    if let Some(grade) = filter.rating {
+        q = q.filter(
+            clients::Column::Id.in_subquery(
+                Query::select()
+                    .column(ratings::Column::ClientId)
+                    .from(ratings::Entity)
+                    .and_where(ratings::Column::Grade.eq(grade.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(bank) = filter
+        .bank
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+    {
+        q = q.filter(
+            clients::Column::Id.in_subquery(
+                Query::select()
+                    .column(bank_links::Column::ClientId)
+                    .from(bank_links::Entity)
+                    .and_where(bank_links::Column::BankCode.eq(bank.to_lowercase()))
+                    .to_owned(),
+            ),
+        );
+    }
+    q
+}
+
+impl Core {
+    pub async fn client(&self, id: i64) -> CoreResult<Client> {
+        clients::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(|| CoreError::not_found("client", id))?
+            .try_into()
+    }
+
+    /// Several clients at once (for data loaders), keyed by id; missing ids are simply absent.
+    pub async fn clients_by_ids(&self, ids: &[i64]) -> CoreResult<HashMap<i64, Client>> {
+        let rows = clients::Entity::find()
+            .filter(clients::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db.conn())
+            .await?;
+        rows.into_iter()
+            .map(|m| Client::try_from(m).map(|c| (c.id, c)))
+            .collect()
+    }
+
+    /// One page of clients in alphabetical order (case-insensitive, ё as е), then by id: a
+    /// stable order for cursors.
+    pub async fn list_clients(
+        &self,
+        filter: &ClientFilter,
+        first: u64,
+        after: Option<&ClientCursor>,
+    ) -> CoreResult<Page<Client>> {
+        let mut q = apply_filter(clients::Entity::find(), filter);
+        if let Some(c) = after {
+            q = q.filter(
+                Condition::any()
+                    .add(clients::Column::SortName.gt(c.name.as_str()))
+                    .add(
+                        Condition::all()
+                            .add(clients::Column::SortName.eq(c.name.as_str()))
+                            .add(clients::Column::Id.gt(c.id)),
+                    ),
+            );
+        }
+        let rows = q
+            .order_by_asc(clients::Column::SortName)
+            .order_by_asc(clients::Column::Id)
+            .limit(first + 1)
+            .all(self.db.conn())
+            .await?;
+        Page::from_overfetch(rows, first, Client::try_from)
+    }
+
+    pub async fn count_clients(&self, filter: &ClientFilter) -> CoreResult<u64> {
+        Ok(apply_filter(clients::Entity::find(), filter)
+            .count(self.db.conn())
+            .await?)
+    }
+
+    pub async fn create_client(&self, actor: &Actor, input: NewClient) -> CoreResult<Client> {
+        actor.require(Role::Manager)?;
+        let display_name = clean_name(&input.display_name)?;
+        let email = input
+            .email
+            .as_deref()
+            .map(clean_email)
+            .transpose()?
+            .flatten();
+        let phone = input
+            .phone
+            .as_deref()
+            .map(clean_phone)
+            .transpose()?
+            .flatten();
+        let now = Utc::now();
+        let model = clients::ActiveModel {
+            search_text: Set(search_text(
+                &display_name,
+                email.as_deref(),
+                phone.as_deref(),
+            )),
+            sort_name: Set(normalize_for_search(&display_name)),
+            display_name: Set(display_name),
+            email: Set(email),
+            phone: Set(phone),
+            status: Set(input
+                .status
+                .unwrap_or(ClientStatus::Active)
+                .as_str()
+                .to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(self.db.conn())
+        .await?;
+        self.audit(
+            AuditEvent::new("client.create")
+                .actor(actor)
+                .entity("client", model.id),
+        )
+        .await?;
+        model.try_into()
+    }
+
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        id: i64,
+        changes: ClientChanges,
+    ) -> CoreResult<Client> {
+        actor.require(Role::Manager)?;
+        let current = clients::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(|| CoreError::not_found("client", id))?;
+        let display_name = match &changes.display_name {
+            Some(n) => clean_name(n)?,
+            None => current.display_name.clone(),
+        };
+        let email = match &changes.email {
+            Some(e) => clean_email(e)?,
+            None => current.email.clone(),
+        };
+        let phone = match &changes.phone {
+            Some(p) => clean_phone(p)?,
+            None => current.phone.clone(),
+        };
+        let mut changed: Vec<&str> = Vec::new();
+        if display_name != current.display_name {
+            changed.push("displayName");
+        }
+        if email != current.email {
+            changed.push("email");
+        }
+        if phone != current.phone {
+            changed.push("phone");
+        }
+        let mut active: clients::ActiveModel = current.into();
+        if let Some(status) = changes.status {
+            active.status = Set(status.as_str().to_owned());
+            changed.push("status");
+        }
+        active.search_text = Set(search_text(
+            &display_name,
+            email.as_deref(),
+            phone.as_deref(),
+        ));
+        active.sort_name = Set(normalize_for_search(&display_name));
+        active.display_name = Set(display_name);
+        active.email = Set(email);
+        active.phone = Set(phone);
+        active.updated_at = Set(Utc::now());
+        let model = active.update(self.db.conn()).await?;
+        self.audit(
+            AuditEvent::new("client.update")
+                .actor(actor)
+                .entity("client", id)
+                .detail("fields", changed),
+        )
+        .await?;
+        model.try_into()
+    }
+
+    /// Deletes a client with its links, accounts and transactions.
+    pub async fn delete_client(&self, actor: &Actor, id: i64) -> CoreResult<()> {
+        actor.require(Role::Manager)?;
+        let removed = clients::Entity::delete_by_id(id)
+            .exec(self.db.conn())
+            .await?;
+        if removed.rows_affected == 0 {
+            return Err(CoreError::not_found("client", id));
+        }
+        self.audit(
+            AuditEvent::new("client.delete")
+                .actor(actor)
+                .entity("client", id),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Records that `actor` opened a client's page; repeated views within ten minutes are one.
+    pub async fn record_client_view(&self, actor: &Actor, client_id: i64) -> CoreResult<()> {
+        let now = std::time::Instant::now();
+        {
+            let mut seen = self
+                .recent_views
+                .lock()
+                .map_err(|_| CoreError::Internal("view cache poisoned".into()))?;
+            if let Some(at) = seen.get(&(actor.user_id, client_id)) {
+                if now.duration_since(*at) < std::time::Duration::from_secs(600) {
+                    return Ok(());
+                }
+            }
+            if seen.len() > 10_000 {
+                seen.clear();
+            }
+            seen.insert((actor.user_id, client_id), now);
+        }
+        self.audit(
+            AuditEvent::new("client.view")
+                .actor(actor)
+                .entity("client", client_id),
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_contact_data() {
+        assert_eq!(
+            clean_name("  Иван   Петров ").ok().as_deref(),
+            Some("Иван Петров")
+        );
+        assert!(clean_name("   ").is_err());
+        assert_eq!(
+            clean_email("a@b.ru").ok().flatten().as_deref(),
+            Some("a@b.ru")
+        );
+        assert_eq!(clean_email("").ok().flatten(), None);
+        assert!(clean_email("a b@c.ru").is_err());
+        assert!(clean_email("abc").is_err());
+        assert_eq!(
+            clean_phone("+7 (999) 123-45-67").ok().flatten().as_deref(),
+            Some("+7 (999) 123-45-67")
+        );
+        assert!(clean_phone("call me").is_err());
+    }
+
+    #[test]
+    fn search_text_covers_all_fields_and_phone_digits() {
+        let s = search_text("Пётр", Some("P@X.RU"), Some("+7 (999) 123"));
+        assert!(s.contains("петр"));
+        assert!(s.contains("p@x.ru"));
+        assert!(s.contains("7999123"));
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(like_pattern("50%_x"), "%50\\%\\_x%");
+    }
+}

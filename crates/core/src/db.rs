@@ -1,0 +1,148 @@
+//! Opening the database (SQLite file by default, PostgreSQL when the URL says so), running the
+//! migrations, and counting statements (for `/metrics` and the query-count tests).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crm_migration::sea_orm_migration::MigratorTrait;
+use crm_migration::Migrator;
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
+
+use crate::error::{CoreError, CoreResult};
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct DbSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+/// A connection pool plus a counter of the statements it has run.
+#[derive(Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+impl Database {
+    /// Opens the pool. For SQLite the file and its folder are created when missing, and the
+    /// database runs in WAL mode with `synchronous=NORMAL` (durable across crashes of the process).
+    pub async fn connect(settings: &DbSettings) -> CoreResult<Self> {
+        let url = settings.url.trim();
+        let is_sqlite = url.starts_with("sqlite:");
+        if !is_sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            return Err(CoreError::invalid(
+                "DATABASE_URL must start with sqlite:// or postgres://",
+            ));
+        }
+        let url = if is_sqlite {
+            prepare_sqlite_url(url)?
+        } else {
+            url.to_owned()
+        };
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(settings.max_connections.max(1))
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        if is_sqlite {
+            options.map_sqlx_sqlite_opts(|o| {
+                use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        }
+        let mut conn = sea_orm::Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Database { conn, statements })
+    }
+
+    /// Brings the schema up to date. Safe to run on every start and from several replicas.
+    pub async fn migrate(&self) -> CoreResult<()> {
+        Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Statements run since the pool was opened.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> CoreResult<()> {
+        self.conn.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> CoreResult<()> {
+        self.conn.close().await?;
+        Ok(())
+    }
+}
+
+/// Makes sure the SQLite file's folder exists and that the URL asks for the file to be created.
+fn prepare_sqlite_url(url: &str) -> CoreResult<String> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(url.to_owned());
+    }
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() {
+        return Err(CoreError::invalid("DATABASE_URL names no SQLite file"));
+    }
+    if let Some(parent) = Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                CoreError::invalid(format!(
+                    "cannot create the database folder {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+    }
+    if url.contains("mode=") {
+        Ok(url.to_owned())
+    } else if url.contains('?') {
+        Ok(format!("{url}&mode=rwc"))
+    } else {
+        Ok(format!("{url}?mode=rwc"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = std::env::temp_dir().join(format!("crm-db-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/x.db", dir.display());
+        let prepared = prepare_sqlite_url(&url).expect("prepared");
+        assert!(prepared.ends_with("x.db?mode=rwc"));
+        assert!(dir.exists());
+        let _ = std::fs::remove_dir_all(dir);
+        assert_eq!(
+            prepare_sqlite_url("sqlite::memory:").ok().as_deref(),
+            Some("sqlite::memory:")
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Closed sets of values stored as text in the database. Each parses from and prints to the exact
+//! string the database holds (the same word GraphQL shows), so a bad value is caught on read.
+
+use crate::error::CoreError;
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Result<Self, CoreError> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(CoreError::invalid(format!(
+                        concat!("unknown ", stringify!($name), " {:?}; expected one of: {}"),
+                        other,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What a user may do. Ordered: a higher role can do all that a lower one can.
+    Role { Viewer => "VIEWER", Manager => "MANAGER", Admin => "ADMIN" }
+);
+
+text_enum!(
+    /// Whether the bank relationship with a client is live.
+    ClientStatus { Active => "ACTIVE", Inactive => "INACTIVE" }
+);
+
+text_enum!(
+    /// Whether an account is open at its bank.
+    AccountStatus { Enabled => "ENABLED", Disabled => "DISABLED" }
+);
+
+text_enum!(
+    /// Money in (`Credit`) or out (`Debit`) of the client's account.
+    Direction { Credit => "CREDIT", Debit => "DEBIT" }
+);
+
+text_enum!(
+    /// Booked rows count in totals; pending rows are shown but may still change or vanish.
+    TransactionStatus { Booked => "BOOKED", Pending => "PENDING" }
+);
+
+text_enum!(
+    /// The A/B/C client grade.
+    Grade { A => "A", B => "B", C => "C" }
+);
+
+text_enum!(
+    /// Where a bank link stands with its consent.
+    ConsentStatus {
+        None => "NONE",
+        AwaitingAuthorization => "AWAITING_AUTHORIZATION",
+        Authorized => "AUTHORIZED",
+        Rejected => "REJECTED",
+        Revoked => "REVOKED",
+        Expired => "EXPIRED",
+    }
+);
+
+text_enum!(
+    /// Which layer of categorisation decided a transaction's category (first match wins, in this
+    /// order of precedence): a person, a user rule, the merchant dictionary, the MCC code, a keyword
+    /// in the description, or the direction's fallback.
+    CategorySource {
+        Manual => "MANUAL",
+        Rule => "RULE",
+        Merchant => "MERCHANT",
+        Mcc => "MCC",
+        Keyword => "KEYWORD",
+        Default => "DEFAULT",
+    }
+);
+
+text_enum!(
+    /// The fixed taxonomy. Codes are stable: they are stored and are part of the public API.
+    Category {
+        Groceries => "GROCERIES",
+        Restaurants => "RESTAURANTS",
+        FoodDelivery => "FOOD_DELIVERY",
+        Transport => "TRANSPORT",
+        Auto => "AUTO",
+        Shopping => "SHOPPING",
+        Home => "HOME",
+        Health => "HEALTH",
+        Beauty => "BEAUTY",
+        Entertainment => "ENTERTAINMENT",
+        Subscriptions => "SUBSCRIPTIONS",
+        Telecom => "TELECOM",
+        Utilities => "UTILITIES",
+        Education => "EDUCATION",
+        Travel => "TRAVEL",
+        Cash => "CASH",
+        TransfersOut => "TRANSFERS_OUT",
+        LoanPayments => "LOAN_PAYMENTS",
+        TaxesFees => "TAXES_FEES",
+        OtherExpense => "OTHER_EXPENSE",
+        Salary => "SALARY",
+        Interest => "INTEREST",
+        TransfersIn => "TRANSFERS_IN",
+        Refunds => "REFUNDS",
+        OtherIncome => "OTHER_INCOME",
+    }
+);
+
+impl Role {
+    /// Whether this role includes everything `needed` may do.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+impl Category {
+    /// The direction whose money this category describes: a credit never gets a spending category.
+    pub fn direction(self) -> Direction {
+        match self {
+            Category::Salary
+            | Category::Interest
+            | Category::TransfersIn
+            | Category::Refunds
+            | Category::OtherIncome => Direction::Credit,
+            _ => Direction::Debit,
+        }
+    }
+
+    /// The category a transaction gets when no layer knows better.
+    pub fn fallback(direction: Direction) -> Category {
+        match direction {
+            Direction::Credit => Category::OtherIncome,
+            Direction::Debit => Category::OtherExpense,
+        }
+    }
+
+    /// (Russian, English) display names.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Category::Groceries => ("Продукты", "Groceries"),
+            Category::Restaurants => ("Кафе и рестораны", "Restaurants"),
+            Category::FoodDelivery => ("Доставка еды", "Food delivery"),
+            Category::Transport => ("Транспорт", "Transport"),
+            Category::Auto => ("Автомобиль", "Car"),
+            Category::Shopping => ("Покупки", "Shopping"),
+            Category::Home => ("Дом и ремонт", "Home"),
+            Category::Health => ("Здоровье", "Health"),
+            Category::Beauty => ("Красота", "Beauty"),
+            Category::Entertainment => ("Развлечения", "Entertainment"),
+            Category::Subscriptions => ("Подписки", "Subscriptions"),
+            Category::Telecom => ("Связь", "Telecom"),
+            Category::Utilities => ("ЖКХ", "Utilities"),
+            Category::Education => ("Образование", "Education"),
+            Category::Travel => ("Путешествия", "Travel"),
+            Category::Cash => ("Наличные", "Cash"),
+            Category::TransfersOut => ("Переводы", "Transfers out"),
+            Category::LoanPayments => ("Платежи по кредитам", "Loan payments"),
+            Category::TaxesFees => ("Налоги и комиссии", "Taxes and fees"),
+            Category::OtherExpense => ("Прочие расходы", "Other expenses"),
+            Category::Salary => ("Зарплата", "Salary"),
+            Category::Interest => ("Проценты и кэшбэк", "Interest and cashback"),
+            Category::TransfersIn => ("Входящие переводы", "Transfers in"),
+            Category::Refunds => ("Возвраты", "Refunds"),
+            Category::OtherIncome => ("Прочие поступления", "Other income"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_every_value() {
+        for c in Category::ALL {
+            assert_eq!(Category::parse(c.as_str()).ok(), Some(*c));
+        }
+        for s in ConsentStatus::ALL {
+            assert_eq!(ConsentStatus::parse(s.as_str()).ok(), Some(*s));
+        }
+        assert!(Category::parse("groceries").is_err());
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Admin.allows(Role::Manager));
+        assert!(Role::Manager.allows(Role::Viewer));
+        assert!(!Role::Viewer.allows(Role::Manager));
+    }
+
+    #[test]
+    fn income_and_spending_never_mix() {
+        assert_eq!(
+            Category::fallback(Direction::Credit).direction(),
+            Direction::Credit
+        );
+        assert_eq!(
+            Category::fallback(Direction::Debit).direction(),
+            Direction::Debit
+        );
+        let income = Category::ALL
+            .iter()
+            .filter(|c| c.direction() == Direction::Credit)
+            .count();
+        assert_eq!(income, 5);
+    }
+}

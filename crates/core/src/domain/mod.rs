@@ -1,0 +1,12 @@
+//! Domain types: values that are valid once they exist.
+
+mod enums;
+mod money;
+mod text;
+
+pub use enums::{
+    AccountStatus, Category, CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role,
+    TransactionStatus,
+};
+pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE};
+pub use text::{mask_number, normalize_for_search};

@@ -1,0 +1,19 @@
+//! sea-orm entities, one module per table (module name = table name). The schema itself lives in
+//! the `crm-migration` crate; these mirror it column for column.
+
+pub mod accounts;
+pub mod assistant_messages;
+pub mod audit_log;
+pub mod balances;
+pub mod bank_links;
+pub mod category_rules;
+pub mod client_totals;
+pub mod clients;
+pub mod conversations;
+pub mod login_throttle;
+pub mod products;
+pub mod ratings;
+pub mod sessions;
+pub mod sync_runs;
+pub mod transactions;
+pub mod users;

@@ -1,0 +1,48 @@
+//! `users`: operators of the CRM.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    #[sea_orm(default_value = false)]
+    pub disabled: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::sessions::Entity")]
+    Sessions,
+    #[sea_orm(has_many = "super::conversations::Entity")]
+    Conversations,
+    #[sea_orm(has_many = "super::category_rules::Entity")]
+    CategoryRules,
+}
+
+impl Related<super::sessions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Sessions.def()
+    }
+}
+
+impl Related<super::conversations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Conversations.def()
+    }
+}
+
+impl Related<super::category_rules::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CategoryRules.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

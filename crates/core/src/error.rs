@@ -1,0 +1,49 @@
+//! The one error type of `crm-core`. The GraphQL edge maps each variant to an `extensions.code`.
+
+use sea_orm::DbErr;
+
+/// Everything a core service can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// No session, or the session is not valid any more.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed in, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing asked for does not exist (or is not visible to the caller).
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// The caller sent something we cannot accept; the message says what and how to fix it.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("too many attempts, try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The database failed. Details are logged, never shown.
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// A bug or an environment fault. Details are logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        CoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        CoreError::InvalidInput(msg.into())
+    }
+
+    /// Whether the error is the caller's to fix (as opposed to ours).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, CoreError::Db(_) | CoreError::Internal(_))
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

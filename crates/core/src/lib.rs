@@ -1,0 +1,121 @@
+//! `crm-core`: the domain and services of AI-CRM. It knows the database (through sea-orm) and
+//! banks (through the connector registry), and nothing of HTTP, GraphQL or the environment:
+//! settings come in as values from the server crate.
+
+pub mod accounts;
+pub mod analytics;
+pub mod audit;
+pub mod auth;
+pub mod banks;
+pub mod categorize;
+pub mod clients;
+pub mod db;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod links;
+pub mod ratings;
+pub mod stats;
+pub mod testing;
+pub mod transactions;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub use error::{CoreError, CoreResult};
+
+use auth::{PasswordService, SessionSettings, ThrottlePolicy};
+use banks::BankRegistry;
+use categorize::Categorizer;
+use db::Database;
+use domain::Currency;
+
+/// Settings of core services, built by the server from its configuration.
+#[derive(Clone, Debug)]
+pub struct CoreSettings {
+    pub sessions: SessionSettings,
+    pub throttle: ThrottlePolicy,
+    /// Mixed into session-token hashes, so a leaked database alone does not give valid cookies.
+    pub secret_key: Vec<u8>,
+    /// The currency headline totals are reported in.
+    pub base_currency: Currency,
+    /// Password hashes computed at once (each takes 19 MiB and a core for ~50 ms).
+    pub max_concurrent_hashes: usize,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings {
+            sessions: SessionSettings::default(),
+            throttle: ThrottlePolicy::default(),
+            secret_key: Vec::new(),
+            base_currency: Currency::rub(),
+            max_concurrent_hashes: 2,
+        }
+    }
+}
+
+/// The services, sharing one database pool. Cheap to share behind an `Arc`.
+pub struct Core {
+    db: Database,
+    settings: CoreSettings,
+    passwords: PasswordService,
+    banks: BankRegistry,
+    categorizer: Categorizer,
+    audit_lock: tokio::sync::Mutex<()>,
+    session_events: tokio::sync::watch::Sender<u64>,
+    recent_views: Mutex<HashMap<(i64, i64), Instant>>,
+}
+
+impl Core {
+    /// Builds the services over an opened (and migrated) database.
+    pub fn new(db: Database, settings: CoreSettings, banks: BankRegistry) -> CoreResult<Self> {
+        let passwords = PasswordService::new(settings.max_concurrent_hashes)?;
+        Ok(Core {
+            db,
+            settings,
+            passwords,
+            banks,
+            categorizer: Categorizer::new(),
+            audit_lock: tokio::sync::Mutex::new(()),
+            session_events: tokio::sync::watch::Sender::new(0),
+            recent_views: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn banks(&self) -> &BankRegistry {
+        &self.banks
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+}
+
+/// One page of a list, read by asking for one row more than shown.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next: bool,
+}
+
+impl<T> Page<T> {
+    fn from_overfetch<M>(
+        mut rows: Vec<M>,
+        first: u64,
+        convert: impl Fn(M) -> CoreResult<T>,
+    ) -> CoreResult<Self> {
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        let items = rows
+            .into_iter()
+            .map(convert)
+            .collect::<CoreResult<Vec<T>>>()?;
+        Ok(Page { items, has_next })
+    }
+}

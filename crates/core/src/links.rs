@@ -1,0 +1,62 @@
+//! Bank links: a client's relationship with one bank (the bank's client id and the consent).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::domain::ConsentStatus;
+use crate::entity::bank_links;
+use crate::error::{CoreError, CoreResult};
+use crate::Core;
+
+#[derive(Clone, Debug)]
+pub struct BankLink {
+    pub id: i64,
+    pub client_id: i64,
+    pub bank_code: String,
+    pub external_client_id: String,
+    pub consent_status: ConsentStatus,
+    pub consent_expires_at: Option<DateTime<Utc>>,
+    /// What the last sync or consent check said, in words a manager can act on.
+    pub status_message: Option<String>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<bank_links::Model> for BankLink {
+    type Error = CoreError;
+    fn try_from(m: bank_links::Model) -> CoreResult<Self> {
+        Ok(BankLink {
+            id: m.id,
+            client_id: m.client_id,
+            consent_status: ConsentStatus::parse(&m.consent_status)?,
+            bank_code: m.bank_code,
+            external_client_id: m.external_client_id,
+            consent_expires_at: m.consent_expires_at,
+            status_message: m.status_message,
+            last_synced_at: m.last_synced_at,
+            created_at: m.created_at,
+        })
+    }
+}
+
+impl Core {
+    /// The links of several clients in one query, keyed by client id.
+    pub async fn links_of_clients(
+        &self,
+        client_ids: &[i64],
+    ) -> CoreResult<HashMap<i64, Vec<BankLink>>> {
+        let rows = bank_links::Entity::find()
+            .filter(bank_links::Column::ClientId.is_in(client_ids.iter().copied()))
+            .order_by_asc(bank_links::Column::BankCode)
+            .all(self.db.conn())
+            .await?;
+        let mut out: HashMap<i64, Vec<BankLink>> = HashMap::new();
+        for row in rows {
+            let link = BankLink::try_from(row)?;
+            out.entry(link.client_id).or_default().push(link);
+        }
+        Ok(out)
+    }
+}

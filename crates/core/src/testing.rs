@@ -1,0 +1,278 @@
+//! Fresh databases for tests: an SQLite file in a temporary folder, or (when a PostgreSQL URL is
+//! given) a new schema of its own in that database, dropped afterwards. Tests of every crate use
+//! this so the same test runs on both databases.
+
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::db::{Database, DbSettings};
+use crate::error::{CoreError, CoreResult};
+
+/// A migrated database that cleans up after itself (call `cleanup` at the end of the test; a
+/// test that panics leaves a temp folder or schema behind, which is harmless).
+pub struct TestDatabase {
+    pub db: Database,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Folder(std::path::PathBuf),
+    Schema { admin_url: String, schema: String },
+}
+
+impl TestDatabase {
+    /// `postgres_url`: the value of `TEST_DATABASE_URL`, read by the caller.
+    pub async fn create(postgres_url: Option<&str>) -> CoreResult<Self> {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        match postgres_url.filter(|u| !u.trim().is_empty()) {
+            None => {
+                let dir = std::env::temp_dir().join(format!("ai-crm-test-{tag}"));
+                let url = format!("sqlite://{}/test.db", dir.display());
+                let db = Database::connect(&DbSettings {
+                    url: url.clone(),
+                    max_connections: 4,
+                })
+                .await?;
+                db.migrate().await?;
+                Ok(TestDatabase {
+                    db,
+                    url,
+                    cleanup: Cleanup::Folder(dir),
+                })
+            }
+            Some(admin_url) => {
+                let schema = format!("t_{}", &tag[..16]);
+                let admin = Database::connect(&DbSettings {
+                    url: admin_url.to_owned(),
+                    max_connections: 1,
+                })
+                .await?;
+                admin
+                    .conn()
+                    .execute(Statement::from_string(
+                        admin.backend(),
+                        format!("CREATE SCHEMA {schema}"),
+                    ))
+                    .await?;
+                admin.close().await?;
+                let sep = if admin_url.contains('?') { '&' } else { '?' };
+                let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+                let db = Database::connect(&DbSettings {
+                    url: url.clone(),
+                    max_connections: 4,
+                })
+                .await?;
+                db.migrate().await?;
+                Ok(TestDatabase {
+                    db,
+                    url,
+                    cleanup: Cleanup::Schema {
+                        admin_url: admin_url.to_owned(),
+                        schema,
+                    },
+                })
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Schema { .. })
+    }
+
+    pub async fn cleanup(self) -> CoreResult<()> {
+        self.db.close().await?;
+        match self.cleanup {
+            Cleanup::Folder(dir) => std::fs::remove_dir_all(&dir)
+                .map_err(|e| CoreError::Internal(format!("remove {}: {e}", dir.display()))),
+            Cleanup::Schema { admin_url, schema } => {
+                let admin = Database::connect(&DbSettings {
+                    url: admin_url,
+                    max_connections: 1,
+                })
+                .await?;
+                admin
+                    .conn()
+                    .execute(Statement::from_string(
+                        admin.backend(),
+                        format!("DROP SCHEMA {schema} CASCADE"),
+                    ))
+                    .await?;
+                admin.close().await
+            }
+        }
+    }
+}
+
+/// What [`seed_portfolio`] makes.
+#[derive(Clone, Debug)]
+pub struct SeedSpec {
+    pub clients: usize,
+    /// Spread over each client's two accounts, over the last `months` months.
+    pub transactions_per_client: usize,
+    pub months: u32,
+}
+
+/// Fills the database with a deterministic portfolio straight through the entities (for tests
+/// and benchmarks): clients with a bank link, two RUB accounts with balances, a rating and
+/// transactions, keeping `client_totals` exact. Returns the client ids.
+pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i64>> {
+    use chrono::{Duration, Utc};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+
+    use crate::domain::{Category, CategorySource, ConsentStatus, Direction, Grade};
+    use crate::entity::{accounts, bank_links, client_totals, clients, ratings, transactions};
+    use crate::transactions::month_key;
+
+    let now = Utc::now();
+    let conn = db.conn();
+    let mut ids = Vec::with_capacity(spec.clients);
+    for i in 0..spec.clients {
+        let txn = conn.begin().await?;
+        let name = format!("Клиент {i:04}");
+        let client = clients::ActiveModel {
+            display_name: Set(name.clone()),
+            email: Set(Some(format!("client{i}@example.ru"))),
+            phone: Set(None),
+            status: Set("ACTIVE".into()),
+            search_text: Set(name.to_lowercase()),
+            sort_name: Set(name.to_lowercase()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let link = bank_links::ActiveModel {
+            client_id: Set(client.id),
+            bank_code: Set("abank".into()),
+            external_client_id: Set(format!("team200-{}", i + 1)),
+            consent_id: Set(None),
+            consent_request_id: Set(None),
+            consent_status: Set(ConsentStatus::Authorized.as_str().into()),
+            consent_expires_at: Set(Some(now + Duration::days(365))),
+            status_message: Set(None),
+            last_synced_at: Set(Some(now)),
+            last_booked_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let mut account_ids = Vec::new();
+        for a in 0..2 {
+            let account = accounts::ActiveModel {
+                client_id: Set(client.id),
+                link_id: Set(Some(link.id)),
+                bank_code: Set("abank".into()),
+                external_id: Set(format!("acc-{i}-{a}")),
+                name: Set(format!("Счёт {a}")),
+                account_type: Set("Personal".into()),
+                account_subtype: Set(Some("Checking".into())),
+                currency: Set("RUB".into()),
+                status: Set("ENABLED".into()),
+                number: Set(None),
+                number_masked: Set(Some(format!("•••• {:04}", (i * 10 + a) % 10_000))),
+                balance_minor: Set(Some(1_000_000 + (i as i64) * 1_000 + a as i64)),
+                balance_type: Set(Some("InterimAvailable".into())),
+                balance_at: Set(Some(now)),
+                opened_on: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            account_ids.push(account.id);
+        }
+        ratings::ActiveModel {
+            client_id: Set(client.id),
+            grade: Set([Grade::A, Grade::B, Grade::C][i % 3].as_str().into()),
+            score: Set(90 - (i % 3) as i32 * 25),
+            factors: Set(r#"[{"name":"savings_rate","value":"21%","impact":12.5}]"#.into()),
+            computed_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+
+        let span_secs = i64::from(spec.months.max(1)) * 30 * 86_400;
+        let (mut income, mut expense) = (0i64, 0i64);
+        let mut batch = Vec::with_capacity(500);
+        for t in 0..spec.transactions_per_client {
+            let credit = t % 10 == 0;
+            let amount = if credit {
+                5_000_000
+            } else {
+                10_000 + (t as i64 * 7_919) % 500_000
+            };
+            if credit {
+                income += amount
+            } else {
+                expense += amount
+            }
+            let at = now
+                - Duration::seconds(
+                    span_secs * t as i64 / spec.transactions_per_client.max(1) as i64 + 60,
+                );
+            let direction = if credit {
+                Direction::Credit
+            } else {
+                Direction::Debit
+            };
+            let category = if credit {
+                Category::Salary
+            } else {
+                Category::ALL[t % 20]
+            };
+            batch.push(transactions::ActiveModel {
+                client_id: Set(client.id),
+                account_id: Set(account_ids[t % 2]),
+                external_id: Set(format!("tx-{i}-{t}")),
+                booked_at: Set(at),
+                booked_month: Set(month_key(&at)),
+                value_at: Set(None),
+                amount_minor: Set(amount),
+                currency: Set("RUB".into()),
+                direction: Set(direction.as_str().into()),
+                status: Set("BOOKED".into()),
+                raw_status: Set(None),
+                description: Set(format!("Оплата {t}")),
+                merchant: Set(None),
+                mcc: Set(None),
+                bank_tx_code: Set(None),
+                counterparty: Set(None),
+                card_masked: Set(None),
+                search_text: Set(format!("оплата {t}")),
+                category: Set(category.as_str().into()),
+                category_source: Set(CategorySource::Mcc.as_str().into()),
+                replaced_by_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            });
+            if batch.len() == 500 {
+                transactions::Entity::insert_many(std::mem::take(&mut batch))
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+        }
+        if !batch.is_empty() {
+            transactions::Entity::insert_many(batch)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        client_totals::ActiveModel {
+            client_id: Set(client.id),
+            currency: Set("RUB".into()),
+            tx_count: Set(spec.transactions_per_client as i64),
+            income_minor: Set(income),
+            expense_minor: Set(expense),
+            last_booked_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        ids.push(client.id);
+    }
+    Ok(ids)
+}

@@ -1,0 +1,539 @@
+//! Transactions: reading a client's history, recording manual entries, recategorising.
+//! Every write keeps the per-client totals (`client_totals`) in the same database transaction,
+//! so dashboards read counters instead of counting rows.
+
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, LikeExpr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+};
+
+use crate::audit::AuditEvent;
+use crate::auth::Actor;
+use crate::banks::MANUAL_BANK_CODE;
+use crate::categorize::{fits_direction, TransactionFacts};
+use crate::clients::like_pattern;
+use crate::domain::{
+    decimal_to_minor, normalize_for_search, AccountStatus, Category, CategorySource, Currency,
+    Direction, Money, Role, TransactionStatus,
+};
+use crate::entity::{accounts, client_totals, clients, transactions};
+use crate::error::{CoreError, CoreResult};
+use crate::{Core, Page};
+
+/// 100 billion in minor units: larger manual amounts are typos.
+const MAX_MANUAL_MINOR: i64 = 10_000_000_000_000;
+
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    pub id: i64,
+    pub client_id: i64,
+    pub account_id: i64,
+    pub external_id: String,
+    pub booked_at: DateTime<Utc>,
+    /// Always positive; `direction` gives the sign.
+    pub amount: Money,
+    pub direction: Direction,
+    pub status: TransactionStatus,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub mcc: Option<String>,
+    pub counterparty: Option<String>,
+    pub card_masked: Option<String>,
+    pub category: Category,
+    pub category_source: CategorySource,
+}
+
+impl TryFrom<transactions::Model> for Transaction {
+    type Error = CoreError;
+    fn try_from(m: transactions::Model) -> CoreResult<Self> {
+        Ok(Transaction {
+            id: m.id,
+            client_id: m.client_id,
+            account_id: m.account_id,
+            booked_at: m.booked_at,
+            amount: Money::new(m.amount_minor, Currency::from_db(m.currency)),
+            direction: Direction::parse(&m.direction)?,
+            status: TransactionStatus::parse(&m.status)?,
+            category: Category::parse(&m.category)?,
+            category_source: CategorySource::parse(&m.category_source)?,
+            external_id: m.external_id,
+            description: m.description,
+            merchant: m.merchant,
+            mcc: m.mcc,
+            counterparty: m.counterparty,
+            card_masked: m.card_masked,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TransactionFilter {
+    /// Inclusive lower bound of `booked_at`.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound of `booked_at`.
+    pub to: Option<DateTime<Utc>>,
+    pub category: Option<Category>,
+    pub direction: Option<Direction>,
+    pub account_id: Option<i64>,
+    /// Matches description, merchant or counterparty, case-insensitively.
+    pub search: Option<String>,
+}
+
+impl TransactionFilter {
+    fn is_empty(&self) -> bool {
+        self.from.is_none()
+            && self.to.is_none()
+            && self.category.is_none()
+            && self.direction.is_none()
+            && self.account_id.is_none()
+            && self.search.as_deref().is_none_or(|s| s.trim().is_empty())
+    }
+}
+
+/// Position in a client's history, which is ordered newest first (then by id, descending).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransactionCursor {
+    pub booked_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+/// A transaction a manager records by hand.
+#[derive(Clone, Debug)]
+pub struct NewManualTransaction {
+    pub client_id: i64,
+    /// When absent, the client's manual account in this currency is used (made when missing).
+    pub account_id: Option<i64>,
+    pub booked_at: DateTime<Utc>,
+    /// Positive; the direction gives the sign.
+    pub amount: Decimal,
+    pub currency: String,
+    pub direction: Direction,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub mcc: Option<String>,
+}
+
+/// `YYYYMM` of a moment, the month bucket analytics group by.
+pub fn month_key(at: &DateTime<Utc>) -> i32 {
+    at.year() * 100 + at.month() as i32
+}
+
+fn apply_filter(
+    mut q: Select<transactions::Entity>,
+    client_id: i64,
+    f: &TransactionFilter,
+) -> Select<transactions::Entity> {
+    q = q.filter(transactions::Column::ClientId.eq(client_id));
+    if let Some(from) = f.from {
+        q = q.filter(transactions::Column::BookedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(transactions::Column::BookedAt.lt(to));
+    }
+    if let Some(category) = f.category {
+        q = q.filter(transactions::Column::Category.eq(category.as_str()));
+    }
+    if let Some(direction) = f.direction {
+        q = q.filter(transactions::Column::Direction.eq(direction.as_str()));
+    }
+    if let Some(account) = f.account_id {
+        q = q.filter(transactions::Column::AccountId.eq(account));
+    }
+    if let Some(search) = f
+        .search
+        .as_deref()
+        .map(normalize_for_search)
+        .filter(|s| !s.is_empty())
+    {
+        q = q.filter(
+            Expr::col(transactions::Column::SearchText)
+                .like(LikeExpr::new(like_pattern(&search)).escape('\\')),
+        );
+    }
+    q
+}
+
+fn clean_optional(text: Option<String>, max: usize, field: &str) -> CoreResult<Option<String>> {
+    match text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
+        Some(t) if t.chars().count() > max => Err(CoreError::invalid(format!(
+            "{field} must be at most {max} characters"
+        ))),
+        other => Ok(other),
+    }
+}
+
+fn transaction_search_text(
+    description: &str,
+    merchant: Option<&str>,
+    counterparty: Option<&str>,
+) -> String {
+    let parts = [Some(description), merchant, counterparty];
+    normalize_for_search(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
+}
+
+/// Adds one transaction to its client's counters; booked rows also move income or expense.
+pub(crate) async fn add_to_totals<C: ConnectionTrait>(
+    conn: &C,
+    client_id: i64,
+    amount: &Money,
+    direction: Direction,
+    status: TransactionStatus,
+) -> CoreResult<()> {
+    let booked = status == TransactionStatus::Booked;
+    let income = if booked && direction == Direction::Credit {
+        amount.minor
+    } else {
+        0
+    };
+    let expense = if booked && direction == Direction::Debit {
+        amount.minor
+    } else {
+        0
+    };
+    let col = |c: client_totals::Column| Expr::col((client_totals::Entity, c));
+    client_totals::Entity::insert(client_totals::ActiveModel {
+        client_id: Set(client_id),
+        currency: Set(amount.currency.as_str().to_owned()),
+        tx_count: Set(1),
+        income_minor: Set(income),
+        expense_minor: Set(expense),
+        last_booked_at: Set(None),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            client_totals::Column::ClientId,
+            client_totals::Column::Currency,
+        ])
+        .value(
+            client_totals::Column::TxCount,
+            col(client_totals::Column::TxCount).add(1),
+        )
+        .value(
+            client_totals::Column::IncomeMinor,
+            col(client_totals::Column::IncomeMinor).add(income),
+        )
+        .value(
+            client_totals::Column::ExpenseMinor,
+            col(client_totals::Column::ExpenseMinor).add(expense),
+        )
+        .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+impl Core {
+    /// One page of a client's transactions, newest first.
+    pub async fn list_transactions(
+        &self,
+        client_id: i64,
+        filter: &TransactionFilter,
+        first: u64,
+        after: Option<&TransactionCursor>,
+    ) -> CoreResult<Page<Transaction>> {
+        let mut q = apply_filter(transactions::Entity::find(), client_id, filter);
+        if let Some(c) = after {
+            q = q.filter(
+                Condition::any()
+                    .add(transactions::Column::BookedAt.lt(c.booked_at))
+                    .add(
+                        Condition::all()
+                            .add(transactions::Column::BookedAt.eq(c.booked_at))
+                            .add(transactions::Column::Id.lt(c.id)),
+                    ),
+            );
+        }
+        let rows = q
+            .order_by_desc(transactions::Column::BookedAt)
+            .order_by_desc(transactions::Column::Id)
+            .limit(first + 1)
+            .all(self.db.conn())
+            .await?;
+        Page::from_overfetch(rows, first, Transaction::try_from)
+    }
+
+    /// How many transactions match; without a filter it reads the client's counters.
+    pub async fn count_transactions(
+        &self,
+        client_id: i64,
+        filter: &TransactionFilter,
+    ) -> CoreResult<u64> {
+        if filter.is_empty() {
+            let totals = client_totals::Entity::find()
+                .filter(client_totals::Column::ClientId.eq(client_id))
+                .all(self.db.conn())
+                .await?;
+            return Ok(totals.iter().map(|t| t.tx_count.max(0) as u64).sum());
+        }
+        Ok(
+            apply_filter(transactions::Entity::find(), client_id, filter)
+                .count(self.db.conn())
+                .await?,
+        )
+    }
+
+    pub async fn transaction(&self, id: i64) -> CoreResult<Transaction> {
+        transactions::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(|| CoreError::not_found("transaction", id))?
+            .try_into()
+    }
+
+    /// Records a manual entry. It is categorised like an imported one.
+    pub async fn create_manual_transaction(
+        &self,
+        actor: &Actor,
+        input: NewManualTransaction,
+    ) -> CoreResult<Transaction> {
+        actor.require(Role::Manager)?;
+        let currency = Currency::parse(&input.currency)?;
+        if input.amount <= Decimal::ZERO {
+            return Err(CoreError::invalid(
+                "amount must be positive; use direction DEBIT for money going out",
+            ));
+        }
+        let minor = decimal_to_minor(input.amount)?;
+        if minor > MAX_MANUAL_MINOR {
+            return Err(CoreError::invalid(
+                "amount is larger than 100 billion: check the figure",
+            ));
+        }
+        let now = Utc::now();
+        let earliest = Utc
+            .with_ymd_and_hms(1990, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or(now);
+        if input.booked_at > now + Duration::days(1) || input.booked_at < earliest {
+            return Err(CoreError::invalid(
+                "bookedAt must be between 1990 and tomorrow",
+            ));
+        }
+        let description = input.description.trim().to_owned();
+        if description.is_empty() || description.chars().count() > 500 {
+            return Err(CoreError::invalid(
+                "description must be 1 to 500 characters",
+            ));
+        }
+        let merchant = clean_optional(input.merchant, 200, "merchant")?;
+        let mcc = clean_optional(input.mcc, 4, "mcc")?;
+        if let Some(code) = &mcc {
+            if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(CoreError::invalid("mcc must be four digits (ISO 18245)"));
+            }
+        }
+
+        let txn = self.db.conn().begin().await?;
+        if clients::Entity::find_by_id(input.client_id)
+            .one(&txn)
+            .await?
+            .is_none()
+        {
+            return Err(CoreError::not_found("client", input.client_id));
+        }
+        let account = match input.account_id {
+            Some(id) => {
+                let account = accounts::Entity::find_by_id(id)
+                    .one(&txn)
+                    .await?
+                    .filter(|a| a.client_id == input.client_id)
+                    .ok_or_else(|| CoreError::not_found("account", id))?;
+                if account.currency != currency.as_str() {
+                    return Err(CoreError::invalid(format!(
+                        "account {id} is in {}, the transaction is in {currency}",
+                        account.currency
+                    )));
+                }
+                account
+            }
+            None => {
+                self.manual_account(&txn, input.client_id, &currency)
+                    .await?
+            }
+        };
+
+        let (category, category_source) = self.categorizer.categorize(&TransactionFacts {
+            direction: input.direction,
+            description: &description,
+            merchant: merchant.as_deref(),
+            mcc: mcc.as_deref(),
+        });
+        let amount = Money::new(minor, currency.clone());
+        let model = transactions::ActiveModel {
+            client_id: Set(input.client_id),
+            account_id: Set(account.id),
+            external_id: Set(format!("manual-{}", uuid::Uuid::new_v4().simple())),
+            booked_at: Set(input.booked_at),
+            booked_month: Set(month_key(&input.booked_at)),
+            value_at: Set(None),
+            amount_minor: Set(minor),
+            currency: Set(currency.as_str().to_owned()),
+            direction: Set(input.direction.as_str().to_owned()),
+            status: Set(TransactionStatus::Booked.as_str().to_owned()),
+            raw_status: Set(None),
+            search_text: Set(transaction_search_text(
+                &description,
+                merchant.as_deref(),
+                None,
+            )),
+            description: Set(description),
+            merchant: Set(merchant),
+            mcc: Set(mcc),
+            bank_tx_code: Set(None),
+            counterparty: Set(None),
+            card_masked: Set(None),
+            category: Set(category.as_str().to_owned()),
+            category_source: Set(category_source.as_str().to_owned()),
+            replaced_by_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        add_to_totals(
+            &txn,
+            input.client_id,
+            &amount,
+            input.direction,
+            TransactionStatus::Booked,
+        )
+        .await?;
+        if account.bank_code == MANUAL_BANK_CODE {
+            let signed = if input.direction == Direction::Credit {
+                minor
+            } else {
+                -minor
+            };
+            accounts::Entity::update_many()
+                .col_expr(
+                    accounts::Column::BalanceMinor,
+                    Expr::expr(Expr::col(accounts::Column::BalanceMinor).if_null(0)).add(signed),
+                )
+                .col_expr(accounts::Column::BalanceAt, Expr::value(now))
+                .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+                .filter(accounts::Column::Id.eq(account.id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        self.audit(
+            AuditEvent::new("transaction.create")
+                .actor(actor)
+                .entity("transaction", model.id)
+                .detail("client", input.client_id),
+        )
+        .await?;
+        model.try_into()
+    }
+
+    /// The client's manual account in a currency, created on first use.
+    async fn manual_account<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        client_id: i64,
+        currency: &Currency,
+    ) -> CoreResult<accounts::Model> {
+        let external_id = format!("manual:{client_id}:{currency}");
+        let existing = accounts::Entity::find()
+            .filter(accounts::Column::BankCode.eq(MANUAL_BANK_CODE))
+            .filter(accounts::Column::ExternalId.eq(external_id.as_str()))
+            .one(conn)
+            .await?;
+        if let Some(account) = existing {
+            return Ok(account);
+        }
+        let now = Utc::now();
+        Ok(accounts::ActiveModel {
+            client_id: Set(client_id),
+            link_id: Set(None),
+            bank_code: Set(MANUAL_BANK_CODE.to_owned()),
+            external_id: Set(external_id),
+            name: Set(format!("Ручной счёт {currency}")),
+            account_type: Set("Manual".to_owned()),
+            account_subtype: Set(None),
+            currency: Set(currency.as_str().to_owned()),
+            status: Set(AccountStatus::Enabled.as_str().to_owned()),
+            number: Set(None),
+            number_masked: Set(None),
+            balance_minor: Set(Some(0)),
+            balance_type: Set(Some("Computed".to_owned())),
+            balance_at: Set(Some(now)),
+            opened_on: Set(Some(now.date_naive())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?)
+    }
+
+    /// A person's choice of category; later categorisation never overrides it.
+    pub async fn set_transaction_category(
+        &self,
+        actor: &Actor,
+        id: i64,
+        category: Category,
+    ) -> CoreResult<Transaction> {
+        actor.require(Role::Manager)?;
+        let current = transactions::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(|| CoreError::not_found("transaction", id))?;
+        let direction = Direction::parse(&current.direction)?;
+        if !fits_direction(category, direction) {
+            return Err(CoreError::invalid(format!(
+                "{category} is a category for {} transactions; this one is a {direction}",
+                category.direction()
+            )));
+        }
+        let previous = current.category.clone();
+        let mut active: transactions::ActiveModel = current.into();
+        active.category = Set(category.as_str().to_owned());
+        active.category_source = Set(CategorySource::Manual.as_str().to_owned());
+        active.updated_at = Set(Utc::now());
+        let model = active.update(self.db.conn()).await?;
+        self.audit(
+            AuditEvent::new("transaction.categorize")
+                .actor(actor)
+                .entity("transaction", id)
+                .detail("from", previous)
+                .detail("to", category.as_str()),
+        )
+        .await?;
+        model.try_into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_keys() {
+        let at = Utc
+            .with_ymd_and_hms(2025, 3, 31, 23, 59, 59)
+            .single()
+            .expect("date");
+        assert_eq!(month_key(&at), 202503);
+    }
+
+    #[test]
+    fn empty_filter_detection() {
+        assert!(TransactionFilter::default().is_empty());
+        assert!(TransactionFilter {
+            search: Some("  ".into()),
+            ..Default::default()
+        }
+        .is_empty());
+        assert!(!TransactionFilter {
+            direction: Some(Direction::Debit),
+            ..Default::default()
+        }
+        .is_empty());
+    }
+}

@@ -1,0 +1,345 @@
+//! Data-layer tests: the same tests run on SQLite and, when `TEST_DATABASE_URL` is set, on
+//! PostgreSQL (each test gets a fresh database or schema).
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use chrono::{Duration, Utc};
+use crm_core::auth::{Actor, BootstrapPassword, LoginContext};
+use crm_core::clients::{ClientChanges, ClientCursor, ClientFilter, NewClient};
+use crm_core::domain::{ClientStatus, Currency, Direction, Role};
+use crm_core::testing::{seed_portfolio, SeedSpec, TestDatabase};
+use crm_core::transactions::{NewManualTransaction, TransactionFilter};
+use crm_core::{Core, CoreError, CoreSettings};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, Statement};
+
+async fn setup() -> (Core, TestDatabase) {
+    let pg = std::env::var("TEST_DATABASE_URL").ok();
+    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+    let settings = CoreSettings {
+        secret_key: b"test-secret-key-of-sufficient-length".to_vec(),
+        ..Default::default()
+    };
+    let core = Core::new(tdb.db.clone(), settings, Default::default()).unwrap();
+    (core, tdb)
+}
+
+fn admin(user_id: i64) -> Actor {
+    Actor {
+        user_id,
+        username: "admin".into(),
+        role: Role::Admin,
+        session_id: 0,
+    }
+}
+
+#[tokio::test]
+async fn bootstrap_admin_login_sessions_and_logout() {
+    let (core, tdb) = setup().await;
+    let generated = core
+        .ensure_bootstrap_admin("Admin", BootstrapPassword::Generate)
+        .await
+        .unwrap();
+    let password = generated.expect("a password is generated on the first start");
+    assert!(core
+        .ensure_bootstrap_admin("admin", BootstrapPassword::Generate)
+        .await
+        .unwrap()
+        .is_none());
+
+    let outcome = core
+        .login("ADMIN", &password, LoginContext::default())
+        .await
+        .unwrap();
+    let actor = core
+        .authenticate(&outcome.token)
+        .await
+        .unwrap()
+        .expect("valid session");
+    assert_eq!(actor.role, Role::Admin);
+    assert!(core.authenticate("nonsense").await.unwrap().is_none());
+
+    // A rotated AUTH_PASSWORD applies on the next start.
+    core.ensure_bootstrap_admin(
+        "admin",
+        BootstrapPassword::Plain("a brand new password".into()),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        core.login("admin", &password, LoginContext::default())
+            .await,
+        Err(CoreError::Unauthenticated(_))
+    ));
+    let second = core
+        .login("admin", "a brand new password", LoginContext::default())
+        .await
+        .unwrap();
+
+    core.logout(&outcome.token).await.unwrap();
+    assert!(core.authenticate(&outcome.token).await.unwrap().is_none());
+    assert!(core.authenticate(&second.token).await.unwrap().is_some());
+    assert_eq!(core.end_all_sessions(actor.user_id).await.unwrap(), 1);
+    assert!(core.authenticate(&second.token).await.unwrap().is_none());
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let (core, tdb) = setup().await;
+    core.ensure_bootstrap_admin(
+        "admin",
+        BootstrapPassword::Plain("password for idle test".into()),
+    )
+    .await
+    .unwrap();
+    let outcome = core
+        .login("admin", "password for idle test", LoginContext::default())
+        .await
+        .unwrap();
+    let idle = core.settings().sessions.idle_timeout + Duration::minutes(1);
+    let stale = (Utc::now() - idle).to_rfc3339();
+    let sql = match tdb.is_postgres() {
+        true => format!("UPDATE sessions SET last_seen_at = '{stale}'::timestamptz"),
+        false => format!(
+            "UPDATE sessions SET last_seen_at = '{}'",
+            (Utc::now() - idle).format("%Y-%m-%d %H:%M:%S%.f+00:00")
+        ),
+    };
+    core.db()
+        .conn()
+        .execute(Statement::from_string(core.db().backend(), sql))
+        .await
+        .unwrap();
+    assert!(
+        core.authenticate(&outcome.token).await.unwrap().is_none(),
+        "an idle session is over"
+    );
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn throttling_locks_after_the_limit() {
+    let (core, tdb) = setup().await;
+    core.ensure_bootstrap_admin(
+        "admin",
+        BootstrapPassword::Plain("the right password!".into()),
+    )
+    .await
+    .unwrap();
+    let ctx = || LoginContext {
+        ip: Some("10.1.2.3".into()),
+        ..Default::default()
+    };
+    for _ in 0..5 {
+        assert!(matches!(
+            core.login("admin", "wrong password", ctx()).await,
+            Err(CoreError::Unauthenticated(_))
+        ));
+    }
+    assert!(matches!(
+        core.login("admin", "the right password!", ctx()).await,
+        Err(CoreError::RateLimited { .. })
+    ));
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn clients_paginate_by_cursor_and_filter() {
+    let (core, tdb) = setup().await;
+    let a = admin(1);
+    for name in [
+        "Ёлкин Пётр",
+        "Алексеев Иван",
+        "Борисова Анна",
+        "Алексеев Иван",
+    ] {
+        core.create_client(
+            &a,
+            NewClient {
+                display_name: name.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let all = ClientFilter::default();
+    let p1 = core.list_clients(&all, 3, None).await.unwrap();
+    assert!(p1.has_next);
+    let last = p1.items.last().unwrap();
+    let cursor = ClientCursor {
+        name: last.sort_name.clone(),
+        id: last.id,
+    };
+    let p2 = core.list_clients(&all, 3, Some(&cursor)).await.unwrap();
+    assert!(!p2.has_next);
+    let names: Vec<String> = p1
+        .items
+        .iter()
+        .chain(p2.items.iter())
+        .map(|c| c.display_name.clone())
+        .collect();
+    assert_eq!(names.len(), 4);
+    assert_eq!(
+        &names[..2],
+        ["Алексеев Иван", "Алексеев Иван"],
+        "same names are both listed, once each"
+    );
+    assert_ne!(p1.items[0].id, p1.items[1].id);
+
+    let search = ClientFilter {
+        search: Some("елкин".into()),
+        ..Default::default()
+    };
+    assert_eq!(core.count_clients(&search).await.unwrap(), 1);
+    let c = &p1.items[0];
+    core.update_client(
+        &a,
+        c.id,
+        ClientChanges {
+            status: Some(ClientStatus::Inactive),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let inactive = ClientFilter {
+        status: Some(ClientStatus::Inactive),
+        ..Default::default()
+    };
+    assert_eq!(core.count_clients(&inactive).await.unwrap(), 1);
+    let viewer = Actor {
+        role: Role::Viewer,
+        ..admin(2)
+    };
+    assert!(matches!(
+        core.create_client(
+            &viewer,
+            NewClient {
+                display_name: "x".into(),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(CoreError::Forbidden(_))
+    ));
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn totals_counters_match_the_rows() {
+    let (core, tdb) = setup().await;
+    let ids = seed_portfolio(
+        core.db(),
+        &SeedSpec {
+            clients: 3,
+            transactions_per_client: 40,
+            months: 3,
+        },
+    )
+    .await
+    .unwrap();
+    let a = admin(1);
+    let now = Utc::now();
+    for (amount, direction) in [("100.00", Direction::Debit), ("2500.55", Direction::Credit)] {
+        core.create_manual_transaction(
+            &a,
+            NewManualTransaction {
+                client_id: ids[0],
+                account_id: None,
+                booked_at: now - Duration::hours(1),
+                amount: amount.parse::<Decimal>().unwrap(),
+                currency: "RUB".into(),
+                direction,
+                description: "Ручная запись".into(),
+                merchant: None,
+                mcc: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let unfiltered = core
+        .count_transactions(ids[0], &TransactionFilter::default())
+        .await
+        .unwrap();
+    // Same count through the counters and through COUNT(*) with a filter that matches all.
+    let everything = TransactionFilter {
+        from: Some(now - Duration::days(3650)),
+        ..Default::default()
+    };
+    assert_eq!(unfiltered, 42);
+    assert_eq!(
+        core.count_transactions(ids[0], &everything).await.unwrap(),
+        42
+    );
+
+    let stats = core.stats().await.unwrap();
+    assert_eq!(stats.transaction_count, 122);
+    assert_eq!(stats.clients_total, 3);
+    assert_eq!(stats.banks, 1);
+    // Income and expense agree with an independent sum over the rows.
+    let sums = core
+        .db()
+        .conn()
+        .query_one(Statement::from_string(
+            core.db().backend(),
+            "SELECT CAST(SUM(CASE WHEN direction='CREDIT' THEN amount_minor ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN direction='DEBIT' THEN amount_minor ELSE 0 END) AS BIGINT) FROM transactions WHERE currency='RUB'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let income: i64 = sums.try_get_by_index(0).unwrap();
+    let expense: i64 = sums.try_get_by_index(1).unwrap();
+    assert_eq!(stats.income.minor, income);
+    assert_eq!(stats.expense.minor, expense);
+
+    // Spending by category sums to total spending in the range; cashflow to the same months.
+    let rub = Currency::rub();
+    let from = now - Duration::days(400);
+    let spend = core
+        .spending_by_category(ids[1], from, now + Duration::days(1), &rub)
+        .await
+        .unwrap();
+    let total: i64 = spend.iter().map(|s| s.amount.minor).sum();
+    let debit_rows: i64 = spend.iter().map(|s| s.count as i64).sum();
+    assert_eq!(debit_rows, 36);
+    let share: f64 = spend.iter().map(|s| s.share).sum();
+    assert!((share - 1.0).abs() < 1e-9);
+    let flow = core.cashflow(ids[1], 6, &rub, now).await.unwrap();
+    assert_eq!(flow.len(), 6);
+    assert_eq!(flow.iter().map(|m| m.expense.minor).sum::<i64>(), total);
+    assert!(core.cashflow(ids[1], 0, &rub, now).await.is_err());
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_chain_detects_tampering() {
+    let (core, tdb) = setup().await;
+    let a = admin(1);
+    for i in 0..3 {
+        core.create_client(
+            &a,
+            NewClient {
+                display_name: format!("Клиент {i}"),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let ok = core.verify_audit_chain().await.unwrap();
+    assert_eq!((ok.rows, ok.first_broken), (3, None));
+    core.db()
+        .conn()
+        .execute(Statement::from_string(
+            core.db().backend(),
+            "UPDATE audit_log SET action = 'client.view' WHERE id = 2",
+        ))
+        .await
+        .unwrap();
+    let broken = core.verify_audit_chain().await.unwrap();
+    assert_eq!(broken.first_broken, Some(2));
+    tdb.cleanup().await.unwrap();
+}

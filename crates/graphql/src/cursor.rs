@@ -1,0 +1,82 @@
+//! Opaque cursors for connections, and page-size rules.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use crm_core::clients::ClientCursor;
+use crm_core::transactions::TransactionCursor;
+
+use crate::error::{ApiError, ApiResult};
+
+/// The largest `first` any connection accepts.
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+pub fn page_size(first: Option<i32>, default: i32) -> ApiResult<u64> {
+    let first = first.unwrap_or(default);
+    if !(0..=MAX_PAGE_SIZE).contains(&first) {
+        return Err(ApiError::bad_input(format!("`first` must be between 0 and {MAX_PAGE_SIZE}")));
+    }
+    Ok(first as u64)
+}
+
+fn decode(cursor: &str, prefix: &str) -> ApiResult<String> {
+    let bad = || ApiError::bad_input("`after` is not a cursor from this list; use pageInfo.endCursor");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    text.strip_prefix(prefix).map(str::to_owned).ok_or_else(bad)
+}
+
+pub fn encode_client(c: &ClientCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("c1:{}:{}", c.id, c.name))
+}
+
+pub fn decode_client(cursor: &str) -> ApiResult<ClientCursor> {
+    let rest = decode(cursor, "c1:")?;
+    let (id, name) = rest.split_once(':').ok_or_else(|| ApiError::bad_input("malformed client cursor"))?;
+    let id = id.parse().map_err(|_| ApiError::bad_input("malformed client cursor"))?;
+    Ok(ClientCursor { id, name: name.to_owned() })
+}
+
+pub fn encode_transaction(c: &TransactionCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("t1:{}:{}", c.id, c.booked_at.to_rfc3339()))
+}
+
+pub fn decode_transaction(cursor: &str) -> ApiResult<TransactionCursor> {
+    let rest = decode(cursor, "t1:")?;
+    let bad = || ApiError::bad_input("malformed transaction cursor");
+    let (id, at) = rest.split_once(':').ok_or_else(bad)?;
+    let id = id.parse().map_err(|_| bad())?;
+    let booked_at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+    Ok(TransactionCursor { booked_at, id })
+}
+
+/// Parses a GraphQL `ID` of one of our rows.
+pub fn parse_id(id: &async_graphql::ID, what: &str) -> ApiResult<i64> {
+    id.as_str()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::bad_input(format!("{:?} is not a {what} id", id.as_str())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_foreign_values() {
+        let c = ClientCursor { name: "Иван: Петров".into(), id: 42 };
+        assert_eq!(decode_client(&encode_client(&c)).ok(), Some(c));
+        let t = TransactionCursor { booked_at: Utc::now(), id: 7 };
+        assert_eq!(decode_transaction(&encode_transaction(&t)).ok(), Some(t.clone()));
+        assert!(decode_client(&encode_transaction(&t)).is_err());
+        assert!(decode_transaction("not base64!").is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        assert_eq!(page_size(None, 20).ok(), Some(20));
+        assert!(page_size(Some(101), 20).is_err());
+        assert!(page_size(Some(-1), 20).is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! `crm-graphql`: the GraphQL schema of AI-CRM. It knows core's services and types, and neither
+//! SQL nor HTTP: the transport (crates/server) hands each request a [`RequestContext`].
+
+pub mod context;
+pub mod cursor;
+pub mod error;
+mod guard;
+pub mod loaders;
+mod mutation;
+mod query;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Schema};
+use crm_core::Core;
+
+pub use context::{RequestContext, SessionCookies};
+pub use error::{code, ApiError};
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Limits that bound the work one request can ask for.
+#[derive(Clone, Debug)]
+pub struct SchemaOptions {
+    /// Introspection and field suggestions (on in development for GraphiQL, off in production).
+    pub introspection: bool,
+    pub max_depth: usize,
+    /// Each field costs 1, list fields multiply by their page size; aliases count in full.
+    pub max_complexity: usize,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        SchemaOptions { introspection: true, max_depth: 12, max_complexity: 2_500 }
+    }
+}
+
+fn builder(options: &SchemaOptions) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    let mut b = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_depth(options.max_depth)
+        .limit_complexity(options.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(16)
+        .extension(guard::SessionGuard);
+    if !options.introspection {
+        b = b.disable_introspection().disable_suggestions();
+    }
+    b
+}
+
+/// The schema with core's services and a shared data loader.
+pub fn build_schema(core: Arc<Core>, options: &SchemaOptions) -> AppSchema {
+    let loader = DataLoader::new(loaders::CoreLoader(core.clone()), tokio::spawn);
+    builder(options).data(core).data(loader).finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    builder(&SchemaOptions::default()).finish().sdl()
+}

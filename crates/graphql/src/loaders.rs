@@ -1,0 +1,68 @@
+//! One data loader per relation, so a page of N clients costs a constant number of queries.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use crm_core::accounts::Account;
+use crm_core::links::BankLink;
+use crm_core::ratings::Rating;
+use crm_core::Core;
+
+use crate::error::ApiError;
+
+/// Loads relations through core. Keys are newtypes so one loader serves every relation.
+pub struct CoreLoader(pub Arc<Core>);
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct AccountsOf(pub i64);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct LinksOf(pub i64);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct RatingOf(pub i64);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct AccountById(pub i64);
+
+fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> i64) -> Vec<i64> {
+    keys.iter().map(|k| f(*k)).collect()
+}
+
+impl Loader<AccountsOf> for CoreLoader {
+    type Value = Arc<Vec<Account>>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[AccountsOf]) -> Result<HashMap<AccountsOf, Self::Value>, Self::Error> {
+        let mut found = self.0.accounts_of_clients(&ids(keys, |k| k.0)).await?;
+        Ok(keys.iter().map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default()))).collect())
+    }
+}
+
+impl Loader<LinksOf> for CoreLoader {
+    type Value = Arc<Vec<BankLink>>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[LinksOf]) -> Result<HashMap<LinksOf, Self::Value>, Self::Error> {
+        let mut found = self.0.links_of_clients(&ids(keys, |k| k.0)).await?;
+        Ok(keys.iter().map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default()))).collect())
+    }
+}
+
+impl Loader<RatingOf> for CoreLoader {
+    type Value = Arc<Rating>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[RatingOf]) -> Result<HashMap<RatingOf, Self::Value>, Self::Error> {
+        let found = self.0.ratings_of_clients(&ids(keys, |k| k.0)).await?;
+        Ok(found.into_iter().map(|(id, r)| (RatingOf(id), Arc::new(r))).collect())
+    }
+}
+
+impl Loader<AccountById> for CoreLoader {
+    type Value = Arc<Account>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[AccountById]) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
+        let found = self.0.accounts_by_ids(&ids(keys, |k| k.0)).await?;
+        Ok(found.into_iter().map(|(id, a)| (AccountById(id), Arc::new(a))).collect())
+    }
+}

@@ -1,0 +1,69 @@
+use async_graphql::{Context, Object, ID};
+use crm_core::domain::Category as CoreCategory;
+
+use crate::context::{actor, core};
+use crate::cursor::{decode_client, page_size, parse_id};
+use crate::error::ApiResultExt;
+use crate::types::*;
+
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The signed-in user.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        Ok(User::from(actor(ctx).api()?))
+    }
+
+    /// Clients ordered by name, `first` at a time (at most 100).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn clients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ClientFilter>,
+    ) -> async_graphql::Result<ClientConnection> {
+        let first = page_size(first, 20).api()?;
+        let cursor = after.as_deref().map(decode_client).transpose().api()?;
+        let filter: crm_core::clients::ClientFilter = filter.unwrap_or_default().into();
+        let page = core(ctx).api()?.list_clients(&filter, first, cursor.as_ref()).await.api()?;
+        Ok(ClientConnection::new(page, cursor.is_some(), filter))
+    }
+
+    /// One client. Opening a client is recorded in the audit log.
+    async fn client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ClientObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "client").api()?;
+        let core = core(ctx).api()?;
+        let client = core.client(id).await.api()?;
+        core.record_client_view(who, id).await.api()?;
+        Ok(ClientObject(client))
+    }
+
+    /// Headline figures of the whole portfolio.
+    async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
+        Ok(core(ctx).api()?.stats().await.api()?.into())
+    }
+
+    /// The banks the CRM is connected to.
+    async fn banks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Bank>> {
+        Ok(core(ctx).api()?.banks().all().iter().cloned().map(Bank::from).collect())
+    }
+
+    /// The category taxonomy with Russian and English names.
+    async fn categories(&self) -> Vec<CategoryInfo> {
+        CoreCategory::ALL
+            .iter()
+            .map(|c| {
+                let (ru, en) = c.names();
+                CategoryInfo {
+                    code: (*c).into(),
+                    name: ru.to_owned(),
+                    name_en: en.to_owned(),
+                    direction: c.direction().into(),
+                }
+            })
+            .collect()
+    }
+}

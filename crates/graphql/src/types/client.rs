@@ -1,0 +1,242 @@
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use crm_core::accounts::total_by_currency;
+use crm_core::clients::{Client, ClientCursor};
+use crm_core::domain::Currency;
+use crm_core::transactions::TransactionCursor;
+
+use super::enums::*;
+use super::objects::*;
+use super::TransactionFilter;
+use crate::context::core;
+use crate::cursor::{decode_transaction, encode_client, encode_transaction, page_size};
+use crate::error::ApiResultExt;
+use crate::loaders::{AccountsOf, CoreLoader, LinksOf, RatingOf};
+
+/// A person the bank serves, with their links to banks, accounts and history.
+pub struct ClientObject(pub Client);
+
+fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<CoreLoader> {
+    ctx.data_unchecked::<DataLoader<CoreLoader>>()
+}
+
+fn currency_arg(ctx: &Context<'_>, currency: Option<String>) -> async_graphql::Result<Currency> {
+    match currency {
+        Some(c) => Currency::parse(&c).api(),
+        None => Ok(core(ctx).api()?.settings().base_currency.clone()),
+    }
+}
+
+#[Object(name = "Client")]
+impl ClientObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    async fn status(&self) -> ClientStatus {
+        self.0.status.into()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The client's links to banks, with consent status.
+    async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BankLinkObject>> {
+        let links = loader(ctx).load_one(LinksOf(self.0.id)).await.api()?.unwrap_or_default();
+        Ok(links.iter().cloned().map(BankLinkObject).collect())
+    }
+
+    /// Accounts across all banks.
+    async fn accounts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccountObject>> {
+        let accounts = loader(ctx).load_one(AccountsOf(self.0.id)).await.api()?.unwrap_or_default();
+        Ok(accounts.iter().cloned().map(|a| AccountObject(Arc::new(a))).collect())
+    }
+
+    /// Balances summed across banks, one entry per currency (base currency first).
+    async fn total_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MoneyObject>> {
+        let accounts = loader(ctx).load_one(AccountsOf(self.0.id)).await.api()?.unwrap_or_default();
+        Ok(total_by_currency(accounts.iter()).iter().map(MoneyObject::from).collect())
+    }
+
+    /// The A/B/C rating with the factors behind it; null until the client has been rated.
+    async fn rating(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rating>> {
+        let rating = loader(ctx).load_one(RatingOf(self.0.id)).await.api()?;
+        Ok(rating.as_deref().map(Rating::from))
+    }
+
+    /// The client's transactions across all accounts, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn transactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        filter: Option<TransactionFilter>,
+    ) -> async_graphql::Result<TransactionConnection> {
+        TransactionConnection::load(ctx, self.0.id, first, after, filter.unwrap_or_default()).await
+    }
+
+    /// Booked spending in `[from, to)` by category, largest first; amounts add up to the total
+    /// spending in the range. One currency at a time (the base currency by default).
+    async fn spending_by_category(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        currency: Option<String>,
+    ) -> async_graphql::Result<Vec<CategorySpend>> {
+        let currency = currency_arg(ctx, currency)?;
+        let rows = core(ctx).api()?.spending_by_category(self.0.id, from, to, &currency).await.api()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CategorySpend {
+                category: r.category.into(),
+                amount: r.amount.amount(),
+                currency: r.amount.currency.to_string(),
+                count: r.count,
+                share: (r.share * 10_000.0).round() / 10_000.0,
+            })
+            .collect())
+    }
+
+    /// Income, spending and net per month for the last `months` months (current one included).
+    async fn cashflow(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 12)] months: i32,
+        currency: Option<String>,
+    ) -> async_graphql::Result<Vec<MonthFlow>> {
+        let currency = currency_arg(ctx, currency)?;
+        let months = u32::try_from(months).unwrap_or(0);
+        let rows = core(ctx).api()?.cashflow(self.0.id, months, &currency, Utc::now()).await.api()?;
+        Ok(rows
+            .into_iter()
+            .map(|m| MonthFlow {
+                month: m.month,
+                income: m.income.amount(),
+                expense: m.expense.amount(),
+                net: m.net.amount(),
+                currency: m.income.currency.to_string(),
+            })
+            .collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ClientEdge {
+    pub cursor: String,
+    pub node: ClientObject,
+}
+
+/// A page of clients (Relay connection).
+pub struct ClientConnection {
+    pub edges: Vec<ClientEdge>,
+    pub page_info: PageInfo,
+    pub filter: crm_core::clients::ClientFilter,
+}
+
+impl ClientConnection {
+    pub fn new(page: crm_core::Page<Client>, had_cursor: bool, filter: crm_core::clients::ClientFilter) -> Self {
+        let edges: Vec<ClientEdge> = page
+            .items
+            .into_iter()
+            .map(|c| ClientEdge {
+                cursor: encode_client(&ClientCursor { name: c.display_name.clone(), id: c.id }),
+                node: ClientObject(c),
+            })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: page.has_next,
+            has_previous_page: had_cursor,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        };
+        ClientConnection { edges, page_info, filter }
+    }
+}
+
+#[Object]
+impl ClientConnection {
+    async fn edges(&self) -> &[ClientEdge] {
+        &self.edges
+    }
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+    /// All clients matching the filter (not just this page).
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        core(ctx).api()?.count_clients(&self.filter).await.api()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TransactionEdge {
+    pub cursor: String,
+    pub node: TransactionObject,
+}
+
+/// A page of transactions, newest first (Relay connection).
+pub struct TransactionConnection {
+    edges: Vec<TransactionEdge>,
+    page_info: PageInfo,
+    client_id: i64,
+    filter: crm_core::transactions::TransactionFilter,
+}
+
+impl TransactionConnection {
+    pub async fn load(
+        ctx: &Context<'_>,
+        client_id: i64,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: TransactionFilter,
+    ) -> async_graphql::Result<Self> {
+        let first = page_size(first, 20).api()?;
+        let cursor = after.as_deref().map(decode_transaction).transpose().api()?;
+        let filter = filter.to_core().api()?;
+        let page = core(ctx).api()?.list_transactions(client_id, &filter, first, cursor.as_ref()).await.api()?;
+        let edges: Vec<TransactionEdge> = page
+            .items
+            .into_iter()
+            .map(|t| TransactionEdge {
+                cursor: encode_transaction(&TransactionCursor { booked_at: t.booked_at, id: t.id }),
+                node: TransactionObject(t),
+            })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: page.has_next,
+            has_previous_page: cursor.is_some(),
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        };
+        Ok(TransactionConnection { edges, page_info, client_id, filter })
+    }
+}
+
+#[Object]
+impl TransactionConnection {
+    async fn edges(&self) -> &[TransactionEdge] {
+        &self.edges
+    }
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+    /// All transactions matching the filter (not just this page).
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        core(ctx).api()?.count_transactions(self.client_id, &self.filter).await.api()
+    }
+}

@@ -1,0 +1,88 @@
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::enums::*;
+use crate::cursor::parse_id;
+use crate::error::ApiResult;
+
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ClientFilter {
+    /// Part of the name, e-mail or phone; any case, any script.
+    pub search: Option<String>,
+    pub rating: Option<Grade>,
+    /// A bank code the client is linked with.
+    pub bank: Option<String>,
+    pub status: Option<ClientStatus>,
+}
+
+impl From<ClientFilter> for crm_core::clients::ClientFilter {
+    fn from(f: ClientFilter) -> Self {
+        crm_core::clients::ClientFilter {
+            search: f.search,
+            rating: f.rating.map(Into::into),
+            bank: f.bank,
+            status: f.status.map(Into::into),
+        }
+    }
+}
+
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct TransactionFilter {
+    /// Booked at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Booked before.
+    pub to: Option<DateTime<Utc>>,
+    pub category: Option<Category>,
+    pub direction: Option<Direction>,
+    pub account_id: Option<ID>,
+    /// Part of the description, merchant or counterparty.
+    pub search: Option<String>,
+}
+
+impl TransactionFilter {
+    pub fn to_core(&self) -> ApiResult<crm_core::transactions::TransactionFilter> {
+        Ok(crm_core::transactions::TransactionFilter {
+            from: self.from,
+            to: self.to,
+            category: self.category.map(Into::into),
+            direction: self.direction.map(Into::into),
+            account_id: self.account_id.as_ref().map(|id| parse_id(id, "account")).transpose()?,
+            search: self.search.clone(),
+        })
+    }
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct CreateClientInput {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// `ACTIVE` when absent.
+    pub status: Option<ClientStatus>,
+}
+
+/// Only the fields given change; an empty e-mail or phone clears it.
+#[derive(InputObject, Clone, Debug)]
+pub struct UpdateClientInput {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub status: Option<ClientStatus>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct CreateTransactionInput {
+    pub client_id: ID,
+    /// When absent, the client's manual account in `currency` is used (created on first use).
+    pub account_id: Option<ID>,
+    pub booked_at: DateTime<Utc>,
+    /// Positive, at most two decimals; `direction` gives the sign.
+    pub amount: Decimal,
+    pub currency: String,
+    pub direction: Direction,
+    pub description: String,
+    pub merchant: Option<String>,
+    /// ISO 18245 code, four digits.
+    pub mcc: Option<String>,
+}

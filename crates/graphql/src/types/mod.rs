@@ -1,0 +1,11 @@
+//! GraphQL object types. They wrap core's domain values; resolvers stay thin and call core.
+
+mod client;
+mod enums;
+mod inputs;
+mod objects;
+
+pub use client::{ClientConnection, ClientObject, TransactionConnection};
+pub use enums::*;
+pub use inputs::*;
+pub use objects::*;

@@ -1,0 +1,345 @@
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use crm_core::accounts::Account;
+use crm_core::banks::BankInfo;
+use crm_core::domain::Money as CoreMoney;
+use crm_core::links::BankLink;
+use crm_core::transactions::Transaction;
+use rust_decimal::Decimal;
+
+use super::enums::*;
+use crate::context::core;
+use crate::error::{ApiError, ApiResultExt};
+use crate::loaders::{AccountById, CoreLoader};
+
+/// An exact amount with its currency.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(name = "Money")]
+pub struct MoneyObject {
+    pub amount: Decimal,
+    /// ISO 4217 code, e.g. `RUB`.
+    pub currency: String,
+}
+
+impl From<&CoreMoney> for MoneyObject {
+    fn from(m: &CoreMoney) -> Self {
+        MoneyObject { amount: m.amount(), currency: m.currency.to_string() }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct User {
+    pub id: ID,
+    pub username: String,
+    pub role: Role,
+}
+
+impl From<&crm_core::auth::User> for User {
+    fn from(u: &crm_core::auth::User) -> Self {
+        User { id: ID(u.id.to_string()), username: u.username.clone(), role: u.role.into() }
+    }
+}
+
+impl From<&crm_core::auth::Actor> for User {
+    fn from(a: &crm_core::auth::Actor) -> Self {
+        User { id: ID(a.user_id.to_string()), username: a.username.clone(), role: a.role.into() }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LoginPayload {
+    pub user: User,
+    /// When the session ends at the latest (it also ends after 30 idle minutes).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A bank the CRM connects to.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Bank {
+    /// Stable code such as `abank`.
+    pub code: String,
+    pub name: String,
+}
+
+impl From<BankInfo> for Bank {
+    fn from(b: BankInfo) -> Self {
+        Bank { code: b.code, name: b.name }
+    }
+}
+
+pub fn bank_of(ctx: &Context<'_>, code: &str) -> async_graphql::Result<Bank> {
+    Ok(core(ctx).api()?.banks().describe(code).into())
+}
+
+/// A client's relationship with one bank: the bank's id for the client and the consent state.
+pub struct BankLinkObject(pub BankLink);
+
+#[Object(name = "BankLink")]
+impl BankLinkObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn bank(&self, ctx: &Context<'_>) -> async_graphql::Result<Bank> {
+        bank_of(ctx, &self.0.bank_code)
+    }
+    /// The client's id at that bank, e.g. `team200-1`.
+    async fn external_client_id(&self) -> &str {
+        &self.0.external_client_id
+    }
+    async fn consent_status(&self) -> ConsentStatus {
+        self.0.consent_status.into()
+    }
+    async fn consent_expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.consent_expires_at
+    }
+    /// What the last sync or consent check said, and what to do about it.
+    async fn status_message(&self) -> Option<&str> {
+        self.0.status_message.as_deref()
+    }
+    async fn last_synced_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_synced_at
+    }
+}
+
+/// An account at a bank (or a manual account for hand-recorded entries).
+pub struct AccountObject(pub Arc<Account>);
+
+#[Object(name = "Account")]
+impl AccountObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn bank(&self, ctx: &Context<'_>) -> async_graphql::Result<Bank> {
+        bank_of(ctx, &self.0.bank_code)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The bank's account type, e.g. `Personal`.
+    #[graphql(name = "type")]
+    async fn account_type(&self) -> &str {
+        &self.0.account_type
+    }
+    async fn subtype(&self) -> Option<&str> {
+        self.0.account_subtype.as_deref()
+    }
+    async fn currency(&self) -> &str {
+        self.0.currency.as_str()
+    }
+    async fn status(&self) -> AccountStatus {
+        self.0.status.into()
+    }
+    /// The account number with all but the last four digits hidden.
+    async fn number_masked(&self) -> Option<&str> {
+        self.0.number_masked.as_deref()
+    }
+    /// The latest balance the bank reported (for manual accounts: the sum of their entries).
+    async fn balance(&self) -> Option<MoneyObject> {
+        self.0.balance.as_ref().map(MoneyObject::from)
+    }
+    async fn balance_at(&self) -> Option<DateTime<Utc>> {
+        self.0.balance_at
+    }
+    /// The account's transactions, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn transactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        filter: Option<super::TransactionFilter>,
+    ) -> async_graphql::Result<super::TransactionConnection> {
+        let mut filter = filter.unwrap_or_default();
+        filter.account_id = Some(ID(self.0.id.to_string()));
+        super::TransactionConnection::load(ctx, self.0.client_id, first, after, filter).await
+    }
+}
+
+/// One movement of money on an account.
+pub struct TransactionObject(pub Transaction);
+
+#[Object(name = "Transaction")]
+impl TransactionObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn booked_at(&self) -> DateTime<Utc> {
+        self.0.booked_at
+    }
+    /// Always positive; see `direction`.
+    async fn amount(&self) -> Decimal {
+        self.0.amount.amount()
+    }
+    async fn currency(&self) -> &str {
+        self.0.amount.currency.as_str()
+    }
+    async fn direction(&self) -> Direction {
+        self.0.direction.into()
+    }
+    async fn status(&self) -> TransactionStatus {
+        self.0.status.into()
+    }
+    /// The bank's own text, as received (untrusted: render as text).
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn merchant(&self) -> Option<&str> {
+        self.0.merchant.as_deref()
+    }
+    /// ISO 18245 merchant category code.
+    async fn mcc(&self) -> Option<&str> {
+        self.0.mcc.as_deref()
+    }
+    async fn counterparty(&self) -> Option<&str> {
+        self.0.counterparty.as_deref()
+    }
+    async fn card_masked(&self) -> Option<&str> {
+        self.0.card_masked.as_deref()
+    }
+    async fn category(&self) -> Category {
+        self.0.category.into()
+    }
+    async fn category_source(&self) -> CategorySource {
+        self.0.category_source.into()
+    }
+    async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<AccountObject> {
+        let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
+        let account = loader
+            .load_one(AccountById(self.0.account_id))
+            .await
+            .api()?
+            .ok_or_else(|| ApiError::internal(format!("account {} of a transaction is missing", self.0.account_id)))
+            .api()?;
+        Ok(AccountObject(account))
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RatingFactor {
+    pub name: String,
+    /// The measured value, as people read it (e.g. `35%`, `4.2 months`).
+    pub value: String,
+    /// Signed contribution to the score, in points.
+    pub impact: f64,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Rating {
+    pub grade: Grade,
+    /// 0 to 100.
+    pub score: i32,
+    pub factors: Vec<RatingFactor>,
+    pub computed_at: DateTime<Utc>,
+}
+
+impl From<&crm_core::ratings::Rating> for Rating {
+    fn from(r: &crm_core::ratings::Rating) -> Self {
+        Rating {
+            grade: r.grade.into(),
+            score: r.score,
+            factors: r
+                .factors
+                .iter()
+                .map(|f| RatingFactor { name: f.name.clone(), value: f.value.clone(), impact: f.impact })
+                .collect(),
+            computed_at: r.computed_at,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// A category of the taxonomy with its display names.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(name = "CategoryInfo")]
+pub struct CategoryInfo {
+    pub code: Category,
+    /// Russian name.
+    pub name: String,
+    pub name_en: String,
+    /// Whether the category describes money in (`CREDIT`) or out (`DEBIT`).
+    pub direction: Direction,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CategorySpend {
+    pub category: Category,
+    pub amount: Decimal,
+    pub currency: String,
+    pub count: u64,
+    /// Part of the total spending in the range, 0 to 1.
+    pub share: f64,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct MonthFlow {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub income: Decimal,
+    pub expense: Decimal,
+    pub net: Decimal,
+    pub currency: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ClientStats {
+    pub total: u64,
+    pub active: u64,
+    pub inactive: u64,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct TransactionStats {
+    /// Every stored transaction, in every currency.
+    pub count: u64,
+    /// Booked income in `currency`.
+    pub income: Decimal,
+    /// Booked spending in `currency`.
+    pub expense: Decimal,
+    /// The base currency the amounts are in.
+    pub currency: String,
+}
+
+#[ComplexObject]
+impl TransactionStats {
+    /// Income minus spending.
+    async fn balance(&self) -> Decimal {
+        self.income - self.expense
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Stats {
+    pub clients: ClientStats,
+    pub transactions: TransactionStats,
+    /// Banks with at least one linked client.
+    pub banks: u64,
+    /// Sum of account balances per currency.
+    pub balances: Vec<MoneyObject>,
+}
+
+impl From<crm_core::stats::Stats> for Stats {
+    fn from(s: crm_core::stats::Stats) -> Self {
+        Stats {
+            clients: ClientStats { total: s.clients_total, active: s.clients_active, inactive: s.clients_inactive },
+            transactions: TransactionStats {
+                count: s.transaction_count,
+                income: s.income.amount(),
+                expense: s.expense.amount(),
+                currency: s.income.currency.to_string(),
+            },
+            banks: s.banks,
+            balances: s.balances.iter().map(MoneyObject::from).collect(),
+        }
+    }
+}

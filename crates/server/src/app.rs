@@ -1,0 +1,145 @@
+//! Building the application from configuration: database, migrations, core services, the
+//! bootstrap administrator, the schema and the router. Tests call [`App::build`] with their own
+//! configuration and serve it on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::Duration as ChronoDuration;
+use crm_core::auth::{SessionSettings, ThrottlePolicy};
+use crm_core::banks::BankRegistry;
+use crm_core::db::{Database, DbSettings};
+use crm_core::{Core, CoreSettings};
+use crm_graphql::SchemaOptions;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::http::{self, AppState, HttpSettings, Metrics};
+
+pub struct App {
+    pub state: AppState,
+    /// Set on a first start without configured credentials: print it once.
+    pub generated_admin_password: Option<String>,
+}
+
+/// Opens (creating or migrating) the configured database.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(&DbSettings {
+        url: config.database_url.clone(),
+        max_connections: config.database_max_connections,
+    })
+    .await
+    .context("DATABASE_URL: cannot open the database")?;
+    db.migrate().await.context("running database migrations")?;
+    Ok(db)
+}
+
+pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
+    let chrono = |d: Duration| ChronoDuration::from_std(d).context("duration out of range");
+    Ok(CoreSettings {
+        sessions: SessionSettings {
+            idle_timeout: chrono(config.session_idle)?,
+            absolute_timeout: chrono(config.session_absolute)?,
+        },
+        throttle: ThrottlePolicy {
+            max_failures_per_account: config.login_max_failures,
+            max_failures_per_ip: config.login_max_failures.saturating_mul(4),
+            window: chrono(config.login_lockout)?,
+            lockout: chrono(config.login_lockout)?,
+        },
+        secret_key: config.secret_key.clone(),
+        base_currency: config.base_currency.clone(),
+        max_concurrent_hashes: 2,
+    })
+}
+
+impl App {
+    pub async fn build(config: &Config) -> anyhow::Result<App> {
+        let db = open_database(config).await?;
+        let core = Arc::new(Core::new(db, core_settings(config)?, BankRegistry::default())?);
+        let generated_admin_password = core
+            .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
+            .await
+            .context("AUTH_USERNAME: cannot set up the administrator")?;
+        let schema = crm_graphql::build_schema(
+            core.clone(),
+            &SchemaOptions {
+                introspection: config.introspection,
+                max_depth: config.graphql_max_depth,
+                max_complexity: config.graphql_max_complexity,
+            },
+        );
+        let settings = HttpSettings {
+            secure_cookies: config.secure_cookies(),
+            public_url: config.public_url.clone(),
+            allowed_origins: config.allowed_origins.clone(),
+            trust_proxy: config.trust_proxy,
+            graphiql: config.graphiql,
+            web_dir: config.web_dir.clone(),
+            body_limit_bytes: config.body_limit_bytes,
+            request_timeout: config.request_timeout,
+            ws_init_timeout: Duration::from_secs(10),
+        };
+        let state = AppState { core, schema, settings: Arc::new(settings), metrics: Arc::new(Metrics::default()) };
+        Ok(App { state, generated_admin_password })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let core = self.state.core.clone();
+        let janitor = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                match core.purge_expired_sessions().await {
+                    Ok(n) if n > 0 => tracing::debug!(removed = n, "expired sessions purged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("purging sessions failed: {e}"),
+                }
+            }
+        });
+        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        janitor.abort();
+        result.context("serving HTTP")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,182 @@
+//! `POST /graphql` (JSON only) and `GET /graphql` (queries only), executed with the caller's
+//! session. The body is parsed here, not by a lenient extractor, so every refusal is explicit.
+
+use std::net::SocketAddr;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request as GqlRequest, Response as GqlResponse, ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use crm_graphql::RequestContext;
+use serde::Deserialize;
+use tower_cookies::Cookies;
+
+use super::session::{client_ip, cookie_jar, session_token};
+use super::{json_error, AppState};
+
+/// Builds the per-request context: the session (if valid), address, agent, cookie writer.
+pub async fn request_context(
+    state: &AppState,
+    cookies: Cookies,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+) -> Result<RequestContext, Response> {
+    let token = session_token(&cookies, state.settings.secure_cookies);
+    let actor = match &token {
+        Some(t) => state.core.authenticate(t).await.map_err(|e| {
+            let err = crm_graphql::ApiError::from(e);
+            json_error(StatusCode::SERVICE_UNAVAILABLE, err.code, &err.message)
+        })?,
+        None => None,
+    };
+    Ok(RequestContext {
+        actor,
+        session_token: token,
+        client_ip: client_ip(peer, headers, state.settings.trust_proxy),
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        cookies: Some(cookie_jar(state, cookies)),
+    })
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    cookies: Cookies,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !is_json(&headers) {
+        return json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send GraphQL requests as POST with Content-Type: application/json",
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("the body is not valid JSON: {e}"))
+        }
+    };
+    if value.is_array() {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "batched requests are not supported: send one operation per request",
+        );
+    }
+    let request: GqlRequest = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(e) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("expected {{\"query\": \"...\", \"variables\": {{...}}, \"operationName\": \"...\"}}: {e}"),
+            )
+        }
+    };
+    execute(&state, request, Some(peer), cookies, &headers).await
+}
+
+#[derive(Deserialize)]
+pub struct GetParams {
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+/// Queries over GET (cacheable, bookmarkable). Mutations are refused with 405: a GET must never
+/// change anything, or a link or an image tag could.
+pub async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    cookies: Cookies,
+    headers: HeaderMap,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "GET /graphql needs a `query` parameter");
+    };
+    let doc = match async_graphql::parser::parse_query(&params.query) {
+        Ok(doc) => doc,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string()),
+    };
+    let op_type = match params.operation_name.as_deref() {
+        Some(name) => doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op.node.ty),
+        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
+    };
+    if op_type != Some(OperationType::Query) {
+        let mut res = json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "only queries may be sent with GET; send mutations with POST and Content-Type: application/json",
+        );
+        res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+        return res;
+    }
+    let mut request = GqlRequest::new(params.query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        match serde_json::from_str::<serde_json::Value>(&vars) {
+            Ok(v) => request = request.variables(Variables::from_json(v)),
+            Err(e) => return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("`variables` is not JSON: {e}")),
+        }
+    }
+    execute(&state, request, Some(peer), cookies, &headers).await
+}
+
+async fn execute(
+    state: &AppState,
+    request: GqlRequest,
+    peer: Option<SocketAddr>,
+    cookies: Cookies,
+    headers: &HeaderMap,
+) -> Response {
+    let ctx = match request_context(state, cookies, peer, headers).await {
+        Ok(ctx) => ctx,
+        Err(res) => return res,
+    };
+    let response = state.schema.execute(request.data(ctx)).await;
+    let response = finish(state, response);
+    match serde_json::to_vec(&response) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => {
+            let err = crm_graphql::ApiError::internal(format!("serialising a response: {e}"));
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message)
+        }
+    }
+}
+
+/// Errors from parsing and validation carry no code yet: they are the caller's (`BAD_USER_INPUT`).
+/// Also counts errors by code for /metrics.
+fn finish(state: &AppState, mut response: GqlResponse) -> GqlResponse {
+    for err in response.errors.iter_mut() {
+        ensure_code(err);
+        if let Some(async_graphql::Value::String(code)) = err.extensions.as_ref().and_then(|e| e.get("code")) {
+            state.metrics.graphql_error(code);
+        }
+    }
+    response
+}
+
+pub fn ensure_code(err: &mut ServerError) {
+    let has = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    if !has {
+        let mut ext = err.extensions.take().unwrap_or_default();
+        ext.set("code", crm_graphql::code::BAD_USER_INPUT);
+        err.extensions = Some(ext);
+    }
+}

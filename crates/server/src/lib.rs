@@ -1,0 +1,9 @@
+//! `crm-server`: the `ai-crm` binary's library — configuration, the HTTP transport, sessions,
+//! GraphiQL, the websocket and the command line. It is the only crate that reads the environment.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod telemetry;
+pub mod testkit;

@@ -1,0 +1,83 @@
+//! Starting the real application on a random port with a fresh database, for black-box tests
+//! and benchmarks. The caller passes `TEST_DATABASE_URL` (PostgreSQL) or `None` (SQLite).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use crm_core::testing::TestDatabase;
+use crm_core::Core;
+use tokio::sync::oneshot;
+
+use crate::app::App;
+use crate::config::Config;
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// A running server; stop it with [`TestServer::stop`].
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub core: Arc<Core>,
+    pub app_state: crate::http::AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    database: Option<TestDatabase>,
+}
+
+/// The repository's `web/` folder.
+pub fn web_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web")
+}
+
+impl TestServer {
+    /// Starts with the given extra settings (same names as the environment variables).
+    pub async fn start(postgres_url: Option<&str>, extra: &[(&str, &str)]) -> anyhow::Result<TestServer> {
+        let database = TestDatabase::create(postgres_url).await.context("creating the test database")?;
+        let mut vars: HashMap<String, String> = HashMap::new();
+        vars.insert("DATABASE_URL".into(), database.url.clone());
+        vars.insert("DATABASE_MAX_CONNECTIONS".into(), "4".into());
+        vars.insert("AUTH_USERNAME".into(), ADMIN.into());
+        vars.insert("AUTH_PASSWORD".into(), ADMIN_PASSWORD.into());
+        vars.insert("WEB_DIR".into(), web_dir().display().to_string());
+        for (k, v) in extra {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_source(&vars).context("test configuration")?;
+        let app = App::build(&config).await?;
+        Self::serve(app, Some(database)).await
+    }
+
+    /// Serves an already built app (benchmarks build their own).
+    pub async fn serve(app: App, database: Option<TestDatabase>) -> anyhow::Result<TestServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let core = app.state.core.clone();
+        let app_state = app.state.clone();
+        let task = tokio::spawn(app.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Ok(TestServer { addr, core, app_state, shutdown: Some(tx), task, database })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task).await {
+            Ok(joined) => joined.context("server task")??,
+            Err(_) => self.task.abort(),
+        }
+        if let Some(db) = self.database.take() {
+            db.cleanup().await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! Conventions as tests: crates depend on each other only in design.md's direction
+//! (`server -> graphql -> core -> connector-* -> openbanking-ru -> connector`), the GraphQL layer
+//! knows no SQL, and the sandbox bank shares no code with the connectors.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use serde_json::Value;
+
+/// Higher layers may depend on lower ones, never the reverse.
+fn rank(package: &str) -> Option<u32> {
+    Some(match package {
+        "crm-migration" => 0,
+        "crm-connector" => 1,
+        "crm-openbanking-ru" => 2,
+        p if p.starts_with("crm-connector-") => 3,
+        "crm-core" => 4,
+        "crm-graphql" => 5,
+        "crm-server" => 6,
+        _ => return None,
+    })
+}
+
+fn metadata() -> Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn workspace_dependencies_point_one_way() {
+    let meta = metadata();
+    let packages = meta["packages"].as_array().unwrap();
+    let names: Vec<&str> = packages.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let mut violations = Vec::new();
+    for p in packages {
+        let name = p["name"].as_str().unwrap();
+        for dep in p["dependencies"].as_array().unwrap() {
+            let dep_name = dep["name"].as_str().unwrap();
+            let normal = dep["kind"].is_null();
+            if !normal || !names.contains(&dep_name) {
+                continue;
+            }
+            if name == "crm-sandbox-bank" && (dep_name == "crm-openbanking-ru" || dep_name.starts_with("crm-connector")) {
+                violations.push(format!("{name} -> {dep_name}: the sandbox speaks the wire protocol only"));
+            }
+            match (rank(name), rank(dep_name)) {
+                (Some(a), Some(b)) if b >= a => violations.push(format!("{name} -> {dep_name} points against the layers")),
+                (None, _) if name != "crm-sandbox-bank" => violations.push(format!("{name} has no layer: add it to rank()")),
+                _ => {}
+            }
+        }
+        if name == "crm-graphql" {
+            for dep in p["dependencies"].as_array().unwrap() {
+                let d = dep["name"].as_str().unwrap();
+                if dep["kind"].is_null() && ["sea-orm", "sqlx", "sea-query"].contains(&d) {
+                    violations.push(format!("crm-graphql -> {d}: the GraphQL layer knows no SQL"));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    for required in ["crm-core", "crm-graphql", "crm-server", "crm-migration"] {
+        assert!(names.contains(&required), "{required} is missing from the workspace");
+    }
+}

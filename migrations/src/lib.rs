@@ -1,0 +1,16 @@
+//! `crm-migration`: the database schema of AI-CRM as sea-orm migrations. The same migrations run
+//! on SQLite and PostgreSQL; the server runs them at start and with `ai-crm migrate`.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_initial::Migration)]
+    }
+}
