@@ -35,7 +35,9 @@ pub fn actor<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Actor> {
 }
 
 pub fn request(ctx: &Context<'_>) -> RequestContext {
-    ctx.data_opt::<RequestContext>().cloned().unwrap_or_default()
+    ctx.data_opt::<RequestContext>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 pub fn core<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Arc<crm_core::Core>> {

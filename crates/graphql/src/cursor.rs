@@ -14,14 +14,19 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 pub fn page_size(first: Option<i32>, default: i32) -> ApiResult<u64> {
     let first = first.unwrap_or(default);
     if !(0..=MAX_PAGE_SIZE).contains(&first) {
-        return Err(ApiError::bad_input(format!("`first` must be between 0 and {MAX_PAGE_SIZE}")));
+        return Err(ApiError::bad_input(format!(
+            "`first` must be between 0 and {MAX_PAGE_SIZE}"
+        )));
     }
     Ok(first as u64)
 }
 
 fn decode(cursor: &str, prefix: &str) -> ApiResult<String> {
-    let bad = || ApiError::bad_input("`after` is not a cursor from this list; use pageInfo.endCursor");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| bad())?;
+    let bad =
+        || ApiError::bad_input("`after` is not a cursor from this list; use pageInfo.endCursor");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_bytes())
+        .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     text.strip_prefix(prefix).map(str::to_owned).ok_or_else(bad)
 }
@@ -32,9 +37,16 @@ pub fn encode_client(c: &ClientCursor) -> String {
 
 pub fn decode_client(cursor: &str) -> ApiResult<ClientCursor> {
     let rest = decode(cursor, "c1:")?;
-    let (id, name) = rest.split_once(':').ok_or_else(|| ApiError::bad_input("malformed client cursor"))?;
-    let id = id.parse().map_err(|_| ApiError::bad_input("malformed client cursor"))?;
-    Ok(ClientCursor { id, name: name.to_owned() })
+    let (id, name) = rest
+        .split_once(':')
+        .ok_or_else(|| ApiError::bad_input("malformed client cursor"))?;
+    let id = id
+        .parse()
+        .map_err(|_| ApiError::bad_input("malformed client cursor"))?;
+    Ok(ClientCursor {
+        id,
+        name: name.to_owned(),
+    })
 }
 
 pub fn encode_transaction(c: &TransactionCursor) -> String {
@@ -46,7 +58,9 @@ pub fn decode_transaction(cursor: &str) -> ApiResult<TransactionCursor> {
     let bad = || ApiError::bad_input("malformed transaction cursor");
     let (id, at) = rest.split_once(':').ok_or_else(bad)?;
     let id = id.parse().map_err(|_| bad())?;
-    let booked_at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+    let booked_at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| bad())?
+        .with_timezone(&Utc);
     Ok(TransactionCursor { booked_at, id })
 }
 
@@ -65,10 +79,19 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_foreign_values() {
-        let c = ClientCursor { name: "Иван: Петров".into(), id: 42 };
+        let c = ClientCursor {
+            name: "Иван: Петров".into(),
+            id: 42,
+        };
         assert_eq!(decode_client(&encode_client(&c)).ok(), Some(c));
-        let t = TransactionCursor { booked_at: Utc::now(), id: 7 };
-        assert_eq!(decode_transaction(&encode_transaction(&t)).ok(), Some(t.clone()));
+        let t = TransactionCursor {
+            booked_at: Utc::now(),
+            id: 7,
+        };
+        assert_eq!(
+            decode_transaction(&encode_transaction(&t)).ok(),
+            Some(t.clone())
+        );
         assert!(decode_client(&encode_transaction(&t)).is_err());
         assert!(decode_transaction("not base64!").is_err());
     }

@@ -26,11 +26,18 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), retry_after_secs: None }
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
     }
 
     pub fn unauthenticated() -> Self {
-        ApiError::new(code::UNAUTHENTICATED, "sign in first: this needs a valid session")
+        ApiError::new(
+            code::UNAUTHENTICATED,
+            "sign in first: this needs a valid session",
+        )
     }
 
     pub fn bad_input(message: impl Into<String>) -> Self {
@@ -42,7 +49,10 @@ impl ApiError {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let id = &id[..12];
         tracing::error!(error_id = id, "internal error: {details}");
-        ApiError::new(code::INTERNAL, format!("internal error (id {id}); the details are in the server log"))
+        ApiError::new(
+            code::INTERNAL,
+            format!("internal error (id {id}); the details are in the server log"),
+        )
     }
 }
 
@@ -55,7 +65,10 @@ impl From<CoreError> for ApiError {
             CoreError::InvalidInput(m) => ApiError::new(code::BAD_USER_INPUT, m),
             CoreError::RateLimited { retry_after_secs } => ApiError {
                 code: code::RATE_LIMITED,
-                message: format!("too many failed attempts; try again in {} min", retry_after_secs.div_ceil(60)),
+                message: format!(
+                    "too many failed attempts; try again in {} min",
+                    retry_after_secs.div_ceil(60)
+                ),
                 retry_after_secs: Some(retry_after_secs),
             },
             e @ (CoreError::Db(_) | CoreError::Internal(_)) => ApiError::internal(e),

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+};
 use async_graphql::{ServerError, ServerResult, Value};
 
 use crate::context::RequestContext;
@@ -31,14 +33,20 @@ fn with_code(mut err: ServerError, code: &str) -> ServerError {
 }
 
 fn has_code(err: &ServerError) -> bool {
-    err.extensions.as_ref().is_some_and(|e| e.get("code").is_some())
+    err.extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some())
 }
 
 /// async-graphql's own messages for arguments and variables that do not fit their types.
 fn is_input_error(message: &str) -> bool {
-    ["Failed to parse", "Invalid value for argument", "Invalid value"]
-        .iter()
-        .any(|p| message.starts_with(p))
+    [
+        "Failed to parse",
+        "Invalid value for argument",
+        "Invalid value",
+    ]
+    .iter()
+    .any(|p| message.starts_with(p))
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -50,10 +58,15 @@ impl Extension for SessionGuardExtension {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         if info.path_node.parent.is_none() && !PUBLIC_ROOT_FIELDS.contains(&info.name) {
-            let signed_in = ctx.data_opt::<RequestContext>().is_some_and(|r| r.actor.is_some());
+            let signed_in = ctx
+                .data_opt::<RequestContext>()
+                .is_some_and(|r| r.actor.is_some());
             if !signed_in {
                 let e = ApiError::unauthenticated();
-                return Err(with_code(ServerError::new(e.message, None), code::UNAUTHENTICATED));
+                return Err(with_code(
+                    ServerError::new(e.message, None),
+                    code::UNAUTHENTICATED,
+                ));
             }
         }
         match next.run(ctx, info).await {

@@ -35,11 +35,17 @@ pub struct SchemaOptions {
 
 impl Default for SchemaOptions {
     fn default() -> Self {
-        SchemaOptions { introspection: true, max_depth: 12, max_complexity: 2_500 }
+        SchemaOptions {
+            introspection: true,
+            max_depth: 12,
+            max_complexity: 2_500,
+        }
     }
 }
 
-fn builder(options: &SchemaOptions) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+fn builder(
+    options: &SchemaOptions,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     let mut b = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity)

@@ -31,9 +31,15 @@ impl Loader<AccountsOf> for CoreLoader {
     type Value = Arc<Vec<Account>>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[AccountsOf]) -> Result<HashMap<AccountsOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[AccountsOf],
+    ) -> Result<HashMap<AccountsOf, Self::Value>, Self::Error> {
         let mut found = self.0.accounts_of_clients(&ids(keys, |k| k.0)).await?;
-        Ok(keys.iter().map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default()))).collect())
+        Ok(keys
+            .iter()
+            .map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default())))
+            .collect())
     }
 }
 
@@ -43,7 +49,10 @@ impl Loader<LinksOf> for CoreLoader {
 
     async fn load(&self, keys: &[LinksOf]) -> Result<HashMap<LinksOf, Self::Value>, Self::Error> {
         let mut found = self.0.links_of_clients(&ids(keys, |k| k.0)).await?;
-        Ok(keys.iter().map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default()))).collect())
+        Ok(keys
+            .iter()
+            .map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default())))
+            .collect())
     }
 }
 
@@ -53,7 +62,10 @@ impl Loader<RatingOf> for CoreLoader {
 
     async fn load(&self, keys: &[RatingOf]) -> Result<HashMap<RatingOf, Self::Value>, Self::Error> {
         let found = self.0.ratings_of_clients(&ids(keys, |k| k.0)).await?;
-        Ok(found.into_iter().map(|(id, r)| (RatingOf(id), Arc::new(r))).collect())
+        Ok(found
+            .into_iter()
+            .map(|(id, r)| (RatingOf(id), Arc::new(r)))
+            .collect())
     }
 }
 
@@ -61,8 +73,14 @@ impl Loader<AccountById> for CoreLoader {
     type Value = Arc<Account>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[AccountById]) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[AccountById],
+    ) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
         let found = self.0.accounts_by_ids(&ids(keys, |k| k.0)).await?;
-        Ok(found.into_iter().map(|(id, a)| (AccountById(id), Arc::new(a))).collect())
+        Ok(found
+            .into_iter()
+            .map(|(id, a)| (AccountById(id), Arc::new(a)))
+            .collect())
     }
 }

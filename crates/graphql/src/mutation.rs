@@ -14,18 +14,30 @@ pub struct MutationRoot;
 impl MutationRoot {
     /// Signs in and sets the session cookie. Failed attempts are throttled per account and per
     /// address; a successful one always starts a new session.
-    async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> async_graphql::Result<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> async_graphql::Result<LoginPayload> {
         let req = request(ctx);
         let login_ctx = LoginContext {
             ip: req.client_ip.clone(),
             user_agent: req.user_agent.clone(),
             previous_token: req.session_token.clone(),
         };
-        let outcome = core(ctx).api()?.login(&username, &password, login_ctx).await.api()?;
+        let outcome = core(ctx)
+            .api()?
+            .login(&username, &password, login_ctx)
+            .await
+            .api()?;
         if let Some(cookies) = &req.cookies {
             cookies.set_session(&outcome.token, outcome.expires_at);
         }
-        Ok(LoginPayload { user: User::from(&outcome.user), expires_at: outcome.expires_at })
+        Ok(LoginPayload {
+            user: User::from(&outcome.user),
+            expires_at: outcome.expires_at,
+        })
     }
 
     /// Ends the current session and clears the cookie.
@@ -40,7 +52,11 @@ impl MutationRoot {
         Ok(true)
     }
 
-    async fn create_client(&self, ctx: &Context<'_>, input: CreateClientInput) -> async_graphql::Result<ClientObject> {
+    async fn create_client(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateClientInput,
+    ) -> async_graphql::Result<ClientObject> {
         let who = actor(ctx).api()?;
         let new = NewClient {
             display_name: input.display_name,
@@ -48,10 +64,17 @@ impl MutationRoot {
             phone: input.phone,
             status: input.status.map(Into::into),
         };
-        Ok(ClientObject(core(ctx).api()?.create_client(who, new).await.api()?))
+        Ok(ClientObject(
+            core(ctx).api()?.create_client(who, new).await.api()?,
+        ))
     }
 
-    async fn update_client(&self, ctx: &Context<'_>, id: ID, input: UpdateClientInput) -> async_graphql::Result<ClientObject> {
+    async fn update_client(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateClientInput,
+    ) -> async_graphql::Result<ClientObject> {
         let who = actor(ctx).api()?;
         let id = parse_id(&id, "client").api()?;
         let changes = ClientChanges {
@@ -60,7 +83,13 @@ impl MutationRoot {
             phone: input.phone,
             status: input.status.map(Into::into),
         };
-        Ok(ClientObject(core(ctx).api()?.update_client(who, id, changes).await.api()?))
+        Ok(ClientObject(
+            core(ctx)
+                .api()?
+                .update_client(who, id, changes)
+                .await
+                .api()?,
+        ))
     }
 
     /// Deletes the client with all their links, accounts and transactions.
@@ -72,11 +101,20 @@ impl MutationRoot {
     }
 
     /// Records a transaction by hand; it is categorised like an imported one.
-    async fn create_transaction(&self, ctx: &Context<'_>, input: CreateTransactionInput) -> async_graphql::Result<TransactionObject> {
+    async fn create_transaction(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTransactionInput,
+    ) -> async_graphql::Result<TransactionObject> {
         let who = actor(ctx).api()?;
         let new = NewManualTransaction {
             client_id: parse_id(&input.client_id, "client").api()?,
-            account_id: input.account_id.as_ref().map(|id| parse_id(id, "account")).transpose().api()?,
+            account_id: input
+                .account_id
+                .as_ref()
+                .map(|id| parse_id(id, "account"))
+                .transpose()
+                .api()?,
             booked_at: input.booked_at,
             amount: input.amount,
             currency: input.currency,
@@ -85,14 +123,31 @@ impl MutationRoot {
             merchant: input.merchant,
             mcc: input.mcc,
         };
-        Ok(TransactionObject(core(ctx).api()?.create_manual_transaction(who, new).await.api()?))
+        Ok(TransactionObject(
+            core(ctx)
+                .api()?
+                .create_manual_transaction(who, new)
+                .await
+                .api()?,
+        ))
     }
 
     /// Sets a transaction's category by hand (`categorySource: MANUAL`); automatic
     /// categorisation never overrides it.
-    async fn set_transaction_category(&self, ctx: &Context<'_>, id: ID, category: Category) -> async_graphql::Result<TransactionObject> {
+    async fn set_transaction_category(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        category: Category,
+    ) -> async_graphql::Result<TransactionObject> {
         let who = actor(ctx).api()?;
         let id = parse_id(&id, "transaction").api()?;
-        Ok(TransactionObject(core(ctx).api()?.set_transaction_category(who, id, category.into()).await.api()?))
+        Ok(TransactionObject(
+            core(ctx)
+                .api()?
+                .set_transaction_category(who, id, category.into())
+                .await
+                .api()?,
+        ))
     }
 }

@@ -27,7 +27,11 @@ impl QueryRoot {
         let first = page_size(first, 20).api()?;
         let cursor = after.as_deref().map(decode_client).transpose().api()?;
         let filter: crm_core::clients::ClientFilter = filter.unwrap_or_default().into();
-        let page = core(ctx).api()?.list_clients(&filter, first, cursor.as_ref()).await.api()?;
+        let page = core(ctx)
+            .api()?
+            .list_clients(&filter, first, cursor.as_ref())
+            .await
+            .api()?;
         Ok(ClientConnection::new(page, cursor.is_some(), filter))
     }
 
@@ -48,7 +52,14 @@ impl QueryRoot {
 
     /// The banks the CRM is connected to.
     async fn banks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Bank>> {
-        Ok(core(ctx).api()?.banks().all().iter().cloned().map(Bank::from).collect())
+        Ok(core(ctx)
+            .api()?
+            .banks()
+            .all()
+            .iter()
+            .cloned()
+            .map(Bank::from)
+            .collect())
     }
 
     /// The category taxonomy with Russian and English names.

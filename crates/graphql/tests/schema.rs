@@ -37,7 +37,9 @@ const NOT_BUILT_YET: &[(&str, &str)] = &[
 fn operations(doc: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in doc.lines() {
-        let starts = ["query ", "mutation ", "subscription "].iter().any(|k| line.starts_with(k));
+        let starts = ["query ", "mutation ", "subscription "]
+            .iter()
+            .any(|k| line.starts_with(k));
         if starts {
             let name: String = line
                 .split_whitespace()
@@ -67,26 +69,39 @@ fn contract_operations_validate_against_the_schema() {
         .map_err(|e| e.errors.to_string())
         .expect("the generated SDL is a valid schema");
     let ops = operations(&contract);
-    assert!(ops.len() >= 15, "expected the contract's operations, found {}", ops.len());
+    assert!(
+        ops.len() >= 15,
+        "expected the contract's operations, found {}",
+        ops.len()
+    );
     let mut failures = Vec::new();
     for (name, text) in &ops {
-        let result = apollo_compiler::ExecutableDocument::parse_and_validate(&schema, text.as_str(), "contract.graphql");
+        let result = apollo_compiler::ExecutableDocument::parse_and_validate(
+            &schema,
+            text.as_str(),
+            "contract.graphql",
+        );
         let pending = NOT_BUILT_YET.iter().find(|(n, _)| n == name);
         match (result, pending) {
             (Ok(_), None) => {}
             (Err(e), None) => failures.push(format!("{name}: {}", e.errors)),
-            (Ok(_), Some((_, issue))) => {
-                failures.push(format!("{name} validates now: remove it from NOT_BUILT_YET ({issue})"))
-            }
+            (Ok(_), Some((_, issue))) => failures.push(format!(
+                "{name} validates now: remove it from NOT_BUILT_YET ({issue})"
+            )),
             (Err(_), Some(_)) => {}
         }
     }
-    assert!(failures.is_empty(), "contract operations failing:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "contract operations failing:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn operation_splitting_finds_each_operation() {
-    let ops = operations("query A { x }\n\nmutation B($v: Int) {\n  y(v: $v)\n}\nsubscription C { z }\n");
+    let ops =
+        operations("query A { x }\n\nmutation B($v: Int) {\n  y(v: $v)\n}\nsubscription C { z }\n");
     let names: Vec<&str> = ops.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, vec!["A", "B", "C"]);
     assert!(ops[1].1.contains("y(v: $v)"));

@@ -56,20 +56,39 @@ impl ClientObject {
 
     /// The client's links to banks, with consent status.
     async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BankLinkObject>> {
-        let links = loader(ctx).load_one(LinksOf(self.0.id)).await.api()?.unwrap_or_default();
+        let links = loader(ctx)
+            .load_one(LinksOf(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
         Ok(links.iter().cloned().map(BankLinkObject).collect())
     }
 
     /// Accounts across all banks.
     async fn accounts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccountObject>> {
-        let accounts = loader(ctx).load_one(AccountsOf(self.0.id)).await.api()?.unwrap_or_default();
-        Ok(accounts.iter().cloned().map(|a| AccountObject(Arc::new(a))).collect())
+        let accounts = loader(ctx)
+            .load_one(AccountsOf(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(accounts
+            .iter()
+            .cloned()
+            .map(|a| AccountObject(Arc::new(a)))
+            .collect())
     }
 
     /// Balances summed across banks, one entry per currency (base currency first).
     async fn total_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MoneyObject>> {
-        let accounts = loader(ctx).load_one(AccountsOf(self.0.id)).await.api()?.unwrap_or_default();
-        Ok(total_by_currency(accounts.iter()).iter().map(MoneyObject::from).collect())
+        let accounts = loader(ctx)
+            .load_one(AccountsOf(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(total_by_currency(accounts.iter())
+            .iter()
+            .map(MoneyObject::from)
+            .collect())
     }
 
     /// The A/B/C rating with the factors behind it; null until the client has been rated.
@@ -100,7 +119,11 @@ impl ClientObject {
         currency: Option<String>,
     ) -> async_graphql::Result<Vec<CategorySpend>> {
         let currency = currency_arg(ctx, currency)?;
-        let rows = core(ctx).api()?.spending_by_category(self.0.id, from, to, &currency).await.api()?;
+        let rows = core(ctx)
+            .api()?
+            .spending_by_category(self.0.id, from, to, &currency)
+            .await
+            .api()?;
         Ok(rows
             .into_iter()
             .map(|r| CategorySpend {
@@ -122,7 +145,11 @@ impl ClientObject {
     ) -> async_graphql::Result<Vec<MonthFlow>> {
         let currency = currency_arg(ctx, currency)?;
         let months = u32::try_from(months).unwrap_or(0);
-        let rows = core(ctx).api()?.cashflow(self.0.id, months, &currency, Utc::now()).await.api()?;
+        let rows = core(ctx)
+            .api()?
+            .cashflow(self.0.id, months, &currency, Utc::now())
+            .await
+            .api()?;
         Ok(rows
             .into_iter()
             .map(|m| MonthFlow {
@@ -150,12 +177,19 @@ pub struct ClientConnection {
 }
 
 impl ClientConnection {
-    pub fn new(page: crm_core::Page<Client>, had_cursor: bool, filter: crm_core::clients::ClientFilter) -> Self {
+    pub fn new(
+        page: crm_core::Page<Client>,
+        had_cursor: bool,
+        filter: crm_core::clients::ClientFilter,
+    ) -> Self {
         let edges: Vec<ClientEdge> = page
             .items
             .into_iter()
             .map(|c| ClientEdge {
-                cursor: encode_client(&ClientCursor { name: c.display_name.clone(), id: c.id }),
+                cursor: encode_client(&ClientCursor {
+                    name: c.sort_name.clone(),
+                    id: c.id,
+                }),
                 node: ClientObject(c),
             })
             .collect();
@@ -165,7 +199,11 @@ impl ClientConnection {
             start_cursor: edges.first().map(|e| e.cursor.clone()),
             end_cursor: edges.last().map(|e| e.cursor.clone()),
         };
-        ClientConnection { edges, page_info, filter }
+        ClientConnection {
+            edges,
+            page_info,
+            filter,
+        }
     }
 }
 
@@ -208,12 +246,19 @@ impl TransactionConnection {
         let first = page_size(first, 20).api()?;
         let cursor = after.as_deref().map(decode_transaction).transpose().api()?;
         let filter = filter.to_core().api()?;
-        let page = core(ctx).api()?.list_transactions(client_id, &filter, first, cursor.as_ref()).await.api()?;
+        let page = core(ctx)
+            .api()?
+            .list_transactions(client_id, &filter, first, cursor.as_ref())
+            .await
+            .api()?;
         let edges: Vec<TransactionEdge> = page
             .items
             .into_iter()
             .map(|t| TransactionEdge {
-                cursor: encode_transaction(&TransactionCursor { booked_at: t.booked_at, id: t.id }),
+                cursor: encode_transaction(&TransactionCursor {
+                    booked_at: t.booked_at,
+                    id: t.id,
+                }),
                 node: TransactionObject(t),
             })
             .collect();
@@ -223,7 +268,12 @@ impl TransactionConnection {
             start_cursor: edges.first().map(|e| e.cursor.clone()),
             end_cursor: edges.last().map(|e| e.cursor.clone()),
         };
-        Ok(TransactionConnection { edges, page_info, client_id, filter })
+        Ok(TransactionConnection {
+            edges,
+            page_info,
+            client_id,
+            filter,
+        })
     }
 }
 
@@ -237,6 +287,10 @@ impl TransactionConnection {
     }
     /// All transactions matching the filter (not just this page).
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        core(ctx).api()?.count_transactions(self.client_id, &self.filter).await.api()
+        core(ctx)
+            .api()?
+            .count_transactions(self.client_id, &self.filter)
+            .await
+            .api()
     }
 }

@@ -47,7 +47,11 @@ impl TransactionFilter {
             to: self.to,
             category: self.category.map(Into::into),
             direction: self.direction.map(Into::into),
-            account_id: self.account_id.as_ref().map(|id| parse_id(id, "account")).transpose()?,
+            account_id: self
+                .account_id
+                .as_ref()
+                .map(|id| parse_id(id, "account"))
+                .transpose()?,
             search: self.search.clone(),
         })
     }

@@ -26,7 +26,10 @@ pub struct MoneyObject {
 
 impl From<&CoreMoney> for MoneyObject {
     fn from(m: &CoreMoney) -> Self {
-        MoneyObject { amount: m.amount(), currency: m.currency.to_string() }
+        MoneyObject {
+            amount: m.amount(),
+            currency: m.currency.to_string(),
+        }
     }
 }
 
@@ -39,13 +42,21 @@ pub struct User {
 
 impl From<&crm_core::auth::User> for User {
     fn from(u: &crm_core::auth::User) -> Self {
-        User { id: ID(u.id.to_string()), username: u.username.clone(), role: u.role.into() }
+        User {
+            id: ID(u.id.to_string()),
+            username: u.username.clone(),
+            role: u.role.into(),
+        }
     }
 }
 
 impl From<&crm_core::auth::Actor> for User {
     fn from(a: &crm_core::auth::Actor) -> Self {
-        User { id: ID(a.user_id.to_string()), username: a.username.clone(), role: a.role.into() }
+        User {
+            id: ID(a.user_id.to_string()),
+            username: a.username.clone(),
+            role: a.role.into(),
+        }
     }
 }
 
@@ -66,7 +77,10 @@ pub struct Bank {
 
 impl From<BankInfo> for Bank {
     fn from(b: BankInfo) -> Self {
-        Bank { code: b.code, name: b.name }
+        Bank {
+            code: b.code,
+            name: b.name,
+        }
     }
 }
 
@@ -211,7 +225,12 @@ impl TransactionObject {
             .load_one(AccountById(self.0.account_id))
             .await
             .api()?
-            .ok_or_else(|| ApiError::internal(format!("account {} of a transaction is missing", self.0.account_id)))
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "account {} of a transaction is missing",
+                    self.0.account_id
+                ))
+            })
             .api()?;
         Ok(AccountObject(account))
     }
@@ -243,7 +262,11 @@ impl From<&crm_core::ratings::Rating> for Rating {
             factors: r
                 .factors
                 .iter()
-                .map(|f| RatingFactor { name: f.name.clone(), value: f.value.clone(), impact: f.impact })
+                .map(|f| RatingFactor {
+                    name: f.name.clone(),
+                    value: f.value.clone(),
+                    impact: f.impact,
+                })
                 .collect(),
             computed_at: r.computed_at,
         }
@@ -331,7 +354,11 @@ pub struct Stats {
 impl From<crm_core::stats::Stats> for Stats {
     fn from(s: crm_core::stats::Stats) -> Self {
         Stats {
-            clients: ClientStats { total: s.clients_total, active: s.clients_active, inactive: s.clients_inactive },
+            clients: ClientStats {
+                total: s.clients_total,
+                active: s.clients_active,
+                inactive: s.clients_inactive,
+            },
             transactions: TransactionStats {
                 count: s.transaction_count,
                 income: s.income.amount(),
