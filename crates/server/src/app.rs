@@ -58,7 +58,11 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
 impl App {
     pub async fn build(config: &Config) -> anyhow::Result<App> {
         let db = open_database(config).await?;
-        let core = Arc::new(Core::new(db, core_settings(config)?, BankRegistry::default())?);
+        let core = Arc::new(Core::new(
+            db,
+            core_settings(config)?,
+            BankRegistry::default(),
+        )?);
         let generated_admin_password = core
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await
@@ -82,8 +86,16 @@ impl App {
             request_timeout: config.request_timeout,
             ws_init_timeout: Duration::from_secs(10),
         };
-        let state = AppState { core, schema, settings: Arc::new(settings), metrics: Arc::new(Metrics::default()) };
-        Ok(App { state, generated_admin_password })
+        let state = AppState {
+            core,
+            schema,
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::default()),
+        };
+        Ok(App {
+            state,
+            generated_admin_password,
+        })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -108,8 +120,12 @@ impl App {
                 }
             }
         });
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
         janitor.abort();
         result.context("serving HTTP")
     }

@@ -10,7 +10,11 @@ use crate::app::{self, App};
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "ai-crm", version, about = "AI-CRM: multi-bank client picture for relationship managers")]
+#[command(
+    name = "ai-crm",
+    version,
+    about = "AI-CRM: multi-bank client picture for relationship managers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -71,13 +75,18 @@ where
 {
     let config = Config::from_env()?;
     crate::telemetry::init(config.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(f(config))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     if config.secret_key_generated {
-        tracing::warn!("SECRET_KEY is not set: using a random key, so sessions end when the server restarts");
+        tracing::warn!(
+            "SECRET_KEY is not set: using a random key, so sessions end when the server restarts"
+        );
     }
     let app = App::build(&config).await?;
     if let Some(password) = &app.generated_admin_password {
@@ -93,7 +102,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("HOST/PORT: cannot listen on {addr}"))?;
     let shown = listener.local_addr().unwrap_or(addr);
-    tracing::info!("AI-CRM listening on http://{shown} (GraphiQL: {})", if config.graphiql { "/graphiql" } else { "off" });
+    tracing::info!(
+        "AI-CRM listening on http://{shown} (GraphiQL: {})",
+        if config.graphiql { "/graphiql" } else { "off" }
+    );
     app.serve(listener, app::shutdown_signal()).await
 }
 
@@ -113,14 +125,20 @@ async fn audit_verify(config: Config) -> anyhow::Result<()> {
             println!("audit log intact: {} rows", result.rows);
             Ok(())
         }
-        Some(id) => anyhow::bail!("audit log broken at row {id} (checked {} rows)", result.rows),
+        Some(id) => anyhow::bail!(
+            "audit log broken at row {id} (checked {} rows)",
+            result.rows
+        ),
     }
 }
 
 fn hash_password() -> anyhow::Result<()> {
     eprintln!("password (one line on standard input):");
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password")?;
     let password = line.trim_end_matches(['\r', '\n']);
     let hash = crm_core::auth::hash_password(password)?;
     println!("{hash}");

@@ -20,7 +20,10 @@ pub struct ConfigError {
 }
 
 fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { var, message: message.into() }
+    ConfigError {
+        var,
+        message: message.into(),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,17 +97,33 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn text(&self, var: &'static str) -> Option<String> {
-        self.source.get(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        self.source
+            .get(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
-    fn parse<T: std::str::FromStr>(&self, var: &'static str, default: T, what: &str) -> Result<T, ConfigError> {
+    fn parse<T: std::str::FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
         match self.text(var) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| err(var, format!("must be {what}, got {v:?}"))),
+            Some(v) => v
+                .parse()
+                .map_err(|_| err(var, format!("must be {what}, got {v:?}"))),
         }
     }
 
-    fn ranged(&self, var: &'static str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    fn ranged(
+        &self,
+        var: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
         let v: u64 = self.parse(var, default, &format!("a whole number from {min} to {max}"))?;
         if (min..=max).contains(&v) {
             Ok(v)
@@ -125,11 +144,17 @@ impl Reader<'_> {
 
 fn origin_of(url: &str, var: &'static str) -> Result<String, ConfigError> {
     let url = url.trim_end_matches('/');
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| err(var, format!("must be a URL like https://crm.example.ru, got {url:?}")))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        err(
+            var,
+            format!("must be a URL like https://crm.example.ru, got {url:?}"),
+        )
+    })?;
     if scheme != "http" && scheme != "https" {
-        return Err(err(var, format!("must start with http:// or https://, got {url:?}")));
+        return Err(err(
+            var,
+            format!("must start with http:// or https://, got {url:?}"),
+        ));
     }
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() {
@@ -145,21 +170,45 @@ impl Config {
 
     pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
         let r = Reader { source };
-        let environment = match r.text("APP_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let environment = match r
+            .text("APP_ENV")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
-            Some(other) => return Err(err("APP_ENV", format!("must be development or production, got {other:?}"))),
+            Some(other) => {
+                return Err(err(
+                    "APP_ENV",
+                    format!("must be development or production, got {other:?}"),
+                ))
+            }
         };
         let prod = environment == Environment::Production;
 
-        let database_url = r.text("DATABASE_URL").unwrap_or_else(|| "sqlite://data/ai-crm.db".to_owned());
+        let database_url = r
+            .text("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://data/ai-crm.db".to_owned());
         if !database_url.starts_with("sqlite:") && !database_url.starts_with("postgres") {
-            return Err(err("DATABASE_URL", "must start with sqlite:// or postgres://"));
+            return Err(err(
+                "DATABASE_URL",
+                "must start with sqlite:// or postgres://",
+            ));
         }
-        let default_pool = if database_url.starts_with("sqlite:") { 8 } else { 16 };
-        let database_max_connections = r.ranged("DATABASE_MAX_CONNECTIONS", default_pool, 1, 1000)? as u32;
+        let default_pool = if database_url.starts_with("sqlite:") {
+            8
+        } else {
+            16
+        };
+        let database_max_connections =
+            r.ranged("DATABASE_MAX_CONNECTIONS", default_pool, 1, 1000)? as u32;
 
-        let host: IpAddr = r.parse("HOST", IpAddr::from([127, 0, 0, 1]), "an IP address such as 0.0.0.0")?;
+        let host: IpAddr = r.parse(
+            "HOST",
+            IpAddr::from([127, 0, 0, 1]),
+            "an IP address such as 0.0.0.0",
+        )?;
         let port = r.ranged("PORT", 8080, 0, 65535)? as u16;
 
         let public_url = match r.text("PUBLIC_URL") {
@@ -178,39 +227,58 @@ impl Config {
 
         let (secret_key, secret_key_generated) = match r.text("SECRET_KEY") {
             Some(k) if k.len() >= 32 => (k.into_bytes(), false),
-            Some(_) => return Err(err("SECRET_KEY", "must be at least 32 characters (try: openssl rand -hex 32)")),
+            Some(_) => {
+                return Err(err(
+                    "SECRET_KEY",
+                    "must be at least 32 characters (try: openssl rand -hex 32)",
+                ))
+            }
             None if prod => return Err(err("SECRET_KEY", "is required when APP_ENV=production")),
             None => (uuid::Uuid::new_v4().as_bytes().repeat(2), true),
         };
 
-        let auth_username = r.text("AUTH_USERNAME").unwrap_or_else(|| "admin".to_owned());
+        let auth_username = r
+            .text("AUTH_USERNAME")
+            .unwrap_or_else(|| "admin".to_owned());
         let auth_password = match (r.text("AUTH_PASSWORD_HASH"), r.text("AUTH_PASSWORD")) {
             (Some(hash), _) => {
-                crm_core::auth::check_phc_hash(&hash).map_err(|e| err("AUTH_PASSWORD_HASH", e.to_string()))?;
+                crm_core::auth::check_phc_hash(&hash)
+                    .map_err(|e| err("AUTH_PASSWORD_HASH", e.to_string()))?;
                 BootstrapPassword::Hash(hash)
             }
             (None, Some(_)) if prod => {
-                return Err(err("AUTH_PASSWORD", "is for development only; set AUTH_PASSWORD_HASH (ai-crm hash-password)"))
+                return Err(err(
+                    "AUTH_PASSWORD",
+                    "is for development only; set AUTH_PASSWORD_HASH (ai-crm hash-password)",
+                ))
             }
             (None, Some(p)) => {
-                crm_core::auth::check_new_password(&p).map_err(|e| err("AUTH_PASSWORD", e.to_string()))?;
+                crm_core::auth::check_new_password(&p)
+                    .map_err(|e| err("AUTH_PASSWORD", e.to_string()))?;
                 BootstrapPassword::Plain(p)
             }
             (None, None) => BootstrapPassword::Generate,
         };
 
-        let session_idle = Duration::from_secs(60 * r.ranged("SESSION_IDLE_MINUTES", 30, 1, 24 * 60)?);
-        let session_absolute = Duration::from_secs(3600 * r.ranged("SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 30)?);
+        let session_idle =
+            Duration::from_secs(60 * r.ranged("SESSION_IDLE_MINUTES", 30, 1, 24 * 60)?);
+        let session_absolute =
+            Duration::from_secs(3600 * r.ranged("SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 30)?);
         if session_idle > session_absolute {
-            return Err(err("SESSION_IDLE_MINUTES", "must not be longer than SESSION_ABSOLUTE_HOURS"));
+            return Err(err(
+                "SESSION_IDLE_MINUTES",
+                "must not be longer than SESSION_ABSOLUTE_HOURS",
+            ));
         }
         let login_max_failures = r.ranged("LOGIN_MAX_FAILURES", 5, 1, 1000)? as i32;
-        let login_lockout = Duration::from_secs(60 * r.ranged("LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)?);
+        let login_lockout =
+            Duration::from_secs(60 * r.ranged("LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)?);
 
         let graphiql = r.flag("GRAPHIQL", !prod)?;
         let introspection = r.flag("INTROSPECTION", !prod)?;
         let graphql_max_depth = r.ranged("GRAPHQL_MAX_DEPTH", 12, 3, 64)? as usize;
-        let graphql_max_complexity = r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
+        let graphql_max_complexity =
+            r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
         let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 1 << 20, 1024, 64 << 20)? as usize;
         let request_timeout = Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?);
         let trust_proxy = r.flag("TRUST_PROXY", false)?;
@@ -219,10 +287,20 @@ impl Config {
             None => Currency::rub(),
             Some(c) => Currency::parse(&c).map_err(|e| err("BASE_CURRENCY", e.to_string()))?,
         };
-        let log_format = match r.text("LOG_FORMAT").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let log_format = match r
+            .text("LOG_FORMAT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(err("LOG_FORMAT", format!("must be text or json, got {other:?}"))),
+            Some(other) => {
+                return Err(err(
+                    "LOG_FORMAT",
+                    format!("must be text or json, got {other:?}"),
+                ))
+            }
         };
 
         Ok(Config {
@@ -256,7 +334,9 @@ impl Config {
 
     /// Cookies get `Secure` and the `__Host-` prefix when users reach us over https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -265,7 +345,10 @@ mod tests {
     use super::*;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_source(&map)
     }
 
@@ -283,23 +366,56 @@ mod tests {
         let e = cfg(&[("PORT", "eighty")]).expect_err("bad port");
         assert_eq!(e.var, "PORT");
         assert!(e.to_string().contains("PORT"), "{e}");
-        assert_eq!(cfg(&[("SECRET_KEY", "short")]).expect_err("short").var, "SECRET_KEY");
-        assert_eq!(cfg(&[("DATABASE_URL", "mysql://x")]).expect_err("db").var, "DATABASE_URL");
-        assert_eq!(cfg(&[("GRAPHIQL", "maybe")]).expect_err("flag").var, "GRAPHIQL");
-        assert_eq!(cfg(&[("PUBLIC_URL", "crm.example.ru")]).expect_err("url").var, "PUBLIC_URL");
-        assert_eq!(cfg(&[("AUTH_PASSWORD", "short")]).expect_err("pw").var, "AUTH_PASSWORD");
-        assert_eq!(cfg(&[("AUTH_PASSWORD_HASH", "nope")]).expect_err("hash").var, "AUTH_PASSWORD_HASH");
+        assert_eq!(
+            cfg(&[("SECRET_KEY", "short")]).expect_err("short").var,
+            "SECRET_KEY"
+        );
+        assert_eq!(
+            cfg(&[("DATABASE_URL", "mysql://x")]).expect_err("db").var,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            cfg(&[("GRAPHIQL", "maybe")]).expect_err("flag").var,
+            "GRAPHIQL"
+        );
+        assert_eq!(
+            cfg(&[("PUBLIC_URL", "crm.example.ru")])
+                .expect_err("url")
+                .var,
+            "PUBLIC_URL"
+        );
+        assert_eq!(
+            cfg(&[("AUTH_PASSWORD", "short")]).expect_err("pw").var,
+            "AUTH_PASSWORD"
+        );
+        assert_eq!(
+            cfg(&[("AUTH_PASSWORD_HASH", "nope")])
+                .expect_err("hash")
+                .var,
+            "AUTH_PASSWORD_HASH"
+        );
     }
 
     #[test]
     fn production_is_strict() {
-        assert_eq!(cfg(&[("APP_ENV", "production")]).expect_err("no key").var, "SECRET_KEY");
+        assert_eq!(
+            cfg(&[("APP_ENV", "production")]).expect_err("no key").var,
+            "SECRET_KEY"
+        );
         let key = "k".repeat(40);
-        let e = cfg(&[("APP_ENV", "production"), ("SECRET_KEY", &key), ("AUTH_PASSWORD", "long enough password")])
-            .expect_err("plain password in prod");
+        let e = cfg(&[
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", &key),
+            ("AUTH_PASSWORD", "long enough password"),
+        ])
+        .expect_err("plain password in prod");
         assert_eq!(e.var, "AUTH_PASSWORD");
-        let c = cfg(&[("APP_ENV", "production"), ("SECRET_KEY", &key), ("PUBLIC_URL", "https://CRM.example.ru/")])
-            .expect("prod");
+        let c = cfg(&[
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", &key),
+            ("PUBLIC_URL", "https://CRM.example.ru/"),
+        ])
+        .expect("prod");
         assert!(!c.graphiql && !c.introspection);
         assert!(c.secure_cookies());
         assert_eq!(c.public_url.as_deref(), Some("https://crm.example.ru"));

@@ -34,8 +34,13 @@ pub fn web_dir() -> PathBuf {
 
 impl TestServer {
     /// Starts with the given extra settings (same names as the environment variables).
-    pub async fn start(postgres_url: Option<&str>, extra: &[(&str, &str)]) -> anyhow::Result<TestServer> {
-        let database = TestDatabase::create(postgres_url).await.context("creating the test database")?;
+    pub async fn start(
+        postgres_url: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<TestServer> {
+        let database = TestDatabase::create(postgres_url)
+            .await
+            .context("creating the test database")?;
         let mut vars: HashMap<String, String> = HashMap::new();
         vars.insert("DATABASE_URL".into(), database.url.clone());
         vars.insert("DATABASE_MAX_CONNECTIONS".into(), "4".into());
@@ -60,7 +65,14 @@ impl TestServer {
         let task = tokio::spawn(app.serve(listener, async {
             let _ = rx.await;
         }));
-        Ok(TestServer { addr, core, app_state, shutdown: Some(tx), task, database })
+        Ok(TestServer {
+            addr,
+            core,
+            app_state,
+            shutdown: Some(tx),
+            task,
+            database,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{code, start, Client};
 use chrono::Datelike;
+use common::{code, start, Client};
 use serde_json::{json, Value};
 
 async fn create_client(c: &Client, name: &str, email: Option<&str>) -> String {
@@ -18,7 +18,15 @@ async fn create_client(c: &Client, name: &str, email: Option<&str>) -> String {
     data["createClient"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn add_tx(c: &Client, client: &str, at: &str, amount: &str, currency: &str, direction: &str, description: &str) -> Value {
+async fn add_tx(
+    c: &Client,
+    client: &str,
+    at: &str,
+    amount: &str,
+    currency: &str,
+    direction: &str,
+    description: &str,
+) -> Value {
     c.ok(
         "mutation($input: CreateTransactionInput!) { createTransaction(input: $input) { id amount currency direction category categorySource account { id } } }",
         json!({ "input": { "clientId": client, "bookedAt": at, "amount": amount, "currency": currency,
@@ -34,14 +42,30 @@ async fn clients_crud_filter_and_paginate() {
     let c = Client::new(&server);
     c.login_admin().await;
 
-    let names = ["Анна Смирнова", "Борис Ёлкин", "Вера Попова", "Глеб Орлов", "Дарья Белова"];
+    let names = [
+        "Анна Смирнова",
+        "Борис Ёлкин",
+        "Вера Попова",
+        "Глеб Орлов",
+        "Дарья Белова",
+    ];
     let mut ids = Vec::new();
     for (i, n) in names.iter().enumerate() {
         ids.push(create_client(&c, n, Some(&format!("c{i}@bank.ru"))).await);
     }
-    let bad = c.gql("mutation { createClient(input: { displayName: \"   \" }) { id } }", json!({})).await;
+    let bad = c
+        .gql(
+            "mutation { createClient(input: { displayName: \"   \" }) { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&bad), "BAD_USER_INPUT");
-    let bad_email = c.gql("mutation { createClient(input: { displayName: \"X\", email: \"nope\" }) { id } }", json!({})).await;
+    let bad_email = c
+        .gql(
+            "mutation { createClient(input: { displayName: \"X\", email: \"nope\" }) { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&bad_email), "BAD_USER_INPUT");
 
     // Pages of two, in name order, with stable cursors.
@@ -54,7 +78,10 @@ async fn clients_crud_filter_and_paginate() {
         for e in page["clients"]["edges"].as_array().unwrap() {
             seen.push(e["node"]["displayName"].as_str().unwrap().to_owned());
         }
-        if !page["clients"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+        if !page["clients"]["pageInfo"]["hasNextPage"]
+            .as_bool()
+            .unwrap()
+        {
             break;
         }
         after = page["clients"]["pageInfo"]["endCursor"].clone();
@@ -69,10 +96,22 @@ async fn clients_crud_filter_and_paginate() {
     let search = "query($s: String) { clients(filter: { search: $s }) { totalCount edges { node { displayName } } } }";
     let r = c.ok(search, json!({ "s": "ЕЛКИН" })).await;
     assert_eq!(r["clients"]["totalCount"], 1);
-    assert_eq!(r["clients"]["edges"][0]["node"]["displayName"], "Борис Ёлкин");
-    assert_eq!(c.ok(search, json!({ "s": "c3@bank" })).await["clients"]["totalCount"], 1);
-    assert_eq!(c.ok(search, json!({ "s": "9000000001" })).await["clients"]["totalCount"], 5);
-    assert_eq!(c.ok(search, json!({ "s": "100%" })).await["clients"]["totalCount"], 0);
+    assert_eq!(
+        r["clients"]["edges"][0]["node"]["displayName"],
+        "Борис Ёлкин"
+    );
+    assert_eq!(
+        c.ok(search, json!({ "s": "c3@bank" })).await["clients"]["totalCount"],
+        1
+    );
+    assert_eq!(
+        c.ok(search, json!({ "s": "9000000001" })).await["clients"]["totalCount"],
+        5
+    );
+    assert_eq!(
+        c.ok(search, json!({ "s": "100%" })).await["clients"]["totalCount"],
+        0
+    );
 
     // Update, status filter, delete.
     let upd = c
@@ -83,22 +122,68 @@ async fn clients_crud_filter_and_paginate() {
         .await;
     assert_eq!(upd["updateClient"]["status"], "INACTIVE");
     assert!(upd["updateClient"]["email"].is_null());
-    let inactive = c.ok("{ clients(filter: { status: INACTIVE }) { totalCount } }", json!({})).await;
+    let inactive = c
+        .ok(
+            "{ clients(filter: { status: INACTIVE }) { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(inactive["clients"]["totalCount"], 1);
-    let stats = c.ok("{ stats { clients { total active inactive } } }", json!({})).await;
-    assert_eq!(stats["stats"]["clients"], json!({ "total": 5, "active": 4, "inactive": 1 }));
+    let stats = c
+        .ok("{ stats { clients { total active inactive } } }", json!({}))
+        .await;
+    assert_eq!(
+        stats["stats"]["clients"],
+        json!({ "total": 5, "active": 4, "inactive": 1 })
+    );
 
-    assert_eq!(c.ok("mutation($id: ID!) { deleteClient(id: $id) }", json!({ "id": ids[0] })).await["deleteClient"], true);
-    let gone = c.gql("query($id: ID!) { client(id: $id) { id } }", json!({ "id": ids[0] })).await;
+    assert_eq!(
+        c.ok(
+            "mutation($id: ID!) { deleteClient(id: $id) }",
+            json!({ "id": ids[0] })
+        )
+        .await["deleteClient"],
+        true
+    );
+    let gone = c
+        .gql(
+            "query($id: ID!) { client(id: $id) { id } }",
+            json!({ "id": ids[0] }),
+        )
+        .await;
     assert_eq!(code(&gone), "NOT_FOUND");
-    let again = c.gql("mutation($id: ID!) { deleteClient(id: $id) }", json!({ "id": ids[0] })).await;
+    let again = c
+        .gql(
+            "mutation($id: ID!) { deleteClient(id: $id) }",
+            json!({ "id": ids[0] }),
+        )
+        .await;
     assert_eq!(code(&again), "NOT_FOUND");
-    let missing = c.gql("mutation { updateClient(id: \"999999\", input: { displayName: \"x\" }) { id } }", json!({})).await;
+    let missing = c
+        .gql(
+            "mutation { updateClient(id: \"999999\", input: { displayName: \"x\" }) { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&missing), "NOT_FOUND");
 
     // No rating, no bank: filters that match nothing yet.
-    assert_eq!(c.ok("{ clients(filter: { rating: A }) { totalCount } }", json!({})).await["clients"]["totalCount"], 0);
-    assert_eq!(c.ok("{ clients(filter: { bank: \"abank\" }) { totalCount } }", json!({})).await["clients"]["totalCount"], 0);
+    assert_eq!(
+        c.ok(
+            "{ clients(filter: { rating: A }) { totalCount } }",
+            json!({})
+        )
+        .await["clients"]["totalCount"],
+        0
+    );
+    assert_eq!(
+        c.ok(
+            "{ clients(filter: { bank: \"abank\" }) { totalCount } }",
+            json!({})
+        )
+        .await["clients"]["totalCount"],
+        0
+    );
     server.stop().await.unwrap();
 }
 
@@ -115,14 +200,53 @@ async fn manual_transactions_analytics_and_stats_add_up() {
     let prev_month = format!("{}", prev.format("%Y-%m"));
     let at = |month: &str, rest: &str| format!("{month}-{rest}");
 
-    let salary = add_tx(&c, &client, &at(&prev_month, "05T09:00:00Z"), "150000.00", "RUB", "CREDIT", "Заработная плата").await;
+    let salary = add_tx(
+        &c,
+        &client,
+        &at(&prev_month, "05T09:00:00Z"),
+        "150000.00",
+        "RUB",
+        "CREDIT",
+        "Заработная плата",
+    )
+    .await;
     assert_eq!(salary["category"], "OTHER_INCOME");
     assert_eq!(salary["categorySource"], "DEFAULT");
     let manual_account = salary["account"]["id"].as_str().unwrap().to_owned();
-    let groceries = add_tx(&c, &client, &at(&prev_month, "10T18:30:00Z"), "1249.50", "RUB", "DEBIT", "Оплата: Пятёрочка").await;
-    assert_eq!(groceries["account"]["id"], manual_account, "one manual account per client and currency");
-    add_tx(&c, &client, &at(&this_month, "01T00:10:00Z"), "350.00", "RUB", "DEBIT", "Кофейня <script>alert(1)</script>").await;
-    add_tx(&c, &client, &at(&this_month, "01T00:20:00Z"), "20.00", "USD", "DEBIT", "Steam").await;
+    let groceries = add_tx(
+        &c,
+        &client,
+        &at(&prev_month, "10T18:30:00Z"),
+        "1249.50",
+        "RUB",
+        "DEBIT",
+        "Оплата: Пятёрочка",
+    )
+    .await;
+    assert_eq!(
+        groceries["account"]["id"], manual_account,
+        "one manual account per client and currency"
+    );
+    add_tx(
+        &c,
+        &client,
+        &at(&this_month, "01T00:10:00Z"),
+        "350.00",
+        "RUB",
+        "DEBIT",
+        "Кофейня <script>alert(1)</script>",
+    )
+    .await;
+    add_tx(
+        &c,
+        &client,
+        &at(&this_month, "01T00:20:00Z"),
+        "20.00",
+        "USD",
+        "DEBIT",
+        "Steam",
+    )
+    .await;
 
     // Recategorise: a spending category on a debit works, on a credit is refused.
     let gid = groceries["id"].as_str().unwrap();
@@ -131,19 +255,31 @@ async fn manual_transactions_analytics_and_stats_add_up() {
         .await;
     assert_eq!(set["setTransactionCategory"]["categorySource"], "MANUAL");
     let wrong = c
-        .gql("mutation($id: ID!) { setTransactionCategory(id: $id, category: GROCERIES) { id } }", json!({ "id": salary["id"] }))
+        .gql(
+            "mutation($id: ID!) { setTransactionCategory(id: $id, category: GROCERIES) { id } }",
+            json!({ "id": salary["id"] }),
+        )
         .await;
     assert_eq!(code(&wrong), "BAD_USER_INPUT");
 
     // Bad entries are refused with reasons.
-    for (amount, currency, at) in [("-5", "RUB", "2026-10-01T00:00:00Z"), ("1.001", "RUB", "2026-10-01T00:00:00Z"), ("5", "RUBL", "2026-10-01T00:00:00Z"), ("5", "RUB", "2999-01-01T00:00:00Z")] {
+    for (amount, currency, at) in [
+        ("-5", "RUB", "2026-10-01T00:00:00Z"),
+        ("1.001", "RUB", "2026-10-01T00:00:00Z"),
+        ("5", "RUBL", "2026-10-01T00:00:00Z"),
+        ("5", "RUB", "2999-01-01T00:00:00Z"),
+    ] {
         let body = c
             .gql(
                 "mutation($input: CreateTransactionInput!) { createTransaction(input: $input) { id } }",
                 json!({ "input": { "clientId": client, "bookedAt": at, "amount": amount, "currency": currency, "direction": "DEBIT", "description": "x" } }),
             )
             .await;
-        assert_eq!(code(&body), "BAD_USER_INPUT", "{amount} {currency} {at}: {body}");
+        assert_eq!(
+            code(&body),
+            "BAD_USER_INPUT",
+            "{amount} {currency} {at}: {body}"
+        );
     }
 
     let page = c
@@ -159,16 +295,28 @@ async fn manual_transactions_analytics_and_stats_add_up() {
         )
         .await;
     let cl = &page["client"];
-    assert_eq!(cl["totalBalance"], json!([{ "amount": "148400.50", "currency": "RUB" }, { "amount": "-20.00", "currency": "USD" }]));
+    assert_eq!(
+        cl["totalBalance"],
+        json!([{ "amount": "148400.50", "currency": "RUB" }, { "amount": "-20.00", "currency": "USD" }])
+    );
     assert_eq!(cl["accounts"].as_array().unwrap().len(), 2);
     assert_eq!(cl["accounts"][0]["bank"]["code"], "manual");
     assert_eq!(cl["transactions"]["totalCount"], 4);
-    assert_eq!(cl["transactions"]["edges"][0]["node"]["description"], "Steam");
-    assert_eq!(cl["transactions"]["edges"][1]["node"]["description"], "Кофейня <script>alert(1)</script>");
-    assert_eq!(cl["spendingByCategory"], json!([
-        { "category": "GROCERIES", "amount": "1249.50", "count": 1, "share": 0.7812 },
-        { "category": "OTHER_EXPENSE", "amount": "350.00", "count": 1, "share": 0.2188 }
-    ]));
+    assert_eq!(
+        cl["transactions"]["edges"][0]["node"]["description"],
+        "Steam"
+    );
+    assert_eq!(
+        cl["transactions"]["edges"][1]["node"]["description"],
+        "Кофейня <script>alert(1)</script>"
+    );
+    assert_eq!(
+        cl["spendingByCategory"],
+        json!([
+            { "category": "GROCERIES", "amount": "1249.50", "count": 1, "share": 0.7812 },
+            { "category": "OTHER_EXPENSE", "amount": "350.00", "count": 1, "share": 0.2188 }
+        ])
+    );
     let flows = cl["cashflow"].as_array().unwrap();
     assert_eq!(flows.len(), 3);
     let by_month = |m: &str| flows.iter().find(|f| f["month"] == m).cloned();
@@ -176,17 +324,32 @@ async fn manual_transactions_analytics_and_stats_add_up() {
         by_month(&prev_month).unwrap(),
         json!({ "month": prev_month, "income": "150000.00", "expense": "1249.50", "net": "148750.50" })
     );
-    assert_eq!(by_month(&this_month).unwrap()["expense"], "350.00", "USD stays out of the RUB flow");
-    assert_eq!(flows[0]["income"], "0.00", "a month without movement is present with zeros");
+    assert_eq!(
+        by_month(&this_month).unwrap()["expense"],
+        "350.00",
+        "USD stays out of the RUB flow"
+    );
+    assert_eq!(
+        flows[0]["income"], "0.00",
+        "a month without movement is present with zeros"
+    );
 
     // Page two through the cursor, then filters.
     let after = cl["transactions"]["pageInfo"]["endCursor"].clone();
     let next = c
         .ok("query($id: ID!, $after: String) { client(id: $id) { transactions(first: 2, after: $after) { pageInfo { hasNextPage } edges { node { description } } } } }", json!({ "id": client, "after": after }))
         .await;
-    let descs: Vec<&str> = next["client"]["transactions"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["description"].as_str().unwrap()).collect();
+    let descs: Vec<&str> = next["client"]["transactions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["description"].as_str().unwrap())
+        .collect();
     assert_eq!(descs, vec!["Оплата: Пятёрочка", "Заработная плата"]);
-    assert_eq!(next["client"]["transactions"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(
+        next["client"]["transactions"]["pageInfo"]["hasNextPage"],
+        false
+    );
     let filtered = c
         .ok("query($id: ID!) { client(id: $id) { transactions(filter: { direction: DEBIT, search: \"пятерочка\" }) { totalCount } } }", json!({ "id": client }))
         .await;
@@ -197,11 +360,22 @@ async fn manual_transactions_analytics_and_stats_add_up() {
     assert_eq!(in_range["client"]["transactions"]["totalCount"], 1);
 
     let stats = c.ok("{ stats { transactions { count income expense balance currency } banks balances { amount currency } } }", json!({})).await;
-    assert_eq!(stats["stats"]["transactions"], json!({ "count": 4, "income": "150000.00", "expense": "1599.50", "balance": "148400.50", "currency": "RUB" }));
+    assert_eq!(
+        stats["stats"]["transactions"],
+        json!({ "count": 4, "income": "150000.00", "expense": "1599.50", "balance": "148400.50", "currency": "RUB" })
+    );
     assert_eq!(stats["stats"]["banks"], 0);
-    assert_eq!(stats["stats"]["balances"][0], json!({ "amount": "148400.50", "currency": "RUB" }));
+    assert_eq!(
+        stats["stats"]["balances"][0],
+        json!({ "amount": "148400.50", "currency": "RUB" })
+    );
 
-    let cats = c.ok("{ categories { code name nameEn direction } banks { code } }", json!({})).await;
+    let cats = c
+        .ok(
+            "{ categories { code name nameEn direction } banks { code } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(cats["categories"].as_array().unwrap().len(), 25);
     assert_eq!(cats["banks"], json!([]));
 

@@ -22,11 +22,21 @@ fn rank(package: &str) -> Option<u32> {
 fn metadata() -> Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -34,7 +44,10 @@ fn metadata() -> Value {
 fn workspace_dependencies_point_one_way() {
     let meta = metadata();
     let packages = meta["packages"].as_array().unwrap();
-    let names: Vec<&str> = packages.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = packages
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     let mut violations = Vec::new();
     for p in packages {
         let name = p["name"].as_str().unwrap();
@@ -44,12 +57,20 @@ fn workspace_dependencies_point_one_way() {
             if !normal || !names.contains(&dep_name) {
                 continue;
             }
-            if name == "crm-sandbox-bank" && (dep_name == "crm-openbanking-ru" || dep_name.starts_with("crm-connector")) {
-                violations.push(format!("{name} -> {dep_name}: the sandbox speaks the wire protocol only"));
+            if name == "crm-sandbox-bank"
+                && (dep_name == "crm-openbanking-ru" || dep_name.starts_with("crm-connector"))
+            {
+                violations.push(format!(
+                    "{name} -> {dep_name}: the sandbox speaks the wire protocol only"
+                ));
             }
             match (rank(name), rank(dep_name)) {
-                (Some(a), Some(b)) if b >= a => violations.push(format!("{name} -> {dep_name} points against the layers")),
-                (None, _) if name != "crm-sandbox-bank" => violations.push(format!("{name} has no layer: add it to rank()")),
+                (Some(a), Some(b)) if b >= a => {
+                    violations.push(format!("{name} -> {dep_name} points against the layers"))
+                }
+                (None, _) if name != "crm-sandbox-bank" => {
+                    violations.push(format!("{name} has no layer: add it to rank()"))
+                }
                 _ => {}
             }
         }
@@ -57,13 +78,18 @@ fn workspace_dependencies_point_one_way() {
             for dep in p["dependencies"].as_array().unwrap() {
                 let d = dep["name"].as_str().unwrap();
                 if dep["kind"].is_null() && ["sea-orm", "sqlx", "sea-query"].contains(&d) {
-                    violations.push(format!("crm-graphql -> {d}: the GraphQL layer knows no SQL"));
+                    violations.push(format!(
+                        "crm-graphql -> {d}: the GraphQL layer knows no SQL"
+                    ));
                 }
             }
         }
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
     for required in ["crm-core", "crm-graphql", "crm-server", "crm-migration"] {
-        assert!(names.contains(&required), "{required} is missing from the workspace");
+        assert!(
+            names.contains(&required),
+            "{required} is missing from the workspace"
+        );
     }
 }

@@ -23,13 +23,28 @@ async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
         .send()
         .await
         .unwrap();
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("crm_session="), "{cookie}");
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
         assert!(cookie.contains(attr), "cookie lacks {attr}: {cookie}");
     }
-    let token = cookie.split(';').next().unwrap().trim_start_matches("crm_session=").to_owned();
-    assert!(token.len() >= 43, "256-bit token expected, got {} chars", token.len());
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("crm_session=")
+        .to_owned();
+    assert!(
+        token.len() >= 43,
+        "256-bit token expected, got {} chars",
+        token.len()
+    );
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["data"]["login"]["user"]["role"], "ADMIN");
 
@@ -37,7 +52,10 @@ async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
     assert_eq!(me["me"]["username"], ADMIN);
 
     assert_eq!(c.ok("mutation { logout }", json!({})).await["logout"], true);
-    assert_eq!(code(&c.gql("{ me { id } }", json!({})).await), "UNAUTHENTICATED");
+    assert_eq!(
+        code(&c.gql("{ me { id } }", json!({})).await),
+        "UNAUTHENTICATED"
+    );
 
     // The old token is dead on the server, not just forgotten by this client.
     let replay = reqwest::Client::new()
@@ -62,8 +80,18 @@ async fn raw_login(server: &crm_server::testkit::TestServer, cookie: Option<&str
         req = req.header("cookie", format!("crm_session={token}"));
     }
     let res = req.send().await.unwrap();
-    let set = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
-    set.split(';').next().unwrap().trim_start_matches("crm_session=").to_owned()
+    let set = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    set.split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("crm_session=")
+        .to_owned()
 }
 
 async fn me_with(server: &crm_server::testkit::TestServer, token: &str) -> serde_json::Value {
@@ -83,13 +111,25 @@ async fn me_with(server: &crm_server::testkit::TestServer, token: &str) -> serde
 async fn login_issues_a_new_session_id_and_ends_the_old_one() {
     let server = start().await;
     let first = raw_login(&server, None).await;
-    assert_eq!(me_with(&server, &first).await["data"]["me"]["username"], ADMIN);
+    assert_eq!(
+        me_with(&server, &first).await["data"]["me"]["username"],
+        ADMIN
+    );
     let second = raw_login(&server, Some(&first)).await;
-    assert_ne!(first, second, "a login must never keep the session id it came with");
+    assert_ne!(
+        first, second,
+        "a login must never keep the session id it came with"
+    );
     assert_eq!(code(&me_with(&server, &first).await), "UNAUTHENTICATED");
-    assert_eq!(me_with(&server, &second).await["data"]["me"]["username"], ADMIN);
+    assert_eq!(
+        me_with(&server, &second).await["data"]["me"]["username"],
+        ADMIN
+    );
     // A made-up token is just "not signed in".
-    assert_eq!(code(&me_with(&server, "forged-token-value").await), "UNAUTHENTICATED");
+    assert_eq!(
+        code(&me_with(&server, "forged-token-value").await),
+        "UNAUTHENTICATED"
+    );
     server.stop().await.unwrap();
 }
 
@@ -101,7 +141,10 @@ async fn wrong_password_and_unknown_user_look_the_same() {
     let unknown = c.login("nobody-here", "not-the-password-at-all").await;
     assert_eq!(code(&wrong), "UNAUTHENTICATED");
     assert_eq!(code(&unknown), "UNAUTHENTICATED");
-    assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        unknown["errors"][0]["message"]
+    );
     assert!(wrong["data"].is_null(), "{wrong}");
     server.stop().await.unwrap();
 }
@@ -111,11 +154,19 @@ async fn repeated_failures_lock_the_account_even_for_the_right_password() {
     let server = start_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
     let c = Client::new(&server);
     for _ in 0..3 {
-        assert_eq!(code(&c.login(ADMIN, "wrong-password-guess").await), "UNAUTHENTICATED");
+        assert_eq!(
+            code(&c.login(ADMIN, "wrong-password-guess").await),
+            "UNAUTHENTICATED"
+        );
     }
     let locked = c.login(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(code(&locked), "RATE_LIMITED", "{locked}");
-    assert!(locked["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap() > 0);
+    assert!(
+        locked["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     server.stop().await.unwrap();
 }
 
@@ -130,7 +181,11 @@ async fn aliased_logins_in_one_request_each_count() {
     let body = c.gql(&format!("mutation {{ {flood} }}"), json!({})).await;
     let codes = codes(&body);
     assert_eq!(codes.len(), 6, "{body}");
-    assert_eq!(codes.iter().filter(|c| *c == "RATE_LIMITED").count(), 3, "{codes:?}");
+    assert_eq!(
+        codes.iter().filter(|c| *c == "RATE_LIMITED").count(),
+        3,
+        "{codes:?}"
+    );
     assert_eq!(code(&c.login(ADMIN, ADMIN_PASSWORD).await), "RATE_LIMITED");
     server.stop().await.unwrap();
 }
@@ -138,17 +193,35 @@ async fn aliased_logins_in_one_request_each_count() {
 #[tokio::test]
 async fn a_viewer_reads_but_may_not_change_anything() {
     let server = start().await;
-    server.core.create_user("viewer", "viewer-password-123", Role::Viewer).await.unwrap();
+    server
+        .core
+        .create_user("viewer", "viewer-password-123", Role::Viewer)
+        .await
+        .unwrap();
     let c = Client::new(&server);
-    assert!(c.login("viewer", "viewer-password-123").await.get("errors").is_none());
+    assert!(c
+        .login("viewer", "viewer-password-123")
+        .await
+        .get("errors")
+        .is_none());
     let me = c.ok("{ me { role } }", json!({})).await;
     assert_eq!(me["me"]["role"], "VIEWER");
-    c.ok("{ clients(first: 5) { totalCount } stats { clients { total } } }", json!({})).await;
+    c.ok(
+        "{ clients(first: 5) { totalCount } stats { clients { total } } }",
+        json!({}),
+    )
+    .await;
     let body = c
-        .gql("mutation { createClient(input: { displayName: \"Иван\" }) { id } }", json!({}))
+        .gql(
+            "mutation { createClient(input: { displayName: \"Иван\" }) { id } }",
+            json!({}),
+        )
         .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
-    assert_eq!(c.ok("{ clients { totalCount } }", json!({})).await["clients"]["totalCount"], 0);
+    assert_eq!(
+        c.ok("{ clients { totalCount } }", json!({})).await["clients"]["totalCount"],
+        0
+    );
     server.stop().await.unwrap();
 }
 
@@ -182,12 +255,31 @@ async fn every_root_field_but_login_needs_a_session() {
 #[tokio::test]
 async fn production_hides_the_schema() {
     let key = "k".repeat(40);
-    let server = start_with(&[("APP_ENV", "production"), ("SECRET_KEY", &key), ("AUTH_PASSWORD", ""), ("AUTH_PASSWORD_HASH", "")])
-        .await;
+    let server = start_with(&[
+        ("APP_ENV", "production"),
+        ("SECRET_KEY", &key),
+        ("AUTH_PASSWORD", ""),
+        ("AUTH_PASSWORD_HASH", ""),
+    ])
+    .await;
     let c = Client::new(&server);
-    let body = c.gql("{ __schema { queryType { name } } }", json!({})).await;
-    assert!(body.get("errors").is_some(), "introspection must be off: {body}");
+    let body = c
+        .gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection must be off: {body}"
+    );
+    let suggest = c.gql("{ mee { id } }", json!({})).await;
+    assert!(
+        !suggest.to_string().contains("Did you mean"),
+        "no field suggestions in production: {suggest}"
+    );
     let res = c.http.get(server.url("/graphiql")).send().await.unwrap();
-    assert_ne!(res.status().as_u16(), 200, "GraphiQL must be off in production");
+    assert_ne!(
+        res.status().as_u16(),
+        200,
+        "GraphiQL must be off in production"
+    );
     server.stop().await.unwrap();
 }

@@ -26,7 +26,16 @@ const DASHBOARD: &str = "query Dashboard($first: Int) {
 #[tokio::test]
 async fn dashboard_statement_count_does_not_grow_with_the_page() {
     let server = start().await;
-    seed_portfolio(server.core.db(), &SeedSpec { clients: 12, transactions_per_client: 5, months: 2 }).await.unwrap();
+    seed_portfolio(
+        server.core.db(),
+        &SeedSpec {
+            clients: 12,
+            transactions_per_client: 5,
+            months: 2,
+        },
+    )
+    .await
+    .unwrap();
     let c = Client::new(&server);
     c.login_admin().await;
     // Warm up (session touch, pool connections).
@@ -39,12 +48,22 @@ async fn dashboard_statement_count_does_not_grow_with_the_page() {
         let after = server.core.db().statement_count();
         let edges = data["clients"]["edges"].as_array().unwrap();
         assert_eq!(edges.len(), first as usize);
-        assert!(edges.iter().all(|e| e["node"]["rating"]["grade"].is_string()));
-        assert!(edges.iter().all(|e| e["node"]["accounts"].as_array().unwrap().len() == 2));
+        assert!(edges
+            .iter()
+            .all(|e| e["node"]["rating"]["grade"].is_string()));
+        assert!(edges
+            .iter()
+            .all(|e| e["node"]["accounts"].as_array().unwrap().len() == 2));
         assert_eq!(data["stats"]["transactions"]["count"], 60);
         counts.push(after - before);
     }
-    assert!(counts.windows(2).all(|w| w[0] == w[1]), "statements per page must not depend on its size: {counts:?}");
-    assert!(counts[0] <= 10, "statements per dashboard request: {counts:?}");
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1]),
+        "statements per page must not depend on its size: {counts:?}"
+    );
+    assert!(
+        counts[0] <= 10,
+        "statements per dashboard request: {counts:?}"
+    );
     server.stop().await.unwrap();
 }

@@ -35,7 +35,10 @@ pub async fn request_context(
         actor,
         session_token: token,
         client_ip: client_ip(peer, headers, state.settings.trust_proxy),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
         cookies: Some(cookie_jar(state, cookies)),
     })
 }
@@ -65,7 +68,11 @@ pub async fn post(
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("the body is not valid JSON: {e}"))
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not valid JSON: {e}"),
+            )
         }
     };
     if value.is_array() {
@@ -73,6 +80,13 @@ pub async fn post(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "batched requests are not supported: send one operation per request",
+        );
+    }
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the body needs a `query` string: {\"query\": \"...\", \"variables\": {...}}",
         );
     }
     let request: GqlRequest = match serde_json::from_value(value) {
@@ -106,14 +120,22 @@ pub async fn get(
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = params else {
-        return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "GET /graphql needs a `query` parameter");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "GET /graphql needs a `query` parameter",
+        );
     };
     let doc = match async_graphql::parser::parse_query(&params.query) {
         Ok(doc) => doc,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string()),
     };
     let op_type = match params.operation_name.as_deref() {
-        Some(name) => doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op.node.ty),
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op.node.ty),
         None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
     };
     if op_type != Some(OperationType::Query) {
@@ -122,7 +144,8 @@ pub async fn get(
             "METHOD_NOT_ALLOWED",
             "only queries may be sent with GET; send mutations with POST and Content-Type: application/json",
         );
-        res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+        res.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
         return res;
     }
     let mut request = GqlRequest::new(params.query);
@@ -132,7 +155,13 @@ pub async fn get(
     if let Some(vars) = params.variables {
         match serde_json::from_str::<serde_json::Value>(&vars) {
             Ok(v) => request = request.variables(Variables::from_json(v)),
-            Err(e) => return json_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("`variables` is not JSON: {e}")),
+            Err(e) => {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("`variables` is not JSON: {e}"),
+                )
+            }
         }
     }
     execute(&state, request, Some(peer), cookies, &headers).await
@@ -165,7 +194,9 @@ async fn execute(
 fn finish(state: &AppState, mut response: GqlResponse) -> GqlResponse {
     for err in response.errors.iter_mut() {
         ensure_code(err);
-        if let Some(async_graphql::Value::String(code)) = err.extensions.as_ref().and_then(|e| e.get("code")) {
+        if let Some(async_graphql::Value::String(code)) =
+            err.extensions.as_ref().and_then(|e| e.get("code"))
+        {
             state.metrics.graphql_error(code);
         }
     }
@@ -173,7 +204,10 @@ fn finish(state: &AppState, mut response: GqlResponse) -> GqlResponse {
 }
 
 pub fn ensure_code(err: &mut ServerError) {
-    let has = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    let has = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
     if !has {
         let mut ext = err.extensions.take().unwrap_or_default();
         ext.set("code", crm_graphql::code::BAD_USER_INPUT);

@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
-const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Default)]
 pub struct Metrics {
@@ -29,7 +31,8 @@ pub struct Metrics {
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         if let Ok(mut map) = self.requests.lock() {
-            *map.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+            *map.entry((method.to_owned(), route.to_owned(), status))
+                .or_default() += 1;
         }
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
@@ -37,7 +40,8 @@ impl Metrics {
             }
         }
         self.buckets[BUCKETS.len()].fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_micros.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+        self.latency_sum_micros
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
         self.latency_count.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -60,11 +64,22 @@ impl Metrics {
         out.push_str("# TYPE http_request_duration_seconds histogram\n");
         for (i, bound) in BUCKETS.iter().enumerate() {
             let n = self.buckets[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "http_request_duration_seconds_bucket{{le=\"{bound}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{le=\"{bound}\"}} {n}"
+            );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}", self.buckets[BUCKETS.len()].load(Ordering::Relaxed));
-        let _ = writeln!(out, "http_request_duration_seconds_sum {}", self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+            self.buckets[BUCKETS.len()].load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_sum {}",
+            self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "http_request_duration_seconds_count {count}");
         out.push_str("# HELP graphql_errors_total GraphQL errors by extensions.code.\n");
         out.push_str("# TYPE graphql_errors_total counter\n");
@@ -73,7 +88,9 @@ impl Metrics {
                 let _ = writeln!(out, "graphql_errors_total{{code=\"{code}\"}} {n}");
             }
         }
-        out.push_str("# HELP db_statements_total SQL statements run.\n# TYPE db_statements_total counter\n");
+        out.push_str(
+            "# HELP db_statements_total SQL statements run.\n# TYPE db_statements_total counter\n",
+        );
         let _ = writeln!(out, "db_statements_total {db_statements}");
         out
     }
@@ -89,13 +106,21 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "static".to_owned());
     let res = next.run(req).await;
-    state.metrics.observe(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     res
 }
 
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(state.core.db().statement_count()),
     )
 }

@@ -51,8 +51,14 @@ pub struct AppState {
 
 /// A JSON error body in GraphQL's shape, for refusals before GraphQL runs.
 pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Gives each request an id (kept from `X-Request-Id` when it looks sane), a tracing span and a
@@ -65,11 +71,16 @@ async fn request_id(req: Request, next: Next) -> Response {
         .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let span =
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| {
-        tracing::debug!(status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "done");
+        tracing::debug!(
+            status = res.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "done"
+        );
     });
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
@@ -96,7 +107,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
-        .route_layer(middleware::from_fn_with_state(state.clone(), security::same_origin));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin,
+        ));
 
     let mut app = Router::new()
         .merge(api)
@@ -104,14 +118,23 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render));
     if settings.graphiql {
-        app = app.route_service("/graphiql", ServeFile::new(settings.web_dir.join("graphiql.html")));
+        app = app.route_service(
+            "/graphiql",
+            ServeFile::new(settings.web_dir.join("graphiql.html")),
+        );
     }
     let web = ServeDir::new(&settings.web_dir).append_index_html_on_directories(true);
     app.fallback_service(web)
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(CookieManagerLayer::new())
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
         .layer(middleware::from_fn(security::security_headers))
         .layer(middleware::from_fn(request_id))
         .with_state(state)

@@ -21,12 +21,27 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     let csp = if graphiql { CSP_GRAPHIQL } else { CSP };
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
     res
 }
 
@@ -35,12 +50,16 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 fn origin_allowed(state: &AppState, req: &Request<Body>, origin: &str) -> bool {
     let origin = origin.trim_end_matches('/').to_ascii_lowercase();
     if state.settings.public_url.as_deref() == Some(origin.as_str())
-        || state.settings.allowed_origins.iter().any(|o| *o == origin)
+        || state.settings.allowed_origins.contains(&origin)
     {
         return true;
     }
     if state.settings.public_url.is_none() {
-        if let Some(host) = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
+        if let Some(host) = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+        {
             let host = host.to_ascii_lowercase();
             return origin == format!("http://{host}") || origin == format!("https://{host}");
         }
@@ -52,15 +71,30 @@ fn origin_allowed(state: &AppState, req: &Request<Body>, origin: &str) -> bool {
 /// `Origin` must be ours, and `Sec-Fetch-Site: cross-site` is refused outright.
 pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() == Method::OPTIONS {
-        return (StatusCode::FORBIDDEN, "cross-origin requests are not accepted").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-origin requests are not accepted",
+        )
+            .into_response();
     }
-    if let Some(site) = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         if site.eq_ignore_ascii_case("cross-site") {
-            return json_error(StatusCode::FORBIDDEN, "FORBIDDEN", "cross-site requests are not accepted");
+            return json_error(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "cross-site requests are not accepted",
+            );
         }
     }
     if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let ok = origin.to_str().map(|o| origin_allowed(&state, &req, o)).unwrap_or(false);
+        let ok = origin
+            .to_str()
+            .map(|o| origin_allowed(&state, &req, o))
+            .unwrap_or(false);
         if !ok {
             tracing::warn!("refused a request from a foreign origin");
             return json_error(

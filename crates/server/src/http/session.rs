@@ -59,12 +59,19 @@ impl SessionCookies for CookieJar {
 }
 
 pub fn cookie_jar(state: &AppState, cookies: Cookies) -> Arc<dyn SessionCookies> {
-    Arc::new(CookieJar { cookies, secure: state.settings.secure_cookies })
+    Arc::new(CookieJar {
+        cookies,
+        secure: state.settings.secure_cookies,
+    })
 }
 
 /// The peer address, or the last `X-Forwarded-For` hop when the operator trusts a proxy.
 /// (The last hop is the one our proxy appended; earlier ones are the client's to invent.)
-pub fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap, trust_proxy: bool) -> Option<String> {
+pub fn client_ip(
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    trust_proxy: bool,
+) -> Option<String> {
     if trust_proxy {
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -72,8 +79,7 @@ pub fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap, trust_proxy: boo
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .last()
+            .rfind(|v| !v.is_empty())
             .and_then(|v| v.parse::<std::net::IpAddr>().ok());
         if let Some(ip) = forwarded {
             return Some(ip.to_string());
@@ -89,9 +95,18 @@ mod tests {
     #[test]
     fn forwarded_for_is_ignored_unless_trusted() {
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "6.6.6.6, 10.0.0.9".parse().expect("header"));
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 10.0.0.9".parse().expect("header"),
+        );
         let peer: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
-        assert_eq!(client_ip(Some(peer), &headers, false).as_deref(), Some("127.0.0.1"));
-        assert_eq!(client_ip(Some(peer), &headers, true).as_deref(), Some("10.0.0.9"));
+        assert_eq!(
+            client_ip(Some(peer), &headers, false).as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            client_ip(Some(peer), &headers, true).as_deref(),
+            Some("10.0.0.9")
+        );
     }
 }

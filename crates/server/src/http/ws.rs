@@ -48,7 +48,11 @@ pub async fn upgrade(
         Err(res) => return res,
     };
     if ctx.actor.is_none() {
-        return json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "sign in first: websockets need a valid session");
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "sign in first: websockets need a valid session",
+        );
     }
     ws.protocols([PROTOCOL])
         .on_upgrade(move |socket| async move {
@@ -71,9 +75,16 @@ struct Outgoing {
     id: Option<String>,
 }
 
-async fn close(socket: &mut futures_util::stream::SplitSink<WebSocket, Message>, code: u16, reason: &str) {
+async fn close(
+    socket: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    code: u16,
+    reason: &str,
+) {
     let _ = socket
-        .send(Message::Close(Some(CloseFrame { code, reason: reason.to_owned().into() })))
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_owned().into(),
+        })))
         .await;
 }
 
@@ -83,11 +94,17 @@ async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestCont
     data.insert(ctx);
     let (mut sink, mut source) = socket.split();
     let (to_engine, from_socket) = tokio::sync::mpsc::channel::<String>(32);
-    let input = futures_util::stream::unfold(from_socket, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
+    let input = futures_util::stream::unfold(from_socket, |mut rx| async move {
+        rx.recv().await.map(|m| (m, rx))
+    });
     let mut engine = Box::pin(
-        async_graphql::http::WebSocket::new(state.schema.clone(), input, WebSocketProtocols::GraphQLWS)
-            .connection_data(data)
-            .keepalive_timeout(Duration::from_secs(30)),
+        async_graphql::http::WebSocket::new(
+            state.schema.clone(),
+            input,
+            WebSocketProtocols::GraphQLWS,
+        )
+        .connection_data(data)
+        .keepalive_timeout(Duration::from_secs(30)),
     );
 
     let mut initialised = false;

@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 
 /// `TEST_DATABASE_URL` selects PostgreSQL; unset, the tests run on SQLite.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 pub async fn start() -> TestServer {
@@ -14,7 +16,9 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(extra: &[(&str, &str)]) -> TestServer {
-    TestServer::start(postgres_url().as_deref(), extra).await.expect("server starts")
+    TestServer::start(postgres_url().as_deref(), extra)
+        .await
+        .expect("server starts")
 }
 
 pub struct Client {
@@ -24,20 +28,37 @@ pub struct Client {
 
 impl Client {
     pub fn new(server: &TestServer) -> Client {
-        let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
-        Client { http, base: server.url("") }
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        Client {
+            http,
+            base: server.url(""),
+        }
     }
 
     pub async fn post_raw(&self, body: Value) -> (u16, Value) {
-        let res = self.http.post(format!("{}/graphql", self.base)).json(&body).send().await.expect("send");
+        let res = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
         let status = res.status().as_u16();
         let text = res.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// Runs an operation and returns the whole response body.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let (status, body) = self.post_raw(json!({ "query": query, "variables": variables })).await;
+        let (status, body) = self
+            .post_raw(json!({ "query": query, "variables": variables }))
+            .await;
         assert_eq!(status, 200, "GraphQL over HTTP answers 200: {body}");
         body
     }
@@ -65,13 +86,25 @@ impl Client {
 
 /// The `extensions.code` of the first error.
 pub fn code(body: &Value) -> String {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>").to_owned()
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+        .to_owned()
 }
 
 /// Every error code in the response.
 pub fn codes(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
-        .map(|errs| errs.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned()).collect())
+        .map(|errs| {
+            errs.iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
