@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{code, codes, start, start_with, Client};
+use common::{admin_token, code, codes, gql_with_token, start, start_with, Client};
 use crm_core::domain::Role;
 use crm_server::testkit::{ADMIN, ADMIN_PASSWORD};
 use serde_json::json;
@@ -58,76 +58,35 @@ async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
     );
 
     // The old token is dead on the server, not just forgotten by this client.
-    let replay = reqwest::Client::new()
-        .post(server.url("/graphql"))
-        .header("cookie", format!("crm_session={token}"))
-        .json(&json!({ "query": "{ me { id } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let replay = gql_with_token(&server, &token, "{ me { id } }").await;
     assert_eq!(code(&replay), "UNAUTHENTICATED");
     server.stop().await.unwrap();
-}
-
-async fn raw_login(server: &crm_server::testkit::TestServer, cookie: Option<&str>) -> String {
-    let mut req = reqwest::Client::new().post(server.url("/graphql")).json(&json!({
-        "query": "mutation { login(username: \"admin\", password: \"admin-password-for-tests\") { user { id } } }"
-    }));
-    if let Some(token) = cookie {
-        req = req.header("cookie", format!("crm_session={token}"));
-    }
-    let res = req.send().await.unwrap();
-    let set = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    set.split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("crm_session=")
-        .to_owned()
-}
-
-async fn me_with(server: &crm_server::testkit::TestServer, token: &str) -> serde_json::Value {
-    reqwest::Client::new()
-        .post(server.url("/graphql"))
-        .header("cookie", format!("crm_session={token}"))
-        .json(&json!({ "query": "{ me { username } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
 async fn login_issues_a_new_session_id_and_ends_the_old_one() {
     let server = start().await;
-    let first = raw_login(&server, None).await;
+    let first = admin_token(&server, None).await;
     assert_eq!(
-        me_with(&server, &first).await["data"]["me"]["username"],
+        gql_with_token(&server, &first, "{ me { username } }").await["data"]["me"]["username"],
         ADMIN
     );
-    let second = raw_login(&server, Some(&first)).await;
+    let second = admin_token(&server, Some(&first)).await;
     assert_ne!(
         first, second,
         "a login must never keep the session id it came with"
     );
-    assert_eq!(code(&me_with(&server, &first).await), "UNAUTHENTICATED");
     assert_eq!(
-        me_with(&server, &second).await["data"]["me"]["username"],
+        code(&gql_with_token(&server, &first, "{ me { username } }").await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        gql_with_token(&server, &second, "{ me { username } }").await["data"]["me"]["username"],
         ADMIN
     );
     // A made-up token is just "not signed in".
     assert_eq!(
-        code(&me_with(&server, "forged-token-value").await),
+        code(&gql_with_token(&server, "forged-token-value", "{ me { username } }").await),
         "UNAUTHENTICATED"
     );
     server.stop().await.unwrap();

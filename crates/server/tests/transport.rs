@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{code, start, Client};
+use common::{admin_token, code, start, Client};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -330,20 +330,7 @@ async fn health_readiness_metrics_and_web_are_served() {
 }
 
 async fn login_cookie(server: &crm_server::testkit::TestServer) -> String {
-    let res = reqwest::Client::new()
-        .post(server.url("/graphql"))
-        .json(&json!({ "query": "mutation { login(username: \"admin\", password: \"admin-password-for-tests\") { user { id } } }" }))
-        .send()
-        .await
-        .unwrap();
-    let set = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    set.split(';').next().unwrap().to_owned()
+    format!("crm_session={}", admin_token(server, None).await)
 }
 
 fn ws_request(

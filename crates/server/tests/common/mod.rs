@@ -108,3 +108,40 @@ pub fn codes(body: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Logs in as the test administrator without a cookie store and returns the session token.
+pub async fn admin_token(server: &TestServer, previous: Option<&str>) -> String {
+    let mut req = reqwest::Client::new().post(server.url("/graphql")).json(&json!({
+        "query": format!("mutation {{ login(username: \"{ADMIN}\", password: \"{ADMIN_PASSWORD}\") {{ user {{ id }} }} }}")
+    }));
+    if let Some(token) = previous {
+        req = req.header("cookie", format!("crm_session={token}"));
+    }
+    let res = req.send().await.unwrap();
+    let set = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    set.split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("crm_session=")
+        .to_owned()
+}
+
+/// Runs an operation with an explicit session token (no cookie store).
+pub async fn gql_with_token(server: &TestServer, token: &str, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(server.url("/graphql"))
+        .header("cookie", format!("crm_session={token}"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
