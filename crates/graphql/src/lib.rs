@@ -37,7 +37,7 @@ impl Default for SchemaOptions {
     fn default() -> Self {
         SchemaOptions {
             introspection: true,
-            max_depth: 12,
+            max_depth: 16,
             max_complexity: 2_500,
         }
     }

@@ -10,7 +10,7 @@ use crate::types::*;
 
 pub struct MutationRoot;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Signs in and sets the session cookie. Failed attempts are throttled per account and per
     /// address; a successful one always starts a new session.

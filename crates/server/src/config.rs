@@ -276,7 +276,7 @@ impl Config {
 
         let graphiql = r.flag("GRAPHIQL", !prod)?;
         let introspection = r.flag("INTROSPECTION", !prod)?;
-        let graphql_max_depth = r.ranged("GRAPHQL_MAX_DEPTH", 12, 3, 64)? as usize;
+        let graphql_max_depth = r.ranged("GRAPHQL_MAX_DEPTH", 16, 3, 64)? as usize;
         let graphql_max_complexity =
             r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
         let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 1 << 20, 1024, 64 << 20)? as usize;

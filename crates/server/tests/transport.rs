@@ -459,3 +459,16 @@ async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
     let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let _ = axum::serve(listener, app).await;
 }
+
+#[tokio::test]
+async fn graphiqls_introspection_query_fits_the_development_limits() {
+    let server = start().await;
+    let c = Client::new(&server);
+    let body: Value =
+        serde_json::from_str(include_str!("fixtures/graphiql-introspection.json")).unwrap();
+    let (status, response) = c.post_raw(body).await;
+    assert_eq!(status, 200);
+    assert!(response.get("errors").is_none(), "{response}");
+    assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+    server.stop().await.unwrap();
+}
