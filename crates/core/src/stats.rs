@@ -1,10 +1,8 @@
 //! Portfolio-wide headline figures, read from counters rather than by counting rows.
 
-use sea_orm::sea_query::{Alias, Expr, Func, SimpleExpr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, Statement};
 
 use crate::domain::{ClientStatus, Currency, Money};
-use crate::entity::{accounts, bank_links, client_totals, clients};
 use crate::error::CoreResult;
 use crate::Core;
 
@@ -25,83 +23,65 @@ pub struct Stats {
     pub balances: Vec<Money>,
 }
 
-fn sum_bigint<C: sea_orm::sea_query::IntoColumnRef>(col: C) -> sea_orm::sea_query::SimpleExpr {
-    // PostgreSQL's SUM(bigint) is numeric; cast so both databases return an integer.
-    Expr::expr(Func::coalesce([
-        Func::sum(Expr::col(col)).into(),
-        Expr::val(0).into(),
-    ]))
-    .cast_as(Alias::new("BIGINT"))
-}
+/// All headline figures in one round trip: rows of (kind, key, a, b, c). SUMs are cast so that
+/// PostgreSQL (whose SUM(bigint) is numeric) and SQLite both return integers.
+const STATS_SQL: &str = "\
+SELECT 'status' AS kind, status AS k, CAST(COUNT(*) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c \
+  FROM clients GROUP BY status \
+UNION ALL SELECT 'totals', currency, CAST(SUM(tx_count) AS BIGINT), CAST(SUM(income_minor) AS BIGINT), \
+  CAST(SUM(expense_minor) AS BIGINT) FROM client_totals GROUP BY currency \
+UNION ALL SELECT 'balance', currency, CAST(SUM(balance_minor) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
+  FROM accounts WHERE balance_minor IS NOT NULL GROUP BY currency \
+UNION ALL SELECT 'banks', '', CAST(COUNT(DISTINCT bank_code) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
+  FROM bank_links";
 
 impl Core {
     pub async fn stats(&self) -> CoreResult<Stats> {
-        let conn = self.db.conn();
         let base = self.settings.base_currency.clone();
-        let by_status: Vec<(String, i64)> = clients::Entity::find()
-            .select_only()
-            .column(clients::Column::Status)
-            .column_as(Expr::col(clients::Column::Id).count(), "n")
-            .group_by(clients::Column::Status)
-            .into_tuple()
-            .all(conn)
+        let rows = self
+            .db
+            .conn()
+            .query_all(Statement::from_string(self.db.backend(), STATS_SQL))
             .await?;
-        let count_of = |s: ClientStatus| {
-            by_status
-                .iter()
-                .filter(|(st, _)| st == s.as_str())
-                .map(|(_, n)| *n as u64)
-                .sum::<u64>()
+        let mut stats = Stats {
+            clients_total: 0,
+            clients_active: 0,
+            clients_inactive: 0,
+            transaction_count: 0,
+            income: Money::new(0, base.clone()),
+            expense: Money::new(0, base.clone()),
+            banks: 0,
+            balances: Vec::new(),
         };
-        let totals: Vec<(String, i64, i64, i64)> = client_totals::Entity::find()
-            .select_only()
-            .column(client_totals::Column::Currency)
-            .column_as(sum_bigint(client_totals::Column::TxCount), "tx")
-            .column_as(sum_bigint(client_totals::Column::IncomeMinor), "income")
-            .column_as(sum_bigint(client_totals::Column::ExpenseMinor), "expense")
-            .group_by(client_totals::Column::Currency)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        let banks: Option<i64> = bank_links::Entity::find()
-            .select_only()
-            .column_as(
-                SimpleExpr::from(Func::count_distinct(Expr::col(
-                    bank_links::Column::BankCode,
-                ))),
-                "n",
-            )
-            .into_tuple()
-            .one(conn)
-            .await?;
-        let balance_rows: Vec<(String, i64)> = accounts::Entity::find()
-            .select_only()
-            .column(accounts::Column::Currency)
-            .column_as(sum_bigint(accounts::Column::BalanceMinor), "total")
-            .filter(accounts::Column::BalanceMinor.is_not_null())
-            .group_by(accounts::Column::Currency)
-            .into_tuple()
-            .all(conn)
-            .await?;
-
-        let base_totals = totals.iter().find(|t| t.0 == base.as_str());
-        let mut balances: Vec<Money> = balance_rows
-            .into_iter()
-            .map(|(cur, minor)| Money::new(minor, Currency::from_db(cur)))
-            .collect();
-        balances.sort_by(|a, b| {
-            (a.currency != base, a.currency.as_str())
-                .cmp(&(b.currency != base, b.currency.as_str()))
+        for row in rows {
+            let kind: String = row.try_get_by_index(0)?;
+            let key: String = row.try_get_by_index(1)?;
+            let a: i64 = row.try_get_by_index::<Option<i64>>(2)?.unwrap_or(0);
+            let b: i64 = row.try_get_by_index::<Option<i64>>(3)?.unwrap_or(0);
+            let c: i64 = row.try_get_by_index::<Option<i64>>(4)?.unwrap_or(0);
+            match kind.as_str() {
+                "status" => {
+                    stats.clients_total += a.max(0) as u64;
+                    match ClientStatus::parse(&key)? {
+                        ClientStatus::Active => stats.clients_active += a.max(0) as u64,
+                        ClientStatus::Inactive => stats.clients_inactive += a.max(0) as u64,
+                    }
+                }
+                "totals" => {
+                    stats.transaction_count += a.max(0) as u64;
+                    if key == base.as_str() {
+                        stats.income.minor = b;
+                        stats.expense.minor = c;
+                    }
+                }
+                "balance" => stats.balances.push(Money::new(a, Currency::from_db(key))),
+                _ => stats.banks = a.max(0) as u64,
+            }
+        }
+        stats.balances.sort_by(|x, y| {
+            (x.currency != base, x.currency.as_str())
+                .cmp(&(y.currency != base, y.currency.as_str()))
         });
-        Ok(Stats {
-            clients_total: by_status.iter().map(|(_, n)| *n as u64).sum(),
-            clients_active: count_of(ClientStatus::Active),
-            clients_inactive: count_of(ClientStatus::Inactive),
-            transaction_count: totals.iter().map(|t| t.1.max(0) as u64).sum(),
-            income: Money::new(base_totals.map_or(0, |t| t.2), base.clone()),
-            expense: Money::new(base_totals.map_or(0, |t| t.3), base),
-            banks: banks.unwrap_or(0).max(0) as u64,
-            balances,
-        })
+        Ok(stats)
     }
 }
