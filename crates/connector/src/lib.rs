@@ -1,0 +1,58 @@
+//! `crm-connector`: what core knows of a bank. One trait, [`BankConnector`], the data types it
+//! returns (independent of any wire format), and [`ConnectorError`], which says whether retrying
+//! can help. Each bank is a crate implementing the trait (see `docs/connector-spec.md`).
+//!
+//! Architecture invariant: this crate knows no HTTP, no database and no particular bank.
+
+mod error;
+mod types;
+
+pub use error::{ConnectorError, ConnectorResult};
+pub use types::*;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// A bank, as core sees it. Implementations cache their bank token themselves and renew it
+/// before expiry (and once more on a 401).
+#[async_trait]
+pub trait BankConnector: Send + Sync {
+    /// Stable lower-case code (`abank`) and display name.
+    fn identity(&self) -> &BankIdentity;
+
+    /// Asks the bank for a consent to read this client's accounts, balances and transactions.
+    /// Auto-approving banks answer `Authorized` at once; others answer `AwaitingAuthorization`
+    /// with the request id to check later.
+    async fn request_consent(&self, client_id: &str) -> ConnectorResult<Consent>;
+
+    /// Where a consent stands now. For a pending request whose approval the bank does not report
+    /// (a new consent id is created), the connector probes a data call, as the protocol requires.
+    async fn consent_status(&self, client_id: &str, consent: &Consent) -> ConnectorResult<Consent>;
+
+    /// Revokes a consent at the bank.
+    async fn revoke_consent(&self, consent_id: &str) -> ConnectorResult<()>;
+
+    /// The client's accounts.
+    async fn accounts(&self, access: &Access<'_>) -> ConnectorResult<Vec<AccountData>>;
+
+    /// The account's current balances (the connector picks the preferred one first).
+    async fn balances(
+        &self,
+        access: &Access<'_>,
+        account_id: &str,
+    ) -> ConnectorResult<Vec<BalanceData>>;
+
+    /// Every transaction of the account booked in `[from, to]`, across all pages. The bank's
+    /// paging is unstable; implementations re-read until they hold as many distinct ids as the
+    /// bank reports (within a bounded number of attempts) and report any shortfall.
+    async fn transactions(
+        &self,
+        access: &Access<'_>,
+        account_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ConnectorResult<TransactionBatch>;
+
+    /// The bank's product catalogue (deposits, cards, loans, ...).
+    async fn products(&self) -> ConnectorResult<Vec<ProductData>>;
+}

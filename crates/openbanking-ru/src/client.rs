@@ -1,0 +1,628 @@
+//! The protocol client: bank token cached until shortly before expiry (and renewed once on a
+//! 401), every call with a request id, retries for what can be retried, and answers mapped to
+//! `ConnectorError`. Bodies are never logged, only their sizes; tokens and consent ids never.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_connector::{
+    redact, Access, AccountData, BalanceData, BankConnector, BankIdentity, ConnectorError,
+    ConnectorResult, Consent, ConsentStatus, ProductData, TransactionBatch, TransactionData,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use crate::retry::{parse_retry_after, RetryPolicy};
+use crate::{parse, wire};
+
+/// How a bank treats consent requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentApproval {
+    /// Approved at once (ABank, VBank).
+    Automatic,
+    /// The client approves in the bank; the request stays pending until then (SBank).
+    ByClient,
+}
+
+/// One bank's address, our credentials there, and its quirks.
+#[derive(Clone)]
+pub struct BankSettings {
+    pub identity: BankIdentity,
+    /// e.g. `https://abank.open.bankingapi.ru` (no trailing slash needed).
+    pub base_url: String,
+    /// Our team id (`team200`): `client_id` of the token call and `x-requesting-bank`.
+    pub team_id: String,
+    pub client_secret: String,
+    /// Shown to the client in the consent request.
+    pub requesting_bank_name: String,
+    pub consent_approval: ConsentApproval,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Transactions per page (1..=100).
+    pub page_size: u32,
+    /// Extra full reads with other page sizes when distinct ids fall short of the bank's total.
+    pub max_rereads: u32,
+}
+
+impl std::fmt::Debug for BankSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankSettings")
+            .field("identity", &self.identity)
+            .field("base_url", &self.base_url)
+            .field("team_id", &self.team_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl BankSettings {
+    pub fn new(code: &str, name: &str, base_url: &str, team_id: &str, client_secret: &str) -> Self {
+        BankSettings {
+            identity: BankIdentity {
+                code: code.to_owned(),
+                name: name.to_owned(),
+            },
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            team_id: team_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            requesting_bank_name: "AI-CRM".to_owned(),
+            consent_approval: ConsentApproval::Automatic,
+            request_timeout: Duration::from_secs(20),
+            retry: RetryPolicy::default(),
+            page_size: 100,
+            max_rereads: 2,
+        }
+    }
+}
+
+/// Rows gathered over one or more full reads: distinct by bank id, plus refused rows.
+#[derive(Default)]
+struct Collected {
+    rows: HashMap<String, TransactionData>,
+    rejected: std::collections::BTreeSet<String>,
+}
+
+impl Collected {
+    /// Distinct rows the bank has shown us, readable or not.
+    fn count(&self) -> u64 {
+        (self.rows.len() + self.rejected.len()) as u64
+    }
+}
+
+struct CachedToken {
+    value: String,
+    renew_at: DateTime<Utc>,
+}
+
+/// A bank of this protocol, usable as a [`BankConnector`].
+pub struct OpenBankingClient {
+    settings: BankSettings,
+    http: reqwest::Client,
+    token: Mutex<Option<CachedToken>>,
+}
+
+/// Renew this long before the bank's stated expiry.
+const RENEW_MARGIN_SECS: i64 = 300;
+const PERMISSIONS: [&str; 3] = [
+    "ReadAccountsDetail",
+    "ReadBalances",
+    "ReadTransactionsDetail",
+];
+
+enum Auth<'a> {
+    None,
+    Bank,
+    Consent(Option<&'a str>),
+}
+
+impl OpenBankingClient {
+    pub fn new(settings: BankSettings) -> ConnectorResult<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent("AI-CRM")
+            .build()
+            .map_err(|e| ConnectorError::Network {
+                bank: settings.identity.code.clone(),
+                detail: e.to_string(),
+            })?;
+        Ok(OpenBankingClient {
+            settings,
+            http,
+            token: Mutex::new(None),
+        })
+    }
+
+    pub fn settings(&self) -> &BankSettings {
+        &self.settings
+    }
+
+    fn bank(&self) -> String {
+        self.settings.identity.code.clone()
+    }
+
+    fn malformed(&self, detail: impl Into<String>) -> ConnectorError {
+        ConnectorError::Malformed {
+            bank: self.bank(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The cached bank token, fetched when missing or near expiry.
+    async fn bank_token(&self) -> ConnectorResult<String> {
+        let mut cached = self.token.lock().await;
+        if let Some(t) = cached.as_ref().filter(|t| t.renew_at > Utc::now()) {
+            return Ok(t.value.clone());
+        }
+        let query = [
+            ("client_id", self.settings.team_id.clone()),
+            ("client_secret", self.settings.client_secret.clone()),
+        ];
+        let body = self
+            .send(
+                Method::POST,
+                "/auth/bank-token",
+                &query,
+                Auth::None,
+                None,
+                "",
+            )
+            .await?;
+        let parsed: wire::TokenResponse = serde_json::from_str(&body)
+            .map_err(|e| self.malformed(format!("token response: {e}")))?;
+        let lifetime = parsed
+            .expires_in
+            .as_ref()
+            .and_then(wire::decimal)
+            .and_then(|d| i64::try_from(d).ok())
+            .unwrap_or(3600);
+        let renew_at = Utc::now()
+            + chrono::Duration::seconds((lifetime - RENEW_MARGIN_SECS).max(lifetime / 2).max(1));
+        *cached = Some(CachedToken {
+            value: parsed.access_token.clone(),
+            renew_at,
+        });
+        tracing::debug!(bank = %self.settings.identity.code, "bank token obtained");
+        Ok(parsed.access_token)
+    }
+
+    async fn forget_token(&self) {
+        *self.token.lock().await = None;
+    }
+
+    /// Sends one call with retries; on a 401 to an authenticated call the token is renewed once.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        auth: Auth<'_>,
+        body: Option<&Value>,
+    ) -> ConnectorResult<String> {
+        let needs_token = !matches!(auth, Auth::None);
+        let token = if needs_token {
+            self.bank_token().await?
+        } else {
+            String::new()
+        };
+        match self
+            .send(method.clone(), path, query, auth_ref(&auth), body, &token)
+            .await
+        {
+            Err(ConnectorError::Unauthorized { .. }) if needs_token => {
+                self.forget_token().await;
+                let token = self.bank_token().await?;
+                self.send(method, path, query, auth, body, &token).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        auth: Auth<'_>,
+        body: Option<&Value>,
+        token: &str,
+    ) -> ConnectorResult<String> {
+        let url = format!("{}{}", self.settings.base_url, path);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .query(query)
+                .header("x-fapi-interaction-id", uuid::Uuid::new_v4().to_string());
+            if !matches!(auth, Auth::None) {
+                req = req
+                    .bearer_auth(token)
+                    .header("x-requesting-bank", &self.settings.team_id);
+            }
+            if let Auth::Consent(Some(consent)) = auth {
+                req = req.header("x-consent-id", consent);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let outcome = match req.send().await {
+                Err(e) => Err(ConnectorError::Network {
+                    bank: self.bank(),
+                    detail: network_detail(&e),
+                }),
+                Ok(res) => self.read(res).await,
+            };
+            match outcome {
+                Ok(text) => return Ok(text),
+                Err(err) if err.is_retryable() => {
+                    match self.settings.retry.delay(attempt, err.retry_after()) {
+                        Some(wait) => {
+                            tracing::debug!(bank = %self.settings.identity.code, path, attempt, wait_ms = wait.as_millis() as u64, "retrying: {err}");
+                            tokio::time::sleep(wait).await;
+                        }
+                        None => return Err(err),
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn read(&self, res: reqwest::Response) -> ConnectorResult<String> {
+        let status = res.status();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, Utc::now()));
+        let text = res.text().await.map_err(|e| ConnectorError::Network {
+            bank: self.bank(),
+            detail: network_detail(&e),
+        })?;
+        tracing::trace!(bank = %self.settings.identity.code, status = status.as_u16(), bytes = text.len(), "bank answered");
+        if status.is_success() {
+            return Ok(text);
+        }
+        let (code, detail) = wire::error_detail(&text);
+        let bank = self.bank();
+        Err(match status {
+            StatusCode::TOO_MANY_REQUESTS => ConnectorError::RateLimited { bank, retry_after },
+            StatusCode::UNAUTHORIZED => ConnectorError::Unauthorized { bank, detail },
+            StatusCode::FORBIDDEN if code.as_deref() == Some("CONSENT_REQUIRED") => {
+                ConnectorError::ConsentRequired { bank, detail }
+            }
+            StatusCode::FORBIDDEN if detail == "Not authenticated" => {
+                ConnectorError::Unauthorized { bank, detail }
+            }
+            StatusCode::FORBIDDEN => ConnectorError::ConsentRequired { bank, detail },
+            StatusCode::NOT_FOUND => ConnectorError::NotFound { bank, detail },
+            s if s.is_server_error() => ConnectorError::Unavailable {
+                bank,
+                status: s.as_u16(),
+            },
+            s => ConnectorError::Rejected {
+                bank,
+                status: s.as_u16(),
+                detail,
+            },
+        })
+    }
+
+    fn json(&self, text: &str, what: &str) -> ConnectorResult<Value> {
+        serde_json::from_str(text).map_err(|e| {
+            self.malformed(format!(
+                "{what}: {} bytes that are not JSON ({e})",
+                text.len()
+            ))
+        })
+    }
+
+    fn envelope<T: serde::de::DeserializeOwned>(
+        &self,
+        text: &str,
+        what: &str,
+    ) -> ConnectorResult<wire::Envelope<T>> {
+        let value = self.json(text, what)?;
+        serde_json::from_value(value)
+            .map_err(|e| self.malformed(format!("{what}: unexpected shape ({e})")))
+    }
+
+    /// One full read of an account's transactions with a page size.
+    async fn read_all_pages(
+        &self,
+        access: &Access<'_>,
+        account_id: &str,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        limit: u32,
+        seen: &mut Collected,
+    ) -> ConnectorResult<Option<u64>> {
+        let path = format!("/accounts/{account_id}/transactions");
+        let mut page = 1u64;
+        let mut total = None;
+        let now = Utc::now();
+        loop {
+            let query = [
+                ("page", page.to_string()),
+                ("limit", limit.to_string()),
+                (
+                    "from_booking_date_time",
+                    from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ),
+                (
+                    "to_booking_date_time",
+                    to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ),
+            ];
+            let text = self
+                .call(
+                    Method::GET,
+                    &path,
+                    &query,
+                    Auth::Consent(access.consent_id),
+                    None,
+                )
+                .await?;
+            let env: wire::Envelope<wire::TransactionList> =
+                self.envelope(&text, "transactions")?;
+            let meta = env.meta.unwrap_or_default();
+            total = meta.total_records().or(total);
+            let rows = env.data.transaction.len();
+            for row in &env.data.transaction {
+                match parse::transaction(row, account_id, now) {
+                    Ok(t) if t.booked_at >= from && t.booked_at <= to => {
+                        seen.rows.insert(t.id.clone(), t);
+                    }
+                    Ok(_) => {}
+                    Err(reason) => {
+                        seen.rejected.insert(reason);
+                    }
+                }
+            }
+            let more = match meta.total_pages() {
+                Some(pages) => page < pages,
+                None => rows as u32 == limit,
+            };
+            if !more || rows == 0 {
+                return Ok(total);
+            }
+            page += 1;
+        }
+    }
+}
+
+fn auth_ref<'a>(auth: &Auth<'a>) -> Auth<'a> {
+    match auth {
+        Auth::None => Auth::None,
+        Auth::Bank => Auth::Bank,
+        Auth::Consent(c) => Auth::Consent(*c),
+    }
+}
+
+fn network_detail(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "cannot connect".to_owned()
+    } else if e.is_decode() || e.is_body() {
+        "the response body was cut off".to_owned()
+    } else {
+        "request failed".to_owned()
+    }
+}
+
+fn consent_status(word: &str) -> Option<ConsentStatus> {
+    match word.to_ascii_lowercase().as_str() {
+        "awaitingauthorization" | "pending" => Some(ConsentStatus::AwaitingAuthorization),
+        "authorized" | "approved" => Some(ConsentStatus::Authorized),
+        "rejected" => Some(ConsentStatus::Rejected),
+        "revoked" => Some(ConsentStatus::Revoked),
+        "expired" => Some(ConsentStatus::Expired),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl BankConnector for OpenBankingClient {
+    fn identity(&self) -> &BankIdentity {
+        &self.settings.identity
+    }
+
+    async fn request_consent(&self, client_id: &str) -> ConnectorResult<Consent> {
+        let body = json!({
+            "client_id": client_id,
+            "permissions": PERMISSIONS,
+            "reason": "CRM account aggregation",
+            "requesting_bank": self.settings.team_id,
+            "requesting_bank_name": self.settings.requesting_bank_name,
+        });
+        let text = self
+            .call(
+                Method::POST,
+                "/account-consents/request",
+                &[],
+                Auth::Bank,
+                Some(&body),
+            )
+            .await?;
+        let parsed: wire::ConsentRequestResponse =
+            serde_json::from_value(self.json(&text, "consent request")?)
+                .map_err(|e| self.malformed(format!("consent request: {e}")))?;
+        let status = parsed
+            .status
+            .as_deref()
+            .and_then(consent_status)
+            .unwrap_or(ConsentStatus::AwaitingAuthorization);
+        let status = match (status, &parsed.consent_id) {
+            (ConsentStatus::Authorized, None) => ConsentStatus::AwaitingAuthorization,
+            (s, _) => s,
+        };
+        tracing::info!(bank = %self.settings.identity.code, status = ?status, request = ?parsed.request_id.as_deref().map(redact), "consent requested");
+        Ok(Consent {
+            status,
+            consent_id: parsed.consent_id,
+            request_id: parsed.request_id,
+            expires_at: None,
+            message: parsed.message,
+        })
+    }
+
+    async fn consent_status(&self, client_id: &str, consent: &Consent) -> ConnectorResult<Consent> {
+        if let Some(id) = &consent.consent_id {
+            let text = self
+                .call(
+                    Method::GET,
+                    &format!("/account-consents/{id}"),
+                    &[],
+                    Auth::Bank,
+                    None,
+                )
+                .await?;
+            let env: wire::ConsentEnvelope =
+                serde_json::from_value(self.json(&text, "consent")?)
+                    .map_err(|e| self.malformed(format!("consent: {e}")))?;
+            let status = consent_status(&env.data.status)
+                .ok_or_else(|| self.malformed("unknown consent status"))?;
+            return Ok(Consent {
+                status,
+                consent_id: Some(env.data.consent_id.unwrap_or_else(|| id.clone())),
+                request_id: consent.request_id.clone(),
+                expires_at: env
+                    .data
+                    .expiration_date_time
+                    .as_deref()
+                    .and_then(wire::timestamp),
+                message: None,
+            });
+        }
+        // A pending request: the bank keeps saying "awaiting" even after approval (a new consent
+        // id is created that we are not told), so probe a data call without a consent id.
+        let probe = self
+            .accounts(&Access {
+                client_id,
+                consent_id: None,
+            })
+            .await;
+        match probe {
+            Ok(_) => Ok(Consent {
+                status: ConsentStatus::Authorized,
+                consent_id: None,
+                request_id: consent.request_id.clone(),
+                expires_at: None,
+                message: None,
+            }),
+            Err(ConnectorError::ConsentRequired { .. }) => Ok(consent.clone()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn revoke_consent(&self, consent_id: &str) -> ConnectorResult<()> {
+        self.call(
+            Method::DELETE,
+            &format!("/account-consents/{consent_id}"),
+            &[],
+            Auth::Bank,
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn accounts(&self, access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
+        let query = [("client_id", access.client_id.to_owned())];
+        let text = self
+            .call(
+                Method::GET,
+                "/accounts",
+                &query,
+                Auth::Consent(access.consent_id),
+                None,
+            )
+            .await?;
+        let env: wire::Envelope<wire::AccountList> = self.envelope(&text, "accounts")?;
+        env.data
+            .account
+            .iter()
+            .map(|a| parse::account(a).map_err(|r| self.malformed(format!("account: {r}"))))
+            .collect()
+    }
+
+    async fn balances(
+        &self,
+        access: &Access<'_>,
+        account_id: &str,
+    ) -> ConnectorResult<Vec<BalanceData>> {
+        let text = self
+            .call(
+                Method::GET,
+                &format!("/accounts/{account_id}/balances"),
+                &[],
+                Auth::Consent(access.consent_id),
+                None,
+            )
+            .await?;
+        let env: wire::Envelope<wire::BalanceList> = self.envelope(&text, "balances")?;
+        let parsed = env
+            .data
+            .balance
+            .iter()
+            .map(|b| parse::balance(b).map_err(|r| self.malformed(format!("balance: {r}"))))
+            .collect::<ConnectorResult<Vec<_>>>()?;
+        Ok(parse::prefer_balances(parsed))
+    }
+
+    async fn transactions(
+        &self,
+        access: &Access<'_>,
+        account_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ConnectorResult<TransactionBatch> {
+        let mut seen = Collected::default();
+        let limit = self.settings.page_size.clamp(1, 100);
+        let window = (from, to);
+        let mut reported = self
+            .read_all_pages(access, account_id, window, limit, &mut seen)
+            .await?;
+        // Offset paging is unstable: re-read with other page sizes (which shift the page
+        // boundaries) and union, until the distinct ids reach the bank's total.
+        let mut extra = 0;
+        while extra < self.settings.max_rereads && reported.is_some_and(|t| seen.count() < t) {
+            extra += 1;
+            let other_limit = (limit - (7 * extra).min(limit - 1)).max(1);
+            reported = self
+                .read_all_pages(access, account_id, window, other_limit, &mut seen)
+                .await?
+                .or(reported);
+        }
+        if !seen.rejected.is_empty() {
+            tracing::warn!(bank = %self.settings.identity.code, rejected = seen.rejected.len(), "refused malformed or foreign transaction rows");
+        }
+        let shortfall = reported.map_or(0, |t| t.saturating_sub(seen.count()));
+        let mut transactions: Vec<TransactionData> = seen.rows.into_values().collect();
+        transactions.sort_by(|a, b| b.booked_at.cmp(&a.booked_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(TransactionBatch {
+            transactions,
+            reported_total: reported,
+            shortfall,
+            rejected: seen.rejected.into_iter().collect(),
+        })
+    }
+
+    async fn products(&self) -> ConnectorResult<Vec<ProductData>> {
+        let text = self
+            .call(Method::GET, "/products", &[], Auth::Bank, None)
+            .await?;
+        let env: wire::Envelope<wire::ProductList> = self.envelope(&text, "products")?;
+        Ok(env
+            .data
+            .product
+            .iter()
+            .filter_map(|p| parse::product(p).ok())
+            .collect())
+    }
+}
