@@ -1,6 +1,9 @@
-//! The banks the CRM knows. Connectors register here; core sees a bank only by its code.
+//! The banks the CRM knows: each registered connector, in display order. Core sees a bank only by
+//! its code and through the `BankConnector` trait.
 
 use std::sync::Arc;
+
+use crm_connector::BankConnector;
 
 /// A bank's identity as shown to users.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,28 +13,51 @@ pub struct BankInfo {
     pub name: String,
 }
 
-/// The registered banks, in display order.
-#[derive(Clone, Debug, Default)]
+/// The registered banks.
+#[derive(Clone, Default)]
 pub struct BankRegistry {
-    banks: Arc<Vec<BankInfo>>,
+    banks: Arc<Vec<(BankInfo, Arc<dyn BankConnector>)>>,
 }
 
 /// The pseudo-bank that holds accounts created for manual entries.
 pub const MANUAL_BANK_CODE: &str = "manual";
 
 impl BankRegistry {
-    pub fn new(banks: Vec<BankInfo>) -> Self {
+    pub fn new(connectors: Vec<Arc<dyn BankConnector>>) -> Self {
+        let banks = connectors
+            .into_iter()
+            .map(|c| {
+                let id = c.identity();
+                (
+                    BankInfo {
+                        code: id.code.clone(),
+                        name: id.name.clone(),
+                    },
+                    c,
+                )
+            })
+            .collect();
         BankRegistry {
             banks: Arc::new(banks),
         }
     }
 
-    pub fn all(&self) -> &[BankInfo] {
-        &self.banks
+    pub fn all(&self) -> Vec<BankInfo> {
+        self.banks.iter().map(|(info, _)| info.clone()).collect()
     }
 
     pub fn get(&self, code: &str) -> Option<&BankInfo> {
-        self.banks.iter().find(|b| b.code == code)
+        self.banks
+            .iter()
+            .find(|(b, _)| b.code == code)
+            .map(|(b, _)| b)
+    }
+
+    pub fn connector(&self, code: &str) -> Option<Arc<dyn BankConnector>> {
+        self.banks
+            .iter()
+            .find(|(b, _)| b.code == code)
+            .map(|(_, c)| c.clone())
     }
 
     /// The bank's identity; an unregistered code (a bank removed from the configuration, or the

@@ -20,12 +20,36 @@ pub enum CoreError {
     /// Too many attempts; retry after the given number of seconds.
     #[error("too many attempts, try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A bank could not be reached or answered with an error; the message names the bank.
+    #[error("{0}")]
+    BankUnavailable(String),
+    /// The bank needs a (new) consent from the client before it shares data.
+    #[error("{0}")]
+    ConsentRequired(String),
     /// The database failed. Details are logged, never shown.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
     /// A bug or an environment fault. Details are logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<crm_connector::ConnectorError> for CoreError {
+    fn from(e: crm_connector::ConnectorError) -> Self {
+        use crm_connector::ConnectorError as C;
+        match e {
+            C::ConsentRequired { bank, detail } => CoreError::ConsentRequired(format!(
+                "{bank}: the client's consent is missing or no longer valid ({detail})"
+            )),
+            C::NotFound { bank, detail } => {
+                CoreError::invalid(format!("{bank}: not found: {detail}"))
+            }
+            C::Unauthorized { bank, .. } => CoreError::BankUnavailable(format!(
+                "{bank} refused our credentials: check CLIENT_ID and CLIENT_SECRET"
+            )),
+            other => CoreError::BankUnavailable(other.to_string()),
+        }
+    }
 }
 
 impl CoreError {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod banks;
 pub mod categorize;
 pub mod clients;
+pub mod connectors;
 pub mod db;
 pub mod domain;
 pub mod entity;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod links;
 pub mod ratings;
 pub mod stats;
+pub mod sync;
 pub mod testing;
 pub mod transactions;
 
@@ -42,6 +44,7 @@ pub struct CoreSettings {
     pub base_currency: Currency,
     /// Password hashes computed at once (each takes 19 MiB and a core for ~50 ms).
     pub max_concurrent_hashes: usize,
+    pub sync: sync::SyncSettings,
 }
 
 impl Default for CoreSettings {
@@ -52,6 +55,7 @@ impl Default for CoreSettings {
             secret_key: Vec::new(),
             base_currency: Currency::rub(),
             max_concurrent_hashes: 2,
+            sync: sync::SyncSettings::default(),
         }
     }
 }
@@ -66,6 +70,9 @@ pub struct Core {
     audit_lock: tokio::sync::Mutex<()>,
     session_events: tokio::sync::watch::Sender<u64>,
     recent_views: Mutex<HashMap<(i64, i64), Instant>>,
+    sync_settings: sync::SyncSettings,
+    in_flight: sync::SharedInFlight,
+    sync_events: tokio::sync::broadcast::Sender<sync::SyncEvent>,
 }
 
 impl Core {
@@ -74,13 +81,16 @@ impl Core {
         let passwords = PasswordService::new(settings.max_concurrent_hashes)?;
         Ok(Core {
             db,
-            settings,
             passwords,
             banks,
             categorizer: Categorizer::new(),
             audit_lock: tokio::sync::Mutex::new(()),
             session_events: tokio::sync::watch::Sender::new(0),
             recent_views: Mutex::new(HashMap::new()),
+            sync_settings: settings.sync.clone(),
+            in_flight: Default::default(),
+            sync_events: sync::new_event_channel(),
+            settings,
         })
     }
 

@@ -21,6 +21,8 @@ pub struct BankLink {
     /// What the last sync or consent check said, in words a manager can act on.
     pub status_message: Option<String>,
     pub last_synced_at: Option<DateTime<Utc>>,
+    /// The sync cursor: the newest booked transaction stored for this link.
+    pub last_booked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -36,6 +38,7 @@ impl TryFrom<bank_links::Model> for BankLink {
             consent_expires_at: m.consent_expires_at,
             status_message: m.status_message,
             last_synced_at: m.last_synced_at,
+            last_booked_at: m.last_booked_at,
             created_at: m.created_at,
         })
     }
@@ -56,6 +59,32 @@ impl Core {
         for row in rows {
             let link = BankLink::try_from(row)?;
             out.entry(link.client_id).or_default().push(link);
+        }
+        Ok(out)
+    }
+}
+
+/// How one bank's links stand, for the banks overview.
+#[derive(Clone, Debug, Default)]
+pub struct BankLinkStats {
+    pub links: u64,
+    /// Links whose consent is authorized.
+    pub authorized: u64,
+    pub last_synced_at: Option<DateTime<Utc>>,
+}
+
+impl Core {
+    /// Per bank code: how many links, how many authorized, and the latest sync.
+    pub async fn bank_link_stats(&self) -> CoreResult<HashMap<String, BankLinkStats>> {
+        let rows = bank_links::Entity::find().all(self.db.conn()).await?;
+        let mut out: HashMap<String, BankLinkStats> = HashMap::new();
+        for row in rows {
+            let s = out.entry(row.bank_code.clone()).or_default();
+            s.links += 1;
+            if row.consent_status == ConsentStatus::Authorized.as_str() {
+                s.authorized += 1;
+            }
+            s.last_synced_at = s.last_synced_at.max(row.last_synced_at);
         }
         Ok(out)
     }

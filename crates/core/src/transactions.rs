@@ -127,6 +127,8 @@ fn apply_filter(
     f: &TransactionFilter,
 ) -> Select<transactions::Entity> {
     q = q.filter(transactions::Column::ClientId.eq(client_id));
+    // A pending row replaced by its booked row is kept (with a pointer) but never shown twice.
+    q = q.filter(transactions::Column::ReplacedById.is_null());
     if let Some(from) = f.from {
         q = q.filter(transactions::Column::BookedAt.gte(from));
     }

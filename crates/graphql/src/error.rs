@@ -11,6 +11,8 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const BANK_UNAVAILABLE: &str = "BANK_UNAVAILABLE";
+    pub const CONSENT_REQUIRED: &str = "CONSENT_REQUIRED";
     pub const INTERNAL: &str = "INTERNAL";
 }
 
@@ -63,6 +65,8 @@ impl From<CoreError> for ApiError {
             CoreError::Forbidden(m) => ApiError::new(code::FORBIDDEN, m),
             e @ CoreError::NotFound { .. } => ApiError::new(code::NOT_FOUND, e.to_string()),
             CoreError::InvalidInput(m) => ApiError::new(code::BAD_USER_INPUT, m),
+            CoreError::BankUnavailable(m) => ApiError::new(code::BANK_UNAVAILABLE, m),
+            CoreError::ConsentRequired(m) => ApiError::new(code::CONSENT_REQUIRED, m),
             CoreError::RateLimited { retry_after_secs } => ApiError {
                 code: code::RATE_LIMITED,
                 message: format!(

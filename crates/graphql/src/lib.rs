@@ -8,20 +8,22 @@ mod guard;
 pub mod loaders;
 mod mutation;
 mod query;
+mod subscription;
 pub mod types;
 
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use crm_core::Core;
 
 pub use context::{RequestContext, SessionCookies};
 pub use error::{code, ApiError};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits that bound the work one request can ask for.
 #[derive(Clone, Debug)]
@@ -45,8 +47,8 @@ impl Default for SchemaOptions {
 
 fn builder(
     options: &SchemaOptions,
-) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    let mut b = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    let mut b = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity)
         .limit_recursive_depth(32)

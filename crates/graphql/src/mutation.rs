@@ -132,6 +132,58 @@ impl MutationRoot {
         ))
     }
 
+    /// Links a client to a bank under the bank's client id (e.g. `team200-1`) and asks the bank
+    /// for a consent. Banks that need the client's approval show `AWAITING_AUTHORIZATION` until
+    /// the client approves; the next sync picks the consent up.
+    async fn link_bank(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+        bank: String,
+        external_client_id: String,
+    ) -> async_graphql::Result<BankLinkObject> {
+        let who = actor(ctx).api()?;
+        let client_id = parse_id(&client_id, "client").api()?;
+        let link = core(ctx)
+            .api()?
+            .link_bank(who, client_id, &bank, &external_client_id)
+            .await
+            .api()?;
+        Ok(BankLinkObject(link))
+    }
+
+    /// Starts a sync of the links in scope (all when both are absent) and returns the run at
+    /// once; follow it with the `syncProgress` subscription or `syncRuns`.
+    async fn sync_now(
+        &self,
+        ctx: &Context<'_>,
+        bank: Option<String>,
+        client_id: Option<ID>,
+    ) -> async_graphql::Result<SyncRun> {
+        let who = actor(ctx).api()?;
+        who.require(crm_core::domain::Role::Manager).api()?;
+        let scope = crm_core::sync::SyncScope {
+            bank,
+            client_id: client_id
+                .as_ref()
+                .map(|id| parse_id(id, "client"))
+                .transpose()
+                .api()?,
+        };
+        let core = core(ctx).api()?.clone();
+        let (run, links) = core
+            .begin_sync(&scope, crm_core::sync::SyncTrigger::Manual)
+            .await
+            .api()?;
+        let started = run.clone();
+        tokio::spawn(async move {
+            if let Err(e) = core.complete_sync(run, links).await {
+                tracing::error!("sync failed: {e}");
+            }
+        });
+        Ok(started.into())
+    }
+
     /// Sets a transaction's category by hand (`categorySource: MANUAL`); automatic
     /// categorisation never overrides it.
     async fn set_transaction_category(

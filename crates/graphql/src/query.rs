@@ -62,6 +62,23 @@ impl QueryRoot {
             .collect())
     }
 
+    /// The latest bank sync runs, newest first (at most 100).
+    async fn sync_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<SyncRun>> {
+        let first = page_size(first, 20).api()?;
+        Ok(core(ctx)
+            .api()?
+            .sync_runs(first)
+            .await
+            .api()?
+            .into_iter()
+            .map(SyncRun::from)
+            .collect())
+    }
+
     /// The category taxonomy with Russian and English names.
     async fn categories(&self) -> Vec<CategoryInfo> {
         CoreCategory::ALL

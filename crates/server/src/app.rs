@@ -52,6 +52,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         secret_key: config.secret_key.clone(),
         base_currency: config.base_currency.clone(),
         max_concurrent_hashes: 2,
+        sync: crm_core::sync::SyncSettings::default(),
     })
 }
 

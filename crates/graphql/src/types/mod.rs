@@ -4,8 +4,10 @@ mod client;
 mod enums;
 mod inputs;
 mod objects;
+mod sync;
 
 pub use client::{ClientConnection, ClientObject, TransactionConnection};
 pub use enums::*;
 pub use inputs::*;
 pub use objects::*;
+pub use sync::*;

@@ -1,0 +1,491 @@
+//! The sync engine: brings each bank link's accounts, balances and transactions into the
+//! database. Idempotent and resumable: transactions are upserted by (account, bank id), each run
+//! re-reads an overlap window for late postings, and a link's cursor advances only after all of
+//! its accounts are stored, so an interrupted run repeated ends with exactly the bank's data.
+//! Every run is recorded as a `sync_runs` row and streams progress events.
+
+mod consent;
+mod ingest;
+mod runs;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+use futures_util::stream::{self, StreamExt};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+pub use runs::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
+
+use crate::audit::AuditEvent;
+use crate::auth::Actor;
+use crate::domain::{ConsentStatus, Role};
+use crate::entity::{bank_links, clients};
+use crate::error::{CoreError, CoreResult};
+use crate::links::BankLink;
+use crate::Core;
+
+/// How far back and how wide each run reads.
+#[derive(Clone, Debug)]
+pub struct SyncSettings {
+    /// History read on a link's first sync.
+    pub history_days: i64,
+    /// Re-read this far behind the last booked transaction, for late postings.
+    pub overlap_days: i64,
+    /// Links of one bank synced at once.
+    pub per_bank_concurrency: usize,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            history_days: 365,
+            overlap_days: 7,
+            per_bank_concurrency: 4,
+        }
+    }
+}
+
+/// Which links to sync.
+#[derive(Clone, Debug, Default)]
+pub struct SyncScope {
+    pub bank: Option<String>,
+    pub client_id: Option<i64>,
+}
+
+/// What one link's sync did.
+#[derive(Clone, Debug, Default)]
+pub struct LinkOutcome {
+    pub accounts: u32,
+    pub added: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Rows the bank reported that could not be read, or that were refused.
+    pub shortfall: u64,
+    pub error: Option<String>,
+    /// A consent that is not usable yet (pending approval): not an error, but nothing synced.
+    pub waiting: Option<String>,
+}
+
+/// Links being synced in this process: one sync per link at a time.
+#[derive(Default)]
+pub(crate) struct InFlight(Mutex<HashSet<i64>>);
+
+impl InFlight {
+    fn claim(&self, id: i64) -> bool {
+        self.0.lock().map(|mut s| s.insert(id)).unwrap_or(false)
+    }
+    fn release(&self, id: i64) {
+        if let Ok(mut s) = self.0.lock() {
+            s.remove(&id);
+        }
+    }
+}
+
+impl Core {
+    /// Links a client to a bank under the bank's client id and asks for a consent at once, so a
+    /// bank that needs the client's approval shows `AWAITING_AUTHORIZATION` right away.
+    pub async fn link_bank(
+        &self,
+        actor: &Actor,
+        client_id: i64,
+        bank: &str,
+        external_client_id: &str,
+    ) -> CoreResult<BankLink> {
+        actor.require(Role::Manager)?;
+        let link = self
+            .ensure_link(client_id, bank, external_client_id)
+            .await?;
+        self.audit(
+            AuditEvent::new("bank.link")
+                .actor(actor)
+                .entity("client", client_id)
+                .detail("bank", bank)
+                .detail("externalClientId", external_client_id),
+        )
+        .await?;
+        match self.refresh_consent(&link).await {
+            Ok(link) => Ok(link),
+            // Unknown to the bank: no link is kept.
+            Err(e @ CoreError::InvalidInput(_)) => {
+                bank_links::Entity::delete_by_id(link.id)
+                    .exec(self.db.conn())
+                    .await?;
+                Err(e)
+            }
+            // The bank is down or refused: the link stays and says why; a later sync retries.
+            Err(e) => {
+                tracing::warn!(bank = %link.bank_code, "consent request failed: {e}");
+                self.links_of_clients(&[client_id])
+                    .await?
+                    .remove(&client_id)
+                    .and_then(|links| links.into_iter().find(|l| l.id == link.id))
+                    .ok_or_else(|| CoreError::not_found("bank link", link.id))
+            }
+        }
+    }
+
+    /// The link of (bank, external id), created for `client_id` when missing. An external id
+    /// already linked to another client is refused.
+    pub(crate) async fn ensure_link(
+        &self,
+        client_id: i64,
+        bank: &str,
+        external_client_id: &str,
+    ) -> CoreResult<BankLink> {
+        let bank = bank.trim().to_lowercase();
+        let external = external_client_id.trim();
+        if self.banks.connector(&bank).is_none() {
+            let known: Vec<String> = self.banks.all().into_iter().map(|b| b.code).collect();
+            return Err(CoreError::invalid(format!(
+                "unknown bank {bank:?}; known banks: {}",
+                known.join(", ")
+            )));
+        }
+        if external.is_empty() || external.len() > 100 {
+            return Err(CoreError::invalid(
+                "externalClientId must be 1 to 100 characters",
+            ));
+        }
+        if clients::Entity::find_by_id(client_id)
+            .one(self.db.conn())
+            .await?
+            .is_none()
+        {
+            return Err(CoreError::not_found("client", client_id));
+        }
+        let existing = bank_links::Entity::find()
+            .filter(bank_links::Column::BankCode.eq(bank.as_str()))
+            .filter(bank_links::Column::ExternalClientId.eq(external))
+            .one(self.db.conn())
+            .await?;
+        if let Some(link) = existing {
+            if link.client_id != client_id {
+                return Err(CoreError::invalid(format!(
+                    "{external} at {bank} is already linked to client {}",
+                    link.client_id
+                )));
+            }
+            return link.try_into();
+        }
+        let now = Utc::now();
+        bank_links::ActiveModel {
+            client_id: Set(client_id),
+            bank_code: Set(bank),
+            external_client_id: Set(external.to_owned()),
+            consent_id: Set(None),
+            consent_request_id: Set(None),
+            consent_status: Set(ConsentStatus::None.as_str().to_owned()),
+            consent_expires_at: Set(None),
+            status_message: Set(None),
+            last_synced_at: Set(None),
+            last_booked_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(self.db.conn())
+        .await?
+        .try_into()
+    }
+
+    /// Runs one sync over the links in scope and records it (waits for the end).
+    pub async fn sync(
+        &self,
+        scope: &SyncScope,
+        trigger: SyncTrigger,
+    ) -> CoreResult<SyncRunSummary> {
+        let (run, links) = self.begin_sync(scope, trigger).await?;
+        self.complete_sync(run, links).await
+    }
+
+    /// Records a new run over the links in scope; `complete_sync` does the work (callers that
+    /// must answer at once, like the `syncNow` mutation, run it in the background).
+    pub async fn begin_sync(
+        &self,
+        scope: &SyncScope,
+        trigger: SyncTrigger,
+    ) -> CoreResult<(SyncRunSummary, Vec<BankLink>)> {
+        if let Some(bank) = &scope.bank {
+            if self.banks.connector(&bank.to_lowercase()).is_none() {
+                let known: Vec<String> = self.banks.all().into_iter().map(|b| b.code).collect();
+                return Err(CoreError::invalid(format!(
+                    "unknown bank {bank:?}; known banks: {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        let mut q = bank_links::Entity::find();
+        if let Some(bank) = &scope.bank {
+            q = q.filter(bank_links::Column::BankCode.eq(bank.to_lowercase()));
+        }
+        if let Some(client) = scope.client_id {
+            q = q.filter(bank_links::Column::ClientId.eq(client));
+        }
+        let links: Vec<BankLink> = q
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(BankLink::try_from)
+            .collect::<CoreResult<_>>()?;
+        let run = self.start_run(scope, trigger).await?;
+        self.emit(SyncEvent::Started {
+            run_id: run.id,
+            links: links.len() as u32,
+        });
+        Ok((run, links))
+    }
+
+    /// Syncs the links of a run begun with `begin_sync` and records the outcome.
+    pub async fn complete_sync(
+        &self,
+        mut run: SyncRunSummary,
+        links: Vec<BankLink>,
+    ) -> CoreResult<SyncRunSummary> {
+        let concurrency = self.sync_settings.per_bank_concurrency.max(1);
+        let mut by_bank: std::collections::BTreeMap<String, Vec<BankLink>> =
+            std::collections::BTreeMap::new();
+        for link in links {
+            by_bank
+                .entry(link.bank_code.clone())
+                .or_default()
+                .push(link);
+        }
+        let run_id = run.id;
+        let outcomes: Vec<(BankLink, LinkOutcome)> = stream::iter(by_bank.into_values())
+            .map(|links| async move {
+                stream::iter(links)
+                    .map(|link| async move {
+                        let outcome = self.sync_one(&link).await;
+                        self.emit(SyncEvent::LinkDone {
+                            run_id,
+                            bank: link.bank_code.clone(),
+                            client_id: link.client_id,
+                            added: outcome.added,
+                            updated: outcome.updated,
+                            unchanged: outcome.unchanged,
+                            error: outcome.error.clone().or_else(|| outcome.waiting.clone()),
+                        });
+                        (link, outcome)
+                    })
+                    .buffer_unordered(concurrency)
+                    .collect::<Vec<_>>()
+                    .await
+            })
+            .buffer_unordered(8)
+            .flat_map(stream::iter)
+            .collect()
+            .await;
+
+        for (link, o) in &outcomes {
+            run.accounts += o.accounts;
+            run.added += o.added;
+            run.updated += o.updated;
+            run.unchanged += o.unchanged;
+            if let Some(e) = &o.error {
+                run.errors.push(format!(
+                    "{} / {}: {e}",
+                    link.bank_code, link.external_client_id
+                ));
+            }
+            if o.shortfall > 0 {
+                run.errors.push(format!(
+                    "{} / {}: {} transactions reported by the bank could not be read",
+                    link.bank_code, link.external_client_id, o.shortfall
+                ));
+            }
+        }
+        let failed = outcomes.iter().filter(|(_, o)| o.error.is_some()).count();
+        run.status = if run.errors.is_empty() {
+            SyncRunStatus::Succeeded
+        } else if failed == outcomes.len() && failed > 0 {
+            SyncRunStatus::Failed
+        } else {
+            SyncRunStatus::Partial
+        };
+        let waiting = outcomes.iter().filter(|(_, o)| o.waiting.is_some()).count();
+        run.message = Some(format!(
+            "{} links: {} synced, {} waiting for consent, {} failed",
+            outcomes.len(),
+            outcomes.len() - failed - waiting,
+            waiting,
+            failed
+        ));
+        let run = self.finish_run(run).await?;
+        self.emit(SyncEvent::Finished(run.clone()));
+        Ok(run)
+    }
+
+    async fn sync_one(&self, link: &BankLink) -> LinkOutcome {
+        if !self.in_flight.claim(link.id) {
+            return LinkOutcome {
+                waiting: Some("already being synced".into()),
+                ..Default::default()
+            };
+        }
+        let result = self.sync_link(link).await;
+        self.in_flight.release(link.id);
+        match result {
+            Ok(o) => o,
+            Err(e) => {
+                let message = match &e {
+                    CoreError::Db(_) | CoreError::Internal(_) => {
+                        tracing::error!(link = link.id, "sync failed: {e}");
+                        "internal error (see the server log)".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                LinkOutcome {
+                    error: Some(message),
+                    ..Default::default()
+                }
+            }
+        }
+    }
+
+    async fn sync_link(&self, link: &BankLink) -> CoreResult<LinkOutcome> {
+        let connector = self.banks.connector(&link.bank_code).ok_or_else(|| {
+            CoreError::invalid(format!("bank {} is not configured", link.bank_code))
+        })?;
+        let link = match self.refresh_consent(link).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.set_link_message(link.id, &e.to_string()).await?;
+                return Err(e);
+            }
+        };
+        if link.consent_status != ConsentStatus::Authorized {
+            let why = link
+                .status_message
+                .clone()
+                .unwrap_or_else(|| format!("consent {}", link.consent_status));
+            return Ok(LinkOutcome {
+                waiting: Some(why),
+                ..Default::default()
+            });
+        }
+        let now = Utc::now();
+        let from = match link.last_booked_at {
+            Some(last) => last - Duration::days(self.sync_settings.overlap_days),
+            None => now - Duration::days(self.sync_settings.history_days),
+        };
+        self.ingest_link(connector.as_ref(), &link, from, now).await
+    }
+
+    async fn set_link_message(&self, link_id: i64, message: &str) -> CoreResult<()> {
+        bank_links::Entity::update_many()
+            .col_expr(
+                bank_links::Column::StatusMessage,
+                sea_orm::sea_query::Expr::value(message),
+            )
+            .col_expr(
+                bank_links::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .filter(bank_links::Column::Id.eq(link_id))
+            .exec(self.db.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Progress of every sync in this process.
+    pub fn sync_events(&self) -> tokio::sync::broadcast::Receiver<SyncEvent> {
+        self.sync_events.subscribe()
+    }
+
+    fn emit(&self, event: SyncEvent) {
+        // No subscriber is fine.
+        let _ = self.sync_events.send(event);
+    }
+}
+
+pub(crate) fn new_event_channel() -> tokio::sync::broadcast::Sender<SyncEvent> {
+    tokio::sync::broadcast::channel(256).0
+}
+
+pub(crate) type SharedInFlight = Arc<InFlight>;
+
+impl Core {
+    /// For the command line and the demo: makes sure the bank client `external_id` (the same id
+    /// at every bank, as these banks do) is one CRM client linked to every bank that knows it
+    /// (or just to `bank`). A new client is named after the id until a sync learns the holder's
+    /// name. Returns the CRM client id and the banks it is linked to.
+    pub async fn link_external_client(
+        &self,
+        external_id: &str,
+        bank: Option<&str>,
+    ) -> CoreResult<(i64, Vec<String>)> {
+        let external = external_id.trim();
+        if external.is_empty() {
+            return Err(CoreError::invalid("the client id must not be empty"));
+        }
+        let codes: Vec<String> = match bank {
+            Some(b) => vec![b.to_lowercase()],
+            None => self.banks.all().into_iter().map(|b| b.code).collect(),
+        };
+        let existing = bank_links::Entity::find()
+            .filter(bank_links::Column::ExternalClientId.eq(external))
+            .one(self.db.conn())
+            .await?;
+        let (client_id, created) = match existing {
+            Some(link) => (link.client_id, false),
+            None => {
+                let now = Utc::now();
+                let model = clients::ActiveModel {
+                    display_name: Set(external.to_owned()),
+                    email: Set(None),
+                    phone: Set(None),
+                    status: Set(crate::domain::ClientStatus::Active.as_str().to_owned()),
+                    search_text: Set(crate::domain::normalize_for_search(external)),
+                    sort_name: Set(crate::domain::normalize_for_search(external)),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(self.db.conn())
+                .await?;
+                (model.id, true)
+            }
+        };
+        let mut linked = Vec::new();
+        let mut last_error = None;
+        for code in codes {
+            let link = self.ensure_link(client_id, &code, external).await?;
+            match self.refresh_consent(&link).await {
+                Ok(_) => linked.push(code),
+                Err(CoreError::InvalidInput(msg)) => {
+                    // Not a client of this bank: no link.
+                    bank_links::Entity::delete_by_id(link.id)
+                        .exec(self.db.conn())
+                        .await?;
+                    last_error = Some(msg);
+                }
+                Err(e) => {
+                    // The bank is down or refused: keep the link (it says why), sync retries.
+                    linked.push(code);
+                    last_error = Some(e.to_string());
+                }
+            }
+        }
+        if linked.is_empty() {
+            if created {
+                clients::Entity::delete_by_id(client_id)
+                    .exec(self.db.conn())
+                    .await?;
+            }
+            return Err(CoreError::invalid(format!(
+                "no bank knows the client {external}{}",
+                last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+            )));
+        }
+        self.audit(
+            AuditEvent::new("bank.link")
+                .username("system")
+                .entity("client", client_id)
+                .detail("externalClientId", external)
+                .detail("banks", linked.clone()),
+        )
+        .await?;
+        Ok((client_id, linked))
+    }
+}

@@ -1,0 +1,185 @@
+//! Sync runs as recorded in `sync_runs`, and the progress events a run emits.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
+
+use super::SyncScope;
+use crate::entity::sync_runs;
+use crate::error::{CoreError, CoreResult};
+use crate::Core;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncTrigger {
+    Schedule,
+    Manual,
+    CommandLine,
+    Startup,
+}
+
+impl SyncTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncTrigger::Schedule => "SCHEDULE",
+            SyncTrigger::Manual => "MANUAL",
+            SyncTrigger::CommandLine => "COMMAND_LINE",
+            SyncTrigger::Startup => "STARTUP",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "SCHEDULE" => SyncTrigger::Schedule,
+            "COMMAND_LINE" => SyncTrigger::CommandLine,
+            "STARTUP" => SyncTrigger::Startup,
+            _ => SyncTrigger::Manual,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncRunStatus {
+    Running,
+    Succeeded,
+    /// Some links failed or the bank reported rows that could not be read.
+    Partial,
+    Failed,
+}
+
+impl SyncRunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncRunStatus::Running => "RUNNING",
+            SyncRunStatus::Succeeded => "SUCCEEDED",
+            SyncRunStatus::Partial => "PARTIAL",
+            SyncRunStatus::Failed => "FAILED",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "SUCCEEDED" => SyncRunStatus::Succeeded,
+            "PARTIAL" => SyncRunStatus::Partial,
+            "FAILED" => SyncRunStatus::Failed,
+            _ => SyncRunStatus::Running,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncRunSummary {
+    pub id: i64,
+    pub trigger: SyncTrigger,
+    pub bank: Option<String>,
+    pub client_id: Option<i64>,
+    pub status: SyncRunStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub accounts: u32,
+    pub added: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub errors: Vec<String>,
+    pub message: Option<String>,
+}
+
+/// What a running sync reports.
+#[derive(Clone, Debug)]
+pub enum SyncEvent {
+    Started {
+        run_id: i64,
+        links: u32,
+    },
+    LinkDone {
+        run_id: i64,
+        bank: String,
+        client_id: i64,
+        added: u32,
+        updated: u32,
+        unchanged: u32,
+        /// A failure, or why nothing was synced (consent pending).
+        error: Option<String>,
+    },
+    Finished(SyncRunSummary),
+}
+
+impl TryFrom<sync_runs::Model> for SyncRunSummary {
+    type Error = CoreError;
+    fn try_from(m: sync_runs::Model) -> CoreResult<Self> {
+        Ok(SyncRunSummary {
+            id: m.id,
+            trigger: SyncTrigger::parse(&m.trigger),
+            bank: m.bank_code,
+            client_id: m.client_id,
+            status: SyncRunStatus::parse(&m.status),
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+            accounts: m.accounts.max(0) as u32,
+            added: m.added.max(0) as u32,
+            updated: m.updated.max(0) as u32,
+            unchanged: m.unchanged.max(0) as u32,
+            errors: serde_json::from_str(&m.errors).unwrap_or_default(),
+            message: m.message,
+        })
+    }
+}
+
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl Core {
+    pub(crate) async fn start_run(
+        &self,
+        scope: &SyncScope,
+        trigger: SyncTrigger,
+    ) -> CoreResult<SyncRunSummary> {
+        sync_runs::ActiveModel {
+            trigger: Set(trigger.as_str().to_owned()),
+            bank_code: Set(scope.bank.clone()),
+            client_id: Set(scope.client_id),
+            status: Set(SyncRunStatus::Running.as_str().to_owned()),
+            started_at: Set(Utc::now()),
+            finished_at: Set(None),
+            accounts: Set(0),
+            added: Set(0),
+            updated: Set(0),
+            unchanged: Set(0),
+            errors: Set("[]".to_owned()),
+            message: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db.conn())
+        .await?
+        .try_into()
+    }
+
+    pub(crate) async fn finish_run(&self, run: SyncRunSummary) -> CoreResult<SyncRunSummary> {
+        let errors =
+            serde_json::to_string(&run.errors).map_err(|e| CoreError::Internal(e.to_string()))?;
+        sync_runs::ActiveModel {
+            id: Set(run.id),
+            status: Set(run.status.as_str().to_owned()),
+            finished_at: Set(Some(Utc::now())),
+            accounts: Set(count(run.accounts)),
+            added: Set(count(run.added)),
+            updated: Set(count(run.updated)),
+            unchanged: Set(count(run.unchanged)),
+            errors: Set(errors),
+            message: Set(run.message.clone()),
+            ..Default::default()
+        }
+        .update(self.db.conn())
+        .await?
+        .try_into()
+    }
+
+    /// The latest runs, newest first.
+    pub async fn sync_runs(&self, first: u64) -> CoreResult<Vec<SyncRunSummary>> {
+        sync_runs::Entity::find()
+            .order_by_desc(sync_runs::Column::Id)
+            .limit(first)
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(SyncRunSummary::try_from)
+            .collect()
+    }
+}
