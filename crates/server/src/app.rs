@@ -15,7 +15,7 @@ use crm_core::{Core, CoreSettings};
 use crm_graphql::SchemaOptions;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{BankConfig, Config};
 use crate::http::{self, AppState, HttpSettings, Metrics};
 
 pub struct App {
@@ -62,7 +62,7 @@ impl App {
         let core = Arc::new(Core::new(
             db,
             core_settings(config)?,
-            BankRegistry::default(),
+            bank_registry(config)?,
         )?);
         let generated_admin_password = core
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
@@ -129,6 +129,22 @@ impl App {
             .await;
         janitor.abort();
         result.context("serving HTTP")
+    }
+}
+
+/// The banks of the configuration. Without bank URLs no bank is connected yet: the built-in
+/// sandbox banks are the next step of the connectors work.
+pub fn bank_registry(config: &Config) -> anyhow::Result<BankRegistry> {
+    match &config.banks {
+        BankConfig::Remote {
+            endpoints,
+            credentials,
+        } => crm_core::connectors::build_registry(endpoints, credentials)
+            .context("ABANK_URL/VBANK_URL/SBANK_URL/BANKS"),
+        BankConfig::Sandbox { .. } => {
+            tracing::warn!("no bank URL is configured (ABANK_URL, VBANK_URL, SBANK_URL or BANKS): no bank is connected");
+            Ok(BankRegistry::default())
+        }
     }
 }
 

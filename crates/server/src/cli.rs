@@ -32,6 +32,16 @@ enum Command {
     Schema,
     /// Check the audit log's hash chain; exits non-zero when a row was altered or removed.
     AuditVerify,
+    /// Sync bank data now. With --client, links that bank client id (the same at every bank)
+    /// first, creating the CRM client when needed. Exits non-zero when anything failed.
+    Sync {
+        /// Only this bank (code, e.g. abank).
+        #[arg(long)]
+        bank: Option<String>,
+        /// The bank's client id, e.g. team200-1.
+        #[arg(long)]
+        client: Option<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -49,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Serve => run(serve),
         Command::Migrate => run(migrate),
         Command::AuditVerify => run(audit_verify),
+        Command::Sync { bank, client } => run(move |config| sync(config, bank, client)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -102,6 +113,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("HOST/PORT: cannot listen on {addr}"))?;
     let shown = listener.local_addr().unwrap_or(addr);
+    if !app.state.core.banks().all().is_empty() {
+        crate::scheduler::spawn(app.state.core.clone(), config.sync_cron.clone());
+        tracing::info!("scheduled sync: {} (UTC)", config.sync_cron_text);
+    }
     tracing::info!(
         "AI-CRM listening on http://{shown} (GraphiQL: {})",
         if config.graphiql { "/graphiql" } else { "off" }
@@ -129,6 +144,52 @@ async fn audit_verify(config: Config) -> anyhow::Result<()> {
             "audit log broken at row {id} (checked {} rows)",
             result.rows
         ),
+    }
+}
+
+async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> anyhow::Result<()> {
+    let db = app::open_database(&config).await?;
+    let core = crm_core::Core::new(
+        db,
+        app::core_settings(&config)?,
+        app::bank_registry(&config)?,
+    )?;
+    if core.banks().all().is_empty() {
+        anyhow::bail!("no bank is configured: set ABANK_URL, VBANK_URL, SBANK_URL or BANKS, with CLIENT_ID and CLIENT_SECRET");
+    }
+    let client_id = match &client {
+        Some(external) => {
+            let (id, banks) = core.link_external_client(external, bank.as_deref()).await?;
+            println!(
+                "client {external}: CRM client {id}, linked to {}",
+                banks.join(", ")
+            );
+            Some(id)
+        }
+        None => None,
+    };
+    let scope = crm_core::sync::SyncScope { bank, client_id };
+    let run = core
+        .sync(&scope, crm_core::sync::SyncTrigger::CommandLine)
+        .await?;
+    println!(
+        "sync run {}: {} — {} accounts, {} added, {} updated, {} unchanged",
+        run.id,
+        run.status.as_str(),
+        run.accounts,
+        run.added,
+        run.updated,
+        run.unchanged
+    );
+    if let Some(message) = &run.message {
+        println!("{message}");
+    }
+    for e in &run.errors {
+        eprintln!("  {e}");
+    }
+    match run.status {
+        crm_core::sync::SyncRunStatus::Succeeded => Ok(()),
+        status => anyhow::bail!("the sync ended {}: see the errors above", status.as_str()),
     }
 }
 

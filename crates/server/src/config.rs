@@ -70,6 +70,23 @@ pub struct Config {
     pub web_dir: PathBuf,
     pub base_currency: Currency,
     pub log_format: LogFormat,
+    pub banks: BankConfig,
+    /// When the scheduled sync runs (UTC), as a `cron` schedule with seconds.
+    pub sync_cron: cron::Schedule,
+    /// The schedule as configured, for messages.
+    pub sync_cron_text: String,
+}
+
+/// Which banks to talk to, and with which credentials.
+#[derive(Clone, Debug)]
+pub enum BankConfig {
+    /// No bank URL configured: run the built-in sandbox banks in-process with demo clients.
+    Sandbox { seed: u64, clients: usize },
+    /// Real (or separately run) banks.
+    Remote {
+        endpoints: Vec<crm_core::connectors::BankEndpoint>,
+        credentials: crm_core::connectors::TeamCredentials,
+    },
 }
 
 /// Where values come from: the process environment, or a map in tests.
@@ -161,6 +178,57 @@ fn origin_of(url: &str, var: &'static str) -> Result<String, ConfigError> {
         return Err(err(var, format!("names no host: {url:?}")));
     }
     Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+fn bank_url(url: &str, var: &'static str) -> Result<String, ConfigError> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+        return Err(err(var, format!("must be an http(s) URL, got {url:?}")));
+    }
+    Ok(url.to_owned())
+}
+
+/// `code|Name|https://url` or `code|Name|https://url|approval` (consents need the client's approval).
+fn parse_bank(item: &str) -> Result<crm_core::connectors::BankEndpoint, ConfigError> {
+    let parts: Vec<&str> = item.split('|').map(str::trim).collect();
+    let usage = "each entry is code|Name|https://url (add |approval when consents need the client's approval)";
+    if parts.len() < 3 || parts.len() > 4 {
+        return Err(err("BANKS", format!("{usage}; got {item:?}")));
+    }
+    let code = parts[0].to_ascii_lowercase();
+    if code.is_empty()
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(err(
+            "BANKS",
+            format!("bank code {:?} must be letters, digits, - or _", parts[0]),
+        ));
+    }
+    let needs_approval = match parts.get(3) {
+        None => false,
+        Some(&"approval") => true,
+        Some(other) => return Err(err("BANKS", format!("unknown option {other:?}; {usage}"))),
+    };
+    Ok(crm_core::connectors::BankEndpoint {
+        code,
+        name: Some(parts[1].to_owned()).filter(|n| !n.is_empty()),
+        url: bank_url(parts[2], "BANKS")?,
+        needs_approval,
+    })
+}
+
+/// Standard five-field cron (`0 0 * * *`) or the six/seven-field form with seconds.
+fn parse_cron(text: &str) -> Result<cron::Schedule, ConfigError> {
+    use std::str::FromStr;
+    let fields = text.split_whitespace().count();
+    let full = if fields == 5 {
+        format!("0 {text}")
+    } else {
+        text.to_owned()
+    };
+    cron::Schedule::from_str(&full).map_err(|e| err("SYNC_CRON", format!("not a cron schedule ({e}): {text:?}; e.g. \"0 0 * * *\" for every night at 00:00 UTC")))
 }
 
 impl Config {
@@ -303,7 +371,58 @@ impl Config {
             }
         };
 
+        let mut endpoints = Vec::new();
+        for (var, code) in [
+            ("ABANK_URL", "abank"),
+            ("VBANK_URL", "vbank"),
+            ("SBANK_URL", "sbank"),
+        ] {
+            if let Some(url) = r.text(var) {
+                endpoints.push(crm_core::connectors::BankEndpoint {
+                    code: code.to_owned(),
+                    name: None,
+                    url: bank_url(&url, var)?,
+                    needs_approval: code == "sbank",
+                });
+            }
+        }
+        if let Some(list) = r.text("BANKS") {
+            for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                endpoints.push(parse_bank(item)?);
+            }
+        }
+        let banks = if endpoints.is_empty() {
+            BankConfig::Sandbox {
+                seed: r.parse("SANDBOX_SEED", 42, "a whole number")?,
+                clients: r.ranged("SANDBOX_CLIENTS", 10, 1, 10_000)? as usize,
+            }
+        } else {
+            let team_id = r.text("CLIENT_ID").ok_or_else(|| {
+                err(
+                    "CLIENT_ID",
+                    "is required when bank URLs are set (your team id, e.g. team200)",
+                )
+            })?;
+            let client_secret = r
+                .text("CLIENT_SECRET")
+                .ok_or_else(|| err("CLIENT_SECRET", "is required when bank URLs are set"))?;
+            BankConfig::Remote {
+                endpoints,
+                credentials: crm_core::connectors::TeamCredentials {
+                    team_id,
+                    client_secret,
+                },
+            }
+        };
+        let sync_cron_text = r
+            .text("SYNC_CRON")
+            .unwrap_or_else(|| "0 0 * * *".to_owned());
+        let sync_cron = parse_cron(&sync_cron_text)?;
+
         Ok(Config {
+            banks,
+            sync_cron,
+            sync_cron_text,
             environment,
             database_url,
             database_max_connections,
@@ -394,6 +513,50 @@ mod tests {
                 .var,
             "AUTH_PASSWORD_HASH"
         );
+    }
+
+    #[test]
+    fn banks_and_schedule() {
+        let c = cfg(&[]).expect("defaults");
+        assert!(matches!(c.banks, BankConfig::Sandbox { clients: 10, .. }));
+        assert_eq!(
+            cfg(&[("ABANK_URL", "https://abank.example")])
+                .expect_err("no creds")
+                .var,
+            "CLIENT_ID"
+        );
+        let c = cfg(&[
+            ("ABANK_URL", "https://abank.example/"),
+            ("CLIENT_ID", "team200"),
+            ("CLIENT_SECRET", "s3cr3t"),
+            (
+                "BANKS",
+                "xbank|XBank|https://x.example|approval, ybank|YBank|http://127.0.0.1:9000",
+            ),
+        ])
+        .expect("remote");
+        match c.banks {
+            BankConfig::Remote { endpoints, .. } => {
+                let codes: Vec<&str> = endpoints.iter().map(|e| e.code.as_str()).collect();
+                assert_eq!(codes, vec!["abank", "xbank", "ybank"]);
+                assert_eq!(endpoints[0].url, "https://abank.example");
+                assert!(endpoints[1].needs_approval && !endpoints[2].needs_approval);
+            }
+            BankConfig::Sandbox { .. } => panic!("expected remote banks"),
+        }
+        assert_eq!(
+            cfg(&[("BANKS", "xbank|XBank")]).expect_err("short").var,
+            "BANKS"
+        );
+        assert_eq!(
+            cfg(&[("ABANK_URL", "ftp://x")]).expect_err("scheme").var,
+            "ABANK_URL"
+        );
+        assert_eq!(
+            cfg(&[("SYNC_CRON", "every night")]).expect_err("cron").var,
+            "SYNC_CRON"
+        );
+        assert!(cfg(&[("SYNC_CRON", "30 2 * * *")]).is_ok());
     }
 
     #[test]

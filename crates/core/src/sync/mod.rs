@@ -489,3 +489,56 @@ impl Core {
         Ok((client_id, linked))
     }
 }
+
+impl Core {
+    /// The scheduled sync for the schedule's tick at `due`. Several replicas may fire at once:
+    /// on PostgreSQL an advisory lock lets one of them run, and a scheduled run already started
+    /// for this tick (by any replica) makes the others skip. Returns `None` when skipped.
+    pub async fn scheduled_sync(
+        &self,
+        due: chrono::DateTime<Utc>,
+    ) -> CoreResult<Option<SyncRunSummary>> {
+        use sea_orm::{ConnectionTrait, DatabaseBackend, QueryOrder, Statement, TransactionTrait};
+        const SCHEDULE_LOCK: i64 = 0x5359_4e43_5f53_4348;
+        let txn = self.db.conn().begin().await?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            let row = txn
+                .query_one(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                    [SCHEDULE_LOCK.into()],
+                ))
+                .await?;
+            let locked: bool = row
+                .map(|r| r.try_get::<bool>("", "locked"))
+                .transpose()?
+                .unwrap_or(false);
+            if !locked {
+                return Ok(None);
+            }
+        }
+        let already = crate::entity::sync_runs::Entity::find()
+            .filter(crate::entity::sync_runs::Column::Trigger.eq(SyncTrigger::Schedule.as_str()))
+            .filter(crate::entity::sync_runs::Column::StartedAt.gte(due - Duration::seconds(30)))
+            .order_by_desc(crate::entity::sync_runs::Column::Id)
+            .one(&txn)
+            .await?;
+        if already.is_some() {
+            return Ok(None);
+        }
+        if txn.get_database_backend() != DatabaseBackend::Postgres {
+            // One process per SQLite file: no lock to hold, and no read transaction kept open.
+            txn.commit().await?;
+            return self
+                .sync(&SyncScope::default(), SyncTrigger::Schedule)
+                .await
+                .map(Some);
+        }
+        // The advisory lock is held (by `txn`) until the run is over.
+        let run = self
+            .sync(&SyncScope::default(), SyncTrigger::Schedule)
+            .await;
+        txn.commit().await?;
+        run.map(Some)
+    }
+}
