@@ -4,6 +4,7 @@
 //!
 //! Architecture invariant: this crate knows no HTTP, no database and no particular bank.
 
+pub mod conformance;
 mod error;
 mod types;
 
