@@ -133,7 +133,16 @@ impl BankConnector for FakeBank {
         })
     }
     async fn products(&self) -> ConnectorResult<Vec<ProductData>> {
-        Ok(vec![])
+        Ok(vec![ProductData {
+            id: "prod-dep-01".into(),
+            product_type: ProductType::Deposit,
+            name: "Надёжный вклад".into(),
+            description: None,
+            interest_rate: Some(Decimal::new(165, 1)),
+            min_amount: Some(Decimal::new(50_000, 0)),
+            max_amount: None,
+            term_months: Some(12),
+        }])
     }
 }
 
@@ -289,6 +298,9 @@ async fn syncing_twice_changes_nothing_the_second_time() {
     let stats = core.stats().await.unwrap();
     assert_eq!(stats.income.minor, 150_000_00);
     assert_eq!(stats.expense.minor, 1_249_50 + 500_00 + 500_00);
+    // The bank's products were stored once, however often it synced.
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(crm_core::entity::products::Entity::find().count(core.db().conn()).await.unwrap(), 1);
     // The client created from the bank id took the holder's name.
     assert_eq!(
         core.client(client).await.unwrap().display_name,

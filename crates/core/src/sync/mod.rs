@@ -6,6 +6,7 @@
 
 mod consent;
 mod ingest;
+mod products;
 mod runs;
 
 use std::collections::HashSet;
@@ -277,6 +278,16 @@ impl Core {
             .collect()
             .await;
 
+        // Each bank's product catalogue, once per run.
+        let banks: std::collections::BTreeSet<&str> =
+            outcomes.iter().map(|(l, _)| l.bank_code.as_str()).collect();
+        for code in banks {
+            if let Some(connector) = self.banks.connector(code) {
+                if let Err(e) = self.refresh_products(connector.as_ref()).await {
+                    run.errors.push(format!("{code}: products: {e}"));
+                }
+            }
+        }
         for (link, o) in &outcomes {
             run.accounts += o.accounts;
             run.added += o.added;
