@@ -300,7 +300,13 @@ async fn syncing_twice_changes_nothing_the_second_time() {
     assert_eq!(stats.expense.minor, 1_249_50 + 500_00 + 500_00);
     // The bank's products were stored once, however often it synced.
     use sea_orm::{EntityTrait, PaginatorTrait};
-    assert_eq!(crm_core::entity::products::Entity::find().count(core.db().conn()).await.unwrap(), 1);
+    assert_eq!(
+        crm_core::entity::products::Entity::find()
+            .count(core.db().conn())
+            .await
+            .unwrap(),
+        1
+    );
     // The client created from the bank id took the holder's name.
     assert_eq!(
         core.client(client).await.unwrap().display_name,
