@@ -210,8 +210,9 @@ async fn manual_transactions_analytics_and_stats_add_up() {
         "Заработная плата",
     )
     .await;
-    assert_eq!(salary["category"], "OTHER_INCOME");
-    assert_eq!(salary["categorySource"], "DEFAULT");
+    // Categorised like an imported entry: the description's keyword decides.
+    assert_eq!(salary["category"], "SALARY");
+    assert_eq!(salary["categorySource"], "KEYWORD");
     let manual_account = salary["account"]["id"].as_str().unwrap().to_owned();
     let groceries = add_tx(
         &c,
@@ -314,7 +315,7 @@ async fn manual_transactions_analytics_and_stats_add_up() {
         cl["spendingByCategory"],
         json!([
             { "category": "GROCERIES", "amount": "1249.50", "count": 1, "share": 0.7812 },
-            { "category": "OTHER_EXPENSE", "amount": "350.00", "count": 1, "share": 0.2188 }
+            { "category": "RESTAURANTS", "amount": "350.00", "count": 1, "share": 0.2188 }
         ])
     );
     let flows = cl["cashflow"].as_array().unwrap();
