@@ -1,34 +1,70 @@
-// A tiny GraphQL client: JSON over POST with the session cookie. Errors keep their
-// `extensions.code` so the app can react (UNAUTHENTICATED shows the login form).
+// A tiny GraphQL client: JSON over POST to /graphql with the session cookie (same origin).
+// Every failure becomes an ApiError whose `code` is the GraphQL error's `extensions.code`
+// (UNAUTHENTICATED, BAD_USER_INPUT, FORBIDDEN, ...) or one of our own for transport failures:
+// NETWORK (no answer), BAD_RESPONSE (an answer that is not GraphQL JSON).
+
+export const ENDPOINT = '/graphql';
 
 export class ApiError extends Error {
-  constructor(message, code) {
+  /**
+   * @param {string} message  the server's message (shown to the user as text)
+   * @param {string} code     `extensions.code`, or NETWORK / BAD_RESPONSE / UNKNOWN
+   * @param {object} [extra]  { status, path, errors }
+   */
+  constructor(message, code, extra = {}) {
     super(message);
+    this.name = 'ApiError';
     this.code = code;
+    this.status = extra.status;
+    this.path = extra.path;
+    this.errors = extra.errors || [];
   }
 }
 
-export async function gql(query, variables = {}) {
+/** The name of the document's first operation, sent as `operationName` (shows in server logs). */
+function operationName(query) {
+  const m = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * Runs one operation and resolves to its `data`; rejects with an ApiError on any error.
+ * @param {string} query
+ * @param {object} [variables]
+ * @param {{signal?: AbortSignal}} [options]
+ */
+export async function gql(query, variables = {}, { signal } = {}) {
   let res;
   try {
-    res = await fetch('/graphql', {
+    res = await fetch(ENDPOINT, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query, variables, operationName: operationName(query) }),
+      signal,
     });
   } catch (e) {
-    throw new ApiError(String(e), 'NETWORK');
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(e && e.message ? e.message : String(e), 'NETWORK');
   }
-  let body;
+
+  let body = null;
   try {
     body = await res.json();
   } catch (e) {
-    throw new ApiError(`HTTP ${res.status}`, 'BAD_RESPONSE');
+    body = null;
   }
-  if (body.errors && body.errors.length) {
-    const first = body.errors[0];
-    throw new ApiError(first.message, (first.extensions && first.extensions.code) || 'UNKNOWN');
+
+  const errors = body && Array.isArray(body.errors) ? body.errors : [];
+  if (errors.length) {
+    const first = errors[0] || {};
+    const code = (first.extensions && first.extensions.code) || 'UNKNOWN';
+    throw new ApiError(String(first.message || code), String(code), {
+      status: res.status, path: first.path, errors,
+    });
+  }
+  if (!res.ok || !body || typeof body.data !== 'object' || body.data === null) {
+    throw new ApiError(`HTTP ${res.status}`, 'BAD_RESPONSE', { status: res.status });
   }
   return body.data;
 }

@@ -1,0 +1,66 @@
+// Numbers, money and dates. Money is always written the Russian way (115 038,50 ₽), whatever the
+// interface language, as bank statements are; dates follow the interface language. Decimal values
+// come from the API as exact strings ("115038.50"); Intl.NumberFormat formats a string without
+// rounding it through a float in current browsers.
+import { locale, t } from './i18n.js';
+
+const MONEY_LOCALE = 'ru-RU';
+const cache = new Map();
+
+function formatter(key, make, loc = locale()) {
+  const k = `${loc}|${key}`;
+  if (!cache.has(k)) cache.set(k, make(loc));
+  return cache.get(k);
+}
+
+/** 1 234 567 (counts follow the interface language) */
+export function integer(n) {
+  if (n === null || n === undefined) return t('none');
+  return formatter('int', (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 0 })).format(n);
+}
+
+/** 115 038,50 ₽ — `amount` is a Decimal string (or number), `currency` an ISO 4217 code. */
+export function money(amount, currency) {
+  if (amount === null || amount === undefined || amount === '') return t('none');
+  let nf;
+  try {
+    nf = formatter(`cur:${currency}`, (l) => new Intl.NumberFormat(l, { style: 'currency', currency }), MONEY_LOCALE);
+  } catch (e) {
+    // Not a currency Intl knows: the plain number and the code.
+    nf = null;
+  }
+  try {
+    if (nf) return nf.format(amount);
+    const plain = formatter('dec', (l) => new Intl.NumberFormat(l, { minimumFractionDigits: 2, maximumFractionDigits: 2 }), MONEY_LOCALE);
+    return `${plain.format(amount)} ${currency || ''}`.trim();
+  } catch (e) {
+    return `${amount} ${currency || ''}`.trim();
+  }
+}
+
+/** A transaction amount with its sign: debits with a minus, credits with a plus. */
+export function signedMoney(amount, currency, direction) {
+  const sign = direction === 'DEBIT' ? '\u2212' : '+';
+  return `${sign}${money(amount, currency)}`;
+}
+
+/** A Money list (one entry per currency): ['115 038,50 ₽', '1 200,00 $'] */
+export function moneyList(list) {
+  return (list || []).map((m) => money(m.amount, m.currency));
+}
+
+/** 21.11.2026, 13:05 */
+export function dateTime(iso) {
+  if (!iso) return t('none');
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return formatter('dt', (l) => new Intl.DateTimeFormat(l, { dateStyle: 'short', timeStyle: 'short' })).format(d);
+}
+
+/** +3.5 / −2 — a signed number of points. */
+export function signedNumber(n) {
+  const v = Number(n);
+  if (!Number.isFinite(v)) return String(n);
+  const s = formatter('pts', (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 1 })).format(Math.abs(v));
+  return v > 0 ? `+${s}` : v < 0 ? `\u2212${s}` : s;
+}
