@@ -72,6 +72,7 @@ pub struct Core {
     recent_views: Mutex<HashMap<(i64, i64), Instant>>,
     sync_settings: sync::SyncSettings,
     in_flight: sync::SharedInFlight,
+    breakers: sync::Breakers,
     sync_events: tokio::sync::broadcast::Sender<sync::SyncEvent>,
 }
 
@@ -89,6 +90,7 @@ impl Core {
             recent_views: Mutex::new(HashMap::new()),
             sync_settings: settings.sync.clone(),
             in_flight: Default::default(),
+            breakers: Default::default(),
             sync_events: sync::new_event_channel(),
             settings,
         })

@@ -23,6 +23,10 @@ pub struct BankLink {
     pub last_synced_at: Option<DateTime<Utc>>,
     /// The sync cursor: the newest booked transaction stored for this link.
     pub last_booked_at: Option<DateTime<Utc>>,
+    /// Consecutive failed syncs (the retry budget; reset by a successful sync).
+    pub failure_count: i32,
+    /// No automatic sync before this time.
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -39,6 +43,8 @@ impl TryFrom<bank_links::Model> for BankLink {
             status_message: m.status_message,
             last_synced_at: m.last_synced_at,
             last_booked_at: m.last_booked_at,
+            failure_count: m.failure_count,
+            next_attempt_at: m.next_attempt_at,
             created_at: m.created_at,
         })
     }

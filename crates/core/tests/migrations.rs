@@ -88,6 +88,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         balance_type: Set(Some("InterimAvailable".into())),
         balance_at: Set(Some(now)),
         opened_on: Set(Some(NaiveDate::from_ymd_opt(2020, 2, 29).unwrap())),
+        last_booked_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

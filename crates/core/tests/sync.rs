@@ -23,7 +23,12 @@ use rust_decimal::Decimal;
 struct BankState {
     approved: bool,
     revoked: bool,
+    /// Consents issued so far (ids are `consent-<n>`), and the one in force.
+    issued: u32,
+    active: Option<String>,
     fail_account: Option<String>,
+    /// Every data call answers 503.
+    down: bool,
     accounts: Vec<AccountData>,
     transactions: Vec<TransactionData>,
 }
@@ -47,16 +52,23 @@ impl BankConnector for FakeBank {
         &self.identity
     }
     async fn request_consent(&self, client_id: &str) -> ConnectorResult<Consent> {
-        if client_id != "team200-1" {
+        let known = client_id
+            .strip_prefix("team200-")
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| (1..=10).contains(&n));
+        if !known {
             return Err(ConnectorError::NotFound {
                 bank: "fake".into(),
                 detail: format!("Client {client_id} not found"),
             });
         }
         let mut s = self.state.lock().unwrap();
-        s.revoked = false;
+        s.issued += 1;
+        let id = format!("consent-{}", s.issued);
         if self.auto_approve {
             s.approved = true;
+            s.revoked = false;
+            s.active = Some(id.clone());
         }
         Ok(Consent {
             status: if self.auto_approve {
@@ -64,7 +76,7 @@ impl BankConnector for FakeBank {
             } else {
                 ConsentStatus::AwaitingAuthorization
             },
-            consent_id: self.auto_approve.then(|| "consent-1".to_owned()),
+            consent_id: self.auto_approve.then_some(id),
             request_id: Some("req-1".into()),
             expires_at: Some(Utc::now() + Duration::days(365)),
             message: None,
@@ -82,14 +94,31 @@ impl BankConnector for FakeBank {
             ..consent.clone()
         })
     }
-    async fn revoke_consent(&self, _id: &str) -> ConnectorResult<()> {
-        self.state.lock().unwrap().revoked = true;
+    async fn revoke_consent(&self, id: &str) -> ConnectorResult<()> {
+        let mut s = self.state.lock().unwrap();
+        if s.active.as_deref() == Some(id) || !self.auto_approve {
+            s.revoked = true;
+        }
         Ok(())
     }
-    async fn accounts(&self, _access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
+    async fn accounts(&self, access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
         let s = self.state.lock().unwrap();
+        if s.down {
+            return Err(ConnectorError::Unavailable {
+                bank: "fake".into(),
+                status: 503,
+            });
+        }
         if !s.approved || s.revoked {
             return Err(err("no consent"));
+        }
+        if let (Some(asked), Some(active)) = (access.consent_id, s.active.as_deref()) {
+            if asked != active {
+                return Err(err("unknown consent"));
+            }
+        }
+        if access.client_id != "team200-1" {
+            return Ok(vec![]);
         }
         Ok(s.accounts.clone())
     }
@@ -410,6 +439,9 @@ async fn an_interrupted_run_repeated_ends_with_exactly_the_banks_data() {
         .await
         .unwrap();
     assert_eq!(repeated.status, SyncRunStatus::Succeeded);
+    // acc-1 was stored with its cursor, so only its overlap window is read again (tx-2);
+    // acc-2 is read in full.
+    assert_eq!((repeated.added, repeated.unchanged), (2, 1), "{repeated:?}");
     assert_eq!(row_count(&core, client).await, (4, 4));
     tdb.cleanup().await.unwrap();
 }
@@ -437,8 +469,294 @@ async fn a_revoked_consent_stops_the_link_with_a_reason() {
         .unwrap_or_default()
         .contains("revoked"));
     // Linking again asks for a new consent and the data flows again.
+    let relinked = core
+        .link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    assert_eq!(relinked.consent_status, LinkConsent::Authorized);
+    let again = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(again.status, SyncRunStatus::Succeeded, "{again:?}");
+    assert_eq!(row_count(&core, client).await, (4, 4));
+    tdb.cleanup().await.unwrap();
+}
+
+async fn stored_link(core: &Core, client: i64) -> crm_core::entity::bank_links::Model {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    crm_core::entity::bank_links::Entity::find()
+        .filter(crm_core::entity::bank_links::Column::ClientId.eq(client))
+        .one(core.db().conn())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn set_consent_expiry(core: &Core, client: i64, at: chrono::DateTime<Utc>) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let mut link: crm_core::entity::bank_links::ActiveModel =
+        stored_link(core, client).await.into();
+    link.consent_expires_at = Set(Some(at));
+    link.update(core.db().conn()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
+    let (core, bank, tdb, client) = setup(true).await;
     core.link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
+    bank.state.lock().unwrap().fail_account = Some("acc-2".into());
+    let failed = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(failed.status, SyncRunStatus::Failed);
+    let link = stored_link(&core, client).await;
+    assert_eq!(link.failure_count, 1);
+    let next = link.next_attempt_at.expect("a next attempt time");
+    assert!(next > Utc::now() + Duration::minutes(3), "{next}");
+
+    // The nightly run leaves the link alone until then (the budget is in the database, so
+    // it holds across restarts) and says why.
+    let nightly = core
+        .sync(&SyncScope::default(), SyncTrigger::Schedule)
+        .await
+        .unwrap();
+    assert_eq!((nightly.added, nightly.accounts), (0, 0), "{nightly:?}");
+    assert!(
+        nightly
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("1 skipped"),
+        "{nightly:?}"
+    );
+    assert_eq!(stored_link(&core, client).await.failure_count, 1);
+
+    // A person may still try, and a success resets the budget.
+    bank.state.lock().unwrap().fail_account = None;
+    let manual = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(manual.status, SyncRunStatus::Succeeded, "{manual:?}");
+    let link = stored_link(&core, client).await;
+    assert_eq!((link.failure_count, link.next_attempt_at), (0, None));
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_link_over_its_failure_budget_is_left_to_a_person() {
+    let (core, _bank, tdb, client) = setup(true).await;
+    core.link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    // Eight failures in a row, the last one a while ago (as after a restart).
+    use sea_orm::{ActiveModelTrait, Set};
+    let mut link: crm_core::entity::bank_links::ActiveModel =
+        stored_link(&core, client).await.into();
+    link.failure_count = Set(8);
+    link.next_attempt_at = Set(Some(Utc::now() - Duration::minutes(1)));
+    link.update(core.db().conn()).await.unwrap();
+    let nightly = core
+        .sync(&SyncScope::default(), SyncTrigger::Schedule)
+        .await
+        .unwrap();
+    assert!(
+        nightly
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("1 skipped"),
+        "the nightly run does not call the bank again: {nightly:?}"
+    );
+    // A person syncing it by hand does, and the success resets the budget.
+    let manual = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(manual.status, SyncRunStatus::Succeeded, "{manual:?}");
+    assert_eq!(stored_link(&core, client).await.failure_count, 0);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_bank_opens_its_circuit_and_later_links_are_skipped() {
+    let pg = std::env::var("TEST_DATABASE_URL").ok();
+    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+    let bank = Arc::new(FakeBank {
+        identity: BankIdentity {
+            code: "fake".into(),
+            name: "FakeBank".into(),
+        },
+        auto_approve: true,
+        state: Mutex::new(BankState::default()),
+    });
+    let registry = BankRegistry::new(vec![bank.clone() as Arc<dyn BankConnector>]);
+    let mut settings = CoreSettings::default();
+    settings.sync.per_bank_concurrency = 1;
+    settings.sync.budget.breaker_threshold = 2;
+    let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
+    for n in 1..=4 {
+        let c = core
+            .create_client(
+                &admin(),
+                NewClient {
+                    display_name: format!("Клиент {n}"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        core.link_bank(&admin(), c.id, "fake", &format!("team200-{n}"))
+            .await
+            .unwrap();
+    }
+    bank.state.lock().unwrap().down = true;
+    let run = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(
+        run.errors.len(),
+        2,
+        "two calls, then the circuit opens: {run:?}"
+    );
+    assert!(
+        run.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("2 skipped"),
+        "{run:?}"
+    );
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_consent_close_to_expiry_is_renewed_at_an_auto_approving_bank() {
+    let (core, _bank, tdb, client) = setup(true).await;
+    core.link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    let first = stored_link(&core, client).await;
+    assert!(first.consent_expires_at.is_some(), "the expiry is learnt");
+    set_consent_expiry(&core, client, Utc::now() + Duration::days(3)).await;
+    let run = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
+    let renewed = stored_link(&core, client).await;
+    assert_ne!(renewed.consent_id, first.consent_id, "a new consent");
+    assert!(renewed.consent_expires_at.unwrap() > Utc::now() + Duration::days(300));
+    assert_eq!(row_count(&core, client).await, (4, 4));
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_renewal_waiting_for_the_client_keeps_the_current_consent_in_use() {
+    let (core, bank, tdb, client) = setup(false).await;
+    core.link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    bank.state.lock().unwrap().approved = true;
+    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    let approved = stored_link(&core, client).await;
+    assert_eq!(approved.consent_status, "AUTHORIZED");
+    let estimated = approved.consent_expires_at.expect("the protocol's 90 days");
+    assert!(estimated > Utc::now() + Duration::days(89));
+
+    set_consent_expiry(&core, client, Utc::now() + Duration::days(3)).await;
+    let run = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
+    let waiting = stored_link(&core, client).await;
+    assert_eq!(waiting.consent_status, "AUTHORIZED");
+    assert!(waiting.renewal_request_id.is_some());
+    assert!(waiting
+        .status_message
+        .as_deref()
+        .unwrap_or_default()
+        .contains("renewal"));
+
+    // The old consent lapses; the client had approved the renewal, which the bank shows only
+    // through data calls: the link follows it.
+    set_consent_expiry(&core, client, Utc::now() - Duration::minutes(1)).await;
+    let run = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
+    let followed = stored_link(&core, client).await;
+    assert_eq!(followed.consent_status, "AUTHORIZED");
+    assert!(followed.renewal_request_id.is_none());
+    assert!(followed.consent_expires_at.unwrap() > Utc::now() + Duration::days(89));
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once() {
+    let (core, bank, tdb, client) = setup(true).await;
+    core.link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    {
+        let mut s = bank.state.lock().unwrap();
+        s.transactions
+            .push(tx("tx-p1", "acc-1", 250_00, false, 1, true));
+        s.transactions
+            .push(tx("tx-p2", "acc-1", 250_00, false, 1, true));
+    }
+    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(row_count(&core, client).await, (6, 6));
+    let expense_before = core.stats().await.unwrap().expense.minor;
+    {
+        let mut s = bank.state.lock().unwrap();
+        s.transactions.retain(|t| !t.id.starts_with("tx-p"));
+        s.transactions
+            .push(tx("tx-b1", "acc-1", 250_00, false, 1, false));
+        s.transactions
+            .push(tx("tx-b2", "acc-1", 250_00, false, 1, false));
+    }
+    let run = core
+        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(run.added, 2, "{run:?}");
+    assert_eq!(
+        row_count(&core, client).await,
+        (6, 6),
+        "two coffees, counted once each"
+    );
+    assert_eq!(
+        core.stats().await.unwrap().expense.minor,
+        expense_before + 2 * 250_00
+    );
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let replaced: Vec<Option<i64>> = crm_core::entity::transactions::Entity::find()
+        .filter(crm_core::entity::transactions::Column::ExternalId.is_in(["tx-p1", "tx-p2"]))
+        .all(core.db().conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.replaced_by_id)
+        .collect();
+    assert_eq!(replaced.len(), 2);
+    assert!(replaced.iter().all(Option::is_some));
+    assert_ne!(
+        replaced[0], replaced[1],
+        "each booked row replaces one pending row"
+    );
     tdb.cleanup().await.unwrap();
 }

@@ -22,6 +22,9 @@ pub struct Model {
     pub balance_type: Option<String>,
     pub balance_at: Option<DateTimeUtc>,
     pub opened_on: Option<Date>,
+    /// The sync cursor of this account: its newest booked transaction stored. Saved in the same
+    /// database transaction as the rows it covers.
+    pub last_booked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,12 @@ pub struct Model {
     pub status_message: Option<String>,
     pub last_synced_at: Option<DateTimeUtc>,
     pub last_booked_at: Option<DateTimeUtc>,
+    /// Consecutive failed syncs of this link (reset by a successful one).
+    pub failure_count: i32,
+    /// No automatic sync before this time (exponential backoff after failures).
+    pub next_attempt_at: Option<DateTimeUtc>,
+    /// A consent renewal awaiting the client's approval; the current consent is used meanwhile.
+    pub renewal_request_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

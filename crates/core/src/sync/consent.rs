@@ -1,7 +1,7 @@
 //! Keeping a link's consent current: request one when there is none (or it expired), check a
 //! pending one, and say on the link, in words a manager can act on, why nothing is synced.
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use crm_connector::{Consent, ConsentStatus as Wire};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
@@ -31,6 +31,11 @@ fn to_wire(s: ConsentStatus) -> Wire {
     }
 }
 
+/// What the link says while a consent renewal waits for the client.
+pub(crate) fn renewal_pending(bank: &str, expires: &str) -> String {
+    format!("the consent at {bank} expires on {expires}: a renewal was requested and waits for the client's approval in the bank")
+}
+
 /// What to tell the manager about a consent in this state.
 pub(crate) fn explain(status: ConsentStatus, bank: &str) -> Option<String> {
     match status {
@@ -53,9 +58,27 @@ pub(crate) fn explain(status: ConsentStatus, bank: &str) -> Option<String> {
     }
 }
 
+/// Lifetime the protocol gives a consent approved by the client in the bank when the bank does
+/// not tell us its id (and so its expiry): 90 days (`openbanking-ru.md`, §2).
+const APPROVED_CONSENT_DAYS: i64 = 90;
+
+/// What a consent check may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConsentCheck {
+    /// Keep the consent current: request one when there is none or it expired, renew one that
+    /// expires soon, follow a pending one. A rejected or revoked consent stays so.
+    Sync,
+    /// A person linked the bank again: also ask anew after a rejection or revocation.
+    AskAgain,
+}
+
 impl Core {
     /// Brings the link's consent up to date with the bank and returns the link as stored.
-    pub(crate) async fn refresh_consent(&self, link: &BankLink) -> CoreResult<BankLink> {
+    pub(crate) async fn refresh_consent(
+        &self,
+        link: &BankLink,
+        check: ConsentCheck,
+    ) -> CoreResult<BankLink> {
         let connector = self.banks.connector(&link.bank_code).ok_or_else(|| {
             CoreError::invalid(format!("bank {} is not configured", link.bank_code))
         })?;
@@ -66,37 +89,68 @@ impl Core {
         let status = ConsentStatus::parse(&model.consent_status)?;
         let now = Utc::now();
         let expired = model.consent_expires_at.is_some_and(|at| at <= now);
+        let renewal_due = model
+            .consent_expires_at
+            .is_some_and(|at| at - Duration::days(self.sync_settings.consent_renewal_days) <= now);
         let client = model.external_client_id.clone();
+        let bank = self.banks.describe(&link.bank_code).name;
+        let pending = |request_id: Option<String>| Consent {
+            status: Wire::AwaitingAuthorization,
+            consent_id: None,
+            request_id,
+            expires_at: None,
+            message: None,
+        };
         let result = match status {
-            ConsentStatus::Authorized if !expired => return Ok(link.clone()),
-            ConsentStatus::Rejected | ConsentStatus::Revoked => return Ok(link.clone()),
-            ConsentStatus::None | ConsentStatus::Expired | ConsentStatus::Authorized => {
+            ConsentStatus::Authorized if !renewal_due => return Ok(link.clone()),
+            ConsentStatus::Authorized if !expired => {
+                return self.renew_consent(connector.as_ref(), model, &bank).await;
+            }
+            // Expired while a renewal waits for the client: follow the renewal.
+            ConsentStatus::Authorized if model.renewal_request_id.is_some() => {
+                connector
+                    .consent_status(&client, &pending(model.renewal_request_id.clone()))
+                    .await
+            }
+            ConsentStatus::Rejected | ConsentStatus::Revoked if check == ConsentCheck::Sync => {
+                return Ok(link.clone())
+            }
+            ConsentStatus::None
+            | ConsentStatus::Expired
+            | ConsentStatus::Authorized
+            | ConsentStatus::Rejected
+            | ConsentStatus::Revoked => connector.request_consent(&client).await,
+            ConsentStatus::AwaitingAuthorization if check == ConsentCheck::AskAgain => {
                 connector.request_consent(&client).await
             }
             ConsentStatus::AwaitingAuthorization => {
-                let pending = Consent {
+                let waiting = Consent {
                     status: to_wire(status),
                     consent_id: model.consent_id.clone(),
                     request_id: model.consent_request_id.clone(),
                     expires_at: model.consent_expires_at,
                     message: None,
                 };
-                connector.consent_status(&client, &pending).await
+                connector.consent_status(&client, &waiting).await
             }
         };
-        let bank = self.banks.describe(&link.bank_code).name;
+        let result = match result {
+            Ok(consent) => self.with_expiry(connector.as_ref(), &client, consent).await,
+            Err(e) => Err(e),
+        };
         let mut active: bank_links::ActiveModel = model.into();
         active.updated_at = Set(now);
         match result {
             Ok(consent) => {
                 let new_status = to_domain(consent.status);
                 active.consent_status = Set(new_status.as_str().to_owned());
-                if consent.consent_id.is_some() || new_status != ConsentStatus::Authorized {
-                    active.consent_id = Set(consent.consent_id);
-                }
+                // An approval learnt by probing has no id: data calls then go without one
+                // (the bank uses the client's active consent), never with a stale id.
+                active.consent_id = Set(consent.consent_id);
                 if consent.request_id.is_some() {
                     active.consent_request_id = Set(consent.request_id);
                 }
+                active.renewal_request_id = Set(None);
                 active.consent_expires_at = Set(consent.expires_at);
                 active.status_message = Set(explain(new_status, &bank));
                 active.update(self.db.conn()).await?.try_into()
@@ -106,6 +160,90 @@ impl Core {
                 active.status_message = Set(Some(err.to_string()));
                 active.update(self.db.conn()).await?;
                 Err(err)
+            }
+        }
+    }
+
+    /// An authorized consent learns its expiry: from the bank when we know its id, else the
+    /// protocol's lifetime for client-approved consents.
+    async fn with_expiry(
+        &self,
+        connector: &dyn crm_connector::BankConnector,
+        client: &str,
+        consent: Consent,
+    ) -> crm_connector::ConnectorResult<Consent> {
+        if consent.status != Wire::Authorized || consent.expires_at.is_some() {
+            return Ok(consent);
+        }
+        if consent.consent_id.is_none() {
+            return Ok(Consent {
+                expires_at: Some(Utc::now() + Duration::days(APPROVED_CONSENT_DAYS)),
+                ..consent
+            });
+        }
+        match connector.consent_status(client, &consent).await {
+            Ok(checked) if checked.status == Wire::Authorized => Ok(Consent {
+                expires_at: checked.expires_at,
+                ..consent
+            }),
+            Ok(checked) => Ok(checked),
+            // Not knowing the expiry is no reason to fail the link: the next check asks again.
+            Err(e) if e.is_retryable() => Ok(consent),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The consent expires soon: ask for a new one. An auto-approving bank answers with it at
+    /// once (the old one is revoked); otherwise the request waits for the client while the
+    /// current consent stays in use, and the link says so.
+    async fn renew_consent(
+        &self,
+        connector: &dyn crm_connector::BankConnector,
+        model: bank_links::Model,
+        bank: &str,
+    ) -> CoreResult<BankLink> {
+        let expires = model
+            .consent_expires_at
+            .map(|at| at.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        if model.renewal_request_id.is_some() {
+            return model.try_into();
+        }
+        let client = model.external_client_id.clone();
+        let old_consent = model.consent_id.clone();
+        let mut active: bank_links::ActiveModel = model.into();
+        active.updated_at = Set(Utc::now());
+        let renewed = match connector.request_consent(&client).await {
+            Ok(c) => self.with_expiry(connector, &client, c).await,
+            Err(e) => Err(e),
+        };
+        match renewed {
+            Ok(consent) if consent.status == Wire::Authorized && consent.consent_id.is_some() => {
+                active.consent_id = Set(consent.consent_id);
+                active.consent_request_id = Set(consent.request_id);
+                active.consent_expires_at = Set(consent.expires_at);
+                active.status_message = Set(None);
+                let link = active.update(self.db.conn()).await?.try_into()?;
+                if let Some(old) = old_consent {
+                    if let Err(e) = connector.revoke_consent(&old).await {
+                        tracing::info!(bank, "revoking the replaced consent failed: {e}");
+                    }
+                }
+                tracing::info!(bank, "consent renewed before expiry");
+                Ok(link)
+            }
+            Ok(consent) => {
+                active.renewal_request_id = Set(consent.request_id);
+                active.status_message = Set(Some(renewal_pending(bank, &expires)));
+                active.update(self.db.conn()).await?.try_into()
+            }
+            // The current consent still works: report, and try again on the next sync.
+            Err(e) => {
+                let err = CoreError::from(e);
+                active.status_message = Set(Some(format!(
+                    "the consent at {bank} expires on {expires} and renewing it failed: {err}"
+                )));
+                active.update(self.db.conn()).await?.try_into()
             }
         }
     }

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use super::LinkOutcome;
@@ -119,18 +119,22 @@ fn same(old: &transactions::Model, t: &TransactionData, amount: i64) -> bool {
 }
 
 impl Core {
-    /// Reads the link's accounts and transactions in `[from, to]` from the bank and stores them.
+    /// Reads the link's accounts and their transactions from the bank and stores them. Each
+    /// account is read from its own cursor (its newest booked row, less the overlap window for
+    /// late postings; the whole history window for an account seen for the first time), and its
+    /// rows, balance and new cursor are committed in one database transaction, so an interrupted
+    /// sync resumes where it stopped and a repeated one changes nothing.
     pub(crate) async fn ingest_link(
         &self,
         connector: &dyn BankConnector,
         link: &BankLink,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> CoreResult<LinkOutcome> {
-        let consent_id = bank_links::Entity::find_by_id(link.id)
+        let stored = bank_links::Entity::find_by_id(link.id)
             .one(self.db.conn())
             .await?
-            .and_then(|l| l.consent_id);
+            .ok_or_else(|| CoreError::not_found("bank link", link.id))?;
+        let consent_id = stored.consent_id.clone();
         let access = Access {
             client_id: &link.external_client_id,
             consent_id: consent_id.as_deref(),
@@ -144,31 +148,46 @@ impl Core {
             }
             Err(e) => return Err(e.into()),
         };
+        let cursors: HashMap<String, Option<DateTime<Utc>>> = accounts::Entity::find()
+            .filter(accounts::Column::BankCode.eq(link.bank_code.as_str()))
+            .filter(accounts::Column::ExternalId.is_in(accounts.iter().map(|a| a.id.clone())))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(|a| (a.external_id, a.last_booked_at))
+            .collect();
+        let settings = &self.sync_settings;
         let mut latest_booked: Option<DateTime<Utc>> = link.last_booked_at;
         for account in &accounts {
+            let cursor = cursors.get(&account.id).copied().flatten();
+            let from = match cursor {
+                Some(last) => last - Duration::days(settings.overlap_days),
+                None => now - Duration::days(settings.history_days),
+            };
             let balances = connector.balances(&access, &account.id).await?;
             let batch = connector
-                .transactions(&access, &account.id, from, to)
+                .transactions(&access, &account.id, from, now)
                 .await?;
             outcome.accounts += 1;
             outcome.shortfall += batch.shortfall + batch.rejected.len() as u64;
-            for t in batch
+            let newest_booked = batch
                 .transactions
                 .iter()
                 .filter(|t| t.status == BookingStatus::Booked)
-            {
-                latest_booked = Some(latest_booked.map_or(t.booked_at, |l| l.max(t.booked_at)));
-            }
+                .map(|t| t.booked_at.trunc_subsecs(6))
+                .max();
+            let account_cursor = cursor.max(newest_booked);
+            latest_booked = latest_booked.max(account_cursor);
             let txn = self.db.conn().begin().await?;
             let account_id = self
-                .store_account(&txn, link, account, balances.first())
+                .store_account(&txn, link, account, balances.first(), account_cursor)
                 .await?;
             self.store_transactions(
                 &txn,
                 link.client_id,
                 account_id,
                 &batch.transactions,
-                (from, to),
+                (from, now),
                 &mut outcome,
             )
             .await?;
@@ -177,15 +196,19 @@ impl Core {
         if let Some(holder) = accounts.iter().find_map(|a| a.holder_name.clone()) {
             self.name_client_after_holder(link, &holder).await?;
         }
-        // The cursor moves only now that every account's rows are stored.
         let now = Utc::now();
         bank_links::ActiveModel {
             id: Set(link.id),
             last_synced_at: Set(Some(now)),
             last_booked_at: Set(latest_booked),
-            status_message: Set((outcome.shortfall > 0).then(|| {
-                format!("{} transactions reported by the bank could not be read; the next sync tries again", outcome.shortfall)
-            })),
+            status_message: Set(if outcome.shortfall > 0 {
+                Some(format!("{} transactions reported by the bank could not be read; the next sync tries again", outcome.shortfall))
+            } else if stored.renewal_request_id.is_some() {
+                let expires = stored.consent_expires_at.map(|at| at.format("%Y-%m-%d").to_string()).unwrap_or_default();
+                Some(super::consent::renewal_pending(&self.banks.describe(&link.bank_code).name, &expires))
+            } else {
+                None
+            }),
             updated_at: Set(now),
             ..Default::default()
         }
@@ -232,6 +255,7 @@ impl Core {
         link: &BankLink,
         a: &AccountData,
         balance: Option<&crm_connector::BalanceData>,
+        cursor: Option<DateTime<Utc>>,
     ) -> CoreResult<i64> {
         let now = Utc::now();
         let existing = accounts::Entity::find()
@@ -277,6 +301,7 @@ impl Core {
             model.balance_at = Set(Some(b.at.unwrap_or(now)));
         }
         model.opened_on = Set(a.opened_on);
+        model.last_booked_at = Set(cursor);
         model.updated_at = Set(now);
         let saved = model.save(txn).await?;
         let id = match saved.id {
@@ -441,6 +466,18 @@ impl Core {
         delta: &mut TotalsDelta,
     ) -> CoreResult<()> {
         let listed: HashSet<&str> = rows.iter().map(|t| t.id.as_str()).collect();
+        // Booked rows that already replace a pending one: each replaces at most one.
+        let mut taken: HashSet<i64> = transactions::Entity::find()
+            .select_only()
+            .column(transactions::Column::ReplacedById)
+            .filter(transactions::Column::AccountId.eq(account_id))
+            .filter(transactions::Column::ReplacedById.is_not_null())
+            .into_tuple::<Option<i64>>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         let pending = transactions::Entity::find()
             .filter(transactions::Column::AccountId.eq(account_id))
             .filter(transactions::Column::Status.eq("PENDING"))
@@ -453,23 +490,32 @@ impl Core {
             .into_iter()
             .filter(|p| !listed.contains(p.external_id.as_str()))
         {
-            let replacement = rows.iter().find(|t| {
+            let candidates = rows.iter().filter(|t| {
                 t.status == BookingStatus::Booked
                     && direction(t.direction).as_str() == p.direction
                     && minor(t.amount).ok() == Some(p.amount_minor)
                     && (t.booked_at - p.booked_at).abs() <= Duration::days(7)
             });
+            let mut replacement = None;
+            for t in candidates {
+                let id = transactions::Entity::find()
+                    .select_only()
+                    .column(transactions::Column::Id)
+                    .filter(transactions::Column::AccountId.eq(account_id))
+                    .filter(transactions::Column::ExternalId.eq(t.id.as_str()))
+                    .into_tuple::<i64>()
+                    .one(txn)
+                    .await?;
+                if let Some(id) = id.filter(|id| taken.insert(*id)) {
+                    replacement = Some(id);
+                    break;
+                }
+            }
             delta.add(&p.currency, -1, Direction::Debit, false, 0);
             match replacement {
-                Some(t) => {
-                    let new_id = transactions::Entity::find()
-                        .filter(transactions::Column::AccountId.eq(account_id))
-                        .filter(transactions::Column::ExternalId.eq(t.id.as_str()))
-                        .one(txn)
-                        .await?
-                        .map(|m| m.id);
+                Some(new_id) => {
                     let mut m: transactions::ActiveModel = p.into();
-                    m.replaced_by_id = Set(new_id);
+                    m.replaced_by_id = Set(Some(new_id));
                     m.updated_at = Set(Utc::now());
                     m.update(txn).await?;
                 }

@@ -4,6 +4,7 @@
 //! its accounts are stored, so an interrupted run repeated ends with exactly the bank's data.
 //! Every run is recorded as a `sync_runs` row and streams progress events.
 
+mod budget;
 mod consent;
 mod ingest;
 mod products;
@@ -16,6 +17,8 @@ use chrono::{Duration, Utc};
 use futures_util::stream::{self, StreamExt};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
+pub use budget::RetryBudget;
+use consent::ConsentCheck;
 pub use runs::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
 
 use crate::audit::AuditEvent;
@@ -35,6 +38,10 @@ pub struct SyncSettings {
     pub overlap_days: i64,
     /// Links of one bank synced at once.
     pub per_bank_concurrency: usize,
+    /// Ask for a new consent this many days before the current one expires.
+    pub consent_renewal_days: i64,
+    /// Backoff per link and the circuit breaker per bank.
+    pub budget: RetryBudget,
 }
 
 impl Default for SyncSettings {
@@ -43,6 +50,8 @@ impl Default for SyncSettings {
             history_days: 365,
             overlap_days: 7,
             per_bank_concurrency: 4,
+            consent_renewal_days: 14,
+            budget: RetryBudget::default(),
         }
     }
 }
@@ -66,6 +75,9 @@ pub struct LinkOutcome {
     pub error: Option<String>,
     /// A consent that is not usable yet (pending approval): not an error, but nothing synced.
     pub waiting: Option<String>,
+    /// Not attempted: the link is backing off, over its retry budget, or its bank's circuit is
+    /// open.
+    pub skipped: Option<String>,
 }
 
 /// Links being synced in this process: one sync per link at a time.
@@ -105,7 +117,7 @@ impl Core {
                 .detail("externalClientId", external_client_id),
         )
         .await?;
-        match self.refresh_consent(&link).await {
+        match self.refresh_consent(&link, ConsentCheck::AskAgain).await {
             Ok(link) => Ok(link),
             // Unknown to the bank: no link is kept.
             Err(e @ CoreError::InvalidInput(_)) => {
@@ -253,11 +265,12 @@ impl Core {
                 .push(link);
         }
         let run_id = run.id;
+        let automatic = matches!(run.trigger, SyncTrigger::Schedule | SyncTrigger::Startup);
         let outcomes: Vec<(BankLink, LinkOutcome)> = stream::iter(by_bank.into_values())
             .map(|links| async move {
                 stream::iter(links)
                     .map(|link| async move {
-                        let outcome = self.sync_one(&link).await;
+                        let outcome = self.sync_one(&link, automatic).await;
                         self.emit(SyncEvent::LinkDone {
                             run_id,
                             bank: link.bank_code.clone(),
@@ -265,7 +278,11 @@ impl Core {
                             added: outcome.added,
                             updated: outcome.updated,
                             unchanged: outcome.unchanged,
-                            error: outcome.error.clone().or_else(|| outcome.waiting.clone()),
+                            error: outcome
+                                .error
+                                .clone()
+                                .or_else(|| outcome.waiting.clone())
+                                .or_else(|| outcome.skipped.clone()),
                         });
                         (link, outcome)
                     })
@@ -315,19 +332,48 @@ impl Core {
             SyncRunStatus::Partial
         };
         let waiting = outcomes.iter().filter(|(_, o)| o.waiting.is_some()).count();
-        run.message = Some(format!(
+        let skipped = outcomes.iter().filter(|(_, o)| o.skipped.is_some()).count();
+        let mut message = format!(
             "{} links: {} synced, {} waiting for consent, {} failed",
             outcomes.len(),
-            outcomes.len() - failed - waiting,
+            outcomes.len() - failed - waiting - skipped,
             waiting,
             failed
-        ));
+        );
+        if skipped > 0 {
+            message.push_str(&format!(
+                ", {skipped} skipped (backing off or bank unavailable)"
+            ));
+        }
+        run.message = Some(message);
         let run = self.finish_run(run).await?;
         self.emit(SyncEvent::Finished(run.clone()));
         Ok(run)
     }
 
-    async fn sync_one(&self, link: &BankLink) -> LinkOutcome {
+    async fn sync_one(&self, link: &BankLink, automatic: bool) -> LinkOutcome {
+        let now = Utc::now();
+        let budget = &self.sync_settings.budget;
+        if automatic {
+            if let Some(why) =
+                budget::automatic_skip(budget, link.failure_count, link.next_attempt_at, now)
+            {
+                return LinkOutcome {
+                    skipped: Some(why),
+                    ..Default::default()
+                };
+            }
+        }
+        if let budget::Admission::Open(left) = self.breakers.admit(&link.bank_code) {
+            return LinkOutcome {
+                skipped: Some(format!(
+                    "{} is failing: not called for another {} s (circuit open)",
+                    link.bank_code,
+                    left.as_secs().max(1)
+                )),
+                ..Default::default()
+            };
+        }
         if !self.in_flight.claim(link.id) {
             return LinkOutcome {
                 waiting: Some("already being synced".into()),
@@ -336,6 +382,11 @@ impl Core {
         }
         let result = self.sync_link(link).await;
         self.in_flight.release(link.id);
+        let bank_failure = matches!(result, Err(CoreError::BankUnavailable(_)));
+        self.breakers.record(&link.bank_code, bank_failure, budget);
+        if let Err(e) = self.record_attempt(link, result.is_ok(), now).await {
+            tracing::error!(link = link.id, "recording the sync attempt failed: {e}");
+        }
         match result {
             Ok(o) => o,
             Err(e) => {
@@ -354,11 +405,44 @@ impl Core {
         }
     }
 
+    /// The link's retry budget after an attempt: reset on success; on failure one more
+    /// consecutive failure and the next automatic attempt pushed out.
+    async fn record_attempt(
+        &self,
+        link: &BankLink,
+        succeeded: bool,
+        now: chrono::DateTime<Utc>,
+    ) -> CoreResult<()> {
+        let (failures, next) = if succeeded {
+            (0, None)
+        } else {
+            let failures = link.failure_count.saturating_add(1);
+            let next = self
+                .sync_settings
+                .budget
+                .next_attempt(failures.max(0) as u32, now);
+            (failures, Some(next))
+        };
+        bank_links::Entity::update_many()
+            .col_expr(
+                bank_links::Column::FailureCount,
+                sea_orm::sea_query::Expr::value(failures),
+            )
+            .col_expr(
+                bank_links::Column::NextAttemptAt,
+                sea_orm::sea_query::Expr::value(next),
+            )
+            .filter(bank_links::Column::Id.eq(link.id))
+            .exec(self.db.conn())
+            .await?;
+        Ok(())
+    }
+
     async fn sync_link(&self, link: &BankLink) -> CoreResult<LinkOutcome> {
         let connector = self.banks.connector(&link.bank_code).ok_or_else(|| {
             CoreError::invalid(format!("bank {} is not configured", link.bank_code))
         })?;
-        let link = match self.refresh_consent(link).await {
+        let link = match self.refresh_consent(link, ConsentCheck::Sync).await {
             Ok(l) => l,
             Err(e) => {
                 self.set_link_message(link.id, &e.to_string()).await?;
@@ -375,12 +459,8 @@ impl Core {
                 ..Default::default()
             });
         }
-        let now = Utc::now();
-        let from = match link.last_booked_at {
-            Some(last) => last - Duration::days(self.sync_settings.overlap_days),
-            None => now - Duration::days(self.sync_settings.history_days),
-        };
-        self.ingest_link(connector.as_ref(), &link, from, now).await
+        self.ingest_link(connector.as_ref(), &link, Utc::now())
+            .await
     }
 
     async fn set_link_message(&self, link_id: i64, message: &str) -> CoreResult<()> {
@@ -415,6 +495,7 @@ pub(crate) fn new_event_channel() -> tokio::sync::broadcast::Sender<SyncEvent> {
 }
 
 pub(crate) type SharedInFlight = Arc<InFlight>;
+pub(crate) use budget::Breakers;
 
 impl Core {
     /// For the command line and the demo: makes sure the bank client `external_id` (the same id
@@ -462,7 +543,7 @@ impl Core {
         let mut last_error = None;
         for code in codes {
             let link = self.ensure_link(client_id, &code, external).await?;
-            match self.refresh_consent(&link).await {
+            match self.refresh_consent(&link, ConsentCheck::Sync).await {
                 Ok(_) => linked.push(code),
                 Err(CoreError::InvalidInput(msg)) => {
                     // Not a client of this bank: no link.
