@@ -760,3 +760,38 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
     );
     tdb.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_run_cut_off_by_a_stop_is_closed_at_the_next_start() {
+    let (core, _bank, tdb, client) = setup(true).await;
+    core.link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    // A run begun and never finished: the process died.
+    let (run, _links) = core
+        .begin_sync(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    {
+        // Long enough ago for every backend (PostgreSQL spares runs another replica may own).
+        use sea_orm::{ActiveModelTrait, Set};
+        crm_core::entity::sync_runs::ActiveModel {
+            id: Set(run.id),
+            started_at: Set(Utc::now() - Duration::hours(7)),
+            ..Default::default()
+        }
+        .update(core.db().conn())
+        .await
+        .unwrap();
+    }
+    assert_eq!(core.close_interrupted_runs().await.unwrap(), 1);
+    let runs = core.sync_runs(10).await.unwrap();
+    assert_eq!(runs[0].status, SyncRunStatus::Failed);
+    assert!(runs[0]
+        .message
+        .as_deref()
+        .unwrap_or_default()
+        .contains("interrupted"));
+    assert_eq!(core.close_interrupted_runs().await.unwrap(), 0);
+    tdb.cleanup().await.unwrap();
+}

@@ -52,7 +52,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         secret_key: config.secret_key.clone(),
         base_currency: config.base_currency.clone(),
         max_concurrent_hashes: 2,
-        sync: crm_core::sync::SyncSettings::default(),
+        sync: config.sync.clone(),
     })
 }
 
@@ -64,6 +64,13 @@ impl App {
             core_settings(config)?,
             bank_registry(config)?,
         )?);
+        let closed = core.close_interrupted_runs().await?;
+        if closed > 0 {
+            tracing::warn!(
+                runs = closed,
+                "closed sync runs interrupted by a previous stop"
+            );
+        }
         let generated_admin_password = core
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await

@@ -75,6 +75,8 @@ pub struct Config {
     pub sync_cron: cron::Schedule,
     /// The schedule as configured, for messages.
     pub sync_cron_text: String,
+    /// History window, overlap, concurrency and retry budget of the sync engine.
+    pub sync: crm_core::sync::SyncSettings,
 }
 
 /// Which banks to talk to, and with which credentials.
@@ -418,11 +420,23 @@ impl Config {
             .text("SYNC_CRON")
             .unwrap_or_else(|| "0 0 * * *".to_owned());
         let sync_cron = parse_cron(&sync_cron_text)?;
+        let defaults = crm_core::sync::SyncSettings::default();
+        let sync = crm_core::sync::SyncSettings {
+            history_days: r.ranged("SYNC_HISTORY_DAYS", 365, 1, 3650)? as i64,
+            overlap_days: r.ranged("SYNC_OVERLAP_DAYS", 7, 0, 90)? as i64,
+            per_bank_concurrency: r.ranged("SYNC_CONCURRENCY", 4, 1, 64)? as usize,
+            consent_renewal_days: r.ranged("CONSENT_RENEWAL_DAYS", 14, 0, 80)? as i64,
+            budget: crm_core::sync::RetryBudget {
+                max_consecutive_failures: r.ranged("SYNC_MAX_FAILURES", 8, 1, 1000)? as u32,
+                ..defaults.budget
+            },
+        };
 
         Ok(Config {
             banks,
             sync_cron,
             sync_cron_text,
+            sync,
             environment,
             database_url,
             database_max_connections,

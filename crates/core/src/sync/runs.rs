@@ -171,6 +171,41 @@ impl Core {
         .try_into()
     }
 
+    /// Runs still marked running that started long enough ago can only have been cut off (the
+    /// process was killed or the machine stopped): they are closed as failed, with a message,
+    /// so no run claims to be running forever. Their data is consistent: every account's rows
+    /// were committed with its cursor, and the next run resumes from there.
+    ///
+    /// On SQLite one process owns the file, so at start every such run is over; on PostgreSQL
+    /// another replica may be mid-run, so only runs older than six hours are closed.
+    pub async fn close_interrupted_runs(&self) -> CoreResult<u64> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let before = match self.db.backend() {
+            sea_orm::DatabaseBackend::Sqlite => Utc::now(),
+            _ => Utc::now() - chrono::Duration::hours(6),
+        };
+        let result = sync_runs::Entity::update_many()
+            .col_expr(
+                sync_runs::Column::Status,
+                sea_orm::sea_query::Expr::value(SyncRunStatus::Failed.as_str()),
+            )
+            .col_expr(
+                sync_runs::Column::FinishedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .col_expr(
+                sync_runs::Column::Message,
+                sea_orm::sea_query::Expr::value(
+                    "interrupted (the server stopped during the run); the next run resumes from each account's cursor",
+                ),
+            )
+            .filter(sync_runs::Column::Status.eq(SyncRunStatus::Running.as_str()))
+            .filter(sync_runs::Column::StartedAt.lt(before))
+            .exec(self.db.conn())
+            .await?;
+        Ok(result.rows_affected)
+    }
+
     /// The latest runs, newest first.
     pub async fn sync_runs(&self, first: u64) -> CoreResult<Vec<SyncRunSummary>> {
         sync_runs::Entity::find()
