@@ -534,6 +534,9 @@ async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
         "{nightly:?}"
     );
     assert_eq!(stored_link(&core, client).await.failure_count, 1);
+    let status = &core.bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert_eq!(status.health, crm_core::sync::BankHealth::Unavailable);
+    assert_eq!(status.failing_links, 1);
 
     // A person may still try, and a success resets the budget.
     bank.state.lock().unwrap().fail_account = None;
@@ -544,6 +547,17 @@ async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
     assert_eq!(manual.status, SyncRunStatus::Succeeded, "{manual:?}");
     let link = stored_link(&core, client).await;
     assert_eq!((link.failure_count, link.next_attempt_at), (0, None));
+    let status = &core.bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert_eq!(status.health, crm_core::sync::BankHealth::Ok);
+    assert_eq!(
+        (
+            status.linked_clients,
+            status.authorized_consents,
+            status.failing_links
+        ),
+        (1, 1, 0)
+    );
+    assert!(status.last_synced_at.is_some());
     tdb.cleanup().await.unwrap();
 }
 

@@ -22,6 +22,8 @@ pub struct LinksOf(pub i64);
 pub struct RatingOf(pub i64);
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct AccountById(pub i64);
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct BankStatusOf(pub String);
 
 fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> i64) -> Vec<i64> {
     keys.iter().map(|k| f(*k)).collect()
@@ -81,6 +83,23 @@ impl Loader<AccountById> for CoreLoader {
         Ok(found
             .into_iter()
             .map(|(id, a)| (AccountById(id), Arc::new(a)))
+            .collect())
+    }
+}
+
+impl Loader<BankStatusOf> for CoreLoader {
+    type Value = crm_core::sync::BankStatus;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[BankStatusOf],
+    ) -> Result<HashMap<BankStatusOf, Self::Value>, Self::Error> {
+        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let mut found = self.0.bank_statuses(&codes).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.remove(&k.0).map(|v| (k.clone(), v)))
             .collect())
     }
 }

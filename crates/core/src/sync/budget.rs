@@ -124,6 +124,13 @@ impl Breakers {
         }
     }
 
+    /// How much longer the bank's circuit stays open, if it is open (without claiming a probe).
+    pub(crate) fn open_for(&self, bank: &str) -> Option<Duration> {
+        let all = self.0.lock().ok()?;
+        let until = all.get(bank)?.open_until?;
+        until.checked_duration_since(Instant::now())
+    }
+
     pub(crate) fn record(&self, bank: &str, bank_failure: bool, budget: &RetryBudget) {
         let Ok(mut all) = self.0.lock() else {
             return;

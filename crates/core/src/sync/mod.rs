@@ -9,6 +9,7 @@ mod consent;
 mod ingest;
 mod products;
 mod runs;
+mod status;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 pub use budget::RetryBudget;
 use consent::ConsentCheck;
 pub use runs::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
+pub use status::{BankHealth, BankStatus};
 
 use crate::audit::AuditEvent;
 use crate::auth::Actor;

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use super::enums::*;
 use crate::context::core;
 use crate::error::{ApiError, ApiResultExt};
-use crate::loaders::{AccountById, CoreLoader};
+use crate::loaders::{AccountById, BankStatusOf, CoreLoader};
 
 /// An exact amount with its currency.
 #[derive(SimpleObject, Clone, Debug)]
@@ -69,10 +69,66 @@ pub struct LoginPayload {
 
 /// A bank the CRM connects to.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct Bank {
     /// Stable code such as `abank`.
     pub code: String,
     pub name: String,
+}
+
+#[ComplexObject]
+impl Bank {
+    /// How the bank is doing: links, consents, failures, last sync.
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<BankStatus> {
+        let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
+        let status = loader
+            .load_one(BankStatusOf(self.code.clone()))
+            .await
+            .api()?
+            .ok_or_else(|| async_graphql::Error::new("bank status missing"))?;
+        Ok(status.into())
+    }
+}
+
+/// A bank's health in one word.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crm_core::sync::BankHealth")]
+pub enum BankHealth {
+    /// No client is linked yet.
+    Unused,
+    /// The latest sync of every link worked.
+    Ok,
+    /// Some links are failing.
+    Degraded,
+    /// Every link is failing, or calls are paused after repeated failures.
+    Unavailable,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct BankStatus {
+    pub health: BankHealth,
+    pub linked_clients: u64,
+    pub authorized_consents: u64,
+    pub awaiting_consents: u64,
+    /// Links whose latest sync failed.
+    pub failing_links: u64,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// While calls to the bank are paused after repeated failures: seconds until the next try.
+    pub circuit_open_secs: Option<u64>,
+}
+
+impl From<crm_core::sync::BankStatus> for BankStatus {
+    fn from(s: crm_core::sync::BankStatus) -> Self {
+        BankStatus {
+            health: s.health.into(),
+            linked_clients: s.linked_clients,
+            authorized_consents: s.authorized_consents,
+            awaiting_consents: s.awaiting_consents,
+            failing_links: s.failing_links,
+            last_synced_at: s.last_synced_at,
+            circuit_open_secs: s.circuit_open_secs,
+        }
+    }
 }
 
 impl From<BankInfo> for Bank {
