@@ -39,27 +39,29 @@ pub struct BankStatus {
     pub circuit_open_secs: Option<u64>,
 }
 
+/// (bank, consent status, links, failing links, last sync) per bank and consent status.
+type LinkGroup = (String, String, i64, i64, Option<DateTime<Utc>>);
+
 impl Core {
     /// The status of each of these banks, in one query.
     pub async fn bank_statuses(&self, codes: &[String]) -> CoreResult<HashMap<String, BankStatus>> {
-        let rows: Vec<(String, String, i64, i64, Option<DateTime<Utc>>)> =
-            bank_links::Entity::find()
-                .select_only()
-                .column(bank_links::Column::BankCode)
-                .column(bank_links::Column::ConsentStatus)
-                .column_as(Expr::col(bank_links::Column::Id).count(), "links")
-                .column_as(
-                    Expr::cust("SUM(CASE WHEN failure_count > 0 THEN 1 ELSE 0 END)")
-                        .cast_as(sea_orm::sea_query::Alias::new("BIGINT")),
-                    "failing",
-                )
-                .column_as(Expr::col(bank_links::Column::LastSyncedAt).max(), "last")
-                .filter(bank_links::Column::BankCode.is_in(codes.iter().cloned()))
-                .group_by(bank_links::Column::BankCode)
-                .group_by(bank_links::Column::ConsentStatus)
-                .into_tuple()
-                .all(self.db.conn())
-                .await?;
+        let rows: Vec<LinkGroup> = bank_links::Entity::find()
+            .select_only()
+            .column(bank_links::Column::BankCode)
+            .column(bank_links::Column::ConsentStatus)
+            .column_as(Expr::col(bank_links::Column::Id).count(), "links")
+            .column_as(
+                Expr::cust("SUM(CASE WHEN failure_count > 0 THEN 1 ELSE 0 END)")
+                    .cast_as(sea_orm::sea_query::Alias::new("BIGINT")),
+                "failing",
+            )
+            .column_as(Expr::col(bank_links::Column::LastSyncedAt).max(), "last")
+            .filter(bank_links::Column::BankCode.is_in(codes.iter().cloned()))
+            .group_by(bank_links::Column::BankCode)
+            .group_by(bank_links::Column::ConsentStatus)
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
         let mut out = HashMap::new();
         for code in codes {
             let mine = rows.iter().filter(|r| &r.0 == code);
