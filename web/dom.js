@@ -32,6 +32,24 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * An SVG element: svg('rect', { x: 0, y: 0, width: 10, height: 5, class: 'bar' }, children).
+ * Attributes are set as they are (presentation attributes are fine under the CSP; `style` and
+ * `on*` are refused as in h()); text children become text nodes.
+ */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (BLOCKED.test(key) || /^href$|^xlink:href$/i.test(key)) throw new Error(`svg(): refusing to set ${key}`);
+    el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
 /** Appends children (see h) to `el`. */
 export function append(el, children) {
   for (const child of [].concat(children).flat(Infinity)) {
