@@ -138,7 +138,8 @@ function parseList(lines, start, headingBase) {
       break;
     }
     const m = listMatch(line);
-    if (m && m.indent <= first.indent) {
+    if (m && m.indent < first.indent) break; // back to an outer list
+    if (m && m.indent < first.indent + 2) {
       if (m.ordered !== first.ordered) break;
       closeItem();
       item = h('li');
@@ -289,6 +290,12 @@ function findClose(text, marker, from) {
       continue;
     }
     if (text.startsWith(marker, k) && k > from && !/\s/.test(text[k - 1])) {
+      // `***` closing `**…*…***`: the last two close the strong, the first one the inner em.
+      if (marker.length === 2) {
+        let run = 0;
+        while (text[k + run] === marker[0]) run++;
+        return k + run - 2;
+      }
       // `**` must not be read as the close of a single `*`.
       if (marker.length === 1 && text[k + 1] === marker) { k += 2; continue; }
       if (marker === '_' && /\w/.test(text[k + 1] || '')) { k++; continue; }

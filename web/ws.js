@@ -54,6 +54,9 @@ export class GraphQLWsClient {
     /** @type {Map<string, {payload: object, sink: object, sent: boolean}>} */
     this.subs = new Map();
     this.timers = { ack: 0, ping: 0, idle: 0 };
+    /** Pings sent and not answered yet, oldest first: null for keep-alives, else a waiter. */
+    this.pings = [];
+    this.afterAck = [];
     /** Called with every message received, for diagnostics and tests. */
     this.onMessage = null;
   }
@@ -75,16 +78,22 @@ export class GraphQLWsClient {
     return () => this.stop(id);
   }
 
-  /** Resolves when the server has answered a ping sent after everything sent so far. */
+  /**
+   * Resolves when the server has answered a ping sent after everything sent so far: the server
+   * reads a connection's messages in order, so by then it has read our subscribe messages.
+   * Servers need not echo a ping's payload (async-graphql does not), so pongs are matched to
+   * pings in order; a pong that carries our marker is matched by it.
+   */
   roundTrip() {
     return new Promise((resolve, reject) => {
       if (!this.socket) { reject(new ApiError('not connected', 'WS_CLOSED')); return; }
       const marker = `rt-${this.nextId++}`;
-      const waiters = this.pongWaiters || (this.pongWaiters = new Map());
-      waiters.set(marker, { resolve, reject });
-      const send = () => this.send({ type: 'ping', payload: { marker } });
+      const send = () => {
+        this.pings.push({ marker, resolve, reject });
+        this.send({ type: 'ping', payload: { marker } });
+      };
       if (this.acked) send();
-      else (this.afterAck || (this.afterAck = [])).push(send);
+      else this.afterAck.push(send);
     });
   }
 
@@ -157,18 +166,16 @@ export class GraphQLWsClient {
         clearTimeout(this.timers.ack);
         this.startPinging();
         for (const id of this.subs.keys()) this.sendSubscribe(id);
-        for (const fn of (this.afterAck || []).splice(0)) fn();
+        for (const fn of this.afterAck.splice(0)) fn();
         break;
       case 'ping':
         this.send(msg.payload !== undefined ? { type: 'pong', payload: msg.payload } : { type: 'pong' });
         break;
       case 'pong': {
         const marker = msg.payload && msg.payload.marker;
-        const waiter = marker && this.pongWaiters && this.pongWaiters.get(marker);
-        if (waiter) {
-          this.pongWaiters.delete(marker);
-          waiter.resolve();
-        }
+        const at = marker ? this.pings.findIndex((p) => p && p.marker === marker) : 0;
+        const [answered] = at >= 0 ? this.pings.splice(at, 1) : [];
+        if (answered) answered.resolve();
         break;
       }
       case 'next': {
@@ -230,7 +237,10 @@ export class GraphQLWsClient {
 
   startPinging() {
     clearInterval(this.timers.ping);
-    this.timers.ping = setInterval(() => this.send({ type: 'ping' }), this.pingIntervalMs);
+    this.timers.ping = setInterval(() => {
+      this.pings.push(null);
+      this.send({ type: 'ping' });
+    }, this.pingIntervalMs);
   }
 
   reset() {
@@ -254,8 +264,7 @@ export class GraphQLWsClient {
     const error = closeError(code, reason, wasAcked);
     const subs = [...this.subs.keys()];
     for (const id of subs) this.finish(id, 'error', error);
-    for (const w of (this.pongWaiters || new Map()).values()) w.reject(error);
-    if (this.pongWaiters) this.pongWaiters.clear();
+    for (const p of this.pings.splice(0)) if (p) p.reject(error);
     this.afterAck = [];
   }
 }

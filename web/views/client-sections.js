@@ -7,7 +7,7 @@
 //   id: 'insights',                       // DOM id of the section, also its heading's id prefix
 //   enabled: () => boolean,               // e.g. () => FEATURES.insights
 //   fields: 'insights { title text severity }',   // selection inside client { … }
-//   title: () => t('insightsTitle'),
+//   title: () => the heading (a string of i18n.js),
 //   render: (client, ctx) => Node | null,  // the section's content
 // }
 //
