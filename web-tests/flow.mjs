@@ -5,7 +5,7 @@
 // streaming its answer (and being stopped), the theme and language, the session ending, and
 // signing out. axe-core runs on every page; each page is saved as a screenshot.
 import {
-  assert, assertClean, assertEq, axe, env, launch, log, openPage, run, screenshot, serverHas, text, until, VIEWPORTS,
+  assert, assertClean, assertEq, axe, env, launch, log, openPage, openPages, run, screenshot, serverHas, text, until, VIEWPORTS,
 } from './lib/harness.mjs';
 import { mockAssistant } from './lib/assistant-mock.mjs';
 
@@ -217,6 +217,7 @@ async function clientSteps(page, vp) {
 
 async function assistantSteps(context, vp, realAssistant) {
   const page = await context.newPage();
+  openPages.add(page);
   page.problems = [];
   page.allowedConsole = [];
   page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
@@ -242,11 +243,11 @@ async function assistantSteps(context, vp, realAssistant) {
   // Ask a suggested question and watch the answer arrive in several steps.
   await page.evaluate(() => {
     window.__answerSteps = [];
-    const log = document.querySelector('.assistant-log');
+    const panel = document.querySelector('#assistant');
     new MutationObserver(() => {
       const a = [...document.querySelectorAll('.assistant-answer')].pop();
       if (a) window.__answerSteps.push(a.textContent.length);
-    }).observe(log, { subtree: true, childList: true, characterData: true });
+    }).observe(panel, { subtree: true, childList: true, characterData: true });
   });
   await page.locator('#assistant .chip').first().click();
   await until(page, () => !document.querySelector('#assistant-stop').hidden, null, 'the stop button while streaming');
@@ -256,7 +257,7 @@ async function assistantSteps(context, vp, realAssistant) {
   assert(await page.isHidden('#assistant-stop'), 'no stop button after the answer');
   const answer = page.locator('.assistant-log .qa-done .assistant-answer').last();
   if (!realAssistant) {
-    assert((await answer.locator('h3').count()) === 1 && (await answer.locator('li').count()) === 2, 'Markdown headings and lists render');
+    assert((await answer.locator('.md-h').count()) === 1 && (await answer.locator('ul > li').count()) === 2, 'Markdown headings and lists render');
     assert((await answer.locator('table td').count()) === 4, 'the Markdown table renders');
     assert(/scripted-test-model/.test(await text(page, '.assistant-log .qa-done .assistant-state')), 'the model is named');
   }
@@ -345,29 +346,25 @@ run('flow', async () => {
   const realAssistant = await serverHas('assistantSuggestions');
   log(`assistant: ${realAssistant ? 'the server\'s' : 'scripted (the server has none yet)'}`);
   const browser = await launch();
-  try {
-    let first = true;
-    for (const [vp, viewport] of Object.entries(VIEWPORTS)) {
-      log(`== ${vp} ${viewport.width}×${viewport.height}`);
-      const { context, page } = await openPage(browser, viewport);
-      await loginSteps(page, vp, first);
-      log(`${vp}: signed in`);
-      await dashboardSteps(page, vp);
-      log(`${vp}: dashboard, paging, grade filter, sort, search`);
-      await syncSteps(page, vp);
-      log(`${vp}: sync now with live progress`);
-      await clientSteps(page, vp);
-      log(`${vp}: client, charts, transactions, recategorised, profile`);
-      await assistantSteps(context, vp, realAssistant);
-      log(`${vp}: assistant streamed and stopped`);
-      await sessionSteps(page, context, vp);
-      log(`${vp}: session expiry keeps the route`);
-      await frameSteps(page, vp);
-      log(`${vp}: theme, language, signed out`);
-      await context.close();
-      first = false;
-    }
-  } finally {
-    await browser.close();
+  let first = true;
+  for (const [vp, viewport] of Object.entries(VIEWPORTS)) {
+    log(`== ${vp} ${viewport.width}×${viewport.height}`);
+    const { context, page } = await openPage(browser, viewport);
+    await loginSteps(page, vp, first);
+    log(`${vp}: signed in`);
+    await dashboardSteps(page, vp);
+    log(`${vp}: dashboard, paging, grade filter, sort, search`);
+    await syncSteps(page, vp);
+    log(`${vp}: sync now with live progress`);
+    await clientSteps(page, vp);
+    log(`${vp}: client, charts, transactions, recategorised, profile`);
+    await assistantSteps(context, vp, realAssistant);
+    log(`${vp}: assistant streamed and stopped`);
+    await sessionSteps(page, context, vp);
+    log(`${vp}: session expiry keeps the route`);
+    await frameSteps(page, vp);
+    log(`${vp}: theme, language, signed out`);
+    await context.close();
+    first = false;
   }
 });

@@ -391,19 +391,15 @@ async function chartAndDomCases() {
 
 run('units', async () => {
   const browser = await launch();
-  try {
-    const { context, page } = await openPage(browser, VIEWPORTS.desktop);
-    // The refused upgrade of the signed-out case is logged by the browser.
-    page.allowedConsole.push(/WebSocket connection to .*graphql\/ws.* failed/);
-    await page.goto(`${env.base}/`);
-    await page.waitForSelector('#login-form');
-    await cases(page, 'markdown', markdownCases);
-    await cases(page, 'ws (scripted socket)', wsScriptedCases);
-    await cases(page, 'charts, dom, format', chartAndDomCases);
-    await cases(page, 'ws (real server)', wsServerCases, { username: env.username, password: env.password });
-    assertClean(page, 'units');
-    await context.close();
-  } finally {
-    await browser.close();
-  }
+  const { context, page } = await openPage(browser, VIEWPORTS.desktop);
+  // The refused upgrade of the signed-out case is logged by the browser.
+  page.allowedConsole.push(/WebSocket connection to .*graphql\/ws.* failed/);
+  await page.goto(`${env.base}/`);
+  await page.waitForSelector('#login-form');
+  await cases(page, 'markdown', markdownCases);
+  await cases(page, 'ws (scripted socket)', wsScriptedCases);
+  await cases(page, 'charts, dom, format', chartAndDomCases);
+  await cases(page, 'ws (real server)', wsServerCases, { username: env.username, password: env.password });
+  assertClean(page, 'units');
+  await context.close();
 });

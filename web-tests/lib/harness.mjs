@@ -53,19 +53,41 @@ export function run(name, main) {
     console.error(`${name}: timed out after ${env.timeoutMs} ms`);
     process.exit(3);
   }, env.timeoutMs);
-  main().then(() => {
+  const closeAll = () => Promise.all([...browsers].map((b) => b.close().catch(() => {})));
+  main().then(async () => {
     clearTimeout(timer);
+    await closeAll();
     log(`${name}: all checks passed`);
     process.exit(0);
-  }, (e) => {
+  }, async (e) => {
     clearTimeout(timer);
     console.error(`${name}: FAILED: ${e && e.stack ? e.stack : e}`);
+    // What the pages showed when it failed.
+    let k = 0;
+    for (const page of openPages) {
+      if (page.isClosed()) continue;
+      try {
+        const path = await screenshot(page, `FAILED-${++k}`);
+        console.error(`  the page at ${page.url()} is in ${path}`);
+        const problems = page.problems || [];
+        if (problems.length) console.error(`  it reported:\n    ${problems.join('\n    ')}`);
+      } catch (err) { /* the browser is gone */ }
+    }
+    await closeAll();
     process.exit(1);
   });
 }
 
+/** Pages to photograph when a suite fails. */
+export const openPages = new Set();
+
+const browsers = new Set();
+
+/** Debian's chromium; closed by run() when the suite ends (after failure screenshots). */
 export async function launch() {
-  return chromium.launch({ executablePath: env.chromium, args: ARGS, headless: true, timeout: 30000 });
+  const browser = await chromium.launch({ executablePath: env.chromium, args: ARGS, headless: true, timeout: 30000 });
+  browsers.add(browser);
+  return browser;
 }
 
 /**
@@ -78,6 +100,7 @@ export async function openPage(browser, viewport, { colorScheme = 'light', local
     isMobile: viewport.width < 500, hasTouch: viewport.width < 500,
   });
   const page = await context.newPage();
+  openPages.add(page);
   page.setDefaultTimeout(15000);
   const problems = [];
   page.problems = problems;
