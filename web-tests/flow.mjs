@@ -43,8 +43,8 @@ async function loginSteps(page, vp, first) {
     for (let i = 0; i < 4; i++) {
       await page.fill('#login-password', `wrong-${i}`);
       await page.click('#login-submit');
-      await until(page, () => !document.querySelector('#login-submit').textContent.includes('…'), null, 'login answered');
-      await until(page, () => document.querySelector('#login-message').textContent.trim().length > 0, null, 'a login message');
+      await until(page, () => !document.querySelector('#login-submit')?.textContent.includes('…'), null, 'login answered');
+      await until(page, () => document.querySelector('#login-message')?.textContent.trim().length > 0, null, 'a login message');
     }
     const msg = await text(page, '#login-message');
     assert(/Слишком много неудачных попыток/.test(msg) && /мин|с\b/.test(msg), `throttling is explained: ${msg}`);
@@ -56,7 +56,7 @@ async function loginSteps(page, vp, first) {
 
   // A wrong password: an inline error, the form stays.
   await signIn(page, `${env.password}-wrong`);
-  await until(page, () => /Неверный логин или пароль/.test(document.querySelector('#login-message').textContent), null, 'wrong password shown inline');
+  await until(page, () => /Неверный логин или пароль/.test(document.querySelector('#login-message')?.textContent), null, 'wrong password shown inline');
   assertEq(await page.getAttribute('#login-message', 'role'), 'alert', 'the error is announced');
   assertEq(await page.inputValue('#login-password'), '', 'the password field is emptied');
   await screenshot(page, `${vp}-03-login-error`);
@@ -82,10 +82,10 @@ async function dashboardSteps(page, vp) {
 
   // Next page and back.
   await page.click('#clients-next');
-  await until(page, (n) => document.querySelector('#clients-range').textContent.startsWith('21'), null, 'the second page');
-  assertEq(await page.locator('table.clients tbody tr.clickable').count(), clients.length - 20, 'the rest of the clients');
+  await until(page, (n) => document.querySelector('#clients-range')?.textContent.startsWith('21')
+    && document.querySelectorAll('table.clients tbody tr.clickable').length === n, clients.length - 20, 'the second page with the rest of the clients');
   await page.click('#clients-prev');
-  await until(page, () => document.querySelector('#clients-range').textContent.startsWith('1'), null, 'back on the first page');
+  await until(page, () => document.querySelector('#clients-range')?.textContent.startsWith('1'), null, 'back on the first page');
 
   // Filter by grade A.
   await page.selectOption('#filter-grade', 'A');
@@ -118,7 +118,7 @@ async function syncSteps(page, vp) {
   };
   page.on('websocket', onSocket);
   await page.click('#sync-all-button');
-  await until(page, () => document.querySelector('.sync').dataset.state === 'done', null, 'the sync finished', 20000);
+  await until(page, () => document.querySelector('.sync')?.dataset.state === 'done', null, 'the sync finished', 20000);
   page.off('websocket', onSocket);
   const progress = frames.filter((f) => f.type === 'next' && f.payload && f.payload.data && f.payload.data.syncProgress).map((f) => f.payload.data.syncProgress);
   assert(progress.some((p) => p.kind === 'STARTED'), `a STARTED event arrived live: ${JSON.stringify(frames)}`);
@@ -132,7 +132,7 @@ async function syncSteps(page, vp) {
 
 async function clientSteps(page, vp) {
   await page.click(`table.clients tbody tr .client-link`);
-  await until(page, (name) => document.querySelector('#client-title') && document.querySelector('#client-title').textContent.includes(name), seed.busy.name, 'the client page');
+  await until(page, (name) => document.querySelector('#client-title') && document.querySelector('#client-title')?.textContent.includes(name), seed.busy.name, 'the client page');
   assert(page.url().includes(`#/client/${seed.busy.id}`), 'the client route');
   await until(page, () => document.querySelector('#tx-range'), null, 'transactions loaded');
   await until(page, () => document.querySelector('#spending-chart svg[role=img]') && document.querySelector('#cashflow-chart svg[role=img]'), null, 'both charts drawn');
@@ -160,20 +160,27 @@ async function clientSteps(page, vp) {
   assertEq(await text(page, '#tx-range'), `1–50 из ${total}`, 'the first page of transactions');
   assertEq(await page.locator('table.transactions tbody tr').count(), 50, '50 on a page');
   await page.click('#tx-next');
-  await until(page, (t) => document.querySelector('#tx-range').textContent.trim() === `51–${t} из ${t}`, total, 'the second page of transactions');
-  assertEq(await page.locator('table.transactions tbody tr').count(), total - 50, 'the rest on the second page');
+  await until(page, (t) => document.querySelector('#tx-range')?.textContent.trim() === `51–${t} из ${t}`
+    && document.querySelectorAll('table.transactions tbody tr').length === t - 50, total, 'the second page with the rest of the transactions');
   await screenshot(page, `${vp}-08-transactions-page-2`);
   await page.click('#tx-prev');
-  await until(page, () => document.querySelector('#tx-range').textContent.startsWith('1–50'), null, 'back on the first page');
+  await until(page, () => document.querySelector('#tx-range')?.textContent.startsWith('1–50'), null, 'back on the first page');
 
   // Filters: money in only, then a text search.
+  const onlyRows = (re) => until(page, (src) => {
+    const range = document.querySelector('#tx-range');
+    const rows = [...document.querySelectorAll('table.transactions tbody tr[data-tx-id]')];
+    return range && /^1–10 из 10$/.test(range.textContent.trim()) && rows.length === 10
+      && rows.every((r) => new RegExp(src, 'i').test(r.textContent));
+  }, re, `ten rows matching /${re}/`);
   await page.selectOption('#tx-direction', 'CREDIT');
   await page.click('#tx-apply');
-  await until(page, () => /^1–10 из 10$/.test(document.querySelector('#tx-range').textContent.trim()), null, 'ten salary payments');
+  await onlyRows('Зарплата');
   await page.click('#tx-reset');
+  await until(page, () => /^1–50 из/.test(document.querySelector('#tx-range')?.textContent.trim() || ''), null, 'filters reset');
   await page.fill('#tx-search', 'аптека');
   await page.press('#tx-search', 'Enter');
-  await until(page, () => /^1–10 из 10$/.test(document.querySelector('#tx-range').textContent.trim()), null, 'ten pharmacy payments');
+  await onlyRows('Аптека');
 
   // Recategorise the newest one: by keyboard.
   const row = page.locator('table.transactions tbody tr').first();
@@ -185,7 +192,7 @@ async function clientSteps(page, vp) {
   await page.click(`#tx-save-${txId}`);
   await until(page, (id) => {
     const r = document.querySelector(`tr[data-tx-id="${id}"]`);
-    return r && r.querySelector('.category-name').textContent === 'Развлечения' && /вручную/.test(r.textContent);
+    return r?.querySelector('.category-name')?.textContent === 'Развлечения' && /вручную/.test(r.textContent);
   }, txId, 'the new category shown');
   assertEq(await page.evaluate(() => document.activeElement.id), `tx-edit-${txId}`, 'the focus returns to the row');
   await screenshot(page, `${vp}-09-recategorised`);
@@ -194,15 +201,16 @@ async function clientSteps(page, vp) {
   await page.waitForSelector('#tx-range');
   await page.fill('#tx-search', 'аптека');
   await page.press('#tx-search', 'Enter');
+  await onlyRows('Аптека');
   await until(page, (id) => {
     const r = document.querySelector(`tr[data-tx-id="${id}"]`);
-    return r && r.querySelector('.category-name').textContent === 'Развлечения';
+    return r?.querySelector('.category-name')?.textContent === 'Развлечения';
   }, txId, 'the category persisted');
   // Put it back for the next viewport.
   await page.click(`#tx-edit-${txId}`);
   await page.selectOption(`#tx-cat-${txId}`, 'HEALTH');
   await page.click(`#tx-save-${txId}`);
-  await until(page, (id) => document.querySelector(`tr[data-tx-id="${id}"] .category-name`).textContent === 'Здоровье', txId, 'category set back');
+  await until(page, (id) => document.querySelector(`tr[data-tx-id="${id}"] .category-name`)?.textContent === 'Здоровье', txId, 'category set back');
 
   // The profile is editable.
   const phone = vp === 'desktop' ? '+7 900 000-00-01' : '+7 900 000-00-02';
@@ -250,7 +258,7 @@ async function assistantSteps(context, vp, realAssistant) {
     }).observe(panel, { subtree: true, childList: true, characterData: true });
   });
   await page.locator('#assistant .chip').first().click();
-  await until(page, () => !document.querySelector('#assistant-stop').hidden, null, 'the stop button while streaming');
+  await until(page, () => !document.querySelector('#assistant-stop')?.hidden, null, 'the stop button while streaming');
   await until(page, () => document.querySelector('.assistant-log .qa-done'), null, 'the answer finished', 60000);
   const steps = await page.evaluate(() => [...new Set(window.__answerSteps)].filter((n) => n > 0));
   assert(steps.length >= 3, `the answer arrived in several steps: ${steps}`);
@@ -267,8 +275,8 @@ async function assistantSteps(context, vp, realAssistant) {
   // A second question, stopped halfway.
   await page.fill('#assistant-question', 'Что предложить клиенту?');
   await page.press('#assistant-question', 'Enter');
-  await until(page, () => !document.querySelector('#assistant-stop').hidden
-    && [...document.querySelectorAll('.assistant-answer')].pop().textContent.length > 20, null, 'the second answer streaming');
+  await until(page, () => !document.querySelector('#assistant-stop')?.hidden
+    && [...document.querySelectorAll('.assistant-answer')].pop()?.textContent.length > 20, null, 'the second answer streaming');
   await page.click('#assistant-stop');
   await until(page, () => document.querySelector('.assistant-log .qa-stopped'), null, 'the answer stopped');
   if (seen) {
@@ -299,7 +307,7 @@ async function sessionSteps(page, context, vp) {
   assert(/Сессия закончилась/.test(await text(page, '#login-message')), 'the login says the session ended');
   assert(page.url().includes(`#/client/${seed.busy.id}`), 'the route is kept');
   await signIn(page);
-  await until(page, (name) => document.querySelector('#client-title') && document.querySelector('#client-title').textContent.includes(name), seed.busy.name, 'back on the same client');
+  await until(page, (name) => document.querySelector('#client-title') && document.querySelector('#client-title')?.textContent.includes(name), seed.busy.name, 'back on the same client');
   assertClean(page, `${vp} session`);
 }
 
@@ -317,11 +325,11 @@ async function frameSteps(page, vp) {
   assertEq(await page.getAttribute('html', 'data-theme'), null, 'back to the system theme');
   // English and back.
   await page.click('#lang-toggle');
-  await until(page, () => document.querySelector('#dashboard-title').textContent === 'Clients', null, 'the English interface');
+  await until(page, () => document.querySelector('#dashboard-title')?.textContent === 'Clients', null, 'the English interface');
   assertEq(await page.getAttribute('html', 'lang'), 'en', 'the page language follows');
   await screenshot(page, `${vp}-12-dashboard-en`);
   await page.click('#lang-toggle');
-  await until(page, () => document.querySelector('#dashboard-title').textContent === 'Клиенты', null, 'Russian again');
+  await until(page, () => document.querySelector('#dashboard-title')?.textContent === 'Клиенты', null, 'Russian again');
   // Sign out.
   await page.click('#logout');
   await page.waitForSelector('#login-form');

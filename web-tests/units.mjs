@@ -93,7 +93,7 @@ async function markdownCases() {
   check('no attributes but the safe ones', () => {
     const d = render('[a](https://a.b) | x |\n|---|\n| y |\n\n```js\nz\n```\n3. q');
     const attrs = new Set([...d.querySelectorAll('*')].flatMap((e) => [...e.attributes].map((a) => a.name)));
-    const allowed = new Set(['href', 'rel', 'target', 'class', 'scope', 'start', 'data-lang']);
+    const allowed = new Set(['href', 'rel', 'target', 'class', 'scope', 'start', 'data-lang', 'tabindex', 'role', 'aria-label']);
     const bad = [...attrs].filter((a) => !allowed.has(a));
     return !bad.length || bad.join(',');
   });

@@ -62,7 +62,8 @@ export function barChart({ title, desc, items, columns, extra, className = '' })
     const narrow = width < 520;
     const rowH = narrow ? 42 : 30;
     const labelW = narrow ? 0 : Math.min(200, Math.round(width * 0.3));
-    const valueW = narrow ? 0 : 130;
+    const longest = Math.max(4, ...items.map((d) => String(d.display).length));
+    const valueW = narrow ? 0 : Math.min(240, Math.round(longest * 7.4) + 12);
     const barX = labelW + 8;
     const barMax = Math.max(20, width - barX - valueW - 8);
     const height = Math.max(rowH, items.length * rowH) + 4;

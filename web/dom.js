@@ -73,11 +73,34 @@ export function table({ caption, columns, rows, empty, className }) {
     body.append(h('tr', { class: 'empty' }, h('td', { colspan: columns.length }, empty)));
   }
   for (const row of rows) body.append(tableRow(columns, row));
-  return h('div', { class: 'table-wrap' },
-    h('table', { class: className },
-      caption ? h('caption', { class: 'sr-only' }, caption) : null,
-      h('thead', {}, head),
-      body));
+  const tbl = h('table', { class: className },
+    caption ? h('caption', { class: 'sr-only' }, caption) : null,
+    h('thead', {}, head),
+    body);
+  return scrollable(h('div', { class: 'table-wrap' }, tbl), caption, tbl);
+}
+
+/**
+ * Makes `wrap` reachable with the keyboard while its content is wider than it (so it can be
+ * scrolled with the arrow keys): a focusable, labelled region then, a plain box otherwise.
+ */
+export function scrollable(wrap, name, content = wrap.firstElementChild) {
+  if (typeof ResizeObserver !== 'function') return wrap;
+  const check = () => {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      wrap.setAttribute('tabindex', '0');
+      wrap.setAttribute('role', 'region');
+      if (name) wrap.setAttribute('aria-label', name);
+    } else {
+      wrap.removeAttribute('tabindex');
+      wrap.removeAttribute('role');
+      wrap.removeAttribute('aria-label');
+    }
+  };
+  const observer = new ResizeObserver(check);
+  observer.observe(wrap);
+  if (content) observer.observe(content);
+  return wrap;
 }
 
 /** One <tr> for `table`; each <td> carries its column title for the narrow (card) layout. */

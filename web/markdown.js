@@ -9,7 +9,7 @@
 // (http, https and mailto only; anything else stays text), hard line breaks (two spaces or a
 // backslash at the end of a line), backslash escapes.
 // Unfinished constructs (a stream cut mid-answer) are shown as plain text until they close.
-import { h } from './dom.js';
+import { h, scrollable } from './dom.js';
 
 const SAFE_LINK = /^(https?:\/\/|mailto:)[^\s<>"']+$/i;
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
@@ -189,10 +189,10 @@ function parseTable(lines, start) {
     i++;
   }
   const cell = (tag, text, k, extra = {}) => h(tag, { class: aligns[k] || null, ...extra }, inline(text || ''));
-  const tbl = h('div', { class: 'table-wrap md-table' },
-    h('table', {},
-      h('thead', {}, h('tr', {}, head.map((c, k) => cell('th', c, k, { scope: 'col' })))),
-      h('tbody', {}, body.map((row) => h('tr', {}, head.map((_, k) => cell('td', row[k], k)))))));
+  const table = h('table', {},
+    h('thead', {}, h('tr', {}, head.map((c, k) => cell('th', c, k, { scope: 'col' })))),
+    h('tbody', {}, body.map((row) => h('tr', {}, head.map((_, k) => cell('td', row[k], k))))));
+  const tbl = scrollable(h('div', { class: 'table-wrap md-table' }, table), head.join(' · '), table);
   return [tbl, i];
 }
 

@@ -5,7 +5,7 @@
 // The suites are started by crates/server/tests/browser.rs with:
 //   AICRM_BASE_URL, AICRM_USERNAME, AICRM_PASSWORD, AICRM_SEED (JSON), AICRM_SCREENSHOTS,
 //   AICRM_TIMEOUT_MS, CHROMIUM
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -49,6 +49,8 @@ export function log(...parts) {
 
 /** Runs `main`, with a hard timeout; exits non-zero with the reason on any failure. */
 export function run(name, main) {
+  // Each run's pictures only (a failed run's FAILED-*.png must not outlive a good one).
+  rmSync(env.screenshots, { recursive: true, force: true });
   const timer = setTimeout(() => {
     console.error(`${name}: timed out after ${env.timeoutMs} ms`);
     process.exit(3);
@@ -162,7 +164,8 @@ export async function until(page, fn, arg, message, timeout = 15000) {
   try {
     await page.waitForFunction(fn, arg, { timeout, polling: 50 });
   } catch (e) {
-    throw new AssertionError(`${message} (waited ${timeout} ms)`);
+    const why = /Timeout/i.test(e.message) ? `waited ${timeout} ms` : `the check threw: ${e.message.split('\n')[0]}`;
+    throw new AssertionError(`${message} (${why})`);
   }
 }
 

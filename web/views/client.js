@@ -258,8 +258,8 @@ export class ClientView {
       { title: t('factorImpact'), class: 'num' },
     ];
     const rows = (r.factors || []).map((f) => [
-      { content: f.name, class: 'wrap-any' },
-      { content: f.value, class: 'wrap-any' },
+      f.name,
+      f.value,
       {
         content: [h('span', { 'aria-hidden': 'true', class: 'impact-mark' }, Number(f.impact) < 0 ? '▼ ' : Number(f.impact) > 0 ? '▲ ' : ''), signedNumber(f.impact)],
         class: Number(f.impact) < 0 ? 'debit' : Number(f.impact) > 0 ? 'credit' : '',
@@ -269,7 +269,7 @@ export class ClientView {
       head,
       h('p', { class: 'rating-line' }, gradeBadge(r, true), ' ', h('span', {}, t('scoreOf', integer(r.score)))),
       h('p', { class: 'muted small' }, t('ratedAt', dateTime(r.computedAt))),
-      rows.length ? table({ caption: t('factorsTitle'), columns, rows, className: 'factors compact' }) : null);
+      rows.length ? table({ caption: t('factorsTitle'), columns, rows, className: 'factors compact cards' }) : null);
   }
 
   // ---- bank links ---------------------------------------------------------------------------

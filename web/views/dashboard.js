@@ -231,6 +231,7 @@ export class DashboardView {
       const data = await this.ctx.request(DASHBOARD, { after: this.cursors[this.cursors.length - 1], filter: this.filter() });
       if (seq !== this.seq) return;
       this.data = data;
+      this.dataPage = this.cursors.length - 1; // the page these rows are
       for (const { node } of data.clients.edges) this.names.set(String(node.id), node.displayName);
       this.loading = false;
     } catch (e) {
@@ -402,7 +403,7 @@ export class DashboardView {
   }
 
   renderPager(el, conn) {
-    const page = this.cursors.length - 1;
+    const page = this.dataPage || 0;
     const from = conn.edges.length ? page * PAGE_SIZE + 1 : 0;
     const to = page * PAGE_SIZE + conn.edges.length;
     replace(el,

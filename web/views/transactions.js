@@ -4,7 +4,7 @@ import { h, replace, table, tableRow } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { dateTime, dayStart, integer, signedMoney } from '../format.js';
 import { CLIENT_TRANSACTIONS, SET_CATEGORY, TX_PAGE_SIZE } from '../queries.js';
-import { captureFocus, renderStatus } from './common.js';
+import { captureFocus, preserveFocus, renderStatus } from './common.js';
 
 const EMPTY_FILTER = { from: '', to: '', category: '', direction: '', accountId: '', search: '' };
 
@@ -37,13 +37,30 @@ export class TransactionsSection {
 
   async start() {
     this.render();
-    try {
-      this.categories = await this.ctx.categories();
-    } catch (e) {
-      this.categories = [];
-    }
-    this.render();
-    await this.load();
+    // The taxonomy fills the category list and the "change" buttons when it arrives, without
+    // touching what the user may already have typed or selected.
+    const categories = this.ctx.categories().then((list) => {
+      this.categories = list;
+      this.fillCategoryFilter();
+      preserveFocus(() => this.update());
+    }, () => { this.categories = []; });
+    await Promise.all([this.load(), categories]);
+  }
+
+  categoryOptions(direction) {
+    return this.categories
+      .filter((c) => !direction || c.direction === direction)
+      .map((c) => [c.code, label('Category', c.code)])
+      .sort((a, b) => a[1].localeCompare(b[1]));
+  }
+
+  fillCategoryFilter() {
+    const select = this.el.querySelector('#tx-category');
+    if (!select) return;
+    const value = select.value || this.filter.category;
+    select.replaceChildren(h('option', { value: '' }, t('allCategories')),
+      ...this.categoryOptions().map(([v, text]) => h('option', { value: v }, text)));
+    select.value = value;
   }
 
   render() {
@@ -62,8 +79,7 @@ export class TransactionsSection {
     const fields = {
       from: input('tx-from', 'from', { type: 'date' }),
       to: input('tx-to', 'to', { type: 'date' }),
-      category: select('tx-category', 'category',
-        this.categories.map((c) => [c.code, label('Category', c.code)]).sort((a, b) => a[1].localeCompare(b[1])), t('allCategories')),
+      category: select('tx-category', 'category', this.categoryOptions(), t('allCategories')),
       direction: select('tx-direction', 'direction', [['CREDIT', label('Direction', 'CREDIT')], ['DEBIT', label('Direction', 'DEBIT')]], t('allDirections')),
       accountId: select('tx-account', 'accountId', this.accounts.map((a) => [a.id, `${a.bank.name} · ${a.name}`]), t('allAccounts')),
       search: input('tx-search', 'search', { type: 'search', autocomplete: 'off', placeholder: t('txSearchPlaceholder') }),
@@ -114,6 +130,7 @@ export class TransactionsSection {
     }
     this.filter = next;
     this.cursors = [null];
+    this.conn = null; // the old rows do not answer the new question
     this.render();
     if (focusId) document.getElementById(focusId)?.focus();
     this.load();
@@ -144,6 +161,7 @@ export class TransactionsSection {
       });
       if (seq !== this.seq) return;
       this.conn = data.client.transactions;
+      this.connPage = this.cursors.length - 1;
     } catch (e) {
       if (seq !== this.seq || e.handled) return;
       this.error = this.ctx.errorMessage(e);
@@ -173,7 +191,7 @@ export class TransactionsSection {
     renderStatus(status, { loading: this.loading, error: this.error, onRetry: () => this.load(), retryId: 'tx-retry' });
     if (!this.conn) { replace(list); replace(pager); return; }
     replace(list, this.table());
-    const page = this.cursors.length - 1;
+    const page = this.connPage || 0;
     const n = this.conn.edges.length;
     const from = n ? page * TX_PAGE_SIZE + 1 : 0;
     replace(pager,
@@ -239,10 +257,7 @@ export class TransactionsSection {
           : null,
       ];
     }
-    const options = this.categories
-      .filter((c) => c.direction === x.direction)
-      .map((c) => [c.code, label('Category', c.code)])
-      .sort((a, b) => a[1].localeCompare(b[1]));
+    const options = this.categoryOptions(x.direction);
     const select = h('select', { id: `tx-cat-${x.id}`, name: 'category' }, options.map(([v, text]) => h('option', { value: v }, text)));
     select.value = x.category;
     const form = h('form', {
