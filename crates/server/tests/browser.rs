@@ -281,7 +281,8 @@ async fn seed_demo(server: &TestServer) -> Value {
 /// Bank texts and names that try to become markup (the suite checks they stay text).
 async fn seed_hostile(server: &TestServer) -> Value {
     let api = signed_in(server).await;
-    let name = "<img src=x onerror=\"window.__xss='name'\">Мария <script>window.__xss='name2'</script>";
+    let name =
+        "<img src=x onerror=\"window.__xss='name'\">Мария <script>window.__xss='name2'</script>";
     let id = create_client(&api, name, Some("xss@example.ru")).await;
     rate(server, &id, "B", 61).await;
     let now = Utc::now();
