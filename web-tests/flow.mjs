@@ -220,6 +220,15 @@ async function clientSteps(page, vp) {
   await axe(page, `${vp} profile form`);
   await page.click('#profile-save');
   await until(page, (p) => [...document.querySelectorAll('.profile dd')].some((dd) => dd.textContent === p), phone, 'the new phone shown');
+  if (vp === 'phone') {
+    // The narrowest phones: 360px, nothing scrolls sideways.
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: 360, height: size.height });
+    await page.waitForTimeout(200);
+    await axe(page, '360px client');
+    await screenshot(page, `${vp}-09b-client-360`);
+    await page.setViewportSize(size);
+  }
   assertClean(page, `${vp} client`);
 }
 

@@ -133,8 +133,11 @@ export function assertClean(page, where) {
 
 let axeSource = null;
 
-/** axe-core on the whole page; fails on any serious or critical violation. */
+/** axe-core on the whole page; fails on any serious or critical violation, and when the page
+ * is wider than the window (nothing may need sideways scrolling, down to a phone's width). */
 export async function axe(page, where) {
+  const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, win: window.innerWidth }));
+  assert(widths.doc <= widths.win + 1, `${where}: the page is ${widths.doc}px wide in a ${widths.win}px window`);
   if (!axeSource) axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   // Evaluated by the driver: the page's CSP (rightly) refuses inline script tags.
   if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);
