@@ -261,7 +261,18 @@ export class DashboardView {
     } catch (e) {
       this.banks = [];
     }
-    if (this.banks.length) this.build();
+    this.fillBankFilter();
+  }
+
+  /** Puts the banks into the bank filter without rebuilding the view (typing goes on). */
+  fillBankFilter() {
+    const select = this.el.querySelector('#filter-bank');
+    if (!select) return;
+    const value = select.value || this.state.bank;
+    const options = this.banks.map((b) => [b.code, b.name]);
+    if (value && !this.banks.some((b) => b.code === value)) options.push([value, value]);
+    select.replaceChildren(h('option', { value: '' }, t('allBanks')), ...options.map(([v, text]) => h('option', { value: v }, text)));
+    select.value = value;
   }
 
   next() {
