@@ -18,11 +18,27 @@ export class ApiError extends Error {
     this.status = extra.status;
     this.path = extra.path;
     this.errors = extra.errors || [];
+    /** For RATE_LIMITED: seconds until the next attempt may succeed (`extensions.retryAfter`). */
+    this.retryAfter = extra.retryAfter;
   }
 }
 
+/**
+ * The ApiError for a GraphQL `errors` list (HTTP answers and websocket `error`/`next` payloads).
+ * Errors without a code (e.g. a document that does not validate) get `UNKNOWN`.
+ */
+export function errorFromGraphQL(errors, status) {
+  const first = (errors && errors[0]) || {};
+  const ext = first.extensions || {};
+  const code = ext.code || 'UNKNOWN';
+  const retryAfter = Number.isFinite(Number(ext.retryAfter)) ? Number(ext.retryAfter) : undefined;
+  return new ApiError(String(first.message || code), String(code), {
+    status, path: first.path, errors: errors || [], retryAfter,
+  });
+}
+
 /** The name of the document's first operation, sent as `operationName` (shows in server logs). */
-function operationName(query) {
+export function operationName(query) {
   const m = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(query);
   return m ? m[1] : undefined;
 }
@@ -57,11 +73,7 @@ export async function gql(query, variables = {}, { signal } = {}) {
 
   const errors = body && Array.isArray(body.errors) ? body.errors : [];
   if (errors.length) {
-    const first = errors[0] || {};
-    const code = (first.extensions && first.extensions.code) || 'UNKNOWN';
-    throw new ApiError(String(first.message || code), String(code), {
-      status: res.status, path: first.path, errors,
-    });
+    throw errorFromGraphQL(errors, res.status);
   }
   if (!res.ok || !body || typeof body.data !== 'object' || body.data === null) {
     throw new ApiError(`HTTP ${res.status}`, 'BAD_RESPONSE', { status: res.status });

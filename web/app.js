@@ -1,17 +1,24 @@
 // The manager's web app: session, routing and the page frame. Views live in ./views/.
 //
 // Routes (in the URL hash, so the static server needs no rewrites):
-//   #/            dashboard: headline figures and the client list
-//   #/client/ID   one client
-// Signed out, every route shows the login form and goes on to the route after signing in.
+//   #/                 dashboard: headline figures and the client list
+//   #/?q=…&grade=A…    the same with search, filters and sort
+//   #/client/ID        one client
+// Signed out, every route shows the login form and goes on to the route after signing in; when
+// the session ends (UNAUTHENTICATED from any request, or the websocket closed with 4401) the
+// login form comes back and the route is kept.
 // Everything that comes from the API is inserted as text, never as HTML (see dom.js).
 import { gql } from './api.js';
 import { h, replace } from './dom.js';
 import { label, lang, onLangChange, setLang, t } from './i18n.js';
-import { LOGOUT, ME } from './queries.js';
+import { BANKS, CATEGORIES, LOGOUT, ME } from './queries.js';
+import { FEATURES } from './features.js';
+import { GraphQLWsClient } from './ws.js';
+import { effectiveTheme, nextThemeMode, onThemeChange, setThemeMode, themeMode } from './theme.js';
 import { LoginView } from './views/login.js';
 import { DashboardView } from './views/dashboard.js';
 import { ClientView } from './views/client.js';
+import { AssistantPanel } from './views/assistant.js';
 
 /**
  * What views get from the app.
@@ -19,9 +26,19 @@ import { ClientView } from './views/client.js';
  * @property {(query: string, variables?: object, options?: {quiet?: boolean}) => Promise<object>} request
  *   runs an operation; on UNAUTHENTICATED (unless quiet) the login form replaces the view and
  *   the error is rethrown with `handled = true`
+ * @property {(request: {query: string, variables?: object}, sink: object) => () => void} subscribe
+ *   a subscription over the shared websocket (see ws.js); returns a function that stops it
+ * @property {() => Promise<void>} wsRoundTrip  resolves once the server has read what was sent
  * @property {(e: Error) => string} errorMessage  the text to show for an error
  * @property {(hash: string) => void} navigate
  * @property {(title: string) => void} setTitle   the document title's first part
+ * @property {(text: string) => void} announce    says `text` to screen readers (polite)
+ * @property {() => ({id: string, username: string, role: string}|null)} user
+ * @property {() => Promise<object[]>} categories  the category taxonomy (fetched once)
+ * @property {() => Promise<object[]>} banks       the banks the CRM knows (fetched once)
+ * @property {() => (object[]|null)} banksCached
+ * @property {(context: {clientId: string, name: string}|null) => void} assistantContext
+ * @property {() => void} openAssistant
  */
 
 const $ = (id) => document.getElementById(id);
@@ -31,7 +48,21 @@ const app = {
   view: null,
   dashboard: null,
   graphiql: false, // whether the server serves /graphiql (off in production by default)
+  ws: new GraphQLWsClient(),
+  categories: null,
+  banks: null,
+  assistant: null,
 };
+
+/** After a session ends every running subscription learns it; this checks it really ended. */
+async function checkSession() {
+  if (!app.user) return;
+  try {
+    await gql(ME);
+  } catch (e) {
+    if (e.code === 'UNAUTHENTICATED' && app.user) sessionLost(t('sessionExpired'));
+  }
+}
 
 /** @type {Context} */
 const ctx = {
@@ -47,12 +78,41 @@ const ctx = {
     }
   },
 
+  subscribe(request, sink) {
+    return app.ws.subscribe(request, {
+      next: sink.next,
+      complete: sink.complete,
+      error: (e) => {
+        if (e.code === 'UNAUTHENTICATED' && app.user) {
+          e.handled = true;
+          sessionLost(t('sessionExpired'));
+        } else if (e.code === 'WS_UNAVAILABLE') {
+          // A refused upgrade looks like any other failure from here: ask over HTTP.
+          checkSession();
+        }
+        if (sink.error) sink.error(e);
+      },
+    });
+  },
+
+  wsRoundTrip() {
+    return app.ws.roundTrip();
+  },
+
   errorMessage(e) {
     switch (e && e.code) {
       case 'NETWORK': return t('errNetwork');
       case 'BAD_RESPONSE': return t('errBadResponse', e.status);
-      case 'FORBIDDEN': return e.message || t('errForbidden');
-      case 'NOT_FOUND': return e.message || t('errNotFound');
+      case 'UNAUTHENTICATED': return t('sessionExpired');
+      case 'FORBIDDEN': return t('errForbidden');
+      case 'NOT_FOUND': return t('errNotFound');
+      case 'RATE_LIMITED': return t('errRateLimited', Math.max(1, Math.ceil((e.retryAfter || 60) / 60)));
+      case 'BANK_UNAVAILABLE': return t('errBank', e.message);
+      case 'CONSENT_REQUIRED': return t('errConsent', e.message);
+      case 'AI_UNAVAILABLE': return t('errAi', e.message);
+      case 'WS_UNAVAILABLE':
+      case 'WS_CLOSED': return t('errLive');
+      case 'INTERNAL': return t('errInternal', e.message);
       default: return (e && e.message) || String(e);
     }
   },
@@ -65,9 +125,48 @@ const ctx = {
   setTitle(title) {
     document.title = title ? `${title} · ${t('appName')}` : t('appName');
   },
+
+  announce(text) {
+    const el = $('announcer');
+    if (!el || !text) return;
+    // Emptied first, so the same text twice is announced twice.
+    replace(el);
+    setTimeout(() => replace(el, text), 50);
+  },
+
+  user() {
+    return app.user;
+  },
+
+  async categories() {
+    if (!app.categories) {
+      app.categories = ctx.request(CATEGORIES).then((d) => d.categories).catch((e) => { app.categories = null; throw e; });
+    }
+    return app.categories;
+  },
+
+  async banks() {
+    if (!app.banks) {
+      app.banks = ctx.request(BANKS).then((d) => { app.banksList = d.banks; return d.banks; })
+        .catch((e) => { app.banks = null; throw e; });
+    }
+    return app.banks;
+  },
+
+  banksCached() {
+    return app.banksList || null;
+  },
+
+  assistantContext(context) {
+    if (app.assistant) app.assistant.setContext(context);
+  },
+
+  openAssistant() {
+    if (app.assistant) app.assistant.open();
+  },
 };
 
-// ---- the frame: header, language, user, logout -------------------------------------------
+// ---- the frame: header, language, theme, user, logout ---------------------------------------
 
 function renderFrame() {
   document.documentElement.lang = lang();
@@ -77,16 +176,25 @@ function renderFrame() {
   replace(toggle, t('switchLanguage'));
   toggle.lang = other;
   toggle.title = t('switchLanguageLabel');
+  const theme = $('theme-toggle');
+  replace(theme, t(`theme_${themeMode()}`));
+  theme.title = t('themeNext', t(`theme_${nextThemeMode()}`));
+  theme.dataset.effective = effectiveTheme();
   replace($('graphiql-link'), t('graphiql'));
   replace($('logout'), t('logout'));
+  $('top-nav').setAttribute('aria-label', t('topNav'));
   const signedIn = Boolean(app.user);
   $('logout').hidden = !signedIn;
   $('graphiql-link').hidden = !(signedIn && app.graphiql);
+  const assistantButton = $('assistant-toggle');
+  replace(assistantButton, t('assistantTitle'));
+  assistantButton.hidden = !(signedIn && FEATURES.assistant);
   replace($('who'), signedIn ? t('signedInAs', app.user.username, label('Role', app.user.role)) : '');
   if (app.view) ctx.setTitle(app.view.title());
 }
 
 async function mount(view) {
+  if (app.view && app.view !== view && app.view !== app.dashboard && app.view.destroy) app.view.destroy();
   app.view = view;
   replace($('main'), view.el);
   ctx.setTitle(view.title());
@@ -101,16 +209,28 @@ function showLogin({ notice = '', error = '' } = {}) {
     error,
     onLogin(user) {
       app.user = user;
+      // A new session: the socket (authenticated at upgrade) must be opened again.
+      app.ws.close();
       renderFrame();
       route();
     },
   }));
 }
 
+function forget() {
+  app.user = null;
+  if (app.dashboard) app.dashboard.destroy();
+  app.dashboard = null;
+  app.categories = null;
+  app.banks = null;
+  app.banksList = null;
+  app.ws.close();
+  if (app.assistant) app.assistant.reset();
+}
+
 /** The session is gone (expired, revoked, or the server restarted): forget everything shown. */
 function sessionLost(notice) {
-  app.user = null;
-  app.dashboard = null;
+  forget();
   renderFrame();
   showLogin({ notice });
 }
@@ -121,8 +241,7 @@ async function logout() {
   } catch (e) {
     /* the session is gone either way */
   }
-  app.user = null;
-  app.dashboard = null;
+  forget();
   renderFrame();
   if (location.hash && location.hash !== '#/') history.replaceState(null, '', '#/');
   showLogin({ notice: t('loggedOut') });
@@ -135,7 +254,7 @@ function route() {
     if (!(app.view instanceof LoginView)) showLogin();
     return;
   }
-  const m = /^#\/client\/(.+)$/.exec(location.hash);
+  const m = /^#\/client\/([^?]+)/.exec(location.hash);
   if (m) {
     let id;
     try {
@@ -147,6 +266,9 @@ function route() {
     return;
   }
   if (!app.dashboard) app.dashboard = new DashboardView(ctx);
+  const q = /^#\/?\?(.*)$/.exec(location.hash);
+  app.dashboard.setQuery(q ? q[1] : '');
+  ctx.assistantContext(null);
   mount(app.dashboard);
 }
 
@@ -162,9 +284,15 @@ async function probeGraphiql() {
 }
 
 async function start() {
+  if (FEATURES.assistant) {
+    app.assistant = new AssistantPanel(ctx, { toggle: $('assistant-toggle') });
+    $('assistant-slot').replaceWith(app.assistant.el);
+    $('assistant-toggle').addEventListener('click', () => app.assistant.toggle());
+  }
   renderFrame();
   probeGraphiql();
   $('lang-toggle').addEventListener('click', () => setLang(lang() === 'ru' ? 'en' : 'ru'));
+  $('theme-toggle').addEventListener('click', () => setThemeMode(nextThemeMode()));
   $('logout').addEventListener('click', logout);
   // The skip link must not change the hash: the hash is the route.
   $('skip-link').addEventListener('click', (ev) => {
@@ -175,6 +303,11 @@ async function start() {
   onLangChange(() => {
     renderFrame();
     if (app.view) app.view.render();
+    if (app.assistant) app.assistant.render();
+  });
+  onThemeChange(() => {
+    renderFrame();
+    // Charts take their colours from CSS; nothing to redraw.
   });
 
   try {

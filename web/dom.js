@@ -32,6 +32,24 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * An SVG element: svg('rect', { x: 0, y: 0, width: 10, height: 5, class: 'bar' }, children).
+ * Attributes are set as they are (presentation attributes are fine under the CSP; `style` and
+ * `on*` are refused as in h()); text children become text nodes.
+ */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (BLOCKED.test(key) || /^href$|^xlink:href$/i.test(key)) throw new Error(`svg(): refusing to set ${key}`);
+    el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
 /** Appends children (see h) to `el`. */
 export function append(el, children) {
   for (const child of [].concat(children).flat(Infinity)) {
@@ -55,11 +73,34 @@ export function table({ caption, columns, rows, empty, className }) {
     body.append(h('tr', { class: 'empty' }, h('td', { colspan: columns.length }, empty)));
   }
   for (const row of rows) body.append(tableRow(columns, row));
-  return h('div', { class: 'table-wrap' },
-    h('table', { class: className },
-      caption ? h('caption', { class: 'sr-only' }, caption) : null,
-      h('thead', {}, head),
-      body));
+  const tbl = h('table', { class: className },
+    caption ? h('caption', { class: 'sr-only' }, caption) : null,
+    h('thead', {}, head),
+    body);
+  return scrollable(h('div', { class: 'table-wrap' }, tbl), caption, tbl);
+}
+
+/**
+ * Makes `wrap` reachable with the keyboard while its content is wider than it (so it can be
+ * scrolled with the arrow keys): a focusable, labelled region then, a plain box otherwise.
+ */
+export function scrollable(wrap, name, content = wrap.firstElementChild) {
+  if (typeof ResizeObserver !== 'function') return wrap;
+  const check = () => {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      wrap.setAttribute('tabindex', '0');
+      wrap.setAttribute('role', 'region');
+      if (name) wrap.setAttribute('aria-label', name);
+    } else {
+      wrap.removeAttribute('tabindex');
+      wrap.removeAttribute('role');
+      wrap.removeAttribute('aria-label');
+    }
+  };
+  const observer = new ResizeObserver(check);
+  observer.observe(wrap);
+  if (content) observer.observe(content);
+  return wrap;
 }
 
 /** One <tr> for `table`; each <td> carries its column title for the narrow (card) layout. */

@@ -64,3 +64,63 @@ export function signedNumber(n) {
   const s = formatter('pts', (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 1 })).format(Math.abs(v));
   return v > 0 ? `+${s}` : v < 0 ? `\u2212${s}` : s;
 }
+
+/** 21.11.2026 */
+export function date(iso) {
+  if (!iso) return t('none');
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return formatter('d', (l) => new Intl.DateTimeFormat(l, { dateStyle: 'short' })).format(d);
+}
+
+/** 120 тыс. / 1,2 млн — for chart axes. */
+export function compactNumber(n) {
+  const v = Number(n);
+  if (!Number.isFinite(v)) return String(n);
+  return formatter('compact', (l) => new Intl.NumberFormat(l, { notation: 'compact', maximumFractionDigits: 1 })).format(v);
+}
+
+/** 'YYYY-MM' → "март 2026" (or "мар." with `short`). */
+export function monthLabel(month, short = false) {
+  const m = /^(\d{4})-(\d{2})$/.exec(String(month || ''));
+  if (!m) return String(month || '');
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 15));
+  const key = short ? 'mon-short' : 'mon-long';
+  return formatter(key, (l) => new Intl.DateTimeFormat(l, short
+    ? { month: 'short', timeZone: 'UTC' }
+    : { month: 'long', year: 'numeric', timeZone: 'UTC' })).format(d);
+}
+
+/** A share 0..1 as "35 %" / "35%". */
+export function percent(share) {
+  const v = Number(share);
+  if (!Number.isFinite(v)) return t('none');
+  return formatter('pct', (l) => new Intl.NumberFormat(l, { style: 'percent', maximumFractionDigits: 1 })).format(v);
+}
+
+/** The local calendar date of `d` as YYYY-MM-DD (for <input type=date>). */
+export function isoDay(d) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** YYYY-MM-DD (local) → the RFC 3339 instant of its local midnight, `days` later. */
+export function dayStart(day, days = 0) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day || ''));
+  if (!m) return null;
+  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days).toISOString();
+}
+
+/** The exact sum of Decimal strings with at most two decimals ("12.30" + "0.75" = "13.05"). */
+export function sumDecimal(values) {
+  let cents = 0n;
+  for (const v of values) {
+    const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(v ?? '0').trim());
+    if (!m) continue;
+    const c = BigInt(m[2]) * 100n + BigInt((m[3] || '0').padEnd(2, '0'));
+    cents += m[1] ? -c : c;
+  }
+  const neg = cents < 0n;
+  const abs = neg ? -cents : cents;
+  return `${neg ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}

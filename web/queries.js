@@ -1,12 +1,16 @@
-// The GraphQL operations the web app sends (names as in schema.graphql).
+// The GraphQL operations the web app sends (names as in schema.graphql). Every operation here
+// must validate against the server's schema: web-tests/check-queries.mjs and the browser tests
+// send each of them. Operations of features that are off (features.js) are sent only when on.
 
 export const LOGIN = `mutation Login($username: String!, $password: String!) {
-  login(username: $username, password: $password) { user { id username role } }
+  login(username: $username, password: $password) { user { id username role } expiresAt }
 }`;
 
 export const LOGOUT = 'mutation Logout { logout }';
 
 export const ME = 'query Me { me { id username role } }';
+
+export const PAGE_SIZE = 20;
 
 export const DASHBOARD = `query Dashboard($after: String, $filter: ClientFilter) {
   stats {
@@ -15,7 +19,7 @@ export const DASHBOARD = `query Dashboard($after: String, $filter: ClientFilter)
     banks
     balances { amount currency }
   }
-  clients(first: 20, after: $after, filter: $filter) {
+  clients(first: ${PAGE_SIZE}, after: $after, filter: $filter) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges {
@@ -24,31 +28,113 @@ export const DASHBOARD = `query Dashboard($after: String, $filter: ClientFilter)
         id displayName status
         rating { grade score factors { name value impact } }
         totalBalance { amount currency }
-        links { bank { code name } externalClientId }
+        links { bank { code name } externalClientId consentStatus lastSyncedAt }
       }
     }
   }
 }`;
 
-export const PAGE_SIZE = 20;
+/**
+ * The grade distribution of the whole portfolio as four counts (no client rows are read:
+ * `first: 0`). A portfolio query will answer this in one field; until then, four counts.
+ */
+export const GRADE_COUNTS = `query GradeCounts {
+  all: clients(first: 0) { totalCount }
+  a: clients(first: 0, filter: { rating: A }) { totalCount }
+  b: clients(first: 0, filter: { rating: B }) { totalCount }
+  c: clients(first: 0, filter: { rating: C }) { totalCount }
+}`;
 
-export const CLIENT_PAGE = `query ClientPage($id: ID!, $after: String) {
+export const BANKS = 'query Banks { banks { code name } }';
+
+export const CATEGORIES = 'query Categories { categories { code name nameEn direction } }';
+
+export const SYNC_NOW = `mutation SyncNow($bank: String, $clientId: ID) {
+  syncNow(bank: $bank, clientId: $clientId) { id status startedAt }
+}`;
+
+export const SYNC_RUNS = `query SyncRuns($first: Int) {
+  syncRuns(first: $first) {
+    id trigger bank clientId status startedAt finishedAt accounts added updated unchanged errors message
+  }
+}`;
+
+export const SYNC_PROGRESS = `subscription SyncProgress {
+  syncProgress {
+    kind runId links bank clientId added updated unchanged error
+    run { id status startedAt finishedAt accounts added updated unchanged errors message }
+  }
+}`;
+
+/**
+ * A client's profile, banks, accounts and rating (the parts that do not page), plus the fields
+ * of the extra sections in views/client-sections.js.
+ * @param {string[]} [extra] selections to add inside `client { … }`
+ */
+export function clientQuery(extra = []) {
+  return `query Client($id: ID!) {
   client(id: $id) {
-    id displayName email phone status
-    links { bank { code name } externalClientId consentStatus }
-    accounts { id bank { code name } name type currency status balance { amount currency } }
+    id displayName email phone status createdAt updatedAt
+    links {
+      id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
+    }
+    accounts {
+      id bank { code name } name type subtype currency status numberMasked
+      balance { amount currency } balanceAt
+    }
     totalBalance { amount currency }
-    rating { grade score factors { name value impact } }
-    transactions(first: 50, after: $after) {
+    rating { grade score computedAt factors { name value impact } }${extra.map((f) => `\n    ${f}`).join('')}
+  }
+}`;
+}
+
+export const CLIENT = clientQuery();
+
+export const TX_PAGE_SIZE = 50;
+
+export const CLIENT_TRANSACTIONS = `query ClientTransactions($id: ID!, $after: String, $filter: TransactionFilter) {
+  client(id: $id) {
+    id
+    transactions(first: ${TX_PAGE_SIZE}, after: $after, filter: $filter) {
       totalCount
       pageInfo { hasNextPage endCursor }
       edges {
         cursor
         node {
-          id bookedAt amount currency direction description merchant mcc category categorySource
-          account { id }
+          id bookedAt amount currency direction status description merchant mcc counterparty
+          category categorySource account { id }
         }
       }
     }
   }
+}`;
+
+export const CLIENT_ANALYTICS = `query ClientAnalytics($id: ID!, $from: DateTime!, $to: DateTime!) {
+  client(id: $id) {
+    id
+    spendingByCategory(from: $from, to: $to) { category amount currency count share }
+    cashflow(months: 12) { month income expense net currency }
+  }
+}`;
+
+export const UPDATE_CLIENT = `mutation UpdateClient($id: ID!, $input: UpdateClientInput!) {
+  updateClient(id: $id, input: $input) { id displayName email phone status updatedAt }
+}`;
+
+export const SET_CATEGORY = `mutation SetCategory($id: ID!, $category: Category!) {
+  setTransactionCategory(id: $id, category: $category) { id category categorySource }
+}`;
+
+export const LINK_BANK = `mutation LinkBank($clientId: ID!, $bank: String!, $externalClientId: String!) {
+  linkBank(clientId: $clientId, bank: $bank, externalClientId: $externalClientId) {
+    id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
+  }
+}`;
+
+// ---- the assistant (FEATURES.assistant) ------------------------------------------------------
+
+export const SUGGESTIONS = 'query Suggestions($clientId: ID) { assistantSuggestions(clientId: $clientId) }';
+
+export const ASK_STREAM = `subscription AskStream($question: String!, $clientId: ID) {
+  assistantStream(question: $question, clientId: $clientId) { delta done model }
 }`;

@@ -1,10 +1,19 @@
-// One client: profile, bank links, total balance, rating with its factors, accounts, and the
-// transactions newest first, 50 at a time ("Show more" follows pageInfo.endCursor).
+// One client: profile (editable), rating with its factors, bank links with consent status and
+// what to do about it, accounts and balances, spending and cashflow charts, transactions with
+// filters and paging (views/transactions.js), exports, and the extra sections of
+// views/client-sections.js. "Sync this client" and "Ask the assistant" sit under the heading.
 import { h, replace, table, focusHeading } from '../dom.js';
 import { label, t } from '../i18n.js';
-import { dateTime, integer, money, signedMoney, signedNumber } from '../format.js';
-import { CLIENT_PAGE } from '../queries.js';
-import { captureFocus, gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
+import { date, dateTime, integer, money, signedNumber } from '../format.js';
+import { FEATURES } from '../features.js';
+import { clientQuery, LINK_BANK, UPDATE_CLIENT } from '../queries.js';
+import { gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
+import { AnalyticsSection } from './analytics.js';
+import { TransactionsSection } from './transactions.js';
+import { enabledSections } from './client-sections.js';
+import { SyncControl } from './sync.js';
+
+const EXPIRY_WARNING_DAYS = 14;
 
 export class ClientView {
   /**
@@ -15,11 +24,22 @@ export class ClientView {
     this.ctx = ctx;
     this.id = id;
     this.client = null;
-    this.edges = [];
-    this.tx = null; // { totalCount, pageInfo } of the latest page
     this.loading = false;
     this.error = '';
-    this.seq = 0;
+    this.editing = false;
+    this.saving = false;
+    this.formError = '';
+    this.linkBusy = null; // id of the link whose consent is being requested
+    this.linkError = '';
+    this.sections = enabledSections();
+    this.query = clientQuery(this.sections.map((s) => s.fields));
+    this.transactions = new TransactionsSection(ctx, { clientId: id, onChanged: () => this.analytics.load() });
+    this.analytics = new AnalyticsSection(ctx, { clientId: id });
+    this.sync = new SyncControl(ctx, {
+      id: 'sync-client', scope: { clientId: id }, buttonLabel: 'syncClient',
+      clientName: () => (this.client ? this.client.displayName : t('clientTitle')),
+      onFinished: () => { this.load(); this.transactions.load(); this.analytics.load(); },
+    });
     this.el = h('section', { class: 'view client', 'aria-labelledby': 'client-title' });
   }
 
@@ -29,12 +49,20 @@ export class ClientView {
 
   async show() {
     this.build();
-    await this.load(false);
+    await this.load();
     focusHeading(this.el.querySelector('h1'));
+    if (this.client) {
+      this.ctx.assistantContext({ clientId: this.id, name: this.client.displayName });
+      await Promise.all([this.transactions.start(), this.analytics.load()]);
+    }
   }
 
   render() {
     this.build();
+    if (this.client) {
+      this.transactions.render();
+      this.analytics.render();
+    }
   }
 
   build() {
@@ -42,7 +70,7 @@ export class ClientView {
       this.parts = {
         heading: h('h1', { id: 'client-title' }),
         status: h('p', { class: 'status', 'aria-live': 'polite' }),
-        body: h('div', { class: 'client-body', 'aria-busy': 'false' }),
+        body: h('div', { class: 'client-body' }),
       };
       replace(this.el,
         h('p', { class: 'back' }, h('a', { href: '#/', id: 'client-back' }, t('backToClients'))),
@@ -53,76 +81,170 @@ export class ClientView {
     });
   }
 
-  /** Loads the first page of transactions (more=false) or the next one (more=true). */
-  async load(more) {
-    if (this.loading) return;
-    const seq = ++this.seq;
-    const restoreFocus = captureFocus();
-    const after = more && this.tx ? this.tx.pageInfo.endCursor : null;
+  async load() {
     this.loading = true;
     this.error = '';
-    this.update();
+    this.updateStatus();
     try {
-      const data = await this.ctx.request(CLIENT_PAGE, { id: this.id, after });
-      if (seq !== this.seq) return;
-      const c = data.client;
-      this.client = c;
-      this.edges = more ? this.edges.concat(c.transactions.edges) : c.transactions.edges;
-      this.tx = { totalCount: c.transactions.totalCount, pageInfo: c.transactions.pageInfo };
+      const data = await this.ctx.request(this.query, { id: this.id });
+      this.client = data.client;
+      this.transactions.setAccounts(this.client.accounts);
       this.ctx.setTitle(this.title());
     } catch (e) {
-      if (seq !== this.seq || e.handled) return;
+      if (e.handled) return;
       this.error = this.ctx.errorMessage(e);
     }
     this.loading = false;
-    this.update();
-    restoreFocus(['transactions-title']);
+    const first = !this.parts.body.childElementCount;
+    if (first) this.update();
+    else preserveFocus(() => this.update());
+  }
+
+  updateStatus() {
+    if (!this.parts) return;
+    renderStatus(this.parts.status, {
+      loading: this.loading, error: this.error, onRetry: () => this.show(), retryId: 'client-retry',
+    });
   }
 
   update() {
     if (!this.parts) return;
-    const { heading, status, body } = this.parts;
-    body.setAttribute('aria-busy', String(this.loading));
-    renderStatus(status, {
-      loading: this.loading, error: this.error,
-      onRetry: () => this.load(Boolean(this.client)), retryId: 'client-retry',
-    });
+    const { heading, body } = this.parts;
+    this.updateStatus();
     const c = this.client;
     if (!c) {
       replace(heading, t('clientTitle'));
       replace(body);
       return;
     }
+    const canEdit = this.ctx.user() && this.ctx.user().role !== 'VIEWER';
     replace(heading, h('span', {}, c.displayName), ' ', statusBadge(c.status));
+    this.sync.render();
     replace(body,
+      h('div', { class: 'client-actions' },
+        canEdit ? this.sync.el : null,
+        FEATURES.assistant
+          ? h('button', { type: 'button', class: 'secondary', id: 'ask-about-client', on: { click: () => this.ctx.openAssistant() } }, t('askAboutClient'))
+          : null),
       h('div', { class: 'client-grid' },
-        this.profileCard(c),
+        this.profileCard(c, canEdit),
         this.ratingCard(c)),
-      h('h2', { id: 'accounts-title' }, t('accountsTitle')),
-      this.accountsTable(c.accounts),
-      h('h2', { id: 'transactions-title', tabindex: '-1' }, t('transactionsTitle')),
-      this.transactionsTable(c.accounts),
-      this.transactionsPager());
+      this.linksSection(c, canEdit),
+      h('section', { 'aria-labelledby': 'accounts-title' },
+        h('h2', { id: 'accounts-title' }, t('accountsTitle')),
+        this.accountsTable(c.accounts)),
+      this.analytics.el,
+      this.transactions.el,
+      FEATURES.exports ? this.exportsSection(c) : null,
+      this.sections.map((s) => {
+        const content = s.render(c, this.ctx);
+        return content ? h('section', { id: s.id, 'aria-labelledby': `${s.id}-title` },
+          h('h2', { id: `${s.id}-title` }, s.title()), content) : null;
+      }));
   }
 
-  profileCard(c) {
-    const row = (key, value) => [h('dt', {}, t(key)), h('dd', {}, value || t('none'))];
-    const links = c.links && c.links.length
-      ? h('ul', { class: 'plain' }, c.links.map((l) => h('li', {},
-        h('span', {}, l.bank.name), ' ',
-        h('span', { class: 'muted' }, `· ${l.externalClientId}`),
-        l.consentStatus && l.consentStatus !== 'AUTHORIZED'
-          ? h('span', { class: 'muted' }, ` · ${label('ConsentStatus', l.consentStatus)}`) : null)))
-      : null;
-    return h('section', { class: 'card', 'aria-labelledby': 'profile-title' },
+  // ---- profile ------------------------------------------------------------------------------
+
+  profileCard(c, canEdit) {
+    const head = h('div', { class: 'card-head' },
       h('h2', { id: 'profile-title' }, t('profile')),
+      canEdit && !this.editing
+        ? h('button', { type: 'button', class: 'secondary small', id: 'profile-edit', on: { click: () => this.startEdit() } }, t('edit'))
+        : null);
+    if (this.editing) return h('section', { class: 'card', 'aria-labelledby': 'profile-title' }, head, this.profileForm(c));
+    const row = (key, value) => [h('dt', {}, t(key)), h('dd', {}, value || t('none'))];
+    return h('section', { class: 'card', 'aria-labelledby': 'profile-title' },
+      head,
       h('dl', { class: 'profile' },
+        row('displayName', c.displayName),
         row('email', c.email),
         row('phone', c.phone),
         row('status', label('ClientStatus', c.status)),
-        row('bankLinks', links),
-        row('totalBalance', h('span', { class: 'num' }, moneyLines(c.totalBalance)))));
+        row('totalBalance', h('span', { class: 'num' }, moneyLines(c.totalBalance))),
+        row('clientSince', date(c.createdAt))));
   }
+
+  profileForm(c) {
+    const input = (id, name, value, attrs = {}) => {
+      const el = h('input', { id, name, ...attrs });
+      el.value = value || '';
+      return el;
+    };
+    const fields = {
+      displayName: input('profile-name', 'displayName', c.displayName, { required: true, autocomplete: 'off', maxlength: 200 }),
+      email: input('profile-email', 'email', c.email, { type: 'email', autocomplete: 'off', maxlength: 254 }),
+      phone: input('profile-phone', 'phone', c.phone, { type: 'tel', autocomplete: 'off', maxlength: 40 }),
+      status: h('select', { id: 'profile-status', name: 'status' },
+        ['ACTIVE', 'INACTIVE'].map((s) => h('option', { value: s }, label('ClientStatus', s)))),
+    };
+    fields.status.value = c.status;
+    return h('form', {
+      class: 'stack profile-form', novalidate: true,
+      on: {
+        submit: (ev) => { ev.preventDefault(); this.saveProfile(c, fields); },
+        keydown: (ev) => { if (ev.key === 'Escape') { ev.preventDefault(); this.cancelEdit(); } },
+      },
+    },
+    h('label', { for: 'profile-name' }, t('displayName')), fields.displayName,
+    h('label', { for: 'profile-email' }, t('email')), fields.email,
+    h('label', { for: 'profile-phone' }, t('phone')), fields.phone,
+    h('label', { for: 'profile-status' }, t('status')), fields.status,
+    h('p', { id: 'profile-message', class: this.formError ? 'error' : 'notice', role: this.formError ? 'alert' : 'status' }, this.formError || null),
+    h('div', { class: 'inline' },
+      h('button', { type: 'submit', id: 'profile-save', disabled: this.saving }, this.saving ? t('saving') : t('save')),
+      h('button', { type: 'button', class: 'secondary', id: 'profile-cancel', disabled: this.saving, on: { click: () => this.cancelEdit() } }, t('cancel'))));
+  }
+
+  startEdit() {
+    this.editing = true;
+    this.formError = '';
+    this.update();
+    document.getElementById('profile-name')?.focus();
+  }
+
+  cancelEdit() {
+    this.editing = false;
+    this.formError = '';
+    this.update();
+    document.getElementById('profile-edit')?.focus();
+  }
+
+  async saveProfile(c, fields) {
+    const v = Object.fromEntries(Object.entries(fields).map(([k, el]) => [k, el.value.trim()]));
+    if (!v.displayName) {
+      this.formError = t('nameRequired');
+      this.update();
+      document.getElementById('profile-name')?.focus();
+      return;
+    }
+    const input = {};
+    if (v.displayName !== c.displayName) input.displayName = v.displayName;
+    if (v.email !== (c.email || '')) input.email = v.email; // empty clears it
+    if (v.phone !== (c.phone || '')) input.phone = v.phone;
+    if (v.status !== c.status) input.status = v.status;
+    if (!Object.keys(input).length) { this.cancelEdit(); return; }
+    this.saving = true;
+    this.formError = '';
+    this.update();
+    try {
+      const data = await this.ctx.request(UPDATE_CLIENT, { id: c.id, input });
+      Object.assign(this.client, data.updateClient);
+      this.saving = false;
+      this.editing = false;
+      this.ctx.setTitle(this.title());
+      this.update();
+      document.getElementById('profile-edit')?.focus();
+      this.ctx.announce(t('profileSaved'));
+    } catch (e) {
+      this.saving = false;
+      if (e.handled) return;
+      this.formError = this.ctx.errorMessage(e);
+      this.update();
+      document.getElementById('profile-name')?.focus();
+    }
+  }
+
+  // ---- rating -------------------------------------------------------------------------------
 
   ratingCard(c) {
     const r = c.rating;
@@ -136,71 +258,166 @@ export class ClientView {
       { title: t('factorImpact'), class: 'num' },
     ];
     const rows = (r.factors || []).map((f) => [
-      { content: f.name, class: 'wrap-any' },
-      { content: f.value, class: 'wrap-any' },
-      { content: signedNumber(f.impact), class: Number(f.impact) < 0 ? 'debit' : Number(f.impact) > 0 ? 'credit' : '' },
+      f.name,
+      f.value,
+      {
+        content: [h('span', { 'aria-hidden': 'true', class: 'impact-mark' }, Number(f.impact) < 0 ? '▼ ' : Number(f.impact) > 0 ? '▲ ' : ''), signedNumber(f.impact)],
+        class: Number(f.impact) < 0 ? 'debit' : Number(f.impact) > 0 ? 'credit' : '',
+      },
     ]);
     return h('section', { class: 'card', 'aria-labelledby': 'rating-title' },
       head,
-      h('p', { class: 'rating-line' }, gradeBadge(r), ' ', h('span', {}, t('scoreOf', integer(r.score)))),
-      rows.length ? table({ caption: t('factorsTitle'), columns, rows, className: 'factors' }) : null);
+      h('p', { class: 'rating-line' }, gradeBadge(r, true), ' ', h('span', {}, t('scoreOf', integer(r.score)))),
+      h('p', { class: 'muted small' }, t('ratedAt', dateTime(r.computedAt))),
+      rows.length ? table({ caption: t('factorsTitle'), columns, rows, className: 'factors compact cards' }) : null);
   }
+
+  // ---- bank links ---------------------------------------------------------------------------
+
+  linksSection(c, canEdit) {
+    const columns = [
+      { title: t('colBank') },
+      { title: t('colExternalId') },
+      { title: t('colConsent') },
+      { title: t('colLastSync') },
+      { title: t('colWhatToDo') },
+    ];
+    const rows = (c.links || []).map((l) => [
+      { content: l.bank.name, class: 'nowrap' },
+      { content: l.externalClientId, class: 'wrap-any' },
+      [h('span', { class: ['badge', consentClass(l)] }, label('ConsentStatus', l.consentStatus)),
+        l.consentExpiresAt ? h('span', { class: 'sub' }, t('consentUntil', date(l.consentExpiresAt))) : null],
+      { content: l.lastSyncedAt ? dateTime(l.lastSyncedAt) : t('never'), class: 'nowrap' },
+      { content: this.linkAdvice(l, canEdit), class: 'wrap-any' },
+    ]);
+    return h('section', { 'aria-labelledby': 'links-title', class: 'links' },
+      h('h2', { id: 'links-title' }, t('bankLinks')),
+      this.linkError ? h('p', { class: 'error', role: 'alert' }, this.linkError) : null,
+      table({ caption: t('bankLinks'), columns, rows, empty: t('noLinks'), className: 'links-table cards' }),
+      canEdit ? this.linkForm(c) : null);
+  }
+
+  linkAdvice(l, canEdit) {
+    const soon = l.consentExpiresAt && new Date(l.consentExpiresAt).getTime() - Date.now() < EXPIRY_WARNING_DAYS * 86400000;
+    let advice = null;
+    let action = null;
+    switch (l.consentStatus) {
+      case 'AWAITING_AUTHORIZATION':
+        advice = t('adviceAwaiting', l.bank.name);
+        action = 'consentCheck';
+        break;
+      case 'EXPIRED':
+      case 'NONE':
+        advice = t(l.consentStatus === 'NONE' ? 'adviceNone' : 'adviceExpired');
+        action = 'consentRequest';
+        break;
+      case 'REJECTED':
+      case 'REVOKED':
+        advice = t('adviceRevoked', l.bank.name);
+        break;
+      default:
+        if (soon) { advice = t('adviceExpiring', date(l.consentExpiresAt)); action = 'consentRequest'; }
+    }
+    const busy = this.linkBusy === l.id;
+    return [
+      advice ? h('span', {}, advice) : (l.statusMessage ? null : h('span', { class: 'muted' }, t('adviceOk'))),
+      l.statusMessage ? h('span', { class: 'sub' }, l.statusMessage) : null,
+      action && canEdit
+        ? h('button', {
+          type: 'button', class: 'secondary small', id: `link-action-${l.id}`, disabled: busy,
+          on: { click: () => this.refreshConsent(l) },
+        }, busy ? t('working') : t(action))
+        : null,
+    ];
+  }
+
+  async refreshConsent(l) {
+    this.linkBusy = l.id;
+    this.linkError = '';
+    preserveFocus(() => this.update());
+    try {
+      const data = await this.ctx.request(LINK_BANK, { clientId: this.id, bank: l.bank.code, externalClientId: l.externalClientId });
+      Object.assign(l, data.linkBank);
+      this.ctx.announce(t('consentNow', l.bank.name, label('ConsentStatus', l.consentStatus)));
+    } catch (e) {
+      if (e.handled) return;
+      this.linkError = this.ctx.errorMessage(e);
+    }
+    this.linkBusy = null;
+    preserveFocus(() => this.update());
+  }
+
+  linkForm(c) {
+    const banks = this.ctx.banksCached() || [];
+    if (!banks.length) {
+      this.ctx.banks().then((list) => { if (list.length && this.client === c) preserveFocus(() => this.update()); }).catch(() => {});
+      return h('p', { class: 'muted small' }, t('noBanksConfigured'));
+    }
+    const bank = h('select', { id: 'link-bank', name: 'bank', required: true }, banks.map((b) => h('option', { value: b.code }, b.name)));
+    const external = h('input', { id: 'link-external', name: 'externalClientId', required: true, autocomplete: 'off', placeholder: 'team200-1' });
+    return h('form', {
+      class: 'filters link-form', 'aria-labelledby': 'link-form-title',
+      on: { submit: (ev) => { ev.preventDefault(); this.addLink(bank.value, external.value.trim()); } },
+    },
+    h('h3', { id: 'link-form-title', class: 'form-title' }, t('linkBankTitle')),
+    h('div', { class: 'field' }, h('label', { for: 'link-bank' }, t('colBank')), bank),
+    h('div', { class: 'field grow' }, h('label', { for: 'link-external' }, t('colExternalId')), external),
+    h('div', { class: 'field end' }, h('button', { type: 'submit', id: 'link-submit' }, t('linkBank'))));
+  }
+
+  async addLink(bank, externalClientId) {
+    if (!externalClientId) { document.getElementById('link-external')?.focus(); return; }
+    this.linkError = '';
+    try {
+      const data = await this.ctx.request(LINK_BANK, { clientId: this.id, bank, externalClientId });
+      this.client.links = [...this.client.links.filter((l) => l.id !== data.linkBank.id), data.linkBank];
+      this.ctx.announce(t('linkAdded', data.linkBank.bank.name, label('ConsentStatus', data.linkBank.consentStatus)));
+    } catch (e) {
+      if (e.handled) return;
+      this.linkError = this.ctx.errorMessage(e);
+    }
+    preserveFocus(() => this.update());
+  }
+
+  // ---- accounts and exports -----------------------------------------------------------------
 
   accountsTable(accounts) {
     const columns = [
       { title: t('colBank') },
       { title: t('colAccount') },
       { title: t('colType') },
-      { title: t('colCurrency') },
       { title: t('colAccountStatus') },
       { title: t('colBalance'), class: 'num' },
     ];
     const rows = accounts.map((a) => [
       { content: a.bank.name, class: 'nowrap' },
-      { content: a.name, class: 'wrap-any' },
-      a.type,
-      a.currency,
+      { content: [h('span', {}, a.name), a.numberMasked ? h('span', { class: 'sub' }, a.numberMasked) : null], class: 'wrap-any' },
+      [a.subtype ? `${a.type} · ${a.subtype}` : a.type, h('span', { class: 'sub' }, a.currency)],
       label('AccountStatus', a.status),
-      a.balance ? money(a.balance.amount, a.balance.currency) : t('none'),
+      [a.balance ? money(a.balance.amount, a.balance.currency) : t('none'),
+        a.balanceAt ? h('span', { class: 'sub' }, t('balanceAt', dateTime(a.balanceAt))) : null],
     ]);
     return table({ caption: t('accountsTitle'), columns, rows, empty: t('noAccounts'), className: 'accounts cards' });
   }
 
-  transactionsTable(accounts) {
-    const byId = new Map(accounts.map((a) => [a.id, a]));
-    const columns = [
-      { title: t('colDate') },
-      { title: t('colDescription') },
-      { title: t('colCategory') },
-      { title: t('colAccount') },
-      { title: t('colAmount'), class: 'num' },
-    ];
-    const rows = this.edges.map(({ node: x }) => {
-      const account = x.account && byId.get(x.account.id);
-      const detail = [
-        x.merchant ? `${t('merchant')}: ${x.merchant}` : null,
-        x.mcc ? `${t('mcc')} ${x.mcc}` : null,
-      ].filter(Boolean).join(' · ');
-      return [
-        { content: dateTime(x.bookedAt), class: 'nowrap' },
-        [h('span', { class: 'description' }, x.description), detail ? h('span', { class: 'sub' }, detail) : null],
-        [h('span', {}, label('Category', x.category)),
-          h('span', { class: 'sub' }, t('categorySourceHint', label('CategorySource', x.categorySource)))],
-        account
-          ? { content: [h('span', {}, account.bank.name), h('span', { class: 'sub' }, account.name)], class: 'wrap-any' }
-          : t('none'),
-        { content: signedMoney(x.amount, x.currency, x.direction), class: x.direction === 'DEBIT' ? 'debit' : 'credit' },
-      ];
-    });
-    return table({ caption: t('transactionsTitle'), columns, rows, empty: t('noTransactions'), className: 'transactions cards' });
+  exportsSection(c) {
+    const base = `/export/clients/${encodeURIComponent(c.id)}/transactions`;
+    return h('section', { 'aria-labelledby': 'exports-title', class: 'exports' },
+      h('h2', { id: 'exports-title' }, t('exportsTitle')),
+      h('p', { class: 'inline' },
+        h('a', { class: 'button secondary', href: `${base}.csv`, download: '', id: 'export-csv' }, t('exportCsv')),
+        h('a', { class: 'button secondary', href: `${base}.xlsx`, download: '', id: 'export-xlsx' }, t('exportXlsx'))));
   }
 
-  transactionsPager() {
-    if (!this.tx) return null;
-    return h('div', { class: 'pager' },
-      h('span', { class: 'muted range' }, t('shownOf', integer(this.edges.length), integer(this.tx.totalCount))),
-      this.tx.pageInfo.hasNextPage
-        ? h('button', { type: 'button', id: 'transactions-more', class: 'secondary', on: { click: () => this.load(true) } }, t('loadMore'))
-        : null);
+  destroy() {
+    this.sync.destroy();
+  }
+}
+
+function consentClass(l) {
+  switch (l.consentStatus) {
+    case 'AUTHORIZED': return 'ok';
+    case 'AWAITING_AUTHORIZATION': return 'warn';
+    default: return 'bad';
   }
 }

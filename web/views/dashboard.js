@@ -1,25 +1,78 @@
-// The dashboard: headline figures, a client search and the client list, 20 at a time.
-// Pages follow `pageInfo.endCursor`; the cursors of the pages seen are kept so Previous works.
-// The view object lives as long as the app, so coming back from a client keeps the search and page.
+// The dashboard: headline figures, the grade distribution, "sync now" with live progress, and
+// the client list with search, filters (grade, bank, status), sorting and pages of 20.
+//
+// Search and filters live in the route (#/?q=…&grade=A&bank=abank&status=ACTIVE&sort=score), so
+// a reload, the Back button or signing in again after the session ended shows the same list.
+// Pages follow `pageInfo.endCursor`; the cursors seen are kept so Previous works. The server
+// orders clients by name; the other orders sort the page shown (the API has no sort argument).
 import { h, replace, table, tableRow, focusHeading } from '../dom.js';
-import { t } from '../i18n.js';
-import { integer, money, moneyList } from '../format.js';
-import { DASHBOARD, PAGE_SIZE } from '../queries.js';
+import { label, t } from '../i18n.js';
+import { dateTime, integer, money, moneyList } from '../format.js';
+import { barChart } from '../charts.js';
+import { FEATURES } from '../features.js';
+import { BANKS, DASHBOARD, GRADE_COUNTS, PAGE_SIZE } from '../queries.js';
 import { bankNames, captureFocus, gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
+import { SyncControl } from './sync.js';
 
 const SEARCH_DELAY_MS = 350;
+const GRADES = ['A', 'B', 'C'];
+const STATUSES = ['ACTIVE', 'INACTIVE'];
+export const SORTS = ['name', 'score', 'balance', 'synced'];
+
+/** The dashboard's state from the route's query string. */
+export function parseDashboardQuery(query) {
+  const p = new URLSearchParams(query || '');
+  const pick = (v, allowed) => (allowed.includes(v) ? v : '');
+  return {
+    search: (p.get('q') || '').trim(),
+    grade: pick(p.get('grade'), GRADES),
+    bank: (p.get('bank') || '').trim().toLowerCase(),
+    status: pick(p.get('status'), STATUSES),
+    sort: pick(p.get('sort'), SORTS) || 'name',
+  };
+}
+
+export function dashboardHash(state) {
+  const p = new URLSearchParams();
+  if (state.search) p.set('q', state.search);
+  if (state.grade) p.set('grade', state.grade);
+  if (state.bank) p.set('bank', state.bank);
+  if (state.status) p.set('status', state.status);
+  if (state.sort && state.sort !== 'name') p.set('sort', state.sort);
+  const q = p.toString();
+  return q ? `#/?${q}` : '#/';
+}
+
+/** The latest `lastSyncedAt` of a client's links, or null. */
+function lastSynced(links) {
+  let best = null;
+  for (const l of links || []) if (l.lastSyncedAt && (!best || l.lastSyncedAt > best)) best = l.lastSyncedAt;
+  return best;
+}
+
+function baseAmount(list) {
+  return list && list.length ? Number(list[0].amount) || 0 : 0;
+}
 
 export class DashboardView {
   /** @param {import('../app.js').Context} ctx */
   constructor(ctx) {
     this.ctx = ctx;
-    this.search = '';
+    this.state = parseDashboardQuery('');
     this.cursors = [null]; // `after` of each page seen; the last one is the current page
     this.data = null;
+    this.grades = null;
+    this.banks = [];
     this.loading = false;
     this.error = '';
     this.seq = 0; // answers to superseded requests are dropped
     this.timer = 0;
+    this.names = new Map(); // client id → name, for the sync log
+    this.sync = new SyncControl(ctx, {
+      id: 'sync-all',
+      clientName: (id) => this.names.get(String(id)) || t('clientNumber', id),
+      onFinished: () => { this.loadGrades(); this.load(); },
+    });
     this.el = h('section', { class: 'view dashboard', 'aria-labelledby': 'dashboard-title' });
   }
 
@@ -27,69 +80,145 @@ export class DashboardView {
     return t('dashboardTitle');
   }
 
-  /** Shows the view and (re)loads the current page. */
+  /** The route's query changed (or the view is shown again). */
+  setQuery(query) {
+    const next = parseDashboardQuery(query);
+    const same = ['search', 'grade', 'bank', 'status'].every((k) => next[k] === this.state[k]);
+    if (!same) this.cursors = [null];
+    this.state = next;
+  }
+
   async show() {
     this.build();
-    await this.load();
+    const loads = [this.load(), this.loadGrades()];
+    if (!this.banks.length) loads.push(this.loadBanks());
+    await Promise.all(loads);
     focusHeading(this.el.querySelector('h1'));
   }
 
-  /** Builds the fixed parts (they only change with the language). */
+  render() {
+    this.build();
+  }
+
   build() {
     preserveFocus(() => {
+      const s = this.state;
       const input = h('input', {
-        id: 'client-search', type: 'search', name: 'search', autocomplete: 'off',
-        placeholder: t('searchPlaceholder'), value: this.search, enterkeyhint: 'search',
+        id: 'client-search', type: 'search', name: 'q', autocomplete: 'off',
+        placeholder: t('searchPlaceholder'), enterkeyhint: 'search',
         on: { input: () => this.searchSoon(input.value) },
       });
-      input.value = this.search;
+      input.value = s.search;
+      const select = (id, key, options, allLabel) => {
+        const el = h('select', { id, name: key, on: { change: () => this.setFilter(key, el.value) } },
+          h('option', { value: '' }, allLabel),
+          options.map(([value, text]) => h('option', { value }, text)));
+        el.value = s[key] || '';
+        return el;
+      };
+      const bankOptions = this.banks.map((b) => [b.code, b.name]);
+      if (s.bank && !this.banks.some((b) => b.code === s.bank)) bankOptions.push([s.bank, s.bank]);
+      const sort = h('select', { id: 'client-sort', name: 'sort', on: { change: () => this.setFilter('sort', sort.value) } },
+        SORTS.map((k) => h('option', { value: k }, t(`sort_${k}`))));
+      sort.value = s.sort;
+
       const form = h('form', {
-        class: 'toolbar', role: 'search',
-        on: { submit: (ev) => { ev.preventDefault(); this.setSearch(input.value, true); } },
+        class: 'filters', role: 'search', 'aria-label': t('filtersLabel'),
+        on: { submit: (ev) => { ev.preventDefault(); this.setFilter('search', input.value); } },
       },
-      h('label', { for: 'client-search', class: 'sr-only' }, t('searchLabel')),
-      input,
-      h('button', { type: 'submit', id: 'client-search-submit' }, t('searchSubmit')),
-      h('button', {
-        type: 'button', id: 'client-search-clear', class: 'secondary', hidden: !this.search,
-        on: { click: () => { input.value = ''; this.setSearch('', true); input.focus(); } },
-      }, t('searchClear')));
+      h('div', { class: 'field grow' },
+        h('label', { for: 'client-search' }, t('searchLabel')),
+        h('div', { class: 'inline' }, input,
+          h('button', { type: 'submit', id: 'client-search-submit' }, t('searchSubmit')))),
+      h('div', { class: 'field' }, h('label', { for: 'filter-grade' }, t('filterGrade')),
+        select('filter-grade', 'grade', GRADES.map((g) => [g, t('gradeOption', g)]), t('allGrades'))),
+      h('div', { class: 'field' }, h('label', { for: 'filter-bank' }, t('filterBank')),
+        select('filter-bank', 'bank', bankOptions, t('allBanks'))),
+      h('div', { class: 'field' }, h('label', { for: 'filter-status' }, t('filterStatus')),
+        select('filter-status', 'status', STATUSES.map((v) => [v, label('ClientStatus', v)]), t('allStatuses'))),
+      h('div', { class: 'field' }, h('label', { for: 'client-sort' }, t('sortLabel')), sort),
+      h('div', { class: 'field end' },
+        h('button', {
+          type: 'button', id: 'filters-reset', class: 'secondary',
+          hidden: !(s.search || s.grade || s.bank || s.status || s.sort !== 'name'),
+          on: { click: () => this.resetFilters() },
+        }, t('filtersReset'))));
 
       this.parts = {
-        stats: h('div', { class: 'stats' }),
+        stats: h('div', { class: 'stats', role: 'list', 'aria-label': t('statsLabel') }),
+        grades: h('section', { class: 'card grades', 'aria-labelledby': 'grades-title' }),
         status: h('p', { class: 'status', 'aria-live': 'polite' }),
         list: h('div', { class: 'list', 'aria-busy': 'false' }),
         pager: h('nav', { class: 'pager', 'aria-label': t('pagination') }),
-        clear: form.querySelector('#client-search-clear'),
       };
+      const canSync = this.ctx.user() && this.ctx.user().role !== 'VIEWER';
+      this.sync.render();
       replace(this.el,
-        h('h1', { id: 'dashboard-title' }, t('dashboardTitle')),
+        h('div', { class: 'view-head' },
+          h('h1', { id: 'dashboard-title' }, t('dashboardTitle')),
+          h('div', { class: 'view-actions' },
+            FEATURES.exports
+              ? h('a', { class: 'button secondary', href: '/export/portfolio.xlsx', download: '', id: 'export-portfolio' }, t('exportPortfolio'))
+              : null)),
         this.parts.stats,
+        h('div', { class: 'dash-grid' },
+          this.parts.grades,
+          h('section', { class: 'card sync-card', 'aria-labelledby': 'sync-title' },
+            h('h2', { id: 'sync-title' }, t('syncTitle')),
+            canSync ? this.sync.el : h('p', { class: 'muted' }, t('syncViewerNote')))),
+        h('h2', { id: 'clients-title' }, t('clientsCaption')),
         form,
         this.parts.status,
         this.parts.list,
         this.parts.pager);
       this.update();
+      this.renderGrades();
     });
-  }
-
-  /** Re-renders everything (after a language switch). */
-  render() {
-    this.build();
   }
 
   searchSoon(value) {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.setSearch(value, false), SEARCH_DELAY_MS);
+    this.timer = setTimeout(() => this.setFilter('search', value), SEARCH_DELAY_MS);
   }
 
-  setSearch(value, now) {
+  setFilter(key, value) {
     clearTimeout(this.timer);
-    const search = value.trim();
-    if (search === this.search && !now) return;
-    this.search = search;
-    this.cursors = [null];
+    const v = key === 'search' ? String(value).trim() : value;
+    if (this.state[key] === v) return;
+    this.state = { ...this.state, [key]: v };
+    if (key !== 'sort') this.cursors = [null];
+    this.syncRoute();
+    if (key === 'sort') { this.update(); return; }
     this.load();
+  }
+
+  resetFilters() {
+    this.state = parseDashboardQuery('');
+    this.cursors = [null];
+    this.syncRoute();
+    this.build();
+    this.load();
+    const search = document.getElementById('client-search');
+    if (search) search.focus();
+  }
+
+  /** Puts the filters in the address without a new history entry or a reload. */
+  syncRoute() {
+    const hash = dashboardHash(this.state);
+    if (location.hash !== hash && !(hash === '#/' && !location.hash)) history.replaceState(null, '', hash);
+    const reset = document.getElementById('filters-reset');
+    const s = this.state;
+    if (reset) reset.hidden = !(s.search || s.grade || s.bank || s.status || s.sort !== 'name');
+  }
+
+  filter() {
+    const s = this.state;
+    const f = {};
+    if (s.search) f.search = s.search;
+    if (s.grade) f.rating = s.grade;
+    if (s.bank) f.bank = s.bank;
+    if (s.status) f.status = s.status;
+    return Object.keys(f).length ? f : null;
   }
 
   async load() {
@@ -98,11 +227,12 @@ export class DashboardView {
     this.loading = true;
     this.error = '';
     this.update();
-    const filter = this.search ? { search: this.search } : null;
     try {
-      const data = await this.ctx.request(DASHBOARD, { after: this.cursors[this.cursors.length - 1], filter });
+      const data = await this.ctx.request(DASHBOARD, { after: this.cursors[this.cursors.length - 1], filter: this.filter() });
       if (seq !== this.seq) return;
       this.data = data;
+      this.dataPage = this.cursors.length - 1; // the page these rows are
+      for (const { node } of data.clients.edges) this.names.set(String(node.id), node.displayName);
       this.loading = false;
     } catch (e) {
       if (seq !== this.seq || e.handled) return;
@@ -111,6 +241,38 @@ export class DashboardView {
     }
     this.update();
     restoreFocus(['clients-next', 'clients-prev', 'client-search']);
+  }
+
+  async loadGrades() {
+    try {
+      this.grades = await this.ctx.request(GRADE_COUNTS);
+      this.gradesError = '';
+    } catch (e) {
+      if (e.handled) return;
+      this.gradesError = this.ctx.errorMessage(e);
+    }
+    this.renderGrades();
+  }
+
+  async loadBanks() {
+    try {
+      const data = await this.ctx.request(BANKS);
+      this.banks = data.banks;
+    } catch (e) {
+      this.banks = [];
+    }
+    this.fillBankFilter();
+  }
+
+  /** Puts the banks into the bank filter without rebuilding the view (typing goes on). */
+  fillBankFilter() {
+    const select = this.el.querySelector('#filter-bank');
+    if (!select) return;
+    const value = select.value || this.state.bank;
+    const options = this.banks.map((b) => [b.code, b.name]);
+    if (value && !this.banks.some((b) => b.code === value)) options.push([value, value]);
+    select.replaceChildren(h('option', { value: '' }, t('allBanks')), ...options.map(([v, text]) => h('option', { value: v }, text)));
+    select.value = value;
   }
 
   next() {
@@ -133,11 +295,9 @@ export class DashboardView {
     this.load();
   }
 
-  /** Updates the data-driven parts from this.data / this.loading / this.error. */
   update() {
     if (!this.parts) return;
-    const { stats, status, list, pager, clear } = this.parts;
-    clear.hidden = !this.search;
+    const { stats, status, list, pager } = this.parts;
     list.setAttribute('aria-busy', String(this.loading));
     renderStatus(status, {
       loading: this.loading, error: this.error, onRetry: () => this.load(), retryId: 'dashboard-retry',
@@ -156,7 +316,7 @@ export class DashboardView {
   renderStats(el, s) {
     const tx = s.transactions;
     const cur = tx.currency || 'RUB';
-    const card = (key, value, detail, cls) => h('div', { class: ['stat', cls] },
+    const card = (key, value, detail, cls) => h('div', { class: ['stat', cls], role: 'listitem' },
       h('span', { class: 'stat-label' }, t(key)),
       h('strong', { class: 'stat-value' }, value),
       detail ? h('span', { class: 'stat-detail' }, detail) : null);
@@ -164,35 +324,83 @@ export class DashboardView {
     replace(el,
       card('statClients', integer(s.clients.total), t('statClientsDetail', integer(s.clients.active), integer(s.clients.inactive))),
       card('statTransactions', integer(tx.count)),
+      card('statBalances', balances[0] || money('0', cur), balances.slice(1).join(' · ') || null),
       card('statIncome', money(tx.income, cur), null, 'credit'),
       card('statExpense', money(tx.expense, cur), null, 'debit'),
       card('statNet', money(tx.balance, cur)),
-      balances.length ? card('statBalances', balances[0], balances.slice(1).join(' · ') || null) : null,
       card('statBanks', integer(s.banks)));
+  }
+
+  renderGrades() {
+    const el = this.parts && this.parts.grades;
+    if (!el) return;
+    const head = h('h2', { id: 'grades-title' }, t('gradesTitle'));
+    if (!this.grades) {
+      replace(el, head, h('p', { class: this.gradesError ? 'error' : 'muted' }, this.gradesError || t('loading')));
+      return;
+    }
+    const g = this.grades;
+    const total = g.all.totalCount;
+    const counts = { A: g.a.totalCount, B: g.b.totalCount, C: g.c.totalCount };
+    const unrated = Math.max(0, total - counts.A - counts.B - counts.C);
+    const share = (n) => (total ? Math.round((n / total) * 100) : 0);
+    const items = GRADES.map((k) => ({
+      label: t('gradeOption', k), value: counts[k], display: t('gradeCount', integer(counts[k]), share(counts[k])), cls: `grade-${k.toLowerCase()}`, grade: k,
+    }));
+    items.push({ label: t('gradeUnrated'), value: unrated, display: t('gradeCount', integer(unrated), share(unrated)), cls: 'grade-none' });
+    replace(el, head,
+      barChart({
+        title: t('gradesChartTitle'),
+        desc: t('gradesChartDesc', ...items.map((i) => `${i.label}: ${i.display}`)),
+        items,
+        columns: [t('colGrade'), t('gradesColClients')],
+        className: 'grades-chart',
+      }),
+      h('p', { class: 'grade-links' }, t('gradesShow'), ' ',
+        GRADES.map((k, i) => [i ? ' · ' : null, h('a', { href: dashboardHash({ ...this.state, grade: k }), class: 'grade-link' }, t('gradeOption', k))])));
+  }
+
+  sortedEdges(edges) {
+    const s = this.state.sort;
+    if (s === 'name') return edges;
+    const key = {
+      score: (n) => (n.rating ? n.rating.score : -1),
+      balance: (n) => baseAmount(n.totalBalance),
+      synced: (n) => lastSynced(n.links) || '',
+    }[s];
+    return [...edges].sort((x, y) => {
+      const a = key(x.node);
+      const b = key(y.node);
+      return a < b ? 1 : a > b ? -1 : 0;
+    });
   }
 
   renderClients(el, conn) {
     const columns = [
       { title: t('colName') },
-      { title: t('colStatus') },
       { title: t('colGrade'), class: 'center' },
       { title: t('colScore'), class: 'num' },
       { title: t('colBalance'), class: 'num' },
       { title: t('colBanks') },
+      { title: t('colLastSync') },
+      { title: t('colStatus') },
     ];
-    const empty = this.search ? t('noClientsFound', this.search) : t('noClients');
+    const filtered = this.filter();
+    const empty = filtered ? t('noClientsFound') : t('noClients');
     const tbl = table({ caption: t('clientsCaption'), columns, rows: [], empty: conn.edges.length ? null : empty, className: 'clients cards' });
     const body = tbl.querySelector('tbody');
-    for (const { node } of conn.edges) {
+    for (const { node } of this.sortedEdges(conn.edges)) {
       const href = `#/client/${encodeURIComponent(node.id)}`;
+      const synced = lastSynced(node.links);
       const row = tableRow(columns, [
         { content: h('a', { href, class: 'client-link' }, node.displayName), class: 'name' },
-        statusBadge(node.status),
-        gradeBadge(node.rating),
+        { content: gradeBadge(node.rating), class: 'center' },
         node.rating ? integer(node.rating.score) : t('none'),
         moneyLines(node.totalBalance),
         { content: bankNames(node.links), class: 'wrap-any' },
-      ], { class: 'clickable' });
+        { content: synced ? dateTime(synced) : t('never'), class: 'nowrap' },
+        statusBadge(node.status),
+      ], { class: 'clickable', dataset: { clientId: node.id } });
       // The whole row opens the client for the mouse; the link inside serves the keyboard.
       row.addEventListener('click', (ev) => {
         if (ev.target.closest('a, button') || String(window.getSelection()).length) return;
@@ -200,15 +408,17 @@ export class DashboardView {
       });
       body.append(row);
     }
-    replace(el, tbl);
+    const sortNote = this.state.sort !== 'name' && conn.edges.length
+      ? h('p', { class: 'muted small' }, t('sortPageNote')) : null;
+    replace(el, sortNote, tbl);
   }
 
   renderPager(el, conn) {
-    const page = this.cursors.length - 1;
+    const page = this.dataPage || 0;
     const from = conn.edges.length ? page * PAGE_SIZE + 1 : 0;
     const to = page * PAGE_SIZE + conn.edges.length;
     replace(el,
-      h('span', { class: 'muted range' }, t('range', integer(from), integer(to), integer(conn.totalCount))),
+      h('span', { class: 'muted range', id: 'clients-range' }, t('range', integer(from), integer(to), integer(conn.totalCount))),
       page > 1 ? h('button', { type: 'button', id: 'clients-first', class: 'secondary', on: { click: () => this.first() } }, t('firstPage')) : null,
       h('button', {
         type: 'button', id: 'clients-prev', class: 'secondary', disabled: page === 0,
@@ -219,5 +429,9 @@ export class DashboardView {
         disabled: !conn.pageInfo.hasNextPage,
         on: { click: () => this.next() },
       }, t('nextPage')));
+  }
+
+  destroy() {
+    clearTimeout(this.timer);
   }
 }

@@ -1,5 +1,6 @@
-// The sign-in form. A wrong password or throttling comes back as a GraphQL error
-// (BAD_USER_INPUT / UNAUTHENTICATED) whose message is the server's: it is shown as it is.
+// The sign-in form. Errors are shown inline under the fields: a wrong username or password
+// (UNAUTHENTICATED), throttling (RATE_LIMITED with `retryAfter` seconds: the button stays off
+// and counts down until then), or why the server could not be reached.
 import { h, replace, focusHeading } from '../dom.js';
 import { t } from '../i18n.js';
 import { LOGIN } from '../queries.js';
@@ -18,6 +19,8 @@ export class LoginView {
     this.onLogin = onLogin;
     this.busy = false;
     this.username = '';
+    this.lockedUntil = 0; // Date.now() after which signing in may work again (throttling)
+    this.countdown = 0;
     this.el = h('section', { class: 'view login', 'aria-labelledby': 'login-title' });
   }
 
@@ -46,7 +49,7 @@ export class LoginView {
       const message = h('p', {
         id: 'login-message', class: this.error ? 'error' : 'notice', role: this.error ? 'alert' : 'status',
       }, this.error || this.notice || null);
-      const submit = h('button', { type: 'submit', id: 'login-submit', disabled: this.busy }, this.busy ? t('signingIn') : t('signIn'));
+      const submit = h('button', { type: 'submit', id: 'login-submit', disabled: this.busy || this.locked() }, this.busy ? t('signingIn') : t('signIn'));
       const form = h('form', {
         id: 'login-form', class: 'stack', novalidate: true, 'aria-describedby': 'login-message',
         on: { submit: (ev) => { ev.preventDefault(); this.submit(username, password); } },
@@ -60,17 +63,42 @@ export class LoginView {
     });
   }
 
-  showError(text) {
+  locked() {
+    return this.lockedUntil > Date.now();
+  }
+
+  /** Throttled: say for how long, keep the button off and count down. */
+  lock(seconds) {
+    this.lockedUntil = Date.now() + seconds * 1000;
+    clearInterval(this.countdown);
+    const tick = () => {
+      const left = Math.ceil((this.lockedUntil - Date.now()) / 1000);
+      if (!this.parts || !this.el.isConnected) { clearInterval(this.countdown); return; }
+      if (left <= 0) {
+        clearInterval(this.countdown);
+        this.parts.submit.disabled = false;
+        this.showError(t('loginUnlocked'), false);
+        return;
+      }
+      this.parts.submit.disabled = true;
+      this.showError(t('loginThrottled', waitText(left)), false);
+    };
+    tick();
+    this.countdown = setInterval(tick, 1000);
+  }
+
+  showError(text, alert = true) {
     this.error = text;
     this.notice = '';
     const { message } = this.parts;
     message.className = 'error';
-    message.setAttribute('role', 'alert');
+    // The countdown updates every second: polite, not an alert each time.
+    message.setAttribute('role', alert ? 'alert' : 'status');
     replace(message, text);
   }
 
   async submit(usernameInput, passwordInput) {
-    if (this.busy) return;
+    if (this.busy || this.locked()) return;
     const username = usernameInput.value.trim();
     const password = passwordInput.value;
     if (!username) { usernameInput.focus(); return; }
@@ -86,8 +114,19 @@ export class LoginView {
       this.parts.submit.disabled = false;
       replace(this.parts.submit, t('signIn'));
       passwordInput.value = '';
-      this.showError(this.ctx.errorMessage(e));
+      if (e.code === 'RATE_LIMITED') {
+        this.lock(e.retryAfter || 60);
+      } else if (e.code === 'UNAUTHENTICATED' || e.code === 'BAD_USER_INPUT') {
+        this.showError(t('loginFailed'));
+      } else {
+        this.showError(this.ctx.errorMessage(e));
+      }
       passwordInput.focus();
     }
   }
+}
+
+/** "4 мин" / "45 с" */
+function waitText(seconds) {
+  return seconds >= 90 ? t('minutes', Math.ceil(seconds / 60)) : t('seconds', seconds);
 }
