@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod export;
 pub mod links;
 pub mod ratings;
 pub mod stats;

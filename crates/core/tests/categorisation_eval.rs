@@ -113,5 +113,9 @@ fn dev_half_accuracy_is_at_least_90_percent() {
 #[test]
 fn holdout_half_accuracy_is_at_least_90_percent() {
     let overall = evaluate("holdout.csv", false);
-    assert!(overall >= 0.90, "held-out accuracy {:.1} %", overall * 100.0);
+    assert!(
+        overall >= 0.90,
+        "held-out accuracy {:.1} %",
+        overall * 100.0
+    );
 }

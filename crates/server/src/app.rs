@@ -64,6 +64,9 @@ impl App {
             core_settings(config)?,
             bank_registry(config)?,
         )?);
+        core.reload_category_rules()
+            .await
+            .context("loading the category rules")?;
         let generated_admin_password = core
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await

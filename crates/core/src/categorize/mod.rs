@@ -26,7 +26,7 @@ pub mod rules;
 
 use std::cell::RefCell;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::domain::{Category, CategorySource, Direction};
 use dictionary::{MERCHANTS, NO_FUZZY};
@@ -95,6 +95,7 @@ impl MerchantLayer {
     fn new(entries: &[(&str, Category)]) -> Option<Self> {
         let keys: Vec<String> = entries.iter().map(|(p, _)| key(p)).collect();
         let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(&keys)
             .ok()?;
@@ -131,6 +132,7 @@ impl KeywordLayer {
     fn new(entries: &[(&str, Category)]) -> Option<Self> {
         let keys: Vec<String> = entries.iter().map(|(p, _)| pattern_key(p)).collect();
         let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&keys)
             .ok()?;

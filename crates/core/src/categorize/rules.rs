@@ -10,7 +10,7 @@
 //! oldest (lowest id). A rule only applies to transactions of its category's direction: a credit
 //! never gets a spending category.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::normalize::key;
 use crate::domain::{Category, Direction};
@@ -202,6 +202,7 @@ impl RuleSet {
         }
         if !patterns.is_empty() {
             match AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
                 .match_kind(MatchKind::Standard)
                 .build(&patterns)
             {
