@@ -1,6 +1,10 @@
 //! Category rules, re-categorisation and the export readers on SQLite and, with
 //! `TEST_DATABASE_URL`, on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::disallowed_methods,
+    clippy::too_many_arguments
+)]
 
 use std::sync::Arc;
 

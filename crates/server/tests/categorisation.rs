@@ -1,6 +1,6 @@
 //! Category rules, background re-categorisation and the file exports, end to end through the
 //! real server.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::too_many_arguments)]
 
 mod common;
 

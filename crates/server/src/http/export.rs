@@ -36,13 +36,13 @@ fn core_error(e: crm_core::CoreError) -> Response {
 }
 
 /// The signed-in user, or a 401 JSON error.
-async fn signed_in(state: &AppState, cookies: &Cookies) -> Result<Actor, Response> {
+async fn signed_in(state: &AppState, cookies: &Cookies) -> Result<Actor, Box<Response>> {
     let unauthenticated = || {
-        json_error(
+        Box::new(json_error(
             StatusCode::UNAUTHORIZED,
             crm_graphql::code::UNAUTHENTICATED,
             "sign in first: exports need a valid session",
-        )
+        ))
     };
     let Some(token) = session_token(cookies, state.settings.secure_cookies) else {
         return Err(unauthenticated());
@@ -50,7 +50,7 @@ async fn signed_in(state: &AppState, cookies: &Cookies) -> Result<Actor, Respons
     match state.core.authenticate(&token).await {
         Ok(Some(actor)) => Ok(actor),
         Ok(None) => Err(unauthenticated()),
-        Err(e) => Err(core_error(e)),
+        Err(e) => Err(Box::new(core_error(e))),
     }
 }
 
@@ -60,12 +60,13 @@ pub struct RangeParams {
     to: Option<String>,
 }
 
+/// An export's time range: `from` inclusive, `to` exclusive.
+type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// `from` (inclusive) and `to` (exclusive) as RFC 3339 times, or dates: a date `from` is that
-/// day's start, a date `to` includes that whole day (UTC).
-fn parse_range(
-    p: &RangeParams,
-) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), Response> {
-    let parse = |name: &str, value: &str, end: bool| -> Result<DateTime<Utc>, Response> {
+/// day's start, a date `to` includes that whole day (UTC). The error is the message to show.
+fn parse_range(p: &RangeParams) -> Result<Range, String> {
+    let parse = |name: &str, value: &str, end: bool| -> Result<DateTime<Utc>, String> {
         if let Ok(t) = DateTime::parse_from_rfc3339(value) {
             return Ok(t.with_timezone(&Utc));
         }
@@ -75,10 +76,8 @@ fn parse_range(
                 return Ok(t.and_utc());
             }
         }
-        Err(json_error(
-            StatusCode::BAD_REQUEST,
-            crm_graphql::code::BAD_USER_INPUT,
-            &format!("`{name}` must be a date (2025-10-31) or an RFC 3339 time"),
+        Err(format!(
+            "`{name}` must be a date (2025-10-31) or an RFC 3339 time"
         ))
     };
     let from = p
@@ -89,11 +88,7 @@ fn parse_range(
     let to = p.to.as_deref().map(|v| parse("to", v, true)).transpose()?;
     if let (Some(f), Some(t)) = (from, to) {
         if f >= t {
-            return Err(json_error(
-                StatusCode::BAD_REQUEST,
-                crm_graphql::code::BAD_USER_INPUT,
-                "`from` must be before `to`",
-            ));
+            return Err("`from` must be before `to`".to_owned());
         }
     }
     Ok((from, to))
@@ -120,7 +115,7 @@ pub async fn client_file(
 ) -> Response {
     let actor = match signed_in(&state, &cookies).await {
         Ok(a) => a,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let format = match file.as_str() {
         "transactions.csv" => "csv",
@@ -142,7 +137,13 @@ pub async fn client_file(
     };
     let (from, to) = match parse_range(&params) {
         Ok(r) => r,
-        Err(res) => return res,
+        Err(message) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                crm_graphql::code::BAD_USER_INPUT,
+                &message,
+            )
+        }
     };
     let core = state.core.clone();
     let ctx = match core.export_context(client_id).await {
@@ -175,7 +176,7 @@ pub async fn client_file(
     }
     match xlsx_file(&core, &ctx, client_id, from, to).await {
         Ok(bytes) => attachment(XLSX, &filename, Body::from(bytes)),
-        Err(res) => res,
+        Err(res) => *res,
     }
 }
 
@@ -244,10 +245,14 @@ async fn xlsx_file(
     client_id: i64,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-) -> Result<Vec<u8>, Response> {
+) -> Result<Vec<u8>, Box<Response>> {
     let internal = |e: &dyn std::fmt::Display| {
         let err = crm_graphql::ApiError::internal(format!("xlsx export: {e}"));
-        json_error(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message)
+        Box::new(json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            err.code,
+            &err.message,
+        ))
     };
     let mut book = TransactionsXlsx::new(&format!("Операции клиента {client_id}"))
         .map_err(|e| internal(&e))?;
@@ -256,13 +261,13 @@ async fn xlsx_file(
         let rows = core
             .export_transactions_page(ctx, client_id, from, to, after, EXPORT_PAGE)
             .await
-            .map_err(core_error)?;
+            .map_err(|e| Box::new(core_error(e)))?;
         if book.rows_written() + rows.len() as u64 > XLSX_MAX_ROWS {
-            return Err(json_error(
+            return Err(Box::new(json_error(
                 StatusCode::BAD_REQUEST,
                 crm_graphql::code::BAD_USER_INPUT,
                 "more rows than one Excel sheet holds: narrow the range with from/to or use .csv",
-            ));
+            )));
         }
         book.write(&rows).map_err(|e| internal(&e))?;
         if (rows.len() as u64) < EXPORT_PAGE {
@@ -284,7 +289,7 @@ async fn xlsx_file(
 pub async fn portfolio(State(state): State<AppState>, cookies: Cookies) -> Response {
     let actor = match signed_in(&state, &cookies).await {
         Ok(a) => a,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let report = match state.core.portfolio_report().await {
         Ok(r) => r,
