@@ -14,8 +14,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use crate::audit::AuditEvent;
@@ -584,13 +584,5 @@ impl Core {
                 .detail("changed", changed),
         )
         .await
-    }
-
-    /// How many transactions a person categorised (they are never re-categorised).
-    pub async fn count_manually_categorised(&self) -> CoreResult<u64> {
-        Ok(transactions::Entity::find()
-            .filter(transactions::Column::CategorySource.eq(CategorySource::Manual.as_str()))
-            .count(self.db.conn())
-            .await?)
     }
 }
