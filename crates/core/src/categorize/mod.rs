@@ -310,17 +310,22 @@ impl Categorizer {
             }
         }
 
-        let hit = self
-            .keywords
-            .as_ref()
-            .map(|k| k.scan(&s.description, direction))
-            .unwrap_or_default();
+        let scan = |key: &str| {
+            self.keywords
+                .as_ref()
+                .map(|k| k.scan(key, direction))
+                .unwrap_or_default()
+        };
         let keyword = |idx: usize| KEYWORDS[idx].1;
-        // A refund, cashback or salary is what it says, whoever the merchant.
+        // A refund, cashback or salary is what it says, whoever the merchant. (Debits need the
+        // keywords only when the merchant and the MCC say nothing.)
+        let mut hit = None;
         if direction == Direction::Credit {
-            if let Some(idx) = hit.fitting {
+            let h = scan(&s.description);
+            if let Some(idx) = h.fitting {
                 return decided(keyword(idx), CategorySource::Keyword);
             }
+            hit = Some(h);
         }
         if let Some(layer) = &self.merchants {
             if let Some(c) = layer
@@ -334,6 +339,7 @@ impl Categorizer {
         if let Some(c) = mcc.and_then(mcc_category) {
             return decided(c, CategorySource::Mcc);
         }
+        let hit = hit.unwrap_or_else(|| scan(&s.description));
         if let Some(idx) = hit.fitting.or(hit.any) {
             return decided(keyword(idx), CategorySource::Keyword);
         }

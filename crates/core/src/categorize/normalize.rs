@@ -56,7 +56,13 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if ('\u{0410}'..='\u{044F}').contains(&c) || c == 'ё' || c == 'Ё' {
+        true
+    } else {
+        c.is_alphanumeric()
+    }
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -66,6 +72,8 @@ fn is_cyrillic(c: char) -> bool {
 fn lower(c: char) -> char {
     if c.is_ascii() {
         c.to_ascii_lowercase()
+    } else if ('а'..='я').contains(&c) {
+        c
     } else if ('А'..='Я').contains(&c) {
         char::from_u32(c as u32 + 32).unwrap_or(c)
     } else if c == 'Ё' {
