@@ -5,6 +5,7 @@ pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_initial;
+mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261124_000001_initial::Migration),
+            Box::new(m20261202_000001_recategorisations::Migration),
             Box::new(m20261202_000010_sync_resilience::Migration),
         ]
     }

@@ -8,12 +8,14 @@ pub mod audit;
 pub mod auth;
 pub mod banks;
 pub mod categorize;
+pub mod category_rules;
 pub mod clients;
 pub mod connectors;
 pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod export;
 pub mod links;
 pub mod ratings;
 pub mod stats;
@@ -22,14 +24,14 @@ pub mod testing;
 pub mod transactions;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 pub use error::{CoreError, CoreResult};
 
 use auth::{PasswordService, SessionSettings, ThrottlePolicy};
 use banks::BankRegistry;
-use categorize::Categorizer;
+use categorize::{Categorizer, RuleSet};
 use db::Database;
 use domain::Currency;
 
@@ -67,6 +69,13 @@ pub struct Core {
     passwords: PasswordService,
     banks: BankRegistry,
     categorizer: Categorizer,
+    /// The compiled user rules, swapped whole when rules change.
+    rules: RwLock<Arc<RuleSet>>,
+    rules_loaded: std::sync::atomic::AtomicBool,
+    /// One re-categorisation at a time.
+    recategorise_lock: tokio::sync::Mutex<()>,
+    /// Bumped whenever a re-categorisation ends.
+    recategorisation_events: tokio::sync::watch::Sender<u64>,
     audit_lock: tokio::sync::Mutex<()>,
     session_events: tokio::sync::watch::Sender<u64>,
     recent_views: Mutex<HashMap<(i64, i64), Instant>>,
@@ -85,6 +94,10 @@ impl Core {
             passwords,
             banks,
             categorizer: Categorizer::new(),
+            rules: RwLock::new(Arc::new(RuleSet::default())),
+            rules_loaded: std::sync::atomic::AtomicBool::new(false),
+            recategorise_lock: tokio::sync::Mutex::new(()),
+            recategorisation_events: tokio::sync::watch::Sender::new(0),
             audit_lock: tokio::sync::Mutex::new(()),
             session_events: tokio::sync::watch::Sender::new(0),
             recent_views: Mutex::new(HashMap::new()),

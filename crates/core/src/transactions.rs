@@ -358,12 +358,17 @@ impl Core {
             }
         };
 
-        let (category, category_source) = self.categorizer.categorize(&TransactionFacts {
-            direction: input.direction,
-            description: &description,
-            merchant: merchant.as_deref(),
-            mcc: mcc.as_deref(),
-        });
+        let rules = self.current_rules().await?;
+        let (category, category_source) = self.categorizer.categorize_with(
+            &rules,
+            &TransactionFacts {
+                direction: input.direction,
+                description: &description,
+                merchant: merchant.as_deref(),
+                mcc: mcc.as_deref(),
+                counterparty: None,
+            },
+        );
         let amount = Money::new(minor, currency.clone());
         let model = transactions::ActiveModel {
             client_id: Set(input.client_id),

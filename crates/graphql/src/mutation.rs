@@ -202,4 +202,55 @@ impl MutationRoot {
                 .api()?,
         ))
     }
+
+    /// Adds a category rule (MANAGER or higher) and re-categorises stored transactions in the
+    /// background (not those categorised by hand); follow it with `recategorisation(id)`.
+    /// `priority` defaults to 0 (-1000..1000, higher wins).
+    async fn create_category_rule(
+        &self,
+        ctx: &Context<'_>,
+        pattern: String,
+        field: RuleField,
+        category: Category,
+        priority: Option<i32>,
+    ) -> async_graphql::Result<CreateCategoryRulePayload> {
+        let who = actor(ctx).api()?;
+        let (rule, run) = core(ctx)
+            .api()?
+            .create_category_rule(
+                who,
+                crm_core::category_rules::NewCategoryRule {
+                    pattern,
+                    field: field.into(),
+                    category: category.into(),
+                    priority,
+                },
+            )
+            .await
+            .api()?;
+        Ok(CreateCategoryRulePayload {
+            rule: rule.into(),
+            recategorisation: run.into(),
+        })
+    }
+
+    /// Deletes a category rule (MANAGER or higher) and re-categorises stored transactions in
+    /// the background.
+    async fn delete_category_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<DeleteCategoryRulePayload> {
+        let who = actor(ctx).api()?;
+        let rule_id = parse_id(&id, "category rule").api()?;
+        let run = core(ctx)
+            .api()?
+            .delete_category_rule(who, rule_id)
+            .await
+            .api()?;
+        Ok(DeleteCategoryRulePayload {
+            id,
+            recategorisation: run.into(),
+        })
+    }
 }

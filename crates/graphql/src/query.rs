@@ -94,4 +94,35 @@ impl QueryRoot {
             })
             .collect()
     }
+
+    /// The user category rules, in the order they are applied (highest priority, then oldest).
+    async fn category_rules(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryRule>> {
+        Ok(core(ctx)
+            .api()?
+            .category_rules()
+            .await
+            .api()?
+            .into_iter()
+            .map(CategoryRule::from)
+            .collect())
+    }
+
+    /// A re-categorisation run by id, or the latest one when `id` is absent.
+    async fn recategorisation(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+    ) -> async_graphql::Result<Option<Recategorisation>> {
+        let id = id
+            .as_ref()
+            .map(|id| parse_id(id, "recategorisation"))
+            .transpose()
+            .api()?;
+        Ok(core(ctx)
+            .api()?
+            .recategorisation(id)
+            .await
+            .api()?
+            .map(Recategorisation::from))
+    }
 }

@@ -71,6 +71,9 @@ impl App {
                 "closed sync runs interrupted by a previous stop"
             );
         }
+        core.reload_category_rules()
+            .await
+            .context("loading the category rules")?;
         let generated_admin_password = core
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await

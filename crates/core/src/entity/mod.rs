@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod login_throttle;
 pub mod products;
 pub mod ratings;
+pub mod recategorisations;
 pub mod sessions;
 pub mod sync_runs;
 pub mod transactions;

@@ -347,18 +347,23 @@ impl Core {
         }
         let mut delta = TotalsDelta::default();
         let mut inserts = Vec::new();
+        let rules = self.current_rules().await?;
         for t in rows {
             let amount = minor(t.amount)?;
             let dir = direction(t.direction);
             let booked = t.status == BookingStatus::Booked;
             let merchant = t.merchant.as_ref().and_then(|m| m.name.clone());
             let mcc = t.merchant.as_ref().and_then(|m| m.mcc.clone());
-            let (category, source) = self.categorizer.categorize(&TransactionFacts {
-                direction: dir,
-                description: &t.description,
-                merchant: merchant.as_deref(),
-                mcc: mcc.as_deref(),
-            });
+            let (category, source) = self.categorizer.categorize_with(
+                &rules,
+                &TransactionFacts {
+                    direction: dir,
+                    description: &t.description,
+                    merchant: merchant.as_deref(),
+                    mcc: mcc.as_deref(),
+                    counterparty: t.counterparty.as_deref(),
+                },
+            );
             let search = normalize_for_search(
                 &[
                     Some(t.description.as_str()),

@@ -237,6 +237,8 @@ impl Core {
         if let Some(client) = scope.client_id {
             q = q.filter(bank_links::Column::ClientId.eq(client));
         }
+        // Rules may have changed on another replica: imports use the stored ones.
+        self.reload_category_rules().await?;
         let links: Vec<BankLink> = q
             .all(self.db.conn())
             .await?

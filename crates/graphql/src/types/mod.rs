@@ -4,10 +4,12 @@ mod client;
 mod enums;
 mod inputs;
 mod objects;
+mod rules;
 mod sync;
 
 pub use client::{ClientConnection, ClientObject, TransactionConnection};
 pub use enums::*;
 pub use inputs::*;
 pub use objects::*;
+pub use rules::*;
 pub use sync::*;

@@ -1,6 +1,7 @@
 //! The HTTP surface: one router with GraphQL, the websocket, GraphiQL, health, metrics and the
 //! web app, behind request ids, metrics, security headers, a body limit and a timeout.
 
+pub mod export;
 pub mod graphql;
 pub mod metrics;
 pub mod security;
@@ -107,6 +108,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/export/clients/{id}/{file}", get(export::client_file))
+        .route("/export/portfolio.xlsx", get(export::portfolio))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             security::same_origin,

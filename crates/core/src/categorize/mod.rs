@@ -1,0 +1,639 @@
+//! Choosing a transaction's category. Layers are tried in order of precedence and the first that
+//! knows wins; its name is stored as the category source:
+//!
+//! 1. `MANUAL` — a person's choice, kept as it is by every writer (callers never re-categorise it);
+//! 2. `RULE` — a user rule ([`rules`]), highest priority first;
+//! 3. `MERCHANT` — the curated dictionary ([`dictionary`]) on the merchant name, then the
+//!    description, then the counterparty;
+//! 4. `MCC` — the ISO 18245 code and ranges;
+//! 5. `KEYWORD` — stems in the description ([`keywords`]), Russian and English;
+//! 6. `MERCHANT` again for a misspelt merchant name one edit away ([`fuzzy`]);
+//! 7. `DEFAULT` — the direction's fallback (`OTHER_INCOME` / `OTHER_EXPENSE`).
+//!
+//! Credits and debits never get each other's categories: a spending category found for a credit
+//! becomes a refund (money back from a shop), a transfer becomes an incoming transfer. For a
+//! credit, income keywords ("возврат", "кэшбэк", "зарплата") are read before the merchant, since
+//! "Возврат: OZON" is a refund whoever the shop.
+//!
+//! Everything is matched on one normalised key per field ([`normalize`]) with Aho-Corasick
+//! automata built once; the keys are written into per-thread buffers, so a call allocates nothing.
+
+pub(crate) mod dictionary;
+pub(crate) mod fuzzy;
+pub(crate) mod keywords;
+pub mod normalize;
+pub mod rules;
+
+use std::cell::RefCell;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::domain::{Category, CategorySource, Direction};
+use dictionary::{MERCHANTS, NO_FUZZY};
+use fuzzy::FuzzyIndex;
+use keywords::{mcc_category, KEYWORDS};
+pub use normalize::{key, key_into};
+use rules::TextField;
+pub use rules::{RuleField, RuleSet, RuleSpec};
+
+/// What the categoriser may look at.
+#[derive(Clone, Copy, Debug)]
+pub struct TransactionFacts<'a> {
+    pub direction: Direction,
+    pub description: &'a str,
+    pub merchant: Option<&'a str>,
+    pub mcc: Option<&'a str>,
+    pub counterparty: Option<&'a str>,
+}
+
+impl<'a> TransactionFacts<'a> {
+    pub fn new(direction: Direction, description: &'a str) -> Self {
+        TransactionFacts {
+            direction,
+            description,
+            merchant: None,
+            mcc: None,
+            counterparty: None,
+        }
+    }
+}
+
+/// The outcome, with the rule that decided it (when a rule did).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub category: Category,
+    pub source: CategorySource,
+    pub rule_id: Option<i64>,
+}
+
+/// The key of a pattern as the automata search it: `word` (whole word or phrase), `stem*` (word
+/// prefix) or `*stem*` (inside a word).
+fn pattern_key(pattern: &str) -> String {
+    let (inner, prefix) = match pattern.strip_suffix('*') {
+        Some(p) => (p, true),
+        None => (pattern, false),
+    };
+    let (inner, infix) = match inner.strip_prefix('*') {
+        Some(p) => (p, true),
+        None => (inner, false),
+    };
+    let k = key(inner);
+    match (infix, prefix) {
+        (true, _) => k.trim().to_owned(),
+        (false, true) => k.trim_end().to_owned(),
+        (false, false) => k,
+    }
+}
+
+/// Merchant names: the leftmost, longest name found.
+struct MerchantLayer {
+    automaton: AhoCorasick,
+    categories: Vec<Category>,
+}
+
+impl MerchantLayer {
+    fn new(entries: &[(&str, Category)]) -> Option<Self> {
+        let keys: Vec<String> = entries.iter().map(|(p, _)| key(p)).collect();
+        let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&keys)
+            .ok()?;
+        Some(MerchantLayer {
+            automaton,
+            categories: entries.iter().map(|(_, c)| *c).collect(),
+        })
+    }
+
+    fn find(&self, key: &str) -> Option<Category> {
+        if key.len() < 3 {
+            return None;
+        }
+        self.automaton
+            .find(key)
+            .map(|m| self.categories[m.pattern().as_usize()])
+    }
+}
+
+/// Keywords: every match is seen; the first listed wins among those that fit the direction.
+struct KeywordLayer {
+    automaton: AhoCorasick,
+    categories: Vec<Category>,
+}
+
+/// The best keyword match: the first listed one that fits the direction, and the first overall.
+#[derive(Default, Clone, Copy)]
+struct KeywordHit {
+    fitting: Option<usize>,
+    any: Option<usize>,
+}
+
+impl KeywordLayer {
+    fn new(entries: &[(&str, Category)]) -> Option<Self> {
+        let keys: Vec<String> = entries.iter().map(|(p, _)| pattern_key(p)).collect();
+        let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .match_kind(MatchKind::Standard)
+            .build(&keys)
+            .ok()?;
+        Some(KeywordLayer {
+            automaton,
+            categories: entries.iter().map(|(_, c)| *c).collect(),
+        })
+    }
+
+    fn scan(&self, key: &str, direction: Direction) -> KeywordHit {
+        let mut hit = KeywordHit::default();
+        if key.len() < 3 {
+            return hit;
+        }
+        for m in self.automaton.find_overlapping_iter(key) {
+            let idx = m.pattern().as_usize();
+            if hit.any.is_none_or(|a| idx < a) {
+                hit.any = Some(idx);
+            }
+            if self.categories[idx].direction() == direction && hit.fitting.is_none_or(|f| idx < f)
+            {
+                hit.fitting = Some(idx);
+            }
+        }
+        hit
+    }
+}
+
+/// Per-thread buffers for the normalised fields, reused by every call.
+#[derive(Default)]
+struct Scratch {
+    description: String,
+    merchant: String,
+    counterparty: String,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+        description: String::with_capacity(256),
+        merchant: String::with_capacity(128),
+        counterparty: String::with_capacity(128),
+    });
+}
+
+/// Decides categories. Built once and shared; cheap to call.
+pub struct Categorizer {
+    merchants: Option<MerchantLayer>,
+    keywords: Option<KeywordLayer>,
+    fuzzy: FuzzyIndex,
+}
+
+impl Default for Categorizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Categorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Categorizer")
+            .field("merchants", &MERCHANTS.len())
+            .field("keywords", &KEYWORDS.len())
+            .field("fuzzy_names", &self.fuzzy.len())
+            .finish()
+    }
+}
+
+/// Puts a category found for the other direction right: money back from a shop is a refund.
+pub fn for_direction(category: Category, direction: Direction) -> Category {
+    match (category.direction(), direction) {
+        (d, dir) if d == dir => category,
+        (Direction::Debit, Direction::Credit) => match category {
+            Category::TransfersOut => Category::TransfersIn,
+            Category::LoanPayments
+            | Category::Cash
+            | Category::TaxesFees
+            | Category::OtherExpense => Category::OtherIncome,
+            _ => Category::Refunds,
+        },
+        (_, Direction::Debit) => match category {
+            Category::TransfersIn => Category::TransfersOut,
+            _ => Category::OtherExpense,
+        },
+        _ => Category::fallback(direction),
+    }
+}
+
+/// Whether a category may be put on a transaction of this direction.
+pub fn fits_direction(category: Category, direction: Direction) -> bool {
+    category.direction() == direction
+}
+
+fn parse_mcc(mcc: Option<&str>) -> Option<u16> {
+    let m = mcc?.trim();
+    if m.len() == 4 && m.bytes().all(|b| b.is_ascii_digit()) {
+        m.parse().ok()
+    } else {
+        None
+    }
+}
+
+impl Categorizer {
+    pub fn new() -> Self {
+        let fuzzy = FuzzyIndex::new(
+            MERCHANTS
+                .iter()
+                .filter(|(name, _)| !NO_FUZZY.contains(name))
+                .map(|(name, c)| (key(name).trim().to_owned(), *c))
+                .filter(|(k, _)| !k.contains(' ')),
+        );
+        Categorizer {
+            merchants: MerchantLayer::new(MERCHANTS),
+            keywords: KeywordLayer::new(KEYWORDS),
+            fuzzy,
+        }
+    }
+
+    /// The category by the built-in layers alone (no user rules).
+    pub fn categorize(&self, facts: &TransactionFacts<'_>) -> (Category, CategorySource) {
+        let d = self.decide(None, facts);
+        (d.category, d.source)
+    }
+
+    /// The category with user rules first.
+    pub fn categorize_with(
+        &self,
+        rules: &RuleSet,
+        facts: &TransactionFacts<'_>,
+    ) -> (Category, CategorySource) {
+        let d = self.decide(Some(rules), facts);
+        (d.category, d.source)
+    }
+
+    /// The full decision, including which rule decided.
+    pub fn decide(&self, rules: Option<&RuleSet>, facts: &TransactionFacts<'_>) -> Decision {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.decide_in(&mut scratch, rules, facts),
+            // Only reachable by re-entering from inside a call: use fresh buffers.
+            Err(_) => self.decide_in(&mut Scratch::default(), rules, facts),
+        })
+    }
+
+    fn decide_in(
+        &self,
+        s: &mut Scratch,
+        rules: Option<&RuleSet>,
+        facts: &TransactionFacts<'_>,
+    ) -> Decision {
+        let direction = facts.direction;
+        key_into(facts.description, &mut s.description);
+        key_into(facts.merchant.unwrap_or(""), &mut s.merchant);
+        key_into(facts.counterparty.unwrap_or(""), &mut s.counterparty);
+        let mcc = parse_mcc(facts.mcc);
+        let decided = |category: Category, source: CategorySource| Decision {
+            category: for_direction(category, direction),
+            source,
+            rule_id: None,
+        };
+
+        if let Some(rules) = rules {
+            if let Some((id, category)) = rules.find(
+                direction,
+                [
+                    (s.description.as_str(), TextField::Description),
+                    (s.merchant.as_str(), TextField::Merchant),
+                    (s.counterparty.as_str(), TextField::Counterparty),
+                ],
+                mcc,
+            ) {
+                return Decision {
+                    category,
+                    source: CategorySource::Rule,
+                    rule_id: Some(id),
+                };
+            }
+        }
+
+        let scan = |key: &str| {
+            self.keywords
+                .as_ref()
+                .map(|k| k.scan(key, direction))
+                .unwrap_or_default()
+        };
+        let keyword = |idx: usize| KEYWORDS[idx].1;
+        // A refund, cashback or salary is what it says, whoever the merchant. (Debits need the
+        // keywords only when the merchant and the MCC say nothing.)
+        let mut hit = None;
+        if direction == Direction::Credit {
+            let h = scan(&s.description);
+            if let Some(idx) = h.fitting {
+                return decided(keyword(idx), CategorySource::Keyword);
+            }
+            hit = Some(h);
+        }
+        if let Some(layer) = &self.merchants {
+            if let Some(c) = layer
+                .find(&s.merchant)
+                .or_else(|| layer.find(&s.description))
+                .or_else(|| layer.find(&s.counterparty))
+            {
+                return decided(c, CategorySource::Merchant);
+            }
+        }
+        if let Some(c) = mcc.and_then(mcc_category) {
+            return decided(c, CategorySource::Mcc);
+        }
+        let hit = hit.unwrap_or_else(|| scan(&s.description));
+        if let Some(idx) = hit.fitting.or(hit.any) {
+            return decided(keyword(idx), CategorySource::Keyword);
+        }
+        if let Some(c) = self
+            .fuzzy
+            .find(&s.merchant)
+            .or_else(|| self.fuzzy.find(&s.description))
+        {
+            return decided(c, CategorySource::Merchant);
+        }
+        decided(Category::fallback(direction), CategorySource::Default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat(
+        direction: Direction,
+        description: &str,
+        merchant: Option<&str>,
+        mcc: Option<&str>,
+    ) -> (Category, CategorySource) {
+        Categorizer::new().categorize(&TransactionFacts {
+            direction,
+            description,
+            merchant,
+            mcc,
+            counterparty: None,
+        })
+    }
+
+    #[test]
+    fn each_layer_in_order_of_precedence() {
+        use Category::*;
+        use CategorySource as S;
+        use Direction::{Credit, Debit};
+        assert_eq!(
+            cat(Debit, "Оплата: Пятёрочка", Some("Пятёрочка"), Some("5411")),
+            (Groceries, S::Merchant)
+        );
+        // The dictionary beats a generic MCC: Яндекс Еда is delivery though coded 5812.
+        assert_eq!(
+            cat(Debit, "Оплата", Some("Яндекс Еда"), Some("5812")),
+            (FoodDelivery, S::Merchant)
+        );
+        assert_eq!(
+            cat(
+                Debit,
+                "Оплата: ООО Ромашка",
+                Some("ООО Ромашка"),
+                Some("5812")
+            ),
+            (Restaurants, S::Mcc)
+        );
+        assert_eq!(
+            cat(Debit, "Оплата покупки", None, Some("4121")),
+            (Transport, S::Mcc)
+        );
+        // MCC beats a keyword.
+        assert_eq!(
+            cat(Debit, "Оплата такси", None, Some("5411")),
+            (Groceries, S::Mcc)
+        );
+        assert_eq!(
+            cat(Debit, "Снятие наличных в банкомате", None, None),
+            (Cash, S::Keyword)
+        );
+        assert_eq!(
+            cat(Debit, "Оплата: Перекрестог", None, None),
+            (Groceries, S::Merchant)
+        );
+        assert_eq!(
+            cat(Debit, "Что-то непонятное", None, None),
+            (OtherExpense, S::Default)
+        );
+        assert_eq!(
+            cat(Credit, "Заработная плата за октябрь", None, None),
+            (Salary, S::Keyword)
+        );
+        assert_eq!(
+            cat(Credit, "Возврат: OZON", Some("Ozon"), Some("5399")),
+            (Refunds, S::Keyword)
+        );
+        assert_eq!(
+            cat(Credit, "Оплата: OZON", Some("Ozon"), Some("5399")),
+            (Refunds, S::Merchant)
+        );
+        assert_eq!(
+            cat(Credit, "Перевод по СБП", None, None),
+            (TransfersIn, S::Keyword)
+        );
+        assert_eq!(
+            cat(Debit, "Перевод по СБП", None, None),
+            (TransfersOut, S::Keyword)
+        );
+        assert_eq!(
+            cat(Credit, "Выплата процентов по вкладу", None, None),
+            (Interest, S::Keyword)
+        );
+        assert_eq!(
+            cat(Credit, "Поступление", None, None),
+            (OtherIncome, S::Default)
+        );
+    }
+
+    #[test]
+    fn keyword_precedence_follows_the_direction() {
+        use Category::*;
+        use Direction::{Credit, Debit};
+        assert_eq!(cat(Debit, "Комиссия за перевод", None, None).0, TaxesFees);
+        assert_eq!(
+            cat(Debit, "Погашение процентов по кредиту", None, None).0,
+            LoanPayments
+        );
+        assert_eq!(cat(Debit, "Кредит наличными", None, None).0, LoanPayments);
+        assert_eq!(cat(Credit, "Кэшбэк: Пятёрочка", None, None).0, Interest);
+        assert_eq!(cat(Credit, "Возврат налога", None, None).0, OtherIncome);
+        assert_eq!(cat(Credit, "Внесение наличных", None, None).0, OtherIncome);
+    }
+
+    #[test]
+    fn spellings_scripts_and_word_boundaries() {
+        use Category::*;
+        assert_eq!(
+            cat(Direction::Debit, "YANDEX*TAXI MOSCOW", None, None).0,
+            Transport
+        );
+        assert_eq!(
+            cat(Direction::Debit, "ВКУСВИЛЛ 123", None, None).0,
+            Groceries
+        );
+        assert_eq!(
+            cat(Direction::Debit, "PYATEROCHKA 1234 MOSCOW RUS", None, None).0,
+            Groceries
+        );
+        assert_eq!(cat(Direction::Debit, "Оплата МТС", None, None).0, Telecom);
+        // "мтс" inside another word is not МТС.
+        assert_ne!(cat(Direction::Debit, "Амтсервис", None, None).0, Telecom);
+        assert_eq!(
+            cat(Direction::Debit, "ДОДО ПИЦЦА", None, Some("5814")).0,
+            FoodDelivery
+        );
+        assert_eq!(
+            cat(Direction::Debit, "Оплата: Zara Home", None, None).0,
+            Home
+        );
+        assert_eq!(
+            cat(Direction::Debit, "Оплата: Zara", None, None).0,
+            Shopping
+        );
+        assert_eq!(
+            cat(Direction::Debit, "SBOL perevod", None, None).0,
+            TransfersOut
+        );
+    }
+
+    #[test]
+    fn credits_never_get_spending_categories() {
+        let c = Categorizer::new();
+        for mcc in (3000u16..=9999).step_by(7) {
+            let code = mcc.to_string();
+            for desc in ["Операция", "Оплата: Пятёрочка", "Комиссия", "Перевод"]
+            {
+                let (cat, _) = c.categorize(&TransactionFacts {
+                    direction: Direction::Credit,
+                    description: desc,
+                    merchant: None,
+                    mcc: Some(&code),
+                    counterparty: None,
+                });
+                assert_eq!(
+                    cat.direction(),
+                    Direction::Credit,
+                    "{desc} {code} gave {cat}"
+                );
+                let (cat, _) = c.categorize(&TransactionFacts {
+                    direction: Direction::Debit,
+                    description: desc,
+                    merchant: None,
+                    mcc: Some(&code),
+                    counterparty: None,
+                });
+                assert_eq!(
+                    cat.direction(),
+                    Direction::Debit,
+                    "{desc} {code} gave {cat}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rules_come_first_and_respect_direction_and_priority() {
+        use Category::*;
+        let c = Categorizer::new();
+        let rules = RuleSet::new(&[
+            RuleSpec {
+                id: 1,
+                pattern: "пятерочка".into(),
+                field: RuleField::Any,
+                category: Restaurants,
+                priority: 0,
+            },
+            RuleSpec {
+                id: 2,
+                pattern: "пятерочка".into(),
+                field: RuleField::Merchant,
+                category: Home,
+                priority: 5,
+            },
+            RuleSpec {
+                id: 3,
+                pattern: "5411".into(),
+                field: RuleField::Mcc,
+                category: Health,
+                priority: 1,
+            },
+            RuleSpec {
+                id: 4,
+                pattern: "Иванов".into(),
+                field: RuleField::Counterparty,
+                category: Salary,
+                priority: 0,
+            },
+        ]);
+        let facts = |direction, description, merchant, mcc, counterparty| TransactionFacts {
+            direction,
+            description,
+            merchant,
+            mcc,
+            counterparty,
+        };
+        // Merchant-field rule with the higher priority wins.
+        let d = c.decide(
+            Some(&rules),
+            &facts(
+                Direction::Debit,
+                "Оплата",
+                Some("PYATEROCHKA"),
+                Some("5411"),
+                None,
+            ),
+        );
+        assert_eq!(
+            (d.category, d.source, d.rule_id),
+            (Home, CategorySource::Rule, Some(2))
+        );
+        // In the description only the ANY rule applies; the MCC rule has a higher priority.
+        let d = c.decide(
+            Some(&rules),
+            &facts(
+                Direction::Debit,
+                "Оплата Пятёрочка",
+                None,
+                Some("5411"),
+                None,
+            ),
+        );
+        assert_eq!(d.rule_id, Some(3));
+        let d = c.decide(
+            Some(&rules),
+            &facts(Direction::Debit, "Оплата Пятёрочка", None, None, None),
+        );
+        assert_eq!(d.rule_id, Some(1));
+        // A spending rule never applies to a credit; the built-in layers decide.
+        let d = c.decide(
+            Some(&rules),
+            &facts(
+                Direction::Credit,
+                "Возврат Пятёрочка",
+                None,
+                Some("5411"),
+                None,
+            ),
+        );
+        assert_eq!((d.category, d.source), (Refunds, CategorySource::Keyword));
+        let d = c.decide(
+            Some(&rules),
+            &facts(
+                Direction::Credit,
+                "Перевод",
+                None,
+                None,
+                Some("Иванов И. И."),
+            ),
+        );
+        assert_eq!((d.category, d.rule_id), (Salary, Some(4)));
+        // Word starts only.
+        let d = c.decide(
+            Some(&rules),
+            &facts(Direction::Credit, "Перевод", None, None, Some("Сиванов")),
+        );
+        assert_eq!(d.rule_id, None);
+    }
+}

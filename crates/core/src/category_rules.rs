@@ -1,0 +1,588 @@
+//! User category rules (`category_rules`) and the re-categorisation of stored transactions when
+//! they change.
+//!
+//! Rules are compiled into one matcher ([`RuleSet`]) that the categoriser consults before the
+//! dictionary; it is rebuilt whenever rules change on this replica, and reloaded from the
+//! database at the start of every sync and re-categorisation (so a rule made on another replica
+//! applies from the next sync on). Creating or deleting a rule records a [`Recategorisation`]
+//! and starts it in the background: every transaction not categorised by hand is categorised
+//! again, in batches, each batch's row updates in one database transaction.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+
+use crate::audit::AuditEvent;
+use crate::auth::Actor;
+use crate::categorize::rules::{mcc_pattern, text_pattern_key, MAX_PATTERN_CHARS};
+use crate::categorize::{RuleField, RuleSet, RuleSpec, TransactionFacts};
+use crate::domain::{Category, CategorySource, Direction, Role};
+use crate::entity::{category_rules, recategorisations, transactions, users};
+use crate::error::{CoreError, CoreResult};
+use crate::Core;
+
+/// Rules a deployment may hold (each is one pattern in the matcher).
+pub const MAX_RULES: u64 = 1000;
+/// Priorities are kept in a small range so that they stay readable.
+pub const PRIORITY_RANGE: std::ops::RangeInclusive<i32> = -1000..=1000;
+/// Transactions read and updated per database transaction while re-categorising.
+const BATCH: u64 = 1000;
+
+#[derive(Clone, Debug)]
+pub struct CategoryRule {
+    pub id: i64,
+    /// As the user typed it (trimmed).
+    pub pattern: String,
+    pub field: RuleField,
+    pub category: Category,
+    pub priority: i32,
+    pub created_by: Option<i64>,
+    pub created_by_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCategoryRule {
+    pub pattern: String,
+    pub field: RuleField,
+    pub category: Category,
+    /// Higher wins; `0` when absent.
+    pub priority: Option<i32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecategorisationStatus {
+    Queued,
+    Running,
+    Finished,
+    Failed,
+}
+
+impl RecategorisationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecategorisationStatus::Queued => "QUEUED",
+            RecategorisationStatus::Running => "RUNNING",
+            RecategorisationStatus::Finished => "FINISHED",
+            RecategorisationStatus::Failed => "FAILED",
+        }
+    }
+
+    fn parse(s: &str) -> CoreResult<Self> {
+        Ok(match s {
+            "QUEUED" => RecategorisationStatus::Queued,
+            "RUNNING" => RecategorisationStatus::Running,
+            "FINISHED" => RecategorisationStatus::Finished,
+            "FAILED" => RecategorisationStatus::Failed,
+            other => {
+                return Err(CoreError::Internal(format!(
+                    "unknown recategorisation status {other:?}"
+                )))
+            }
+        })
+    }
+
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            RecategorisationStatus::Finished | RecategorisationStatus::Failed
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecategorisationTrigger {
+    RuleCreated,
+    RuleDeleted,
+}
+
+impl RecategorisationTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecategorisationTrigger::RuleCreated => "RULE_CREATED",
+            RecategorisationTrigger::RuleDeleted => "RULE_DELETED",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "RULE_DELETED" => RecategorisationTrigger::RuleDeleted,
+            _ => RecategorisationTrigger::RuleCreated,
+        }
+    }
+}
+
+/// One re-categorisation run and how far it got.
+#[derive(Clone, Debug)]
+pub struct Recategorisation {
+    pub id: i64,
+    pub trigger: RecategorisationTrigger,
+    pub rule_id: Option<i64>,
+    pub status: RecategorisationStatus,
+    /// Transactions looked at so far (those categorised by hand are not).
+    pub rows_scanned: u64,
+    /// Transactions whose category or category source changed.
+    pub rows_changed: u64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub message: Option<String>,
+}
+
+impl TryFrom<recategorisations::Model> for Recategorisation {
+    type Error = CoreError;
+    fn try_from(m: recategorisations::Model) -> CoreResult<Self> {
+        Ok(Recategorisation {
+            id: m.id,
+            trigger: RecategorisationTrigger::parse(&m.trigger),
+            rule_id: m.rule_id,
+            status: RecategorisationStatus::parse(&m.status)?,
+            rows_scanned: m.rows_scanned.max(0) as u64,
+            rows_changed: m.rows_changed.max(0) as u64,
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+            message: m.message,
+        })
+    }
+}
+
+fn to_spec(m: &category_rules::Model) -> CoreResult<RuleSpec> {
+    Ok(RuleSpec {
+        id: m.id,
+        pattern: m.pattern.clone(),
+        field: RuleField::parse(&m.field)?,
+        category: Category::parse(&m.category)?,
+        priority: m.priority,
+    })
+}
+
+/// Checks a new rule's pattern for its field and returns it trimmed.
+fn clean_pattern(pattern: &str, field: RuleField) -> CoreResult<String> {
+    let pattern = pattern.trim();
+    if pattern.chars().count() > MAX_PATTERN_CHARS {
+        return Err(CoreError::invalid(format!(
+            "pattern must be at most {MAX_PATTERN_CHARS} characters"
+        )));
+    }
+    match field {
+        RuleField::Mcc => {
+            mcc_pattern(pattern)?;
+        }
+        _ => {
+            text_pattern_key(pattern)?;
+        }
+    }
+    Ok(pattern.to_owned())
+}
+
+impl Core {
+    /// The compiled rules in use now (cheap: an `Arc` clone).
+    pub fn rule_set(&self) -> Arc<RuleSet> {
+        match self.rules.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads every rule from the database and swaps the compiled matcher.
+    pub async fn reload_category_rules(&self) -> CoreResult<Arc<RuleSet>> {
+        let rows = category_rules::Entity::find()
+            .order_by_asc(category_rules::Column::Id)
+            .all(self.db.conn())
+            .await?;
+        let specs: Vec<RuleSpec> = rows
+            .iter()
+            .filter_map(|m| match to_spec(m) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(rule = m.id, "stored category rule skipped: {e}");
+                    None
+                }
+            })
+            .collect();
+        let set = Arc::new(RuleSet::new(&specs));
+        match self.rules.write() {
+            Ok(mut guard) => *guard = set.clone(),
+            Err(poisoned) => *poisoned.into_inner() = set.clone(),
+        }
+        self.rules_loaded
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(set)
+    }
+
+    /// The compiled rules, loaded from the database on first use.
+    pub async fn current_rules(&self) -> CoreResult<Arc<RuleSet>> {
+        if self.rules_loaded.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(self.rule_set());
+        }
+        self.reload_category_rules().await
+    }
+
+    /// Categorises with the current rules (for one transaction; batches take [`Core::rule_set`]
+    /// once).
+    pub fn categorize(&self, facts: &TransactionFacts<'_>) -> (Category, CategorySource) {
+        self.categorizer.categorize_with(&self.rule_set(), facts)
+    }
+
+    /// Every rule, highest priority first, then oldest first (the order they are applied in).
+    pub async fn category_rules(&self) -> CoreResult<Vec<CategoryRule>> {
+        let rows = category_rules::Entity::find()
+            .order_by_desc(category_rules::Column::Priority)
+            .order_by_asc(category_rules::Column::Id)
+            .all(self.db.conn())
+            .await?;
+        let user_ids: Vec<i64> = rows.iter().filter_map(|r| r.created_by).collect();
+        let names: HashMap<i64, String> = if user_ids.is_empty() {
+            HashMap::new()
+        } else {
+            users::Entity::find()
+                .filter(users::Column::Id.is_in(user_ids))
+                .all(self.db.conn())
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.username))
+                .collect()
+        };
+        rows.into_iter()
+            .map(|m| {
+                let spec = to_spec(&m)?;
+                Ok(CategoryRule {
+                    id: m.id,
+                    pattern: m.pattern,
+                    field: spec.field,
+                    category: spec.category,
+                    priority: m.priority,
+                    created_by_name: m.created_by.and_then(|u| names.get(&u).cloned()),
+                    created_by: m.created_by,
+                    created_at: m.created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a rule (MANAGER or higher) and starts re-categorising stored transactions.
+    pub async fn create_category_rule(
+        self: &Arc<Self>,
+        actor: &Actor,
+        input: NewCategoryRule,
+    ) -> CoreResult<(CategoryRule, Recategorisation)> {
+        actor.require(Role::Manager)?;
+        let pattern = clean_pattern(&input.pattern, input.field)?;
+        let priority = input.priority.unwrap_or(0);
+        if !PRIORITY_RANGE.contains(&priority) {
+            return Err(CoreError::invalid(format!(
+                "priority must be between {} and {}",
+                PRIORITY_RANGE.start(),
+                PRIORITY_RANGE.end()
+            )));
+        }
+        let existing = category_rules::Entity::find().all(self.db.conn()).await?;
+        if existing.len() as u64 >= MAX_RULES {
+            return Err(CoreError::invalid(format!(
+                "there are already {MAX_RULES} category rules; delete some first"
+            )));
+        }
+        let same_key = |p: &str| match input.field {
+            RuleField::Mcc => mcc_pattern(p).ok() == mcc_pattern(&pattern).ok(),
+            _ => text_pattern_key(p).ok() == text_pattern_key(&pattern).ok(),
+        };
+        if let Some(dup) = existing.iter().find(|r| {
+            r.field == input.field.as_str()
+                && r.category == input.category.as_str()
+                && same_key(&r.pattern)
+        }) {
+            return Err(CoreError::invalid(format!(
+                "rule {} already assigns {} to this pattern",
+                dup.id,
+                input.category.as_str()
+            )));
+        }
+        let now = Utc::now();
+        let model = category_rules::ActiveModel {
+            pattern: Set(pattern),
+            field: Set(input.field.as_str().to_owned()),
+            category: Set(input.category.as_str().to_owned()),
+            priority: Set(priority),
+            created_by: Set(Some(actor.user_id)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(self.db.conn())
+        .await?;
+        self.reload_category_rules().await?;
+        self.audit(
+            AuditEvent::new("category_rule.create")
+                .actor(actor)
+                .entity("category_rule", model.id)
+                .detail("pattern", model.pattern.clone())
+                .detail("field", model.field.clone())
+                .detail("category", model.category.clone())
+                .detail("priority", model.priority),
+        )
+        .await?;
+        let run = self
+            .start_recategorisation(actor, RecategorisationTrigger::RuleCreated, model.id)
+            .await?;
+        let rule = CategoryRule {
+            id: model.id,
+            pattern: model.pattern,
+            field: input.field,
+            category: input.category,
+            priority: model.priority,
+            created_by: model.created_by,
+            created_by_name: Some(actor.username.clone()),
+            created_at: model.created_at,
+        };
+        Ok((rule, run))
+    }
+
+    /// Removes a rule (MANAGER or higher) and starts re-categorising stored transactions.
+    pub async fn delete_category_rule(
+        self: &Arc<Self>,
+        actor: &Actor,
+        id: i64,
+    ) -> CoreResult<Recategorisation> {
+        actor.require(Role::Manager)?;
+        let rule = category_rules::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(|| CoreError::not_found("category rule", id))?;
+        let removed = category_rules::Entity::delete_by_id(id)
+            .exec(self.db.conn())
+            .await?;
+        if removed.rows_affected == 0 {
+            return Err(CoreError::not_found("category rule", id));
+        }
+        self.reload_category_rules().await?;
+        self.audit(
+            AuditEvent::new("category_rule.delete")
+                .actor(actor)
+                .entity("category_rule", id)
+                .detail("pattern", rule.pattern)
+                .detail("field", rule.field)
+                .detail("category", rule.category),
+        )
+        .await?;
+        self.start_recategorisation(actor, RecategorisationTrigger::RuleDeleted, id)
+            .await
+    }
+
+    /// A run by id, or the latest run when `id` is `None` (`None` when there is none).
+    pub async fn recategorisation(&self, id: Option<i64>) -> CoreResult<Option<Recategorisation>> {
+        let row = match id {
+            Some(id) => {
+                recategorisations::Entity::find_by_id(id)
+                    .one(self.db.conn())
+                    .await?
+            }
+            None => {
+                recategorisations::Entity::find()
+                    .order_by_desc(recategorisations::Column::Id)
+                    .limit(1)
+                    .one(self.db.conn())
+                    .await?
+            }
+        };
+        row.map(Recategorisation::try_from).transpose()
+    }
+
+    /// Resolves when run `id` has finished or failed (for tests and the command line).
+    pub async fn wait_for_recategorisation(&self, id: i64) -> CoreResult<Recategorisation> {
+        let mut rx = self.recategorisation_events.subscribe();
+        loop {
+            let run = self
+                .recategorisation(Some(id))
+                .await?
+                .ok_or_else(|| CoreError::not_found("recategorisation", id))?;
+            if run.status.is_done() {
+                return Ok(run);
+            }
+            if rx.changed().await.is_err() {
+                return Err(CoreError::Internal("recategorisation events closed".into()));
+            }
+        }
+    }
+
+    async fn start_recategorisation(
+        self: &Arc<Self>,
+        actor: &Actor,
+        trigger: RecategorisationTrigger,
+        rule_id: i64,
+    ) -> CoreResult<Recategorisation> {
+        let model = recategorisations::ActiveModel {
+            trigger: Set(trigger.as_str().to_owned()),
+            rule_id: Set(Some(rule_id)),
+            status: Set(RecategorisationStatus::Queued.as_str().to_owned()),
+            rows_scanned: Set(0),
+            rows_changed: Set(0),
+            requested_by: Set(Some(actor.user_id)),
+            started_at: Set(Utc::now()),
+            finished_at: Set(None),
+            message: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db.conn())
+        .await?;
+        let run = Recategorisation::try_from(model)?;
+        let core = self.clone();
+        let actor = actor.clone();
+        let id = run.id;
+        tokio::spawn(async move {
+            if let Err(e) = core.run_recategorisation(id, &actor).await {
+                tracing::error!(run = id, "recategorisation failed: {e}");
+                let update = recategorisations::ActiveModel {
+                    id: Set(id),
+                    status: Set(RecategorisationStatus::Failed.as_str().to_owned()),
+                    finished_at: Set(Some(Utc::now())),
+                    message: Set(Some(if e.is_internal() {
+                        "the run stopped on a database error; see the server log".to_owned()
+                    } else {
+                        e.to_string()
+                    })),
+                    ..Default::default()
+                }
+                .update(core.db.conn())
+                .await;
+                if let Err(e) = update {
+                    tracing::error!(run = id, "recording the failure failed: {e}");
+                }
+            }
+            core.recategorisation_events.send_modify(|n| *n += 1);
+        });
+        Ok(run)
+    }
+
+    /// Categorises again every transaction not categorised by hand, with the rules current when
+    /// the run starts. Runs one at a time; a queued run waits for the one before it.
+    async fn run_recategorisation(&self, id: i64, actor: &Actor) -> CoreResult<()> {
+        let _one_at_a_time = self.recategorise_lock.lock().await;
+        let rules = self.reload_category_rules().await?;
+        recategorisations::ActiveModel {
+            id: Set(id),
+            status: Set(RecategorisationStatus::Running.as_str().to_owned()),
+            ..Default::default()
+        }
+        .update(self.db.conn())
+        .await?;
+        let manual = CategorySource::Manual.as_str();
+        let (mut scanned, mut changed) = (0u64, 0u64);
+        let mut after = 0i64;
+        loop {
+            type Row = (
+                i64,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                String,
+                String,
+            );
+            let rows: Vec<Row> = transactions::Entity::find()
+                .select_only()
+                .columns([
+                    transactions::Column::Id,
+                    transactions::Column::Direction,
+                    transactions::Column::Description,
+                    transactions::Column::Merchant,
+                    transactions::Column::Mcc,
+                    transactions::Column::Counterparty,
+                    transactions::Column::Category,
+                    transactions::Column::CategorySource,
+                ])
+                .filter(transactions::Column::Id.gt(after))
+                .filter(transactions::Column::CategorySource.ne(manual))
+                .order_by_asc(transactions::Column::Id)
+                .limit(BATCH)
+                .into_tuple()
+                .all(self.db.conn())
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            scanned += rows.len() as u64;
+            // New (category, source) → the ids that move there.
+            let mut moves: HashMap<(Category, CategorySource), Vec<i64>> = HashMap::new();
+            for (tx_id, direction, description, merchant, mcc, counterparty, category, source) in
+                &rows
+            {
+                let direction = Direction::parse(direction)?;
+                let (new_category, new_source) = self.categorizer.categorize_with(
+                    &rules,
+                    &TransactionFacts {
+                        direction,
+                        description,
+                        merchant: merchant.as_deref(),
+                        mcc: mcc.as_deref(),
+                        counterparty: counterparty.as_deref(),
+                    },
+                );
+                if new_category.as_str() != category || new_source.as_str() != source {
+                    moves
+                        .entry((new_category, new_source))
+                        .or_default()
+                        .push(*tx_id);
+                }
+            }
+            let txn = self.db.conn().begin().await?;
+            let now = Utc::now();
+            for ((category, source), ids) in &moves {
+                // A category a person set meanwhile stays: the filter re-checks the source.
+                let res = transactions::Entity::update_many()
+                    .col_expr(
+                        transactions::Column::Category,
+                        Expr::value(category.as_str()),
+                    )
+                    .col_expr(
+                        transactions::Column::CategorySource,
+                        Expr::value(source.as_str()),
+                    )
+                    .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
+                    .filter(transactions::Column::Id.is_in(ids.iter().copied()))
+                    .filter(transactions::Column::CategorySource.ne(manual))
+                    .exec(&txn)
+                    .await?;
+                changed += res.rows_affected;
+            }
+            // `client_totals` count rows and money per direction, which a category change does
+            // not move; any per-category aggregate must be adjusted here, in this transaction.
+            recategorisations::ActiveModel {
+                id: Set(id),
+                rows_scanned: Set(scanned as i64),
+                rows_changed: Set(changed as i64),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+            txn.commit().await?;
+            if (rows.len() as u64) < BATCH {
+                break;
+            }
+        }
+        let finished = Utc::now();
+        recategorisations::ActiveModel {
+            id: Set(id),
+            status: Set(RecategorisationStatus::Finished.as_str().to_owned()),
+            rows_scanned: Set(scanned as i64),
+            rows_changed: Set(changed as i64),
+            finished_at: Set(Some(finished)),
+            ..Default::default()
+        }
+        .update(self.db.conn())
+        .await?;
+        tracing::info!(run = id, scanned, changed, "recategorisation finished");
+        self.audit(
+            AuditEvent::new("recategorisation.finish")
+                .actor(actor)
+                .entity("recategorisation", id)
+                .detail("rules", rules.len() as u64)
+                .detail("scanned", scanned)
+                .detail("changed", changed),
+        )
+        .await
+    }
+}
