@@ -53,6 +53,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         base_currency: config.base_currency.clone(),
         max_concurrent_hashes: 2,
         sync: crm_core::sync::SyncSettings::default(),
+        assistant: config.assistant.clone(),
     })
 }
 
@@ -64,6 +65,28 @@ impl App {
             core_settings(config)?,
             bank_registry(config)?,
         )?);
+        match &config.assistant.provider {
+            Some(p) => {
+                let host = p
+                    .base_url
+                    .split_once("://")
+                    .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+                    .unwrap_or_default();
+                tracing::info!(
+                    model = %p.model,
+                    provider = host,
+                    key = if p.api_key.is_some() { "set" } else { "none" },
+                    send_pii = config.assistant.send_pii,
+                    "assistant: answers come from the model"
+                );
+                if p.timeouts.total > config.request_timeout {
+                    tracing::warn!("AI_TIMEOUT is longer than REQUEST_TIMEOUT_SECS: a long askAssistant over HTTP ends at the request timeout (the assistantStream subscription has none)");
+                }
+            }
+            None => tracing::info!(
+                "assistant: the built-in analyst answers (set AI_API_KEY or AI_API_URL for a model)"
+            ),
+        }
         let generated_admin_password = core
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await

@@ -453,26 +453,38 @@ fn average(total_minor: i64, n: usize) -> Decimal {
 async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
     let lang = plan.language;
     let base = core.settings().base_currency.clone();
-    let flow = core.cashflow(id, 6, &base, now).await?;
-    let done = complete(&flow);
+    let all = core.cashflow(id, 6, &base, now).await?;
+    // Months before the client's first movement are no history, not months without income.
+    let start = all
+        .iter()
+        .position(|m| m.income.minor > 0 || m.expense.minor > 0)
+        .unwrap_or(all.len().saturating_sub(1));
+    let flow = &all[start..];
+    let done = complete(flow);
     let (Some(first), Some(last)) = (done.first(), done.last()) else {
-        return Ok(String::new());
+        return Ok(t(
+            lang,
+            "Полных месяцев истории у клиента ещё нет: доход оценивать рано.".into(),
+            "The client has no complete month of history yet: too early to judge income.".into(),
+        ));
     };
     let sum: i64 = done.iter().map(|m| m.income.minor).sum();
     let avg = average(sum, done.len());
     let mut out = t(
         lang,
         format!(
-            "Поступления клиента за {} полных месяцев ({} – {}): {}, в среднем {} в месяц.\n\nПо месяцам:\n",
+            "Поступления клиента за {} {} ({} – {}): {}, в среднем {} в месяц.\n\nПо месяцам:\n",
             done.len(),
+            format::ru_plural(done.len() as u64, "полный месяц", "полных месяца", "полных месяцев"),
             format::month_key(&first.month, lang),
             format::month_key(&last.month, lang),
             money(&rub(sum, &base), lang),
             amount(avg, &base, lang)
         ),
         format!(
-            "The client's income over {} complete months ({} – {}): {}, on average {} a month.\n\nBy month:\n",
+            "The client's income over {} complete month{} ({} – {}): {}, on average {} a month.\n\nBy month:\n",
             done.len(),
+            if done.len() == 1 { "" } else { "s" },
             format::month_key(&first.month, lang),
             format::month_key(&last.month, lang),
             money(&rub(sum, &base), lang),

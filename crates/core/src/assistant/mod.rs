@@ -28,6 +28,9 @@ use chrono::{Duration, Utc};
 use futures_util::Stream;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+/// The model client's types, for the server's configuration.
+pub use crm_llm as llm;
+
 pub use analyst::EXAMPLES;
 pub use context::estimate_tokens;
 pub use conversations::{Conversation, Turn};
