@@ -408,6 +408,8 @@ fn stream(
                             steps.push_front(Step::Cut);
                             break;
                         }
+                        // Let what was sent reach the client first, then break.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                         // Not counted as a client going away: the fake broke it.
                         guard.complete = true;
                         return Some((
