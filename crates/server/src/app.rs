@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt;
 use chrono::Duration as ChronoDuration;
 use crm_core::auth::{SessionSettings, ThrottlePolicy};
 use crm_core::banks::BankRegistry;
@@ -147,6 +148,13 @@ impl App {
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
+        // Streamed answers are many small writes: send each at once instead of waiting for the
+        // previous one to be acknowledged (Nagle's algorithm).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY: {e}");
+            }
+        });
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

@@ -444,6 +444,40 @@ async fn the_subscription_streams_the_same_answer_in_chunks() {
     assert_eq!(last["hasContext"], true);
     assert_eq!(last["usage"]["estimated"], true);
     assert!(last["conversationId"].is_string() && last["id"].is_string());
+
+    // Refusals arrive as errors with their code, and the socket stays usable.
+    ws_subscribe(
+        &mut ws,
+        "2",
+        ASK_STREAM,
+        json!({ "question": "", "clientId": s.client_id }),
+    )
+    .await;
+    let refused = ws_collect(&mut ws, "2", Duration::from_secs(5)).await;
+    assert_eq!(refused.errors.len(), 1, "{refused:?}");
+    assert_eq!(refused.errors[0]["extensions"]["code"], "BAD_USER_INPUT");
+    ws_subscribe(
+        &mut ws,
+        "3",
+        ASK_STREAM,
+        json!({ "question": question, "clientId": "424242" }),
+    )
+    .await;
+    let missing = ws_collect(&mut ws, "3", Duration::from_secs(5)).await;
+    assert_eq!(missing.errors[0]["extensions"]["code"], "NOT_FOUND");
+    ws_subscribe(
+        &mut ws,
+        "4",
+        ASK_STREAM,
+        json!({ "question": question, "clientId": s.client_id }),
+    )
+    .await;
+    assert_eq!(
+        ws_collect(&mut ws, "4", Duration::from_secs(10))
+            .await
+            .text(),
+        whole
+    );
     server.stop().await.unwrap();
 }
 

@@ -91,26 +91,22 @@ pub async fn client_block(
 ) -> CoreResult<String> {
     let base = core.settings().base_currency.clone();
     let id = client.id;
-    let links = core
-        .links_of_clients(&[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    let accounts = core
-        .accounts_of_clients(&[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    let rating = core.ratings_of_clients(&[id]).await?.remove(&id);
-    let cashflow = core.cashflow(id, 6, &base, now).await?;
     let window = last_days(now, 90);
-    let spending = core
-        .spending_by_category(id, window.from, window.to, &base)
-        .await?;
-    let merchants = insights::top_merchants(core, id, window.from, window.to, &base, 10).await?;
-    let recent = core
-        .list_transactions(id, &TransactionFilter::default(), SAMPLE_MAX, None)
-        .await?;
+    // Independent reads, at once (the pool has several connections).
+    let ids = [id];
+    let no_filter = TransactionFilter::default();
+    let (mut links, mut accounts, mut ratings, cashflow, spending, merchants, recent) = futures_util::try_join!(
+        core.links_of_clients(&ids),
+        core.accounts_of_clients(&ids),
+        core.ratings_of_clients(&ids),
+        core.cashflow(id, 6, &base, now),
+        core.spending_by_category(id, window.from, window.to, &base),
+        insights::top_merchants(core, id, window.from, window.to, &base, 10),
+        core.list_transactions(id, &no_filter, SAMPLE_MAX, None),
+    )?;
+    let links = links.remove(&id).unwrap_or_default();
+    let accounts = accounts.remove(&id).unwrap_or_default();
+    let rating = ratings.remove(&id);
 
     let mut b = Budget::new(budget);
     b.line(&format!(

@@ -117,20 +117,20 @@ impl Redactor {
 
     /// Reads the client's account numbers and bank client ids from the database.
     pub async fn for_client(core: &Core, client: &Client, send_pii: bool) -> CoreResult<Self> {
-        let numbers: Vec<Option<String>> = accounts::Entity::find()
-            .select_only()
-            .column(accounts::Column::Number)
-            .filter(accounts::Column::ClientId.eq(client.id))
-            .into_tuple()
-            .all(core.db().conn())
-            .await?;
-        let ids: Vec<String> = bank_links::Entity::find()
-            .select_only()
-            .column(bank_links::Column::ExternalClientId)
-            .filter(bank_links::Column::ClientId.eq(client.id))
-            .into_tuple()
-            .all(core.db().conn())
-            .await?;
+        let (numbers, ids): (Vec<Option<String>>, Vec<String>) = futures_util::try_join!(
+            accounts::Entity::find()
+                .select_only()
+                .column(accounts::Column::Number)
+                .filter(accounts::Column::ClientId.eq(client.id))
+                .into_tuple()
+                .all(core.db().conn()),
+            bank_links::Entity::find()
+                .select_only()
+                .column(bank_links::Column::ExternalClientId)
+                .filter(bank_links::Column::ClientId.eq(client.id))
+                .into_tuple()
+                .all(core.db().conn()),
+        )?;
         let numbers: Vec<String> = numbers.into_iter().flatten().collect();
         Ok(Self::for_client_data(client, &numbers, &ids, send_pii))
     }
