@@ -556,8 +556,9 @@ async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
             "Nothing came in during these months.".into(),
         ),
     });
+    let (first_year, first_month) = first_year_month(first);
     let salary_filter = TransactionFilter {
-        from: Some(month_period(first_year_month(first).0, first_year_month(first).1).from),
+        from: Some(month_period(first_year, first_month).from),
         category: Some(Category::Salary),
         ..Default::default()
     };
@@ -566,17 +567,16 @@ async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
         out.push_str(&t(
             lang,
             format!(
-                "\nЗарплата: {} за полгода, последнее зачисление {} — {}.",
-                format!(
-                    "{salaries} {}",
-                    format::ru_plural(salaries, "зачисление", "зачисления", "зачислений")
-                ),
+                "\nЗарплата: {} {} за эти месяцы, последнее — {}: {}.",
+                salaries,
+                format::ru_plural(salaries, "зачисление", "зачисления", "зачислений"),
                 format::date_of(last_salary.booked_at, lang),
                 money(&last_salary.amount, lang)
             ),
             format!(
-                "\nSalary: {} payments in six months, the latest on {} — {}.",
+                "\nSalary: {} payment{} in these months, the latest on {}: {}.",
                 salaries,
+                if salaries == 1 { "" } else { "s" },
                 format::date_of(last_salary.booked_at, lang),
                 money(&last_salary.amount, lang)
             ),

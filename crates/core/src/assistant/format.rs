@@ -27,11 +27,18 @@ fn symbol(currency: &Currency) -> Option<&'static str> {
 /// Groups the digits of a whole number by three with `sep`.
 fn group(digits: &str, sep: char) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    // Digits left before the next separator: the first group may be shorter than three.
+    let mut left = match digits.len() % 3 {
+        0 => 3,
+        n => n,
+    };
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && left == 0 {
             out.push(sep);
+            left = 3;
         }
         out.push(ch);
+        left -= 1;
     }
     out
 }
@@ -276,7 +283,7 @@ mod tests {
         assert_eq!(money(&rub(1_524_050), Language::En), "15,240.50\u{a0}₽");
         assert_eq!(money(&rub(99), Language::Ru), "0,99\u{a0}₽");
         assert_eq!(
-            money(&rub(100_000_000_00), Language::En),
+            money(&rub(10_000_000_000), Language::En),
             "100,000,000\u{a0}₽"
         );
         assert_eq!(

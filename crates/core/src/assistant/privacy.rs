@@ -192,7 +192,7 @@ impl Redactor {
                 if ch.is_ascii_digit() {
                     digits.push(ch);
                     last_digit = j;
-                } else if !(ch == '+' && j == i) && !" -()\u{a0}".contains(ch) {
+                } else if !(" -()\u{a0}".contains(ch) || (ch == '+' && j == i)) {
                     break;
                 }
                 j += 1;

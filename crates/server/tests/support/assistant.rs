@@ -1,6 +1,12 @@
 //! Shared by the assistant's black-box tests and benchmark: a crafted client with known figures,
 //! a graphql-transport-ws client, and a parser of the money figures in an answer's text.
-#![allow(dead_code, clippy::unwrap_used, clippy::disallowed_methods)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::disallowed_methods,
+    clippy::too_many_arguments,
+    clippy::type_complexity
+)]
 
 use std::str::FromStr;
 use std::time::Duration;
