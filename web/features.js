@@ -8,8 +8,8 @@
 export const FEATURES = Object.freeze({
   // Query.assistantSuggestions(clientId): [String!]!
   // Subscription.assistantStream(question, clientId) { delta done model }
-  assistant: false,
+  assistant: true,
   // GET /export/clients/{id}/transactions.csv and .xlsx, GET /export/portfolio.xlsx
   // (session cookie; answered with Content-Disposition: attachment)
-  exports: false,
+  exports: true,
 });

@@ -164,7 +164,7 @@ export class AssistantPanel {
     this.parts = {
       head: h('div', { class: 'assistant-head' }),
       suggestions: h('div', { class: 'assistant-suggestions' }),
-      log: h('ol', { class: 'assistant-log', 'aria-label': t('assistantHistory') }),
+      log: h('ol', { class: 'assistant-log', 'aria-label': t('assistantHistory'), tabindex: '0' }),
       form,
       question,
     };

@@ -20,6 +20,15 @@ pub enum CoreError {
     /// Too many attempts; retry after the given number of seconds.
     #[error("too many attempts, try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A quota of requests per time is used up (e.g. assistant questions per minute).
+    #[error("{message}")]
+    QuotaExceeded {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// The AI model could not answer (and no fallback was configured); the message says why.
+    #[error("{0}")]
+    AiUnavailable(String),
     /// A bank could not be reached or answered with an error; the message names the bank.
     #[error("{0}")]
     BankUnavailable(String),

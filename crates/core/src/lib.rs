@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod banks;
@@ -47,6 +48,8 @@ pub struct CoreSettings {
     /// Password hashes computed at once (each takes 19 MiB and a core for ~50 ms).
     pub max_concurrent_hashes: usize,
     pub sync: sync::SyncSettings,
+    /// The AI assistant: model provider (none: the built-in analyst), privacy and limits.
+    pub assistant: assistant::AssistantSettings,
 }
 
 impl Default for CoreSettings {
@@ -58,6 +61,7 @@ impl Default for CoreSettings {
             base_currency: Currency::rub(),
             max_concurrent_hashes: 2,
             sync: sync::SyncSettings::default(),
+            assistant: assistant::AssistantSettings::default(),
         }
     }
 }
@@ -83,13 +87,23 @@ pub struct Core {
     in_flight: sync::SharedInFlight,
     breakers: sync::Breakers,
     sync_events: tokio::sync::broadcast::Sender<sync::SyncEvent>,
+    /// The model provider's client, when one is configured.
+    llm: Option<crm_llm::LlmClient>,
 }
 
 impl Core {
     /// Builds the services over an opened (and migrated) database.
     pub fn new(db: Database, settings: CoreSettings, banks: BankRegistry) -> CoreResult<Self> {
         let passwords = PasswordService::new(settings.max_concurrent_hashes)?;
+        let llm = settings
+            .assistant
+            .provider
+            .clone()
+            .map(crm_llm::LlmClient::new)
+            .transpose()
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
         Ok(Core {
+            llm,
             db,
             passwords,
             banks,

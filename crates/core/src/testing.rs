@@ -276,3 +276,133 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
     }
     Ok(ids)
 }
+
+/// Stores a client's rating as the rating engine would (for tests and demos of the assistant).
+pub async fn set_rating(
+    db: &Database,
+    client_id: i64,
+    grade: crate::domain::Grade,
+    score: i32,
+    factors: &[crate::ratings::RatingFactor],
+) -> CoreResult<()> {
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::{EntityTrait, Set};
+
+    use crate::entity::ratings;
+    let factors = serde_json::to_string(factors)
+        .map_err(|e| CoreError::Internal(format!("rating factors: {e}")))?;
+    ratings::Entity::insert(ratings::ActiveModel {
+        client_id: Set(client_id),
+        grade: Set(grade.as_str().to_owned()),
+        score: Set(score),
+        factors: Set(factors),
+        computed_at: Set(chrono::Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(ratings::Column::ClientId)
+            .update_columns([
+                ratings::Column::Grade,
+                ratings::Column::Score,
+                ratings::Column::Factors,
+                ratings::Column::ComputedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db.conn())
+    .await?;
+    Ok(())
+}
+
+/// A bank account as a sync stores it: a link to the bank under the bank's client id, and the
+/// account with its full number. Returns the account id.
+#[derive(Clone, Debug)]
+pub struct BankAccountSpec<'a> {
+    pub client_id: i64,
+    pub bank_code: &'a str,
+    pub external_client_id: &'a str,
+    pub number: &'a str,
+    pub name: &'a str,
+    pub balance_minor: i64,
+    pub currency: &'a str,
+}
+
+pub async fn add_bank_account(db: &Database, spec: &BankAccountSpec<'_>) -> CoreResult<i64> {
+    use chrono::Utc;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    use crate::domain::{mask_number, ConsentStatus};
+    use crate::entity::{accounts, bank_links};
+    let now = Utc::now();
+    let link = bank_links::ActiveModel {
+        client_id: Set(spec.client_id),
+        bank_code: Set(spec.bank_code.to_owned()),
+        external_client_id: Set(spec.external_client_id.to_owned()),
+        consent_id: Set(None),
+        consent_request_id: Set(None),
+        consent_status: Set(ConsentStatus::Authorized.as_str().into()),
+        consent_expires_at: Set(None),
+        status_message: Set(None),
+        last_synced_at: Set(Some(now)),
+        last_booked_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await?;
+    let account = accounts::ActiveModel {
+        client_id: Set(spec.client_id),
+        link_id: Set(Some(link.id)),
+        bank_code: Set(spec.bank_code.to_owned()),
+        external_id: Set(format!("acc-{}", uuid::Uuid::new_v4().simple())),
+        name: Set(spec.name.to_owned()),
+        account_type: Set("Personal".into()),
+        account_subtype: Set(Some("CurrentAccount".into())),
+        currency: Set(spec.currency.to_owned()),
+        status: Set("ENABLED".into()),
+        number: Set(Some(spec.number.to_owned())),
+        number_masked: Set(Some(mask_number(spec.number))),
+        balance_minor: Set(Some(spec.balance_minor)),
+        balance_type: Set(Some("InterimAvailable".into())),
+        balance_at: Set(Some(now)),
+        opened_on: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await?;
+    Ok(account.id)
+}
+
+/// A product in a bank's catalogue, as the sync stores it.
+pub async fn add_product(
+    db: &Database,
+    bank_code: &str,
+    product_type: &str,
+    name: &str,
+    interest_rate: Option<&str>,
+    min_amount_minor: Option<i64>,
+    term_months: Option<i32>,
+) -> CoreResult<()> {
+    use sea_orm::{ActiveModelTrait, Set};
+
+    use crate::entity::products;
+    products::ActiveModel {
+        bank_code: Set(bank_code.to_owned()),
+        external_id: Set(format!("prod-{}", uuid::Uuid::new_v4().simple())),
+        product_type: Set(product_type.to_owned()),
+        name: Set(name.to_owned()),
+        description: Set(None),
+        interest_rate: Set(interest_rate.map(str::to_owned)),
+        min_amount_minor: Set(min_amount_minor),
+        max_amount_minor: Set(None),
+        term_months: Set(term_months),
+        currency: Set(None),
+        updated_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await?;
+    Ok(())
+}

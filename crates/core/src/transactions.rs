@@ -100,6 +100,14 @@ pub struct TransactionCursor {
     pub id: i64,
 }
 
+/// Booked money of the transactions that match a filter, for one currency and direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransactionTotal {
+    pub direction: Direction,
+    pub amount: Money,
+    pub count: u64,
+}
+
 /// A transaction a manager records by hand.
 #[derive(Clone, Debug)]
 pub struct NewManualTransaction {
@@ -276,6 +284,45 @@ impl Core {
                 .count(self.db.conn())
                 .await?,
         )
+    }
+
+    /// Booked sums of the matching transactions, per currency and direction (pending rows may
+    /// still change, so they are not summed). Ordered by currency, then credits before debits.
+    pub async fn transaction_totals(
+        &self,
+        client_id: i64,
+        filter: &TransactionFilter,
+    ) -> CoreResult<Vec<TransactionTotal>> {
+        let rows: Vec<(String, String, i64, i64)> =
+            apply_filter(transactions::Entity::find(), client_id, filter)
+                .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
+                .select_only()
+                .column(transactions::Column::Currency)
+                .column(transactions::Column::Direction)
+                .column_as(
+                    Expr::expr(sea_orm::sea_query::Func::sum(Expr::col(
+                        transactions::Column::AmountMinor,
+                    )))
+                    .cast_as(sea_orm::sea_query::Alias::new("BIGINT")),
+                    "amount",
+                )
+                .column_as(Expr::col(transactions::Column::Id).count(), "n")
+                .group_by(transactions::Column::Currency)
+                .group_by(transactions::Column::Direction)
+                .order_by_asc(transactions::Column::Currency)
+                .order_by_asc(transactions::Column::Direction)
+                .into_tuple()
+                .all(self.db.conn())
+                .await?;
+        rows.into_iter()
+            .map(|(currency, direction, minor, n)| {
+                Ok(TransactionTotal {
+                    direction: Direction::parse(&direction)?,
+                    amount: Money::new(minor, Currency::from_db(currency)),
+                    count: n.max(0) as u64,
+                })
+            })
+            .collect()
     }
 
     pub async fn transaction(&self, id: i64) -> CoreResult<Transaction> {

@@ -13,6 +13,7 @@ pub mod code {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const BANK_UNAVAILABLE: &str = "BANK_UNAVAILABLE";
     pub const CONSENT_REQUIRED: &str = "CONSENT_REQUIRED";
+    pub const AI_UNAVAILABLE: &str = "AI_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
 }
 
@@ -75,6 +76,15 @@ impl From<CoreError> for ApiError {
                 ),
                 retry_after_secs: Some(retry_after_secs),
             },
+            CoreError::QuotaExceeded {
+                message,
+                retry_after_secs,
+            } => ApiError {
+                code: code::RATE_LIMITED,
+                message,
+                retry_after_secs: Some(retry_after_secs),
+            },
+            CoreError::AiUnavailable(m) => ApiError::new(code::AI_UNAVAILABLE, m),
             e @ (CoreError::Db(_) | CoreError::Internal(_)) => ApiError::internal(e),
         }
     }

@@ -1,6 +1,7 @@
 //! `crm-graphql`: the GraphQL schema of AI-CRM. It knows core's services and types, and neither
 //! SQL nor HTTP: the transport (crates/server) hands each request a [`RequestContext`].
 
+mod assistant;
 pub mod context;
 pub mod cursor;
 pub mod error;

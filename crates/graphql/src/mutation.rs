@@ -3,6 +3,7 @@ use crm_core::auth::LoginContext;
 use crm_core::clients::{ClientChanges, NewClient};
 use crm_core::transactions::NewManualTransaction;
 
+use crate::assistant::ask;
 use crate::context::{actor, core, request};
 use crate::cursor::parse_id;
 use crate::error::ApiResultExt;
@@ -252,5 +253,34 @@ impl MutationRoot {
             id,
             recategorisation: run.into(),
         })
+    }
+
+    /// Asks the assistant and returns the whole answer (the `assistantStream` subscription gives
+    /// the same answer as it is written). Without `conversationId` a new conversation starts;
+    /// with it, the question is a follow-up that sees the earlier turns. Errors:
+    /// `BAD_USER_INPUT` (empty or longer than 2000 characters), `NOT_FOUND`, `FORBIDDEN`
+    /// (someone else's conversation), `RATE_LIMITED`, `AI_UNAVAILABLE`.
+    async fn ask_assistant(
+        &self,
+        ctx: &Context<'_>,
+        question: String,
+        client_id: Option<ID>,
+        conversation_id: Option<ID>,
+    ) -> async_graphql::Result<AssistantAnswer> {
+        use futures_util::StreamExt;
+        let mut stream = ask(ctx, question, client_id, conversation_id).await?;
+        let mut answer = String::new();
+        while let Some(event) = stream.next().await {
+            match event.api()? {
+                crm_core::assistant::AnswerEvent::Delta { text, .. } => answer.push_str(&text),
+                crm_core::assistant::AnswerEvent::Done(summary) => {
+                    return Ok(AssistantAnswer::new(answer, summary))
+                }
+            }
+        }
+        Err(
+            crate::error::ApiError::internal("an assistant answer ended without its last event")
+                .into(),
+        )
     }
 }

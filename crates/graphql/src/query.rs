@@ -79,6 +79,45 @@ impl QueryRoot {
             .collect())
     }
 
+    /// Questions the assistant can answer that fit this client's data (or the portfolio, without
+    /// a client), in Russian unless `language` says otherwise.
+    async fn assistant_suggestions(
+        &self,
+        ctx: &Context<'_>,
+        client_id: Option<ID>,
+        language: Option<AssistantLanguage>,
+    ) -> async_graphql::Result<Vec<String>> {
+        let who = actor(ctx).api()?;
+        let client_id = client_id
+            .as_ref()
+            .map(|id| parse_id(id, "client"))
+            .transpose()
+            .api()?;
+        core(ctx)
+            .api()?
+            .assistant_suggestions(
+                who,
+                client_id,
+                language.unwrap_or_default().into(),
+                chrono::Utc::now(),
+            )
+            .await
+            .api()
+    }
+
+    /// A conversation with the assistant and its turns (your own; administrators see all).
+    async fn conversation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<ConversationObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "conversation").api()?;
+        Ok(ConversationObject(
+            core(ctx).api()?.conversation(who, id).await.api()?,
+        ))
+    }
+
     /// The category taxonomy with Russian and English names.
     async fn categories(&self) -> Vec<CategoryInfo> {
         CoreCategory::ALL

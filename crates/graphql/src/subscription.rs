@@ -2,9 +2,13 @@ use async_graphql::{Context, Subscription};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use async_graphql::ID;
+use futures_util::StreamExt;
+
+use crate::assistant::ask;
 use crate::context::{actor, core};
 use crate::error::ApiResultExt;
-use crate::types::SyncProgress;
+use crate::types::{AssistantChunk, SyncProgress};
 
 pub struct SubscriptionRoot;
 
@@ -26,6 +30,28 @@ impl SubscriptionRoot {
                     Err(RecvError::Closed) => return None,
                 }
             }
+        }))
+    }
+
+    /// The assistant's answer as it is written: one event per chunk, then a last event with
+    /// `done: true` that says where the answer is stored. The same answer `askAssistant` gives.
+    /// Closing the subscription (or the socket) cancels the answer, the model's request included.
+    async fn assistant_stream(
+        &self,
+        ctx: &Context<'_>,
+        question: String,
+        client_id: Option<ID>,
+        conversation_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<AssistantChunk>>> {
+        let stream = ask(ctx, question, client_id, conversation_id).await?;
+        Ok(stream.map(|event| match event {
+            Ok(crm_core::assistant::AnswerEvent::Delta { text, model }) => {
+                Ok(AssistantChunk::piece(text, model))
+            }
+            Ok(crm_core::assistant::AnswerEvent::Done(summary)) => {
+                Ok(AssistantChunk::last(summary))
+            }
+            Err(e) => Err(crate::error::ApiError::from(e).into()),
         }))
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt;
 use chrono::Duration as ChronoDuration;
 use crm_core::auth::{SessionSettings, ThrottlePolicy};
 use crm_core::banks::BankRegistry;
@@ -53,6 +54,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         base_currency: config.base_currency.clone(),
         max_concurrent_hashes: 2,
         sync: config.sync.clone(),
+        assistant: config.assistant.clone(),
     })
 }
 
@@ -74,6 +76,28 @@ impl App {
         core.reload_category_rules()
             .await
             .context("loading the category rules")?;
+        match &config.assistant.provider {
+            Some(p) => {
+                let host = p
+                    .base_url
+                    .split_once("://")
+                    .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+                    .unwrap_or_default();
+                tracing::info!(
+                    model = %p.model,
+                    provider = host,
+                    key = if p.api_key.is_some() { "set" } else { "none" },
+                    send_pii = config.assistant.send_pii,
+                    "assistant: answers come from the model"
+                );
+                if p.timeouts.total > config.request_timeout {
+                    tracing::warn!("AI_TIMEOUT is longer than REQUEST_TIMEOUT_SECS: a long askAssistant over HTTP ends at the request timeout (the assistantStream subscription has none)");
+                }
+            }
+            None => tracing::info!(
+                "assistant: the built-in analyst answers (set AI_API_KEY or AI_API_URL for a model)"
+            ),
+        }
         let generated_admin_password = core
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await
@@ -134,6 +158,13 @@ impl App {
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
+        // Streamed answers are many small writes: send each at once instead of waiting for the
+        // previous one to be acknowledged (Nagle's algorithm).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY: {e}");
+            }
+        });
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

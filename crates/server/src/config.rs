@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crm_core::assistant::llm::{ApiKey, LlmSettings, Timeouts};
+use crm_core::assistant::{AssistantSettings, Fallback};
 use crm_core::auth::BootstrapPassword;
 use crm_core::domain::Currency;
 
@@ -77,6 +79,8 @@ pub struct Config {
     pub sync_cron_text: String,
     /// History window, overlap, concurrency and retry budget of the sync engine.
     pub sync: crm_core::sync::SyncSettings,
+    /// The AI assistant: provider (none: the built-in analyst), fallback, privacy, limits.
+    pub assistant: AssistantSettings,
 }
 
 /// Which banks to talk to, and with which credentials.
@@ -148,6 +152,25 @@ impl Reader<'_> {
             Ok(v)
         } else {
             Err(err(var, format!("must be from {min} to {max}, got {v}")))
+        }
+    }
+
+    /// Seconds, fractions allowed (`0.5`), within `min..=max`.
+    fn seconds(
+        &self,
+        var: &'static str,
+        default: f64,
+        min: f64,
+        max: f64,
+    ) -> Result<Duration, ConfigError> {
+        let v: f64 = self.parse(var, default, "a number of seconds such as 30 or 0.5")?;
+        if v.is_finite() && (min..=max).contains(&v) {
+            Ok(Duration::from_secs_f64(v))
+        } else {
+            Err(err(
+                var,
+                format!("must be from {min} to {max} seconds, got {v}"),
+            ))
         }
     }
 
@@ -231,6 +254,101 @@ fn parse_cron(text: &str) -> Result<cron::Schedule, ConfigError> {
         text.to_owned()
     };
     cron::Schedule::from_str(&full).map_err(|e| err("SYNC_CRON", format!("not a cron schedule ({e}): {text:?}; e.g. \"0 0 * * *\" for every night at 00:00 UTC")))
+}
+
+/// OpenRouter: what `AI_API_URL` means when only `AI_API_KEY` is set.
+pub const DEFAULT_AI_API_URL: &str = "https://openrouter.ai/api/v1";
+pub const DEFAULT_AI_MODEL: &str = "google/gemini-2.5-flash-lite";
+
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(host);
+    let host = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `AI_*`: a provider when a key or a URL is set (local servers need no key), else the analyst.
+fn assistant_settings(r: &Reader<'_>, prod: bool) -> Result<AssistantSettings, ConfigError> {
+    let url_set = r.text("AI_API_URL");
+    let key = r.text("AI_API_KEY");
+    let url = url_set
+        .clone()
+        .unwrap_or_else(|| DEFAULT_AI_API_URL.to_owned());
+    let url = url.trim_end_matches('/').to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+        return Err(err(
+            "AI_API_URL",
+            format!("must be the http(s) base URL of an OpenAI-compatible API, e.g. {DEFAULT_AI_API_URL} or http://127.0.0.1:11434/v1; got {url:?}"),
+        ));
+    }
+    if prod && url.starts_with("http://") && !is_loopback_url(&url) {
+        return Err(err(
+            "AI_API_URL",
+            "must use https:// for a provider on another host in production: the key and the questions would travel in clear text",
+        ));
+    }
+    let model = r
+        .text("AI_MODEL")
+        .unwrap_or_else(|| DEFAULT_AI_MODEL.to_owned());
+    let max_tokens = r.ranged("AI_MAX_TOKENS", 1024, 16, 65_536)? as u32;
+    let temperature: f32 = r.parse("AI_TEMPERATURE", 0.2, "a number from 0 to 2")?;
+    if !(0.0..=2.0).contains(&temperature) {
+        return Err(err(
+            "AI_TEMPERATURE",
+            format!("must be from 0 to 2, got {temperature}"),
+        ));
+    }
+    let total = r.seconds("AI_TIMEOUT", 60.0, 0.1, 3600.0)?;
+    let timeouts = Timeouts {
+        connect: r
+            .seconds("AI_CONNECT_TIMEOUT", 10.0, 0.1, 600.0)?
+            .min(total),
+        first_byte: r
+            .seconds("AI_FIRST_BYTE_TIMEOUT", 30.0, 0.1, 3600.0)?
+            .min(total),
+        idle: r.seconds("AI_IDLE_TIMEOUT", 30.0, 0.1, 3600.0)?.min(total),
+        total,
+    };
+    let fallback = match r
+        .text("AI_FALLBACK")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("analyst") => Fallback::Analyst,
+        Some("error") => Fallback::Error,
+        Some(other) => {
+            return Err(err(
+                "AI_FALLBACK",
+                format!("must be analyst or error, got {other:?}"),
+            ))
+        }
+    };
+    let provider = (key.is_some() || url_set.is_some()).then(|| LlmSettings {
+        base_url: url,
+        api_key: key.map(ApiKey::new),
+        model,
+        max_tokens,
+        temperature,
+        timeouts,
+    });
+    Ok(AssistantSettings {
+        provider,
+        fallback,
+        send_pii: r.flag("AI_SEND_PII", false)?,
+        rate_limit_per_minute: r.ranged("AI_RATE_LIMIT_PER_MINUTE", 20, 1, 100_000)? as u32,
+        context_tokens: r.ranged("AI_CONTEXT_TOKENS", 3000, 200, 200_000)? as usize,
+        max_tool_rounds: r.ranged("AI_MAX_TOOL_ROUNDS", 4, 1, 10)? as u32,
+        analyst_chunk_delay: Duration::from_millis(r.ranged("AI_ANALYST_CHUNK_MS", 15, 0, 1000)?),
+    })
 }
 
 impl Config {
@@ -431,8 +549,10 @@ impl Config {
                 ..defaults.budget
             },
         };
+        let assistant = assistant_settings(&r, prod)?;
 
         Ok(Config {
+            assistant,
             banks,
             sync_cron,
             sync_cron_text,
@@ -571,6 +691,73 @@ mod tests {
             "SYNC_CRON"
         );
         assert!(cfg(&[("SYNC_CRON", "30 2 * * *")]).is_ok());
+    }
+
+    #[test]
+    fn assistant_settings_from_ai_variables() {
+        let c = cfg(&[]).expect("defaults");
+        assert!(
+            c.assistant.provider.is_none(),
+            "no key, no URL: the analyst"
+        );
+        assert_eq!(c.assistant.fallback, Fallback::Analyst);
+        assert!(!c.assistant.send_pii);
+
+        let c = cfg(&[("AI_API_KEY", "sk-or-secret")]).expect("key only");
+        let p = c.assistant.provider.clone().expect("provider");
+        assert_eq!(p.base_url, DEFAULT_AI_API_URL);
+        assert_eq!(p.model, DEFAULT_AI_MODEL);
+        assert!(
+            !format!("{c:?}").contains("sk-or-secret"),
+            "the key never prints"
+        );
+
+        let c = cfg(&[
+            ("AI_API_URL", "http://127.0.0.1:11434/v1/"),
+            ("AI_MODEL", "qwen2.5:7b"),
+            ("AI_TIMEOUT", "2.5"),
+            ("AI_IDLE_TIMEOUT", "5"),
+            ("AI_FALLBACK", "error"),
+            ("AI_SEND_PII", "true"),
+        ])
+        .expect("local");
+        let p = c
+            .assistant
+            .provider
+            .clone()
+            .expect("a URL alone is a provider");
+        assert_eq!(p.base_url, "http://127.0.0.1:11434/v1");
+        assert!(p.api_key.is_none());
+        assert_eq!(p.timeouts.total, Duration::from_millis(2500));
+        assert_eq!(
+            p.timeouts.idle,
+            Duration::from_millis(2500),
+            "capped by the total"
+        );
+        assert_eq!(c.assistant.fallback, Fallback::Error);
+        assert!(c.assistant.send_pii);
+
+        for (var, value) in [
+            ("AI_API_URL", "openrouter.ai"),
+            ("AI_TEMPERATURE", "3"),
+            ("AI_TIMEOUT", "soon"),
+            ("AI_TIMEOUT", "0"),
+            ("AI_FALLBACK", "retry"),
+            ("AI_MAX_TOKENS", "0"),
+            ("AI_RATE_LIMIT_PER_MINUTE", "0"),
+            ("AI_SEND_PII", "maybe"),
+            ("AI_CONTEXT_TOKENS", "10"),
+        ] {
+            assert_eq!(cfg(&[(var, value)]).expect_err(value).var, var);
+        }
+        let key = "k".repeat(40);
+        let prod = [("APP_ENV", "production"), ("SECRET_KEY", key.as_str())];
+        let mut remote_http = prod.to_vec();
+        remote_http.push(("AI_API_URL", "http://llm.example.ru/v1"));
+        assert_eq!(cfg(&remote_http).expect_err("http").var, "AI_API_URL");
+        let mut local_http = prod.to_vec();
+        local_http.push(("AI_API_URL", "http://localhost:8000/v1"));
+        assert!(cfg(&local_http).is_ok());
     }
 
     #[test]

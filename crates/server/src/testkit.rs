@@ -11,6 +11,8 @@ use crm_core::testing::TestDatabase;
 use crm_core::Core;
 use tokio::sync::oneshot;
 
+pub mod fake_llm;
+
 use crate::app::App;
 use crate::config::Config;
 

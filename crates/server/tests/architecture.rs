@@ -1,6 +1,7 @@
 //! Conventions as tests: crates depend on each other only in design.md's direction
-//! (`server -> graphql -> core -> connector-* -> openbanking-ru -> connector`), the GraphQL layer
-//! knows no SQL, and the sandbox bank shares no code with the connectors.
+//! (`server -> graphql -> core -> connector-* -> openbanking-ru -> connector`, and
+//! `core -> llm`), the GraphQL layer knows no SQL, the model client knows no other crate of ours,
+//! and the sandbox bank shares no code with the connectors.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use serde_json::Value;
@@ -10,6 +11,8 @@ fn rank(package: &str) -> Option<u32> {
     Some(match package {
         "crm-migration" => 0,
         "crm-connector" => 1,
+        // The model client: HTTP and the chat-completions format only.
+        "crm-llm" => 1,
         "crm-openbanking-ru" => 2,
         p if p.starts_with("crm-connector-") => 3,
         "crm-core" => 4,
@@ -57,6 +60,11 @@ fn workspace_dependencies_point_one_way() {
             if !normal || !names.contains(&dep_name) {
                 continue;
             }
+            if name == "crm-llm" {
+                violations.push(format!(
+                    "crm-llm -> {dep_name}: the model client knows HTTP only, no crate of ours"
+                ));
+            }
             if name == "crm-sandbox-bank"
                 && (dep_name == "crm-openbanking-ru" || dep_name.starts_with("crm-connector"))
             {
@@ -86,7 +94,13 @@ fn workspace_dependencies_point_one_way() {
         }
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
-    for required in ["crm-core", "crm-graphql", "crm-server", "crm-migration"] {
+    for required in [
+        "crm-core",
+        "crm-graphql",
+        "crm-server",
+        "crm-migration",
+        "crm-llm",
+    ] {
         assert!(
             names.contains(&required),
             "{required} is missing from the workspace"

@@ -136,6 +136,26 @@ impl ClientObject {
             .collect())
     }
 
+    /// Conversations with the assistant about this client, most recent first: your own (an
+    /// administrator sees everyone's).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<super::ConversationObject>> {
+        let who = crate::context::actor(ctx).api()?;
+        let first = page_size(first, 20).api()?;
+        Ok(core(ctx)
+            .api()?
+            .conversations_of_client(who, self.0.id, first)
+            .await
+            .api()?
+            .into_iter()
+            .map(super::ConversationObject)
+            .collect())
+    }
+
     /// Income, spending and net per month for the last `months` months (current one included).
     async fn cashflow(
         &self,

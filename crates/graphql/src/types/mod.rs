@@ -1,5 +1,6 @@
 //! GraphQL object types. They wrap core's domain values; resolvers stay thin and call core.
 
+mod assistant;
 mod client;
 mod enums;
 mod inputs;
@@ -7,6 +8,7 @@ mod objects;
 mod rules;
 mod sync;
 
+pub use assistant::*;
 pub use client::{ClientConnection, ClientObject, TransactionConnection};
 pub use enums::*;
 pub use inputs::*;

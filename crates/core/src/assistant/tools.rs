@@ -1,0 +1,459 @@
+//! The tools a model may call: each is a JSON schema and a core call that returns exact figures,
+//! so the model copies numbers instead of computing them. Every tool is bound to the question's
+//! client on the server (no tool takes a client id), reads only, and returns minimised data:
+//! no ids, account numbers, counterparties or card numbers; bank text scrubbed.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use super::context::{names_a_person, plain};
+use super::insights::{self, Kind};
+use super::intent::last_days;
+use super::privacy::Redactor;
+use crate::accounts::total_by_currency;
+use crate::domain::{Category, Direction, Money};
+use crate::entity::products;
+use crate::error::{CoreError, CoreResult};
+use crate::transactions::TransactionFilter;
+use crate::Core;
+use crm_llm::{ToolCall, ToolSpec};
+
+/// Longest list of transactions one call returns.
+const MAX_ROWS: u64 = 50;
+
+fn date_param(what: &str) -> Value {
+    json!({ "type": "string", "description": format!("{what}, YYYY-MM-DD") })
+}
+
+/// The tools for a question about one client.
+pub fn specs() -> Vec<ToolSpec> {
+    let codes: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    let mut out = vec![
+        ToolSpec {
+            name: "spending_by_category".into(),
+            description: "The client's booked spending per category in a date range, largest first, with the total, counts and shares. Default range: the last 90 days.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "from": date_param("first day of the range (inclusive)"),
+                    "to": date_param("last day of the range (inclusive)"),
+                },
+                "additionalProperties": false,
+            }),
+        },
+        ToolSpec {
+            name: "cashflow".into(),
+            description: "Booked income, spending and net per calendar month for the last N months (the current month included, partial), with totals.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "months": { "type": "integer", "minimum": 1, "maximum": 24, "description": "how many months, default 6" },
+                },
+                "additionalProperties": false,
+            }),
+        },
+        ToolSpec {
+            name: "find_transactions".into(),
+            description: "The client's transactions matching a filter, newest first (at most 50 shown), with the number of matches and their booked totals per direction.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "from": date_param("first day (inclusive)"),
+                    "to": date_param("last day (inclusive)"),
+                    "category": { "type": "string", "enum": codes },
+                    "direction": { "type": "string", "enum": ["CREDIT", "DEBIT"], "description": "CREDIT is money in, DEBIT money out" },
+                    "search": { "type": "string", "description": "words of the merchant or the bank's description" },
+                    "limit": { "type": "integer", "minimum": 1, "maximum": 50 },
+                },
+                "additionalProperties": false,
+            }),
+        },
+        ToolSpec {
+            name: "balances".into(),
+            description: "The client's accounts with their latest balances and the totals per currency.".into(),
+            parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+        },
+        ToolSpec {
+            name: "rating".into(),
+            description: "The client's A/B/C grade, the score (0-100) and the factors behind it with their values and impacts in points.".into(),
+            parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+        },
+        ToolSpec {
+            name: "bank_products".into(),
+            description: "Products in the catalogues of the client's banks (deposits, savings, cards, loans) with rates, amounts and terms.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "type": { "type": "string", "description": "deposit, savings, card, credit_card or loan" },
+                },
+                "additionalProperties": false,
+            }),
+        },
+    ];
+    if insights::available(Kind::RecurringPayments) {
+        out.push(ToolSpec {
+            name: "recurring_payments".into(),
+            description: "Payments that repeat (subscriptions, utilities, loans) with amount, period and next date.".into(),
+            parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+        });
+    }
+    if insights::available(Kind::IncomeProfile) {
+        out.push(ToolSpec {
+            name: "income_profile".into(),
+            description: "The client's income: monthly average and how regular it is.".into(),
+            parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+        });
+    }
+    if insights::available(Kind::Offers) {
+        out.push(ToolSpec {
+            name: "offers".into(),
+            description: "Products that fit the client, each with the reason and the figures behind it.".into(),
+            parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+        });
+    }
+    out
+}
+
+fn day(args: &Value, key: &str) -> CoreResult<Option<NaiveDate>> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            let text = s.get(..10).unwrap_or(s);
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    CoreError::invalid(format!("{key} must be a date YYYY-MM-DD, got {s:?}"))
+                })
+        }
+        Some(other) => Err(CoreError::invalid(format!(
+            "{key} must be a date string, got {other}"
+        ))),
+    }
+}
+
+fn at(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// `[from, to)` from inclusive dates, defaulting to the last 90 days.
+fn range(args: &Value, now: DateTime<Utc>) -> CoreResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let default = last_days(now, 90);
+    let from = day(args, "from")?.map(at).unwrap_or(default.from);
+    let to = day(args, "to")?
+        .map(|d| at(d) + Duration::days(1))
+        .unwrap_or(default.to);
+    if from >= to {
+        return Err(CoreError::invalid("from must not be after to"));
+    }
+    Ok((from, to))
+}
+
+fn last_day(to: DateTime<Utc>) -> String {
+    (to - Duration::days(1)).format("%Y-%m-%d").to_string()
+}
+
+/// Runs one tool call for the client and returns its result as JSON text. Errors the model can
+/// fix (bad arguments, unknown tools) come back as `{"error": …}` for it to read; errors of ours
+/// fail the answer.
+pub async fn execute(
+    core: &Core,
+    client_id: i64,
+    call: &ToolCall,
+    redactor: &Redactor,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
+    let args: Value = match serde_json::from_str(&call.arguments) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(Value::Null) => json!({}),
+        _ => {
+            return Ok(json!({ "error": "the arguments must be a JSON object" }).to_string());
+        }
+    };
+    match run(core, client_id, &call.name, &args, redactor, now).await {
+        Ok(v) => Ok(v.to_string()),
+        Err(CoreError::InvalidInput(m)) => Ok(json!({ "error": m }).to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn run(
+    core: &Core,
+    id: i64,
+    name: &str,
+    args: &Value,
+    redactor: &Redactor,
+    now: DateTime<Utc>,
+) -> CoreResult<Value> {
+    let base = core.settings().base_currency.clone();
+    match name {
+        "spending_by_category" => {
+            let (from, to) = range(args, now)?;
+            let rows = core.spending_by_category(id, from, to, &base).await?;
+            let total: i64 = rows.iter().map(|r| r.amount.minor).sum();
+            Ok(json!({
+                "from": from.format("%Y-%m-%d").to_string(),
+                "to": last_day(to),
+                "currency": base.as_str(),
+                "total": Money::new(total, base.clone()).amount().to_string(),
+                "categories": rows.iter().map(|r| json!({
+                    "category": r.category.as_str(),
+                    "name": r.category.names().1,
+                    "amount": r.amount.amount().to_string(),
+                    "count": r.count,
+                    "share_percent": format!("{:.1}", r.share * 100.0),
+                })).collect::<Vec<_>>(),
+            }))
+        }
+        "cashflow" => {
+            let months = match args.get("months") {
+                None | Some(Value::Null) => 6,
+                Some(v) => v
+                    .as_u64()
+                    .filter(|m| (1..=24).contains(m))
+                    .ok_or_else(|| CoreError::invalid("months must be a whole number from 1 to 24"))?
+                    as u32,
+            };
+            let rows = core.cashflow(id, months, &base, now).await?;
+            let (i, e): (i64, i64) = rows
+                .iter()
+                .fold((0, 0), |(i, e), m| (i + m.income.minor, e + m.expense.minor));
+            let money = |minor: i64| Money::new(minor, base.clone()).amount().to_string();
+            Ok(json!({
+                "currency": base.as_str(),
+                "months": rows.iter().map(|m| json!({
+                    "month": m.month,
+                    "income": m.income.amount().to_string(),
+                    "expense": m.expense.amount().to_string(),
+                    "net": m.net.amount().to_string(),
+                })).collect::<Vec<_>>(),
+                "current_month_is_partial": true,
+                "totals": { "income": money(i), "expense": money(e), "net": money(i - e) },
+            }))
+        }
+        "find_transactions" => {
+            let has_range = args.get("from").is_some() || args.get("to").is_some();
+            let (from, to) = if has_range {
+                let (f, t) = range(args, now)?;
+                (Some(f), Some(t))
+            } else {
+                (None, None)
+            };
+            let category = match args.get("category").and_then(Value::as_str) {
+                Some(c) => Some(Category::parse(c.trim())?),
+                None => None,
+            };
+            let direction = match args.get("direction").and_then(Value::as_str) {
+                Some(d) => Some(Direction::parse(d.trim())?),
+                None => None,
+            };
+            let search = args
+                .get("search")
+                .and_then(Value::as_str)
+                .map(|s| s.chars().take(100).collect::<String>());
+            let limit = args
+                .get("limit")
+                .and_then(Value::as_u64)
+                .unwrap_or(20)
+                .clamp(1, MAX_ROWS);
+            let filter = TransactionFilter {
+                from,
+                to,
+                category,
+                direction,
+                account_id: None,
+                search,
+            };
+            let page = core.list_transactions(id, &filter, limit, None).await?;
+            let count = core.count_transactions(id, &filter).await?;
+            let totals = core.transaction_totals(id, &filter).await?;
+            Ok(json!({
+                "matching": count,
+                "shown": page.items.len(),
+                "booked_totals": totals.iter().map(|t| json!({
+                    "direction": t.direction.as_str(),
+                    "amount": t.amount.amount().to_string(),
+                    "currency": t.amount.currency.as_str(),
+                    "count": t.count,
+                })).collect::<Vec<_>>(),
+                "transactions": page.items.iter().map(|t| {
+                    let mut row = json!({
+                        "date": t.booked_at.format("%Y-%m-%d").to_string(),
+                        "direction": t.direction.as_str(),
+                        "amount": t.amount.amount().to_string(),
+                        "currency": t.amount.currency.as_str(),
+                        "category": t.category.as_str(),
+                        "status": t.status.as_str(),
+                    });
+                    if let Some(m) = &t.merchant {
+                        row["merchant"] = json!(redactor.scrub(m));
+                    }
+                    if redactor.sends_pii() || !names_a_person(t.category) {
+                        row["text"] = json!(redactor.scrub(&t.description));
+                    }
+                    row
+                }).collect::<Vec<_>>(),
+            }))
+        }
+        "balances" => {
+            let accounts = core.accounts_of_clients(&[id]).await?.remove(&id).unwrap_or_default();
+            let totals = total_by_currency(accounts.iter());
+            Ok(json!({
+                "accounts": accounts.iter().map(|a| json!({
+                    "bank": core.banks().describe(&a.bank_code).name,
+                    "name": redactor.scrub(&a.name),
+                    "type": a.account_type,
+                    "currency": a.currency.as_str(),
+                    "status": a.status.as_str(),
+                    "balance": a.balance.as_ref().map(|b| b.amount().to_string()),
+                    "balance_at": a.balance_at.map(|t| t.format("%Y-%m-%d").to_string()),
+                })).collect::<Vec<_>>(),
+                "totals": totals.iter().map(plain).collect::<Vec<_>>(),
+            }))
+        }
+        "rating" => {
+            let rating = core.ratings_of_clients(&[id]).await?.remove(&id);
+            Ok(match rating {
+                None => json!({ "rated": false }),
+                Some(r) => json!({
+                    "rated": true,
+                    "grade": r.grade.as_str(),
+                    "score": r.score,
+                    "computed_at": r.computed_at.format("%Y-%m-%d").to_string(),
+                    "factors": r.factors.iter().map(|f| json!({
+                        "name": f.name, "value": f.value, "impact_points": f.impact,
+                    })).collect::<Vec<_>>(),
+                }),
+            })
+        }
+        "bank_products" => {
+            let wanted = args.get("type").and_then(Value::as_str).map(str::to_lowercase);
+            let rows = bank_products(core, id, wanted.as_deref()).await?;
+            Ok(json!({ "products": rows.iter().map(|p| product_json(core, p, &base, redactor)).collect::<Vec<_>>() }))
+        }
+        "recurring_payments" => match insights::recurring_payments(core, id, now).await? {
+            None => Err(CoreError::invalid("recurring payments are not available")),
+            Some(list) => Ok(json!({ "payments": list.iter().map(|r| json!({
+                "name": redactor.scrub(&r.name),
+                "amount": r.amount.amount().to_string(),
+                "currency": r.amount.currency.as_str(),
+                "period": r.period,
+                "last": r.last_at.format("%Y-%m-%d").to_string(),
+                "next": r.next_at.map(|t| t.format("%Y-%m-%d").to_string()),
+            })).collect::<Vec<_>>() })),
+        },
+        "income_profile" => match insights::income_profile(core, id, now).await? {
+            None => Err(CoreError::invalid("the income profile is not available")),
+            Some(p) => Ok(json!({
+                "monthly_average": plain(&p.monthly_average),
+                "regular": p.regular,
+                "summary": redactor.scrub(&p.summary),
+            })),
+        },
+        "offers" => match insights::offers(core, id, now).await? {
+            None => Err(CoreError::invalid("offers are not available")),
+            Some(list) => Ok(json!({ "offers": list.iter().map(|o| json!({
+                "product": o.product, "bank": o.bank, "reason": redactor.scrub(&o.reason),
+            })).collect::<Vec<_>>() })),
+        },
+        other => Err(CoreError::invalid(format!(
+            "there is no tool {other:?}; the tools are: spending_by_category, cashflow, find_transactions, balances, rating, bank_products"
+        ))),
+    }
+}
+
+/// Catalogue products of the banks the client is linked to (all banks when none is linked).
+pub async fn bank_products(
+    core: &Core,
+    client_id: i64,
+    product_type: Option<&str>,
+) -> CoreResult<Vec<products::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let banks: Vec<String> = core
+        .links_of_clients(&[client_id])
+        .await?
+        .remove(&client_id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| l.bank_code)
+        .collect();
+    let mut q = products::Entity::find();
+    if !banks.is_empty() {
+        q = q.filter(products::Column::BankCode.is_in(banks));
+    }
+    if let Some(t) = product_type.filter(|t| !t.is_empty()) {
+        q = q.filter(products::Column::ProductType.eq(t));
+    }
+    Ok(q.order_by_asc(products::Column::BankCode)
+        .order_by_asc(products::Column::Id)
+        .limit(30)
+        .all(core.db().conn())
+        .await?)
+}
+
+fn product_json(
+    core: &Core,
+    p: &products::Model,
+    base: &crate::domain::Currency,
+    redactor: &Redactor,
+) -> Value {
+    let currency = p
+        .currency
+        .as_deref()
+        .and_then(|c| crate::domain::Currency::parse(c).ok())
+        .unwrap_or_else(|| base.clone());
+    json!({
+        "bank": core.banks().describe(&p.bank_code).name,
+        "type": p.product_type,
+        "name": p.name,
+        "description": p.description.as_deref().map(|d| redactor.scrub(d)),
+        "interest_rate_percent": p.interest_rate,
+        "min_amount": p.min_amount_minor.map(|m| plain(&Money::new(m, currency.clone()))),
+        "max_amount": p.max_amount_minor.map(|m| plain(&Money::new(m, currency.clone()))),
+        "term_months": p.term_months,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spec_is_an_object_schema_without_a_client_id() {
+        for s in specs() {
+            assert_eq!(s.parameters["type"], "object", "{}", s.name);
+            assert!(s.parameters["properties"].get("client_id").is_none());
+            assert!(s.parameters["properties"].get("clientId").is_none());
+        }
+    }
+
+    #[test]
+    fn ranges_are_inclusive_dates() {
+        let now = Utc
+            .with_ymd_and_hms(2025, 6, 12, 10, 0, 0)
+            .single()
+            .expect("now");
+        let (f, t) = range(&json!({"from": "2025-03-01", "to": "2025-03-31"}), now).expect("range");
+        assert_eq!(
+            f,
+            Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0)
+                .single()
+                .expect("f")
+        );
+        assert_eq!(
+            t,
+            Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0)
+                .single()
+                .expect("t")
+        );
+        assert!(range(&json!({"from": "March"}), now).is_err());
+        assert!(range(&json!({"from": "2025-04-01", "to": "2025-03-01"}), now).is_err());
+        let (f, _) = range(&json!({"from": "2025-03-01T00:00:00Z"}), now).expect("rfc3339");
+        assert_eq!(
+            f,
+            Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0)
+                .single()
+                .expect("f")
+        );
+    }
+}
