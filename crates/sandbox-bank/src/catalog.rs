@@ -491,6 +491,7 @@ pub struct ProductTemplate {
     pub term_months: Option<u32>,
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn p(
     kind: &'static str,
     short: &'static str,

@@ -237,14 +237,18 @@ mod tests {
         assert!(SandboxConfig::default().validate().is_ok());
         let mut c = SandboxConfig::default();
         c.banks.push(BankConfig::abank());
-        assert!(c.validate().unwrap_err().to_string().contains("banks.code"));
+        assert!(c
+            .validate()
+            .expect_err("duplicate code")
+            .to_string()
+            .contains("banks.code"));
         let c = SandboxConfig {
             history_months: (13, 12),
             ..SandboxConfig::default()
         };
         assert!(c
             .validate()
-            .unwrap_err()
+            .expect_err("bad months")
             .to_string()
             .contains("history_months"));
         assert_eq!(DEFAULT_TEAM_SECRET.len(), 32);

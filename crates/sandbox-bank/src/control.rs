@@ -192,7 +192,7 @@ fn minor_units(amount: Decimal) -> Result<i64, ControlError> {
     }
     scaled
         .to_i64()
-        .filter(|m| *m < 1_000_000_000_000_00)
+        .filter(|m| *m < 100_000_000_000_000)
         .ok_or_else(|| ControlError::Invalid("amount is too large".into()))
 }
 
@@ -427,6 +427,11 @@ impl BankHandle {
         }
     }
 
+    /// Whether queued faults also hit the token calls (by default they skip them).
+    pub fn set_faults_on_token_calls(&self, on: bool) {
+        self.bank.rt().faults_on_token_calls = on;
+    }
+
     pub fn clear_faults(&self) {
         self.bank.rt().faults.clear();
     }
@@ -528,6 +533,7 @@ impl BankHandle {
     /// Every transaction of an account now, newest first.
     pub fn transactions(&self, account_id: &str) -> Result<Vec<TransactionInfo>, ControlError> {
         let index = self.account(account_id)?;
+        let fractional = self.bank.data().config.quirks.fractional_times;
         Ok(self
             .bank
             .rows(index)
@@ -535,7 +541,8 @@ impl BankHandle {
             .iter()
             .map(|t| TransactionInfo {
                 id: Renderer::transaction_id(t.id),
-                booked_at: crate::world::from_unix(t.at, t.micros),
+                // As precise as the bank says it on the wire.
+                booked_at: crate::world::from_unix(t.at, if fractional { t.micros } else { 0 }),
                 amount: Decimal::new(t.amount, 2),
                 direction: if t.credit() {
                     Direction::Credit
@@ -608,6 +615,7 @@ pub(crate) fn routes(bank: Arc<Bank>) -> Router {
         .route("/sandbox/consent-requests/{id}/reject", post(reject))
         .route("/sandbox/consents", get(consents))
         .route("/sandbox/faults", post(add_fault).delete(clear_faults))
+        .route("/sandbox/faults/scope", put(fault_scope))
         .route("/sandbox/latency", put(latency))
         .route("/sandbox/tokens/expire", post(expire))
         .route("/sandbox/paging", put(paging))
@@ -741,6 +749,25 @@ async fn add_fault(
 async fn clear_faults(State(h): State<BankHandle>) -> Response {
     h.clear_faults();
     StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScopeRequest {
+    token_calls: bool,
+}
+
+async fn fault_scope(
+    State(h): State<BankHandle>,
+    b: Result<Json<ScopeRequest>, JsonRejection>,
+) -> Response {
+    match body(b) {
+        Ok(r) => {
+            h.set_faults_on_token_calls(r.token_calls);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! What stands between the network and the protocol handlers: configured latency, counting of
 //! request ids, and the queue of injected faults (5xx, 429, delays, cut-off bodies, wrong JSON,
-//! HTML proxy pages, token expiry). Faults apply to every protocol call but the token calls.
+//! HTML proxy pages, token expiry). Faults apply to every protocol call but the token calls
+//! (those too when `faults_on_token_calls` is set).
 
 use std::time::Duration;
 
@@ -77,6 +78,10 @@ fn wrong_shape(n: u64) -> Response {
 
 /// Applies the next queued fault, if any, to this call.
 pub(crate) async fn inject(State(bank): State<Shared>, req: Request, next: Next) -> Response {
+    let token_call = matches!(req.uri().path(), "/auth/bank-token" | "/oauth2/token");
+    if token_call && !bank.rt().faults_on_token_calls {
+        return next.run(req).await;
+    }
     let (fault, turn) = {
         let mut rt = bank.rt();
         let fault = rt.faults.pop_front().flatten();

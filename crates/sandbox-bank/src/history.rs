@@ -193,15 +193,15 @@ pub(crate) fn transfers_into(world: &World, bank: &BankWorld, target: &Account) 
     let scale = person.plan.scale_pct;
     let (per_month, lo, hi): ((u32, u32), i64, i64) = match target.kind {
         AccountKind::Savings => {
-            let base = person.plan.savings_monthly.max(5_000_00);
+            let base = person.plan.savings_monthly.max(500_000);
             ((1, 1), base * 8 / 10, base * 12 / 10)
         }
         AccountKind::CreditCard => match person.profile {
-            Profile::Stretched => ((1, 1), 3_000_00, 9_000_00),
-            _ => ((1, 1), 6_000_00 * scale / 100, 35_000_00 * scale / 100),
+            Profile::Stretched => ((1, 1), 300_000, 900_000),
+            _ => ((1, 1), 600_000 * scale / 100, 3_500_000 * scale / 100),
         },
         AccountKind::Checking if target.role == Role::Secondary => {
-            ((1, 2), 5_000_00 * scale / 100, 30_000_00 * scale / 100)
+            ((1, 2), 500_000 * scale / 100, 3_000_000 * scale / 100)
         }
         _ => return Vec::new(),
     };
@@ -510,7 +510,7 @@ fn credit_card(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, person
     for (at, amount) in transfers_into(world, bank, a) {
         g.push(at, amount, kind::CARD_REPAYMENT, 0, CREDIT);
     }
-    let interest = person.profile == Profile::Stretched || a.target_balance < -50_000_00;
+    let interest = person.profile == Profile::Stretched || a.target_balance < -5_000_000;
     if interest {
         for at in g.monthly(28, 21, 0, 0) {
             let amount = a.target_balance.abs() * g.r.gen_range(20..30) / 1_000;

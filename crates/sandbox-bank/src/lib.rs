@@ -73,6 +73,7 @@
 //! | `GET /sandbox/consents` | consents and their status |
 //! | `POST /sandbox/faults` | `{"fault": F, "count": 1, "after": 0}` queues `count` faults after `after` normal calls; `F` is `{"type":"status","status":503}`, `{"type":"rateLimit","seconds":1}`, `{"type":"delay","millis":1500}`, `{"type":"truncate"}`, `{"type":"wrongShape"}`, `{"type":"html"}` or `{"type":"expireTokens"}` |
 //! | `DELETE /sandbox/faults` | clears the queue |
+//! | `PUT /sandbox/faults/scope` | `{"tokenCalls": true}`: faults hit the token calls too |
 //! | `PUT /sandbox/latency` | `{"millis": 200}` before every call |
 //! | `POST /sandbox/tokens/expire` | every issued token answers 401 from now on |
 //! | `PUT /sandbox/paging` | `{"shuffleTies": true, "insertAfter": 2}` unstable paging; `{}` stable |
@@ -84,7 +85,8 @@
 //! | `POST /sandbox/transactions/{id}/book` | a pending row becomes booked |
 //! | `POST /sandbox/reset` | back to the state after start (tokens stay valid) |
 //!
-//! Faults apply to every protocol call but the token calls, in queue order. With
+//! Faults apply to every protocol call but the token calls (unless the scope says so), in
+//! queue order. With
 //! `control_token` set, control calls need `Authorization: Bearer <token>`.
 
 mod api;

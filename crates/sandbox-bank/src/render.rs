@@ -374,7 +374,7 @@ impl<'a> Renderer<'a> {
             Party::Fixed(name) => Cow::Borrowed(name),
         });
         // Transfers: some banks send `null` objects, others leave them out.
-        if t.id % 3 == 0 {
+        if t.id.is_multiple_of(3) {
             out.merchant = Tri::Null;
             out.card = Tri::Null;
             out.transaction_location = Tri::Null;
@@ -474,7 +474,7 @@ impl<'a> Renderer<'a> {
                     kind: "Available",
                     amount: MoneyOut {
                         amount: Amount {
-                            minor: (300_000_00 + minor).max(0),
+                            minor: (30_000_000 + minor).max(0),
                             as_number: false,
                         },
                         currency: account.currency,

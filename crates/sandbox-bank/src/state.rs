@@ -89,6 +89,9 @@ pub(crate) struct CustomRow {
     pub counterparty: Option<String>,
 }
 
+/// Texts of the added rows of an account, by row id.
+pub(crate) type CustomRows = HashMap<u64, CustomRow>;
+
 /// An account's rows once the control API changed them.
 #[derive(Clone)]
 pub(crate) struct Overlay {
@@ -107,6 +110,7 @@ pub(crate) struct Runtime {
     pub requests: HashMap<String, RequestRec>,
     pub ids: u64,
     pub faults: VecDeque<Option<Fault>>,
+    pub faults_on_token_calls: bool,
     pub latency: Duration,
     pub paging: Paging,
     pub page_requests: u64,
@@ -173,7 +177,7 @@ impl Bank {
 
     /// The account's rows as served now (generated plus added), newest first, and the texts of
     /// added rows.
-    pub fn rows(&self, account: usize) -> (Arc<Vec<Tx>>, Option<Arc<HashMap<u64, CustomRow>>>) {
+    pub fn rows(&self, account: usize) -> (Arc<Vec<Tx>>, Option<Arc<CustomRows>>) {
         if let Some(o) = self.rt().overlays.get(&account) {
             return (o.rows.clone(), Some(Arc::new(o.custom.clone())));
         }

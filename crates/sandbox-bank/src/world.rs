@@ -344,23 +344,19 @@ impl World {
         // it is not the salary bank.
         let mut newcomers: Vec<Option<usize>> = vec![None; nb];
         for (b, slot) in newcomers.iter_mut().enumerate() {
-            let taken: Vec<usize> = Vec::new();
             *slot = (0..n)
                 .rev()
                 .find(|&p| {
-                    membership[p].len() > 1
-                        && membership[p][0] != b
-                        && membership[p].contains(&b)
-                        && !taken.contains(&p)
+                    membership[p].len() > 1 && membership[p][0] != b && membership[p].contains(&b)
                 })
                 .or_else(|| (0..n).rev().find(|&p| membership[p].contains(&b)));
         }
         // Each bank's busiest client: the longest history and the most spending, so one account
         // there holds several hundred transactions.
         let mut busy = vec![false; n];
-        for b in 0..nb {
+        for (b, newcomer) in newcomers.iter().enumerate() {
             if let Some(p) =
-                (0..n).find(|&p| membership[p].first() == Some(&b) && newcomers[b] != Some(p))
+                (0..n).find(|&p| membership[p].first() == Some(&b) && *newcomer != Some(p))
             {
                 busy[p] = true;
             }
@@ -522,7 +518,7 @@ fn make_plan(
         let lender = if r.gen_bool(0.6) && !banks.is_empty() {
             Lender::Bank(banks[r.gen_range(0..banks.len())])
         } else {
-            Lender::Other(*pick(r, names::OTHER_LENDERS))
+            Lender::Other(names::OTHER_LENDERS[r.gen_range(0..names::OTHER_LENDERS.len())])
         };
         let _ = nb;
         Loan {
@@ -787,7 +783,7 @@ fn make_bank(
                         id: format!("card-{:012x}", mix48(salt ^ u64::from(seq) << 8 ^ 0xCA)),
                         masked: format!("****{:04}", ar.gen_range(1000..10_000)),
                         kind: if credit { "credit" } else { "debit" },
-                        name: *pick(&mut ar, names),
+                        name: names[ar.gen_range(0..names.len())],
                     })
                 }
                 _ => None,
@@ -880,7 +876,7 @@ fn target_balance(r: &mut ChaCha8Rng, person: &Person, kind: AccountKind, role: 
                 .plan
                 .loan
                 .as_ref()
-                .map_or(300_000_00, |l| l.principal);
+                .map_or(30_000_000, |l| l.principal);
             -(principal * r.gen_range(30..90) / 100)
         }
     }
