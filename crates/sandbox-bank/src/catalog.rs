@@ -191,14 +191,8 @@ pub static MERCHANTS: &[Merchant] = &[
         62,
         90,
     ),
-    m(
-        "Московский паркинг",
-        "7523",
-        "transport",
-        Transport,
-        100,
-        600,
-    ),
+    // Parking goes with the car (the fuel group), not with the metro.
+    m("Московский паркинг", "7523", "transport", Fuel, 100, 600),
     m("Леруа Мерлен", "5200", "home", Home, 500, 15_000),
     m("Hoff", "5712", "home", Home, 2_000, 35_000),
     m("Fix Price", "5331", "home", Home, 100, 1_200),

@@ -564,7 +564,7 @@ fn make_plan(
         (1.3, 0.9, 0.35),  // entertainment
         (3.0, 12.0, 14.0), // transport (metro cities)
         (0.7, 0.5, 0.25),  // home
-        (0.8, 1.3, 2.6),   // alcohol
+        (0.8, 1.2, 1.8),   // alcohol
     ];
     let busy_factor = if busy { 1.5 } else { 1.0 };
     let mut rates = [0.0; DISCRETIONARY.len()];
