@@ -68,7 +68,6 @@ async fn serve_pages() {
     let control = running.control("abank").expect("abank");
     control.prewarm();
     let (client, account) = control.busiest_account().expect("an account");
-    let approve = control.clone();
     let base = running.url("abank").expect("url");
     let http = reqwest::Client::new();
     let token: Value = http
@@ -91,35 +90,55 @@ async fn serve_pages() {
         .send()
         .await
         .expect("consent");
-    let _ = approve;
-    let started = Instant::now();
-    let (mut rows, mut bytes, mut page) = (0usize, 0usize, 1);
-    loop {
-        let text = http
-            .get(format!(
-                "{base}/accounts/{account}/transactions?page={page}&limit=100"
-            ))
-            .bearer_auth(&token)
-            .header("x-requesting-bank", DEFAULT_TEAM_ID)
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("body");
-        bytes += text.len();
-        let body: Value = serde_json::from_str(&text).expect("json");
-        rows += body["data"]["transaction"].as_array().map_or(0, Vec::len);
-        if body["links"]["next"].is_null() {
-            break;
+    let prefix = format!("{base}/accounts/{account}/transactions");
+    let page_url = move |page: u64| format!("{prefix}?page={page}&limit=100");
+    let first: Value = http
+        .get(page_url(1))
+        .bearer_auth(&token)
+        .header("x-requesting-bank", DEFAULT_TEAM_ID)
+        .send()
+        .await
+        .expect("page")
+        .json()
+        .await
+        .expect("json");
+    let pages = first["meta"]["totalPages"].as_u64().expect("pages");
+    let rows = first["meta"]["totalRecords"].as_u64().expect("rows");
+    for concurrency in [1u64, 4] {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for lane in 0..concurrency {
+            let (http, token, page_url) = (http.clone(), token.clone(), page_url.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut bytes = 0usize;
+                let mut page = 1 + lane;
+                while page <= pages {
+                    let text = http
+                        .get(page_url(page))
+                        .bearer_auth(&token)
+                        .header("x-requesting-bank", DEFAULT_TEAM_ID)
+                        .send()
+                        .await
+                        .expect("page")
+                        .text()
+                        .await
+                        .expect("body");
+                    bytes += text.len();
+                    page += concurrency;
+                }
+                bytes
+            }));
         }
-        page += 1;
+        let mut bytes = 0;
+        for t in tasks {
+            bytes += t.await.expect("task");
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "serve {rows} rows of {account} in {pages} pages of 100, {concurrency} at a time: {secs:.2} s ({:.0} rows/s, {:.1} MB/s, bodies not parsed)",
+            rows as f64 / secs,
+            bytes as f64 / secs / 1e6
+        );
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "serve {rows} rows of {account} in {page} pages of 100: {secs:.2} s ({:.0} rows/s, {:.1} MB/s, client parsing included)",
-        rows as f64 / secs,
-        bytes as f64 / secs / 1e6
-    );
     running.stop().await;
 }
