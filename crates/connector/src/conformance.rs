@@ -1,48 +1,146 @@
 //! The conformance kit: one suite every connector crate runs in its own tests, against a bank
-//! server it controls (the sandbox bank). A connector is done when it passes all of it. The
-//! server is driven through [`BankControl`], so the kit knows no particular server.
+//! server it controls (the sandbox bank, `crm-sandbox-bank` with its `conformance` feature). A
+//! connector is done when [`run_all`] reports no failure. The server is driven through
+//! [`BankControl`], so the kit knows no particular server and no HTTP.
+//!
+//! The checks: identity, unknown client, happy path (every client, account, balance,
+//! transaction and product exactly as the bank holds them), paging across many pages, a date
+//! range (with the bank's filter honoured and ignored), an empty client, consent pending then
+//! authorized, rejected, revoked, token caching and request ids, token expiry in the middle of
+//! a read, 429 with `Retry-After`, 5xx bursts, timeouts, cut-off / wrong-shaped / HTML bodies,
+//! unknown fields, unstable paging, and a late posting that goes from pending to booked.
 
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use chrono::{Duration as Span, Utc};
+use chrono::{DateTime, Duration as Span, Utc};
+use rust_decimal::Decimal;
 
-use crate::{Access, BankConnector, ConnectorError, ConsentStatus};
+use crate::{
+    Access, BankConnector, BookingStatus, ConnectorError, ConsentStatus, Direction,
+    TransactionBatch,
+};
 
-/// What the suite needs to steer the bank server under test.
+/// One transaction as the bank under test holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrueTransaction {
+    pub id: String,
+    pub booked_at: DateTime<Utc>,
+    /// Positive.
+    pub amount: Decimal,
+    pub direction: Direction,
+    pub pending: bool,
+}
+
+/// One account as the bank under test holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrueAccount {
+    pub id: String,
+    pub currency: String,
+    /// The signed available balance, when the bank reports one.
+    pub balance: Option<Decimal>,
+}
+
+/// What the kit must know of the connector under test.
+#[derive(Clone, Debug)]
+pub struct KitSettings {
+    /// The connector's per-request timeout: the kit delays answers beyond it.
+    pub request_timeout: Duration,
+    /// The `Retry-After` the kit asks the bank to send (keep it short: one second).
+    pub retry_after: Duration,
+}
+
+impl Default for KitSettings {
+    fn default() -> Self {
+        KitSettings {
+            request_timeout: Duration::from_secs(1),
+            retry_after: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the suite needs to steer the bank server under test and to know the truth.
+///
+/// Faults form one queue, served in order to the bank's data calls (every call but the token
+/// call): `pass_next(2)` then `fail_next(1, 503)` makes the third call fail.
 #[async_trait]
 pub trait BankControl: Send + Sync {
-    /// A client id that exists at this bank with at least one account and transactions.
-    fn client_with_data(&self) -> String;
+    /// Whether consents need the client's approval at this bank.
+    fn needs_approval(&self) -> bool;
     /// A client id the bank does not know.
     fn unknown_client(&self) -> String;
-    /// How many transactions the bank holds for this account (the truth paging must reach).
-    async fn transaction_count(&self, client: &str, account_id: &str) -> u64;
-    /// Approves a consent request awaiting the client's approval (banks that need it).
-    async fn approve(&self, request_id: &str);
-    /// The next `n` data calls answer with this 5xx status.
+    /// Back to the state after start: no consents, faults, paging modes or added rows.
+    async fn reset(&self);
+    /// Every client of the bank.
+    async fn clients(&self) -> Vec<String>;
+    /// A client and their account of several hundred transactions.
+    async fn busiest_account(&self) -> (String, String);
+    /// A client who exists with no transactions (no accounts, or accounts without any).
+    async fn empty_client(&self) -> String;
+    /// The client's accounts.
+    async fn accounts(&self, client: &str) -> Vec<TrueAccount>;
+    /// Every transaction of the account now.
+    async fn transactions(&self, account_id: &str) -> Vec<TrueTransaction>;
+    /// The bank's product ids.
+    async fn products(&self) -> Vec<String>;
+    /// The client approves a consent request awaiting approval.
+    async fn approve(&self, request_id: &str) -> Result<(), String>;
+    /// The client rejects a consent request awaiting approval.
+    async fn reject(&self, request_id: &str) -> Result<(), String>;
+    /// The client revokes every consent in the bank's own app.
+    async fn revoke_all(&self, client: &str);
+    /// The next `n` data calls answer this 5xx status.
     async fn fail_next(&self, n: u32, status: u16);
-    /// The next `n` data calls answer 429 with this Retry-After.
+    /// The next `n` data calls answer 429 with this `Retry-After`.
     async fn rate_limit_next(&self, n: u32, retry_after: Duration);
+    /// The next `n` data calls answer only after `delay`.
+    async fn delay_next(&self, n: u32, delay: Duration);
     /// The next `n` data calls answer 200 with a cut-off JSON body.
     async fn truncate_next(&self, n: u32);
     /// The next `n` data calls answer 200 with JSON of the wrong shape.
     async fn malformed_next(&self, n: u32);
+    /// The next `n` data calls answer 200 with a proxy's HTML page.
+    async fn html_next(&self, n: u32);
+    /// The next `n` data calls are answered normally (to aim a later fault at a later page).
+    async fn pass_next(&self, n: u32);
     /// Every token issued so far is refused from now on (as if expired).
     async fn expire_tokens(&self);
-    /// Whether consents need the client's approval at this bank.
-    fn needs_approval(&self) -> bool;
+    /// After `n` more data calls, every token issued so far is refused.
+    async fn expire_tokens_after(&self, n: u32);
+    /// Unstable paging: equal-time rows reorder on every query; after `insert_after` page
+    /// requests a new row is booked, shifting later pages.
+    async fn unstable_paging(&self, shuffle_ties: bool, insert_after: Option<u32>);
+    /// Whether the bank applies the date filter of transaction pages.
+    async fn honour_date_filter(&self, honour: bool);
+    /// Unknown fields everywhere in the bank's answers.
+    async fn noise(&self, on: bool);
+    /// Books a transaction now on the account; returns its id.
+    async fn add_transaction(&self, account_id: &str, pending: bool) -> String;
+    /// A pending transaction becomes booked.
+    async fn book(&self, transaction_id: &str);
+    /// Tokens the bank issued since the last reset.
+    async fn tokens_issued(&self) -> u64;
+    /// Calls that came without an `x-fapi-interaction-id` since the last reset.
+    async fn calls_without_request_id(&self) -> u64;
 }
 
-fn check(ok: bool, what: &str) -> Result<(), String> {
+type Outcome = Result<(), String>;
+
+fn check(ok: bool, what: impl FnOnce() -> String) -> Outcome {
     if ok {
         Ok(())
     } else {
-        Err(what.to_owned())
+        Err(what())
     }
 }
 
-/// An authorized consent for `client`, approving it through the control when the bank needs it.
+fn whole_range() -> (DateTime<Utc>, DateTime<Utc>) {
+    (Utc::now() - Span::days(3_650), Utc::now() + Span::days(1))
+}
+
+/// An authorized consent for `client` (its id when the bank tells it), approving it through
+/// the control when the bank needs the client's approval.
 pub async fn authorize(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
@@ -51,50 +149,283 @@ pub async fn authorize(
     let consent = bank
         .request_consent(client)
         .await
-        .map_err(|e| format!("request_consent: {e}"))?;
+        .map_err(|e| format!("request_consent({client}): {e}"))?;
     if consent.status == ConsentStatus::Authorized {
-        check(
-            consent.consent_id.is_some(),
-            "an authorized consent carries its id",
-        )?;
+        check(consent.consent_id.is_some(), || {
+            "an authorized consent carries its id".into()
+        })?;
         return Ok(consent.consent_id);
     }
     check(
-        consent.status == ConsentStatus::AwaitingAuthorization,
-        "a new consent is authorized or awaiting",
-    )?;
-    check(
-        control.needs_approval(),
-        "only approval banks leave a consent pending",
+        consent.status == ConsentStatus::AwaitingAuthorization && control.needs_approval(),
+        || format!("a new consent is authorized, or awaiting at approval banks: {consent:?}"),
     )?;
     let request = consent
         .request_id
         .clone()
         .ok_or("a pending consent carries its request id")?;
-    let before = bank
-        .consent_status(client, &consent)
-        .await
-        .map_err(|e| format!("consent_status: {e}"))?;
-    check(
-        before.status == ConsentStatus::AwaitingAuthorization,
-        "still pending before approval",
-    )?;
-    control.approve(&request).await;
+    control.approve(&request).await?;
     let after = bank
         .consent_status(client, &consent)
         .await
         .map_err(|e| format!("consent_status: {e}"))?;
-    check(
-        after.status == ConsentStatus::Authorized,
-        "authorized after the client approved",
-    )?;
+    check(after.status == ConsentStatus::Authorized, || {
+        format!(
+            "authorized after the client approved, got {:?}",
+            after.status
+        )
+    })?;
     Ok(after.consent_id)
 }
 
-/// Consent, accounts, balances, every transaction of every account (all pages, exactly the
-/// bank's count, no duplicates), products.
-pub async fn happy_path(bank: &dyn BankConnector, control: &dyn BankControl) -> Result<(), String> {
-    let client = control.client_with_data();
+async fn read(
+    bank: &dyn BankConnector,
+    access: &Access<'_>,
+    account: &str,
+) -> Result<TransactionBatch, String> {
+    let (from, to) = whole_range();
+    bank.transactions(access, account, from, to)
+        .await
+        .map_err(|e| format!("transactions({account}): {e}"))
+}
+
+/// The batch holds exactly `truth`: each id once, with amount, direction and status, nothing
+/// short, nothing refused.
+fn exact(batch: &TransactionBatch, truth: &[TrueTransaction], what: &str) -> Outcome {
+    let mut seen = HashSet::new();
+    for t in &batch.transactions {
+        check(seen.insert(t.id.as_str()), || {
+            format!("{what}: {} read twice", t.id)
+        })?;
+    }
+    let by_id: HashMap<&str, &TrueTransaction> = truth.iter().map(|t| (t.id.as_str(), t)).collect();
+    check(batch.transactions.len() == truth.len(), || {
+        format!(
+            "{what}: {} transactions read, the bank holds {} (shortfall reported {})",
+            batch.transactions.len(),
+            truth.len(),
+            batch.shortfall
+        )
+    })?;
+    for t in &batch.transactions {
+        let Some(want) = by_id.get(t.id.as_str()) else {
+            return Err(format!("{what}: {} is not the bank's", t.id));
+        };
+        check(t.amount == want.amount && t.amount > Decimal::ZERO, || {
+            format!("{what}: {} amount {} != {}", t.id, t.amount, want.amount)
+        })?;
+        check(t.direction == want.direction, || {
+            format!("{what}: {} direction", t.id)
+        })?;
+        let pending = t.status == BookingStatus::Pending;
+        check(pending == want.pending, || {
+            format!("{what}: {} pending {pending}", t.id)
+        })?;
+        check(t.booked_at == want.booked_at, || {
+            format!(
+                "{what}: {} booked at {} != {}",
+                t.id, t.booked_at, want.booked_at
+            )
+        })?;
+    }
+    check(batch.shortfall == 0, || {
+        format!("{what}: a clean read reports shortfall {}", batch.shortfall)
+    })?;
+    check(batch.rejected.is_empty(), || {
+        format!("{what}: rows refused: {:?}", batch.rejected)
+    })
+}
+
+/// A stable lower-case code and a name.
+pub async fn identity(bank: &dyn BankConnector, _: &dyn BankControl, _: &KitSettings) -> Outcome {
+    let id = bank.identity();
+    check(
+        !id.code.is_empty()
+            && id
+                .code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+        || format!("code {:?} is lower-case letters, digits and '-'", id.code),
+    )?;
+    check(!id.name.trim().is_empty(), || "the bank has a name".into())
+}
+
+/// An unknown client is `NotFound`, not retried, not a crash.
+pub async fn unknown_client(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    match bank.request_consent(&control.unknown_client()).await {
+        Err(ConnectorError::NotFound { .. }) => Ok(()),
+        other => Err(format!("an unknown client is NotFound, got {other:?}")),
+    }
+}
+
+/// Every client: consent, accounts, the preferred balance (signed), every transaction of every
+/// account exactly; and the product catalogue.
+pub async fn happy_path(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let clients = control.clients().await;
+    check(!clients.is_empty(), || "the bank has clients".into())?;
+    let mut transactions = 0;
+    for client in &clients {
+        let consent = authorize(bank, control, client).await?;
+        let access = Access {
+            client_id: client,
+            consent_id: consent.as_deref(),
+        };
+        let accounts = bank
+            .accounts(&access)
+            .await
+            .map_err(|e| format!("accounts({client}): {e}"))?;
+        let truth = control.accounts(client).await;
+        let mut got: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+        let mut want: Vec<&str> = truth.iter().map(|a| a.id.as_str()).collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        check(got == want, || {
+            format!("{client}: accounts {got:?}, the bank has {want:?}")
+        })?;
+        for account in &accounts {
+            let Some(t) = truth.iter().find(|t| t.id == account.id) else {
+                continue;
+            };
+            check(account.currency == t.currency, || {
+                format!(
+                    "{}: currency {} != {}",
+                    account.id, account.currency, t.currency
+                )
+            })?;
+            let balances = bank
+                .balances(&access, &account.id)
+                .await
+                .map_err(|e| format!("balances({}): {e}", account.id))?;
+            let first = balances
+                .first()
+                .ok_or_else(|| format!("{}: no balance", account.id))?;
+            if let Some(want) = t.balance {
+                check(first.amount == want, || {
+                    format!(
+                        "{}: balance {} != {want} (preferred first, signed)",
+                        account.id, first.amount
+                    )
+                })?;
+            }
+            let batch = read(bank, &access, &account.id).await?;
+            let rows = control.transactions(&account.id).await;
+            exact(&batch, &rows, &account.id)?;
+            transactions += rows.len();
+        }
+    }
+    check(transactions > 0, || {
+        "the bank's clients have transactions".into()
+    })?;
+    let products = bank
+        .products()
+        .await
+        .map_err(|e| format!("products: {e}"))?;
+    let mut got: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+    let mut want = control.products().await;
+    got.sort_unstable();
+    want.sort_unstable();
+    check(got == want, || {
+        format!("products {got:?}, the bank lists {want:?}")
+    })
+}
+
+async fn busiest(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+) -> Result<(String, String, Option<String>), String> {
+    let (client, account) = control.busiest_account().await;
+    let consent = authorize(bank, control, &client).await?;
+    Ok((client, account, consent))
+}
+
+/// An account of several hundred transactions is read across many pages, each row once.
+pub async fn many_pages(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let truth = control.transactions(&account).await;
+    check(truth.len() >= 200, || {
+        format!(
+            "the bank under test needs an account of several hundred rows, {account} has {}",
+            truth.len()
+        )
+    })?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let batch = read(bank, &access, &account).await?;
+    exact(&batch, &truth, &account)?;
+    check(batch.reported_total == Some(truth.len() as u64), || {
+        format!(
+            "reported total {:?} != {}",
+            batch.reported_total,
+            truth.len()
+        )
+    })
+}
+
+/// A date range holds exactly the rows booked in it, whether the bank filters or not (banks
+/// may ignore the filter), with no false shortfall.
+pub async fn date_range(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let truth = control.transactions(&account).await;
+    let newest = truth
+        .iter()
+        .map(|t| t.booked_at)
+        .max()
+        .ok_or("the busiest account has rows")?;
+    let to = DateTime::from_timestamp(newest.timestamp() - 10 * 86_400, 0).unwrap_or(newest);
+    let from = to - Span::days(60);
+    let inside: Vec<TrueTransaction> = truth
+        .iter()
+        .filter(|t| t.booked_at >= from && t.booked_at <= to)
+        .cloned()
+        .collect();
+    check(!inside.is_empty() && inside.len() < truth.len(), || {
+        "the range holds some rows, not all".into()
+    })?;
+    for honour in [true, false] {
+        control.honour_date_filter(honour).await;
+        let batch = bank
+            .transactions(&access, &account, from, to)
+            .await
+            .map_err(|e| format!("transactions in a range: {e}"))?;
+        let what = if honour {
+            "filtered by the bank"
+        } else {
+            "the bank ignores the filter"
+        };
+        exact(&batch, &inside, &format!("{account}, 60 days, {what}"))?;
+    }
+    Ok(())
+}
+
+/// A client with no transactions: consent works, accounts (if any) read empty, no shortfall.
+pub async fn empty_client(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let client = control.empty_client().await;
     let consent = authorize(bank, control, &client).await?;
     let access = Access {
         client_id: &client,
@@ -103,158 +434,543 @@ pub async fn happy_path(bank: &dyn BankConnector, control: &dyn BankControl) -> 
     let accounts = bank
         .accounts(&access)
         .await
-        .map_err(|e| format!("accounts: {e}"))?;
-    check(!accounts.is_empty(), "the client has accounts")?;
+        .map_err(|e| format!("accounts({client}): {e}"))?;
     for account in &accounts {
-        let balances = bank
-            .balances(&access, &account.id)
+        bank.balances(&access, &account.id)
             .await
-            .map_err(|e| format!("balances: {e}"))?;
-        check(!balances.is_empty(), "every account has a balance")?;
-        let from = Utc::now() - Span::days(3650);
-        let batch = bank
-            .transactions(&access, &account.id, from, Utc::now() + Span::days(1))
-            .await
-            .map_err(|e| format!("transactions: {e}"))?;
-        let expected = control.transaction_count(&client, &account.id).await;
-        let mut ids: Vec<&str> = batch.transactions.iter().map(|t| t.id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        check(
-            ids.len() == batch.transactions.len(),
-            "no transaction twice",
-        )?;
-        check(
-            ids.len() as u64 == expected,
-            &format!(
-                "all {expected} transactions of {} read, got {}",
-                account.id,
-                ids.len()
-            ),
-        )?;
-        check(
-            batch.shortfall == 0 && batch.rejected.is_empty(),
-            "a clean bank reads completely",
-        )?;
-        check(
-            batch
-                .transactions
-                .iter()
-                .all(|t| t.amount.is_sign_positive()),
-            "amounts are positive",
-        )?;
+            .map_err(|e| format!("balances({}): {e}", account.id))?;
+        let batch = read(bank, &access, &account.id).await?;
+        exact(&batch, &[], &account.id)?;
     }
-    let products = bank
-        .products()
-        .await
-        .map_err(|e| format!("products: {e}"))?;
-    check(!products.is_empty(), "the bank lists products")?;
     Ok(())
 }
 
-/// A consent revoked at the bank stops data calls with `ConsentRequired`.
-pub async fn revoked_consent(
+/// Auto-approving banks: authorized at once with an id and an expiry. Approval banks: pending
+/// (data calls need consent) until the client approves, then authorized.
+pub async fn consent_pending_then_authorized(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
-) -> Result<(), String> {
-    let client = control.client_with_data();
-    let consent = authorize(bank, control, &client).await?;
-    let Some(id) = consent else {
-        // Approval banks may not tell the new id; nothing to revoke by id.
-        return Ok(());
-    };
-    bank.revoke_consent(&id)
+    _: &KitSettings,
+) -> Outcome {
+    let (client, _) = control.busiest_account().await;
+    let consent = bank
+        .request_consent(&client)
         .await
-        .map_err(|e| format!("revoke: {e}"))?;
+        .map_err(|e| format!("request_consent: {e}"))?;
+    if !control.needs_approval() {
+        check(consent.status == ConsentStatus::Authorized, || {
+            format!(
+                "an auto-approving bank authorizes at once, got {:?}",
+                consent.status
+            )
+        })?;
+        let status = bank
+            .consent_status(&client, &consent)
+            .await
+            .map_err(|e| format!("consent_status: {e}"))?;
+        check(status.status == ConsentStatus::Authorized, || {
+            format!("status Authorized, got {:?}", status.status)
+        })?;
+        return check(status.expires_at.is_some_and(|at| at > Utc::now()), || {
+            "an authorized consent expires in the future".into()
+        });
+    }
+    check(
+        consent.status == ConsentStatus::AwaitingAuthorization
+            && consent.request_id.is_some()
+            && consent.consent_id.is_none(),
+        || format!("a request awaiting approval with its request id, got {consent:?}"),
+    )?;
     let access = Access {
         client_id: &client,
-        consent_id: Some(&id),
+        consent_id: None,
     };
     match bank.accounts(&access).await {
+        Err(ConnectorError::ConsentRequired { .. }) => {}
+        other => {
+            return Err(format!(
+                "data calls need the consent while pending, got {other:?}"
+            ))
+        }
+    }
+    let before = bank
+        .consent_status(&client, &consent)
+        .await
+        .map_err(|e| format!("consent_status: {e}"))?;
+    check(
+        before.status == ConsentStatus::AwaitingAuthorization,
+        || format!("still pending before approval, got {:?}", before.status),
+    )?;
+    control
+        .approve(consent.request_id.as_deref().unwrap_or_default())
+        .await?;
+    let after = bank
+        .consent_status(&client, &before)
+        .await
+        .map_err(|e| format!("consent_status: {e}"))?;
+    check(after.status == ConsentStatus::Authorized, || {
+        format!(
+            "authorized once the client approved, got {:?}",
+            after.status
+        )
+    })?;
+    bank.accounts(&Access {
+        client_id: &client,
+        consent_id: after.consent_id.as_deref(),
+    })
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("accounts after approval: {e}"))
+}
+
+/// Approval banks: a rejected request never becomes authorized, and data calls need consent.
+pub async fn consent_rejected(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    if !control.needs_approval() {
+        return Ok(());
+    }
+    let (client, _) = control.busiest_account().await;
+    let consent = bank
+        .request_consent(&client)
+        .await
+        .map_err(|e| format!("request_consent: {e}"))?;
+    control
+        .reject(consent.request_id.as_deref().unwrap_or_default())
+        .await?;
+    let status = bank
+        .consent_status(&client, &consent)
+        .await
+        .map_err(|e| format!("consent_status: {e}"))?;
+    check(
+        matches!(
+            status.status,
+            ConsentStatus::Rejected | ConsentStatus::AwaitingAuthorization
+        ),
+        || {
+            format!(
+                "a rejected request is not authorized, got {:?}",
+                status.status
+            )
+        },
+    )?;
+    match bank
+        .accounts(&Access {
+            client_id: &client,
+            consent_id: None,
+        })
+        .await
+    {
         Err(ConnectorError::ConsentRequired { .. }) => Ok(()),
         other => Err(format!(
-            "after revocation accounts must need consent, got {other:?}"
+            "after a rejection data calls need consent, got {other:?}"
         )),
     }
 }
 
-/// An unknown client is `NotFound`, not retried, not a crash.
-pub async fn unknown_client(
+/// A revoked consent (by us, or by the client in the bank) stops data calls and is reported
+/// as no longer authorized.
+pub async fn consent_revoked(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
-) -> Result<(), String> {
-    match bank.request_consent(&control.unknown_client()).await {
-        Err(ConnectorError::NotFound { .. }) => Ok(()),
-        other => Err(format!("an unknown client is NotFound, got {other:?}")),
-    }
-}
-
-/// Transient failures (5xx bursts, 429 with Retry-After, an expired token) are absorbed;
-/// cut-off and wrong-shaped bodies are the bank's fault (`Malformed`), and the next call works.
-pub async fn faults(bank: &dyn BankConnector, control: &dyn BankControl) -> Result<(), String> {
-    let client = control.client_with_data();
+    _: &KitSettings,
+) -> Outcome {
+    let (client, _) = control.busiest_account().await;
     let consent = authorize(bank, control, &client).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
     };
+    if let Some(id) = consent.as_deref() {
+        bank.revoke_consent(id)
+            .await
+            .map_err(|e| format!("revoke_consent: {e}"))?;
+        let status = bank
+            .consent_status(
+                &client,
+                &crate::Consent {
+                    status: ConsentStatus::Authorized,
+                    consent_id: Some(id.to_owned()),
+                    request_id: None,
+                    expires_at: None,
+                    message: None,
+                },
+            )
+            .await
+            .map_err(|e| format!("consent_status: {e}"))?;
+        check(status.status == ConsentStatus::Revoked, || {
+            format!("a revoked consent reads Revoked, got {:?}", status.status)
+        })?;
+    } else {
+        control.revoke_all(&client).await;
+        let status = bank
+            .consent_status(
+                &client,
+                &crate::Consent {
+                    status: ConsentStatus::Authorized,
+                    consent_id: None,
+                    request_id: None,
+                    expires_at: None,
+                    message: None,
+                },
+            )
+            .await
+            .map_err(|e| format!("consent_status: {e}"))?;
+        check(status.status != ConsentStatus::Authorized, || {
+            "a consent the client revoked is no longer authorized".into()
+        })?;
+    }
+    match bank.accounts(&access).await {
+        Err(ConnectorError::ConsentRequired { .. }) => Ok(()),
+        other => Err(format!(
+            "after revocation accounts need consent, got {other:?}"
+        )),
+    }
+}
+
+/// The token is cached (not fetched per call), renewed after expiry, and every call carries a
+/// request id.
+pub async fn tokens_and_request_ids(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, _, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let before = control.tokens_issued().await;
+    for _ in 0..5 {
+        bank.accounts(&access)
+            .await
+            .map_err(|e| format!("accounts: {e}"))?;
+    }
+    let used = control.tokens_issued().await - before;
+    check(used <= 1, || {
+        format!("the token is cached: {used} tokens for five calls")
+    })?;
+    control.expire_tokens().await;
+    bank.accounts(&access)
+        .await
+        .map_err(|e| format!("accounts after the token expired: {e}"))?;
+    check(control.tokens_issued().await > before, || {
+        "an expired token is renewed".into()
+    })?;
+    let missing = control.calls_without_request_id().await;
+    check(missing == 0, || {
+        format!("{missing} calls came without an x-fapi-interaction-id")
+    })
+}
+
+/// Tokens expire between pages of a multi-page read: the read still completes exactly.
+pub async fn token_expiry_mid_read(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let before = control.tokens_issued().await;
+    control.expire_tokens_after(2).await;
+    let batch = read(bank, &access, &account).await?;
+    exact(&batch, &control.transactions(&account).await, &account)?;
+    check(control.tokens_issued().await > before, || {
+        "the token was renewed in the middle of the read".into()
+    })
+}
+
+/// A 429 with `Retry-After` in the middle of a read is waited out, and the read is exact.
+pub async fn rate_limited(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    settings: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    control.pass_next(1).await;
+    control.rate_limit_next(1, settings.retry_after).await;
+    let started = Instant::now();
+    let batch = read(bank, &access, &account).await?;
+    exact(&batch, &control.transactions(&account).await, &account)?;
+    check(
+        started.elapsed() >= settings.retry_after.mul_f32(0.9),
+        || {
+            format!(
+                "Retry-After {:?} is honoured, waited {:?}",
+                settings.retry_after,
+                started.elapsed()
+            )
+        },
+    )
+}
+
+/// 5xx bursts (JSON and a proxy's HTML 502) are retried; a burst longer than the retries ends
+/// as a retryable error, not a wrong answer.
+pub async fn server_errors(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    control.pass_next(1).await;
+    control.fail_next(2, 503).await;
+    let batch = read(bank, &access, &account).await?;
+    exact(&batch, &control.transactions(&account).await, &account)?;
+    control.fail_next(1, 502).await;
+    control.fail_next(1, 500).await;
+    bank.accounts(&access)
+        .await
+        .map_err(|e| format!("accounts after a 502 and a 500: {e}"))?;
+    control.fail_next(100, 503).await;
+    let outcome = bank.accounts(&access).await;
+    control.reset().await;
+    match outcome {
+        Err(e @ ConnectorError::Unavailable { .. }) if e.is_retryable() => Ok(()),
+        other => Err(format!(
+            "a long 5xx burst ends Unavailable (retryable), got {other:?}"
+        )),
+    }
+}
+
+/// An answer slower than the connector's timeout is retried; endless slowness ends as a
+/// retryable network error.
+pub async fn timeouts(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    settings: &KitSettings,
+) -> Outcome {
+    let (client, _, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let slow = settings.request_timeout + Duration::from_millis(500);
+    control.delay_next(1, slow).await;
+    bank.accounts(&access)
+        .await
+        .map_err(|e| format!("accounts after one slow answer: {e}"))?;
+    control.delay_next(100, slow).await;
+    let outcome = bank.accounts(&access).await;
+    control.reset().await;
+    match outcome {
+        Err(e @ ConnectorError::Network { .. }) if e.is_retryable() => Ok(()),
+        other => Err(format!(
+            "endless slowness ends as a retryable Network error, got {other:?}"
+        )),
+    }
+}
+
+/// Cut-off, wrong-shaped and HTML bodies are `Malformed` naming the bank (also in the middle
+/// of a read: never a partial batch), and the next call works.
+pub async fn malformed_bodies(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let code = bank.identity().code.clone();
     let baseline = bank
         .accounts(&access)
         .await
         .map_err(|e| format!("accounts: {e}"))?;
-
-    control.fail_next(2, 503).await;
-    let after_5xx = bank
-        .accounts(&access)
-        .await
-        .map_err(|e| format!("after two 503s: {e}"))?;
-    check(after_5xx == baseline, "a 5xx burst is retried")?;
-
-    control.rate_limit_next(1, Duration::from_secs(1)).await;
-    let started = std::time::Instant::now();
-    bank.accounts(&access)
-        .await
-        .map_err(|e| format!("after a 429: {e}"))?;
-    check(
-        started.elapsed() >= Duration::from_millis(900),
-        "Retry-After is honoured",
-    )?;
-
-    control.expire_tokens().await;
-    bank.accounts(&access)
-        .await
-        .map_err(|e| format!("after token expiry: {e}"))?;
-
-    control.truncate_next(1).await;
-    match bank.accounts(&access).await {
-        Err(ConnectorError::Malformed { .. }) => {}
-        other => return Err(format!("a cut-off body is Malformed, got {other:?}")),
+    for kind in ["cut-off", "wrong-shaped", "HTML"] {
+        match kind {
+            "cut-off" => control.truncate_next(1).await,
+            "wrong-shaped" => control.malformed_next(1).await,
+            _ => control.html_next(1).await,
+        }
+        match bank.accounts(&access).await {
+            Err(e @ ConnectorError::Malformed { .. }) if e.bank() == code => {}
+            other => {
+                return Err(format!(
+                    "a {kind} body is Malformed naming {code}, got {other:?}"
+                ))
+            }
+        }
     }
     control.malformed_next(1).await;
-    match bank.accounts(&access).await {
+    match bank.balances(&access, &account).await {
         Err(ConnectorError::Malformed { .. }) => {}
-        other => return Err(format!("a wrong-shaped body is Malformed, got {other:?}")),
+        other => {
+            return Err(format!(
+                "wrong-shaped balances are Malformed, got {other:?}"
+            ))
+        }
+    }
+    control.pass_next(1).await;
+    control.truncate_next(1).await;
+    match read(bank, &access, &account).await {
+        Err(e) if e.contains("malformed") => {}
+        other => return Err(format!("a cut-off page fails the read, got {other:?}")),
     }
     let again = bank
         .accounts(&access)
         .await
-        .map_err(|e| format!("after faults: {e}"))?;
-    check(again == baseline, "the connector recovers after faults")?;
-    Ok(())
+        .map_err(|e| format!("accounts after bad bodies: {e}"))?;
+    check(again == baseline, || {
+        "the connector recovers after bad bodies".into()
+    })
 }
 
-/// Runs the whole kit; returns every failure.
-pub async fn run_all(bank: &dyn BankConnector, control: &dyn BankControl) -> Vec<String> {
-    let mut failures = Vec::new();
-    for (name, result) in [
-        ("happy path", happy_path(bank, control).await),
-        ("unknown client", unknown_client(bank, control).await),
-        ("faults", faults(bank, control).await),
-        ("revoked consent", revoked_consent(bank, control).await),
-    ] {
-        if let Err(e) = result {
-            failures.push(format!("{}: {name}: {e}", bank.identity().code));
-        }
+/// Unknown fields anywhere change nothing.
+pub async fn unknown_fields(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let mut views = Vec::new();
+    for noisy in [false, true] {
+        control.noise(noisy).await;
+        let accounts = bank
+            .accounts(&access)
+            .await
+            .map_err(|e| format!("accounts: {e}"))?;
+        let balances = bank
+            .balances(&access, &account)
+            .await
+            .map_err(|e| format!("balances: {e}"))?;
+        let batch = read(bank, &access, &account).await?;
+        views.push((accounts, balances, batch));
     }
-    failures
+    check(views[0] == views[1], || {
+        "unknown fields change what is read".into()
+    })
+}
+
+/// Unstable paging (equal-time rows reorder, a row booked mid-read shifts pages): the read
+/// holds only the bank's rows, each once, and what it lacks is reported as shortfall.
+pub async fn unstable_paging(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    control.unstable_paging(true, Some(2)).await;
+    let batch = read(bank, &access, &account).await?;
+    control.unstable_paging(false, None).await;
+    let truth = control.transactions(&account).await;
+    let ids: HashSet<&str> = truth.iter().map(|t| t.id.as_str()).collect();
+    let mut seen = HashSet::new();
+    for t in &batch.transactions {
+        check(ids.contains(t.id.as_str()), || {
+            format!("{} is not the bank's", t.id)
+        })?;
+        check(seen.insert(t.id.as_str()), || {
+            format!("{} read twice", t.id)
+        })?;
+    }
+    check(
+        batch.transactions.len() as u64 + batch.shortfall == truth.len() as u64,
+        || {
+            format!(
+                "read {} + shortfall {} != the bank's {}",
+                batch.transactions.len(),
+                batch.shortfall,
+                truth.len()
+            )
+        },
+    )
+}
+
+/// A transaction booked late appears, pending, then booked once the bank books it.
+pub async fn late_posting(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+) -> Outcome {
+    let (client, account, consent) = busiest(bank, control).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let id = control.add_transaction(&account, true).await;
+    let batch = read(bank, &access, &account).await?;
+    exact(&batch, &control.transactions(&account).await, &account)?;
+    let row = batch
+        .transactions
+        .iter()
+        .find(|t| t.id == id)
+        .ok_or("the late posting is read")?;
+    check(row.status == BookingStatus::Pending, || {
+        "it is pending".into()
+    })?;
+    control.book(&id).await;
+    let batch = read(bank, &access, &account).await?;
+    exact(&batch, &control.transactions(&account).await, &account)?;
+    let row = batch
+        .transactions
+        .iter()
+        .find(|t| t.id == id)
+        .ok_or("the booked posting is read")?;
+    check(row.status == BookingStatus::Booked, || {
+        "it is booked now".into()
+    })
+}
+
+/// Runs the whole kit, resetting the bank before each check; returns every failure as
+/// `bank: check: what went wrong`.
+pub async fn run_all(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    settings: &KitSettings,
+) -> Vec<String> {
+    macro_rules! checks {
+        ($($name:ident),* $(,)?) => {{
+            let mut failures = Vec::new();
+            $(
+                control.reset().await;
+                if let Err(e) = $name(bank, control, settings).await {
+                    failures.push(format!("{}: {}: {e}", bank.identity().code, stringify!($name)));
+                }
+            )*
+            control.reset().await;
+            failures
+        }};
+    }
+    checks!(
+        identity,
+        unknown_client,
+        happy_path,
+        many_pages,
+        date_range,
+        empty_client,
+        consent_pending_then_authorized,
+        consent_rejected,
+        consent_revoked,
+        tokens_and_request_ids,
+        token_expiry_mid_read,
+        rate_limited,
+        server_errors,
+        timeouts,
+        malformed_bodies,
+        unknown_fields,
+        unstable_paging,
+        late_posting,
+    )
 }

@@ -2,7 +2,7 @@
 //! 401), every call with a request id, retries for what can be retried, and answers mapped to
 //! `ConnectorError`. Bodies are never logged, only their sizes; tokens and consent ids never.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,7 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::retry::{parse_retry_after, RetryPolicy};
+use crate::retry::{parse_retry_after, Attempts, RetryPolicy};
 use crate::{parse, wire};
 
 /// How a bank treats consent requests.
@@ -25,6 +25,22 @@ pub enum ConsentApproval {
     Automatic,
     /// The client approves in the bank; the request stays pending until then (SBank).
     ByClient,
+}
+
+/// How the bank issues its token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenStyle {
+    /// HackAPI: `POST /auth/bank-token?client_id=..&client_secret=..` with no body. These
+    /// banks read no standard form body, so the credentials travel as query parameters (the
+    /// default, as `openbanking-ru.md` requires).
+    QueryParameters,
+    /// A standard RFC 6749 client-credentials endpoint, through the `oauth2` crate.
+    /// `token_url` is absolute or a path on the bank's base URL; the credentials go in HTTP
+    /// Basic auth, or in the form body when `credentials_in_body`.
+    OAuth2 {
+        token_url: String,
+        credentials_in_body: bool,
+    },
 }
 
 /// One bank's address, our credentials there, and its quirks.
@@ -39,6 +55,8 @@ pub struct BankSettings {
     /// Shown to the client in the consent request.
     pub requesting_bank_name: String,
     pub consent_approval: ConsentApproval,
+    pub token_style: TokenStyle,
+    /// Each attempt of each call gives up after this long (a retryable network error).
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     /// Transactions per page (1..=100).
@@ -54,6 +72,7 @@ impl std::fmt::Debug for BankSettings {
             .field("base_url", &self.base_url)
             .field("team_id", &self.team_id)
             .field("client_secret", &"<redacted>")
+            .field("token_style", &self.token_style)
             .finish()
     }
 }
@@ -70,6 +89,7 @@ impl BankSettings {
             client_secret: client_secret.to_owned(),
             requesting_bank_name: "AI-CRM".to_owned(),
             consent_approval: ConsentApproval::Automatic,
+            token_style: TokenStyle::QueryParameters,
             request_timeout: Duration::from_secs(20),
             retry: RetryPolicy::default(),
             page_size: 100,
@@ -78,19 +98,47 @@ impl BankSettings {
     }
 }
 
-/// Rows gathered over one or more full reads: distinct by bank id, plus refused rows.
+/// Rows gathered over one or more full reads: the rows of the asked range by bank id, every id
+/// the bank showed (in the range or not: banks may ignore the range filter, and their total
+/// then counts every row), and refused rows.
 #[derive(Default)]
 struct Collected {
     rows: HashMap<String, TransactionData>,
-    rejected: std::collections::BTreeSet<String>,
+    seen: HashSet<String>,
+    rejected: BTreeSet<String>,
+    /// Rows without an id in the read that had the most of them (they cannot be told apart).
+    unnamed: u64,
 }
 
 impl Collected {
-    /// Distinct rows the bank has shown us, readable or not.
+    /// Distinct rows the bank has shown us, in the range or not, readable or not: what its
+    /// total counts.
     fn count(&self) -> u64 {
-        (self.rows.len() + self.rejected.len()) as u64
+        self.seen.len() as u64 + self.unnamed
     }
 }
+
+/// The `oauth2` crate's HTTP client: ours (a named type with a boxed `Send` future, so the
+/// token future stays `Send`).
+struct OAuthHttp<'a> {
+    client: &'a OpenBankingClient,
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_> {
+    type Error = Transport;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, Transport>> + Send + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(self.client.oauth2_http(request))
+    }
+}
+
+/// Our errors, carried through the `oauth2` crate's HTTP client interface.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Transport(ConnectorError);
 
 struct CachedToken {
     value: String,
@@ -104,6 +152,8 @@ pub struct OpenBankingClient {
     token: Mutex<Option<CachedToken>>,
 }
 
+/// A read that goes on longer than this is a bank whose paging never ends.
+const MAX_PAGES: u64 = 200_000;
 /// Renew this long before the bank's stated expiry.
 const RENEW_MARGIN_SECS: i64 = 300;
 const PERMISSIONS: [&str; 3] = [
@@ -112,6 +162,7 @@ const PERMISSIONS: [&str; 3] = [
     "ReadTransactionsDetail",
 ];
 
+#[derive(Clone, Copy)]
 enum Auth<'a> {
     None,
     Bank,
@@ -151,12 +202,33 @@ impl OpenBankingClient {
         }
     }
 
-    /// The cached bank token, fetched when missing or near expiry.
+    /// The cached bank token, fetched when missing or near expiry. One caller fetches while
+    /// the others wait for it.
     async fn bank_token(&self) -> ConnectorResult<String> {
         let mut cached = self.token.lock().await;
         if let Some(t) = cached.as_ref().filter(|t| t.renew_at > Utc::now()) {
             return Ok(t.value.clone());
         }
+        let (value, lifetime) = match &self.settings.token_style {
+            TokenStyle::QueryParameters => self.query_token().await?,
+            TokenStyle::OAuth2 {
+                token_url,
+                credentials_in_body,
+            } => self.oauth2_token(token_url, *credentials_in_body).await?,
+        };
+        let lifetime = lifetime.unwrap_or(3600).max(1);
+        let renew_at = Utc::now()
+            + chrono::Duration::seconds((lifetime - RENEW_MARGIN_SECS).max(lifetime / 2).max(1));
+        *cached = Some(CachedToken {
+            value: value.clone(),
+            renew_at,
+        });
+        tracing::debug!(bank = %self.settings.identity.code, lifetime, "bank token obtained");
+        Ok(value)
+    }
+
+    /// HackAPI's token call: credentials as query parameters, no body.
+    async fn query_token(&self) -> ConnectorResult<(String, Option<i64>)> {
         let query = [
             ("client_id", self.settings.team_id.clone()),
             ("client_secret", self.settings.client_secret.clone()),
@@ -173,24 +245,146 @@ impl OpenBankingClient {
             .await?;
         let parsed: wire::TokenResponse = serde_json::from_str(&body)
             .map_err(|e| self.malformed(format!("token response: {e}")))?;
+        if parsed.access_token.trim().is_empty() {
+            return Err(self.malformed("token response without a token"));
+        }
         let lifetime = parsed
             .expires_in
             .as_ref()
             .and_then(wire::decimal)
-            .and_then(|d| i64::try_from(d).ok())
-            .unwrap_or(3600);
-        let renew_at = Utc::now()
-            + chrono::Duration::seconds((lifetime - RENEW_MARGIN_SECS).max(lifetime / 2).max(1));
-        *cached = Some(CachedToken {
-            value: parsed.access_token.clone(),
-            renew_at,
-        });
-        tracing::debug!(bank = %self.settings.identity.code, "bank token obtained");
-        Ok(parsed.access_token)
+            .and_then(|d| i64::try_from(d).ok());
+        Ok((parsed.access_token, lifetime))
     }
 
-    async fn forget_token(&self) {
-        *self.token.lock().await = None;
+    /// A standard RFC 6749 client-credentials grant through the `oauth2` crate, over our own
+    /// HTTP client (timeouts, request ids, retries like every other call).
+    async fn oauth2_token(
+        &self,
+        token_url: &str,
+        in_body: bool,
+    ) -> ConnectorResult<(String, Option<i64>)> {
+        use oauth2::basic::{BasicClient, BasicErrorResponseType};
+        use oauth2::{
+            AuthType, ClientId, ClientSecret, RequestTokenError, TokenResponse, TokenUrl,
+        };
+
+        let url = if token_url.starts_with("http://") || token_url.starts_with("https://") {
+            token_url.to_owned()
+        } else {
+            format!("{}{}", self.settings.base_url, token_url)
+        };
+        let token_url = TokenUrl::new(url).map_err(|e| ConnectorError::Rejected {
+            bank: self.bank(),
+            status: 0,
+            detail: format!("the configured token URL is not a URL: {e}"),
+        })?;
+        let client = BasicClient::new(ClientId::new(self.settings.team_id.clone()))
+            .set_client_secret(ClientSecret::new(self.settings.client_secret.clone()))
+            .set_token_uri(token_url)
+            .set_auth_type(if in_body {
+                AuthType::RequestBody
+            } else {
+                AuthType::BasicAuth
+            });
+        let http = OAuthHttp { client: self };
+        let code = self.settings.identity.code.clone();
+        let mut attempts = Attempts::new(&self.settings.retry, &code, "token");
+        loop {
+            let outcome = client
+                .exchange_client_credentials()
+                .request_async(&http)
+                .await;
+            let err = match outcome {
+                Ok(token) => {
+                    let lifetime = token
+                        .expires_in()
+                        .and_then(|d| i64::try_from(d.as_secs()).ok());
+                    return Ok((token.access_token().secret().clone(), lifetime));
+                }
+                Err(RequestTokenError::Request(Transport(err))) => err,
+                Err(RequestTokenError::ServerResponse(r)) => {
+                    let detail = r.error().to_string();
+                    match r.error() {
+                        BasicErrorResponseType::InvalidClient
+                        | BasicErrorResponseType::UnauthorizedClient
+                        | BasicErrorResponseType::InvalidGrant => ConnectorError::Unauthorized {
+                            bank: self.bank(),
+                            detail,
+                        },
+                        _ => ConnectorError::Rejected {
+                            bank: self.bank(),
+                            status: 400,
+                            detail,
+                        },
+                    }
+                }
+                Err(RequestTokenError::Parse(e, body)) => self.malformed(format!(
+                    "token response: {} bytes that are not a token ({})",
+                    body.len(),
+                    e.path()
+                )),
+                Err(RequestTokenError::Other(text)) => {
+                    self.malformed(format!("token response: {text}"))
+                }
+            };
+            attempts.again(err).await?;
+        }
+    }
+
+    /// The `oauth2` crate's HTTP calls, sent by our client: 5xx, 429 and network failures
+    /// come back as our (retryable) errors, every other answer goes to the crate to read.
+    async fn oauth2_http(
+        &self,
+        request: oauth2::HttpRequest,
+    ) -> Result<oauth2::HttpResponse, Transport> {
+        let (parts, body) = request.into_parts();
+        let method = Method::from_bytes(parts.method.as_str().as_bytes()).unwrap_or(Method::POST);
+        let mut req = self
+            .http
+            .request(method, parts.uri.to_string())
+            .header("x-fapi-interaction-id", uuid::Uuid::new_v4().to_string())
+            .body(body);
+        for (name, value) in &parts.headers {
+            if let Ok(value) = value.to_str() {
+                req = req.header(name.as_str(), value);
+            }
+        }
+        let res = req.send().await.map_err(|e| {
+            Transport(ConnectorError::Network {
+                bank: self.bank(),
+                detail: network_detail(&e),
+            })
+        })?;
+        let status = res.status();
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(Transport(self.read(res).await.err().unwrap_or_else(|| {
+                ConnectorError::Unavailable {
+                    bank: self.bank(),
+                    status: status.as_u16(),
+                }
+            })));
+        }
+        let mut builder = oauth2::http::Response::builder().status(status.as_u16());
+        for (name, value) in res.headers() {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+        let bytes = res.bytes().await.map_err(|e| {
+            Transport(ConnectorError::Network {
+                bank: self.bank(),
+                detail: network_detail(&e),
+            })
+        })?;
+        builder
+            .body(bytes.to_vec())
+            .map_err(|_| Transport(self.malformed("token response headers")))
+    }
+
+    /// Forgets the token that was refused (not one another call renewed meanwhile).
+    async fn forget_token(&self, refused: &str) {
+        let mut cached = self.token.lock().await;
+        if cached.as_ref().is_some_and(|t| t.value == refused) {
+            *cached = None;
+        }
     }
 
     /// Sends one call with retries; on a 401 to an authenticated call the token is renewed once.
@@ -213,7 +407,7 @@ impl OpenBankingClient {
             .await
         {
             Err(ConnectorError::Unauthorized { .. }) if needs_token => {
-                self.forget_token().await;
+                self.forget_token(&token).await;
                 let token = self.bank_token().await?;
                 self.send(method, path, query, auth, body, &token).await
             }
@@ -221,6 +415,7 @@ impl OpenBankingClient {
         }
     }
 
+    /// One call, retried as the policy says.
     async fn send(
         &self,
         method: Method,
@@ -231,9 +426,9 @@ impl OpenBankingClient {
         token: &str,
     ) -> ConnectorResult<String> {
         let url = format!("{}{}", self.settings.base_url, path);
-        let mut attempt = 0u32;
+        let code = self.settings.identity.code.clone();
+        let mut attempts = Attempts::new(&self.settings.retry, &code, path);
         loop {
-            attempt += 1;
             let mut req = self
                 .http
                 .request(method.clone(), &url)
@@ -259,16 +454,7 @@ impl OpenBankingClient {
             };
             match outcome {
                 Ok(text) => return Ok(text),
-                Err(err) if err.is_retryable() => {
-                    match self.settings.retry.delay(attempt, err.retry_after()) {
-                        Some(wait) => {
-                            tracing::debug!(bank = %self.settings.identity.code, path, attempt, wait_ms = wait.as_millis() as u64, "retrying: {err}");
-                            tokio::time::sleep(wait).await;
-                        }
-                        None => return Err(err),
-                    }
-                }
-                Err(err) => return Err(err),
+                Err(err) => attempts.again(err).await?,
             }
         }
     }
@@ -332,6 +518,33 @@ impl OpenBankingClient {
             .map_err(|e| self.malformed(format!("{what}: unexpected shape ({e})")))
     }
 
+    /// `GET /account-consents/{id}`: the status and expiry the bank reports.
+    async fn consent_detail(
+        &self,
+        id: &str,
+    ) -> ConnectorResult<(ConsentStatus, Option<DateTime<Utc>>)> {
+        let text = self
+            .call(
+                Method::GET,
+                &format!("/account-consents/{id}"),
+                &[],
+                Auth::Bank,
+                None,
+            )
+            .await?;
+        let env: wire::ConsentEnvelope = serde_json::from_value(self.json(&text, "consent")?)
+            .map_err(|e| self.malformed(format!("consent: unexpected shape ({e})")))?;
+        let status = consent_status(&env.data.status)
+            .ok_or_else(|| self.malformed("consent: unknown status"))?;
+        Ok((
+            status,
+            env.data
+                .expiration_date_time
+                .as_deref()
+                .and_then(wire::timestamp),
+        ))
+    }
+
     /// One full read of an account's transactions with a page size.
     async fn read_all_pages(
         &self,
@@ -344,6 +557,7 @@ impl OpenBankingClient {
         let path = format!("/accounts/{account_id}/transactions");
         let mut page = 1u64;
         let mut total = None;
+        let mut read_unnamed = 0;
         let now = Utc::now();
         loop {
             let query = [
@@ -372,7 +586,15 @@ impl OpenBankingClient {
             let meta = env.meta.unwrap_or_default();
             total = meta.total_records().or(total);
             let rows = env.data.transaction.len();
+            let mut unnamed = 0;
             for row in &env.data.transaction {
+                // Every id the bank shows counts against its total, in the range or not.
+                match row.get("transactionId").and_then(wire::text) {
+                    Some(id) => {
+                        seen.seen.insert(id);
+                    }
+                    None => unnamed += 1,
+                }
                 match parse::transaction(row, account_id, now) {
                     Ok(t) if t.booked_at >= from && t.booked_at <= to => {
                         seen.rows.insert(t.id.clone(), t);
@@ -383,6 +605,8 @@ impl OpenBankingClient {
                     }
                 }
             }
+            read_unnamed += unnamed;
+            seen.unnamed = seen.unnamed.max(read_unnamed);
             let more = match meta.total_pages() {
                 Some(pages) => page < pages,
                 None => rows as u32 == limit,
@@ -390,17 +614,18 @@ impl OpenBankingClient {
             if !more || rows == 0 {
                 return Ok(total);
             }
+            if page >= MAX_PAGES {
+                return Err(self.malformed(format!(
+                    "transactions: more than {MAX_PAGES} pages, the bank's paging does not end"
+                )));
+            }
             page += 1;
         }
     }
 }
 
 fn auth_ref<'a>(auth: &Auth<'a>) -> Auth<'a> {
-    match auth {
-        Auth::None => Auth::None,
-        Auth::Bank => Auth::Bank,
-        Auth::Consent(c) => Auth::Consent(*c),
-    }
+    *auth
 }
 
 fn network_detail(e: &reqwest::Error) -> String {
@@ -473,34 +698,42 @@ impl BankConnector for OpenBankingClient {
 
     async fn consent_status(&self, client_id: &str, consent: &Consent) -> ConnectorResult<Consent> {
         if let Some(id) = &consent.consent_id {
-            let text = self
-                .call(
-                    Method::GET,
-                    &format!("/account-consents/{id}"),
-                    &[],
-                    Auth::Bank,
-                    None,
-                )
-                .await?;
-            let env: wire::ConsentEnvelope =
-                serde_json::from_value(self.json(&text, "consent")?)
-                    .map_err(|e| self.malformed(format!("consent: {e}")))?;
-            let status = consent_status(&env.data.status)
-                .ok_or_else(|| self.malformed("unknown consent status"))?;
+            let detail = self.consent_detail(id).await?;
             return Ok(Consent {
-                status,
-                consent_id: Some(env.data.consent_id.unwrap_or_else(|| id.clone())),
+                status: detail.0,
+                consent_id: Some(id.clone()),
                 request_id: consent.request_id.clone(),
-                expires_at: env
-                    .data
-                    .expiration_date_time
-                    .as_deref()
-                    .and_then(wire::timestamp),
+                expires_at: detail.1,
                 message: None,
             });
         }
-        // A pending request: the bank keeps saying "awaiting" even after approval (a new consent
-        // id is created that we are not told), so probe a data call without a consent id.
+        // No consent id: a pending request, or an approval whose new consent id the bank never
+        // told us. The request id answers "awaiting" even after approval, but it does show a
+        // rejection or an expiry.
+        if consent.status == ConsentStatus::AwaitingAuthorization {
+            if let Some(request) = &consent.request_id {
+                match self.consent_detail(request).await {
+                    Ok((status, expires_at))
+                        if matches!(
+                            status,
+                            ConsentStatus::Rejected
+                                | ConsentStatus::Revoked
+                                | ConsentStatus::Expired
+                        ) =>
+                    {
+                        return Ok(Consent {
+                            status,
+                            expires_at,
+                            ..consent.clone()
+                        });
+                    }
+                    Ok(_) | Err(ConnectorError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        // Whether it is approved the bank only shows by answering a data call without a
+        // consent id.
         let probe = self
             .accounts(&Access {
                 client_id,
@@ -512,10 +745,18 @@ impl BankConnector for OpenBankingClient {
                 status: ConsentStatus::Authorized,
                 consent_id: None,
                 request_id: consent.request_id.clone(),
-                expires_at: None,
+                expires_at: consent.expires_at,
                 message: None,
             }),
-            Err(ConnectorError::ConsentRequired { .. }) => Ok(consent.clone()),
+            // Still pending; or, for a consent we held, no longer valid (revoked in the bank or
+            // expired: the bank does not say which).
+            Err(ConnectorError::ConsentRequired { .. }) => Ok(match consent.status {
+                ConsentStatus::Authorized => Consent {
+                    status: ConsentStatus::Revoked,
+                    ..consent.clone()
+                },
+                _ => consent.clone(),
+            }),
             Err(e) => Err(e),
         }
     }

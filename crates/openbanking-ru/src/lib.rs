@@ -10,5 +10,5 @@ mod parse;
 mod retry;
 mod wire;
 
-pub use client::{BankSettings, ConsentApproval, OpenBankingClient};
+pub use client::{BankSettings, ConsentApproval, OpenBankingClient, TokenStyle};
 pub use retry::{parse_retry_after, RetryPolicy};

@@ -1,9 +1,10 @@
 //! Retry with exponential backoff and full jitter, honouring `Retry-After`. Written once here
-//! for every bank that speaks this protocol.
+//! for every bank that speaks this protocol, and for every call (token calls too).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use crm_connector::{ConnectorError, ConnectorResult};
 use rand::Rng;
 
 #[derive(Clone, Debug)]
@@ -60,6 +61,59 @@ impl RetryPolicy {
     }
 }
 
+/// The attempts of one call. Callers loop: on an error, `again(err)` waits the backoff (or the
+/// bank's `Retry-After`) when another attempt is due and hands the error back when not — not
+/// retryable (credentials, consent, not found, malformed) or out of attempts.
+///
+/// ```ignore
+/// let mut attempts = Attempts::new(&policy, bank, "accounts");
+/// loop {
+///     match call().await {
+///         Ok(v) => return Ok(v),
+///         Err(e) => attempts.again(e).await?,
+///     }
+/// }
+/// ```
+pub(crate) struct Attempts<'a> {
+    policy: &'a RetryPolicy,
+    bank: &'a str,
+    what: &'a str,
+    made: u32,
+}
+
+impl<'a> Attempts<'a> {
+    pub fn new(policy: &'a RetryPolicy, bank: &'a str, what: &'a str) -> Self {
+        Attempts {
+            policy,
+            bank,
+            what,
+            made: 0,
+        }
+    }
+
+    /// After a failed attempt: `Ok(())` once it is time to try again, else the error.
+    pub async fn again(&mut self, err: ConnectorError) -> ConnectorResult<()> {
+        self.made += 1;
+        if !err.is_retryable() {
+            return Err(err);
+        }
+        match self.policy.delay(self.made, err.retry_after()) {
+            Some(wait) => {
+                tracing::debug!(
+                    bank = self.bank,
+                    what = self.what,
+                    attempt = self.made,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying: {err}"
+                );
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            None => Err(err),
+        }
+    }
+}
+
 /// `Retry-After` as seconds or as an HTTP date.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
@@ -95,6 +149,52 @@ mod tests {
             None,
             "too long a wait fails fast"
         );
+    }
+
+    async fn run(
+        policy: &RetryPolicy,
+        failures: u32,
+        err: ConnectorError,
+    ) -> (ConnectorResult<u8>, u32) {
+        let mut attempts = Attempts::new(policy, "abank", "test");
+        let mut calls = 0;
+        loop {
+            calls += 1;
+            let outcome = if calls > failures {
+                Ok(7)
+            } else {
+                Err(err.clone())
+            };
+            match outcome {
+                Ok(v) => return (Ok(v), calls),
+                Err(e) => {
+                    if let Err(e) = attempts.again(e).await {
+                        return (Err(e), calls);
+                    }
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_only_what_can_be_retried() {
+        let policy = RetryPolicy::immediate(3);
+        let unavailable = ConnectorError::Unavailable {
+            bank: "abank".into(),
+            status: 503,
+        };
+        let (out, calls) = run(&policy, 2, unavailable.clone()).await;
+        assert_eq!((out.ok(), calls), (Some(7), 3));
+        let (out, calls) = run(&policy, 5, unavailable).await;
+        assert!(matches!(out, Err(ConnectorError::Unavailable { .. })));
+        assert_eq!(calls, 3, "gives up after max_attempts");
+        let not_found = ConnectorError::NotFound {
+            bank: "abank".into(),
+            detail: "x".into(),
+        };
+        let (out, calls) = run(&policy, 1, not_found).await;
+        assert!(out.is_err());
+        assert_eq!(calls, 1, "not found is not retried");
     }
 
     #[test]

@@ -73,8 +73,6 @@ pub struct ConsentEnvelope {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsentDetail {
-    #[serde(default)]
-    pub consent_id: Option<String>,
     pub status: String,
     #[serde(default)]
     pub expiration_date_time: Option<String>,

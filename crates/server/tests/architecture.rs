@@ -1,7 +1,8 @@
 //! Conventions as tests: crates depend on each other only in design.md's direction
 //! (`server -> graphql -> core -> connector-* -> openbanking-ru -> connector`, and
 //! `core -> llm`), the GraphQL layer knows no SQL, the model client knows no other crate of ours,
-//! and the sandbox bank shares no code with the connectors.
+//! and the sandbox bank shares no code with the connectors (it may implement the conformance
+//! kit's trait behind a feature; only the server embeds it, others test with it).
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use serde_json::Value;
@@ -65,11 +66,24 @@ fn workspace_dependencies_point_one_way() {
                     "crm-llm -> {dep_name}: the model client knows HTTP only, no crate of ours"
                 ));
             }
-            if name == "crm-sandbox-bank"
-                && (dep_name == "crm-openbanking-ru" || dep_name.starts_with("crm-connector"))
-            {
+            if name == "crm-sandbox-bank" {
+                // The sandbox shares no code with the connectors: it may know the connector
+                // trait crate, and only behind its optional `conformance` feature (the kit's
+                // `BankControl` implementation), never a protocol or bank crate or anything above.
+                let kit_trait = dep_name == "crm-connector"
+                    && dep["optional"].as_bool() == Some(true)
+                    && p["features"]["conformance"]
+                        .as_array()
+                        .is_some_and(|f| f.iter().any(|x| x == "dep:crm-connector"));
+                if !kit_trait {
+                    violations.push(format!(
+                        "{name} -> {dep_name}: the sandbox speaks the wire protocol only (crm-connector only as the optional `conformance` feature)"
+                    ));
+                }
+            }
+            if dep_name == "crm-sandbox-bank" && name != "crm-server" {
                 violations.push(format!(
-                    "{name} -> {dep_name}: the sandbox speaks the wire protocol only"
+                    "{name} -> {dep_name}: only the server embeds the sandbox; others use it as a dev-dependency"
                 ));
             }
             match (rank(name), rank(dep_name)) {
@@ -100,6 +114,9 @@ fn workspace_dependencies_point_one_way() {
         "crm-server",
         "crm-migration",
         "crm-llm",
+        "crm-connector",
+        "crm-openbanking-ru",
+        "crm-sandbox-bank",
     ] {
         assert!(
             names.contains(&required),

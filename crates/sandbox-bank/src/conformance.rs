@@ -1,0 +1,204 @@
+//! The conformance kit's `BankControl` for a bank of the sandbox, so every connector crate's
+//! tests drive the same bank the same way:
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use crm_connector::conformance::{run_all, KitSettings};
+//! use crm_sandbox_bank::{conformance::SandboxControl, Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await.expect("sandbox");
+//! let control = SandboxControl::new(sandbox.control("abank").expect("abank"));
+//! # let connector: Box<dyn crm_connector::BankConnector> = todo!();
+//! let failures = run_all(connector.as_ref(), &control, &KitSettings::default()).await;
+//! assert!(failures.is_empty(), "{failures:#?}");
+//! # }
+//! ```
+//! This module adds the trait implementation only; the bank itself shares no code with the
+//! connectors.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use crm_connector::conformance::{BankControl, TrueAccount, TrueTransaction};
+use crm_connector::Direction;
+
+use crate::control::{BankHandle, Direction as Dir, NewTransaction};
+use crate::state::{Fault, Paging};
+
+/// A sandbox bank steered for the conformance kit.
+#[derive(Clone)]
+pub struct SandboxControl {
+    bank: BankHandle,
+}
+
+impl SandboxControl {
+    pub fn new(bank: BankHandle) -> Self {
+        SandboxControl { bank }
+    }
+
+    pub fn handle(&self) -> &BankHandle {
+        &self.bank
+    }
+}
+
+#[async_trait]
+impl BankControl for SandboxControl {
+    fn needs_approval(&self) -> bool {
+        self.bank.approval() == crate::Approval::ByClient
+    }
+
+    fn unknown_client(&self) -> String {
+        "team200-99999".to_owned()
+    }
+
+    async fn reset(&self) {
+        self.bank.reset();
+    }
+
+    async fn clients(&self) -> Vec<String> {
+        self.bank.client_ids()
+    }
+
+    async fn busiest_account(&self) -> (String, String) {
+        self.bank.busiest_account().unwrap_or_default()
+    }
+
+    async fn empty_client(&self) -> String {
+        self.bank.empty_client().unwrap_or_default()
+    }
+
+    async fn accounts(&self, client: &str) -> Vec<TrueAccount> {
+        self.bank
+            .accounts(client)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| TrueAccount {
+                id: a.id,
+                currency: a.currency,
+                balance: Some(a.balance),
+            })
+            .collect()
+    }
+
+    async fn transactions(&self, account_id: &str) -> Vec<TrueTransaction> {
+        self.bank
+            .transactions(account_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| TrueTransaction {
+                id: t.id,
+                booked_at: t.booked_at,
+                amount: t.amount,
+                direction: match t.direction {
+                    Dir::Credit => Direction::Credit,
+                    Dir::Debit => Direction::Debit,
+                },
+                pending: t.pending,
+            })
+            .collect()
+    }
+
+    async fn products(&self) -> Vec<String> {
+        self.bank.product_ids()
+    }
+
+    async fn approve(&self, request_id: &str) -> Result<(), String> {
+        self.bank
+            .approve(request_id)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn reject(&self, request_id: &str) -> Result<(), String> {
+        self.bank.reject(request_id).map_err(|e| e.to_string())
+    }
+
+    async fn revoke_all(&self, client: &str) {
+        let _ = self.bank.revoke_consents(client);
+    }
+
+    async fn fail_next(&self, n: u32, status: u16) {
+        self.bank.inject(Fault::Status { status }, n);
+    }
+
+    async fn rate_limit_next(&self, n: u32, retry_after: Duration) {
+        self.bank.inject(
+            Fault::RateLimit {
+                seconds: retry_after.as_secs().max(1),
+            },
+            n,
+        );
+    }
+
+    async fn delay_next(&self, n: u32, delay: Duration) {
+        self.bank.inject(
+            Fault::Delay {
+                millis: delay.as_millis() as u64,
+            },
+            n,
+        );
+    }
+
+    async fn truncate_next(&self, n: u32) {
+        self.bank.inject(Fault::Truncate, n);
+    }
+
+    async fn malformed_next(&self, n: u32) {
+        self.bank.inject(Fault::WrongShape, n);
+    }
+
+    async fn html_next(&self, n: u32) {
+        self.bank.inject(Fault::Html, n);
+    }
+
+    async fn pass_next(&self, n: u32) {
+        self.bank.pass(n);
+    }
+
+    async fn expire_tokens(&self) {
+        self.bank.expire_tokens();
+    }
+
+    async fn expire_tokens_after(&self, n: u32) {
+        self.bank.pass(n);
+        self.bank.inject(Fault::ExpireTokens, 1);
+    }
+
+    async fn unstable_paging(&self, shuffle_ties: bool, insert_after: Option<u32>) {
+        self.bank.set_paging(Paging {
+            shuffle_ties,
+            insert_after,
+        });
+    }
+
+    async fn honour_date_filter(&self, honour: bool) {
+        self.bank.set_date_filter(Some(honour));
+    }
+
+    async fn noise(&self, on: bool) {
+        self.bank.set_noise(on);
+    }
+
+    async fn add_transaction(&self, account_id: &str, pending: bool) -> String {
+        let tx = NewTransaction::card_payment(
+            rust_decimal::Decimal::new(54_990, 2),
+            "Перекрёсток",
+            "5411",
+            pending,
+        );
+        self.bank
+            .add_transaction(account_id, tx)
+            .unwrap_or_default()
+    }
+
+    async fn book(&self, transaction_id: &str) {
+        let _ = self.bank.book(transaction_id);
+    }
+
+    async fn tokens_issued(&self) -> u64 {
+        self.bank.stats().tokens_issued
+    }
+
+    async fn calls_without_request_id(&self) -> u64 {
+        self.bank.stats().calls_without_request_id
+    }
+}
