@@ -4,7 +4,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -112,7 +112,7 @@ impl Core {
     /// PostgreSQL for several replicas) so that the chain never forks.
     pub async fn audit(&self, event: AuditEvent) -> CoreResult<()> {
         let _guard = self.audit_lock.lock().await;
-        let txn = self.db.conn().begin().await?;
+        let txn = self.db.begin_write().await?;
         if txn.get_database_backend() == DatabaseBackend::Postgres {
             txn.execute(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,

@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use crate::audit::AuditEvent;
@@ -528,7 +527,7 @@ impl Core {
                         .push(*tx_id);
                 }
             }
-            let txn = self.db.conn().begin().await?;
+            let txn = self.db.begin_write().await?;
             let now = Utc::now();
             for ((category, source), ids) in &moves {
                 // A category a person set meanwhile stays: the filter re-checks the source.

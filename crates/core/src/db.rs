@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use crm_migration::sea_orm_migration::MigratorTrait;
 use crm_migration::Migrator;
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+};
 
 use crate::error::{CoreError, CoreResult};
 
@@ -25,6 +28,53 @@ pub struct DbSettings {
 pub struct Database {
     conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    /// SQLite has one writer at a time, and a deferred transaction that read before it writes
+    /// fails with `SQLITE_BUSY` (no busy timeout helps) when another writer committed meanwhile.
+    /// Write transactions therefore take this lock first on SQLite; PostgreSQL needs none.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A database transaction that will write. On SQLite it holds the writer lock until it ends.
+/// Dropping it without `commit` rolls it back.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one(stmt).await
+    }
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all(stmt).await
+    }
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> CoreResult<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
 }
 
 impl Database {
@@ -65,7 +115,33 @@ impl Database {
         conn.set_metric_callback(move |_info| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Database { conn, statements })
+        let writer = is_sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Database {
+            conn,
+            statements,
+            writer,
+        })
+    }
+
+    /// Begins a transaction that will write (see [`WriteTxn`]).
+    pub async fn begin_write(&self) -> CoreResult<WriteTxn> {
+        let writer = match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.conn.begin().await?;
+        if writer.is_some() {
+            // Take SQLite's write lock now, before any read: a deferred transaction that reads
+            // first fails with SQLITE_BUSY_SNAPSHOT when a statement outside this lock (an
+            // autocommit update) wrote in between. A write statement takes the lock at its start
+            // even when it changes no row.
+            txn.execute_unprepared("UPDATE sync_runs SET id = id WHERE 0")
+                .await?;
+        }
+        Ok(WriteTxn {
+            txn,
+            _writer: writer,
+        })
     }
 
     /// Brings the schema up to date. Safe to run on every start and from several replicas.

@@ -95,3 +95,14 @@ impl Core {
         Ok(out)
     }
 }
+
+/// When the first bank link was made, if any (a demo's sandbox generates its world up to the day
+/// of the first start, so a restart serves the same transactions again). Needs no `Core`: it is
+/// read before the banks are set up.
+pub async fn first_link_created_at(db: &crate::db::Database) -> CoreResult<Option<DateTime<Utc>>> {
+    Ok(bank_links::Entity::find()
+        .order_by_asc(bank_links::Column::CreatedAt)
+        .one(db.conn())
+        .await?
+        .map(|l| l.created_at))
+}

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, LikeExpr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
 use crate::audit::AuditEvent;
@@ -376,7 +376,7 @@ impl Core {
             }
         }
 
-        let txn = self.db.conn().begin().await?;
+        let txn = self.db.begin_write().await?;
         if clients::Entity::find_by_id(input.client_id)
             .one(&txn)
             .await?

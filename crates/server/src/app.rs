@@ -10,17 +10,18 @@ use anyhow::Context as _;
 use axum::serve::ListenerExt;
 use chrono::Duration as ChronoDuration;
 use crm_core::auth::{SessionSettings, ThrottlePolicy};
-use crm_core::banks::BankRegistry;
 use crm_core::db::{Database, DbSettings};
 use crm_core::{Core, CoreSettings};
 use crm_graphql::SchemaOptions;
 use tokio::net::TcpListener;
 
-use crate::config::{BankConfig, Config};
+use crate::config::Config;
 use crate::http::{self, AppState, HttpSettings, Metrics};
 
 pub struct App {
     pub state: AppState,
+    /// The in-process sandbox banks, in demo mode; they serve as long as the app.
+    pub sandbox: Option<Arc<crm_sandbox_bank::RunningSandbox>>,
     /// Set on a first start without configured credentials: print it once.
     pub generated_admin_password: Option<String>,
 }
@@ -61,11 +62,8 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
 impl App {
     pub async fn build(config: &Config) -> anyhow::Result<App> {
         let db = open_database(config).await?;
-        let core = Arc::new(Core::new(
-            db,
-            core_settings(config)?,
-            bank_registry(config)?,
-        )?);
+        let banks = crate::demo::connect(config, &db).await?;
+        let core = Arc::new(Core::new(db, core_settings(config)?, banks.registry)?);
         let closed = core.close_interrupted_runs().await?;
         if closed > 0 {
             tracing::warn!(
@@ -129,6 +127,7 @@ impl App {
         };
         Ok(App {
             state,
+            sandbox: banks.sandbox,
             generated_admin_password,
         })
     }
@@ -155,6 +154,32 @@ impl App {
                 }
             }
         });
+        // Demo mode: link the demo clients (or renew their consents) and sync them, in the
+        // background so the server answers at once; the dashboard fills as the run goes.
+        let demo = self.sandbox.clone().map(|sandbox| {
+            let core = self.state.core.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::demo::prepare(&core, &sandbox).await {
+                    tracing::error!("demo: preparing the sandbox clients failed: {e:#}");
+                    return;
+                }
+                match core
+                    .sync(
+                        &crm_core::sync::SyncScope::default(),
+                        crm_core::sync::SyncTrigger::Startup,
+                    )
+                    .await
+                {
+                    Ok(run) => tracing::info!(
+                        run = run.id,
+                        status = run.status.as_str(),
+                        added = run.added,
+                        "demo: sandbox banks synced"
+                    ),
+                    Err(e) => tracing::error!("demo: the startup sync failed: {e}"),
+                }
+            })
+        });
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -169,23 +194,11 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         janitor.abort();
-        result.context("serving HTTP")
-    }
-}
-
-/// The banks of the configuration. Without bank URLs no bank is connected yet: the built-in
-/// sandbox banks are the next step of the connectors work.
-pub fn bank_registry(config: &Config) -> anyhow::Result<BankRegistry> {
-    match &config.banks {
-        BankConfig::Remote {
-            endpoints,
-            credentials,
-        } => crm_core::connectors::build_registry(endpoints, credentials)
-            .context("ABANK_URL/VBANK_URL/SBANK_URL/BANKS"),
-        BankConfig::Sandbox { .. } => {
-            tracing::warn!("no bank URL is configured (ABANK_URL, VBANK_URL, SBANK_URL or BANKS): no bank is connected");
-            Ok(BankRegistry::default())
+        if let Some(task) = demo {
+            task.abort();
         }
+        drop(self.sandbox);
+        result.context("serving HTTP")
     }
 }
 

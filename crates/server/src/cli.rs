@@ -32,6 +32,9 @@ enum Command {
     Schema,
     /// Check the audit log's hash chain; exits non-zero when a row was altered or removed.
     AuditVerify,
+    /// Run the sandbox banks alone (ABank, VBank, SBank on consecutive ports from
+    /// SANDBOX_PORT, default 9001), for pointing a server or another tool at them.
+    Sandbox,
     /// Sync bank data now. With --client, links that bank client id (the same at every bank)
     /// first, creating the CRM client when needed. Exits non-zero when anything failed.
     Sync {
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Migrate => run(migrate),
         Command::AuditVerify => run(audit_verify),
         Command::Sync { bank, client } => run(move |config| sync(config, bank, client)),
+        Command::Sandbox => run(sandbox),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -149,13 +153,17 @@ async fn audit_verify(config: Config) -> anyhow::Result<()> {
 
 async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> anyhow::Result<()> {
     let db = app::open_database(&config).await?;
-    let core = crm_core::Core::new(
-        db,
-        app::core_settings(&config)?,
-        app::bank_registry(&config)?,
-    )?;
+    let banks = crate::demo::connect(&config, &db).await?;
+    let core = crm_core::Core::new(db, app::core_settings(&config)?, banks.registry)?;
     if core.banks().all().is_empty() {
-        anyhow::bail!("no bank is configured: set ABANK_URL, VBANK_URL, SBANK_URL or BANKS, with CLIENT_ID and CLIENT_SECRET");
+        anyhow::bail!("no bank is configured: set ABANK_URL, VBANK_URL, SBANK_URL or BANKS, with CLIENT_ID and CLIENT_SECRET (or leave them unset, without SANDBOX=off, for the sandbox banks)");
+    }
+    core.reload_category_rules()
+        .await
+        .context("loading the category rules")?;
+    if let Some(sandbox) = &banks.sandbox {
+        println!("no bank URL is configured: syncing from the built-in sandbox banks");
+        crate::demo::prepare(&core, sandbox).await?;
     }
     let client_id = match &client {
         Some(external) => {
@@ -191,6 +199,60 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
         crm_core::sync::SyncRunStatus::Succeeded => Ok(()),
         status => anyhow::bail!("the sync ended {}: see the errors above", status.as_str()),
     }
+}
+
+async fn sandbox(config: Config) -> anyhow::Result<()> {
+    let (seed, persons) = match &config.banks {
+        crate::config::BankConfig::Sandbox { seed, persons } => (*seed, *persons),
+        _ => (
+            crm_sandbox_bank::SandboxConfig::default().seed,
+            crm_sandbox_bank::SandboxConfig::default().persons,
+        ),
+    };
+    let mut sandbox_config = crm_sandbox_bank::SandboxConfig::default().with_seed(seed);
+    sandbox_config.persons = persons;
+    let team_id = sandbox_config.team_id.clone();
+    let team_secret = sandbox_config.team_secret.clone();
+    let running = crm_sandbox_bank::Sandbox::start_with(
+        sandbox_config,
+        crm_sandbox_bank::Bind::Consecutive {
+            host: config.host,
+            first_port: config.sandbox_port,
+        },
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "SANDBOX_PORT: cannot listen on {}:{} and the next ports",
+            config.host, config.sandbox_port
+        )
+    })?;
+    println!("Sandbox banks (Open Banking RU, HackAPI flavour); Ctrl-C stops them.");
+    for bank in running.banks() {
+        let approval = match bank.approval {
+            crm_sandbox_bank::Approval::Automatic => "consents approved at once",
+            crm_sandbox_bank::Approval::ByClient => {
+                "consents wait for the client: POST /sandbox/consent-requests/{id}/approve"
+            }
+        };
+        println!(
+            "  {:<6} {:<6} {}  ({} clients; {approval})",
+            bank.code,
+            bank.name,
+            bank.url,
+            running.client_ids(&bank.code).len()
+        );
+    }
+    println!();
+    println!("Point a server at them:");
+    println!("  CLIENT_ID={team_id} CLIENT_SECRET={team_secret} \\");
+    for bank in running.banks() {
+        println!("  {}_URL={} \\", bank.code.to_uppercase(), bank.url);
+    }
+    println!("  ai-crm serve");
+    app::shutdown_signal().await;
+    running.stop().await;
+    Ok(())
 }
 
 fn hash_password() -> anyhow::Result<()> {

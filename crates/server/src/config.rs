@@ -79,6 +79,8 @@ pub struct Config {
     pub sync_cron_text: String,
     /// History window, overlap, concurrency and retry budget of the sync engine.
     pub sync: crm_core::sync::SyncSettings,
+    /// First port of `ai-crm sandbox` (one bank per port from here).
+    pub sandbox_port: u16,
     /// The AI assistant: provider (none: the built-in analyst), fallback, privacy, limits.
     pub assistant: AssistantSettings,
 }
@@ -87,7 +89,13 @@ pub struct Config {
 #[derive(Clone, Debug)]
 pub enum BankConfig {
     /// No bank URL configured: run the built-in sandbox banks in-process with demo clients.
-    Sandbox { seed: u64, clients: usize },
+    Sandbox {
+        seed: u64,
+        /// Distinct demo people across the sandbox banks.
+        persons: u32,
+    },
+    /// No bank URL and `SANDBOX=off`: no bank at all (clients and transactions by hand).
+    NoBanks,
     /// Real (or separately run) banks.
     Remote {
         endpoints: Vec<crm_core::connectors::BankEndpoint>,
@@ -512,9 +520,13 @@ impl Config {
             }
         }
         let banks = if endpoints.is_empty() {
-            BankConfig::Sandbox {
-                seed: r.parse("SANDBOX_SEED", 42, "a whole number")?,
-                clients: r.ranged("SANDBOX_CLIENTS", 10, 1, 10_000)? as usize,
+            if r.flag("SANDBOX", true)? {
+                BankConfig::Sandbox {
+                    seed: r.parse("SANDBOX_SEED", 20_251_106, "a whole number")?,
+                    persons: r.ranged("SANDBOX_CLIENTS", 20, 1, 10_000)? as u32,
+                }
+            } else {
+                BankConfig::NoBanks
             }
         } else {
             let team_id = r.text("CLIENT_ID").ok_or_else(|| {
@@ -550,8 +562,10 @@ impl Config {
             },
         };
         let assistant = assistant_settings(&r, prod)?;
+        let sandbox_port = r.ranged("SANDBOX_PORT", 9001, 1, 65_533)? as u16;
 
         Ok(Config {
+            sandbox_port,
             assistant,
             banks,
             sync_cron,
@@ -652,7 +666,9 @@ mod tests {
     #[test]
     fn banks_and_schedule() {
         let c = cfg(&[]).expect("defaults");
-        assert!(matches!(c.banks, BankConfig::Sandbox { clients: 10, .. }));
+        assert!(matches!(c.banks, BankConfig::Sandbox { persons: 20, .. }));
+        let off = cfg(&[("SANDBOX", "off")]).expect("sandbox off");
+        assert!(matches!(off.banks, BankConfig::NoBanks));
         assert_eq!(
             cfg(&[("ABANK_URL", "https://abank.example")])
                 .expect_err("no creds")
@@ -676,7 +692,7 @@ mod tests {
                 assert_eq!(endpoints[0].url, "https://abank.example");
                 assert!(endpoints[1].needs_approval && !endpoints[2].needs_approval);
             }
-            BankConfig::Sandbox { .. } => panic!("expected remote banks"),
+            BankConfig::Sandbox { .. } | BankConfig::NoBanks => panic!("expected remote banks"),
         }
         assert_eq!(
             cfg(&[("BANKS", "xbank|XBank")]).expect_err("short").var,

@@ -49,6 +49,8 @@ impl TestServer {
         vars.insert("AUTH_USERNAME".into(), ADMIN.into());
         vars.insert("AUTH_PASSWORD".into(), ADMIN_PASSWORD.into());
         vars.insert("WEB_DIR".into(), web_dir().display().to_string());
+        // No banks unless a test asks for them (`SANDBOX=on`, or bank URLs).
+        vars.insert("SANDBOX".into(), "off".into());
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }

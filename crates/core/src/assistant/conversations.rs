@@ -6,7 +6,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use super::TokenUsage;
@@ -184,7 +183,7 @@ impl Core {
         turn: NewTurn<'_>,
     ) -> CoreResult<(i64, i64)> {
         let now = Utc::now();
-        let txn = self.db.conn().begin().await?;
+        let txn = self.db.begin_write().await?;
         let conversation_id = match turn.conversation_id {
             Some(id) => {
                 conversations::Entity::update_many()

@@ -70,6 +70,9 @@ pub(crate) enum ConsentCheck {
     Sync,
     /// A person linked the bank again: also ask anew after a rejection or revocation.
     AskAgain,
+    /// The bank forgot its consents (an in-process sandbox restarted): ask anew whatever the
+    /// stored status says.
+    Replace,
 }
 
 impl Core {
@@ -102,6 +105,7 @@ impl Core {
             message: None,
         };
         let result = match status {
+            _ if check == ConsentCheck::Replace => connector.request_consent(&client).await,
             ConsentStatus::Authorized if !renewal_due => return Ok(link.clone()),
             ConsentStatus::Authorized if !expired => {
                 return self.renew_consent(connector.as_ref(), model, &bank).await;
@@ -120,7 +124,7 @@ impl Core {
             | ConsentStatus::Authorized
             | ConsentStatus::Rejected
             | ConsentStatus::Revoked => connector.request_consent(&client).await,
-            ConsentStatus::AwaitingAuthorization if check == ConsentCheck::AskAgain => {
+            ConsentStatus::AwaitingAuthorization if check != ConsentCheck::Sync => {
                 connector.request_consent(&client).await
             }
             ConsentStatus::AwaitingAuthorization => {
@@ -152,6 +156,12 @@ impl Core {
                 }
                 active.renewal_request_id = Set(None);
                 active.consent_expires_at = Set(consent.expires_at);
+                if check != ConsentCheck::Sync {
+                    // Someone acted on the link (or the bank was reset): a fresh start for the
+                    // retry budget.
+                    active.failure_count = Set(0);
+                    active.next_attempt_at = Set(None);
+                }
                 active.status_message = Set(explain(new_status, &bank));
                 active.update(self.db.conn()).await?.try_into()
             }

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use super::LinkOutcome;
@@ -178,7 +178,7 @@ impl Core {
                 .max();
             let account_cursor = cursor.max(newest_booked);
             latest_booked = latest_booked.max(account_cursor);
-            let txn = self.db.conn().begin().await?;
+            let txn = self.db.begin_write().await?;
             let account_id = self
                 .store_account(&txn, link, account, balances.first(), account_cursor)
                 .await?;

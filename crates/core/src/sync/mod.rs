@@ -587,6 +587,33 @@ impl Core {
 }
 
 impl Core {
+    /// Asks for a new consent on every link of `bank`: for a bank that forgot every consent (an
+    /// in-process sandbox after a restart). Returns how many links now have an authorized or a
+    /// pending consent; a link the bank refuses keeps its message and is counted out.
+    pub async fn request_consents_again(&self, bank: &str) -> CoreResult<u32> {
+        let links: Vec<BankLink> = bank_links::Entity::find()
+            .filter(bank_links::Column::BankCode.eq(bank))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(BankLink::try_from)
+            .collect::<CoreResult<_>>()?;
+        let mut ok = 0;
+        for link in &links {
+            match self.refresh_consent(link, ConsentCheck::Replace).await {
+                Ok(_) => ok += 1,
+                Err(e) => tracing::warn!(
+                    bank,
+                    link = link.id,
+                    "asking for a consent again failed: {e}"
+                ),
+            }
+        }
+        Ok(ok)
+    }
+}
+
+impl Core {
     /// The scheduled sync for the schedule's tick at `due`. Several replicas may fire at once:
     /// on PostgreSQL an advisory lock lets one of them run, and a scheduled run already started
     /// for this tick (by any replica) makes the others skip. Returns `None` when skipped.

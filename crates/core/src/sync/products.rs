@@ -4,7 +4,7 @@
 use chrono::Utc;
 use crm_connector::{BankConnector, ProductType};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::domain::decimal_to_minor;
 use crate::entity::products;
@@ -28,7 +28,7 @@ impl Core {
         let code = bank.identity().code.clone();
         let listed = bank.products().await?;
         let now = Utc::now();
-        let txn = self.db.conn().begin().await?;
+        let txn = self.db.begin_write().await?;
         let ids: Vec<String> = listed.iter().map(|p| p.id.clone()).collect();
         products::Entity::delete_many()
             .filter(products::Column::BankCode.eq(code.as_str()))

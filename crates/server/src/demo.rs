@@ -1,0 +1,181 @@
+//! The banks the server talks to, and the embedded demo: with no bank URL configured the sandbox
+//! banks (`crm-sandbox-bank`) run in-process on loopback, the CRM connects to them like to any
+//! bank (over HTTP, through the same connector crates), links the demo clients and syncs them,
+//! so a first start shows a full dashboard with no setup.
+//!
+//! The sandbox's world is generated from a seed up to an anchor day. The anchor is the day of the
+//! first start (the first bank link), so a restart serves the same transactions again and a sync
+//! after it adds nothing. The sandbox keeps its consents in memory: after a restart the CRM asks
+//! every link for a new consent, and the demo plays the clients' part at the bank that needs
+//! their approval (SBank) — approving all but two requests, so the waiting state can be seen too.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Timelike, Utc};
+use crm_core::banks::BankRegistry;
+use crm_core::connectors::{BankEndpoint, TeamCredentials};
+use crm_core::db::Database;
+use crm_core::Core;
+use crm_sandbox_bank::{Approval, RunningSandbox, Sandbox, SandboxConfig};
+
+use crate::config::{BankConfig, Config};
+
+/// How many demo clients keep a consent waiting for their approval.
+const LEFT_WAITING: usize = 2;
+
+/// The connected banks, and the in-process sandbox when it serves them.
+pub struct Banks {
+    pub registry: BankRegistry,
+    pub sandbox: Option<Arc<RunningSandbox>>,
+}
+
+/// The sandbox's configuration for this database: the configured seed and size, with the world
+/// ending on the day of the first start.
+pub async fn sandbox_config(
+    seed: u64,
+    persons: u32,
+    db: &Database,
+) -> anyhow::Result<SandboxConfig> {
+    let first = crm_core::links::first_link_created_at(db)
+        .await
+        .context("reading the demo's first start")?;
+    let mut config = SandboxConfig::default().with_seed(seed);
+    config.persons = persons;
+    if let Some(anchor) = first.map(start_of_day) {
+        config = config.with_anchor(anchor);
+    }
+    Ok(config)
+}
+
+fn start_of_day(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.with_hour(0)
+        .and_then(|t| t.with_minute(0))
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(at)
+}
+
+/// Connects the configured banks; in demo mode starts the sandbox first.
+pub async fn connect(config: &Config, db: &Database) -> anyhow::Result<Banks> {
+    match &config.banks {
+        BankConfig::Remote {
+            endpoints,
+            credentials,
+        } => Ok(Banks {
+            registry: crm_core::connectors::build_registry(endpoints, credentials)
+                .context("ABANK_URL/VBANK_URL/SBANK_URL/BANKS")?,
+            sandbox: None,
+        }),
+        BankConfig::NoBanks => Ok(Banks {
+            registry: BankRegistry::default(),
+            sandbox: None,
+        }),
+        BankConfig::Sandbox { seed, persons } => {
+            let sandbox_config = sandbox_config(*seed, *persons, db).await?;
+            let sandbox = Sandbox::start(sandbox_config)
+                .await
+                .context("SANDBOX: starting the built-in sandbox banks")?;
+            let endpoints: Vec<BankEndpoint> = sandbox
+                .banks()
+                .into_iter()
+                .map(|b| BankEndpoint {
+                    code: b.code,
+                    name: Some(b.name),
+                    url: b.url,
+                    needs_approval: b.approval == Approval::ByClient,
+                })
+                .collect();
+            let credentials = TeamCredentials {
+                team_id: sandbox.team_id().to_owned(),
+                client_secret: sandbox.team_secret().to_owned(),
+            };
+            let registry = crm_core::connectors::build_registry(&endpoints, &credentials)
+                .context("connecting to the sandbox banks")?;
+            tracing::info!(
+                banks = endpoints.len(),
+                "no bank URL is configured: the built-in sandbox banks run in-process (SANDBOX=off to run without banks)"
+            );
+            Ok(Banks {
+                registry,
+                sandbox: Some(Arc::new(sandbox)),
+            })
+        }
+    }
+}
+
+/// Links every demo client at every sandbox bank that knows them (first start), or asks the
+/// banks for the consents they forgot (later starts), then approves the consents that wait for
+/// the client, but for the last few. After this a sync brings everything in.
+pub async fn prepare(core: &Core, sandbox: &RunningSandbox) -> anyhow::Result<()> {
+    let has_links = crm_core::links::first_link_created_at(core.db())
+        .await?
+        .is_some();
+    let banks = sandbox.banks();
+    if has_links {
+        for bank in &banks {
+            let n = core.request_consents_again(&bank.code).await?;
+            tracing::debug!(bank = %bank.code, links = n, "demo: consents asked for again");
+        }
+    } else {
+        let mut people: Vec<String> = banks
+            .iter()
+            .flat_map(|b| sandbox.client_ids(&b.code))
+            .collect();
+        people.sort_by_key(|id| person_number(id));
+        people.dedup();
+        for id in &people {
+            if let Err(e) = core.link_external_client(id, None).await {
+                tracing::warn!(client = %id, "demo: linking failed: {e}");
+            }
+        }
+        tracing::info!(
+            clients = people.len(),
+            "demo: clients linked at the sandbox banks"
+        );
+    }
+    for bank in banks.iter().filter(|b| b.approval == Approval::ByClient) {
+        let Some(control) = sandbox.control(&bank.code) else {
+            continue;
+        };
+        let mut pending: Vec<_> = control
+            .consent_requests()
+            .into_iter()
+            .filter(|r| r.status == "pending")
+            .collect();
+        pending.sort_by_key(|r| person_number(&r.client_id));
+        let keep = pending.len().saturating_sub(LEFT_WAITING);
+        for request in pending.iter().take(keep) {
+            if let Err(e) = control.approve(&request.request_id) {
+                tracing::warn!(bank = %bank.code, "demo: approving a consent failed: {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `team200-12` → 12, so people sort as people expect.
+fn person_number(id: &str) -> u64 {
+    id.rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn people_sort_by_number_and_days_start_at_midnight() {
+        let mut ids = vec!["team200-10", "team200-2", "team200-1"];
+        ids.sort_by_key(|id| person_number(id));
+        assert_eq!(ids, ["team200-1", "team200-2", "team200-10"]);
+        let at = Utc.with_ymd_and_hms(2026, 12, 2, 17, 45, 3).unwrap();
+        assert_eq!(
+            start_of_day(at),
+            Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap()
+        );
+    }
+}
