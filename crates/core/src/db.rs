@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crm_migration::sea_orm_migration::MigratorTrait;
 use crm_migration::Migrator;
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, TransactionTrait,
+};
 
 use crate::error::{CoreError, CoreResult};
 
@@ -70,7 +72,17 @@ impl Database {
 
     /// Brings the schema up to date. Safe to run on every start and from several replicas.
     pub async fn migrate(&self) -> CoreResult<()> {
+        let pending = Migrator::get_pending_migrations(&self.conn).await?;
+        let fills_aggregates = pending
+            .iter()
+            .any(|m| m.name() == crm_migration::ANALYTICS_AGGREGATES);
         Migrator::up(&self.conn, None).await?;
+        if fills_aggregates {
+            // The aggregate tables are new: fill them from the rows already stored, once.
+            let txn = self.conn.begin().await?;
+            crate::aggregates::rebuild(&txn, None).await?;
+            txn.commit().await?;
+        }
         Ok(())
     }
 

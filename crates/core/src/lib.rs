@@ -3,6 +3,7 @@
 //! settings come in as values from the server crate.
 
 pub mod accounts;
+pub mod aggregates;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
@@ -45,6 +46,8 @@ pub struct CoreSettings {
     /// Password hashes computed at once (each takes 19 MiB and a core for ~50 ms).
     pub max_concurrent_hashes: usize,
     pub sync: sync::SyncSettings,
+    /// Grade thresholds and the income scale of the rating model.
+    pub ratings: ratings::RatingSettings,
 }
 
 impl Default for CoreSettings {
@@ -56,6 +59,7 @@ impl Default for CoreSettings {
             base_currency: Currency::rub(),
             max_concurrent_hashes: 2,
             sync: sync::SyncSettings::default(),
+            ratings: ratings::RatingSettings::default(),
         }
     }
 }
