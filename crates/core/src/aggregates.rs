@@ -152,18 +152,20 @@ impl AggregateDelta {
         let months: Vec<(&MonthKey, &(i64, i64))> =
             self.months.iter().filter(|(_, v)| **v != (0, 0)).collect();
         for chunk in months.chunks(500) {
-            let models = chunk.iter().map(|((client, cur, dir, month, cat, bank), v)| {
-                client_month_totals::ActiveModel {
-                    client_id: Set(*client),
-                    currency: Set(cur.clone()),
-                    direction: Set(dir.clone()),
-                    month: Set(*month),
-                    category: Set(cat.clone()),
-                    bank_code: Set(bank.clone()),
-                    amount_minor: Set(v.0),
-                    tx_count: Set(v.1),
-                }
-            });
+            let models = chunk
+                .iter()
+                .map(|((client, cur, dir, month, cat, bank), v)| {
+                    client_month_totals::ActiveModel {
+                        client_id: Set(*client),
+                        currency: Set(cur.clone()),
+                        direction: Set(dir.clone()),
+                        month: Set(*month),
+                        category: Set(cat.clone()),
+                        bank_code: Set(bank.clone()),
+                        amount_minor: Set(v.0),
+                        tx_count: Set(v.1),
+                    }
+                });
             use client_month_totals::Column as M;
             client_month_totals::Entity::insert_many(models)
                 .on_conflict(
@@ -358,7 +360,10 @@ pub async fn rebuild<C: ConnectionTrait>(conn: &C, client_id: Option<i64>) -> Co
             } else {
                 "?"
             };
-            (format!("WHERE client_id = {p}"), format!("AND t.client_id = {p}"))
+            (
+                format!("WHERE client_id = {p}"),
+                format!("AND t.client_id = {p}"),
+            )
         }
         None => (String::new(), String::new()),
     };
@@ -604,7 +609,9 @@ mod tests {
     use super::*;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("date")
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .expect("date")
     }
 
     #[test]

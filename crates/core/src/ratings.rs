@@ -37,7 +37,9 @@ use crate::analytics::history::{self, WINDOW_MONTHS};
 use crate::analytics::income::detect_salary;
 use crate::auth::Actor;
 use crate::domain::{Category, Currency, Direction, Grade, Role};
-use crate::entity::{accounts, balances, client_day_totals, client_month_totals, ratings, transactions};
+use crate::entity::{
+    accounts, balances, client_day_totals, client_month_totals, ratings, transactions,
+};
 use crate::error::{CoreError, CoreResult};
 use crate::Core;
 

@@ -213,7 +213,7 @@ pub(crate) async fn add_to_totals<C: ConnectionTrait>(
         ])
         .value(
             client_totals::Column::TxCount,
-            col(client_totals::Column::TxCount).add(1),
+            col(client_totals::Column::TxCount).add(1_i64),
         )
         .value(
             client_totals::Column::IncomeMinor,

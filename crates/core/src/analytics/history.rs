@@ -122,7 +122,8 @@ pub(crate) struct Window {
     pub to: DateTime<Utc>,
     /// The first day with a booked row in the window (UTC midnight), if any.
     pub first_booked: Option<DateTime<Utc>>,
-    /// Months the client's data covers in the window (days / 30.44), at least 1.
+    /// Months the client's data covers in the window: 12 when it starts by the window's start,
+    /// else days since the first booked day / 30.44, at least 1.
     pub months: f64,
 }
 
@@ -153,8 +154,13 @@ pub(crate) async fn window<C: sea_orm::ConnectionTrait>(
         chrono::NaiveDate::from_ymd_opt(key / 10_000, (key / 100 % 100) as u32, (key % 100) as u32)
             .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
     });
-    let start = first_booked.map_or(from, |f| f.max(from));
-    let months = (crate::aggregates::days_between(start, now) / DAYS_PER_MONTH).clamp(1.0, 12.0);
+    // A history that reaches back to the window's start covers the whole window.
+    let months = match first_booked {
+        Some(first) if first > from => {
+            (crate::aggregates::days_between(first, now) / DAYS_PER_MONTH).clamp(1.0, 12.0)
+        }
+        _ => f64::from(WINDOW_MONTHS),
+    };
     Ok(Window {
         from,
         to: now,
@@ -169,10 +175,7 @@ mod tests {
 
     #[test]
     fn payees_group_by_name_or_description_without_digits() {
-        assert_eq!(
-            payee_key(Some("Яндекс Плюс"), None, "x").1,
-            "яндекс плюс"
-        );
+        assert_eq!(payee_key(Some("Яндекс Плюс"), None, "x").1, "яндекс плюс");
         assert_eq!(payee_key(None, Some("ООО Ромашка"), "x").1, "ооо ромашка");
         assert_eq!(
             payee_key(None, None, "Оплата 123").1,

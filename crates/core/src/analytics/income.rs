@@ -166,8 +166,10 @@ pub(crate) fn detect_salary(rows: &[HistoryRow], now: DateTime<Utc>) -> Option<S
         }
         let better = match &best {
             None => true,
-            Some(b) => (candidate.salary_category, candidate.typical_minor)
-                > (b.salary_category, b.typical_minor),
+            Some(b) => {
+                (candidate.salary_category, candidate.typical_minor)
+                    > (b.salary_category, b.typical_minor)
+            }
         };
         if better {
             best = Some(candidate);
@@ -257,7 +259,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).single().expect("date")
+        Utc.with_ymd_and_hms(y, m, d, 9, 0, 0)
+            .single()
+            .expect("date")
     }
 
     fn credit(at: DateTime<Utc>, minor: i64, payer: &str, category: Category) -> HistoryRow {
@@ -276,10 +280,25 @@ mod tests {
         let mut rows = Vec::new();
         for m in 1..=10 {
             // Advance on the 20th, salary on the 5th (± a day or two).
-            rows.push(credit(at(2026, m, 5 + m % 2), 6_000_000, "ООО Ромашка", Category::Salary));
-            rows.push(credit(at(2026, m, 20), 2_000_000, "ООО Ромашка", Category::Salary));
+            rows.push(credit(
+                at(2026, m, 5 + m % 2),
+                6_000_000,
+                "ООО Ромашка",
+                Category::Salary,
+            ));
+            rows.push(credit(
+                at(2026, m, 20),
+                2_000_000,
+                "ООО Ромашка",
+                Category::Salary,
+            ));
             // Noise from a friend.
-            rows.push(credit(at(2026, m, 1 + (m * 7) % 27), 100_000 * i64::from(m), "Иван", Category::TransfersIn));
+            rows.push(credit(
+                at(2026, m, 1 + (m * 7) % 27),
+                100_000 * i64::from(m),
+                "Иван",
+                Category::TransfersIn,
+            ));
         }
         rows.sort_by_key(|r| r.booked_at);
         let s = detect_salary(&rows, at(2026, 10, 25)).expect("salary");
@@ -294,13 +313,23 @@ mod tests {
     fn irregular_or_stopped_income_is_no_salary() {
         let rows: Vec<HistoryRow> = [1, 4, 9]
             .iter()
-            .map(|m| credit(at(2026, *m, 10), 5_000_000, "Заказчик", Category::OtherIncome))
+            .map(|m| {
+                credit(
+                    at(2026, *m, 10),
+                    5_000_000,
+                    "Заказчик",
+                    Category::OtherIncome,
+                )
+            })
             .collect();
         assert!(detect_salary(&rows, at(2026, 10, 25)).is_none());
         let rows: Vec<HistoryRow> = (1..=5)
             .map(|m| credit(at(2026, m, 10), 5_000_000, "Работа", Category::Salary))
             .collect();
-        assert!(detect_salary(&rows, at(2026, 10, 25)).is_none(), "stopped in May");
+        assert!(
+            detect_salary(&rows, at(2026, 10, 25)).is_none(),
+            "stopped in May"
+        );
         assert!(detect_salary(&rows, at(2026, 6, 1)).is_some());
         let refunds: Vec<HistoryRow> = (1..=5)
             .map(|m| credit(at(2026, m, 10), 5_000_000, "Магазин", Category::Refunds))

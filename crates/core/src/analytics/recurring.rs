@@ -336,7 +336,9 @@ mod tests {
     use super::*;
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).single().expect("date")
+        Utc.with_ymd_and_hms(y, m, d, 10, 0, 0)
+            .single()
+            .expect("date")
     }
 
     fn row(at: DateTime<Utc>, minor: i64, key: &str) -> HistoryRow {
@@ -386,14 +388,19 @@ mod tests {
             .collect();
         let p = &detect(&rows, at(2026, 4, 25))[0];
         assert_eq!(p.interval, Interval::Weekly);
-        assert_eq!(p.monthly_amount.minor, (50_000.0 * 52.0 / 12.0_f64).round() as i64);
+        assert_eq!(
+            p.monthly_amount.minor,
+            (50_000.0 * 52.0 / 12.0_f64).round() as i64
+        );
     }
 
     #[test]
     fn noise_is_not_recurring() {
         // Groceries on irregular days with varying amounts.
         let gaps = [1, 3, 2, 6, 1, 4, 9, 2, 5, 3];
-        let amounts = [45_000, 120_000, 8_900, 230_000, 67_000, 15_000, 99_000, 31_000];
+        let amounts = [
+            45_000, 120_000, 8_900, 230_000, 67_000, 15_000, 99_000, 31_000,
+        ];
         let mut d = at(2026, 1, 3);
         let mut rows = Vec::new();
         for (i, g) in gaps.iter().enumerate() {

@@ -218,9 +218,7 @@ pub fn score(inputs: &RatingInputs, settings: &RatingSettings) -> (i32, Grade, V
             code: "income_regularity",
             names: ("Регулярность дохода", "Income regularity"),
             values: (
-                format!(
-                    "зарплата не найдена; доход в {with_income} из {counted} мес."
-                ),
+                format!("зарплата не найдена; доход в {with_income} из {counted} мес."),
                 format!("no salary found; income in {with_income} of {counted} months"),
             ),
             impact: if counted > 0 && income_months_share >= 0.75 {
@@ -244,10 +242,7 @@ pub fn score(inputs: &RatingInputs, settings: &RatingSettings) -> (i32, Grade, V
             code: "savings_rate",
             names: ("Норма сбережений", "Savings rate"),
             values: both(|l| format_percent(rate, l)),
-            impact: curve(
-                rate,
-                &[(-0.5, -12.0), (0.0, -2.0), (0.1, 2.0), (0.3, 10.0)],
-            ),
+            impact: curve(rate, &[(-0.5, -12.0), (0.0, -2.0), (0.1, 2.0), (0.3, 10.0)]),
         }
     });
 
@@ -264,10 +259,7 @@ pub fn score(inputs: &RatingInputs, settings: &RatingSettings) -> (i32, Grade, V
             code: "liquidity_buffer",
             names: ("Финансовая подушка", "Liquidity buffer"),
             values: both(|l| format_months(months, l)),
-            impact: curve(
-                months,
-                &[(0.0, -8.0), (1.0, 0.0), (3.0, 6.0), (6.0, 10.0)],
-            ),
+            impact: curve(months, &[(0.0, -8.0), (1.0, 0.0), (3.0, 6.0), (6.0, 10.0)]),
         }
     });
 
@@ -295,10 +287,7 @@ pub fn score(inputs: &RatingInputs, settings: &RatingSettings) -> (i32, Grade, V
             code: "debt_service",
             names: ("Кредитная нагрузка", "Debt service ratio"),
             values: both(|l| format_percent(ratio, l)),
-            impact: curve(
-                ratio,
-                &[(0.0, 5.0), (0.3, 0.0), (0.5, -10.0), (0.7, -15.0)],
-            ),
+            impact: curve(ratio, &[(0.0, 5.0), (0.3, 0.0), (0.5, -10.0), (0.7, -15.0)]),
         }
     });
 

@@ -315,10 +315,8 @@ impl Core {
         let now = Utc::now();
         // A bank may list a row twice (unstable paging): the first listing is stored, once.
         let mut seen: HashSet<&str> = HashSet::with_capacity(rows.len());
-        let rows: Vec<&TransactionData> = rows
-            .iter()
-            .filter(|t| seen.insert(t.id.as_str()))
-            .collect();
+        let rows: Vec<&TransactionData> =
+            rows.iter().filter(|t| seen.insert(t.id.as_str())).collect();
         let mut existing: HashMap<String, transactions::Model> = HashMap::new();
         for chunk in rows.chunks(500) {
             // Locked until commit (PostgreSQL): a concurrent recategorisation waits, so the
