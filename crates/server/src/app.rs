@@ -53,6 +53,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         base_currency: config.base_currency.clone(),
         max_concurrent_hashes: 2,
         sync: crm_core::sync::SyncSettings::default(),
+        ratings: config.ratings.clone(),
     })
 }
 

@@ -69,6 +69,8 @@ pub struct Config {
     pub trust_proxy: bool,
     pub web_dir: PathBuf,
     pub base_currency: Currency,
+    /// Rating grades and the income scale of the rating model.
+    pub ratings: crm_core::ratings::RatingSettings,
     pub log_format: LogFormat,
     pub banks: BankConfig,
     /// When the scheduled sync runs (UTC), as a `cron` schedule with seconds.
@@ -355,6 +357,28 @@ impl Config {
             None => Currency::rub(),
             Some(c) => Currency::parse(&c).map_err(|e| err("BASE_CURRENCY", e.to_string()))?,
         };
+        let a_min = r.ranged("RATING_A_MIN", 70, 1, 100)? as i32;
+        let b_min = r.ranged("RATING_B_MIN", 45, 0, 100)? as i32;
+        if b_min >= a_min {
+            return Err(err(
+                "RATING_B_MIN",
+                format!("must be below RATING_A_MIN ({a_min}), got {b_min}"),
+            ));
+        }
+        let income_low = r.ranged("RATING_INCOME_LOW", 30_000, 1, 1_000_000_000)?;
+        let income_high = r.ranged("RATING_INCOME_HIGH", 150_000, 2, 1_000_000_000)?;
+        if income_high <= income_low {
+            return Err(err(
+                "RATING_INCOME_HIGH",
+                format!("must be above RATING_INCOME_LOW ({income_low}), got {income_high}"),
+            ));
+        }
+        let ratings = crm_core::ratings::RatingSettings {
+            a_min,
+            b_min,
+            income_low_minor: income_low as i64 * 100,
+            income_high_minor: income_high as i64 * 100,
+        };
         let log_format = match r
             .text("LOG_FORMAT")
             .as_deref()
@@ -447,6 +471,7 @@ impl Config {
             trust_proxy,
             web_dir,
             base_currency,
+            ratings,
             log_format,
         })
     }
@@ -512,6 +537,29 @@ mod tests {
                 .expect_err("hash")
                 .var,
             "AUTH_PASSWORD_HASH"
+        );
+    }
+
+    #[test]
+    fn rating_thresholds() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!((c.ratings.a_min, c.ratings.b_min), (70, 45));
+        assert_eq!(c.ratings.income_low_minor, 3_000_000);
+        let c = cfg(&[("RATING_A_MIN", "80"), ("RATING_B_MIN", "50")]).expect("custom");
+        assert_eq!((c.ratings.a_min, c.ratings.b_min), (80, 50));
+        assert_eq!(
+            cfg(&[("RATING_A_MIN", "40")]).expect_err("b above a").var,
+            "RATING_B_MIN"
+        );
+        assert_eq!(
+            cfg(&[("RATING_A_MIN", "101")]).expect_err("range").var,
+            "RATING_A_MIN"
+        );
+        assert_eq!(
+            cfg(&[("RATING_INCOME_HIGH", "1000")])
+                .expect_err("scale")
+                .var,
+            "RATING_INCOME_HIGH"
         );
     }
 
