@@ -114,8 +114,8 @@ pub struct SeedSpec {
 
 /// Fills the database with a deterministic portfolio straight through the entities (for tests
 /// and benchmarks): clients with a bank link, two RUB accounts with balances and transactions
-/// (every tenth a salary credit, the rest spending in 20 categories; clients spend 1×, 2× or
-/// 2.6× as much by `index % 3`), in bulk, keeping `client_totals` and the analytics aggregates
+/// (every tenth a salary credit, the rest spending in 20 categories; by `index % 3` clients
+/// spend 1×, 2× or 2.6× as much and hold 300 000, 60 000 or -10 000 ₽), in bulk, keeping `client_totals` and the analytics aggregates
 /// exact (rebuilt from the rows, as the first migration does) and rating every client with the
 /// real model. Returns the client ids.
 pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i64>> {
@@ -176,7 +176,12 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
                 status: Set("ENABLED".into()),
                 number: Set(None),
                 number_masked: Set(Some(format!("•••• {:04}", (i * 10 + a) % 10_000))),
-                balance_minor: Set(Some(1_000_000 + (i as i64) * 1_000 + a as i64)),
+                // Savers hold months of spending; big spenders run an account into the red.
+                balance_minor: Set(Some(
+                    [15_000_000, 3_000_000, [-1_500_000, 500_000][a]][i % 3]
+                        + (i as i64) * 1_000
+                        + a as i64,
+                )),
                 balance_type: Set(Some("InterimAvailable".into())),
                 balance_at: Set(Some(now)),
                 opened_on: Set(None),

@@ -119,7 +119,8 @@ pub(crate) fn curve(x: f64, points: &[(f64, f64)]) -> f64 {
 }
 
 fn points(impact: f64) -> f64 {
-    (impact * 10.0).round() / 10.0
+    // `+ 0.0` turns -0.0 into 0.0.
+    (impact * 10.0).round() / 10.0 + 0.0
 }
 
 /// Russian plural: 1 счёт, 2 счёта, 5 счетов.
