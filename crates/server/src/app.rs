@@ -93,6 +93,7 @@ impl App {
             schema,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
+            cache: Arc::new(crate::http::cache::ResponseCache::new(config.graphql_cache)),
         };
         Ok(App {
             state,

@@ -65,6 +65,8 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    /// How long a query response may be reused while no write happened (0: never).
+    pub graphql_cache: Duration,
     /// Take the client address from the last `X-Forwarded-For` hop (only behind a proxy you run).
     pub trust_proxy: bool,
     pub web_dir: PathBuf,
@@ -351,6 +353,8 @@ impl Config {
             r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
         let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 1 << 20, 1024, 64 << 20)? as usize;
         let request_timeout = Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?);
+        let graphql_cache =
+            Duration::from_millis(r.ranged("GRAPHQL_CACHE_MS", 1_000, 0, 60_000)?);
         let trust_proxy = r.flag("TRUST_PROXY", false)?;
         let web_dir = PathBuf::from(r.text("WEB_DIR").unwrap_or_else(|| "web".to_owned()));
         let base_currency = match r.text("BASE_CURRENCY") {
@@ -468,6 +472,7 @@ impl Config {
             graphql_max_complexity,
             body_limit_bytes,
             request_timeout,
+            graphql_cache,
             trust_proxy,
             web_dir,
             base_currency,
