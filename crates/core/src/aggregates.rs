@@ -622,12 +622,12 @@ mod tests {
     #[test]
     fn ranges_split_into_rows_days_and_months() {
         // Within one day: rows only.
-        let p = split_range(at(2026, 3, 9, 1), at(2026, 3, 9, 5)).unwrap();
+        let p = split_range(at(2026, 3, 9, 1), at(2026, 3, 9, 5)).expect("range");
         assert_eq!(p.rows.len(), 1);
         assert!(p.days.is_empty() && p.months.is_none());
 
         // 10 Jan 13:00 .. 20 Apr 08:00: two partial days, day edges, Feb and Mar whole.
-        let p = split_range(at(2026, 1, 10, 13), at(2026, 4, 20, 8)).unwrap();
+        let p = split_range(at(2026, 1, 10, 13), at(2026, 4, 20, 8)).expect("range");
         assert_eq!(
             p.rows,
             vec![
@@ -639,18 +639,18 @@ mod tests {
         assert_eq!(p.months, Some((202602, 202604)));
 
         // Midnight to midnight, whole months: months only.
-        let p = split_range(at(2025, 12, 1, 0), at(2026, 2, 1, 0)).unwrap();
+        let p = split_range(at(2025, 12, 1, 0), at(2026, 2, 1, 0)).expect("range");
         assert!(p.rows.is_empty() && p.days.is_empty());
         assert_eq!(p.months, Some((202512, 202602)));
 
         // Days inside one month.
-        let p = split_range(at(2026, 2, 3, 0), at(2026, 2, 27, 0)).unwrap();
+        let p = split_range(at(2026, 2, 3, 0), at(2026, 2, 27, 0)).expect("range");
         assert_eq!(p.days, vec![(20260203, 20260227)]);
         assert!(p.months.is_none() && p.rows.is_empty());
 
         // Empty and reversed ranges have no parts.
         assert_eq!(
-            split_range(at(2026, 2, 3, 0), at(2026, 2, 3, 0)).unwrap(),
+            split_range(at(2026, 2, 3, 0), at(2026, 2, 3, 0)).expect("range"),
             RangeParts::default()
         );
     }

@@ -31,7 +31,7 @@ use crate::domain::format::{
 };
 use crate::domain::{Category, Currency, Direction, Money};
 use crate::error::CoreResult;
-use crate::ratings::{measure, RatingInputs};
+use crate::ratings::{measure_with_salary, RatingInputs};
 use crate::Core;
 
 /// One number behind a text.
@@ -202,13 +202,9 @@ impl Core {
         self.client(client_id).await?;
         let base = self.settings.base_currency.clone();
         let conn = self.db.conn();
-        let Some(inputs) = measure(conn, &base, client_id, now).await? else {
+        let Some((inputs, salary)) = measure_with_salary(conn, &base, client_id, now).await? else {
             return Ok(None);
         };
-        let from = crate::aggregates::months_before(now, crate::analytics::history::WINDOW_MONTHS);
-        let credits =
-            crate::analytics::history::load(conn, client_id, Direction::Credit, from, now).await?;
-        let salary = crate::analytics::income::detect_salary(&credits, now);
         let recurring = self.recurring_payments(client_id, now).await?;
         Ok(Some(ClientFacts {
             base,

@@ -34,7 +34,7 @@ pub use model::{RatingInputs, RatingSettings, SalaryFacts};
 
 use crate::aggregates::{category_totals, day_key, Scope};
 use crate::analytics::history::{self, WINDOW_MONTHS};
-use crate::analytics::income::detect_salary;
+use crate::analytics::income::{detect_salary, Salary};
 use crate::auth::Actor;
 use crate::domain::{Category, Currency, Direction, Grade, Role};
 use crate::entity::{
@@ -120,6 +120,18 @@ pub(crate) async fn measure<C: ConnectionTrait>(
     client_id: i64,
     now: DateTime<Utc>,
 ) -> CoreResult<Option<RatingInputs>> {
+    Ok(measure_with_salary(conn, base, client_id, now)
+        .await?
+        .map(|(inputs, _)| inputs))
+}
+
+/// [`measure`], with the detected salary in full (for insights and offers).
+pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
+    conn: &C,
+    base: &Currency,
+    client_id: i64,
+    now: DateTime<Utc>,
+) -> CoreResult<Option<(RatingInputs, Option<Salary>)>> {
     let window = history::window(conn, client_id, base, now).await?;
     let Some(first_booked) = window.first_booked else {
         return Ok(None);
@@ -141,8 +153,9 @@ pub(crate) async fn measure<C: ConnectionTrait>(
     let monthly = |total: i64| (total as f64 / window.months).round() as i64;
 
     let credits = history::load(conn, client_id, Direction::Credit, window.from, now).await?;
-    let salary = detect_salary(&credits, now).map(|s| SalaryFacts {
-        employer: s.employer,
+    let detected = detect_salary(&credits, now);
+    let salary = detected.as_ref().map(|s| SalaryFacts {
+        employer: s.employer.clone(),
         months_paid: s.months_paid,
         months_expected: s.months_expected,
     });
@@ -243,7 +256,7 @@ pub(crate) async fn measure<C: ConnectionTrait>(
     others.sort();
     others.dedup();
 
-    Ok(Some(RatingInputs {
+    let inputs = RatingInputs {
         currency: base.clone(),
         months: window.months,
         income_minor: monthly(income),
@@ -256,7 +269,8 @@ pub(crate) async fn measure<C: ConnectionTrait>(
         overdraft_accounts: overdrawn.len() as u32,
         returned_payments: u32::try_from(returned_payments).unwrap_or(u32::MAX),
         other_currencies: others,
-    }))
+    };
+    Ok(Some((inputs, detected)))
 }
 
 /// Computes and stores (or removes, without data) one client's rating.

@@ -691,7 +691,8 @@ async fn recurring_payments_and_salary_are_detected() {
     let a = client_a(&core).await;
     let b = client_b(&core).await;
     let found = core.recurring_payments(a.id, now()).await.unwrap();
-    let summary: Vec<(String, Interval, i64, Option<u32>, DateTime<Utc>, u32)> = found
+    type Summary = (String, Interval, i64, Option<u32>, DateTime<Utc>, u32);
+    let summary: Vec<Summary> = found
         .iter()
         .map(|p| {
             (

@@ -43,8 +43,8 @@ impl Default for RatingSettings {
         RatingSettings {
             a_min: 70,
             b_min: 45,
-            income_low_minor: 30_000_00,
-            income_high_minor: 150_000_00,
+            income_low_minor: 3_000_000,
+            income_high_minor: 15_000_000,
         }
     }
 }
@@ -391,11 +391,11 @@ mod tests {
         let inputs = RatingInputs {
             currency: Currency::rub(),
             months: 12.0,
-            income_minor: 200_000_00,
-            spending_minor: 100_000_00,
+            income_minor: 20_000_000,
+            spending_minor: 10_000_000,
             loan_minor: 0,
             cash_minor: 0,
-            balance_minor: 1_000_000_00,
+            balance_minor: 100_000_000,
             salary: Some(SalaryFacts {
                 employer: "ООО Ромашка".into(),
                 months_paid: 12,
