@@ -1162,6 +1162,11 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
         .unwrap();
     assert!(run.errors.is_empty() && run.added == 150, "{run:?}");
     check_consistent(&core, client, &mut rng, "the first sync").await;
+    let rated_after_sync = core
+        .rating(client)
+        .await
+        .unwrap()
+        .expect("rated by the sync");
 
     for round in 0..6 {
         {
@@ -1277,6 +1282,11 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
         }
         check_consistent(&core, client, &mut rng, &format!("manual writes {round}")).await;
     }
+    let rated_after_writes = core.rating(client).await.unwrap().unwrap();
+    assert!(
+        rated_after_writes.computed_at > rated_after_sync.computed_at,
+        "manual entries and recategorisations recompute the rating"
+    );
 
     // The counters agree too.
     let stats = core.stats().await.unwrap();
