@@ -5,6 +5,11 @@ pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_initial;
+mod m20261126_000001_analytics_aggregates;
+
+/// The name of the migration that creates the analytics aggregates: core fills them from the
+/// stored rows right after applying it.
+pub const ANALYTICS_AGGREGATES: &str = "m20261126_000001_analytics_aggregates";
 mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 
@@ -15,6 +20,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261124_000001_initial::Migration),
+            Box::new(m20261126_000001_analytics_aggregates::Migration),
             Box::new(m20261202_000001_recategorisations::Migration),
             Box::new(m20261202_000010_sync_resilience::Migration),
         ]

@@ -1,11 +1,24 @@
-//! Per-client aggregates computed in the database: spending by category and monthly cashflow.
+//! Per-client analytics. Spending by category and cashflow are read from the precomputed
+//! aggregates (`crate::aggregates`): one indexed statement whatever the number of rows. The
+//! submodules detect patterns from a bounded, indexed read of one client's last 12 months:
+//! `merchants` (top merchants), `recurring` (subscriptions, rent, loans), `income` (salary).
+
+pub(crate) mod history;
+pub mod income;
+pub mod merchants;
+pub mod recurring;
+
+pub use income::IncomeProfile;
+pub use merchants::MerchantSpend;
+pub use recurring::{Interval, RecurringPayment};
 
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::domain::{Category, Currency, Direction, Money, TransactionStatus};
-use crate::entity::transactions;
+use crate::aggregates::{category_totals, Scope};
+use crate::domain::{Category, Currency, Direction, Money};
+use crate::entity::client_month_totals;
 use crate::error::{CoreError, CoreResult};
 use crate::Core;
 
@@ -30,12 +43,8 @@ pub struct MonthFlow {
 /// Longest cashflow history one request may ask for.
 pub const MAX_CASHFLOW_MONTHS: u32 = 60;
 
-fn sum_bigint(col: transactions::Column) -> sea_orm::sea_query::SimpleExpr {
-    Expr::expr(Func::sum(Expr::col(col))).cast_as(Alias::new("BIGINT"))
-}
-
 /// The `n` month keys (`YYYYMM`) ending with the month of `now`, oldest first.
-fn last_months(now: DateTime<Utc>, n: u32) -> Vec<i32> {
+pub(crate) fn last_months(now: DateTime<Utc>, n: u32) -> Vec<i32> {
     let mut year = now.year();
     let mut month = now.month() as i32;
     let mut keys = Vec::with_capacity(n as usize);
@@ -64,37 +73,21 @@ impl Core {
         if from >= to {
             return Err(CoreError::invalid("`from` must be before `to`"));
         }
-        let rows: Vec<(String, i64, i64)> = transactions::Entity::find()
-            .select_only()
-            .column(transactions::Column::Category)
-            .column_as(sum_bigint(transactions::Column::AmountMinor), "amount")
-            .column_as(Expr::col(transactions::Column::Id).count(), "n")
-            .filter(transactions::Column::ClientId.eq(client_id))
-            .filter(transactions::Column::Direction.eq(Direction::Debit.as_str()))
-            .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
-            .filter(transactions::Column::Currency.eq(currency.as_str()))
-            .filter(transactions::Column::BookedAt.gte(from))
-            .filter(transactions::Column::BookedAt.lt(to))
-            .group_by(transactions::Column::Category)
-            .order_by_desc(Expr::cust("2"))
-            .into_tuple()
-            .all(self.db.conn())
-            .await?;
-        let total: i64 = rows.iter().map(|r| r.1).sum();
-        rows.into_iter()
-            .map(|(category, minor, n)| {
-                Ok(CategorySpend {
-                    category: Category::parse(&category)?,
-                    amount: Money::new(minor, currency.clone()),
-                    count: n.max(0) as u64,
-                    share: if total > 0 {
-                        minor as f64 / total as f64
-                    } else {
-                        0.0
-                    },
-                })
-            })
-            .collect()
+        let rows = category_totals(
+            self.db.conn(),
+            Scope::Client(client_id),
+            currency,
+            Some(Direction::Debit),
+            from,
+            to,
+        )
+        .await?;
+        Ok(shares(
+            rows.into_iter()
+                .map(|r| (r.category, r.amount_minor, r.count))
+                .collect(),
+            currency,
+        ))
     }
 
     /// Booked income, spending and net per calendar month (UTC) for the last `months` months,
@@ -112,18 +105,21 @@ impl Core {
             )));
         }
         let keys = last_months(now, months);
-        let rows: Vec<(i32, String, i64)> = transactions::Entity::find()
+        use client_month_totals::Column as M;
+        let rows: Vec<(i32, String, i64)> = client_month_totals::Entity::find()
             .select_only()
-            .column(transactions::Column::BookedMonth)
-            .column(transactions::Column::Direction)
-            .column_as(sum_bigint(transactions::Column::AmountMinor), "amount")
-            .filter(transactions::Column::ClientId.eq(client_id))
-            .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
-            .filter(transactions::Column::Currency.eq(currency.as_str()))
-            .filter(transactions::Column::BookedMonth.gte(keys[0]))
-            .filter(transactions::Column::BookedMonth.lte(keys[keys.len() - 1]))
-            .group_by(transactions::Column::BookedMonth)
-            .group_by(transactions::Column::Direction)
+            .column(M::Month)
+            .column(M::Direction)
+            .column_as(
+                Expr::expr(Func::sum(Expr::col(M::AmountMinor))).cast_as(Alias::new("BIGINT")),
+                "amount",
+            )
+            .filter(M::ClientId.eq(client_id))
+            .filter(M::Currency.eq(currency.as_str()))
+            .filter(M::Month.gte(keys[0]))
+            .filter(M::Month.lte(keys[keys.len() - 1]))
+            .group_by(M::Month)
+            .group_by(M::Direction)
             .into_tuple()
             .all(self.db.conn())
             .await?;
@@ -147,6 +143,31 @@ impl Core {
             })
             .collect())
     }
+}
+
+/// Category rows with their share of the total, largest first.
+pub(crate) fn shares(rows: Vec<(Category, i64, i64)>, currency: &Currency) -> Vec<CategorySpend> {
+    let total: i64 = rows.iter().map(|r| r.1).sum();
+    let mut out: Vec<CategorySpend> = rows
+        .into_iter()
+        .map(|(category, minor, n)| CategorySpend {
+            category,
+            amount: Money::new(minor, currency.clone()),
+            count: n.max(0) as u64,
+            share: if total > 0 {
+                minor as f64 / total as f64
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.amount
+            .minor
+            .cmp(&a.amount.minor)
+            .then(a.category.cmp(&b.category))
+    });
+    out
 }
 
 #[cfg(test)]

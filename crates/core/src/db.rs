@@ -23,7 +23,8 @@ pub struct DbSettings {
     pub max_connections: u32,
 }
 
-/// A connection pool plus a counter of the statements it has run.
+/// A connection pool plus counters of the statements it has run and of the writes among them
+/// (so caches of derived data know when the data may have changed).
 #[derive(Clone)]
 pub struct Database {
     conn: DatabaseConnection,
@@ -32,6 +33,7 @@ pub struct Database {
     /// fails with `SQLITE_BUSY` (no busy timeout helps) when another writer committed meanwhile.
     /// Write transactions therefore take this lock first on SQLite; PostgreSQL needs none.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    writes: Arc<WriteClock>,
 }
 
 /// A database transaction that will write. On SQLite it holds the writer lock until it ends.
@@ -77,6 +79,56 @@ impl WriteTxn {
     }
 }
 
+/// Counts statements that may change data (anything but a `SELECT`) and remembers when the
+/// last one ran.
+#[derive(Debug)]
+pub struct WriteClock {
+    count: AtomicU64,
+    /// Microseconds since `epoch` at the last write.
+    last_us: AtomicU64,
+    epoch: std::time::Instant,
+}
+
+impl Default for WriteClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WriteClock {
+    pub fn new() -> Self {
+        WriteClock {
+            count: AtomicU64::new(0),
+            last_us: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
+        }
+    }
+
+    /// Notes a statement that ran.
+    pub fn record(&self, sql: &str) {
+        let head = sql.trim_start();
+        let read = head
+            .get(..6)
+            .is_some_and(|w| w.eq_ignore_ascii_case("select"));
+        if !read {
+            let now = self.epoch.elapsed().as_micros() as u64;
+            self.last_us.store(now, Ordering::Release);
+            self.count.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Writes so far.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Acquire)
+    }
+
+    /// Time since the last write (since the pool opened, when there was none).
+    pub fn since_last(&self) -> Duration {
+        let last = Duration::from_micros(self.last_us.load(Ordering::Acquire));
+        self.epoch.elapsed().saturating_sub(last)
+    }
+}
+
 impl Database {
     /// Opens the pool. For SQLite the file and its folder are created when missing, and the
     /// database runs in WAL mode with `synchronous=NORMAL` (durable across crashes of the process).
@@ -111,14 +163,17 @@ impl Database {
         }
         let mut conn = sea_orm::Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
-        conn.set_metric_callback(move |_info| {
+        let writes = Arc::new(WriteClock::new());
+        let (counter, clock) = (statements.clone(), writes.clone());
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            clock.record(&info.statement.sql);
         });
         let writer = is_sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Database {
             conn,
             statements,
+            writes,
             writer,
         })
     }
@@ -146,7 +201,17 @@ impl Database {
 
     /// Brings the schema up to date. Safe to run on every start and from several replicas.
     pub async fn migrate(&self) -> CoreResult<()> {
+        let pending = Migrator::get_pending_migrations(&self.conn).await?;
+        let fills_aggregates = pending
+            .iter()
+            .any(|m| m.name() == crm_migration::ANALYTICS_AGGREGATES);
         Migrator::up(&self.conn, None).await?;
+        if fills_aggregates {
+            // The aggregate tables are new: fill them from the rows already stored, once.
+            let txn = self.conn.begin().await?;
+            crate::aggregates::rebuild(&txn, None).await?;
+            txn.commit().await?;
+        }
         Ok(())
     }
 
@@ -161,6 +226,12 @@ impl Database {
     /// Statements run since the pool was opened.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Writes through this pool: a count that changes whenever data may have changed, and the
+    /// time since the last one. Writes by other processes (replicas) are not seen.
+    pub fn writes(&self) -> &WriteClock {
+        &self.writes
     }
 
     /// A cheap round trip, for `/readyz`.
@@ -207,6 +278,19 @@ fn prepare_sqlite_url(url: &str) -> CoreResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_write_clock_counts_all_but_selects() {
+        let clock = WriteClock::new();
+        clock.record("SELECT 1");
+        clock.record("  select * from x");
+        assert_eq!(clock.count(), 0);
+        clock.record("INSERT INTO x VALUES (1)");
+        clock.record("UPDATE x SET a = 1");
+        clock.record("WITH t AS (SELECT 1) DELETE FROM x");
+        assert_eq!(clock.count(), 3);
+        assert!(clock.since_last() < Duration::from_secs(5));
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode() {

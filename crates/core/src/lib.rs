@@ -3,6 +3,7 @@
 //! settings come in as values from the server crate.
 
 pub mod accounts;
+pub mod aggregates;
 pub mod analytics;
 pub mod assistant;
 pub mod audit;
@@ -17,7 +18,10 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod export;
+pub mod insights;
 pub mod links;
+pub mod offers;
+pub mod portfolio;
 pub mod ratings;
 pub mod stats;
 pub mod sync;
@@ -50,6 +54,8 @@ pub struct CoreSettings {
     pub sync: sync::SyncSettings,
     /// The AI assistant: model provider (none: the built-in analyst), privacy and limits.
     pub assistant: assistant::AssistantSettings,
+    /// Grade thresholds and the income scale of the rating model.
+    pub ratings: ratings::RatingSettings,
 }
 
 impl Default for CoreSettings {
@@ -62,6 +68,7 @@ impl Default for CoreSettings {
             max_concurrent_hashes: 2,
             sync: sync::SyncSettings::default(),
             assistant: assistant::AssistantSettings::default(),
+            ratings: ratings::RatingSettings::default(),
         }
     }
 }

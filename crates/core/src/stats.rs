@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::domain::{ClientStatus, Currency, Money};
+use crate::domain::{ClientStatus, Currency, Grade, Money};
 use crate::error::CoreResult;
 use crate::Core;
 
@@ -21,6 +21,8 @@ pub struct Stats {
     pub banks: u64,
     /// Sum of account balances per currency (base currency first).
     pub balances: Vec<Money>,
+    /// Rated clients per grade (A, B, C; every grade present).
+    pub grades: Vec<(Grade, u64)>,
 }
 
 /// All headline figures in one round trip: rows of (kind, key, a, b, c). SUMs are cast so that
@@ -33,7 +35,9 @@ UNION ALL SELECT 'totals', currency, CAST(SUM(tx_count) AS BIGINT), CAST(SUM(inc
 UNION ALL SELECT 'balance', currency, CAST(SUM(balance_minor) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
   FROM accounts WHERE balance_minor IS NOT NULL GROUP BY currency \
 UNION ALL SELECT 'banks', '', CAST(COUNT(DISTINCT bank_code) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
-  FROM bank_links";
+  FROM bank_links \
+UNION ALL SELECT 'grade', grade, CAST(COUNT(*) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
+  FROM ratings GROUP BY grade";
 
 impl Core {
     pub async fn stats(&self) -> CoreResult<Stats> {
@@ -52,6 +56,7 @@ impl Core {
             expense: Money::new(0, base.clone()),
             banks: 0,
             balances: Vec::new(),
+            grades: Grade::ALL.iter().map(|g| (*g, 0)).collect(),
         };
         for row in rows {
             let kind: String = row.try_get_by_index(0)?;
@@ -75,6 +80,12 @@ impl Core {
                     }
                 }
                 "balance" => stats.balances.push(Money::new(a, Currency::from_db(key))),
+                "grade" => {
+                    let grade = Grade::parse(&key)?;
+                    if let Some(g) = stats.grades.iter_mut().find(|g| g.0 == grade) {
+                        g.1 = a.max(0) as u64;
+                    }
+                }
                 _ => stats.banks = a.max(0) as u64,
             }
         }

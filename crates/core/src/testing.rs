@@ -113,14 +113,17 @@ pub struct SeedSpec {
 }
 
 /// Fills the database with a deterministic portfolio straight through the entities (for tests
-/// and benchmarks): clients with a bank link, two RUB accounts with balances, a rating and
-/// transactions, keeping `client_totals` exact. Returns the client ids.
+/// and benchmarks): clients with a bank link, two RUB accounts with balances and transactions
+/// (every tenth a salary credit, the rest spending in 20 categories; by `index % 3` clients
+/// spend 1×, 2× or 2.6× as much and hold 300 000, 60 000 or -10 000 ₽), in bulk, keeping `client_totals` and the analytics aggregates
+/// exact (rebuilt from the rows, as the first migration does) and rating every client with the
+/// real model. Returns the client ids.
 pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i64>> {
     use chrono::{Duration, Utc};
     use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 
-    use crate::domain::{Category, CategorySource, ConsentStatus, Direction, Grade};
-    use crate::entity::{accounts, bank_links, client_totals, clients, ratings, transactions};
+    use crate::domain::{Category, CategorySource, ConsentStatus, Direction};
+    use crate::entity::{accounts, bank_links, client_totals, clients, transactions};
     use crate::transactions::month_key;
 
     let now = Utc::now();
@@ -173,7 +176,12 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
                 status: Set("ENABLED".into()),
                 number: Set(None),
                 number_masked: Set(Some(format!("•••• {:04}", (i * 10 + a) % 10_000))),
-                balance_minor: Set(Some(1_000_000 + (i as i64) * 1_000 + a as i64)),
+                // Savers hold months of spending; big spenders run an account into the red.
+                balance_minor: Set(Some(
+                    [15_000_000, 3_000_000, [-1_500_000, 500_000][a]][i % 3]
+                        + (i as i64) * 1_000
+                        + a as i64,
+                )),
                 balance_type: Set(Some("InterimAvailable".into())),
                 balance_at: Set(Some(now)),
                 opened_on: Set(None),
@@ -185,15 +193,6 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
             .await?;
             account_ids.push(account.id);
         }
-        ratings::ActiveModel {
-            client_id: Set(client.id),
-            grade: Set([Grade::A, Grade::B, Grade::C][i % 3].as_str().into()),
-            score: Set(90 - (i % 3) as i32 * 25),
-            factors: Set(r#"[{"name":"savings_rate","value":"21%","impact":12.5}]"#.into()),
-            computed_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
 
         let span_secs = i64::from(spec.months.max(1)) * 30 * 86_400;
         let (mut income, mut expense) = (0i64, 0i64);
@@ -203,7 +202,7 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
             let amount = if credit {
                 5_000_000
             } else {
-                10_000 + (t as i64 * 7_919) % 500_000
+                (10_000 + (t as i64 * 7_919) % 500_000) * [10, 20, 26][i % 3] / 10
             };
             if credit {
                 income += amount
@@ -236,13 +235,21 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
                 direction: Set(direction.as_str().into()),
                 status: Set("BOOKED".into()),
                 raw_status: Set(None),
-                description: Set(format!("Оплата {t}")),
+                description: Set(if credit {
+                    "Заработная плата".into()
+                } else {
+                    format!("Оплата {t}")
+                }),
                 merchant: Set(None),
                 mcc: Set(None),
                 bank_tx_code: Set(None),
-                counterparty: Set(None),
+                counterparty: Set(credit.then(|| "ООО Ромашка".to_owned())),
                 card_masked: Set(None),
-                search_text: Set(format!("оплата {t}")),
+                search_text: Set(if credit {
+                    "заработная плата ооо ромашка".into()
+                } else {
+                    format!("оплата {t}")
+                }),
                 category: Set(category.as_str().into()),
                 category_source: Set(CategorySource::Mcc.as_str().into()),
                 replaced_by_id: Set(None),
@@ -270,6 +277,15 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
             last_booked_at: Set(None),
         }
         .insert(&txn)
+        .await?;
+        crate::aggregates::rebuild(&txn, Some(client.id)).await?;
+        crate::ratings::compute_and_store(
+            &txn,
+            &crate::ratings::RatingSettings::default(),
+            &crate::domain::Currency::rub(),
+            client.id,
+            now,
+        )
         .await?;
         txn.commit().await?;
         ids.push(client.id);

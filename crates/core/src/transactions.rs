@@ -1,6 +1,7 @@
 //! Transactions: reading a client's history, recording manual entries, recategorising.
-//! Every write keeps the per-client totals (`client_totals`) in the same database transaction,
-//! so dashboards read counters instead of counting rows.
+//! Every write keeps the per-client totals (`client_totals`) and the analytics aggregates
+//! (`crate::aggregates`) in the same database transaction, so dashboards read counters instead
+//! of counting rows; the client's rating is recomputed after the write.
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -10,6 +11,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
+use crate::aggregates::{move_category_aggregate, AggregateDelta};
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::banks::MANUAL_BANK_CODE;
@@ -219,7 +221,7 @@ pub(crate) async fn add_to_totals<C: ConnectionTrait>(
         ])
         .value(
             client_totals::Column::TxCount,
-            col(client_totals::Column::TxCount).add(1),
+            col(client_totals::Column::TxCount).add(1_i64),
         )
         .value(
             client_totals::Column::IncomeMinor,
@@ -457,6 +459,9 @@ impl Core {
             TransactionStatus::Booked,
         )
         .await?;
+        let mut delta = AggregateDelta::default();
+        delta.add_model(&model, &account.bank_code, 1);
+        delta.apply(&txn).await?;
         if account.bank_code == MANUAL_BANK_CODE {
             let signed = if input.direction == Direction::Credit {
                 minor
@@ -475,6 +480,7 @@ impl Core {
                 .await?;
         }
         txn.commit().await?;
+        self.refresh_rating_after_write(input.client_id).await;
         self.audit(
             AuditEvent::new("transaction.create")
                 .actor(actor)
@@ -534,8 +540,11 @@ impl Core {
         category: Category,
     ) -> CoreResult<Transaction> {
         actor.require(Role::Manager)?;
+        let txn = self.db.begin_write().await?;
+        // Locked until commit (PostgreSQL), so the aggregates move exactly once.
         let current = transactions::Entity::find_by_id(id)
-            .one(self.db.conn())
+            .lock_exclusive()
+            .one(&txn)
             .await?
             .ok_or_else(|| CoreError::not_found("transaction", id))?;
         let direction = Direction::parse(&current.direction)?;
@@ -545,12 +554,16 @@ impl Core {
                 category.direction()
             )));
         }
+        move_category_aggregate(&txn, &current, category).await?;
         let previous = current.category.clone();
+        let client_id = current.client_id;
         let mut active: transactions::ActiveModel = current.into();
         active.category = Set(category.as_str().to_owned());
         active.category_source = Set(CategorySource::Manual.as_str().to_owned());
         active.updated_at = Set(Utc::now());
-        let model = active.update(self.db.conn()).await?;
+        let model = active.update(&txn).await?;
+        txn.commit().await?;
+        self.refresh_rating_after_write(client_id).await;
         self.audit(
             AuditEvent::new("transaction.categorize")
                 .actor(actor)

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use crm_core::clients::ClientCursor;
+use crm_core::clients::{ClientCursor, ClientOrder, ClientPosition};
 use crm_core::transactions::TransactionCursor;
 
 use crate::error::{ApiError, ApiResult};
@@ -47,6 +47,45 @@ pub fn decode_client(cursor: &str) -> ApiResult<ClientCursor> {
         id,
         name: name.to_owned(),
     })
+}
+
+/// A cursor of a client list in `order`: the name cursor for names, or the sort key, id and
+/// name for the other orders (each order has its own prefix, so a cursor of one order is
+/// refused by another).
+pub fn encode_client_position(order: ClientOrder, p: &ClientPosition) -> String {
+    let prefix = match order {
+        ClientOrder::Name => {
+            return encode_client(&ClientCursor {
+                name: p.name.clone(),
+                id: p.id,
+            })
+        }
+        ClientOrder::ScoreDesc => "cs1",
+        ClientOrder::BalanceDesc => "cb1",
+    };
+    URL_SAFE_NO_PAD.encode(format!("{prefix}:{}:{}:{}", p.key, p.id, p.name))
+}
+
+pub fn decode_client_position(order: ClientOrder, cursor: &str) -> ApiResult<ClientPosition> {
+    let prefix = match order {
+        ClientOrder::Name => {
+            let c = decode_client(cursor)?;
+            return Ok(ClientPosition {
+                key: 0,
+                name: c.name,
+                id: c.id,
+            });
+        }
+        ClientOrder::ScoreDesc => "cs1:",
+        ClientOrder::BalanceDesc => "cb1:",
+    };
+    let rest = decode(cursor, prefix)?;
+    let bad = || ApiError::bad_input("malformed client cursor");
+    let mut parts = rest.splitn(3, ':');
+    let key = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
+    let id = parts.next().and_then(|i| i.parse().ok()).ok_or_else(bad)?;
+    let name = parts.next().ok_or_else(bad)?.to_owned();
+    Ok(ClientPosition { key, name, id })
 }
 
 pub fn encode_transaction(c: &TransactionCursor) -> String {
@@ -94,6 +133,32 @@ mod tests {
         );
         assert!(decode_client(&encode_transaction(&t)).is_err());
         assert!(decode_transaction("not base64!").is_err());
+    }
+
+    #[test]
+    fn ordered_cursors_round_trip_and_stay_in_their_order() {
+        let p = ClientPosition {
+            key: -500_000,
+            name: "ёлкин: пётр".into(),
+            id: 9,
+        };
+        for order in [
+            ClientOrder::Name,
+            ClientOrder::ScoreDesc,
+            ClientOrder::BalanceDesc,
+        ] {
+            let c = encode_client_position(order, &p);
+            let back = decode_client_position(order, &c).expect("decodes");
+            assert_eq!((back.name.as_str(), back.id), ("ёлкин: пётр", 9));
+            if order != ClientOrder::Name {
+                assert_eq!(back.key, -500_000);
+            }
+        }
+        let score = encode_client_position(ClientOrder::ScoreDesc, &p);
+        assert!(decode_client_position(ClientOrder::BalanceDesc, &score).is_err());
+        assert!(decode_client_position(ClientOrder::Name, &score).is_err());
+        let name = encode_client_position(ClientOrder::Name, &p);
+        assert!(decode_client_position(ClientOrder::ScoreDesc, &name).is_err());
     }
 
     #[test]

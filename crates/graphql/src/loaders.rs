@@ -63,7 +63,10 @@ impl Loader<RatingOf> for CoreLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[RatingOf]) -> Result<HashMap<RatingOf, Self::Value>, Self::Error> {
-        let found = self.0.ratings_of_clients(&ids(keys, |k| k.0)).await?;
+        let found = self
+            .0
+            .ratings_of_clients_computing_missing(&ids(keys, |k| k.0), chrono::Utc::now())
+            .await?;
         Ok(found
             .into_iter()
             .map(|(id, r)| (RatingOf(id), Arc::new(r)))

@@ -185,6 +185,19 @@ impl MutationRoot {
         Ok(started.into())
     }
 
+    /// Recomputes a client's rating now (it is also recomputed after each sync, manual entry
+    /// and recategorisation). Null when the client has no data to rate.
+    async fn recompute_rating(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+    ) -> async_graphql::Result<Option<Rating>> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&client_id, "client").api()?;
+        let rating = core(ctx).api()?.recompute_rating(who, id).await.api()?;
+        Ok(rating.as_ref().map(Rating::from))
+    }
+
     /// Sets a transaction's category by hand (`categorySource: MANUAL`); automatic
     /// categorisation never overrides it.
     async fn set_transaction_category(

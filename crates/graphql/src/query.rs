@@ -2,7 +2,7 @@ use async_graphql::{Context, Object, ID};
 use crm_core::domain::Category as CoreCategory;
 
 use crate::context::{actor, core};
-use crate::cursor::{decode_client, page_size, parse_id};
+use crate::cursor::{decode_client_position, page_size, parse_id};
 use crate::error::ApiResultExt;
 use crate::types::*;
 
@@ -15,7 +15,8 @@ impl QueryRoot {
         Ok(User::from(actor(ctx).api()?))
     }
 
-    /// Clients ordered by name, `first` at a time (at most 100).
+    /// Clients, `first` at a time (at most 100), ordered by name (the default), by rating
+    /// score or by balance. A cursor belongs to its order.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
     async fn clients(
         &self,
@@ -23,16 +24,22 @@ impl QueryRoot {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
         filter: Option<ClientFilter>,
+        #[graphql(default)] order_by: ClientOrder,
     ) -> async_graphql::Result<ClientConnection> {
         let first = page_size(first, 20).api()?;
-        let cursor = after.as_deref().map(decode_client).transpose().api()?;
+        let order: crm_core::clients::ClientOrder = order_by.into();
+        let cursor = after
+            .as_deref()
+            .map(|c| decode_client_position(order, c))
+            .transpose()
+            .api()?;
         let filter: crm_core::clients::ClientFilter = filter.unwrap_or_default().into();
         let page = core(ctx)
             .api()?
-            .list_clients(&filter, first, cursor.as_ref())
+            .list_clients_ordered(&filter, order, first, cursor.as_ref())
             .await
             .api()?;
-        Ok(ClientConnection::new(page, cursor.is_some(), filter))
+        Ok(ClientConnection::new(page, order, cursor.is_some(), filter))
     }
 
     /// One client. Opening a client is recorded in the audit log.
@@ -48,6 +55,11 @@ impl QueryRoot {
     /// Headline figures of the whole portfolio.
     async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
         Ok(core(ctx).api()?.stats().await.api()?.into())
+    }
+
+    /// The portfolio view: grades, totals per bank, spending by category.
+    async fn portfolio(&self) -> Portfolio {
+        Portfolio
     }
 
     /// The banks the CRM is connected to.

@@ -56,6 +56,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         max_concurrent_hashes: 2,
         sync: config.sync.clone(),
         assistant: config.assistant.clone(),
+        ratings: config.ratings.clone(),
     })
 }
 
@@ -124,6 +125,7 @@ impl App {
             schema,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
+            cache: Arc::new(crate::http::cache::ResponseCache::new(config.graphql_cache)),
         };
         Ok(App {
             state,

@@ -67,10 +67,14 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    /// How long a query response may be reused while no write happened (0: never).
+    pub graphql_cache: Duration,
     /// Take the client address from the last `X-Forwarded-For` hop (only behind a proxy you run).
     pub trust_proxy: bool,
     pub web_dir: PathBuf,
     pub base_currency: Currency,
+    /// Rating grades and the income scale of the rating model.
+    pub ratings: crm_core::ratings::RatingSettings,
     pub log_format: LogFormat,
     pub banks: BankConfig,
     /// When the scheduled sync runs (UTC), as a `cron` schedule with seconds.
@@ -477,11 +481,35 @@ impl Config {
             r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
         let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 1 << 20, 1024, 64 << 20)? as usize;
         let request_timeout = Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?);
+        let graphql_cache =
+            Duration::from_millis(r.ranged("GRAPHQL_CACHE_MS", 1_000, 0, 60_000)?);
         let trust_proxy = r.flag("TRUST_PROXY", false)?;
         let web_dir = PathBuf::from(r.text("WEB_DIR").unwrap_or_else(|| "web".to_owned()));
         let base_currency = match r.text("BASE_CURRENCY") {
             None => Currency::rub(),
             Some(c) => Currency::parse(&c).map_err(|e| err("BASE_CURRENCY", e.to_string()))?,
+        };
+        let a_min = r.ranged("RATING_A_MIN", 70, 1, 100)? as i32;
+        let b_min = r.ranged("RATING_B_MIN", 45, 0, 100)? as i32;
+        if b_min >= a_min {
+            return Err(err(
+                "RATING_B_MIN",
+                format!("must be below RATING_A_MIN ({a_min}), got {b_min}"),
+            ));
+        }
+        let income_low = r.ranged("RATING_INCOME_LOW", 30_000, 1, 1_000_000_000)?;
+        let income_high = r.ranged("RATING_INCOME_HIGH", 150_000, 2, 1_000_000_000)?;
+        if income_high <= income_low {
+            return Err(err(
+                "RATING_INCOME_HIGH",
+                format!("must be above RATING_INCOME_LOW ({income_low}), got {income_high}"),
+            ));
+        }
+        let ratings = crm_core::ratings::RatingSettings {
+            a_min,
+            b_min,
+            income_low_minor: income_low as i64 * 100,
+            income_high_minor: income_high as i64 * 100,
         };
         let log_format = match r
             .text("LOG_FORMAT")
@@ -592,9 +620,11 @@ impl Config {
             graphql_max_complexity,
             body_limit_bytes,
             request_timeout,
+            graphql_cache,
             trust_proxy,
             web_dir,
             base_currency,
+            ratings,
             log_format,
         })
     }
@@ -660,6 +690,29 @@ mod tests {
                 .expect_err("hash")
                 .var,
             "AUTH_PASSWORD_HASH"
+        );
+    }
+
+    #[test]
+    fn rating_thresholds() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!((c.ratings.a_min, c.ratings.b_min), (70, 45));
+        assert_eq!(c.ratings.income_low_minor, 3_000_000);
+        let c = cfg(&[("RATING_A_MIN", "80"), ("RATING_B_MIN", "50")]).expect("custom");
+        assert_eq!((c.ratings.a_min, c.ratings.b_min), (80, 50));
+        assert_eq!(
+            cfg(&[("RATING_A_MIN", "40")]).expect_err("b above a").var,
+            "RATING_B_MIN"
+        );
+        assert_eq!(
+            cfg(&[("RATING_A_MIN", "101")]).expect_err("range").var,
+            "RATING_A_MIN"
+        );
+        assert_eq!(
+            cfg(&[("RATING_INCOME_HIGH", "1000")])
+                .expect_err("scale")
+                .var,
+            "RATING_INCOME_HIGH"
         );
     }
 

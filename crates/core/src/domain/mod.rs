@@ -1,6 +1,7 @@
 //! Domain types: values that are valid once they exist.
 
 mod enums;
+pub mod format;
 mod money;
 mod text;
 
@@ -8,5 +9,6 @@ pub use enums::{
     AccountStatus, Category, CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role,
     TransactionStatus,
 };
+pub use format::{format_money, Lang, Localized};
 pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE};
 pub use text::{mask_number, normalize_for_search};

@@ -7,6 +7,8 @@ pub mod audit_log;
 pub mod balances;
 pub mod bank_links;
 pub mod category_rules;
+pub mod client_day_totals;
+pub mod client_month_totals;
 pub mod client_totals;
 pub mod clients;
 pub mod conversations;

@@ -1,5 +1,6 @@
 //! Storing what a bank returned: accounts, balances and transactions, upserted by bank id, with
-//! per-client counters adjusted in the same database transaction as the rows.
+//! per-client counters and the analytics aggregates adjusted in the same database transaction as
+//! the rows.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,6 +18,7 @@ use sea_orm::{
 };
 
 use super::LinkOutcome;
+use crate::aggregates::{AggregateDelta, AggregateRow};
 use crate::categorize::TransactionFacts;
 use crate::domain::{
     decimal_to_minor, mask_number, normalize_for_search, AccountStatus, CategorySource, Direction,
@@ -184,7 +186,7 @@ impl Core {
                 .await?;
             self.store_transactions(
                 &txn,
-                link.client_id,
+                (link.client_id, &link.bank_code),
                 account_id,
                 &batch.transactions,
                 (from, now),
@@ -329,26 +331,34 @@ impl Core {
     async fn store_transactions(
         &self,
         txn: &DatabaseTransaction,
-        client_id: i64,
+        (client_id, bank_code): (i64, &str),
         account_id: i64,
         rows: &[TransactionData],
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         outcome: &mut LinkOutcome,
     ) -> CoreResult<()> {
         let now = Utc::now();
+        // A bank may list a row twice (unstable paging): the first listing is stored, once.
+        let mut seen: HashSet<&str> = HashSet::with_capacity(rows.len());
+        let rows: Vec<&TransactionData> =
+            rows.iter().filter(|t| seen.insert(t.id.as_str())).collect();
         let mut existing: HashMap<String, transactions::Model> = HashMap::new();
         for chunk in rows.chunks(500) {
+            // Locked until commit (PostgreSQL): a concurrent recategorisation waits, so the
+            // aggregates never move one row twice.
             let found = transactions::Entity::find()
                 .filter(transactions::Column::AccountId.eq(account_id))
                 .filter(transactions::Column::ExternalId.is_in(chunk.iter().map(|t| t.id.clone())))
+                .lock_exclusive()
                 .all(txn)
                 .await?;
             existing.extend(found.into_iter().map(|m| (m.external_id.clone(), m)));
         }
         let mut delta = TotalsDelta::default();
+        let mut aggregates = AggregateDelta::default();
         let mut inserts = Vec::new();
         let rules = self.current_rules().await?;
-        for t in rows {
+        for t in rows.iter().copied() {
             let amount = minor(t.amount)?;
             let dir = direction(t.direction);
             let booked = t.status == BookingStatus::Booked;
@@ -406,11 +416,27 @@ impl Core {
                         m.category_source = Set(source.as_str().to_owned());
                     }
                     m.updated_at = Set(now);
-                    m.update(txn).await?;
+                    let stored = m.update(txn).await?;
+                    aggregates.add_model(old, bank_code, -1);
+                    aggregates.add_model(&stored, bank_code, 1);
                     outcome.updated += 1;
                 }
                 None => {
                     delta.add(&t.currency, 1, dir, booked, amount);
+                    if booked {
+                        aggregates.add(
+                            &AggregateRow {
+                                client_id,
+                                bank_code,
+                                currency: &t.currency,
+                                direction: dir.as_str(),
+                                category: category.as_str(),
+                                booked_at: t.booked_at.trunc_subsecs(6),
+                                amount_minor: amount,
+                            },
+                            1,
+                        );
+                    }
                     inserts.push(transactions::ActiveModel {
                         client_id: Set(client_id),
                         account_id: Set(account_id),
@@ -455,8 +481,9 @@ impl Core {
                 .exec_without_returning(txn)
                 .await?;
         }
-        self.retire_vanished_pending(txn, account_id, rows, (from, to), &mut delta)
+        self.retire_vanished_pending(txn, account_id, &rows, (from, to), &mut delta)
             .await?;
+        aggregates.apply(txn).await?;
         apply_delta(txn, client_id, &delta).await
     }
 
@@ -466,7 +493,7 @@ impl Core {
         &self,
         txn: &DatabaseTransaction,
         account_id: i64,
-        rows: &[TransactionData],
+        rows: &[&TransactionData],
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         delta: &mut TotalsDelta,
     ) -> CoreResult<()> {

@@ -327,6 +327,15 @@ impl Core {
                 ));
             }
         }
+        // Ratings of the clients this run synced, now that their data is in.
+        let mut synced: Vec<i64> = outcomes
+            .iter()
+            .filter(|(_, o)| o.error.is_none() && o.waiting.is_none())
+            .map(|(l, _)| l.client_id)
+            .collect();
+        synced.sort_unstable();
+        synced.dedup();
+        self.rate_clients(&synced, Utc::now()).await;
         let failed = outcomes.iter().filter(|(_, o)| o.error.is_some()).count();
         run.status = if run.errors.is_empty() {
             SyncRunStatus::Succeeded

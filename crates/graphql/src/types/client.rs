@@ -4,15 +4,16 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use crm_core::accounts::total_by_currency;
-use crm_core::clients::{Client, ClientCursor};
+use crm_core::clients::{Client, ClientOrder as CoreClientOrder, ClientPosition, ListedClient};
 use crm_core::domain::Currency;
 use crm_core::transactions::TransactionCursor;
 
+use super::analytics::*;
 use super::enums::*;
 use super::objects::*;
 use super::TransactionFilter;
 use crate::context::core;
-use crate::cursor::{decode_transaction, encode_client, encode_transaction, page_size};
+use crate::cursor::{decode_transaction, encode_client_position, encode_transaction, page_size};
 use crate::error::ApiResultExt;
 use crate::loaders::{AccountsOf, CoreLoader, LinksOf, RatingOf};
 
@@ -91,7 +92,8 @@ impl ClientObject {
             .collect())
     }
 
-    /// The A/B/C rating with the factors behind it; null until the client has been rated.
+    /// The A/B/C rating with the factors behind it, computed from the last 12 months; null
+    /// only for a client without base-currency transactions in that time.
     async fn rating(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rating>> {
         let rating = loader(ctx).load_one(RatingOf(self.0.id)).await.api()?;
         Ok(rating.as_deref().map(Rating::from))
@@ -124,15 +126,77 @@ impl ClientObject {
             .spending_by_category(self.0.id, from, to, &currency)
             .await
             .api()?;
+        Ok(rows.iter().map(CategorySpend::from).collect())
+    }
+
+    /// The merchants (or transfer counterparties) the client spent most with in `[from, to)`,
+    /// largest first; shares are of all spending in the range.
+    async fn top_merchants(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        #[graphql(default = 10)] first: i32,
+        currency: Option<String>,
+    ) -> async_graphql::Result<Vec<MerchantSpend>> {
+        let currency = currency_arg(ctx, currency)?;
+        let limit = u32::try_from(first).unwrap_or(0);
+        let rows = core(ctx)
+            .api()?
+            .top_merchants(self.0.id, from, to, &currency, limit)
+            .await
+            .api()?;
+        Ok(rows.into_iter().map(MerchantSpend::from).collect())
+    }
+
+    /// Subscriptions, rent, loan instalments and other payments that recur (same payee,
+    /// regular interval, similar amount) over the last 12 months, with the next expected date.
+    async fn recurring_payments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<RecurringPayment>> {
+        let rows = core(ctx)
+            .api()?
+            .recurring_payments(self.0.id, Utc::now())
+            .await
+            .api()?;
+        Ok(rows.into_iter().map(RecurringPayment::from).collect())
+    }
+
+    /// The salary (payer, typical amount and day) if one is detected, and average income.
+    async fn income(&self, ctx: &Context<'_>) -> async_graphql::Result<IncomeProfile> {
+        Ok(core(ctx)
+            .api()?
+            .income_profile(self.0.id, Utc::now())
+            .await
+            .api()?
+            .into())
+    }
+
+    /// Plain-language observations with the numbers behind them, warnings first.
+    async fn insights(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] lang: Lang,
+    ) -> async_graphql::Result<Vec<Insight>> {
+        let rows = core(ctx)
+            .api()?
+            .insights(self.0.id, Utc::now())
+            .await
+            .api()?;
+        Ok(rows.iter().map(|i| Insight::new(i, lang.into())).collect())
+    }
+
+    /// Next best products from the banks' catalogues, each with its reason.
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] lang: Lang,
+    ) -> async_graphql::Result<Vec<Offer>> {
+        let rows = core(ctx).api()?.offers(self.0.id, Utc::now()).await.api()?;
         Ok(rows
             .into_iter()
-            .map(|r| CategorySpend {
-                category: r.category.into(),
-                amount: r.amount.amount(),
-                currency: r.amount.currency.to_string(),
-                count: r.count,
-                share: (r.share * 10_000.0).round() / 10_000.0,
-            })
+            .map(|o| Offer::new(o, lang.into()))
             .collect())
     }
 
@@ -198,7 +262,8 @@ pub struct ClientConnection {
 
 impl ClientConnection {
     pub fn new(
-        page: crm_core::Page<Client>,
+        page: crm_core::Page<ListedClient>,
+        order: CoreClientOrder,
         had_cursor: bool,
         filter: crm_core::clients::ClientFilter,
     ) -> Self {
@@ -206,11 +271,15 @@ impl ClientConnection {
             .items
             .into_iter()
             .map(|c| ClientEdge {
-                cursor: encode_client(&ClientCursor {
-                    name: c.sort_name.clone(),
-                    id: c.id,
-                }),
-                node: ClientObject(c),
+                cursor: encode_client_position(
+                    order,
+                    &ClientPosition {
+                        key: c.key,
+                        name: c.client.sort_name.clone(),
+                        id: c.client.id,
+                    },
+                ),
+                node: ClientObject(c.client),
             })
             .collect();
         let page_info = PageInfo {

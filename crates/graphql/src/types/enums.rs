@@ -102,3 +102,25 @@ pub enum Category {
     Refunds,
     OtherIncome,
 }
+
+/// The order of the client list.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ClientOrder {
+    /// Alphabetical (the default).
+    #[default]
+    Name,
+    /// Rating score, highest first; unrated clients last.
+    ScoreDesc,
+    /// Total balance in the base currency, largest first.
+    BalanceDesc,
+}
+
+impl From<ClientOrder> for crm_core::clients::ClientOrder {
+    fn from(o: ClientOrder) -> Self {
+        match o {
+            ClientOrder::Name => crm_core::clients::ClientOrder::Name,
+            ClientOrder::ScoreDesc => crm_core::clients::ClientOrder::ScoreDesc,
+            ClientOrder::BalanceDesc => crm_core::clients::ClientOrder::BalanceDesc,
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! GraphQL object types. They wrap core's domain values; resolvers stay thin and call core.
 
+mod analytics;
 mod assistant;
 mod client;
 mod enums;
@@ -8,6 +9,7 @@ mod objects;
 mod rules;
 mod sync;
 
+pub use analytics::*;
 pub use assistant::*;
 pub use client::{ClientConnection, ClientObject, TransactionConnection};
 pub use enums::*;

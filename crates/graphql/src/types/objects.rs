@@ -292,12 +292,21 @@ impl TransactionObject {
     }
 }
 
+/// One reason behind a rating.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct RatingFactor {
+    /// Stable code: `income_level`, `income_regularity`, `savings_rate`, `liquidity_buffer`,
+    /// `debt_service`, `overdrafts`, `returned_payments`, `cash_share`, `history`,
+    /// `other_currencies`.
+    pub code: String,
+    /// The factor's name in Russian.
     pub name: String,
-    /// The measured value, as people read it (e.g. `35%`, `4.2 months`).
+    pub name_en: String,
+    /// The measured value, as people read it, in Russian (e.g. `35%`, `4,2 мес.`).
     pub value: String,
-    /// Signed contribution to the score, in points.
+    /// The measured value in English (e.g. `35%`, `4.2 months`).
+    pub value_en: String,
+    /// Signed contribution to the score, in points (the score starts at 50).
     pub impact: f64,
 }
 
@@ -319,8 +328,11 @@ impl From<&crm_core::ratings::Rating> for Rating {
                 .factors
                 .iter()
                 .map(|f| RatingFactor {
+                    code: f.code.clone(),
                     name: f.name.clone(),
+                    name_en: f.name_en.clone(),
                     value: f.value.clone(),
+                    value_en: f.value_en.clone(),
                     impact: f.impact,
                 })
                 .collect(),
@@ -357,6 +369,18 @@ pub struct CategorySpend {
     pub count: u64,
     /// Part of the total spending in the range, 0 to 1.
     pub share: f64,
+}
+
+impl From<&crm_core::analytics::CategorySpend> for CategorySpend {
+    fn from(r: &crm_core::analytics::CategorySpend) -> Self {
+        CategorySpend {
+            category: r.category.into(),
+            amount: r.amount.amount(),
+            currency: r.amount.currency.to_string(),
+            count: r.count,
+            share: (r.share * 10_000.0).round() / 10_000.0,
+        }
+    }
 }
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -405,6 +429,8 @@ pub struct Stats {
     pub banks: u64,
     /// Sum of account balances per currency.
     pub balances: Vec<MoneyObject>,
+    /// Rated clients per grade (A, B, C).
+    pub grades: Vec<super::GradeCount>,
 }
 
 impl From<crm_core::stats::Stats> for Stats {
@@ -423,6 +449,15 @@ impl From<crm_core::stats::Stats> for Stats {
             },
             banks: s.banks,
             balances: s.balances.iter().map(MoneyObject::from).collect(),
+            grades: s
+                .grades
+                .iter()
+                .map(|(grade, count)| super::GradeCount {
+                    grade: Some((*grade).into()),
+                    count: *count,
+                    average_score: 0,
+                })
+                .collect(),
         }
     }
 }

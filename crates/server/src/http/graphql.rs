@@ -13,6 +13,7 @@ use crm_graphql::RequestContext;
 use serde::Deserialize;
 use tower_cookies::Cookies;
 
+use super::cache::CacheKey;
 use super::session::{client_ip, cookie_jar, session_token};
 use super::{json_error, AppState};
 
@@ -178,15 +179,58 @@ async fn execute(
         Ok(ctx) => ctx,
         Err(res) => return res,
     };
+    let clock = state.core.db().writes();
+    // Signed in, cache on: a query answered since the last write is answered again.
+    // (Only queries are ever kept, so a hit needs no parsing.)
+    let cached = match (&ctx.actor, state.cache.enabled()) {
+        (Some(actor), true) => Some((CacheKey::new(actor, &request), state.cache.mark(clock))),
+        _ => None,
+    };
+    if let Some((key, _)) = &cached {
+        if let Some(body) = state.cache.get(key, clock) {
+            return json_body(body);
+        }
+    }
+    let operation = cached
+        .as_ref()
+        .map(|_| (request.query.clone(), request.operation_name.clone()));
     let response = state.schema.execute(request.data(ctx)).await;
     let response = finish(state, response);
     match serde_json::to_vec(&response) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(body) => {
+            let body = Bytes::from(body);
+            if let (Some((key, mark)), Some((query, name))) = (cached, operation) {
+                if response.errors.is_empty() && is_query(&query, name.as_deref()) {
+                    state.cache.put(key, body.clone(), mark, clock);
+                }
+            }
+            json_body(body)
+        }
         Err(e) => {
             let err = crm_graphql::ApiError::internal(format!("serialising a response: {e}"));
             json_error(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message)
         }
     }
+}
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Whether the request runs a query (not a mutation or subscription); unparseable text is not.
+fn is_query(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let op = match operation_name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op.node.ty),
+        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
+    };
+    op == Some(OperationType::Query)
 }
 
 /// Errors from parsing and validation carry no code yet: they are the caller's (`BAD_USER_INPUT`).

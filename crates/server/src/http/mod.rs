@@ -1,6 +1,7 @@
 //! The HTTP surface: one router with GraphQL, the websocket, GraphiQL, health, metrics and the
 //! web app, behind request ids, metrics, security headers, a body limit and a timeout.
 
+pub mod cache;
 pub mod export;
 pub mod graphql;
 pub mod metrics;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub settings: Arc<HttpSettings>,
     pub metrics: Arc<Metrics>,
+    /// Query responses reused while the data has not changed.
+    pub cache: Arc<cache::ResponseCache>,
 }
 
 /// A JSON error body in GraphQL's shape, for refusals before GraphQL runs.

@@ -306,17 +306,26 @@ pub async fn seed(
         64,
         &[
             crm_core::ratings::RatingFactor {
+                code: "savings_rate".into(),
                 name: "savings_rate".into(),
+                name_en: "Savings rate".into(),
+                value_en: String::new(),
                 value: "18%".into(),
                 impact: 12.5,
             },
             crm_core::ratings::RatingFactor {
+                code: "income_regularity".into(),
                 name: "income_regularity".into(),
+                name_en: "Income regularity".into(),
+                value_en: String::new(),
                 value: "2 of 2 months".into(),
                 impact: 8.0,
             },
             crm_core::ratings::RatingFactor {
+                code: "debt_load".into(),
                 name: "debt_load".into(),
+                name_en: "Debt service".into(),
+                value_en: String::new(),
                 value: "35%".into(),
                 impact: -6.5,
             },

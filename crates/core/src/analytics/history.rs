@@ -1,0 +1,186 @@
+//! One client's booked rows of a recent window, for pattern detection (recurring payments,
+//! salary). The read is bounded: one direction, one client, one range through the
+//! `(client_id, booked_at, id)` index, only the columns the detectors need, and at most
+//! [`MAX_HISTORY_ROWS`] rows (the newest; about 55 a day for a year).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::domain::{normalize_for_search, Category, Currency, Direction, TransactionStatus};
+use crate::entity::{client_day_totals, transactions};
+use crate::error::CoreResult;
+
+/// Upper bound of rows one detection reads.
+pub const MAX_HISTORY_ROWS: u64 = 20_000;
+
+/// A booked row as the detectors see it.
+#[derive(Clone, Debug)]
+pub(crate) struct HistoryRow {
+    pub booked_at: DateTime<Utc>,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub category: Category,
+    /// Who was paid (or paid): the merchant, else the counterparty, else the description.
+    pub payee: String,
+    /// `payee` normalised (case, `ё`, digits dropped from descriptions) for grouping.
+    pub key: String,
+}
+
+/// The grouping key of a payee: merchant and counterparty names as they are (normalised),
+/// descriptions without digits, so `Аренда за май 2026` and `Аренда за июнь 2026` differ only by
+/// the month name and `Оплата 123` / `Оплата 456` fall together.
+pub(crate) fn payee_key(
+    merchant: Option<&str>,
+    counterparty: Option<&str>,
+    description: &str,
+) -> (String, String) {
+    let named = merchant
+        .filter(|m| !m.trim().is_empty())
+        .or_else(|| counterparty.filter(|c| !c.trim().is_empty()));
+    match named {
+        Some(name) => (name.trim().to_owned(), normalize_for_search(name)),
+        None => {
+            let stripped: String = description
+                .chars()
+                .filter(|c| !c.is_ascii_digit())
+                .collect();
+            (
+                description.trim().to_owned(),
+                normalize_for_search(stripped.trim_matches(|c: char| !c.is_alphanumeric())),
+            )
+        }
+    }
+}
+
+/// Booked rows of one direction in `[from, to)`, oldest first.
+pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    client_id: i64,
+    direction: Direction,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> CoreResult<Vec<HistoryRow>> {
+    use transactions::Column as T;
+    type Row = (
+        DateTime<Utc>,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let rows: Vec<Row> = transactions::Entity::find()
+        .select_only()
+        .columns([
+            T::BookedAt,
+            T::AmountMinor,
+            T::Currency,
+            T::Category,
+            T::Merchant,
+            T::Counterparty,
+            T::Description,
+        ])
+        .filter(T::ClientId.eq(client_id))
+        .filter(T::BookedAt.gte(from))
+        .filter(T::BookedAt.lt(to))
+        .filter(T::Direction.eq(direction.as_str()))
+        .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
+        .filter(T::ReplacedById.is_null())
+        .order_by_desc(T::BookedAt)
+        .order_by_desc(T::Id)
+        .limit(MAX_HISTORY_ROWS)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out: Vec<HistoryRow> = rows
+        .into_iter()
+        .map(
+            |(booked_at, amount_minor, currency, category, merchant, counterparty, description)| {
+                let (payee, key) =
+                    payee_key(merchant.as_deref(), counterparty.as_deref(), &description);
+                Ok(HistoryRow {
+                    booked_at,
+                    amount_minor,
+                    currency: Currency::from_db(currency),
+                    category: Category::parse(&category)?,
+                    payee,
+                    key,
+                })
+            },
+        )
+        .collect::<CoreResult<_>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+/// The observation window of a client: the last 12 months up to `now`, or less when the
+/// client's history in `currency` starts later.
+#[derive(Clone, Debug)]
+pub(crate) struct Window {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The first day with a booked row in the window (UTC midnight), if any.
+    pub first_booked: Option<DateTime<Utc>>,
+    /// Months the client's data covers in the window: 12 when it starts by the window's start,
+    /// else days since the first booked day / 30.44, at least 1.
+    pub months: f64,
+}
+
+pub(crate) const WINDOW_MONTHS: u32 = 12;
+const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+
+pub(crate) async fn window<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    client_id: i64,
+    currency: &Currency,
+    now: DateTime<Utc>,
+) -> CoreResult<Window> {
+    let from = crate::aggregates::months_before(now, WINDOW_MONTHS);
+    use client_day_totals::Column as D;
+    let first: Option<i32> = client_day_totals::Entity::find()
+        .select_only()
+        .column(D::Day)
+        .filter(D::ClientId.eq(client_id))
+        .filter(D::Currency.eq(currency.as_str()))
+        .filter(D::Day.gte(crate::aggregates::day_key(&from)))
+        .filter(D::Day.lte(crate::aggregates::day_key(&now)))
+        .order_by_asc(D::Day)
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let first_booked = first.and_then(|key| {
+        chrono::NaiveDate::from_ymd_opt(key / 10_000, (key / 100 % 100) as u32, (key % 100) as u32)
+            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+    });
+    // A history that reaches back to the window's start covers the whole window.
+    let months = match first_booked {
+        Some(first) if first > from => {
+            (crate::aggregates::days_between(first, now) / DAYS_PER_MONTH).clamp(1.0, 12.0)
+        }
+        _ => f64::from(WINDOW_MONTHS),
+    };
+    Ok(Window {
+        from,
+        to: now,
+        first_booked,
+        months,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payees_group_by_name_or_description_without_digits() {
+        assert_eq!(payee_key(Some("Яндекс Плюс"), None, "x").1, "яндекс плюс");
+        assert_eq!(payee_key(None, Some("ООО Ромашка"), "x").1, "ооо ромашка");
+        assert_eq!(
+            payee_key(None, None, "Оплата 123").1,
+            payee_key(None, None, "Оплата 4567").1
+        );
+        assert_eq!(payee_key(Some("  "), None, "Аренда №5").1, "аренда");
+    }
+}

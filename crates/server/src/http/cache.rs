@@ -1,0 +1,183 @@
+//! Reuse of query responses while the data has not changed.
+//!
+//! A dashboard asked for again and again costs thousands of resolved fields each time; when no
+//! write has happened since, the answer is the same. So a successful **query** (never a
+//! mutation, never a response with errors) is kept, as the JSON bytes sent, under the exact
+//! request (operation text, operation name, variables) *and the signed-in user and role*, and
+//! served again while
+//! - no statement that may write has run through this process's pool since it was computed (the
+//!   database's write clock has not moved), and
+//! - it is younger than the time to live (`GRAPHQL_CACHE_MS`, default 1 000 ms; 0 turns the
+//!   cache off).
+//!
+//! The time to live bounds staleness where the write clock cannot see: writes by other replicas,
+//! and a write transaction that commits after a reader started. A response whose computation
+//! started less than one time-to-live after a write is not kept at all. Sessions are checked
+//! before the cache on every request, so a signed-out or expired session never gets a cached
+//! answer. The cache holds at most [`MAX_ENTRIES`] responses.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use crm_core::auth::Actor;
+use crm_core::db::WriteClock;
+
+/// Responses kept at most; when full, expired ones go, and if none has expired, all go.
+pub const MAX_ENTRIES: usize = 1_024;
+
+/// Responses larger than this are not kept.
+const MAX_BODY: usize = 512 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey(String);
+
+impl CacheKey {
+    /// The key of a request by `actor`: user, role, operation name, variables, text.
+    pub fn new(actor: &Actor, request: &async_graphql::Request) -> CacheKey {
+        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+        CacheKey(format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            actor.user_id,
+            actor.role,
+            request.operation_name.as_deref().unwrap_or(""),
+            variables,
+            request.query
+        ))
+    }
+}
+
+struct Entry {
+    body: Bytes,
+    writes: u64,
+    at: Instant,
+}
+
+/// Where a computation started: the write count and time.
+#[derive(Clone, Copy, Debug)]
+pub struct Mark {
+    writes: u64,
+    at: Instant,
+    quiet: bool,
+}
+
+pub struct ResponseCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<CacheKey, Entry>>,
+}
+
+impl ResponseCache {
+    pub fn new(ttl: Duration) -> Self {
+        ResponseCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        !self.ttl.is_zero()
+    }
+
+    /// A response still valid for `key`.
+    pub fn get(&self, key: &CacheKey, clock: &WriteClock) -> Option<Bytes> {
+        let entries = self.entries.lock().ok()?;
+        let e = entries.get(key)?;
+        (e.writes == clock.count() && e.at.elapsed() < self.ttl).then(|| e.body.clone())
+    }
+
+    /// Taken before computing a response.
+    pub fn mark(&self, clock: &WriteClock) -> Mark {
+        Mark {
+            writes: clock.count(),
+            at: Instant::now(),
+            quiet: clock.since_last() >= self.ttl,
+        }
+    }
+
+    /// Keeps a response computed since `mark`, unless a write ran meanwhile or just before.
+    pub fn put(&self, key: CacheKey, body: Bytes, mark: Mark, clock: &WriteClock) {
+        if !mark.quiet || clock.count() != mark.writes || body.len() > MAX_BODY {
+            return;
+        }
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= MAX_ENTRIES {
+            let ttl = self.ttl;
+            entries.retain(|_, e| e.at.elapsed() < ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            key,
+            Entry {
+                body,
+                writes: mark.writes,
+                at: mark.at,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_core::domain::Role;
+
+    fn actor(id: i64, role: Role) -> Actor {
+        Actor {
+            user_id: id,
+            username: "u".into(),
+            role,
+            session_id: 1,
+        }
+    }
+
+    #[test]
+    fn responses_are_reused_until_a_write_or_the_time_to_live() {
+        let clock = WriteClock::new();
+        let cache = ResponseCache::new(Duration::from_millis(200));
+        let key = CacheKey("k".into());
+        // Just after a write: not kept.
+        clock.record("INSERT INTO t VALUES (1)");
+        let mark = cache.mark(&clock);
+        cache.put(key.clone(), Bytes::from_static(b"1"), mark, &clock);
+        assert!(cache.get(&key, &clock).is_none());
+        std::thread::sleep(Duration::from_millis(220));
+        let mark = cache.mark(&clock);
+        cache.put(key.clone(), Bytes::from_static(b"2"), mark, &clock);
+        assert_eq!(cache.get(&key, &clock).as_deref(), Some(&b"2"[..]));
+        // A write invalidates it.
+        clock.record("UPDATE t SET a = 2");
+        assert!(cache.get(&key, &clock).is_none());
+        // A write during the computation: not kept.
+        std::thread::sleep(Duration::from_millis(220));
+        let mark = cache.mark(&clock);
+        clock.record("DELETE FROM t");
+        cache.put(key.clone(), Bytes::from_static(b"3"), mark, &clock);
+        assert!(cache.get(&key, &clock).is_none());
+        // Expiry.
+        std::thread::sleep(Duration::from_millis(220));
+        let mark = cache.mark(&clock);
+        cache.put(key.clone(), Bytes::from_static(b"4"), mark, &clock);
+        assert!(cache.get(&key, &clock).is_some());
+        std::thread::sleep(Duration::from_millis(220));
+        assert!(cache.get(&key, &clock).is_none());
+        assert!(!ResponseCache::new(Duration::ZERO).enabled());
+    }
+
+    #[test]
+    fn keys_separate_users_roles_and_variables() {
+        let q = async_graphql::Request::new("{ me { id } }");
+        let a = CacheKey::new(&actor(1, Role::Admin), &q);
+        assert_ne!(a, CacheKey::new(&actor(2, Role::Admin), &q));
+        assert_ne!(a, CacheKey::new(&actor(1, Role::Viewer), &q));
+        let v = async_graphql::Request::new("{ me { id } }").variables(
+            async_graphql::Variables::from_json(serde_json::json!({ "x": 1 })),
+        );
+        assert_ne!(a, CacheKey::new(&actor(1, Role::Admin), &v));
+        assert_eq!(a, CacheKey::new(&actor(1, Role::Admin), &q));
+    }
+}
