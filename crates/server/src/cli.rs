@@ -202,15 +202,20 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
 }
 
 async fn sandbox(config: Config) -> anyhow::Result<()> {
-    let (seed, persons) = match &config.banks {
-        crate::config::BankConfig::Sandbox { seed, persons } => (*seed, *persons),
-        _ => (
-            crm_sandbox_bank::SandboxConfig::default().seed,
-            crm_sandbox_bank::SandboxConfig::default().persons,
-        ),
+    let defaults = crm_sandbox_bank::SandboxConfig::default();
+    let (seed, persons, anchor) = match &config.banks {
+        crate::config::BankConfig::Sandbox {
+            seed,
+            persons,
+            anchor,
+        } => (*seed, *persons, *anchor),
+        _ => (defaults.seed, defaults.persons, None),
     };
-    let mut sandbox_config = crm_sandbox_bank::SandboxConfig::default().with_seed(seed);
+    let mut sandbox_config = defaults.with_seed(seed);
     sandbox_config.persons = persons;
+    if let Some(day) = anchor.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        sandbox_config = sandbox_config.with_anchor(day.and_utc());
+    }
     let team_id = sandbox_config.team_id.clone();
     let team_secret = sandbox_config.team_secret.clone();
     let running = crm_sandbox_bank::Sandbox::start_with(

@@ -97,6 +97,8 @@ pub enum BankConfig {
         seed: u64,
         /// Distinct demo people across the sandbox banks.
         persons: u32,
+        /// The last day of the generated history (default: the day of the first start).
+        anchor: Option<chrono::NaiveDate>,
     },
     /// No bank URL and `SANDBOX=off`: no bank at all (clients and transactions by hand).
     NoBanks,
@@ -552,6 +554,14 @@ impl Config {
                 BankConfig::Sandbox {
                     seed: r.parse("SANDBOX_SEED", 20_251_106, "a whole number")?,
                     persons: r.ranged("SANDBOX_CLIENTS", 20, 1, 10_000)? as u32,
+                    anchor: r
+                        .text("SANDBOX_ANCHOR")
+                        .map(|d| {
+                            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                                err("SANDBOX_ANCHOR", format!("must be a date like 2026-11-30, got {d:?}"))
+                            })
+                        })
+                        .transpose()?,
                 }
             } else {
                 BankConfig::NoBanks

@@ -4,7 +4,7 @@
 //! so a first start shows a full dashboard with no setup.
 //!
 //! The sandbox's world is generated from a seed up to an anchor day. The anchor is the day of the
-//! first start (the first bank link), so a restart serves the same transactions again and a sync
+//! first start (the first bank link) unless `SANDBOX_ANCHOR` names one, so a restart serves the same transactions again and a sync
 //! after it adds nothing. The sandbox keeps its consents in memory: after a restart the CRM asks
 //! every link for a new consent, and the demo plays the clients' part at the bank that needs
 //! their approval (SBank) — approving all but two requests, so the waiting state can be seen too.
@@ -31,15 +31,19 @@ pub struct Banks {
 }
 
 /// The sandbox's configuration for this database: the configured seed and size, with the world
-/// ending on the day of the first start.
+/// ending on the configured anchor day, else on the day of the first start.
 pub async fn sandbox_config(
     seed: u64,
     persons: u32,
+    anchor: Option<chrono::NaiveDate>,
     db: &Database,
 ) -> anyhow::Result<SandboxConfig> {
-    let first = crm_core::links::first_link_created_at(db)
-        .await
-        .context("reading the demo's first start")?;
+    let first = match anchor {
+        Some(day) => day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
+        None => crm_core::links::first_link_created_at(db)
+            .await
+            .context("reading the demo's first start")?,
+    };
     let mut config = SandboxConfig::default().with_seed(seed);
     config.persons = persons;
     if let Some(anchor) = first.map(start_of_day) {
@@ -71,8 +75,12 @@ pub async fn connect(config: &Config, db: &Database) -> anyhow::Result<Banks> {
             registry: BankRegistry::default(),
             sandbox: None,
         }),
-        BankConfig::Sandbox { seed, persons } => {
-            let sandbox_config = sandbox_config(*seed, *persons, db).await?;
+        BankConfig::Sandbox {
+            seed,
+            persons,
+            anchor,
+        } => {
+            let sandbox_config = sandbox_config(*seed, *persons, *anchor, db).await?;
             let sandbox = Sandbox::start(sandbox_config)
                 .await
                 .context("SANDBOX: starting the built-in sandbox banks")?;
