@@ -558,7 +558,10 @@ impl Config {
                         .text("SANDBOX_ANCHOR")
                         .map(|d| {
                             chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-                                err("SANDBOX_ANCHOR", format!("must be a date like 2026-11-30, got {d:?}"))
+                                err(
+                                    "SANDBOX_ANCHOR",
+                                    format!("must be a date like 2026-11-30, got {d:?}"),
+                                )
                             })
                         })
                         .transpose()?,
@@ -590,7 +593,7 @@ impl Config {
         let sync_cron = parse_cron(&sync_cron_text)?;
         let defaults = crm_core::sync::SyncSettings::default();
         let sync = crm_core::sync::SyncSettings {
-            history_days: r.ranged("SYNC_HISTORY_DAYS", 365, 1, 3650)? as i64,
+            history_days: r.ranged("SYNC_HISTORY_DAYS", 400, 1, 3650)? as i64,
             overlap_days: r.ranged("SYNC_OVERLAP_DAYS", 7, 0, 90)? as i64,
             per_bank_concurrency: r.ranged("SYNC_CONCURRENCY", 4, 1, 64)? as usize,
             consent_renewal_days: r.ranged("CONSENT_RENEWAL_DAYS", 14, 0, 80)? as i64,

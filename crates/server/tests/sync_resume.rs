@@ -52,8 +52,14 @@ async fn rows(db: &Database, sql: &str) -> Vec<String> {
             (0..n)
                 .map(|i| {
                     r.try_get_by_index::<Option<String>>(i)
-                        .or_else(|_| r.try_get_by_index::<Option<i64>>(i).map(|v| v.map(|v| v.to_string())))
-                        .or_else(|_| r.try_get_by_index::<Option<i32>>(i).map(|v| v.map(|v| v.to_string())))
+                        .or_else(|_| {
+                            r.try_get_by_index::<Option<i64>>(i)
+                                .map(|v| v.map(|v| v.to_string()))
+                        })
+                        .or_else(|_| {
+                            r.try_get_by_index::<Option<i32>>(i)
+                                .map(|v| v.map(|v| v.to_string()))
+                        })
                         .unwrap_or(None)
                         .unwrap_or_else(|| "∅".into())
                 })
@@ -134,7 +140,10 @@ async fn kill_during_sync(url: &str, workdir: &std::path::Path, kill_at: i64) ->
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the sync ended ({status}) before it could be killed at {kill_at} rows");
         }
-        assert!(Instant::now() < deadline, "the sync never reached {kill_at} rows");
+        assert!(
+            Instant::now() < deadline,
+            "the sync never reached {kill_at} rows"
+        );
         let db = Database::connect(&DbSettings {
             url: url.to_owned(),
             max_connections: 1,
@@ -175,7 +184,10 @@ async fn a_sync_killed_mid_run_and_run_again_ends_with_exactly_the_banks_data() 
     let reference_db = open(&clean.url).await;
     let reference = fingerprint(&reference_db).await;
     let total = transaction_count(&reference_db).await;
-    assert!(total > 5_000, "the sandbox world is big enough to kill a run in: {total}\n{out}");
+    assert!(
+        total > 5_000,
+        "the sandbox world is big enough to kill a run in: {total}\n{out}"
+    );
 
     // Killed early, killed late, then run to the end.
     let resumed = TestDatabase::create(pg.as_deref()).await.unwrap();
@@ -189,7 +201,11 @@ async fn a_sync_killed_mid_run_and_run_again_ends_with_exactly_the_banks_data() 
     finish(sync_command(&resumed.url, &work).spawn().unwrap());
     let resumed_db = open(&resumed.url).await;
     let got = fingerprint(&resumed_db).await;
-    assert_eq!(transaction_count(&resumed_db).await, total, "nothing twice, nothing missing");
+    assert_eq!(
+        transaction_count(&resumed_db).await,
+        total,
+        "nothing twice, nothing missing"
+    );
     let diff: Vec<_> = reference
         .iter()
         .zip(got.iter())

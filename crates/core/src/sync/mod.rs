@@ -49,7 +49,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         SyncSettings {
-            history_days: 365,
+            history_days: 400,
             overlap_days: 7,
             per_bank_concurrency: 4,
             consent_renewal_days: 14,

@@ -1,0 +1,315 @@
+//! The sync engine against the sandbox bank over loopback HTTP, through the real connectors:
+//! faults the bank injects are absorbed or reported, and every run ends with exact counts — the
+//! rows stored equal the rows the bank holds. On SQLite and, with `TEST_DATABASE_URL`, PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+// Amounts are written as rubles_kopecks (1_249_00) on purpose.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::sync::Arc;
+
+use crm_core::connectors::{build_registry, BankEndpoint, TeamCredentials};
+use crm_core::domain::ConsentStatus;
+use crm_core::sync::{SyncRunStatus, SyncScope, SyncTrigger};
+use crm_core::testing::TestDatabase;
+use crm_core::transactions::TransactionFilter;
+use crm_core::{Core, CoreSettings};
+use crm_sandbox_bank::{
+    Approval, BankConfig, BankHandle, Fault, NewTransaction, Paging, RunningSandbox, Sandbox,
+    SandboxConfig,
+};
+use rust_decimal::Decimal;
+
+struct World {
+    core: Arc<Core>,
+    sandbox: RunningSandbox,
+    tdb: TestDatabase,
+}
+
+impl World {
+    async fn start() -> World {
+        let pg = std::env::var("TEST_DATABASE_URL").ok();
+        let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+        let config = SandboxConfig::default().with_banks(vec![
+            BankConfig::new("abank", "ABank", Approval::Automatic),
+            BankConfig::new("sbank", "SBank", Approval::ByClient),
+        ]);
+        let sandbox = Sandbox::start(config).await.unwrap();
+        let endpoints: Vec<BankEndpoint> = sandbox
+            .banks()
+            .into_iter()
+            .map(|b| BankEndpoint {
+                code: b.code,
+                name: Some(b.name),
+                url: b.url,
+                needs_approval: b.approval == Approval::ByClient,
+            })
+            .collect();
+        let registry = build_registry(
+            &endpoints,
+            &TeamCredentials {
+                team_id: sandbox.team_id().to_owned(),
+                client_secret: sandbox.team_secret().to_owned(),
+            },
+        )
+        .unwrap();
+        let core = Arc::new(Core::new(tdb.db.clone(), CoreSettings::default(), registry).unwrap());
+        World { core, sandbox, tdb }
+    }
+
+    fn bank(&self, code: &str) -> BankHandle {
+        self.sandbox.control(code).unwrap()
+    }
+
+    /// Links every client of `bank` (one CRM client per person).
+    async fn link_all(&self, bank: &str) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for id in self.sandbox.client_ids(bank) {
+            let (client, _) = self
+                .core
+                .link_external_client(&id, Some(bank))
+                .await
+                .unwrap();
+            out.push((id, client));
+        }
+        out
+    }
+
+    async fn sync(&self) -> crm_core::sync::SyncRunSummary {
+        self.core
+            .sync(&SyncScope::default(), SyncTrigger::Manual)
+            .await
+            .unwrap()
+    }
+
+    /// What the bank holds for these clients.
+    fn truth(&self, bank: &str, clients: &[&str]) -> u64 {
+        let handle = self.bank(bank);
+        clients
+            .iter()
+            .flat_map(|c| handle.accounts(c).unwrap())
+            .map(|a| a.transactions)
+            .sum()
+    }
+
+    async fn stored(&self, client: i64) -> u64 {
+        self.core
+            .count_transactions(
+                client,
+                &TransactionFilter {
+                    from: Some(chrono::Utc::now() - chrono::Duration::days(3650)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    async fn stored_all(&self, clients: &[(String, i64)]) -> u64 {
+        let mut n = 0;
+        for (_, id) in clients {
+            n += self.stored(*id).await;
+        }
+        n
+    }
+
+    async fn stop(self) {
+        self.sandbox.stop().await;
+        self.tdb.cleanup().await.unwrap();
+    }
+}
+
+fn ids(clients: &[(String, i64)]) -> Vec<&str> {
+    clients.iter().map(|(e, _)| e.as_str()).collect()
+}
+
+#[tokio::test]
+async fn bursts_of_errors_429s_and_expired_tokens_are_absorbed_with_exact_counts() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let truth = w.truth("abank", &ids(&clients));
+    assert!(truth > 500, "{truth}");
+    let abank = w.bank("abank");
+    abank.inject(Fault::Status { status: 503 }, 2);
+    abank.inject(Fault::RateLimit { seconds: 1 }, 1);
+    abank.inject(Fault::ExpireTokens, 1);
+    abank.inject(Fault::Status { status: 502 }, 1);
+    let run = w.sync().await;
+    assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
+    assert_eq!(u64::from(run.added), truth, "{run:?}");
+    assert_eq!(w.stored_all(&clients).await, truth);
+    assert_eq!(abank.queued_faults(), 0, "every fault was served");
+
+    let again = w.sync().await;
+    assert_eq!(
+        (again.status, again.added, again.updated),
+        (SyncRunStatus::Succeeded, 0, 0),
+        "{again:?}"
+    );
+    assert_eq!(w.stored_all(&clients).await, truth);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_cut_off_or_html_answer_fails_one_link_and_the_next_run_completes_it() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let truth = w.truth("abank", &ids(&clients));
+    let abank = w.bank("abank");
+    abank.inject(Fault::Truncate, 1);
+    abank.inject(Fault::Html, 1);
+    let run = w.sync().await;
+    assert_eq!(run.status, SyncRunStatus::Partial, "{run:?}");
+    assert!(
+        run.errors.iter().any(|e| e.contains("malformed")),
+        "the bank's fault is named: {:?}",
+        run.errors
+    );
+    assert!(w.stored_all(&clients).await < truth);
+    let next = w.sync().await;
+    assert_eq!(next.status, SyncRunStatus::Succeeded, "{next:?}");
+    assert_eq!(
+        w.stored_all(&clients).await,
+        truth,
+        "the next run completes it"
+    );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn unstable_paging_still_ends_with_the_banks_rows_or_says_what_is_missing() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let abank = w.bank("abank");
+    abank.set_paging(Paging {
+        shuffle_ties: true,
+        insert_after: Some(3),
+    });
+    let run = w.sync().await;
+    // A row booked while we paged is in the bank's truth now.
+    let truth = w.truth("abank", &ids(&clients));
+    let stored = w.stored_all(&clients).await;
+    match run.status {
+        SyncRunStatus::Succeeded => assert_eq!(stored, truth, "{run:?}"),
+        SyncRunStatus::Partial => assert!(
+            run.errors.iter().any(|e| e.contains("could not be read")),
+            "a shortfall is reported, not hidden: {run:?}"
+        ),
+        other => panic!("unexpected {other:?}: {run:?}"),
+    }
+    // With stable paging again, the next run reads whatever was missed.
+    abank.set_paging(Paging::default());
+    let next = w.sync().await;
+    assert_eq!(next.status, SyncRunStatus::Succeeded, "{next:?}");
+    assert_eq!(w.stored_all(&clients).await, truth);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_pending_payment_that_books_is_updated_and_a_late_posting_is_picked_up() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let (external, client) = clients[0].clone();
+    let abank = w.bank("abank");
+    let account = abank.accounts(&external).unwrap()[0].id.clone();
+    let pending = abank
+        .add_transaction(
+            &account,
+            NewTransaction::card_payment(Decimal::new(1_249_00, 2), "Пятёрочка", "5411", true),
+        )
+        .unwrap();
+    w.sync().await;
+    let before = w.core.stats().await.unwrap().expense.minor;
+    assert_eq!(
+        w.stored(client).await,
+        w.truth("abank", &[external.as_str()])
+    );
+
+    abank.book(&pending).unwrap();
+    // A posting that arrives late, dated two days ago (inside the overlap window).
+    abank
+        .add_transaction(
+            &account,
+            NewTransaction {
+                booked_at: Some(chrono::Utc::now() - chrono::Duration::days(2)),
+                ..NewTransaction::card_payment(Decimal::new(350_00, 2), "Теремок", "5814", false)
+            },
+        )
+        .unwrap();
+    let run = w.sync().await;
+    assert_eq!((run.added, run.updated), (1, 1), "{run:?}");
+    assert_eq!(
+        w.stored(client).await,
+        w.truth("abank", &[external.as_str()])
+    );
+    assert_eq!(
+        w.core.stats().await.unwrap().expense.minor,
+        before + 1_249_00 + 350_00,
+        "the booked payment and the late posting count once each"
+    );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn consents_waiting_rejected_and_revoked_say_why_and_resume_when_authorized() {
+    let w = World::start().await;
+    let clients = w.link_all("sbank").await;
+    assert!(clients.len() >= 3);
+    let sbank = w.bank("sbank");
+    let link_of = |client: i64| {
+        let core = w.core.clone();
+        async move { core.links_of_clients(&[client]).await.unwrap()[&client][0].clone() }
+    };
+    for (_, c) in &clients {
+        assert_eq!(
+            link_of(*c).await.consent_status,
+            ConsentStatus::AwaitingAuthorization
+        );
+    }
+    let waiting = w.sync().await;
+    assert_eq!(waiting.added, 0);
+    assert!(waiting
+        .message
+        .unwrap_or_default()
+        .contains(&format!("{} waiting", clients.len())));
+
+    // The first client approves, the second rejects.
+    let requests = sbank.consent_requests();
+    let request_of = |external: &str| {
+        requests
+            .iter()
+            .find(|r| r.client_id == external && r.status == "pending")
+            .unwrap()
+            .request_id
+            .clone()
+    };
+    sbank.approve(&request_of(&clients[0].0)).unwrap();
+    sbank.reject(&request_of(&clients[1].0)).unwrap();
+    let run = w.sync().await;
+    let truth = w.truth("sbank", &[clients[0].0.as_str()]);
+    assert_eq!(u64::from(run.added), truth, "{run:?}");
+    assert_eq!(w.stored(clients[0].1).await, truth);
+    assert_eq!(
+        link_of(clients[0].1).await.consent_status,
+        ConsentStatus::Authorized
+    );
+    let rejected = link_of(clients[1].1).await;
+    assert_eq!(rejected.consent_status, ConsentStatus::Rejected);
+    assert!(rejected
+        .status_message
+        .unwrap_or_default()
+        .contains("rejected"));
+    assert_eq!(w.stored(clients[1].1).await, 0);
+
+    // The approving client later revokes in the bank: the link stops with a reason.
+    sbank.revoke_consents(&clients[0].0).unwrap();
+    let after = w.sync().await;
+    assert_eq!(after.added, 0);
+    let revoked = link_of(clients[0].1).await;
+    assert_eq!(revoked.consent_status, ConsentStatus::Revoked, "{after:?}");
+    assert!(revoked
+        .status_message
+        .unwrap_or_default()
+        .contains("revoked"));
+    assert_eq!(w.stored(clients[0].1).await, truth, "what was read stays");
+    w.stop().await;
+}
