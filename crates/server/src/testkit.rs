@@ -27,6 +27,8 @@ pub struct TestServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     database: Option<TestDatabase>,
+    /// The settings it was started with (for `restart`).
+    vars: HashMap<String, String>,
 }
 
 /// The repository's `web/` folder.
@@ -54,9 +56,27 @@ impl TestServer {
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
+        Self::build(vars, database).await
+    }
+
+    async fn build(vars: HashMap<String, String>, database: TestDatabase) -> anyhow::Result<Self> {
         let config = Config::from_source(&vars).context("test configuration")?;
         let app = App::build(&config).await?;
-        Self::serve(app, Some(database)).await
+        let mut server = Self::serve(app, Some(database)).await?;
+        server.vars = vars;
+        Ok(server)
+    }
+
+    /// Stops the server and starts a new one with the same settings on the same database, as
+    /// an operator's restart does.
+    pub async fn restart(mut self) -> anyhow::Result<TestServer> {
+        let database = self
+            .database
+            .take()
+            .context("only a server started with `start` can restart")?;
+        let vars = std::mem::take(&mut self.vars);
+        self.stop().await?;
+        Self::build(vars, database).await
     }
 
     /// Serves an already built app (benchmarks build their own).
@@ -76,6 +96,7 @@ impl TestServer {
             shutdown: Some(tx),
             task,
             database,
+            vars: HashMap::new(),
         })
     }
 
