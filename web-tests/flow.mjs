@@ -150,8 +150,8 @@ async function clientSteps(page, vp) {
   const legend = await text(page, '#cashflow-chart .chart-legend');
   assert(/штриховка/.test(legend), 'the legend names the patterns, not only colours');
   const grade = await text(page, '.rating-line .badge');
-  assertEq(grade, 'A', 'the rating');
-  assert((await page.locator('table.factors tbody tr').count()) === 3, 'the rating factors');
+  assertEq(grade, clients.find((c) => c.id === seed.busy.id).grade, 'the rating the API holds');
+  assert((await page.locator('table.factors tbody tr').count()) >= 3, 'the rating factors');
   await axe(page, `${vp} client`);
   await screenshot(page, `${vp}-07-client`);
 
