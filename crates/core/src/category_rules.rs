@@ -6,17 +6,23 @@
 //! database at the start of every sync and re-categorisation (so a rule made on another replica
 //! applies from the next sync on). Creating or deleting a rule records a [`Recategorisation`]
 //! and starts it in the background: every transaction not categorised by hand is categorised
-//! again, in batches, each batch's row updates in one database transaction.
+//! again, in batches; each batch's row updates and the matching moves of money between the
+//! per-category aggregates (`client_month_totals`, `client_day_totals`) are one database
+//! transaction, and the clients whose categories moved are rated again when the run ends. Runs
+//! left open by a stopped process are closed and run again at start
+//! ([`Core::resume_interrupted_recategorisations`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
+use crate::aggregates::{bank_codes, AggregateDelta};
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::categorize::rules::{mcc_pattern, text_pattern_key, MAX_PATTERN_CHARS};
@@ -413,26 +419,41 @@ impl Core {
         trigger: RecategorisationTrigger,
         rule_id: i64,
     ) -> CoreResult<Recategorisation> {
+        let requester = Requester {
+            user_id: Some(actor.user_id),
+            username: actor.username.clone(),
+        };
+        self.queue_recategorisation(requester, trigger, Some(rule_id), None)
+            .await
+    }
+
+    /// Records a queued run and starts it in the background.
+    async fn queue_recategorisation(
+        self: &Arc<Self>,
+        requester: Requester,
+        trigger: RecategorisationTrigger,
+        rule_id: Option<i64>,
+        message: Option<String>,
+    ) -> CoreResult<Recategorisation> {
         let model = recategorisations::ActiveModel {
             trigger: Set(trigger.as_str().to_owned()),
-            rule_id: Set(Some(rule_id)),
+            rule_id: Set(rule_id),
             status: Set(RecategorisationStatus::Queued.as_str().to_owned()),
             rows_scanned: Set(0),
             rows_changed: Set(0),
-            requested_by: Set(Some(actor.user_id)),
+            requested_by: Set(requester.user_id),
             started_at: Set(Utc::now()),
             finished_at: Set(None),
-            message: Set(None),
+            message: Set(message),
             ..Default::default()
         }
         .insert(self.db.conn())
         .await?;
         let run = Recategorisation::try_from(model)?;
         let core = self.clone();
-        let actor = actor.clone();
         let id = run.id;
         tokio::spawn(async move {
-            if let Err(e) = core.run_recategorisation(id, &actor).await {
+            if let Err(e) = core.run_recategorisation(id, &requester).await {
                 tracing::error!(run = id, "recategorisation failed: {e}");
                 let update = recategorisations::ActiveModel {
                     id: Set(id),
@@ -456,10 +477,112 @@ impl Core {
         Ok(run)
     }
 
+    /// At start: runs left `QUEUED` or `RUNNING` by a stopped process are closed as failed (with
+    /// a message naming the run that takes over) and one new run re-categorises everything with
+    /// the current rules, which is what each of them would have done. Re-categorising is
+    /// idempotent, so rows the interrupted run already moved are simply looked at again.
+    ///
+    /// On PostgreSQL a run holds an advisory lock for its whole length; when another replica
+    /// holds it now, its runs are alive and nothing is touched. Returns the new run, if any.
+    pub async fn resume_interrupted_recategorisations(
+        self: &Arc<Self>,
+    ) -> CoreResult<Option<Recategorisation>> {
+        let probe = self.db.conn().begin().await?;
+        if !crate::db::try_advisory_xact_lock(&probe, RUN_LOCK).await? {
+            probe.commit().await?;
+            return Ok(None);
+        }
+        let open = recategorisations::Entity::find()
+            .filter(recategorisations::Column::Status.is_in([
+                RecategorisationStatus::Queued.as_str(),
+                RecategorisationStatus::Running.as_str(),
+            ]))
+            .order_by_asc(recategorisations::Column::Id)
+            .all(&probe)
+            .await?;
+        probe.commit().await?;
+        let Some(latest) = open.last() else {
+            return Ok(None);
+        };
+        let ids: Vec<i64> = open.iter().map(|r| r.id).collect();
+        let requester = match latest.requested_by {
+            Some(uid) => Requester {
+                user_id: Some(uid),
+                username: users::Entity::find_by_id(uid)
+                    .one(self.db.conn())
+                    .await?
+                    .map(|u| u.username)
+                    .unwrap_or_else(|| "system".to_owned()),
+            },
+            None => Requester {
+                user_id: None,
+                username: "system".to_owned(),
+            },
+        };
+        let list = ids
+            .iter()
+            .map(|i| format!("#{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let run = self
+            .queue_recategorisation(
+                requester,
+                RecategorisationTrigger::parse(&latest.trigger),
+                latest.rule_id,
+                Some(format!("resumes {list}, interrupted by a restart")),
+            )
+            .await?;
+        recategorisations::Entity::update_many()
+            .col_expr(
+                recategorisations::Column::Status,
+                Expr::value(RecategorisationStatus::Failed.as_str()),
+            )
+            .col_expr(
+                recategorisations::Column::FinishedAt,
+                Expr::value(Utc::now()),
+            )
+            .col_expr(
+                recategorisations::Column::Message,
+                Expr::value(format!(
+                    "interrupted (the server stopped during the run); run #{} takes over",
+                    run.id
+                )),
+            )
+            .filter(recategorisations::Column::Id.is_in(ids.iter().copied()))
+            .filter(recategorisations::Column::Status.is_in([
+                RecategorisationStatus::Queued.as_str(),
+                RecategorisationStatus::Running.as_str(),
+            ]))
+            .exec(self.db.conn())
+            .await?;
+        tracing::warn!(
+            runs = ids.len(),
+            resumed_as = run.id,
+            "re-categorisations interrupted by a previous stop are run again"
+        );
+        Ok(Some(run))
+    }
+
     /// Categorises again every transaction not categorised by hand, with the rules current when
-    /// the run starts. Runs one at a time; a queued run waits for the one before it.
-    async fn run_recategorisation(&self, id: i64, actor: &Actor) -> CoreResult<()> {
+    /// the run starts. Runs one at a time (on PostgreSQL across replicas, through an advisory
+    /// lock held by `guard` for the whole run); a queued run waits for the one before it.
+    ///
+    /// Each batch reads its rows `FOR UPDATE`, changes their categories and moves their money
+    /// between the per-category aggregates in one database transaction, so the aggregates always
+    /// equal a recomputation from the rows. The clients whose categories moved are rated again
+    /// at the end (savings, debt service and cash share read categories).
+    async fn run_recategorisation(&self, id: i64, requester: &Requester) -> CoreResult<()> {
         let _one_at_a_time = self.recategorise_lock.lock().await;
+        // On PostgreSQL the lock is held by a transaction kept open for the run (one pooled
+        // connection); SQLite has one process per file, and the mutex above is enough.
+        let guard = match self.db.backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                let txn = self.db.conn().begin().await?;
+                crate::db::advisory_xact_lock(&txn, RUN_LOCK).await?;
+                Some(txn)
+            }
+            _ => None,
+        };
         let rules = self.reload_category_rules().await?;
         recategorisations::ActiveModel {
             id: Set(id),
@@ -468,100 +591,38 @@ impl Core {
         }
         .update(self.db.conn())
         .await?;
-        let manual = CategorySource::Manual.as_str();
         let (mut scanned, mut changed) = (0u64, 0u64);
         let mut after = 0i64;
+        let mut touched: BTreeSet<i64> = BTreeSet::new();
         loop {
-            type Row = (
-                i64,
-                String,
-                String,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                String,
-                String,
-            );
-            let rows: Vec<Row> = transactions::Entity::find()
-                .select_only()
-                .columns([
-                    transactions::Column::Id,
-                    transactions::Column::Direction,
-                    transactions::Column::Description,
-                    transactions::Column::Merchant,
-                    transactions::Column::Mcc,
-                    transactions::Column::Counterparty,
-                    transactions::Column::Category,
-                    transactions::Column::CategorySource,
-                ])
-                .filter(transactions::Column::Id.gt(after))
-                .filter(transactions::Column::CategorySource.ne(manual))
-                .order_by_asc(transactions::Column::Id)
-                .limit(BATCH)
-                .into_tuple()
-                .all(self.db.conn())
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.0;
-            scanned += rows.len() as u64;
-            // New (category, source) → the ids that move there.
-            let mut moves: HashMap<(Category, CategorySource), Vec<i64>> = HashMap::new();
-            for (tx_id, direction, description, merchant, mcc, counterparty, category, source) in
-                &rows
-            {
-                let direction = Direction::parse(direction)?;
-                let (new_category, new_source) = self.categorizer.categorize_with(
-                    &rules,
-                    &TransactionFacts {
-                        direction,
-                        description,
-                        merchant: merchant.as_deref(),
-                        mcc: mcc.as_deref(),
-                        counterparty: counterparty.as_deref(),
-                    },
-                );
-                if new_category.as_str() != category || new_source.as_str() != source {
-                    moves
-                        .entry((new_category, new_source))
-                        .or_default()
-                        .push(*tx_id);
+            let mut attempt = 0;
+            let batch = loop {
+                attempt += 1;
+                match self
+                    .recategorise_batch(id, &rules, after, (scanned, changed))
+                    .await
+                {
+                    Ok(b) => break b,
+                    // A deadlock with a concurrent sync (PostgreSQL aborts one of the two):
+                    // the batch rolled back whole, so it is simply tried again.
+                    Err(e @ CoreError::Db(_)) if attempt < 3 => {
+                        tracing::warn!(run = id, attempt, "recategorisation batch retried: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                    }
+                    Err(e) => return Err(e),
                 }
-            }
-            let txn = self.db.begin_write().await?;
-            let now = Utc::now();
-            for ((category, source), ids) in &moves {
-                // A category a person set meanwhile stays: the filter re-checks the source.
-                let res = transactions::Entity::update_many()
-                    .col_expr(
-                        transactions::Column::Category,
-                        Expr::value(category.as_str()),
-                    )
-                    .col_expr(
-                        transactions::Column::CategorySource,
-                        Expr::value(source.as_str()),
-                    )
-                    .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
-                    .filter(transactions::Column::Id.is_in(ids.iter().copied()))
-                    .filter(transactions::Column::CategorySource.ne(manual))
-                    .exec(&txn)
-                    .await?;
-                changed += res.rows_affected;
-            }
-            // `client_totals` count rows and money per direction, which a category change does
-            // not move; any per-category aggregate must be adjusted here, in this transaction.
-            recategorisations::ActiveModel {
-                id: Set(id),
-                rows_scanned: Set(scanned as i64),
-                rows_changed: Set(changed as i64),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await?;
-            txn.commit().await?;
-            if (rows.len() as u64) < BATCH {
+            };
+            let Some(last) = batch.last_id else { break };
+            after = last;
+            scanned += batch.scanned;
+            changed += batch.changed;
+            touched.extend(batch.clients);
+            if batch.scanned < BATCH {
                 break;
             }
         }
+        let touched: Vec<i64> = touched.into_iter().collect();
+        let rated = self.rate_clients(&touched, Utc::now()).await;
         let finished = Utc::now();
         recategorisations::ActiveModel {
             id: Set(id),
@@ -573,15 +634,147 @@ impl Core {
         }
         .update(self.db.conn())
         .await?;
-        tracing::info!(run = id, scanned, changed, "recategorisation finished");
+        if let Some(guard) = guard {
+            guard.commit().await?;
+        }
+        tracing::info!(
+            run = id,
+            scanned,
+            changed,
+            rated,
+            "recategorisation finished"
+        );
+        let event = match requester.user_id {
+            Some(uid) => {
+                AuditEvent::new("recategorisation.finish").actor_user(uid, &requester.username)
+            }
+            None => AuditEvent::new("recategorisation.finish").username(&requester.username),
+        };
         self.audit(
-            AuditEvent::new("recategorisation.finish")
-                .actor(actor)
+            event
                 .entity("recategorisation", id)
                 .detail("rules", rules.len() as u64)
                 .detail("scanned", scanned)
-                .detail("changed", changed),
+                .detail("changed", changed)
+                .detail("clients_rated", rated as u64),
         )
         .await
     }
+
+    /// One batch of a run: up to [`BATCH`] rows after `after`, in one write transaction with
+    /// the run's progress (`so_far`: rows scanned and changed by the batches before).
+    async fn recategorise_batch(
+        &self,
+        run: i64,
+        rules: &RuleSet,
+        after: i64,
+        so_far: (u64, u64),
+    ) -> CoreResult<BatchOutcome> {
+        let manual = CategorySource::Manual.as_str();
+        let txn = self.db.begin_write().await?;
+        // Locked until commit (PostgreSQL): a sync or a person changing one of these rows waits,
+        // so no row's money moves between categories twice.
+        let rows = transactions::Entity::find()
+            .filter(transactions::Column::Id.gt(after))
+            .filter(transactions::Column::CategorySource.ne(manual))
+            .order_by_asc(transactions::Column::Id)
+            .limit(BATCH)
+            .lock_exclusive()
+            .all(&txn)
+            .await?;
+        let Some(last) = rows.last() else {
+            txn.commit().await?;
+            return Ok(BatchOutcome::default());
+        };
+        let mut outcome = BatchOutcome {
+            last_id: Some(last.id),
+            scanned: rows.len() as u64,
+            ..Default::default()
+        };
+        let banks = bank_codes(&txn, rows.iter().map(|r| r.account_id)).await?;
+        // New (category, source) → the ids that move there.
+        let mut moves: HashMap<(Category, CategorySource), Vec<i64>> = HashMap::new();
+        let mut aggregates = AggregateDelta::default();
+        for row in &rows {
+            let direction = Direction::parse(&row.direction)?;
+            let (category, source) = self.categorizer.categorize_with(
+                rules,
+                &TransactionFacts {
+                    direction,
+                    description: &row.description,
+                    merchant: row.merchant.as_deref(),
+                    mcc: row.mcc.as_deref(),
+                    counterparty: row.counterparty.as_deref(),
+                },
+            );
+            if category.as_str() == row.category && source.as_str() == row.category_source {
+                continue;
+            }
+            moves.entry((category, source)).or_default().push(row.id);
+            if category.as_str() != row.category {
+                let bank = banks.get(&row.account_id).ok_or_else(|| {
+                    CoreError::Internal(format!(
+                        "account {} of transaction {} is missing",
+                        row.account_id, row.id
+                    ))
+                })?;
+                aggregates.move_category(row, bank, category);
+                outcome.clients.insert(row.client_id);
+            }
+        }
+        let now = Utc::now();
+        for ((category, source), ids) in &moves {
+            let res = transactions::Entity::update_many()
+                .col_expr(
+                    transactions::Column::Category,
+                    Expr::value(category.as_str()),
+                )
+                .col_expr(
+                    transactions::Column::CategorySource,
+                    Expr::value(source.as_str()),
+                )
+                .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
+                .filter(transactions::Column::Id.is_in(ids.iter().copied()))
+                .exec(&txn)
+                .await?;
+            outcome.changed += res.rows_affected;
+        }
+        aggregates.apply(&txn).await?;
+        recategorisations::ActiveModel {
+            id: Set(run),
+            rows_scanned: Set((so_far.0 + outcome.scanned) as i64),
+            rows_changed: Set((so_far.1 + outcome.changed) as i64),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::debug!(
+            run,
+            scanned = outcome.scanned,
+            changed = outcome.changed,
+            "batch"
+        );
+        Ok(outcome)
+    }
 }
+
+/// Who asked for a run, for its audit record.
+#[derive(Clone, Debug)]
+struct Requester {
+    user_id: Option<i64>,
+    username: String,
+}
+
+#[derive(Debug, Default)]
+struct BatchOutcome {
+    /// The last id looked at; `None` when there were no rows left.
+    last_id: Option<i64>,
+    scanned: u64,
+    changed: u64,
+    /// Clients with a row whose category changed.
+    clients: BTreeSet<i64>,
+}
+
+/// The advisory lock a run holds on PostgreSQL for its whole length ("RECATEGO").
+pub const RUN_LOCK: i64 = 0x5245_4341_5445_474f;

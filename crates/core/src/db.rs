@@ -275,6 +275,39 @@ fn prepare_sqlite_url(url: &str) -> CoreResult<String> {
     }
 }
 
+/// Waits for a PostgreSQL advisory lock held until `conn`'s transaction ends (nothing on other
+/// backends, where one process owns the database).
+pub async fn advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreResult<()> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes a PostgreSQL advisory lock held until `conn`'s transaction ends, if it is free; always
+/// `true` on other backends.
+pub async fn try_advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreResult<bool> {
+    if conn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(true);
+    }
+    let row = conn
+        .query_one(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            [key.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

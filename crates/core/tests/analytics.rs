@@ -344,7 +344,7 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
     );
 
     let ra = core.rate_client(a.id, now()).await.unwrap().unwrap();
-    assert_factor(&ra, "income_level", "90 000 ₽/мес", 7.5);
+    assert_factor(&ra, "income_level", "90\u{a0}000\u{a0}₽/мес", 7.5);
     assert_factor(
         &ra,
         "income_regularity",
@@ -365,7 +365,7 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
     assert_eq!((ra.score, ra.grade), (89, Grade::A));
 
     let rb = core.rate_client(b.id, now()).await.unwrap().unwrap();
-    assert_factor(&rb, "income_level", "50 000 ₽/мес", 2.5);
+    assert_factor(&rb, "income_level", "50\u{a0}000\u{a0}₽/мес", 2.5);
     assert_factor(
         &rb,
         "income_regularity",
@@ -381,7 +381,7 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
     assert_eq!((rb.score, rb.grade), (51, Grade::B));
 
     let rc = core.rate_client(c.id, now()).await.unwrap().unwrap();
-    assert_factor(&rc, "income_level", "20 000 ₽/мес", -3.3);
+    assert_factor(&rc, "income_level", "20\u{a0}000\u{a0}₽/мес", -3.3);
     assert_factor(
         &rc,
         "income_regularity",
@@ -493,7 +493,7 @@ async fn short_history_other_currencies_and_no_data() {
     let income = (6_000_000.0_f64 / months / 100.0).round() as i64;
     assert_eq!(
         r.factor("income_level").unwrap().value,
-        format!("{} {:03} ₽/мес", income / 1000, income % 1000)
+        format!("{}\u{a0}{:03}\u{a0}₽/мес", income / 1000, income % 1000)
     );
     assert_eq!(
         r.factor("other_currencies").unwrap().value,
@@ -822,10 +822,16 @@ async fn insights_and_offers_say_why_with_numbers() {
     }
     let idle = ins.iter().find(|i| i.kind == "IDLE_BALANCE").unwrap();
     // 240 000 - 3 × 54 000
-    assert!(idle.text.ru.contains("78 000 ₽"), "{}", idle.text.ru);
+    assert!(
+        idle.text.ru.contains("78\u{a0}000\u{a0}₽"),
+        "{}",
+        idle.text.ru
+    );
     assert!(idle.text.en.contains("₽78,000"), "{}", idle.text.en);
     let salary = ins.iter().find(|i| i.kind == "SALARY").unwrap();
-    assert!(salary.text.ru.contains("ООО Ромашка") && salary.text.ru.contains("90 000 ₽"));
+    assert!(
+        salary.text.ru.contains("ООО Ромашка") && salary.text.ru.contains("90\u{a0}000\u{a0}₽")
+    );
     assert!(salary.text.ru.contains("05.07.2025"));
     let savings = ins.iter().find(|i| i.kind == "SAVINGS").unwrap();
     assert!(savings.text.ru.contains("40%"));
@@ -844,7 +850,7 @@ async fn insights_and_offers_say_why_with_numbers() {
     );
     // 78 000 × 16.5% a year
     assert!(
-        offers[0].reason.ru.contains("12 870 ₽"),
+        offers[0].reason.ru.contains("12\u{a0}870\u{a0}₽"),
         "{}",
         offers[0].reason.ru
     );
@@ -1055,6 +1061,39 @@ async fn check_consistent(core: &Core, client: i64, rng: &mut Lcg, step: &str) {
         .unwrap();
     let rebuilt = aggregate_tables(core).await;
     assert_eq!(incremental, rebuilt, "aggregates drifted after {step}");
+    // The per-client counters, recomputed from the rows: every row not replaced counts, booked
+    // ones move income or expense.
+    let mut want: BTreeMap<(i64, String), (i64, i64, i64)> = BTreeMap::new();
+    for t in transactions::Entity::find()
+        .filter(transactions::Column::ReplacedById.is_null())
+        .all(core.db().conn())
+        .await
+        .unwrap()
+    {
+        let e = want.entry((t.client_id, t.currency.clone())).or_default();
+        e.0 += 1;
+        if t.status == "BOOKED" {
+            match t.direction.as_str() {
+                "CREDIT" => e.1 += t.amount_minor,
+                _ => e.2 += t.amount_minor,
+            }
+        }
+    }
+    let got: BTreeMap<(i64, String), (i64, i64, i64)> =
+        crm_core::entity::client_totals::Entity::find()
+            .all(core.db().conn())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| (r.tx_count, r.income_minor, r.expense_minor) != (0, 0, 0))
+            .map(|r| {
+                (
+                    (r.client_id, r.currency),
+                    (r.tx_count, r.income_minor, r.expense_minor),
+                )
+            })
+            .collect();
+    assert_eq!(got, want, "client_totals drifted after {step}");
     let rub = Currency::rub();
     let start = Utc::now() - Duration::days(400);
     for _ in 0..6 {
@@ -1117,12 +1156,21 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
     ]);
     let mut settings = CoreSettings::default();
     settings.sync.overlap_days = 400; // every sync re-reads everything: every row can change
-    let core = Core::new(tdb.db.clone(), settings, registry).unwrap();
+    let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
     let client = new_client(&core, "team200-1").await;
     core.link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
 
+    let user = core
+        .create_user("rules", "rules-password-123", Role::Admin)
+        .await
+        .unwrap();
+    let rule_maker = Actor {
+        user_id: user.id,
+        username: "rules".into(),
+        ..admin()
+    };
     let mut rng = Lcg(42);
     let descriptions = [
         "Оплата: Пятёрочка",
@@ -1281,6 +1329,48 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
                 .unwrap();
         }
         check_consistent(&core, client, &mut rng, &format!("manual writes {round}")).await;
+
+        // User rules re-categorise in the background: a rule made, then (a round later) gone.
+        let rated_before = core.rating(client).await.unwrap().unwrap();
+        let pattern = ["Аптека", "Такси", "Пятёрочка"][round % 3];
+        let (rule, run) = core
+            .create_category_rule(
+                &rule_maker,
+                crm_core::category_rules::NewCategoryRule {
+                    pattern: pattern.into(),
+                    field: crm_core::categorize::RuleField::Any,
+                    category: if round < 3 {
+                        Category::Entertainment
+                    } else {
+                        Category::Education
+                    },
+                    priority: Some(round as i32),
+                },
+            )
+            .await
+            .unwrap();
+        let done = core.wait_for_recategorisation(run.id).await.unwrap();
+        assert_eq!(
+            done.status,
+            crm_core::category_rules::RecategorisationStatus::Finished,
+            "{done:?}"
+        );
+        assert!(done.rows_changed > 0, "{pattern}: {done:?}");
+        check_consistent(&core, client, &mut rng, &format!("rule {pattern} made")).await;
+        let rated = core.rating(client).await.unwrap().unwrap();
+        assert!(
+            rated.computed_at > rated_before.computed_at,
+            "a re-categorisation that moved the client's rows rates the client again"
+        );
+        if round % 2 == 1 {
+            let run = core
+                .delete_category_rule(&rule_maker, rule.id)
+                .await
+                .unwrap();
+            let done = core.wait_for_recategorisation(run.id).await.unwrap();
+            assert!(done.rows_changed > 0, "{pattern} deleted: {done:?}");
+            check_consistent(&core, client, &mut rng, &format!("rule {pattern} deleted")).await;
+        }
     }
     let rated_after_writes = core.rating(client).await.unwrap().unwrap();
     assert!(

@@ -1,6 +1,7 @@
 //! Category rules, re-categorisation and the export readers on SQLite and, with
 //! `TEST_DATABASE_URL`, on PostgreSQL.
 #![allow(
+    clippy::inconsistent_digit_grouping,
     clippy::unwrap_used,
     clippy::disallowed_methods,
     clippy::too_many_arguments
@@ -40,6 +41,30 @@ fn actor(role: Role) -> Actor {
         role,
         session_id: 0,
     }
+}
+
+/// A stored administrator (rules and runs name their author) and a client.
+async fn admin_and_client(core: &Core, name: &str) -> (Actor, i64) {
+    let user = core
+        .create_user("tester", "tester-password-123", Role::Admin)
+        .await
+        .unwrap();
+    let admin = Actor {
+        user_id: user.id,
+        ..actor(Role::Admin)
+    };
+    let client = core
+        .create_client(
+            &admin,
+            NewClient {
+                display_name: name.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    (admin, client)
 }
 
 async fn add(
@@ -91,25 +116,7 @@ async fn totals(core: &Core) -> Vec<client_totals::Model> {
 #[tokio::test]
 async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
     let (core, tdb) = setup().await;
-    let user = core
-        .create_user("tester", "tester-password-123", Role::Admin)
-        .await
-        .unwrap();
-    let admin = Actor {
-        user_id: user.id,
-        ..actor(Role::Admin)
-    };
-    let client = core
-        .create_client(
-            &admin,
-            NewClient {
-                display_name: "Ирина Котова".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    let (admin, client) = admin_and_client(&core, "Ирина Котова").await;
     let cafe = add(
         &core,
         client,
@@ -309,6 +316,151 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
         );
     }
     assert_eq!(core.verify_audit_chain().await.unwrap().first_broken, None);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn interrupted_recategorisations_are_run_again_at_start() {
+    use crm_core::entity::{category_rules, recategorisations};
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, Statement, TransactionTrait};
+    let (core, tdb) = setup().await;
+    let (admin, client) = admin_and_client(&core, "Олег Рябов").await;
+    let user_id = admin.user_id;
+    let cafe = add(
+        &core,
+        client,
+        5,
+        "450.00",
+        Direction::Debit,
+        "Кафе Ромашка",
+        None,
+        Some("5812"),
+    )
+    .await;
+    assert_eq!(cafe.category, Category::Restaurants);
+    // What a process killed mid-run leaves: the rule stored, one run RUNNING, one QUEUED.
+    let now = Utc::now();
+    category_rules::ActiveModel {
+        pattern: Set("Ромашка".into()),
+        field: Set("ANY".into()),
+        category: Set("GROCERIES".into()),
+        priority: Set(0),
+        created_by: Set(Some(user_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(core.db().conn())
+    .await
+    .unwrap();
+    let mut stale = Vec::new();
+    for status in ["RUNNING", "QUEUED"] {
+        stale.push(
+            recategorisations::ActiveModel {
+                trigger: Set("RULE_CREATED".into()),
+                rule_id: Set(None),
+                status: Set(status.into()),
+                rows_scanned: Set(0),
+                rows_changed: Set(0),
+                requested_by: Set(Some(user_id)),
+                started_at: Set(now),
+                finished_at: Set(None),
+                message: Set(None),
+                ..Default::default()
+            }
+            .insert(core.db().conn())
+            .await
+            .unwrap()
+            .id,
+        );
+    }
+
+    // The restarted process (a new `Core` over the same database).
+    let restarted =
+        Arc::new(Core::new(tdb.db.clone(), core.settings().clone(), Default::default()).unwrap());
+    if tdb.is_postgres() {
+        // Another replica's run is alive while it holds the lock: its rows are left alone.
+        let holder = core.db().conn().begin().await.unwrap();
+        holder
+            .execute(Statement::from_sql_and_values(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [crm_core::category_rules::RUN_LOCK.into()],
+            ))
+            .await
+            .unwrap();
+        assert!(restarted
+            .resume_interrupted_recategorisations()
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            restarted
+                .recategorisation(Some(stale[0]))
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            RecategorisationStatus::Running
+        );
+        holder.rollback().await.unwrap();
+    }
+    let run = restarted
+        .resume_interrupted_recategorisations()
+        .await
+        .unwrap()
+        .expect("the interrupted runs are taken over");
+    let done = restarted.wait_for_recategorisation(run.id).await.unwrap();
+    assert_eq!(done.status, RecategorisationStatus::Finished, "{done:?}");
+    assert_eq!(done.rows_changed, 1);
+    assert_eq!(
+        done.message.as_deref(),
+        Some(
+            format!(
+                "resumes #{}, #{}, interrupted by a restart",
+                stale[0], stale[1]
+            )
+            .as_str()
+        )
+    );
+    for id in &stale {
+        let old = restarted
+            .recategorisation(Some(*id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(old.status, RecategorisationStatus::Failed, "{old:?}");
+        assert!(old.finished_at.is_some());
+        assert!(
+            old.message
+                .as_deref()
+                .unwrap_or_default()
+                .contains(&format!("#{}", run.id)),
+            "{old:?}"
+        );
+    }
+    let t = restarted.transaction(cafe.id).await.unwrap();
+    assert_eq!(
+        (t.category, t.category_source),
+        (Category::Groceries, CategorySource::Rule)
+    );
+    // The money moved with the row.
+    let spend = restarted
+        .spending_by_category(
+            client,
+            now - Duration::days(1),
+            now + Duration::days(1),
+            &crm_core::domain::Currency::rub(),
+        )
+        .await
+        .unwrap();
+    let got: Vec<(Category, i64)> = spend.iter().map(|s| (s.category, s.amount.minor)).collect();
+    assert_eq!(got, vec![(Category::Groceries, 450_00)]);
+    // Nothing is left open: a second start does nothing.
+    assert!(restarted
+        .resume_interrupted_recategorisations()
+        .await
+        .unwrap()
+        .is_none());
     tdb.cleanup().await.unwrap();
 }
 

@@ -75,6 +75,9 @@ impl App {
         core.reload_category_rules()
             .await
             .context("loading the category rules")?;
+        core.resume_interrupted_recategorisations()
+            .await
+            .context("resuming interrupted re-categorisations")?;
         match &config.assistant.provider {
             Some(p) => {
                 let host = p

@@ -403,8 +403,10 @@ impl Config {
         } else {
             16
         };
+        // At least two: on PostgreSQL a scheduled sync and a re-categorisation each keep one
+        // connection for their advisory lock while their work uses others.
         let database_max_connections =
-            r.ranged("DATABASE_MAX_CONNECTIONS", default_pool, 1, 1000)? as u32;
+            r.ranged("DATABASE_MAX_CONNECTIONS", default_pool, 2, 1000)? as u32;
 
         let host: IpAddr = r.parse(
             "HOST",

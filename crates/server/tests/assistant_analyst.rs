@@ -98,6 +98,20 @@ async fn analyst_answers_carry_the_databases_figures_in_both_languages() {
     let total = sum(&rows, "amount");
     let mut allowed = set(rows.iter().map(|r| dec(&r["amount"])));
     allowed.insert(total.normalize());
+    // The answer lists the top merchants too, with the figures of topMerchants.
+    let merchants = c
+        .ok(
+            "query($id: ID!, $from: DateTime!, $to: DateTime!) { client(id: $id) { topMerchants(from: $from, to: $to, first: 5) { amount { amount } } } }",
+            json!({ "id": id, "from": from.to_rfc3339(), "to": to.to_rfc3339() }),
+        )
+        .await["client"]["topMerchants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| dec(&m["amount"]["amount"]))
+        .collect::<Vec<_>>();
+    assert!(!merchants.is_empty());
+    allowed.extend(set(merchants.iter().copied()));
     for q in [
         "Проанализируй расходы клиента",
         "Analyse this client's spending",
@@ -108,6 +122,7 @@ async fn analyst_answers_carry_the_databases_figures_in_both_languages() {
         assert_eq!(a["hasContext"], true);
         let mut required = vec![total];
         required.extend(rows.iter().map(|r| dec(&r["amount"])));
+        required.extend(merchants.iter().copied());
         check_figures(&text, &allowed, &n(&required));
     }
     let ru = answer_text(&ask(&c, "Проанализируй расходы клиента", Some(id)).await);
@@ -252,8 +267,8 @@ async fn analyst_answers_carry_the_databases_figures_in_both_languages() {
     let ru = answer_text(&ask(&c, "Почему у клиента рейтинг B?", Some(id)).await);
     let english = answer_text(&ask(&c, "Why is the client's rating C?", Some(id)).await);
     for (text, points) in [
-        (&ru, ["+12,5", "+8", "\u{2212}6,5"]),
-        (&english, ["+12.5", "+8", "\u{2212}6.5"]),
+        (&ru, ["+12,5", "+8", "-6,5"]),
+        (&english, ["+12.5", "+8", "-6.5"]),
     ] {
         assert!(
             text.contains(&format!("— {} (", rating["grade"].as_str().unwrap()))
@@ -302,25 +317,49 @@ async fn analyst_answers_carry_the_databases_figures_in_both_languages() {
         );
     }
 
-    // Offers: the catalogue with the facts behind a choice.
-    let text = answer_text(&ask(&c, "Что можно предложить клиенту?", Some(id)).await);
-    assert!(
-        text.contains("Вклад Надёжный") && text.contains("16,5"),
-        "{text}"
-    );
-    let top = rows.iter().map(|r| dec(&r["amount"])).max().unwrap();
-    check_figures(
-        &text,
-        &set([
-            dec(&balances["totalBalance"][0]["amount"]),
-            i3,
-            e3,
-            i3 - e3,
-            top,
-            Decimal::new(10_000, 0),
-        ]),
-        &n(&[Decimal::new(10_000, 0)]),
-    );
+    // Offers: the products Client.offers chooses, each with its reason, in the question's
+    // language; every figure of the answer is a figure of those reasons.
+    for (q, lang) in [
+        ("Что можно предложить клиенту?", "RU"),
+        ("What can we offer this client?", "EN"),
+    ] {
+        let offers = c
+            .ok(
+                "query($id: ID!, $lang: Lang) { client(id: $id) { offers(lang: $lang) { product { name } reasonCode reason } } }",
+                json!({ "id": id, "lang": lang }),
+            )
+            .await["client"]["offers"]
+            .clone();
+        let offers = offers.as_array().unwrap();
+        assert!(
+            offers
+                .iter()
+                .any(|o| o["reasonCode"] == "IDLE_BALANCE"
+                    && o["product"]["name"] == "Вклад Надёжный"),
+            "an idle balance gets the deposit: {offers:?}"
+        );
+        let text = answer_text(&ask(&c, q, Some(id)).await);
+        let mut reasons = String::new();
+        for o in offers {
+            let reason = o["reason"].as_str().unwrap();
+            assert!(
+                text.contains(o["product"]["name"].as_str().unwrap()),
+                "{text}"
+            );
+            assert!(text.contains(reason), "reason {reason:?} missing: {text}");
+            reasons.push_str(reason);
+            reasons.push('\n');
+        }
+        let allowed = set(money_figures(&reasons));
+        check_figures(
+            &text,
+            &allowed,
+            &money_figures(&reasons)
+                .iter()
+                .map(|d| d.normalize())
+                .collect::<Vec<_>>(),
+        );
+    }
 
     server.stop().await.unwrap();
 }

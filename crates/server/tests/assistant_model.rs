@@ -45,7 +45,8 @@ fn tool_result(request: &Value) -> Value {
     let messages = request["messages"].as_array().unwrap();
     let last = messages.last().unwrap();
     assert_eq!(last["role"], "tool", "{last}");
-    serde_json::from_str(last["content"].as_str().unwrap()).unwrap()
+    let content = last["content"].as_str().unwrap();
+    serde_json::from_str(content).unwrap_or_else(|e| panic!("{e}: {content}"))
 }
 
 #[tokio::test]
@@ -136,7 +137,12 @@ async fn chunks_reach_the_subscriber_before_the_provider_has_finished() {
             "find_transactions",
             "balances",
             "rating",
-            "bank_products"
+            "bank_products",
+            "top_merchants",
+            "recurring_payments",
+            "income_profile",
+            "insights",
+            "offers"
         ]
     );
 
@@ -724,5 +730,198 @@ async fn the_context_is_bounded_by_its_budget_not_by_the_data() {
         sizes.push(data.len());
     }
     assert!(sizes[0] > 1000, "a big client fills the budget: {sizes:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn analysis_tools_answer_with_the_analytics_apis_numbers() {
+    use chrono::Datelike;
+    let fake = FakeLlm::start().await.unwrap();
+    let server = start_llm(&fake, &[("AI_MAX_TOOL_ROUNDS", "8")]).await;
+    let c = Client::new(&server);
+    c.login_admin().await;
+    let now = Utc::now();
+    let s = seed(&server, &c, now).await;
+    // Four months of a subscription and of a transfer to a person, and a third salary: enough
+    // history for the recurring-payment and salary detectors.
+    let day = now.day().min(28);
+    for back in 1..=4 {
+        let ym = month_back(now, back);
+        let at = day_in(ym, day);
+        transaction(
+            &c,
+            &s.client_id,
+            None,
+            &at,
+            "299.00",
+            "DEBIT",
+            "Оплата: Яндекс Плюс",
+            Some("Яндекс Плюс"),
+            None,
+        )
+        .await;
+        transaction(
+            &c,
+            &s.client_id,
+            None,
+            &at,
+            "15000.00",
+            "DEBIT",
+            "Перевод Сидоровой Анне",
+            None,
+            None,
+        )
+        .await;
+    }
+    transaction(
+        &c,
+        &s.client_id,
+        None,
+        &day_in(month_back(now, 3), 5),
+        "120000.00",
+        "CREDIT",
+        "Заработная плата за месяц",
+        None,
+        None,
+    )
+    .await;
+
+    let from = month_start(month_back(now, 4));
+    let to = month_end(s.pm);
+    let last_day = (to - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    fake.push(Reply::tool_call(
+        "m1",
+        "top_merchants",
+        json!({ "from": from.format("%Y-%m-%d").to_string(), "to": last_day }),
+    ));
+    fake.push(Reply::tool_call("m2", "recurring_payments", json!({})));
+    fake.push(Reply::tool_call("m3", "income_profile", json!({})));
+    fake.push(Reply::tool_call("m4", "insights", json!({})));
+    fake.push(Reply::tool_call("m5", "offers", json!({})));
+    fake.push(Reply::text(&["Готово."]));
+    let body = ask(&c, "Что можно предложить клиенту?", &s.client_id).await;
+    assert_eq!(body["data"]["askAssistant"]["answer"], "Готово.", "{body}");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 6);
+    let api = c
+        .ok(
+            "query($id: ID!, $from: DateTime!, $to: DateTime!) { client(id: $id) {
+               topMerchants(from: $from, to: $to) { merchant amount { amount } count share }
+               recurringPayments { merchant category typicalAmount { amount } monthlyAmount { amount } interval nextExpectedAt }
+               income { salaryDetected employer typicalAmount { amount } typicalDay monthsPaid monthlyAverageIncome { amount } }
+               insights { kind figures { name kind money { amount } } }
+               offers { product { name } reasonCode }
+             } }",
+            json!({ "id": s.client_id, "from": from.to_rfc3339(), "to": to.to_rfc3339() }),
+        )
+        .await["client"]
+        .clone();
+
+    // top_merchants: the rows of topMerchants (the seed has no counterparties to withhold).
+    let got = tool_result(&requests[1].json);
+    let want = api["topMerchants"].as_array().unwrap();
+    let listed = got["merchants"].as_array().unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(listed.len(), want.len(), "{got}");
+    for (g, w) in listed.iter().zip(want) {
+        assert_eq!(g["merchant"], w["merchant"]);
+        assert_eq!(dec(&g["amount"]), dec(&w["amount"]["amount"]));
+        assert_eq!(g["count"], w["count"]);
+        assert_eq!(
+            g["share_percent"].as_str().unwrap(),
+            format!("{:.1}", w["share"].as_f64().unwrap() * 100.0)
+        );
+    }
+
+    // recurring_payments: the same payments, the person paid by transfer not named.
+    let got = tool_result(&requests[2].json);
+    let want = api["recurringPayments"].as_array().unwrap();
+    let listed = got["payments"].as_array().unwrap();
+    assert_eq!(listed.len(), want.len(), "{got}");
+    assert!(want.len() >= 2, "{want:?}");
+    for (g, w) in listed.iter().zip(want) {
+        assert_eq!(g["category"], w["category"]);
+        assert_eq!(
+            dec(&g["typical_amount"]),
+            dec(&w["typicalAmount"]["amount"])
+        );
+        assert_eq!(
+            dec(&g["monthly_amount"]),
+            dec(&w["monthlyAmount"]["amount"])
+        );
+        assert_eq!(g["interval"], w["interval"]);
+        assert_eq!(
+            g["next_expected"].as_str().unwrap(),
+            &w["nextExpectedAt"].as_str().unwrap()[..10]
+        );
+        if w["category"] == "TRANSFERS_OUT" {
+            assert_eq!(g["payee"], "[payee withheld]");
+        } else {
+            assert_eq!(g["payee"], w["merchant"]);
+        }
+    }
+    assert!(want.iter().any(|w| w["category"] == "TRANSFERS_OUT"));
+
+    // income_profile: the salary and average of Client.income.
+    let got = tool_result(&requests[3].json);
+    let income = &api["income"];
+    assert_eq!(income["salaryDetected"], true, "{income}");
+    assert_eq!(got["salary_detected"], true);
+    assert_eq!(
+        got["typical_amount"].as_str().unwrap(),
+        format!(
+            "{} RUB",
+            income["typicalAmount"]["amount"].as_str().unwrap()
+        )
+    );
+    assert_eq!(got["typical_day"], income["typicalDay"]);
+    assert_eq!(got["months_paid"], income["monthsPaid"]);
+    assert_eq!(
+        got["monthly_average_income"].as_str().unwrap(),
+        format!(
+            "{} RUB",
+            income["monthlyAverageIncome"]["amount"].as_str().unwrap()
+        )
+    );
+
+    // insights: the same observations with the same money figures.
+    let got = tool_result(&requests[4].json);
+    let want = api["insights"].as_array().unwrap();
+    let listed = got["insights"].as_array().unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(listed.len(), want.len(), "{got}");
+    for (g, w) in listed.iter().zip(want) {
+        assert_eq!(g["kind"], w["kind"]);
+        let figures = g["figures"].as_array().unwrap();
+        for (gf, wf) in figures.iter().zip(w["figures"].as_array().unwrap()) {
+            assert_eq!(gf["name"], wf["name"]);
+            if wf["kind"] == "MONEY" {
+                assert_eq!(dec(&gf["value"]["amount"]), dec(&wf["money"]["amount"]));
+            }
+        }
+    }
+
+    // offers: the same products for the same reasons.
+    let got = tool_result(&requests[5].json);
+    let want: Vec<(Value, Value)> = api["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["product"]["name"].clone(), o["reasonCode"].clone()))
+        .collect();
+    let listed: Vec<(Value, Value)> = got["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["product"].clone(), o["reason_code"].clone()))
+        .collect();
+    assert_eq!(listed, want);
+
+    // Nothing of the person paid by transfer reaches the provider.
+    for r in &requests {
+        assert!(!r.body.to_lowercase().contains("сидоров"), "{}", r.body);
+    }
     server.stop().await.unwrap();
 }

@@ -276,7 +276,10 @@ async fn a_client_page_with_every_analytics_field() {
         .unwrap()
         .clone();
     assert!(
-        salary["text"].as_str().unwrap().contains("120 000 ₽"),
+        salary["text"]
+            .as_str()
+            .unwrap()
+            .contains("120\u{a0}000\u{a0}₽"),
         "{salary}"
     );
 

@@ -35,6 +35,33 @@ impl Core {
         currency: &Currency,
         limit: u32,
     ) -> CoreResult<Vec<MerchantSpend>> {
+        self.merchant_ranking(client_id, (from, to), currency, limit, true)
+            .await
+    }
+
+    /// Like [`Core::top_merchants`], but only rows with a merchant are named: a transfer's
+    /// counterparty (often a person) is never listed. What the assistant sends to an external
+    /// model unless it may send personal data. Shares are of the same total.
+    pub async fn top_merchants_without_counterparties(
+        &self,
+        client_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        currency: &Currency,
+        limit: u32,
+    ) -> CoreResult<Vec<MerchantSpend>> {
+        self.merchant_ranking(client_id, (from, to), currency, limit, false)
+            .await
+    }
+
+    async fn merchant_ranking(
+        &self,
+        client_id: i64,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        currency: &Currency,
+        limit: u32,
+        counterparties: bool,
+    ) -> CoreResult<Vec<MerchantSpend>> {
         if from >= to {
             return Err(CoreError::invalid("`from` must be before `to`"));
         }
@@ -64,9 +91,14 @@ impl Core {
             sql.param(to),
             sql.param(i64::from(limit)),
         );
+        let name = if counterparties {
+            "COALESCE(NULLIF(TRIM(merchant), ''), NULLIF(TRIM(counterparty), ''))"
+        } else {
+            "NULLIF(TRIM(merchant), '')"
+        };
         sql.text = format!(
             "SELECT name, CAST(SUM(amount_minor) AS BIGINT) AS amount, COUNT(*) AS n FROM ( \
-               SELECT COALESCE(NULLIF(TRIM(merchant), ''), NULLIF(TRIM(counterparty), '')) AS name, \
+               SELECT {name} AS name, \
                       amount_minor FROM transactions \
                WHERE client_id = {c} AND currency = {cur} AND direction = 'DEBIT' \
                  AND status = 'BOOKED' AND replaced_by_id IS NULL \

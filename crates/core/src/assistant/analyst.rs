@@ -7,8 +7,6 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 use rust_decimal::Decimal;
 
-use super::format::{self, amount, money, signed_money};
-use super::insights;
 use super::intent::{
     self, last_days, month_period, previous_month, Intent, Period, PeriodKind, Plan,
 };
@@ -17,6 +15,9 @@ use super::Language;
 use crate::accounts::total_by_currency;
 use crate::analytics::{CategorySpend, MonthFlow, MAX_CASHFLOW_MONTHS};
 use crate::clients::Client;
+use crate::domain::format::{
+    self, format_amount as amount, format_money as money, format_signed_money as signed_money,
+};
 use crate::domain::{minor_to_decimal, Category, Currency, Money};
 use crate::error::CoreResult;
 use crate::transactions::TransactionFilter;
@@ -108,11 +109,11 @@ fn last_day(p: &Period) -> chrono::NaiveDate {
 pub fn period_phrase(p: &Period, lang: Language) -> String {
     let range = format!(
         "{} – {}",
-        format::date(p.from.date_naive(), lang),
-        format::date(last_day(p), lang)
+        format::format_date(p.from.date_naive(), lang),
+        format::format_date(last_day(p), lang)
     );
     match (p.kind, lang) {
-        (PeriodKind::Month { year, month }, _) => format::in_month(year, month, lang),
+        (PeriodKind::Month { year, month }, _) => format::format_in_month(year, month, lang),
         (PeriodKind::LastDays(n), Language::Ru) => format!(
             "за последние {n} {} ({range})",
             format::ru_plural(u64::from(n), "день", "дня", "дней")
@@ -134,7 +135,7 @@ fn rub(minor: i64, c: &Currency) -> Money {
 }
 
 fn signed_percent(value: f64, lang: Language) -> String {
-    let text = format::percent_value(value, lang);
+    let text = format::format_percent_points(value, lang);
     if value > 0.0 {
         format!("+{text}")
     } else {
@@ -234,13 +235,13 @@ async fn portfolio(core: &Core, plan: &Plan) -> CoreResult<String> {
         format!(
             "Клиент не выбран, поэтому отвечаю по всему портфелю.\n• Клиентов: {} (активных {}, неактивных {})\n• Операций: {}\n• Поступления: {}; расходы: {}; итог: {}\n• Остатки на счетах: {balances}\n\nЧтобы разобрать конкретного клиента, задайте вопрос из его карточки.",
             s.clients_total, s.clients_active, s.clients_inactive,
-            format::count(s.transaction_count, lang),
+            format::format_count(s.transaction_count, lang),
             money(&s.income, lang), money(&s.expense, lang), signed_money(&net, lang)
         ),
         format!(
             "No client is selected, so here is the whole portfolio.\n• Clients: {} ({} active, {} inactive)\n• Transactions: {}\n• Income: {}; spending: {}; net: {}\n• Balances: {balances}\n\nTo analyse one client, ask from their page.",
             s.clients_total, s.clients_active, s.clients_inactive,
-            format::count(s.transaction_count, lang),
+            format::format_count(s.transaction_count, lang),
             money(&s.income, lang), money(&s.expense, lang), signed_money(&net, lang)
         ),
     ))
@@ -268,12 +269,12 @@ async fn spending(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
         format!(
             "Расходы клиента {phrase}: {}, {}.\n\nСтруктура расходов:\n",
             money(&sum, lang),
-            format::transactions(n, lang)
+            format::format_transactions(n, lang)
         ),
         format!(
             "The client's spending {phrase}: {}, {}.\n\nBy category:\n",
             money(&sum, lang),
-            format::transactions(n, lang)
+            format::format_transactions(n, lang)
         ),
     );
     const SHOWN: usize = 8;
@@ -282,8 +283,8 @@ async fn spending(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
             "• {} — {} ({}, {})\n",
             cat(r.category, lang),
             money(&r.amount, lang),
-            format::share(r.share, lang),
-            format::transactions(r.count, lang)
+            format::format_share(r.share, lang),
+            format::format_transactions(r.count, lang)
         ));
     }
     if rows.len() > SHOWN {
@@ -308,31 +309,31 @@ async fn spending(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
         format!(
             "\nКрупнейшая статья — {}: {} всех расходов.",
             cat(top.category, lang),
-            format::share(top.share, lang)
+            format::format_share(top.share, lang)
         ),
         format!(
             "\nThe largest item is {}: {} of all spending.",
             cat(top.category, lang),
-            format::share(top.share, lang)
+            format::format_share(top.share, lang)
         ),
     ));
-    if let Some(merchants) =
-        insights::top_merchants(core, id, period.from, period.to, &base, 5).await?
-    {
-        if !merchants.is_empty() {
-            out.push_str(&t(
-                lang,
-                "\n\nГлавные получатели платежей:\n".into(),
-                "\n\nTop merchants:\n".into(),
+    let merchants = core
+        .top_merchants(id, period.from, period.to, &base, 5)
+        .await?;
+    if !merchants.is_empty() {
+        out.push_str(&t(
+            lang,
+            "\n\nГлавные получатели платежей:\n".into(),
+            "\n\nTop merchants:\n".into(),
+        ));
+        for m in merchants {
+            out.push_str(&format!(
+                "• {} — {} ({}, {})\n",
+                m.merchant,
+                money(&m.amount, lang),
+                format::format_transactions(m.count, lang),
+                format::format_share(m.share, lang)
             ));
-            for m in merchants {
-                out.push_str(&format!(
-                    "• {} — {} ({})\n",
-                    m.merchant,
-                    money(&m.amount, lang),
-                    format::transactions(m.count, lang)
-                ));
-            }
         }
     }
     Ok(out.trim_end().to_owned())
@@ -394,15 +395,15 @@ async fn category_spend(
         format!(
             "{phrase} клиент потратил на {name} {} — {}, {} всех расходов за этот период ({}).",
             money(&row.amount, lang),
-            format::transactions(row.count, lang),
-            format::share(row.share, lang),
+            format::format_transactions(row.count, lang),
+            format::format_share(row.share, lang),
             money(&sum, lang)
         ),
         format!(
             "{phrase} the client spent {} on {name} — {}, {} of all spending in the period ({}).",
             money(&row.amount, lang),
-            format::transactions(row.count, lang),
-            format::share(row.share, lang),
+            format::format_transactions(row.count, lang),
+            format::format_share(row.share, lang),
             money(&sum, lang)
         ),
     );
@@ -428,7 +429,7 @@ async fn category_spend(
         for tx in recent {
             out.push_str(&format!(
                 "• {} — {} — {}\n",
-                format::date_of(tx.booked_at, lang),
+                format::format_date_of(tx.booked_at, lang),
                 what(&tx),
                 money(&tx.amount, lang)
             ));
@@ -476,8 +477,8 @@ async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
             "Поступления клиента за {} {} ({} – {}): {}, в среднем {} в месяц.\n\nПо месяцам:\n",
             done.len(),
             format::ru_plural(done.len() as u64, "полный месяц", "полных месяца", "полных месяцев"),
-            format::month_key(&first.month, lang),
-            format::month_key(&last.month, lang),
+            format::format_month_key(&first.month, lang),
+            format::format_month_key(&last.month, lang),
             money(&rub(sum, &base), lang),
             amount(avg, &base, lang)
         ),
@@ -485,8 +486,8 @@ async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
             "The client's income over {} complete month{} ({} – {}): {}, on average {} a month.\n\nBy month:\n",
             done.len(),
             if done.len() == 1 { "" } else { "s" },
-            format::month_key(&first.month, lang),
-            format::month_key(&last.month, lang),
+            format::format_month_key(&first.month, lang),
+            format::format_month_key(&last.month, lang),
             money(&rub(sum, &base), lang),
             amount(avg, &base, lang)
         ),
@@ -503,7 +504,7 @@ async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
         };
         out.push_str(&format!(
             "• {}{note} — {}\n",
-            format::month_key(&m.month, lang),
+            format::format_month_key(&m.month, lang),
             money(&m.income, lang)
         ));
     }
@@ -570,20 +571,60 @@ async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
                 "\nЗарплата: {} {} за эти месяцы, последнее — {}: {}.",
                 salaries,
                 format::ru_plural(salaries, "зачисление", "зачисления", "зачислений"),
-                format::date_of(last_salary.booked_at, lang),
+                format::format_date_of(last_salary.booked_at, lang),
                 money(&last_salary.amount, lang)
             ),
             format!(
                 "\nSalary: {} payment{} in these months, the latest on {}: {}.",
                 salaries,
                 if salaries == 1 { "" } else { "s" },
-                format::date_of(last_salary.booked_at, lang),
+                format::format_date_of(last_salary.booked_at, lang),
                 money(&last_salary.amount, lang)
             ),
         ));
     }
-    if let Some(profile) = insights::income_profile(core, id, now).await? {
-        out.push_str(&format!("\n{}", profile.summary));
+    let profile = core.income_profile(id, now).await?;
+    if let (Some(employer), Some(typical)) = (&profile.employer, &profile.typical_amount) {
+        let day = profile.typical_day.map(|d| {
+            if d >= 31 {
+                t(
+                    lang,
+                    "в последний день месяца".into(),
+                    "on the last day of the month".into(),
+                )
+            } else {
+                t(
+                    lang,
+                    format!("около {d}-го числа"),
+                    format!("around day {d}"),
+                )
+            }
+        });
+        let next = profile
+            .next_expected_at
+            .map(|n| format::format_date_of(n, lang));
+        out.push_str(&t(
+            lang,
+            format!(
+                "\nЗарплата распознана: {employer}, обычно {} {}, выплачена в {} из {} месяцев{}.",
+                money(typical, lang),
+                day.clone().unwrap_or_default(),
+                profile.months_paid,
+                profile.months_expected,
+                next.as_ref()
+                    .map(|n| format!("; следующая ожидается {n}"))
+                    .unwrap_or_default()
+            ),
+            format!(
+                "\nSalary detected: {employer}, usually {} {}, paid in {} of {} months{}.",
+                money(typical, lang),
+                day.unwrap_or_default(),
+                profile.months_paid,
+                profile.months_expected,
+                next.map(|n| format!("; the next is expected on {n}"))
+                    .unwrap_or_default()
+            ),
+        ));
     }
     Ok(out.trim_end().to_owned())
 }
@@ -646,8 +687,8 @@ async fn balances(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
     if let (Some(first), Some(last)) = (done.first(), done.last()) {
         let span = format!(
             "{} – {}",
-            format::month_key(&first.month, lang),
-            format::month_key(&last.month, lang)
+            format::format_month_key(&first.month, lang),
+            format::format_month_key(&last.month, lang)
         );
         out.push('\n');
         if i == 0 && e == 0 {
@@ -663,11 +704,11 @@ async fn balances(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
                     lang,
                     format!(
                         "клиент откладывает {} поступлений",
-                        format::percent_value(rate, lang)
+                        format::format_percent_points(rate, lang)
                     ),
                     format!(
                         "the client keeps {} of income",
-                        format::percent_value(rate, lang)
+                        format::format_percent_points(rate, lang)
                     ),
                 )
             } else {
@@ -764,7 +805,10 @@ async fn comparison(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Co
     } else {
         String::new()
     };
-    let (ma, mb) = (format::month(a.0, a.1, lang), format::month(b.0, b.1, lang));
+    let (ma, mb) = (
+        format::format_month(a.0, a.1, lang),
+        format::format_month(b.0, b.1, lang),
+    );
     let mut out = t(
         lang,
         format!(
@@ -857,14 +901,14 @@ async fn cashflow(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
             lang,
             format!(
                 "• {} — поступления {}, расходы {}, итог {}\n",
-                format::month_key(&m.month, lang),
+                format::format_month_key(&m.month, lang),
                 money(&m.income, lang),
                 money(&m.expense, lang),
                 signed_money(&m.net, lang)
             ),
             format!(
                 "• {} — income {}, spending {}, net {}\n",
-                format::month_key(&m.month, lang),
+                format::format_month_key(&m.month, lang),
                 money(&m.income, lang),
                 money(&m.expense, lang),
                 signed_money(&m.net, lang)
@@ -924,13 +968,13 @@ async fn rating(core: &Core, id: i64, plan: &Plan) -> CoreResult<String> {
             "Рейтинг клиента — {} ({} из 100), рассчитан {}.",
             r.grade,
             r.score,
-            format::date_of(r.computed_at, lang)
+            format::format_date_of(r.computed_at, lang)
         ),
         format!(
             "The client's rating is {} ({} out of 100), computed on {}.",
             r.grade,
             r.score,
-            format::date_of(r.computed_at, lang)
+            format::format_date_of(r.computed_at, lang)
         ),
     );
     if let Some(asked) = plan.grade.filter(|g| *g != r.grade) {
@@ -960,7 +1004,7 @@ async fn rating(core: &Core, id: i64, plan: &Plan) -> CoreResult<String> {
             "• {}: {} — {} {}\n",
             factor_name(&f.name),
             f.value,
-            format::points(f.impact, lang),
+            format::format_points(f.impact, lang),
             points_word(f.impact, lang)
         ));
     }
@@ -979,12 +1023,12 @@ async fn rating(core: &Core, id: i64, plan: &Plan) -> CoreResult<String> {
             format!(
                 "сильнее всего повышает оценку {} ({})",
                 factor_name(&f.name),
-                format::points(f.impact, lang)
+                format::format_points(f.impact, lang)
             ),
             format!(
                 "{} raises it most ({})",
                 factor_name(&f.name),
-                format::points(f.impact, lang)
+                format::format_points(f.impact, lang)
             ),
         ));
     }
@@ -994,12 +1038,12 @@ async fn rating(core: &Core, id: i64, plan: &Plan) -> CoreResult<String> {
             format!(
                 "сильнее всего понижает {} ({})",
                 factor_name(&f.name),
-                format::points(f.impact, lang)
+                format::format_points(f.impact, lang)
             ),
             format!(
                 "{} lowers it most ({})",
                 factor_name(&f.name),
-                format::points(f.impact, lang)
+                format::format_points(f.impact, lang)
             ),
         ));
     }
@@ -1007,6 +1051,17 @@ async fn rating(core: &Core, id: i64, plan: &Plan) -> CoreResult<String> {
         out.push_str(&format!("\n{}.", cap(&parts.join("; "))));
     }
     Ok(out.trim_end().to_owned())
+}
+
+fn interval(i: crate::analytics::Interval, lang: Language) -> String {
+    use crate::analytics::Interval;
+    let (ru, en) = match i {
+        Interval::Weekly => ("раз в неделю", "weekly"),
+        Interval::Biweekly => ("раз в две недели", "every two weeks"),
+        Interval::Monthly => ("раз в месяц", "monthly"),
+        Interval::Quarterly => ("раз в квартал", "quarterly"),
+    };
+    t(lang, ru.into(), en.into())
 }
 
 const RECURRING_CATEGORIES: &[Category] = &[
@@ -1018,14 +1073,8 @@ const RECURRING_CATEGORIES: &[Category] = &[
 
 async fn recurring(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
     let lang = plan.language;
-    if let Some(list) = insights::recurring_payments(core, id, now).await? {
-        if list.is_empty() {
-            return Ok(t(
-                lang,
-                "Регулярных платежей не найдено.".into(),
-                "No recurring payments were found.".into(),
-            ));
-        }
+    let list = core.recurring_payments(id, now).await?;
+    if !list.is_empty() {
         let mut out = t(
             lang,
             "Регулярные платежи клиента:\n".into(),
@@ -1033,12 +1082,14 @@ async fn recurring(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Cor
         );
         for r in list {
             out.push_str(&format!(
-                "• {} — {} ({}), {} {}\n",
-                r.name,
-                money(&r.amount, lang),
-                r.period,
+                "• {} — {} ({}), {} {}, {} {}\n",
+                r.merchant,
+                money(&r.typical_amount, lang),
+                interval(r.interval, lang),
                 t(lang, "последний".into(), "last".into()),
-                format::date_of(r.last_at, lang)
+                format::format_date_of(r.last_at, lang),
+                t(lang, "следующий".into(), "next".into()),
+                format::format_date_of(r.next_expected_at, lang)
             ));
         }
         return Ok(out.trim_end().to_owned());
@@ -1051,8 +1102,8 @@ async fn recurring(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Cor
     let phrase = period_phrase(&period, lang);
     let mut out = t(
         lang,
-        format!("Автоматический поиск регулярных платежей пока недоступен, поэтому смотрю категории, где они обычно бывают, {phrase}:\n"),
-        format!("Automatic detection of recurring payments is not available yet, so here are the categories where they usually are, {phrase}:\n"),
+        format!("Регулярных платежей (тот же получатель, ровный интервал, похожая сумма) не найдено. Категории, где они обычно бывают, {phrase}:\n"),
+        format!("No recurring payments (same payee, regular interval, similar amount) were found. The categories where they usually are, {phrase}:\n"),
     );
     let mut any = false;
     for c in RECURRING_CATEGORIES {
@@ -1077,13 +1128,13 @@ async fn recurring(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Cor
                 lang,
                 format!(
                     "; последний платёж {}: {} — {}",
-                    format::date_of(tx.booked_at, lang),
+                    format::format_date_of(tx.booked_at, lang),
                     what(tx),
                     money(&tx.amount, lang)
                 ),
                 format!(
                     "; the latest on {}: {} — {}",
-                    format::date_of(tx.booked_at, lang),
+                    format::format_date_of(tx.booked_at, lang),
                     what(tx),
                     money(&tx.amount, lang)
                 ),
@@ -1094,7 +1145,7 @@ async fn recurring(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Cor
             "• {} — {}, {}{tail}\n",
             cat(*c, lang),
             money(&r.amount, lang),
-            format::transactions(r.count, lang)
+            format::format_transactions(r.count, lang)
         ));
     }
     if !any {
@@ -1121,21 +1172,20 @@ fn product_type(kind: &str, lang: Language) -> String {
 
 async fn offers(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
     let lang = plan.language;
-    if let Some(list) = insights::offers(core, id, now).await? {
-        if list.is_empty() {
-            return Ok(t(
-                lang,
-                "Подходящих предложений сейчас нет.".into(),
-                "Nothing fits the client right now.".into(),
-            ));
-        }
+    let list = core.offers(id, now).await?;
+    if !list.is_empty() {
         let mut out = t(
             lang,
             "Что можно предложить клиенту:\n".into(),
             "What to offer the client:\n".into(),
         );
         for o in list {
-            out.push_str(&format!("• {} — {}\n", o.product, o.reason));
+            out.push_str(&format!(
+                "• {}: «{}» — {}\n",
+                core.banks().describe(&o.product.bank_code).name,
+                o.product.name,
+                o.reason.get(lang)
+            ));
         }
         return Ok(out.trim_end().to_owned());
     }
@@ -1160,9 +1210,9 @@ async fn offers(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
         .await?;
     let mut out = t(
         lang,
-        "Персональный подбор предложений пока недоступен. Факты, на которые можно опереться:\n"
+        "Ни одно правило подбора продуктов сейчас не срабатывает. Факты, на которые можно опереться:\n"
             .into(),
-        "Personal offer matching is not available yet. Facts to build on:\n".into(),
+        "No offer rule fits the client right now. Facts to build on:\n".into(),
     );
     if !totals.is_empty() {
         out.push_str(&t(
@@ -1316,14 +1366,14 @@ async fn overview(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
             lang,
             format!(
                 "• {}: поступления {}, расходы {}, итог {}\n",
-                cap(&format::month_key(&m.month, lang)),
+                cap(&format::format_month_key(&m.month, lang)),
                 money(&m.income, lang),
                 money(&m.expense, lang),
                 signed_money(&m.net, lang)
             ),
             format!(
                 "• {}: income {}, spending {}, net {}\n",
-                format::month_key(&m.month, lang),
+                format::format_month_key(&m.month, lang),
                 money(&m.income, lang),
                 money(&m.expense, lang),
                 signed_money(&m.net, lang)

@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::insights;
 use super::intent::last_days;
 use super::privacy::Redactor;
 use crate::accounts::total_by_currency;
@@ -101,7 +100,16 @@ pub async fn client_block(
         core.ratings_of_clients(&ids),
         core.cashflow(id, 6, &base, now),
         core.spending_by_category(id, window.from, window.to, &base),
-        insights::top_merchants(core, id, window.from, window.to, &base, 10),
+        async {
+            // A transfer's counterparty is often a person: named only when PII may leave.
+            if redactor.sends_pii() {
+                core.top_merchants(id, window.from, window.to, &base, 10)
+                    .await
+            } else {
+                core.top_merchants_without_counterparties(id, window.from, window.to, &base, 10)
+                    .await
+            }
+        },
         core.list_transactions(id, &no_filter, SAMPLE_MAX, None),
     )?;
     let links = links.remove(&id).unwrap_or_default();
@@ -213,7 +221,7 @@ pub async fn client_block(
             s.share * 100.0
         ));
     }
-    if let Some(merchants) = merchants {
+    if !merchants.is_empty() {
         b.line("top merchants (last 90 days):");
         for m in merchants {
             b.line(&format!(

@@ -14,8 +14,6 @@ mod analyst;
 mod context;
 mod conversations;
 mod engine;
-pub mod format;
-pub mod insights;
 pub mod intent;
 pub mod privacy;
 mod suggestions;
@@ -51,13 +49,9 @@ pub const AUDIT_ASK: &str = "assistant.ask";
 /// The audit action of an answer's outcome.
 pub const AUDIT_ANSWER: &str = "assistant.answer";
 
-/// The language of a question and of its answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Language {
-    #[default]
-    Ru,
-    En,
-}
+/// The language of a question and of its answer: core's one language type, so the analyst
+/// writes numbers with `domain::format` like every other text core produces.
+pub use crate::domain::format::Lang as Language;
 
 /// What happens when the model cannot answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::format;
 use super::intent::{last_days, month_period, previous_month};
 use super::Language;
 use crate::auth::Actor;
+use crate::domain::format;
 use crate::domain::Role;
 use crate::error::CoreResult;
 use crate::Core;
@@ -102,11 +102,11 @@ impl Core {
             out.push(match lang {
                 Language::Ru => format!(
                     "Сравни расходы за {} и {}",
-                    format::month(ay, am, lang)
+                    format::format_month(ay, am, lang)
                         .split(' ')
                         .next()
                         .unwrap_or_default(),
-                    format::month(py, pm, lang)
+                    format::format_month(py, pm, lang)
                         .split(' ')
                         .next()
                         .unwrap_or_default()

@@ -7,13 +7,13 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::context::{names_a_person, plain};
-use super::insights::{self, Kind};
 use super::intent::last_days;
 use super::privacy::Redactor;
 use crate::accounts::total_by_currency;
 use crate::domain::{Category, Direction, Money};
 use crate::entity::products;
 use crate::error::{CoreError, CoreResult};
+use crate::insights::FigureValue;
 use crate::transactions::TransactionFilter;
 use crate::Core;
 use crm_llm::{ToolCall, ToolSpec};
@@ -90,27 +90,41 @@ pub fn specs() -> Vec<ToolSpec> {
             }),
         },
     ];
-    if insights::available(Kind::RecurringPayments) {
-        out.push(ToolSpec {
+    out.extend([
+        ToolSpec {
+            name: "top_merchants".into(),
+            description: "The merchants the client spent most with in a date range, largest first, with amounts, counts and shares of all spending in the range. Default range: the last 90 days.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "from": date_param("first day of the range (inclusive)"),
+                    "to": date_param("last day of the range (inclusive)"),
+                    "limit": { "type": "integer", "minimum": 1, "maximum": 20 },
+                },
+                "additionalProperties": false,
+            }),
+        },
+        ToolSpec {
             name: "recurring_payments".into(),
-            description: "Payments that repeat (subscriptions, utilities, loans) with amount, period and next date.".into(),
+            description: "Payments that repeat over the last 12 months (subscriptions, rent, utilities, loans): typical amount, amount per month, interval, last and next expected date.".into(),
             parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
-        });
-    }
-    if insights::available(Kind::IncomeProfile) {
-        out.push(ToolSpec {
+        },
+        ToolSpec {
             name: "income_profile".into(),
-            description: "The client's income: monthly average and how regular it is.".into(),
+            description: "The client's income over the last 12 months: whether a salary is detected (employer, typical amount and day, regularity, next date) and the average monthly income.".into(),
             parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
-        });
-    }
-    if insights::available(Kind::Offers) {
-        out.push(ToolSpec {
+        },
+        ToolSpec {
+            name: "insights".into(),
+            description: "Observations about the client computed by the CRM (spending changes, savings, buffer, debt load, cash, overdrafts…), each with its figures.".into(),
+            parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+        },
+        ToolSpec {
             name: "offers".into(),
-            description: "Products that fit the client, each with the reason and the figures behind it.".into(),
+            description: "Products of the banks' catalogues that fit the client, each with the reason and the figures behind it.".into(),
             parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
-        });
-    }
+        },
+    ]);
     out
 }
 
@@ -208,16 +222,14 @@ async fn run(
         "cashflow" => {
             let months = match args.get("months") {
                 None | Some(Value::Null) => 6,
-                Some(v) => v
-                    .as_u64()
-                    .filter(|m| (1..=24).contains(m))
-                    .ok_or_else(|| CoreError::invalid("months must be a whole number from 1 to 24"))?
-                    as u32,
+                Some(v) => v.as_u64().filter(|m| (1..=24).contains(m)).ok_or_else(|| {
+                    CoreError::invalid("months must be a whole number from 1 to 24")
+                })? as u32,
             };
             let rows = core.cashflow(id, months, &base, now).await?;
-            let (i, e): (i64, i64) = rows
-                .iter()
-                .fold((0, 0), |(i, e), m| (i + m.income.minor, e + m.expense.minor));
+            let (i, e): (i64, i64) = rows.iter().fold((0, 0), |(i, e), m| {
+                (i + m.income.minor, e + m.expense.minor)
+            });
             let money = |minor: i64| Money::new(minor, base.clone()).amount().to_string();
             Ok(json!({
                 "currency": base.as_str(),
@@ -296,7 +308,11 @@ async fn run(
             }))
         }
         "balances" => {
-            let accounts = core.accounts_of_clients(&[id]).await?.remove(&id).unwrap_or_default();
+            let accounts = core
+                .accounts_of_clients(&[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
             let totals = total_by_currency(accounts.iter());
             Ok(json!({
                 "accounts": accounts.iter().map(|a| json!({
@@ -327,38 +343,151 @@ async fn run(
             })
         }
         "bank_products" => {
-            let wanted = args.get("type").and_then(Value::as_str).map(str::to_lowercase);
+            let wanted = args
+                .get("type")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase);
             let rows = bank_products(core, id, wanted.as_deref()).await?;
-            Ok(json!({ "products": rows.iter().map(|p| product_json(core, p, &base, redactor)).collect::<Vec<_>>() }))
+            Ok(
+                json!({ "products": rows.iter().map(|p| product_json(core, p, &base, redactor)).collect::<Vec<_>>() }),
+            )
         }
-        "recurring_payments" => match insights::recurring_payments(core, id, now).await? {
-            None => Err(CoreError::invalid("recurring payments are not available")),
-            Some(list) => Ok(json!({ "payments": list.iter().map(|r| json!({
-                "name": redactor.scrub(&r.name),
-                "amount": r.amount.amount().to_string(),
-                "currency": r.amount.currency.as_str(),
-                "period": r.period,
+        "top_merchants" => {
+            let (from, to) = range(args, now)?;
+            let limit = args
+                .get("limit")
+                .and_then(Value::as_u64)
+                .unwrap_or(10)
+                .clamp(1, 20) as u32;
+            // A transfer's counterparty is often a person: named only when PII may leave.
+            let rows = if redactor.sends_pii() {
+                core.top_merchants(id, from, to, &base, limit).await?
+            } else {
+                core.top_merchants_without_counterparties(id, from, to, &base, limit)
+                    .await?
+            };
+            Ok(json!({
+                "from": from.format("%Y-%m-%d").to_string(),
+                "to": last_day(to),
+                "currency": base.as_str(),
+                "merchants": rows.iter().map(|m| json!({
+                    "merchant": redactor.scrub(&m.merchant),
+                    "amount": m.amount.amount().to_string(),
+                    "count": m.count,
+                    "share_percent": format!("{:.1}", m.share * 100.0),
+                })).collect::<Vec<_>>(),
+            }))
+        }
+        "recurring_payments" => {
+            let list = core.recurring_payments(id, now).await?;
+            Ok(json!({ "payments": list.iter().map(|r| json!({
+                "payee": payee(&r.merchant, r.category, redactor),
+                "category": r.category.as_str(),
+                "typical_amount": r.typical_amount.amount().to_string(),
+                "monthly_amount": r.monthly_amount.amount().to_string(),
+                "currency": r.typical_amount.currency.as_str(),
+                "interval": r.interval.as_str(),
+                "day_of_month": r.day_of_month,
+                "occurrences": r.occurrences,
                 "last": r.last_at.format("%Y-%m-%d").to_string(),
-                "next": r.next_at.map(|t| t.format("%Y-%m-%d").to_string()),
-            })).collect::<Vec<_>>() })),
-        },
-        "income_profile" => match insights::income_profile(core, id, now).await? {
-            None => Err(CoreError::invalid("the income profile is not available")),
-            Some(p) => Ok(json!({
-                "monthly_average": plain(&p.monthly_average),
-                "regular": p.regular,
-                "summary": redactor.scrub(&p.summary),
-            })),
-        },
-        "offers" => match insights::offers(core, id, now).await? {
-            None => Err(CoreError::invalid("offers are not available")),
-            Some(list) => Ok(json!({ "offers": list.iter().map(|o| json!({
-                "product": o.product, "bank": o.bank, "reason": redactor.scrub(&o.reason),
-            })).collect::<Vec<_>>() })),
-        },
+                "next_expected": r.next_expected_at.format("%Y-%m-%d").to_string(),
+            })).collect::<Vec<_>>() }))
+        }
+        "income_profile" => {
+            let p = core.income_profile(id, now).await?;
+            Ok(json!({
+                "salary_detected": p.salary_detected,
+                "employer": p.employer.as_deref().map(|e| redactor.scrub(e)),
+                "typical_amount": p.typical_amount.as_ref().map(plain),
+                "typical_day": p.typical_day,
+                "regularity_percent": format!("{:.0}", p.regularity * 100.0),
+                "months_paid": p.months_paid,
+                "months_expected": p.months_expected,
+                "last_paid": p.last_paid_at.map(|t| t.format("%Y-%m-%d").to_string()),
+                "next_expected": p.next_expected_at.map(|t| t.format("%Y-%m-%d").to_string()),
+                "monthly_average_income": plain(&p.monthly_average_income),
+                // One decimal: a long run of digits would look like an account number to the guard.
+                "months_observed": format!("{:.1}", p.months_observed),
+            }))
+        }
+        "insights" => {
+            let list = core.insights(id, now).await?;
+            // Payees that are people (transfers) are named in some texts: hidden unless PII
+            // may leave.
+            let people: Vec<String> = if redactor.sends_pii() {
+                Vec::new()
+            } else {
+                core.recurring_payments(id, now)
+                    .await?
+                    .into_iter()
+                    .filter(|r| names_a_person(r.category))
+                    .map(|r| r.merchant)
+                    .collect()
+            };
+            Ok(json!({ "insights": list.iter().map(|i| json!({
+                "kind": i.kind,
+                "severity": i.severity.as_str(),
+                "text": withhold(&redactor.scrub(&i.text.en), &people),
+                "figures": i.figures.iter().map(|f| json!({
+                    "name": f.name,
+                    "value": figure_value(&f.value),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>() }))
+        }
+        "offers" => {
+            let list = core.offers(id, now).await?;
+            Ok(json!({ "offers": list.iter().map(|o| json!({
+                "product": o.product.name,
+                "type": o.product.product_type,
+                "bank": core.banks().describe(&o.product.bank_code).name,
+                "interest_rate_percent": o.product.rate.map(|r| r.to_string()),
+                "reason_code": o.reason_code,
+                "reason": redactor.scrub(&o.reason.en),
+                "figures": o.figures.iter().map(|f| json!({
+                    "name": f.name,
+                    "value": figure_value(&f.value),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>() }))
+        }
         other => Err(CoreError::invalid(format!(
-            "there is no tool {other:?}; the tools are: spending_by_category, cashflow, find_transactions, balances, rating, bank_products"
+            "there is no tool {other:?}; the tools are: {}",
+            specs()
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
+    }
+}
+
+/// A recurring payee as sent out: a person paid by transfer is not named unless PII may leave.
+fn payee(name: &str, category: Category, redactor: &Redactor) -> String {
+    if names_a_person(category) && !redactor.sends_pii() {
+        "[payee withheld]".to_owned()
+    } else {
+        redactor.scrub(name)
+    }
+}
+
+/// `text` with each of `names` replaced.
+fn withhold(text: &str, names: &[String]) -> String {
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .fold(text.to_owned(), |t, n| {
+            t.replace(n.as_str(), "[payee withheld]")
+        })
+}
+
+/// A figure's value as exact JSON: money as a decimal string with its currency.
+fn figure_value(v: &FigureValue) -> Value {
+    match v {
+        FigureValue::Money(m) => {
+            json!({ "amount": m.amount().to_string(), "currency": m.currency.as_str() })
+        }
+        FigureValue::Percent(p) => json!({ "percent": p.to_string() }),
+        FigureValue::Number(n) => json!(n.to_string()),
+        FigureValue::Date(d) => json!(d.format("%Y-%m-%d").to_string()),
     }
 }
 

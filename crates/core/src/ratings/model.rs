@@ -410,7 +410,7 @@ mod tests {
         let (score, grade, factors) = score(&inputs, &settings);
         assert_eq!((score, grade), (100, Grade::A));
         assert_eq!(factors.len(), 8);
-        assert_eq!(factors[0].value, "200 000 ₽/мес");
+        assert_eq!(factors[0].value, "200\u{a0}000\u{a0}₽/мес");
         assert_eq!(factors[0].value_en, "₽200,000/month");
         assert_eq!(settings.grade(69), Grade::B);
         assert_eq!(settings.grade(44), Grade::C);

@@ -630,24 +630,11 @@ impl Core {
         &self,
         due: chrono::DateTime<Utc>,
     ) -> CoreResult<Option<SyncRunSummary>> {
-        use sea_orm::{ConnectionTrait, DatabaseBackend, QueryOrder, Statement, TransactionTrait};
+        use sea_orm::{ConnectionTrait, DatabaseBackend, QueryOrder, TransactionTrait};
         const SCHEDULE_LOCK: i64 = 0x5359_4e43_5f53_4348;
         let txn = self.db.conn().begin().await?;
-        if txn.get_database_backend() == DatabaseBackend::Postgres {
-            let row = txn
-                .query_one(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    "SELECT pg_try_advisory_xact_lock($1) AS locked",
-                    [SCHEDULE_LOCK.into()],
-                ))
-                .await?;
-            let locked: bool = row
-                .map(|r| r.try_get::<bool>("", "locked"))
-                .transpose()?
-                .unwrap_or(false);
-            if !locked {
-                return Ok(None);
-            }
+        if !crate::db::try_advisory_xact_lock(&txn, SCHEDULE_LOCK).await? {
+            return Ok(None);
         }
         let already = crate::entity::sync_runs::Entity::find()
             .filter(crate::entity::sync_runs::Column::Trigger.eq(SyncTrigger::Schedule.as_str()))

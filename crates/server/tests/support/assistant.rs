@@ -347,7 +347,7 @@ pub async fn seed(
     Seeded { client_id, ppm, pm }
 }
 
-/// Every money figure written in an answer (`15 240,50 ₽` in Russian, `15,240.50 ₽` in English),
+/// Every money figure written in an answer (`15 240,50 ₽` in Russian, `₽15,240.50` in English),
 /// with its sign.
 pub fn money_figures(text: &str) -> Vec<Decimal> {
     let chars: Vec<char> = text.chars().collect();
@@ -369,12 +369,26 @@ pub fn money_figures(text: &str) -> Vec<Decimal> {
         {
             j -= 1;
         }
-        let raw: String = chars[j..end].iter().collect();
+        let mut raw: String = chars[j..end].iter().collect();
+        let mut negative = j > 0 && (chars[j - 1] == '\u{2212}' || chars[j - 1] == '-');
+        if raw
+            .trim_matches(|c: char| c == '\u{a0}' || c == ',' || c == '.')
+            .is_empty()
+        {
+            // English puts the symbol first: `₽15,240.50`, `-₽300`.
+            let mut k = i + 1;
+            while k < chars.len()
+                && (chars[k].is_ascii_digit() || chars[k] == ',' || chars[k] == '.')
+            {
+                k += 1;
+            }
+            raw = chars[i + 1..k].iter().collect();
+            negative = i > 0 && (chars[i - 1] == '\u{2212}' || chars[i - 1] == '-');
+        }
         let raw = raw.trim_matches(|c: char| c == '\u{a0}' || c == ',' || c == '.');
         if raw.is_empty() {
             continue;
         }
-        let negative = j > 0 && (chars[j - 1] == '\u{2212}' || chars[j - 1] == '-');
         // Russian: no-break-space groups and a decimal comma; English: comma groups, decimal dot.
         let normalized = if raw.contains('\u{a0}')
             || (raw.contains(',')
