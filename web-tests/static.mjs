@@ -28,6 +28,9 @@ async function operations() {
   const docs = Object.entries(queries)
     .filter(([, v]) => typeof v === 'string' && /^\s*(query|mutation|subscription)\b/.test(v))
     .concat([['clientQuery()', queries.clientQuery()]]);
+  // The client page's query as the page builds it: the base plus every section's fields.
+  const { CLIENT_SECTIONS } = await import(join(WEB, 'views', 'client-sections.js'));
+  docs.push(['clientQuery(sections)', queries.clientQuery(CLIENT_SECTIONS.map((s) => s.fields))]);
   const failures = [];
   let checked = 0;
   for (const [name, doc] of docs) {

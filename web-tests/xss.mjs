@@ -78,6 +78,10 @@ run('xss', async () => {
     for (const d of hostile.descriptions) assert(shown.includes(d), `description shown literally: ${d}\n  got: ${shown.join(' | ')}`);
     const rowsText = await page.$eval('table.transactions tbody', (el) => el.textContent);
     for (const m of hostile.merchants) assert(rowsText.includes(m), `merchant shown literally: ${m}`);
+    // The analytics repeat the merchants (top merchants): as text there too.
+    await until(page, () => document.querySelector('#top-merchants tbody tr:not(.empty)'), null, 'the top merchants');
+    const top = await page.$$eval('#top-merchants tbody td:first-child', (tds) => tds.map((td) => td.textContent));
+    for (const m of hostile.merchants) assert(top.includes(m), `top merchant shown literally: ${m}\n  got: ${top.join(' | ')}`);
     assert((await text(page, '#client-title')).includes('<script>'), 'the heading shows the name as text');
     assert(!(await page.title()).includes('undefined') && (await page.title()).includes('<img'), 'the document title is text too');
     await assertInert(page, `${vp} client`);

@@ -4,6 +4,7 @@
 //   #/                 dashboard: headline figures and the client list
 //   #/?q=…&grade=A…    the same with search, filters and sort
 //   #/client/ID        one client
+//   #/rules            category rules
 // Signed out, every route shows the login form and goes on to the route after signing in; when
 // the session ends (UNAUTHENTICATED from any request, or the websocket closed with 4401) the
 // login form comes back and the route is kept.
@@ -18,6 +19,7 @@ import { effectiveTheme, nextThemeMode, onThemeChange, setThemeMode, themeMode }
 import { LoginView } from './views/login.js';
 import { DashboardView } from './views/dashboard.js';
 import { ClientView } from './views/client.js';
+import { RulesView } from './views/rules.js';
 import { AssistantPanel } from './views/assistant.js';
 
 /**
@@ -181,11 +183,13 @@ function renderFrame() {
   theme.title = t('themeNext', t(`theme_${nextThemeMode()}`));
   theme.dataset.effective = effectiveTheme();
   replace($('graphiql-link'), t('graphiql'));
+  replace($('rules-link'), t('rulesLink'));
   replace($('logout'), t('logout'));
   $('top-nav').setAttribute('aria-label', t('topNav'));
   const signedIn = Boolean(app.user);
   $('logout').hidden = !signedIn;
   $('graphiql-link').hidden = !(signedIn && app.graphiql);
+  $('rules-link').hidden = !signedIn;
   const assistantButton = $('assistant-toggle');
   replace(assistantButton, t('assistantTitle'));
   assistantButton.hidden = !(signedIn && FEATURES.assistant);
@@ -263,6 +267,11 @@ function route() {
       id = m[1];
     }
     mount(new ClientView(ctx, id));
+    return;
+  }
+  if (/^#\/rules\b/.test(location.hash)) {
+    ctx.assistantContext(null);
+    mount(new RulesView(ctx));
     return;
   }
   if (!app.dashboard) app.dashboard = new DashboardView(ctx);

@@ -12,14 +12,14 @@ export const ME = 'query Me { me { id username role } }';
 
 export const PAGE_SIZE = 20;
 
-export const DASHBOARD = `query Dashboard($after: String, $filter: ClientFilter) {
+export const DASHBOARD = `query Dashboard($after: String, $filter: ClientFilter, $orderBy: ClientOrder! = NAME) {
   stats {
     clients { total active inactive }
     transactions { count income expense balance currency }
     banks
     balances { amount currency }
   }
-  clients(first: ${PAGE_SIZE}, after: $after, filter: $filter) {
+  clients(first: ${PAGE_SIZE}, after: $after, filter: $filter, orderBy: $orderBy) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges {
@@ -35,14 +35,24 @@ export const DASHBOARD = `query Dashboard($after: String, $filter: ClientFilter)
 }`;
 
 /**
- * The grade distribution of the whole portfolio as four counts (no client rows are read:
- * `first: 0`). A portfolio query will answer this in one field; until then, four counts.
+ * The portfolio view: clients per grade (with the average score), totals per bank with the
+ * bank's health, and the whole portfolio's spending by category in `[from, to)`.
  */
-export const GRADE_COUNTS = `query GradeCounts {
-  all: clients(first: 0) { totalCount }
-  a: clients(first: 0, filter: { rating: A }) { totalCount }
-  b: clients(first: 0, filter: { rating: B }) { totalCount }
-  c: clients(first: 0, filter: { rating: C }) { totalCount }
+export const PORTFOLIO = `query Portfolio($from: DateTime!, $to: DateTime!) {
+  portfolio {
+    grades { grade count averageScore }
+    banks {
+      bank {
+        code name
+        status { health linkedClients authorizedConsents awaitingConsents failingLinks lastSyncedAt circuitOpenSecs }
+      }
+      clients accounts transactions
+      balance { amount currency }
+      income { amount currency }
+      expense { amount currency }
+    }
+    categories(from: $from, to: $to) { category amount currency count share }
+  }
 }`;
 
 export const BANKS = 'query Banks { banks { code name } }';
@@ -72,7 +82,8 @@ export const SYNC_PROGRESS = `subscription SyncProgress {
  * @param {string[]} [extra] selections to add inside `client { … }`
  */
 export function clientQuery(extra = []) {
-  return `query Client($id: ID!) {
+  const vars = extra.some((f) => f.includes('$lang')) ? '$id: ID!, $lang: Lang! = RU' : '$id: ID!';
+  return `query Client(${vars}) {
   client(id: $id) {
     id displayName email phone status createdAt updatedAt
     links {
@@ -83,7 +94,7 @@ export function clientQuery(extra = []) {
       balance { amount currency } balanceAt
     }
     totalBalance { amount currency }
-    rating { grade score computedAt factors { name value impact } }${extra.map((f) => `\n    ${f}`).join('')}
+    rating { grade score computedAt factors { code name nameEn value valueEn impact } }${extra.map((f) => `\n    ${f}`).join('')}
   }
 }`;
 }
@@ -113,6 +124,7 @@ export const CLIENT_ANALYTICS = `query ClientAnalytics($id: ID!, $from: DateTime
   client(id: $id) {
     id
     spendingByCategory(from: $from, to: $to) { category amount currency count share }
+    topMerchants(from: $from, to: $to, first: 10) { merchant amount { amount currency } count share }
     cashflow(months: 12) { month income expense net currency }
   }
 }`;
@@ -135,6 +147,50 @@ export const LINK_BANK = `mutation LinkBank($clientId: ID!, $bank: String!, $ext
 
 export const SUGGESTIONS = 'query Suggestions($clientId: ID) { assistantSuggestions(clientId: $clientId) }';
 
-export const ASK_STREAM = `subscription AskStream($question: String!, $clientId: ID) {
-  assistantStream(question: $question, clientId: $clientId) { delta done model }
+export const ASK_STREAM = `subscription AskStream($question: String!, $clientId: ID, $conversationId: ID) {
+  assistantStream(question: $question, clientId: $clientId, conversationId: $conversationId) {
+    delta done model id conversationId fallbackReason
+  }
+}`;
+
+/** The assistant conversations about a client, most recent first, with their turns. */
+export const CONVERSATIONS = `query Conversations($clientId: ID!) {
+  client(id: $clientId) {
+    id
+    conversations(first: 10) {
+      id title createdAt updatedAt
+      user { username }
+      turns { id question answer model askedAt }
+    }
+  }
+}`;
+
+/** One conversation with its turns as the server has them now. */
+export const CONVERSATION = `query Conversation($id: ID!) {
+  conversation(id: $id) { id title turns { id question answer model askedAt } }
+}`;
+
+// ---- category rules -------------------------------------------------------------------------
+
+export const CATEGORY_RULES = `query CategoryRules {
+  categoryRules { id pattern field category priority createdBy createdAt }
+  recategorisation { id trigger status rowsScanned rowsChanged startedAt finishedAt message }
+}`;
+
+export const CREATE_RULE = `mutation CreateCategoryRule($pattern: String!, $field: RuleField!, $category: Category!, $priority: Int) {
+  createCategoryRule(pattern: $pattern, field: $field, category: $category, priority: $priority) {
+    rule { id pattern field category priority createdBy createdAt }
+    recategorisation { id trigger status rowsScanned rowsChanged startedAt finishedAt message }
+  }
+}`;
+
+export const DELETE_RULE = `mutation DeleteCategoryRule($id: ID!) {
+  deleteCategoryRule(id: $id) {
+    id
+    recategorisation { id trigger status rowsScanned rowsChanged startedAt finishedAt message }
+  }
+}`;
+
+export const RECATEGORISATION = `query Recategorisation($id: ID) {
+  recategorisation(id: $id) { id trigger status rowsScanned rowsChanged startedAt finishedAt message }
 }`;

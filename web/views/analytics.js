@@ -1,8 +1,8 @@
 // A client's spending by category over a chosen period and the monthly cashflow of the last
 // twelve months, as SVG charts with a table of the same numbers under each.
-import { h, replace } from '../dom.js';
+import { h, replace, table } from '../dom.js';
 import { label, t } from '../i18n.js';
-import { money, percent, sumDecimal } from '../format.js';
+import { integer, money, percent, sumDecimal } from '../format.js';
 import { barChart, cashflowChart } from '../charts.js';
 import { CLIENT_ANALYTICS } from '../queries.js';
 import { renderStatus } from './common.js';
@@ -30,12 +30,14 @@ export class AnalyticsSection {
       status: h('p', { class: 'status', 'aria-live': 'polite' }),
       spending: h('div', { class: 'card chart-card', id: 'spending-chart' }),
       cashflow: h('div', { class: 'card chart-card', id: 'cashflow-chart' }),
+      merchants: h('div', { class: 'top-merchants', id: 'top-merchants' }),
     };
     replace(this.el,
       h('h2', { id: 'analytics-title' }, t('analyticsTitle')),
       h('div', { class: 'field inline-field' }, h('label', { for: 'spending-period' }, t('spendingPeriod')), period),
       this.parts.status,
-      h('div', { class: 'charts-grid' }, this.parts.spending, this.parts.cashflow));
+      h('div', { class: 'charts-grid' }, this.parts.spending, this.parts.cashflow),
+      this.parts.merchants);
     this.update();
   }
 
@@ -61,9 +63,10 @@ export class AnalyticsSection {
 
   update() {
     if (!this.parts) return;
-    const { status, spending, cashflow } = this.parts;
+    const { status, spending, cashflow, merchants } = this.parts;
     renderStatus(status, { loading: this.loading, error: this.error, onRetry: () => this.load(), retryId: 'analytics-retry' });
-    if (!this.data) { replace(spending); replace(cashflow); return; }
+    if (!this.data) { replace(spending); replace(cashflow); replace(merchants); return; }
+    this.renderMerchants(merchants, this.data.topMerchants || []);
 
     const spend = this.data.spendingByCategory || [];
     const currency = spend.length ? spend[0].currency : 'RUB';
@@ -102,5 +105,23 @@ export class AnalyticsSection {
           currency: flowCurrency,
         })
         : h('p', { class: 'muted' }, t('cashflowNone')));
+  }
+
+  renderMerchants(el, list) {
+    const title = t('topMerchantsTitle', t(`period_${this.days}`));
+    const columns = [
+      { title: t('colMerchant') },
+      { title: t('colAmount'), class: 'num' },
+      { title: t('colCount'), class: 'num' },
+      { title: t('colShare'), class: 'num' },
+    ];
+    const rows = list.map((m) => [
+      { content: m.merchant, class: 'wrap-any' },
+      money(m.amount.amount, m.amount.currency),
+      integer(m.count),
+      percent(m.share),
+    ]);
+    replace(el, h('h3', { id: 'top-merchants-title' }, title),
+      table({ caption: title, columns, rows, empty: t('topMerchantsNone'), className: 'merchants compact cards' }));
   }
 }

@@ -3,23 +3,30 @@
 // Answers are rendered with the safe Markdown subset of markdown.js: text nodes only.
 //
 // The conversation is kept per context (one client, or the whole portfolio) for this browser
-// tab (sessionStorage) and forgotten at sign-out.
+// tab (sessionStorage) and forgotten at sign-out. The server stores every conversation too: a
+// follow-up passes the conversation's id (from the answer's last event) so the model sees the
+// earlier turns, "New conversation" starts another, and the client's earlier conversations
+// (`Client.conversations`) are listed to read or continue.
 import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
-import { ASK_STREAM, SUGGESTIONS } from '../queries.js';
+import { dateTime } from '../format.js';
+import { ASK_STREAM, CONVERSATION, CONVERSATIONS, SUGGESTIONS } from '../queries.js';
 
 const STORAGE_KEY = 'ai-crm.assistant';
 const MAX_ENTRIES = 30;
 const MAX_QUESTION = 2000;
 
-function loadHistory() {
+function loadStored() {
   try {
     const raw = sessionStorage.getItem(STORAGE_KEY);
     const parsed = raw ? JSON.parse(raw) : {};
-    return parsed && typeof parsed === 'object' ? parsed : {};
+    if (!parsed || typeof parsed !== 'object') return { history: {}, threads: {} };
+    // Older tabs kept the history alone.
+    if (!parsed.history) return { history: parsed, threads: {} };
+    return { history: parsed.history || {}, threads: parsed.threads || {} };
   } catch (e) {
-    return {};
+    return { history: {}, threads: {} };
   }
 }
 
@@ -32,7 +39,10 @@ export class AssistantPanel {
     this.ctx = ctx;
     this.toggleButton = toggle;
     this.context = null; // { clientId, name } or null for the portfolio
-    this.history = loadHistory(); // key → entries
+    const stored = loadStored();
+    this.history = stored.history; // key → entries
+    this.threads = stored.threads; // key → the server's conversation id being continued
+    this.past = new Map(); // client id → {list} | {loading} | {error}
     this.suggestions = new Map(); // key → string[] | {error}
     this.active = null; // { entry, stop }
     this.isOpen = false;
@@ -62,7 +72,7 @@ export class AssistantPanel {
           question: e.question, answer: e.answer, state: e.state === 'streaming' ? 'stopped' : e.state, error: e.error, model: e.model,
         }));
       }
-      sessionStorage.setItem(STORAGE_KEY, JSON.stringify(slim));
+      sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ history: slim, threads: this.threads }));
     } catch (e) { /* storage full or off: the history lasts for this page */ }
   }
 
@@ -78,7 +88,7 @@ export class AssistantPanel {
     this.context = next;
     if (!this.active) {
       this.render();
-      if (this.isOpen) this.loadSuggestions();
+      if (this.isOpen) { this.loadSuggestions(); this.loadPast(); }
     }
   }
 
@@ -89,6 +99,7 @@ export class AssistantPanel {
     this.toggleButton.setAttribute('aria-expanded', 'true');
     this.render();
     this.loadSuggestions();
+    this.loadPast();
     document.getElementById('assistant-question')?.focus();
   }
 
@@ -107,8 +118,10 @@ export class AssistantPanel {
 
   /** Signed out: stop, forget the conversation and close. */
   reset() {
-    this.stopAnswer();
+    this.stopAnswer({ reload: false });
     this.history = {};
+    this.threads = {};
+    this.past.clear();
     this.suggestions.clear();
     try { sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* nothing kept */ }
     if (this.isOpen) {
@@ -134,6 +147,44 @@ export class AssistantPanel {
       if (!e.handled) setTimeout(() => this.suggestions.delete(k), 30000);
     }
     if (this.key() === k) this.renderSuggestions();
+  }
+
+  /** The client's earlier conversations from the server (none for the portfolio). */
+  async loadPast(force = false) {
+    if (!this.context) return;
+    const id = this.context.clientId;
+    if (this.past.has(id) && !force) return;
+    if (!this.past.has(id)) this.past.set(id, { loading: true });
+    this.renderPast();
+    try {
+      const data = await this.ctx.request(CONVERSATIONS, { clientId: id });
+      this.past.set(id, { list: data.client.conversations || [] });
+    } catch (e) {
+      this.past.set(id, { error: e.handled ? '' : this.ctx.errorMessage(e) });
+    }
+    if (this.context && this.context.clientId === id) this.renderPast();
+  }
+
+  /** Shows an earlier conversation in the log (its turns as stored now); the next question continues it. */
+  async resume(listed) {
+    if (this.active) return;
+    const key = this.key();
+    let conversation = listed;
+    try {
+      conversation = (await this.ctx.request(CONVERSATION, { id: listed.id })).conversation;
+    } catch (e) {
+      if (e.handled) return;
+      // The list's copy will do.
+    }
+    if (this.active || this.key() !== key) return;
+    this.history[key] = conversation.turns.map((turn) => ({
+      question: turn.question, answer: turn.answer, state: 'done', error: '', model: turn.model || '',
+    }));
+    this.threads[key] = conversation.id;
+    this.save();
+    this.render();
+    this.parts.question.focus();
+    this.ctx.announce(t('assistantResumed', conversation.title));
   }
 
   // ---- rendering ----------------------------------------------------------------------------
@@ -164,13 +215,15 @@ export class AssistantPanel {
     this.parts = {
       head: h('div', { class: 'assistant-head' }),
       suggestions: h('div', { class: 'assistant-suggestions' }),
+      past: h('div', { class: 'assistant-past', id: 'assistant-past' }),
       log: h('ol', { class: 'assistant-log', 'aria-label': t('assistantHistory'), tabindex: '0' }),
       form,
       question,
     };
-    replace(this.el, this.parts.head, this.parts.suggestions, this.parts.log, form);
+    replace(this.el, this.parts.head, this.parts.suggestions, this.parts.past, this.parts.log, form);
     this.renderHead();
     this.renderSuggestions();
+    this.renderPast();
     this.renderLog();
   }
 
@@ -185,6 +238,23 @@ export class AssistantPanel {
       entries.length && !this.active
         ? h('button', { type: 'button', class: 'link small', id: 'assistant-clear', on: { click: () => this.clear() } }, t('assistantClear'))
         : null);
+  }
+
+  renderPast() {
+    const el = this.parts && this.parts.past;
+    if (!el) return;
+    const p = this.context ? this.past.get(this.context.clientId) : null;
+    if (!p || p.loading || (p.list && !p.list.length)) { replace(el); return; }
+    if (p.error) { replace(el, h('p', { class: 'error small' }, p.error)); return; }
+    const current = this.threads[this.key()];
+    replace(el, h('details', { class: 'past-list' },
+      h('summary', { id: 'assistant-past-summary' }, t('assistantPast', p.list.length)),
+      h('ul', { class: 'plain' }, p.list.map((c) => h('li', { class: 'past', dataset: { conversationId: c.id } },
+        h('button', {
+          type: 'button', class: 'link small', disabled: Boolean(this.active), 'aria-current': c.id === current ? 'true' : null,
+          on: { click: () => this.resume(c) },
+        }, c.title),
+        h('span', { class: 'sub' }, t('assistantPastLine', dateTime(c.updatedAt), c.turns.length, c.user.username)))))));
   }
 
   renderSuggestions() {
@@ -262,7 +332,8 @@ export class AssistantPanel {
     }
     const entry = { question, answer: '', state: 'streaming', error: '', model: '' };
     this.entries().push(entry);
-    const variables = { question, clientId: this.context ? this.context.clientId : null };
+    const key = this.key();
+    const variables = { question, clientId: this.context ? this.context.clientId : null, conversationId: this.threads[key] || null };
     this.active = { entry, stop: null };
     this.render();
     this.parts.question.value = '';
@@ -287,7 +358,11 @@ export class AssistantPanel {
         if (!part || entry.state !== 'streaming') return;
         if (part.delta) entry.answer += part.delta;
         if (part.model) entry.model = part.model;
-        if (part.done) finish('done');
+        if (part.conversationId) {
+          this.threads[key] = String(part.conversationId);
+          if (this.context) this.past.delete(this.context.clientId); // listed anew next time
+        }
+        if (part.done) { finish('done'); this.loadPast(); }
         else this.drawSoon(entry);
       },
       error: (e) => finish('error', e.handled ? t('sessionExpired') : this.ctx.errorMessage(e)),
@@ -295,19 +370,22 @@ export class AssistantPanel {
     });
   }
 
-  stopAnswer() {
+  stopAnswer({ reload = true } = {}) {
     const a = this.active;
     if (!a) return;
     this.active = null;
     if (a.stop) a.stop();
     a.entry.state = 'stopped';
+    if (this.context) this.past.delete(this.context.clientId); // the server may keep what was said
     this.save();
     this.render();
+    if (reload && this.isOpen) this.loadPast();
     this.ctx.announce(t('assistantStopped'));
   }
 
   clear() {
     this.history[this.key()] = [];
+    delete this.threads[this.key()];
     this.save();
     this.render();
     this.parts.question.focus();

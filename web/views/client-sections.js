@@ -1,7 +1,7 @@
 // Extra sections of the client page, each bringing the fields it reads. The page's query is
 // built from the base selection plus every enabled section's `fields`, so a section is added
 // here together with the server fields it needs, and nothing is sent for fields the server
-// does not have. Sections render in this order after the charts.
+// does not have. Sections render in this order after the transactions.
 //
 // A section: {
 //   id: 'insights',                       // DOM id of the section, also its heading's id prefix
@@ -11,11 +11,135 @@
 //   render: (client, ctx) => Node | null,  // the section's content
 // }
 //
-// Waiting for the server (see features.js): insights, recurring payments, offers, top merchants
-// and income on Client.
+// Texts the server writes (insights, offer reasons) come in the interface language: the page's
+// query has `$lang` and is asked again when the language changes.
+import { h, table } from '../dom.js';
+import { label, t } from '../i18n.js';
+import { date, integer, money, percent } from '../format.js';
+
+const FIGURES = 'figures { name kind text }';
+
+function figureList(figures) {
+  if (!figures || !figures.length) return null;
+  return h('ul', { class: 'figures' }, figures.map((f) => h('li', { class: 'figure', dataset: { figure: f.name } }, f.text)));
+}
+
+function insights(client) {
+  const list = client.insights || [];
+  if (!list.length) return h('p', { class: 'muted' }, t('insightsNone'));
+  return h('ul', { class: 'insights plain' }, list.map((i) => h('li', {
+    class: ['insight', `insight-${String(i.severity).toLowerCase()}`], dataset: { kind: i.kind },
+  },
+  h('span', { class: ['badge', severityClass(i.severity)] }, label('InsightSeverity', i.severity)), ' ',
+  h('span', { class: 'insight-text' }, i.text),
+  figureList(i.figures))));
+}
+
+function severityClass(s) {
+  return s === 'WARNING' ? 'warn' : s === 'POSITIVE' ? 'ok' : 'off';
+}
+
+function income(client) {
+  const p = client.income;
+  if (!p) return null;
+  const row = (key, value) => [h('dt', {}, t(key)), h('dd', {}, value === null || value === undefined ? t('none') : value)];
+  const avg = p.monthlyAverageIncome;
+  return h('dl', { class: 'profile income-profile' },
+    row('incomeAverage', h('span', { id: 'income-average' }, money(avg.amount, avg.currency))),
+    row('incomeMonthsObserved', integer(Math.round(p.monthsObserved))),
+    row('incomeSalary', p.salaryDetected ? t('yes') : t('no')),
+    p.salaryDetected ? [
+      row('incomeEmployer', p.employer),
+      row('incomeTypical', p.typicalAmount ? money(p.typicalAmount.amount, p.typicalAmount.currency) : null),
+      row('incomeDay', p.typicalDay ? t('incomeDayOf', p.typicalDay) : null),
+      row('incomeRegularity', t('incomeRegularityValue', percent(p.regularity), p.monthsPaid, p.monthsExpected)),
+      row('incomeLast', p.lastPaidAt ? date(p.lastPaidAt) : null),
+      row('incomeNext', p.nextExpectedAt ? date(p.nextExpectedAt) : null),
+    ] : null);
+}
+
+function recurring(client) {
+  const list = client.recurringPayments || [];
+  const columns = [
+    { title: t('colPayee') },
+    { title: t('colCategory') },
+    { title: t('colInterval') },
+    { title: t('colTypical'), class: 'num' },
+    { title: t('colMonthly'), class: 'num' },
+    { title: t('colNextExpected') },
+  ];
+  const rows = list.map((r) => [
+    { content: [h('span', {}, r.merchant), h('span', { class: 'sub' }, t('recurringTimes', r.occurrences, date(r.firstAt)))], class: 'wrap-any' },
+    label('Category', r.category),
+    [label('PaymentInterval', r.interval), r.dayOfMonth ? h('span', { class: 'sub' }, t('incomeDayOf', r.dayOfMonth)) : null],
+    money(r.typicalAmount.amount, r.typicalAmount.currency),
+    money(r.monthlyAmount.amount, r.monthlyAmount.currency),
+    { content: date(r.nextExpectedAt), class: 'nowrap' },
+  ]);
+  return table({ caption: t('recurringTitle'), columns, rows, empty: t('recurringNone'), className: 'recurring cards' });
+}
+
+function offers(client) {
+  const list = client.offers || [];
+  if (!list.length) return h('p', { class: 'muted' }, t('offersNone'));
+  return h('ul', { class: 'offers' }, list.map((o) => {
+    const p = o.product;
+    const terms = [
+      p.rate !== null && p.rate !== undefined ? t('offerRate', p.rate) : null,
+      p.termMonths ? t('offerTerm', p.termMonths) : null,
+      p.minAmount ? t('offerMin', money(p.minAmount.amount, p.minAmount.currency)) : null,
+      p.maxAmount ? t('offerMax', money(p.maxAmount.amount, p.maxAmount.currency)) : null,
+    ].filter(Boolean);
+    return h('li', { class: 'card offer', dataset: { reason: o.reasonCode } },
+      h('h3', { class: 'offer-title' }, p.name),
+      h('p', { class: 'muted small' }, t('offerFrom', p.bank.name, p.type)),
+      terms.length ? h('p', { class: 'offer-terms' }, terms.join(' · ')) : null,
+      p.description ? h('p', { class: 'small' }, p.description) : null,
+      h('p', { class: 'offer-reason' }, h('strong', {}, t('offerWhy')), ' ', o.reason),
+      figureList(o.figures));
+  }));
+}
 
 /** @type {Array<{id: string, enabled: () => boolean, fields: string, title: () => string, render: (client: object, ctx: object) => Node|null}>} */
-export const CLIENT_SECTIONS = [];
+export const CLIENT_SECTIONS = [
+  {
+    id: 'insights',
+    enabled: () => true,
+    fields: `insights(lang: $lang) { kind severity text ${FIGURES} }`,
+    title: () => t('insightsTitle'),
+    render: insights,
+  },
+  {
+    id: 'income',
+    enabled: () => true,
+    fields: `income {
+      salaryDetected employer typicalAmount { amount currency } typicalDay regularity monthsPaid monthsExpected
+      lastPaidAt nextExpectedAt monthlyAverageIncome { amount currency } monthsObserved
+    }`,
+    title: () => t('incomeTitle'),
+    render: income,
+  },
+  {
+    id: 'recurring',
+    enabled: () => true,
+    fields: `recurringPayments {
+      merchant key category typicalAmount { amount currency } monthlyAmount { amount currency }
+      interval intervalDays dayOfMonth occurrences firstAt lastAt nextExpectedAt
+    }`,
+    title: () => t('recurringTitle'),
+    render: recurring,
+  },
+  {
+    id: 'offers',
+    enabled: () => true,
+    fields: `offers(lang: $lang) {
+      reasonCode reason ${FIGURES}
+      product { bank { code name } id name type description rate minAmount { amount currency } maxAmount { amount currency } termMonths }
+    }`,
+    title: () => t('offersTitle'),
+    render: offers,
+  },
+];
 
 export function enabledSections() {
   return CLIENT_SECTIONS.filter((s) => s.enabled());

@@ -3,7 +3,7 @@
 // filters and paging (views/transactions.js), exports, and the extra sections of
 // views/client-sections.js. "Sync this client" and "Ask the assistant" sit under the heading.
 import { h, replace, table, focusHeading } from '../dom.js';
-import { label, t } from '../i18n.js';
+import { label, lang, t } from '../i18n.js';
 import { date, dateTime, integer, money, signedNumber } from '../format.js';
 import { FEATURES } from '../features.js';
 import { clientQuery, LINK_BANK, UPDATE_CLIENT } from '../queries.js';
@@ -59,6 +59,8 @@ export class ClientView {
 
   render() {
     this.build();
+    // The server's texts (insights, offers) are in the language they were asked in.
+    if (this.client && this.clientLang !== lang()) this.load();
     if (this.client) {
       this.transactions.render();
       this.analytics.render();
@@ -86,8 +88,10 @@ export class ClientView {
     this.error = '';
     this.updateStatus();
     try {
-      const data = await this.ctx.request(this.query, { id: this.id });
+      const asked = lang();
+      const data = await this.ctx.request(this.query, { id: this.id, lang: asked.toUpperCase() });
       this.client = data.client;
+      this.clientLang = asked;
       this.transactions.setAccounts(this.client.accounts);
       this.ctx.setTitle(this.title());
     } catch (e) {
@@ -134,13 +138,13 @@ export class ClientView {
         h('h2', { id: 'accounts-title' }, t('accountsTitle')),
         this.accountsTable(c.accounts)),
       this.analytics.el,
-      this.transactions.el,
-      FEATURES.exports ? this.exportsSection(c) : null,
       this.sections.map((s) => {
         const content = s.render(c, this.ctx);
-        return content ? h('section', { id: s.id, 'aria-labelledby': `${s.id}-title` },
+        return content ? h('section', { id: s.id, class: 'client-section', 'aria-labelledby': `${s.id}-title` },
           h('h2', { id: `${s.id}-title` }, s.title()), content) : null;
-      }));
+      }),
+      this.transactions.el,
+      FEATURES.exports ? this.exportsSection(c) : null);
   }
 
   // ---- profile ------------------------------------------------------------------------------
@@ -257,9 +261,10 @@ export class ClientView {
       { title: t('factorValue') },
       { title: t('factorImpact'), class: 'num' },
     ];
+    const en = lang() === 'en';
     const rows = (r.factors || []).map((f) => [
-      f.name,
-      f.value,
+      en && f.nameEn ? f.nameEn : f.name,
+      en && f.valueEn ? f.valueEn : f.value,
       {
         content: [h('span', { 'aria-hidden': 'true', class: 'impact-mark' }, Number(f.impact) < 0 ? '▼ ' : Number(f.impact) > 0 ? '▲ ' : ''), signedNumber(f.impact)],
         class: Number(f.impact) < 0 ? 'debit' : Number(f.impact) > 0 ? 'credit' : '',

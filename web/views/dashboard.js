@@ -4,13 +4,16 @@
 // Search and filters live in the route (#/?q=…&grade=A&bank=abank&status=ACTIVE&sort=score), so
 // a reload, the Back button or signing in again after the session ended shows the same list.
 // Pages follow `pageInfo.endCursor`; the cursors seen are kept so Previous works. The server
-// orders clients by name; the other orders sort the page shown (the API has no sort argument).
+// orders by name, score or balance (`orderBy`; a cursor belongs to its order, so changing the
+// order starts at the first page); "last sync" sorts the page shown. The portfolio view (grades
+// with their average score, the banks with their health and totals, spending by category)
+// comes from `portfolio`.
 import { h, replace, table, tableRow, focusHeading } from '../dom.js';
 import { label, t } from '../i18n.js';
-import { dateTime, integer, money, moneyList } from '../format.js';
+import { dateTime, integer, money, moneyList, percent } from '../format.js';
 import { barChart } from '../charts.js';
 import { FEATURES } from '../features.js';
-import { BANKS, DASHBOARD, GRADE_COUNTS, PAGE_SIZE } from '../queries.js';
+import { BANKS, DASHBOARD, PAGE_SIZE, PORTFOLIO } from '../queries.js';
 import { bankNames, captureFocus, gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
 import { SyncControl } from './sync.js';
 
@@ -18,6 +21,9 @@ const SEARCH_DELAY_MS = 350;
 const GRADES = ['A', 'B', 'C'];
 const STATUSES = ['ACTIVE', 'INACTIVE'];
 export const SORTS = ['name', 'score', 'balance', 'synced'];
+/** The server's order for each sort; the others sort the page shown. */
+const ORDER_BY = { name: 'NAME', score: 'SCORE_DESC', balance: 'BALANCE_DESC' };
+const PORTFOLIO_DAYS = 30;
 
 /** The dashboard's state from the route's query string. */
 export function parseDashboardQuery(query) {
@@ -50,8 +56,17 @@ function lastSynced(links) {
   return best;
 }
 
-function baseAmount(list) {
-  return list && list.length ? Number(list[0].amount) || 0 : 0;
+function orderBy(sort) {
+  return ORDER_BY[sort] || 'NAME';
+}
+
+function healthClass(health) {
+  switch (health) {
+    case 'OK': return 'ok';
+    case 'DEGRADED': return 'warn';
+    case 'UNAVAILABLE': return 'bad';
+    default: return 'off';
+  }
 }
 
 export class DashboardView {
@@ -61,7 +76,8 @@ export class DashboardView {
     this.state = parseDashboardQuery('');
     this.cursors = [null]; // `after` of each page seen; the last one is the current page
     this.data = null;
-    this.grades = null;
+    this.portfolio = null;
+    this.portfolioError = '';
     this.banks = [];
     this.loading = false;
     this.error = '';
@@ -71,7 +87,7 @@ export class DashboardView {
     this.sync = new SyncControl(ctx, {
       id: 'sync-all',
       clientName: (id) => this.names.get(String(id)) || t('clientNumber', id),
-      onFinished: () => { this.loadGrades(); this.load(); },
+      onFinished: () => { this.loadPortfolio(); this.load(); },
     });
     this.el = h('section', { class: 'view dashboard', 'aria-labelledby': 'dashboard-title' });
   }
@@ -83,14 +99,14 @@ export class DashboardView {
   /** The route's query changed (or the view is shown again). */
   setQuery(query) {
     const next = parseDashboardQuery(query);
-    const same = ['search', 'grade', 'bank', 'status'].every((k) => next[k] === this.state[k]);
+    const same = ['search', 'grade', 'bank', 'status', 'sort'].every((k) => next[k] === this.state[k]);
     if (!same) this.cursors = [null];
     this.state = next;
   }
 
   async show() {
     this.build();
-    const loads = [this.load(), this.loadGrades()];
+    const loads = [this.load(), this.loadPortfolio()];
     if (!this.banks.length) loads.push(this.loadBanks());
     await Promise.all(loads);
     focusHeading(this.el.querySelector('h1'));
@@ -147,6 +163,8 @@ export class DashboardView {
       this.parts = {
         stats: h('div', { class: 'stats', role: 'list', 'aria-label': t('statsLabel') }),
         grades: h('section', { class: 'card grades', 'aria-labelledby': 'grades-title' }),
+        banks: h('section', { class: 'bank-status', id: 'bank-status', 'aria-labelledby': 'banks-title' }),
+        categories: h('section', { class: 'card portfolio-categories', id: 'portfolio-categories', 'aria-labelledby': 'portfolio-categories-title' }),
         status: h('p', { class: 'status', 'aria-live': 'polite' }),
         list: h('div', { class: 'list', 'aria-busy': 'false' }),
         pager: h('nav', { class: 'pager', 'aria-label': t('pagination') }),
@@ -166,13 +184,15 @@ export class DashboardView {
           h('section', { class: 'card sync-card', 'aria-labelledby': 'sync-title' },
             h('h2', { id: 'sync-title' }, t('syncTitle')),
             canSync ? this.sync.el : h('p', { class: 'muted' }, t('syncViewerNote')))),
+        this.parts.banks,
+        this.parts.categories,
         h('h2', { id: 'clients-title' }, t('clientsCaption')),
         form,
         this.parts.status,
         this.parts.list,
         this.parts.pager);
       this.update();
-      this.renderGrades();
+      this.renderPortfolio();
     });
   }
 
@@ -185,10 +205,12 @@ export class DashboardView {
     clearTimeout(this.timer);
     const v = key === 'search' ? String(value).trim() : value;
     if (this.state[key] === v) return;
+    const before = this.state;
     this.state = { ...this.state, [key]: v };
-    if (key !== 'sort') this.cursors = [null];
     this.syncRoute();
-    if (key === 'sort') { this.update(); return; }
+    // Sorting the page shown needs no request; any other change starts at the first page.
+    if (key === 'sort' && orderBy(before.sort) === orderBy(v)) { this.update(); return; }
+    this.cursors = [null];
     this.load();
   }
 
@@ -228,7 +250,9 @@ export class DashboardView {
     this.error = '';
     this.update();
     try {
-      const data = await this.ctx.request(DASHBOARD, { after: this.cursors[this.cursors.length - 1], filter: this.filter() });
+      const data = await this.ctx.request(DASHBOARD, {
+        after: this.cursors[this.cursors.length - 1], filter: this.filter(), orderBy: orderBy(this.state.sort),
+      });
       if (seq !== this.seq) return;
       this.data = data;
       this.dataPage = this.cursors.length - 1; // the page these rows are
@@ -243,15 +267,18 @@ export class DashboardView {
     restoreFocus(['clients-next', 'clients-prev', 'client-search']);
   }
 
-  async loadGrades() {
+  async loadPortfolio() {
+    const to = new Date();
+    const from = new Date(to.getTime() - PORTFOLIO_DAYS * 86400000);
     try {
-      this.grades = await this.ctx.request(GRADE_COUNTS);
-      this.gradesError = '';
+      const data = await this.ctx.request(PORTFOLIO, { from: from.toISOString(), to: to.toISOString() });
+      this.portfolio = data.portfolio;
+      this.portfolioError = '';
     } catch (e) {
       if (e.handled) return;
-      this.gradesError = this.ctx.errorMessage(e);
+      this.portfolioError = this.ctx.errorMessage(e);
     }
-    this.renderGrades();
+    this.renderPortfolio();
   }
 
   async loadBanks() {
@@ -331,43 +358,111 @@ export class DashboardView {
       card('statBanks', integer(s.banks)));
   }
 
+  renderPortfolio() {
+    if (!this.parts) return;
+    this.renderGrades();
+    this.renderBanks();
+    this.renderCategories();
+  }
+
+  /** A heading and "Loading…" or the error while the portfolio is not in yet; null after. */
+  portfolioPending(el, head) {
+    if (this.portfolio) return false;
+    replace(el, head, h('p', { class: this.portfolioError ? 'error' : 'muted' }, this.portfolioError || t('loading')));
+    return true;
+  }
+
   renderGrades() {
-    const el = this.parts && this.parts.grades;
-    if (!el) return;
+    const el = this.parts.grades;
     const head = h('h2', { id: 'grades-title' }, t('gradesTitle'));
-    if (!this.grades) {
-      replace(el, head, h('p', { class: this.gradesError ? 'error' : 'muted' }, this.gradesError || t('loading')));
-      return;
-    }
-    const g = this.grades;
-    const total = g.all.totalCount;
-    const counts = { A: g.a.totalCount, B: g.b.totalCount, C: g.c.totalCount };
-    const unrated = Math.max(0, total - counts.A - counts.B - counts.C);
+    if (this.portfolioPending(el, head)) return;
+    const rows = this.portfolio.grades;
+    const total = rows.reduce((n, g) => n + g.count, 0);
     const share = (n) => (total ? Math.round((n / total) * 100) : 0);
-    const items = GRADES.map((k) => ({
-      label: t('gradeOption', k), value: counts[k], display: t('gradeCount', integer(counts[k]), share(counts[k])), cls: `grade-${k.toLowerCase()}`, grade: k,
+    const items = rows.map((g) => ({
+      label: g.grade ? t('gradeOption', g.grade) : t('gradeUnrated'),
+      value: g.count,
+      display: t('gradeCount', integer(g.count), share(g.count)),
+      average: g.grade && g.count ? integer(g.averageScore) : t('none'),
+      cls: g.grade ? `grade-${g.grade.toLowerCase()}` : 'grade-none',
     }));
-    items.push({ label: t('gradeUnrated'), value: unrated, display: t('gradeCount', integer(unrated), share(unrated)), cls: 'grade-none' });
     replace(el, head,
       barChart({
         title: t('gradesChartTitle'),
         desc: t('gradesChartDesc', ...items.map((i) => `${i.label}: ${i.display}`)),
         items,
-        columns: [t('colGrade'), t('gradesColClients')],
+        columns: [t('colGrade'), t('gradesColClients'), t('gradesColAverage')],
+        extra: (d) => ({ content: d.average, class: 'num' }),
         className: 'grades-chart',
       }),
       h('p', { class: 'grade-links' }, t('gradesShow'), ' ',
         GRADES.map((k, i) => [i ? ' · ' : null, h('a', { href: dashboardHash({ ...this.state, grade: k }), class: 'grade-link' }, t('gradeOption', k))])));
   }
 
+  renderBanks() {
+    const el = this.parts.banks;
+    const head = h('h2', { id: 'banks-title' }, t('banksTitle'));
+    if (this.portfolioPending(el, head)) return;
+    const columns = [
+      { title: t('colBank') },
+      { title: t('colHealth') },
+      { title: t('colConsents') },
+      { title: t('colFailing'), class: 'num' },
+      { title: t('colLastSync') },
+      { title: t('colAccounts'), class: 'num' },
+      { title: t('colBalance'), class: 'num' },
+      { title: t('colTransactions'), class: 'num' },
+    ];
+    const rows = this.portfolio.banks.map((b) => {
+      const st = b.bank.status;
+      return [
+        { content: [h('span', { class: 'bank-name' }, b.bank.name), h('span', { class: 'sub' }, t('bankClients', integer(b.clients)))], class: 'nowrap' },
+        [h('span', { class: ['badge', healthClass(st.health)], dataset: { health: st.health } }, label('BankHealth', st.health)),
+          st.circuitOpenSecs ? h('span', { class: 'sub circuit' }, t('bankCircuitOpen', st.circuitOpenSecs)) : null],
+        t('bankConsents', integer(st.authorizedConsents), integer(st.awaitingConsents)),
+        { content: integer(st.failingLinks), class: st.failingLinks ? 'debit failing' : 'failing' },
+        { content: st.lastSyncedAt ? dateTime(st.lastSyncedAt) : t('never'), class: 'nowrap' },
+        integer(b.accounts),
+        moneyLines(b.balance),
+        integer(b.transactions),
+      ];
+    });
+    const tbl = table({ caption: t('banksTitle'), columns, rows, empty: t('noBanksConfigured'), className: 'banks cards' });
+    // Each row says which bank it is, for the tests and for styling.
+    tbl.querySelectorAll('tbody tr').forEach((tr, k) => {
+      const b = this.portfolio.banks[k];
+      if (b) tr.dataset.bank = b.bank.code;
+    });
+    replace(el, head, tbl);
+  }
+
+  renderCategories() {
+    const el = this.parts.categories;
+    const head = h('h2', { id: 'portfolio-categories-title' }, t('portfolioCategoriesTitle', PORTFOLIO_DAYS));
+    if (this.portfolioPending(el, head)) return;
+    const list = this.portfolio.categories.slice(0, 8);
+    const items = list.map((c) => ({
+      label: label('Category', c.category),
+      value: Number(c.amount) || 0,
+      display: `${money(c.amount, c.currency)} · ${percent(c.share)}`,
+      count: c.count,
+    }));
+    replace(el, head, items.length
+      ? barChart({
+        title: t('portfolioCategoriesTitle', PORTFOLIO_DAYS),
+        desc: t('spendingDesc', items.slice(0, 5).map((i) => `${i.label} ${i.display}`).join('; ')),
+        items,
+        columns: [t('colCategory'), t('colAmount'), t('colCount')],
+        extra: (d) => ({ content: integer(d.count), class: 'num' }),
+        className: 'portfolio-spending',
+      })
+      : h('p', { class: 'muted' }, t('chartNoData')));
+  }
+
   sortedEdges(edges) {
     const s = this.state.sort;
-    if (s === 'name') return edges;
-    const key = {
-      score: (n) => (n.rating ? n.rating.score : -1),
-      balance: (n) => baseAmount(n.totalBalance),
-      synced: (n) => lastSynced(n.links) || '',
-    }[s];
+    if (ORDER_BY[s]) return edges; // the server's order
+    const key = { synced: (n) => lastSynced(n.links) || '' }[s];
     return [...edges].sort((x, y) => {
       const a = key(x.node);
       const b = key(y.node);
@@ -408,7 +503,7 @@ export class DashboardView {
       });
       body.append(row);
     }
-    const sortNote = this.state.sort !== 'name' && conn.edges.length
+    const sortNote = !ORDER_BY[this.state.sort] && conn.edges.length
       ? h('p', { class: 'muted small' }, t('sortPageNote')) : null;
     replace(el, sortNote, tbl);
   }

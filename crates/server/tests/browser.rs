@@ -1,6 +1,9 @@
 //! The web app in a real browser: each test starts the real server on a random port with a fresh
-//! database, seeds data, and runs one suite of `web-tests/` (playwright-core driving Debian's
-//! chromium, axe-core for accessibility). A suite's failure fails the test with its output.
+//! database, and runs one suite of `web-tests/` (playwright-core driving Debian's chromium,
+//! axe-core for accessibility). The main flow runs against demo mode (the sandbox banks
+//! in-process, the demo clients synced at start) and is told what the API says about them; the
+//! hostile-text suite seeds its own data by hand. A suite's failure fails the test with its
+//! output.
 //!
 //! Needs `/usr/bin/chromium` (or `CHROMIUM`), `node`, and `web-tests/node_modules`; without them
 //! these tests FAIL with what to install (`scripts/test` installs all of it).
@@ -165,127 +168,118 @@ async fn rate(server: &TestServer, client: &str, grade: &str, score: i32) {
     .expect("rating stored");
 }
 
-const NAMES: [&str; 24] = [
-    "Анна Смирнова",
-    "Борис Кузнецов",
-    "Вера Попова",
-    "Глеб Васильев",
-    "Дарья Соколова",
-    "Евгений Михайлов",
-    "Жанна Новикова",
-    "Захар Фёдоров",
-    "Ирина Морозова",
-    "Иван Петров",
-    "Кирилл Волков",
-    "Лариса Алексеева",
-    "Максим Лебедев",
-    "Нина Семёнова",
-    "Олег Егоров",
-    "Полина Павлова",
-    "Роман Козлов",
-    "Светлана Степанова",
-    "Тимур Николаев",
-    "Ульяна Орлова",
-    "Фёдор Андреев",
-    "Юлия Макарова",
-    "Яков Никитин",
-    "Элла Захарова",
-];
+/// The demo's size in the browser flow: a few more people than the default 20, so the client
+/// list has a second page.
+const DEMO_CLIENTS: &str = "24";
+/// The sandbox's world is generated from this seed.
+const DEMO_SEED: &str = "20251106";
 
-/// The demo portfolio the browser suites expect, described in the JSON they get as
-/// `AICRM_SEED`. One function on purpose: when the server has a demo mode, this becomes "start
-/// with demo mode and describe what it made" and the suites stay as they are.
-async fn seed_demo(server: &TestServer) -> Value {
+/// The demo portfolio as the server made it, read back over the API and described in the JSON
+/// the flow gets as `AICRM_SEED`: the clients with their grades, the client with the most
+/// transactions ("busy") with counts, a search term and what its analytics say, the portfolio's
+/// grades and banks. The flow compares what the page shows with these.
+async fn describe_demo(server: &TestServer) -> Value {
     let api = signed_in(server).await;
-    let mut clients = Vec::new();
-    for (i, name) in NAMES.iter().enumerate() {
-        let email = format!("client{i}@example.ru");
-        let id = create_client(&api, name, Some(&email)).await;
-        // 22 rated (A, B, C in turn), the last two not yet.
-        let grade = (i < 22).then(|| ["A", "B", "C"][i % 3]);
-        if let Some(g) = grade {
-            let score = match g {
-                "A" => 82 + (i % 10) as i32,
-                "B" => 58 + (i % 10) as i32,
-                _ => 25 + (i % 10) as i32,
-            };
-            rate(server, &id, g, score).await;
-        }
-        clients.push(json!({ "id": id, "name": name, "grade": grade }));
-    }
+    let run = common::startup_run(&api, 0).await;
+    assert_eq!(run["status"], "SUCCEEDED", "the demo's startup sync: {run}");
 
-    // One client with a history long enough to page through: 10 months of salary and spending.
-    let busy = clients[9]["id"].as_str().unwrap().to_owned();
-    let now = Utc::now();
-    let spending: [(&str, &str, &str, &str); 6] = [
-        ("Оплата: Пятёрочка", "Пятёрочка", "5411", "1249.90"),
-        ("Яндекс Такси, поездка", "Яндекс Такси", "4121", "489.00"),
-        ("Кафе Шоколадница", "Шоколадница", "5814", "860.00"),
-        ("МТС: мобильная связь", "МТС", "4814", "650.00"),
-        ("Аптека Ригла", "Ригла", "5912", "1320.50"),
-        ("OZON.ru заказ", "OZON", "5399", "3499.00"),
-    ];
-    let mut count = 0;
-    for month in 0..10 {
-        let base = now - Days::days(30 * month + 1);
-        create_transaction(
-            &api,
-            &busy,
-            base,
-            "120000.00",
-            "CREDIT",
-            "Зарплата ООО Ромашка",
-            None,
-            None,
+    let data = api
+        .ok(
+            "{ clients(first: 100) { edges { node { id displayName rating { grade score }
+                transactions(first: 1) { totalCount } } } }
+               byScore: clients(first: 20, orderBy: SCORE_DESC) { edges { node { displayName } } }
+               portfolio { grades { grade count averageScore } banks { bank { code name status {
+                 health linkedClients authorizedConsents awaitingConsents failingLinks } }
+                 clients accounts transactions } } }",
+            json!({}),
         )
         .await;
-        count += 1;
-        for (k, (desc, merchant, mcc, amount)) in spending.iter().enumerate() {
-            let at = base - Days::hours(6 * (k as i64 + 1));
-            create_transaction(
-                &api,
-                &busy,
-                at,
-                amount,
-                "DEBIT",
-                desc,
-                Some(merchant),
-                Some(mcc),
+    let nodes: Vec<Value> = data["clients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let clients: Vec<Value> = nodes
+        .iter()
+        .map(|n| json!({ "id": n["id"], "name": n["displayName"], "grade": n["rating"]["grade"], "score": n["rating"]["score"] }))
+        .collect();
+    let busy = nodes
+        .iter()
+        .filter(|n| n["rating"].is_object())
+        .max_by_key(|n| n["transactions"]["totalCount"].as_i64().unwrap())
+        .expect("a rated demo client");
+    let busy_id = busy["id"].as_str().unwrap().to_owned();
+    let total = busy["transactions"]["totalCount"].as_i64().unwrap();
+    assert!(
+        total > 50,
+        "the busiest demo client has more than a page: {busy}"
+    );
+
+    let from = (Utc::now() - Days::days(400)).to_rfc3339();
+    let to = (Utc::now() + Days::days(1)).to_rfc3339();
+    let detail = api
+        .ok(
+            "query($id: ID!, $from: DateTime!, $to: DateTime!) { client(id: $id) {
+                rating { grade score factors { code } }
+                credits: transactions(first: 1, filter: { direction: CREDIT }) { totalCount }
+                topMerchants(from: $from, to: $to, first: 10) { merchant count }
+                insights(lang: RU) { kind text }
+                recurringPayments { merchant }
+                offers(lang: RU) { product { name } }
+                income { monthlyAverageIncome { amount currency } salaryDetected employer }
+             } }",
+            json!({ "id": busy_id, "from": from, "to": to }),
+        )
+        .await;
+    let c = &detail["client"];
+    // A search term with a page's worth of results: the first top merchant with 2..=50 rows.
+    let mut search = Value::Null;
+    for m in c["topMerchants"].as_array().unwrap() {
+        let text = m["merchant"].as_str().unwrap();
+        let found = api
+            .ok(
+                "query($id: ID!, $q: String!) { client(id: $id) { transactions(first: 1, filter: { search: $q }) {
+                    totalCount edges { node { id category } } } } }",
+                json!({ "id": busy_id, "q": text }),
             )
             .await;
-            count += 1;
+        let conn = &found["client"]["transactions"];
+        let n = conn["totalCount"].as_i64().unwrap();
+        if (2..=50).contains(&n) {
+            search = json!({
+                "text": text, "count": n,
+                "firstId": conn["edges"][0]["node"]["id"], "firstCategory": conn["edges"][0]["node"]["category"],
+            });
+            break;
         }
     }
-    // A few for two more clients, so balances and counts differ.
-    for (i, amount) in [(0usize, "56000.00"), (1, "18000.00")] {
-        let id = clients[i]["id"].as_str().unwrap();
-        create_transaction(
-            &api,
-            id,
-            now - Days::days(3),
-            amount,
-            "CREDIT",
-            "Перевод от клиента",
-            None,
-            None,
-        )
-        .await;
-    }
-    // Manual entries recompute their client's rating, so the grades the suites expect are the
-    // ones the server holds now, not the ones stored above.
-    for client in &mut clients {
-        let id = client["id"].as_str().unwrap().to_owned();
-        let data = api
-            .ok(
-                "query($id: ID!) { client(id: $id) { rating { grade } } }",
-                json!({ "id": id }),
-            )
-            .await;
-        client["grade"] = data["client"]["rating"]["grade"].clone();
-    }
+    assert!(
+        search.is_object(),
+        "a merchant of the busy client to search for: {c}"
+    );
+    let names = |v: &Value, pick: &dyn Fn(&Value) -> Value| -> Vec<Value> {
+        v.as_array().unwrap().iter().map(pick).collect()
+    };
     json!({
         "clients": clients,
-        "busy": { "id": busy, "name": NAMES[9], "transactions": count },
+        "byScore": names(&data["byScore"]["edges"], &|e| e["node"]["displayName"].clone()),
+        "grades": data["portfolio"]["grades"],
+        "banks": names(&data["portfolio"]["banks"], &|b| json!({
+            "code": b["bank"]["code"], "name": b["bank"]["name"], "status": b["bank"]["status"],
+            "clients": b["clients"], "accounts": b["accounts"], "transactions": b["transactions"],
+        })),
+        "busy": {
+            "id": busy_id, "name": busy["displayName"], "transactions": total,
+            "grade": c["rating"]["grade"], "score": c["rating"]["score"],
+            "factors": c["rating"]["factors"].as_array().unwrap().len(),
+            "credits": c["credits"]["totalCount"],
+            "search": search,
+            "insights": names(&c["insights"], &|i| i["text"].clone()),
+            "recurring": names(&c["recurringPayments"], &|r| r["merchant"].clone()),
+            "offers": names(&c["offers"], &|o| o["product"]["name"].clone()),
+            "income": c["income"],
+        },
         "throttleUser": "nobody-here",
     })
 }
@@ -335,8 +329,23 @@ async fn seed_hostile(server: &TestServer) -> Value {
 #[tokio::test]
 async fn browser_flow() {
     require_tools();
-    let server = common::start_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
-    let seed = seed_demo(&server).await;
+    // Demo mode: the sandbox banks in-process, the demo clients linked and synced at start. The
+    // world ends today (a fixed day for the run), so the recent-period charts have data.
+    let anchor = Utc::now().format("%Y-%m-%d").to_string();
+    let server = common::start_with(&[
+        ("LOGIN_MAX_FAILURES", "3"),
+        ("SANDBOX", "on"),
+        ("SANDBOX_SEED", DEMO_SEED),
+        ("SANDBOX_ANCHOR", &anchor),
+        ("SANDBOX_CLIENTS", DEMO_CLIENTS),
+    ])
+    .await;
+    let started = Instant::now();
+    let seed = describe_demo(&server).await;
+    println!(
+        "demo ready and described in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     run_suite("flow", Some(&server), &seed).await;
     server.stop().await.unwrap();
 }

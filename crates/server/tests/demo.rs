@@ -8,34 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::{json, Value};
-
-/// Waits for the newest STARTUP run to end and returns it.
-async fn startup_run(c: &Client, newer_than: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let runs = c
-            .ok("{ syncRuns(first: 5) { id trigger status added updated unchanged errors message } }", json!({}))
-            .await;
-        let run = runs["syncRuns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| {
-                r["trigger"] == "STARTUP"
-                    && r["id"].as_str().unwrap().parse::<i64>().unwrap() > newer_than
-            })
-            .cloned();
-        if let Some(run) = run.filter(|r| r["status"] != "RUNNING") {
-            return run;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the startup sync did not finish: {runs}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use serde_json::json;
 
 const OVERVIEW: &str = "{
   stats { clients { total } transactions { count } banks }

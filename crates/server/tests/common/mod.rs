@@ -84,6 +84,34 @@ impl Client {
     }
 }
 
+/// Waits for the newest STARTUP sync run (demo mode) with an id above `newer_than` to end and
+/// returns it.
+pub async fn startup_run(c: &Client, newer_than: i64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let runs = c
+            .ok("{ syncRuns(first: 5) { id trigger status added updated unchanged errors message } }", json!({}))
+            .await;
+        let run = runs["syncRuns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["trigger"] == "STARTUP"
+                    && r["id"].as_str().unwrap().parse::<i64>().unwrap() > newer_than
+            })
+            .cloned();
+        if let Some(run) = run.filter(|r| r["status"] != "RUNNING") {
+            return run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the startup sync did not finish: {runs}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The `extensions.code` of the first error.
 pub fn code(body: &Value) -> String {
     body["errors"][0]["extensions"]["code"]
