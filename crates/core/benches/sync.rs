@@ -116,13 +116,22 @@ async fn main() {
     let ceiling_db = TestDatabase::create(pg.as_deref()).await.unwrap();
     let target = &ceiling_db.db;
     for m in clients::Entity::find().all(conn).await.unwrap() {
-        clients::Entity::insert(m.into_active_model()).exec_without_returning(target.conn()).await.unwrap();
+        clients::Entity::insert(m.into_active_model())
+            .exec_without_returning(target.conn())
+            .await
+            .unwrap();
     }
     for m in bank_links::Entity::find().all(conn).await.unwrap() {
-        bank_links::Entity::insert(m.into_active_model()).exec_without_returning(target.conn()).await.unwrap();
+        bank_links::Entity::insert(m.into_active_model())
+            .exec_without_returning(target.conn())
+            .await
+            .unwrap();
     }
     for m in accounts::Entity::find().all(conn).await.unwrap() {
-        accounts::Entity::insert(m.into_active_model()).exec_without_returning(target.conn()).await.unwrap();
+        accounts::Entity::insert(m.into_active_model())
+            .exec_without_returning(target.conn())
+            .await
+            .unwrap();
     }
     let t = Instant::now();
     for batch in stored.chunks(5000) {

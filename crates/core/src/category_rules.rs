@@ -310,11 +310,11 @@ impl Core {
             created_by: Set(Some(actor.user_id)),
             created_at: Set(now),
             ..Default::default()
-        }
-        .insert(self.db.conn())
-        .await?;
-        self.reload_category_rules().await?;
-        self.audit(
+        };
+        let txn = self.db.begin_write().await?;
+        let model = model.insert(&txn).await?;
+        self.audit_in(
+            &txn,
             AuditEvent::new("category_rule.create")
                 .actor(actor)
                 .entity("category_rule", model.id)
@@ -324,6 +324,8 @@ impl Core {
                 .detail("priority", model.priority),
         )
         .await?;
+        txn.commit().await?;
+        self.reload_category_rules().await?;
         let run = self
             .start_recategorisation(actor, RecategorisationTrigger::RuleCreated, model.id)
             .await?;
@@ -351,14 +353,13 @@ impl Core {
             .one(self.db.conn())
             .await?
             .ok_or_else(|| CoreError::not_found("category rule", id))?;
-        let removed = category_rules::Entity::delete_by_id(id)
-            .exec(self.db.conn())
-            .await?;
+        let txn = self.db.begin_write().await?;
+        let removed = category_rules::Entity::delete_by_id(id).exec(&txn).await?;
         if removed.rows_affected == 0 {
             return Err(CoreError::not_found("category rule", id));
         }
-        self.reload_category_rules().await?;
-        self.audit(
+        self.audit_in(
+            &txn,
             AuditEvent::new("category_rule.delete")
                 .actor(actor)
                 .entity("category_rule", id)
@@ -367,6 +368,8 @@ impl Core {
                 .detail("category", rule.category),
         )
         .await?;
+        txn.commit().await?;
+        self.reload_category_rules().await?;
         self.start_recategorisation(actor, RecategorisationTrigger::RuleDeleted, id)
             .await
     }
@@ -563,6 +566,7 @@ impl Core {
             }
         }
         let finished = Utc::now();
+        let txn = self.db.begin_write().await?;
         recategorisations::ActiveModel {
             id: Set(id),
             status: Set(RecategorisationStatus::Finished.as_str().to_owned()),
@@ -571,10 +575,10 @@ impl Core {
             finished_at: Set(Some(finished)),
             ..Default::default()
         }
-        .update(self.db.conn())
+        .update(&txn)
         .await?;
-        tracing::info!(run = id, scanned, changed, "recategorisation finished");
-        self.audit(
+        self.audit_in(
+            &txn,
             AuditEvent::new("recategorisation.finish")
                 .actor(actor)
                 .entity("recategorisation", id)
@@ -582,6 +586,9 @@ impl Core {
                 .detail("scanned", scanned)
                 .detail("changed", changed),
         )
-        .await
+        .await?;
+        txn.commit().await?;
+        tracing::info!(run = id, scanned, changed, "recategorisation finished");
+        Ok(())
     }
 }

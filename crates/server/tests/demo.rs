@@ -21,12 +21,18 @@ async fn startup_run(c: &Client, newer_than: i64) -> Value {
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["trigger"] == "STARTUP" && r["id"].as_str().unwrap().parse::<i64>().unwrap() > newer_than)
+            .find(|r| {
+                r["trigger"] == "STARTUP"
+                    && r["id"].as_str().unwrap().parse::<i64>().unwrap() > newer_than
+            })
             .cloned();
         if let Some(run) = run.filter(|r| r["status"] != "RUNNING") {
             return run;
         }
-        assert!(Instant::now() < deadline, "the startup sync did not finish: {runs}");
+        assert!(
+            Instant::now() < deadline,
+            "the startup sync did not finish: {runs}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -53,12 +59,18 @@ async fn a_first_start_shows_the_demo_clients_and_a_restart_changes_nothing() {
     let data = c.ok(OVERVIEW, json!({})).await;
     assert_eq!(data["stats"]["clients"]["total"], 20, "{data}");
     assert_eq!(data["stats"]["banks"], 3);
-    assert_eq!(data["stats"]["transactions"]["count"].as_u64().unwrap(), added);
+    assert_eq!(
+        data["stats"]["transactions"]["count"].as_u64().unwrap(),
+        added
+    );
     let banks = data["banks"].as_array().unwrap();
     let codes: Vec<&str> = banks.iter().map(|b| b["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["abank", "vbank", "sbank"]);
     let sbank = &banks[2]["status"];
-    assert_eq!(sbank["awaitingConsents"], 2, "two SBank clients have not approved: {sbank}");
+    assert_eq!(
+        sbank["awaitingConsents"], 2,
+        "two SBank clients have not approved: {sbank}"
+    );
     for b in banks {
         assert_eq!(b["status"]["failingLinks"], 0, "{b}");
         assert!(b["status"]["lastSyncedAt"].is_string());
@@ -71,7 +83,11 @@ async fn a_first_start_shows_the_demo_clients_and_a_restart_changes_nothing() {
         .map(|e| &e["node"])
         .find(|n| {
             n["links"].as_array().unwrap().len() >= 2
-                && n["links"].as_array().unwrap().iter().all(|l| l["consentStatus"] == "AUTHORIZED")
+                && n["links"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|l| l["consentStatus"] == "AUTHORIZED")
         })
         .expect("a client at two or more banks");
     let banks_of_accounts: std::collections::BTreeSet<&str> = multi["accounts"]
@@ -86,23 +102,44 @@ async fn a_first_start_shows_the_demo_clients_and_a_restart_changes_nothing() {
         .unwrap()
         .iter()
         .filter(|a| a["currency"] == "RUB")
-        .map(|a| a["balance"]["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap())
+        .map(|a| {
+            a["balance"]["amount"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
         .sum();
     let total = multi["totalBalance"]
         .as_array()
         .unwrap()
         .iter()
         .find(|m| m["currency"] == "RUB")
-        .map(|m| m["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap())
+        .map(|m| {
+            m["amount"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
         .unwrap();
-    assert_eq!(total, rub, "the total balance is the sum of the banks' balances");
+    assert_eq!(
+        total, rub,
+        "the total balance is the sum of the banks' balances"
+    );
     // A waiting link says what to do.
     let waiting = clients
         .iter()
         .flat_map(|e| e["node"]["links"].as_array().unwrap().iter())
         .find(|l| l["consentStatus"] == "AWAITING_AUTHORIZATION")
         .unwrap();
-    assert!(waiting["statusMessage"].as_str().unwrap().contains("approve"), "{waiting}");
+    assert!(
+        waiting["statusMessage"]
+            .as_str()
+            .unwrap()
+            .contains("approve"),
+        "{waiting}"
+    );
 
     // A restart: the sandbox forgot its consents, the CRM asks again, and nothing changes.
     let first_id: i64 = run["id"].as_str().unwrap().parse().unwrap();
@@ -111,7 +148,11 @@ async fn a_first_start_shows_the_demo_clients_and_a_restart_changes_nothing() {
     c.login_admin().await;
     let again = startup_run(&c, first_id).await;
     assert_eq!(again["status"], "SUCCEEDED", "{again}");
-    assert_eq!((again["added"].as_u64(), again["updated"].as_u64()), (Some(0), Some(0)), "{again}");
+    assert_eq!(
+        (again["added"].as_u64(), again["updated"].as_u64()),
+        (Some(0), Some(0)),
+        "{again}"
+    );
     let after = c.ok(OVERVIEW, json!({})).await;
     assert_eq!(after["stats"], data["stats"]);
     assert_eq!(after["banks"][2]["status"]["awaitingConsents"], 2);
@@ -135,30 +176,72 @@ async fn link_bank_and_sync_now_over_graphql() {
     let id = created["createClient"]["id"].as_str().unwrap().to_owned();
     let link = "mutation($id: ID!, $bank: String!, $ext: String!) { linkBank(clientId: $id, bank: $bank, externalClientId: $ext) { bank { code } externalClientId consentStatus statusMessage } }";
     // Another client's bank id, an unknown bank, an id the bank does not know.
-    let taken = c.gql(link, json!({ "id": id, "bank": "abank", "ext": "team200-1" })).await;
+    let taken = c
+        .gql(
+            link,
+            json!({ "id": id, "bank": "abank", "ext": "team200-1" }),
+        )
+        .await;
     assert_eq!(code(&taken), "BAD_USER_INPUT", "{taken}");
-    assert!(taken["errors"][0]["message"].as_str().unwrap().contains("already linked"));
-    let unknown_bank = c.gql(link, json!({ "id": id, "bank": "xbank", "ext": "team200-1" })).await;
+    assert!(taken["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already linked"));
+    let unknown_bank = c
+        .gql(
+            link,
+            json!({ "id": id, "bank": "xbank", "ext": "team200-1" }),
+        )
+        .await;
     assert_eq!(code(&unknown_bank), "BAD_USER_INPUT", "{unknown_bank}");
-    assert!(unknown_bank["errors"][0]["message"].as_str().unwrap().contains("known banks"));
-    let unknown_client = c.gql(link, json!({ "id": id, "bank": "abank", "ext": "team200-999" })).await;
+    assert!(unknown_bank["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("known banks"));
+    let unknown_client = c
+        .gql(
+            link,
+            json!({ "id": id, "bank": "abank", "ext": "team200-999" }),
+        )
+        .await;
     assert_eq!(code(&unknown_client), "BAD_USER_INPUT", "{unknown_client}");
     let links = c
-        .ok("query($id: ID!) { client(id: $id) { links { id } } }", json!({ "id": id }))
+        .ok(
+            "query($id: ID!) { client(id: $id) { links { id } } }",
+            json!({ "id": id }),
+        )
         .await;
-    assert_eq!(links["client"]["links"], json!([]), "a refused link is not kept");
+    assert_eq!(
+        links["client"]["links"],
+        json!([]),
+        "a refused link is not kept"
+    );
 
     // syncNow answers at once with the run; the run ends with nothing new.
     let started = c
-        .ok("mutation { syncNow(bank: \"abank\") { id status trigger bank } }", json!({}))
+        .ok(
+            "mutation { syncNow(bank: \"abank\") { id status trigger bank } }",
+            json!({}),
+        )
         .await;
     assert_eq!(started["syncNow"]["trigger"], "MANUAL");
     assert_eq!(started["syncNow"]["bank"], "abank");
     let run_id = started["syncNow"]["id"].as_str().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(60);
     let finished = loop {
-        let runs = c.ok("{ syncRuns(first: 10) { id status added accounts } }", json!({})).await;
-        let run = runs["syncRuns"].as_array().unwrap().iter().find(|r| r["id"] == run_id.as_str()).cloned().unwrap();
+        let runs = c
+            .ok(
+                "{ syncRuns(first: 10) { id status added accounts } }",
+                json!({}),
+            )
+            .await;
+        let run = runs["syncRuns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == run_id.as_str())
+            .cloned()
+            .unwrap();
         if run["status"] != "RUNNING" {
             break run;
         }
@@ -170,7 +253,9 @@ async fn link_bank_and_sync_now_over_graphql() {
     assert!(finished["accounts"].as_u64().unwrap() > 10);
     assert!(run_id.parse::<i64>().unwrap() > first_id);
 
-    let bad = c.gql("mutation { syncNow(bank: \"nobank\") { id } }", json!({})).await;
+    let bad = c
+        .gql("mutation { syncNow(bank: \"nobank\") { id } }", json!({}))
+        .await;
     assert_eq!(code(&bad), "BAD_USER_INPUT", "{bad}");
     server.stop().await.unwrap();
 }
