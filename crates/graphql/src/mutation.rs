@@ -1,15 +1,35 @@
 use async_graphql::{Context, Object, ID};
-use crm_core::auth::{LoginContext, UserChanges};
+use crm_core::auth::{LoginContext, LoginOutcome, UserChanges};
 use crm_core::clients::{ClientChanges, NewClient};
 use crm_core::transactions::NewManualTransaction;
 
 use crate::assistant::ask;
-use crate::context::{actor, core, request};
+use crate::context::{actor, core, request, RequestContext};
 use crate::cursor::parse_id;
 use crate::error::ApiResultExt;
 use crate::types::*;
 
 pub struct MutationRoot;
+
+/// What a login or a password change needs to know of the request.
+fn login_context(req: &RequestContext, previous_token: Option<String>) -> LoginContext {
+    LoginContext {
+        ip: req.client_ip.clone(),
+        user_agent: req.user_agent.clone(),
+        previous_token,
+    }
+}
+
+/// Sets the new session's cookie and answers with its user and expiry.
+fn start_session(req: &RequestContext, outcome: LoginOutcome) -> LoginPayload {
+    if let Some(cookies) = &req.cookies {
+        cookies.set_session(&outcome.token, outcome.expires_at);
+    }
+    LoginPayload {
+        user: User::from(&outcome.user),
+        expires_at: outcome.expires_at,
+    }
+}
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
@@ -22,23 +42,13 @@ impl MutationRoot {
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let req = request(ctx);
-        let login_ctx = LoginContext {
-            ip: req.client_ip.clone(),
-            user_agent: req.user_agent.clone(),
-            previous_token: req.session_token.clone(),
-        };
+        let login_ctx = login_context(&req, req.session_token.clone());
         let outcome = core(ctx)
             .api()?
             .login(&username, &password, login_ctx)
             .await
             .api()?;
-        if let Some(cookies) = &req.cookies {
-            cookies.set_session(&outcome.token, outcome.expires_at);
-        }
-        Ok(LoginPayload {
-            user: User::from(&outcome.user),
-            expires_at: outcome.expires_at,
-        })
+        Ok(start_session(&req, outcome))
     }
 
     /// Changes the caller's password (the new one: at least 12 characters). Every session of
@@ -51,23 +61,17 @@ impl MutationRoot {
     ) -> async_graphql::Result<LoginPayload> {
         let who = actor(ctx).api()?;
         let req = request(ctx);
-        let login_ctx = LoginContext {
-            ip: req.client_ip.clone(),
-            user_agent: req.user_agent.clone(),
-            previous_token: None,
-        };
         let outcome = core(ctx)
             .api()?
-            .change_password(who, &current_password, &new_password, login_ctx)
+            .change_password(
+                who,
+                &current_password,
+                &new_password,
+                login_context(&req, None),
+            )
             .await
             .api()?;
-        if let Some(cookies) = &req.cookies {
-            cookies.set_session(&outcome.token, outcome.expires_at);
-        }
-        Ok(LoginPayload {
-            user: User::from(&outcome.user),
-            expires_at: outcome.expires_at,
-        })
+        Ok(start_session(&req, outcome))
     }
 
     /// Adds a user (administrators only).
