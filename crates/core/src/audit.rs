@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Actor;
+use crate::db::WriteTxn;
 use crate::entity::audit_log;
 use crate::error::{CoreError, CoreResult};
 use crate::Core;
@@ -49,6 +50,12 @@ impl AuditEvent {
     pub fn actor_user(mut self, user_id: i64, username: &str) -> Self {
         self.user_id = Some(user_id);
         self.username = Some(username.to_owned());
+        self
+    }
+
+    /// The acting user when only the id is at hand.
+    pub fn actor_user_id(mut self, user_id: i64) -> Self {
+        self.user_id = Some(user_id);
         self
     }
 
@@ -107,58 +114,74 @@ fn row_hash(prev: &str, row: &HashedRow<'_>) -> String {
     hex::encode(h.finalize())
 }
 
+/// Appends `event` to the chain inside `txn`. Appends are serialised so that the chain never
+/// forks: on SQLite by the single writer (a `WriteTxn` holds it), on PostgreSQL by an advisory
+/// lock held until the transaction ends (so across replicas too).
+async fn append(txn: &WriteTxn, event: AuditEvent) -> CoreResult<()> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [AUDIT_LOCK_KEY.into()],
+        ))
+        .await?;
+    }
+    let prev = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Id)
+        .limit(1)
+        .one(txn)
+        .await?
+        .map(|r| r.hash)
+        .unwrap_or_else(|| GENESIS.to_owned());
+    // PostgreSQL keeps microseconds: hash exactly what is stored.
+    let at = Utc::now().trunc_subsecs(6);
+    let details = Value::Object(event.details).to_string();
+    let hash = row_hash(
+        &prev,
+        &HashedRow {
+            at: &at,
+            user_id: event.user_id,
+            username: event.username.as_deref(),
+            action: &event.action,
+            entity: event.entity.as_deref(),
+            entity_id: event.entity_id.as_deref(),
+            details: &details,
+        },
+    );
+    audit_log::ActiveModel {
+        at: Set(at),
+        user_id: Set(event.user_id),
+        username: Set(event.username),
+        action: Set(event.action),
+        entity: Set(event.entity),
+        entity_id: Set(event.entity_id),
+        details: Set(details),
+        prev_hash: Set(prev),
+        hash: Set(hash),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
 impl Core {
-    /// Appends one event. Appends are serialised (in-process mutex, plus an advisory lock on
-    /// PostgreSQL for several replicas) so that the chain never forks.
+    /// Appends one event in a transaction of its own: for events that change no data (a login
+    /// failure, an export, a question, a view). A change of data records its event with
+    /// [`Core::audit_in`] inside the transaction of the change instead.
     pub async fn audit(&self, event: AuditEvent) -> CoreResult<()> {
         let _guard = self.audit_lock.lock().await;
         let txn = self.db.begin_write().await?;
-        if txn.get_database_backend() == DatabaseBackend::Postgres {
-            txn.execute(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT pg_advisory_xact_lock($1)",
-                [AUDIT_LOCK_KEY.into()],
-            ))
-            .await?;
-        }
-        let prev = audit_log::Entity::find()
-            .order_by_desc(audit_log::Column::Id)
-            .limit(1)
-            .one(&txn)
-            .await?
-            .map(|r| r.hash)
-            .unwrap_or_else(|| GENESIS.to_owned());
-        // PostgreSQL keeps microseconds: hash exactly what is stored.
-        let at = Utc::now().trunc_subsecs(6);
-        let details = Value::Object(event.details).to_string();
-        let hash = row_hash(
-            &prev,
-            &HashedRow {
-                at: &at,
-                user_id: event.user_id,
-                username: event.username.as_deref(),
-                action: &event.action,
-                entity: event.entity.as_deref(),
-                entity_id: event.entity_id.as_deref(),
-                details: &details,
-            },
-        );
-        audit_log::ActiveModel {
-            at: Set(at),
-            user_id: Set(event.user_id),
-            username: Set(event.username),
-            action: Set(event.action),
-            entity: Set(event.entity),
-            entity_id: Set(event.entity_id),
-            details: Set(details),
-            prev_hash: Set(prev),
-            hash: Set(hash),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        append(&txn, event).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Appends one event inside `txn`, the transaction of the change it records: the change and
+    /// its audit row commit together or not at all. Call it last, just before `commit`: on
+    /// PostgreSQL it takes the chain's advisory lock, held until the transaction ends.
+    pub async fn audit_in(&self, txn: &WriteTxn, event: AuditEvent) -> CoreResult<()> {
+        append(txn, event).await
     }
 
     /// Walks the whole chain and reports the first row that does not match.

@@ -316,11 +316,11 @@ impl Core {
             created_by: Set(Some(actor.user_id)),
             created_at: Set(now),
             ..Default::default()
-        }
-        .insert(self.db.conn())
-        .await?;
-        self.reload_category_rules().await?;
-        self.audit(
+        };
+        let txn = self.db.begin_write().await?;
+        let model = model.insert(&txn).await?;
+        self.audit_in(
+            &txn,
             AuditEvent::new("category_rule.create")
                 .actor(actor)
                 .entity("category_rule", model.id)
@@ -330,6 +330,8 @@ impl Core {
                 .detail("priority", model.priority),
         )
         .await?;
+        txn.commit().await?;
+        self.reload_category_rules().await?;
         let run = self
             .start_recategorisation(actor, RecategorisationTrigger::RuleCreated, model.id)
             .await?;
@@ -357,14 +359,13 @@ impl Core {
             .one(self.db.conn())
             .await?
             .ok_or_else(|| CoreError::not_found("category rule", id))?;
-        let removed = category_rules::Entity::delete_by_id(id)
-            .exec(self.db.conn())
-            .await?;
+        let txn = self.db.begin_write().await?;
+        let removed = category_rules::Entity::delete_by_id(id).exec(&txn).await?;
         if removed.rows_affected == 0 {
             return Err(CoreError::not_found("category rule", id));
         }
-        self.reload_category_rules().await?;
-        self.audit(
+        self.audit_in(
+            &txn,
             AuditEvent::new("category_rule.delete")
                 .actor(actor)
                 .entity("category_rule", id)
@@ -373,6 +374,8 @@ impl Core {
                 .detail("category", rule.category),
         )
         .await?;
+        txn.commit().await?;
+        self.reload_category_rules().await?;
         self.start_recategorisation(actor, RecategorisationTrigger::RuleDeleted, id)
             .await
     }
@@ -624,6 +627,7 @@ impl Core {
         let touched: Vec<i64> = touched.into_iter().collect();
         let rated = self.rate_clients(&touched, Utc::now()).await;
         let finished = Utc::now();
+        let txn = self.db.begin_write().await?;
         recategorisations::ActiveModel {
             id: Set(id),
             status: Set(RecategorisationStatus::Finished.as_str().to_owned()),
@@ -632,8 +636,25 @@ impl Core {
             finished_at: Set(Some(finished)),
             ..Default::default()
         }
-        .update(self.db.conn())
+        .update(&txn)
         .await?;
+        let event = match requester.user_id {
+            Some(uid) => {
+                AuditEvent::new("recategorisation.finish").actor_user(uid, &requester.username)
+            }
+            None => AuditEvent::new("recategorisation.finish").username(&requester.username),
+        };
+        self.audit_in(
+            &txn,
+            event
+                .entity("recategorisation", id)
+                .detail("rules", rules.len() as u64)
+                .detail("scanned", scanned)
+                .detail("changed", changed)
+                .detail("clients_rated", rated as u64),
+        )
+        .await?;
+        txn.commit().await?;
         if let Some(guard) = guard {
             guard.commit().await?;
         }
@@ -644,21 +665,7 @@ impl Core {
             rated,
             "recategorisation finished"
         );
-        let event = match requester.user_id {
-            Some(uid) => {
-                AuditEvent::new("recategorisation.finish").actor_user(uid, &requester.username)
-            }
-            None => AuditEvent::new("recategorisation.finish").username(&requester.username),
-        };
-        self.audit(
-            event
-                .entity("recategorisation", id)
-                .detail("rules", rules.len() as u64)
-                .detail("scanned", scanned)
-                .detail("changed", changed)
-                .detail("clients_rated", rated as u64),
-        )
-        .await
+        Ok(())
     }
 
     /// One batch of a run: up to [`BATCH`] rows after `after`, in one write transaction with

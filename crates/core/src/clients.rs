@@ -394,15 +394,17 @@ impl Core {
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(self.db.conn())
-        .await?;
-        self.audit(
+        };
+        let txn = self.db.begin_write().await?;
+        let model = model.insert(&txn).await?;
+        self.audit_in(
+            &txn,
             AuditEvent::new("client.create")
                 .actor(actor)
                 .entity("client", model.id),
         )
         .await?;
+        txn.commit().await?;
         model.try_into()
     }
 
@@ -413,8 +415,9 @@ impl Core {
         changes: ClientChanges,
     ) -> CoreResult<Client> {
         actor.require(Role::Manager)?;
+        let txn = self.db.begin_write().await?;
         let current = clients::Entity::find_by_id(id)
-            .one(self.db.conn())
+            .one(&txn)
             .await?
             .ok_or_else(|| CoreError::not_found("client", id))?;
         let display_name = match &changes.display_name {
@@ -454,45 +457,50 @@ impl Core {
         active.email = Set(email);
         active.phone = Set(phone);
         active.updated_at = Set(Utc::now());
-        let model = active.update(self.db.conn()).await?;
-        self.audit(
+        let model = active.update(&txn).await?;
+        self.audit_in(
+            &txn,
             AuditEvent::new("client.update")
                 .actor(actor)
                 .entity("client", id)
                 .detail("fields", changed),
         )
         .await?;
+        txn.commit().await?;
         model.try_into()
     }
 
     /// Deletes a client with its links, accounts and transactions.
     pub async fn delete_client(&self, actor: &Actor, id: i64) -> CoreResult<()> {
         actor.require(Role::Manager)?;
-        let removed = clients::Entity::delete_by_id(id)
-            .exec(self.db.conn())
-            .await?;
+        let txn = self.db.begin_write().await?;
+        let removed = clients::Entity::delete_by_id(id).exec(&txn).await?;
         if removed.rows_affected == 0 {
             return Err(CoreError::not_found("client", id));
         }
-        self.audit(
+        self.audit_in(
+            &txn,
             AuditEvent::new("client.delete")
                 .actor(actor)
                 .entity("client", id),
         )
         .await?;
+        txn.commit().await?;
         Ok(())
     }
 
-    /// Records that `actor` opened a client's page; repeated views within ten minutes are one.
+    /// Records that `actor` opened a client's page; repeated views by the same user within
+    /// `audit_view_window` (`AUDIT_VIEW_WINDOW_SECS`, 0: every view) are one.
     pub async fn record_client_view(&self, actor: &Actor, client_id: i64) -> CoreResult<()> {
         let now = std::time::Instant::now();
-        {
+        let window = self.settings.audit_view_window;
+        if !window.is_zero() {
             let mut seen = self
                 .recent_views
                 .lock()
                 .map_err(|_| CoreError::Internal("view cache poisoned".into()))?;
             if let Some(at) = seen.get(&(actor.user_id, client_id)) {
-                if now.duration_since(*at) < std::time::Duration::from_secs(600) {
+                if now.duration_since(*at) < window {
                     return Ok(());
                 }
             }

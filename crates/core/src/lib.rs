@@ -56,6 +56,8 @@ pub struct CoreSettings {
     pub assistant: assistant::AssistantSettings,
     /// Grade thresholds and the income scale of the rating model.
     pub ratings: ratings::RatingSettings,
+    /// Views of one client by one user within this window are audited once (zero: every view).
+    pub audit_view_window: std::time::Duration,
 }
 
 impl Default for CoreSettings {
@@ -69,6 +71,7 @@ impl Default for CoreSettings {
             sync: sync::SyncSettings::default(),
             assistant: assistant::AssistantSettings::default(),
             ratings: ratings::RatingSettings::default(),
+            audit_view_window: std::time::Duration::from_secs(600),
         }
     }
 }

@@ -479,15 +479,16 @@ impl Core {
                 .exec(&txn)
                 .await?;
         }
-        txn.commit().await?;
-        self.refresh_rating_after_write(input.client_id).await;
-        self.audit(
+        self.audit_in(
+            &txn,
             AuditEvent::new("transaction.create")
                 .actor(actor)
                 .entity("transaction", model.id)
                 .detail("client", input.client_id),
         )
         .await?;
+        txn.commit().await?;
+        self.refresh_rating_after_write(input.client_id).await;
         model.try_into()
     }
 
@@ -562,9 +563,8 @@ impl Core {
         active.category_source = Set(CategorySource::Manual.as_str().to_owned());
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
-        txn.commit().await?;
-        self.refresh_rating_after_write(client_id).await;
-        self.audit(
+        self.audit_in(
+            &txn,
             AuditEvent::new("transaction.categorize")
                 .actor(actor)
                 .entity("transaction", id)
@@ -572,6 +572,8 @@ impl Core {
                 .detail("to", category.as_str()),
         )
         .await?;
+        txn.commit().await?;
+        self.refresh_rating_after_write(client_id).await;
         model.try_into()
     }
 }

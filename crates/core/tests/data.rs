@@ -75,11 +75,25 @@ async fn bootstrap_admin_login_sessions_and_logout() {
         .await
         .unwrap();
 
-    core.logout(&outcome.token).await.unwrap();
-    assert!(core.authenticate(&outcome.token).await.unwrap().is_none());
-    assert!(core.authenticate(&second.token).await.unwrap().is_some());
-    assert_eq!(core.end_all_sessions(actor.user_id).await.unwrap(), 1);
+    let third = core
+        .login("admin", "a brand new password", LoginContext::default())
+        .await
+        .unwrap();
+    assert_eq!(core.end_all_sessions(actor.user_id).await.unwrap(), 3);
     assert!(core.authenticate(&second.token).await.unwrap().is_none());
+    let fourth = core
+        .login("admin", "a brand new password", LoginContext::default())
+        .await
+        .unwrap();
+    let fifth = core
+        .login("admin", "a brand new password", LoginContext::default())
+        .await
+        .unwrap();
+    assert!(core.authenticate(&third.token).await.unwrap().is_none());
+    // A logout ends every session of the user, not only the one it came with.
+    core.logout(&fourth.token).await.unwrap();
+    assert!(core.authenticate(&fourth.token).await.unwrap().is_none());
+    assert!(core.authenticate(&fifth.token).await.unwrap().is_none());
     tdb.cleanup().await.unwrap();
 }
 

@@ -6,6 +6,7 @@ pub mod context;
 pub mod cursor;
 pub mod error;
 mod guard;
+mod limits;
 pub mod loaders;
 mod mutation;
 mod query;
@@ -34,6 +35,8 @@ pub struct SchemaOptions {
     pub max_depth: usize,
     /// Each field costs 1, list fields multiply by their page size; aliases count in full.
     pub max_complexity: usize,
+    /// Field selections one document may hold, counted before validation.
+    pub max_fields: usize,
 }
 
 impl Default for SchemaOptions {
@@ -42,6 +45,7 @@ impl Default for SchemaOptions {
             introspection: true,
             max_depth: 16,
             max_complexity: 2_500,
+            max_fields: 500,
         }
     }
 }
@@ -54,6 +58,7 @@ fn builder(
         .limit_complexity(options.max_complexity)
         .limit_recursive_depth(32)
         .limit_directives(16)
+        .extension(limits::FieldLimit(options.max_fields))
         .extension(guard::SessionGuard);
     if !options.introspection {
         b = b.disable_introspection().disable_suggestions();

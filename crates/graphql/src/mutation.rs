@@ -1,15 +1,35 @@
 use async_graphql::{Context, Object, ID};
-use crm_core::auth::LoginContext;
+use crm_core::auth::{LoginContext, LoginOutcome, UserChanges};
 use crm_core::clients::{ClientChanges, NewClient};
 use crm_core::transactions::NewManualTransaction;
 
 use crate::assistant::ask;
-use crate::context::{actor, core, request};
+use crate::context::{actor, core, request, RequestContext};
 use crate::cursor::parse_id;
 use crate::error::ApiResultExt;
 use crate::types::*;
 
 pub struct MutationRoot;
+
+/// What a login or a password change needs to know of the request.
+fn login_context(req: &RequestContext, previous_token: Option<String>) -> LoginContext {
+    LoginContext {
+        ip: req.client_ip.clone(),
+        user_agent: req.user_agent.clone(),
+        previous_token,
+    }
+}
+
+/// Sets the new session's cookie and answers with its user and expiry.
+fn start_session(req: &RequestContext, outcome: LoginOutcome) -> LoginPayload {
+    if let Some(cookies) = &req.cookies {
+        cookies.set_session(&outcome.token, outcome.expires_at);
+    }
+    LoginPayload {
+        user: User::from(&outcome.user),
+        expires_at: outcome.expires_at,
+    }
+}
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
@@ -22,26 +42,73 @@ impl MutationRoot {
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let req = request(ctx);
-        let login_ctx = LoginContext {
-            ip: req.client_ip.clone(),
-            user_agent: req.user_agent.clone(),
-            previous_token: req.session_token.clone(),
-        };
+        let login_ctx = login_context(&req, req.session_token.clone());
         let outcome = core(ctx)
             .api()?
             .login(&username, &password, login_ctx)
             .await
             .api()?;
-        if let Some(cookies) = &req.cookies {
-            cookies.set_session(&outcome.token, outcome.expires_at);
-        }
-        Ok(LoginPayload {
-            user: User::from(&outcome.user),
-            expires_at: outcome.expires_at,
-        })
+        Ok(start_session(&req, outcome))
     }
 
-    /// Ends the current session and clears the cookie.
+    /// Changes the caller's password (the new one: at least 12 characters). Every session of
+    /// the user ends, open websockets included, and this browser gets a new one.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        let who = actor(ctx).api()?;
+        let req = request(ctx);
+        let outcome = core(ctx)
+            .api()?
+            .change_password(
+                who,
+                &current_password,
+                &new_password,
+                login_context(&req, None),
+            )
+            .await
+            .api()?;
+        Ok(start_session(&req, outcome))
+    }
+
+    /// Adds a user (administrators only).
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> async_graphql::Result<User> {
+        let who = actor(ctx).api()?;
+        let user = core(ctx)
+            .api()?
+            .add_user(who, &input.username, &input.password, input.role.into())
+            .await
+            .api()?;
+        Ok(User::from(&user))
+    }
+
+    /// Changes a user's role or disables them (administrators only, not themselves). Either
+    /// signs the user out everywhere, open websockets included.
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateUserInput,
+    ) -> async_graphql::Result<User> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "user").api()?;
+        let changes = UserChanges {
+            role: input.role.map(Into::into),
+            disabled: input.disabled,
+        };
+        let user = core(ctx).api()?.update_user(who, id, changes).await.api()?;
+        Ok(User::from(&user))
+    }
+
+    /// Signs out everywhere: ends every session of the signed-in user (all browsers, open
+    /// websockets) and clears this browser's cookie.
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let req = request(ctx);
         if let Some(token) = &req.session_token {

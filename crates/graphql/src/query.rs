@@ -15,6 +15,13 @@ impl QueryRoot {
         Ok(User::from(actor(ctx).api()?))
     }
 
+    /// Every user (administrators only).
+    async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        let who = actor(ctx).api()?;
+        let users = core(ctx).api()?.users(who).await.api()?;
+        Ok(users.iter().map(User::from).collect())
+    }
+
     /// Clients, `first` at a time (at most 100), ordered by name (the default), by rating
     /// score or by balance. A cursor belongs to its order.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]

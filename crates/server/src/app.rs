@@ -47,16 +47,17 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         },
         throttle: ThrottlePolicy {
             max_failures_per_account: config.login_max_failures,
-            max_failures_per_ip: config.login_max_failures.saturating_mul(4),
+            max_failures_per_ip: config.login_max_failures_per_address,
             window: chrono(config.login_lockout)?,
             lockout: chrono(config.login_lockout)?,
         },
         secret_key: config.secret_key.clone(),
         base_currency: config.base_currency.clone(),
-        max_concurrent_hashes: 2,
+        max_concurrent_hashes: config.password_hash_concurrency,
         sync: config.sync.clone(),
         assistant: config.assistant.clone(),
         ratings: config.ratings.clone(),
+        audit_view_window: config.audit_view_window,
     })
 }
 
@@ -110,6 +111,7 @@ impl App {
                 introspection: config.introspection,
                 max_depth: config.graphql_max_depth,
                 max_complexity: config.graphql_max_complexity,
+                max_fields: config.graphql_max_fields,
             },
         );
         let settings = HttpSettings {
@@ -121,7 +123,12 @@ impl App {
             web_dir: config.web_dir.clone(),
             body_limit_bytes: config.body_limit_bytes,
             request_timeout: config.request_timeout,
-            ws_init_timeout: Duration::from_secs(10),
+            ws_init_timeout: config.ws_init_timeout,
+            metrics: match (&config.metrics_token, config.environment) {
+                (Some(token), _) => http::MetricsAccess::Token(token.clone()),
+                (None, crate::config::Environment::Production) => http::MetricsAccess::Off,
+                (None, crate::config::Environment::Development) => http::MetricsAccess::Open,
+            },
         };
         let state = AppState {
             core,

@@ -60,13 +60,26 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_absolute: Duration,
     pub login_max_failures: i32,
+    /// Failed logins allowed per client address within the lockout window.
+    pub login_max_failures_per_address: i32,
     pub login_lockout: Duration,
+    /// Argon2id hashes computed at once (19 MiB each); further logins wait their turn.
+    pub password_hash_concurrency: usize,
     pub graphiql: bool,
     pub introspection: bool,
     pub graphql_max_depth: usize,
     pub graphql_max_complexity: usize,
+    /// Field selections one document may hold (before fragments are expanded).
+    pub graphql_max_fields: usize,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    /// How long a websocket may wait before `connection_init` (then it is closed with 4408).
+    pub ws_init_timeout: Duration,
+    /// Bearer token `/metrics` asks for (`Authorization: Bearer ...`). In production without
+    /// one, `/metrics` is off.
+    pub metrics_token: Option<String>,
+    /// Client views of one user within this window are audited once (0: every view).
+    pub audit_view_window: Duration,
     /// How long a query response may be reused while no write happened (0: never).
     pub graphql_cache: Duration,
     /// Take the client address from the last `X-Forwarded-For` hop (only behind a proxy you run).
@@ -429,6 +442,19 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let allow_plain_http = r.flag("ALLOW_PLAIN_HTTP", false)?;
+        if prod
+            && !allow_plain_http
+            && !public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+        {
+            return Err(err(
+                "PUBLIC_URL",
+                "must be the https:// address users reach in production (cookies are then Secure with the __Host- prefix); set ALLOW_PLAIN_HTTP=true only for a closed network",
+            ));
+        }
+
         let (secret_key, secret_key_generated) = match r.text("SECRET_KEY") {
             Some(k) if k.len() >= 32 => (k.into_bytes(), false),
             Some(_) => {
@@ -475,16 +501,48 @@ impl Config {
             ));
         }
         let login_max_failures = r.ranged("LOGIN_MAX_FAILURES", 5, 1, 1000)? as i32;
+        let login_max_failures_per_address = r.ranged(
+            "LOGIN_MAX_FAILURES_PER_ADDRESS",
+            (login_max_failures as u64).saturating_mul(4),
+            1,
+            100_000,
+        )? as i32;
         let login_lockout =
             Duration::from_secs(60 * r.ranged("LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)?);
+        let password_hash_concurrency = r.ranged("PASSWORD_HASH_CONCURRENCY", 2, 1, 64)? as usize;
 
         let graphiql = r.flag("GRAPHIQL", !prod)?;
         let introspection = r.flag("INTROSPECTION", !prod)?;
+        if prod && graphiql {
+            return Err(err(
+                "GRAPHIQL",
+                "must stay off in production (it needs introspection, which shows the whole schema)",
+            ));
+        }
+        if prod && introspection {
+            return Err(err(
+                "INTROSPECTION",
+                "must stay off in production: introspection and field suggestions map the API for an attacker",
+            ));
+        }
         let graphql_max_depth = r.ranged("GRAPHQL_MAX_DEPTH", 16, 3, 64)? as usize;
         let graphql_max_complexity =
             r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
-        let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 1 << 20, 1024, 64 << 20)? as usize;
+        let graphql_max_fields = r.ranged("GRAPHQL_MAX_FIELDS", 500, 10, 100_000)? as usize;
+        let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 256 << 10, 1024, 64 << 20)? as usize;
         let request_timeout = Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?);
+        let ws_init_timeout = r.seconds("WS_INIT_TIMEOUT_SECS", 10.0, 0.1, 300.0)?;
+        let metrics_token = match r.text("METRICS_TOKEN") {
+            Some(t) if t.len() < 16 => {
+                return Err(err(
+                    "METRICS_TOKEN",
+                    "must be at least 16 characters (try: openssl rand -hex 16)",
+                ))
+            }
+            t => t,
+        };
+        let audit_view_window =
+            Duration::from_secs(r.ranged("AUDIT_VIEW_WINDOW_SECS", 600, 0, 7 * 24 * 3600)?);
         let graphql_cache =
             Duration::from_millis(r.ranged("GRAPHQL_CACHE_MS", 1_000, 0, 60_000)?);
         let trust_proxy = r.flag("TRUST_PROXY", false)?;
@@ -628,13 +686,19 @@ impl Config {
             session_idle,
             session_absolute,
             login_max_failures,
+            login_max_failures_per_address,
             login_lockout,
+            password_hash_concurrency,
             graphiql,
             introspection,
             graphql_max_depth,
             graphql_max_complexity,
+            graphql_max_fields,
             body_limit_bytes,
             request_timeout,
+            ws_init_timeout,
+            metrics_token,
+            audit_view_window,
             graphql_cache,
             trust_proxy,
             web_dir,
@@ -835,7 +899,11 @@ mod tests {
             assert_eq!(cfg(&[(var, value)]).expect_err(value).var, var);
         }
         let key = "k".repeat(40);
-        let prod = [("APP_ENV", "production"), ("SECRET_KEY", key.as_str())];
+        let prod = [
+            ("APP_ENV", "production"),
+            ("SECRET_KEY", key.as_str()),
+            ("PUBLIC_URL", "https://crm.example.ru"),
+        ];
         let mut remote_http = prod.to_vec();
         remote_http.push(("AI_API_URL", "http://llm.example.ru/v1"));
         assert_eq!(cfg(&remote_http).expect_err("http").var, "AI_API_URL");
@@ -847,13 +915,19 @@ mod tests {
     #[test]
     fn production_is_strict() {
         assert_eq!(
-            cfg(&[("APP_ENV", "production")]).expect_err("no key").var,
+            cfg(&[
+                ("APP_ENV", "production"),
+                ("PUBLIC_URL", "https://crm.example.ru")
+            ])
+            .expect_err("no key")
+            .var,
             "SECRET_KEY"
         );
         let key = "k".repeat(40);
         let e = cfg(&[
             ("APP_ENV", "production"),
             ("SECRET_KEY", &key),
+            ("PUBLIC_URL", "https://crm.example.ru"),
             ("AUTH_PASSWORD", "long enough password"),
         ])
         .expect_err("plain password in prod");
@@ -867,5 +941,53 @@ mod tests {
         assert!(!c.graphiql && !c.introspection);
         assert!(c.secure_cookies());
         assert_eq!(c.public_url.as_deref(), Some("https://crm.example.ru"));
+    }
+
+    #[test]
+    fn production_needs_https_and_keeps_the_schema_closed() {
+        let key = "k".repeat(40);
+        let base = [("APP_ENV", "production"), ("SECRET_KEY", key.as_str())];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v: Vec<(&str, &str)> = base.to_vec();
+            v.extend_from_slice(extra);
+            cfg(&v)
+        };
+        assert_eq!(with(&[]).expect_err("no url").var, "PUBLIC_URL");
+        assert_eq!(
+            with(&[("PUBLIC_URL", "http://crm.example.ru")])
+                .expect_err("plain")
+                .var,
+            "PUBLIC_URL"
+        );
+        let plain = with(&[
+            ("PUBLIC_URL", "http://crm.internal"),
+            ("ALLOW_PLAIN_HTTP", "true"),
+        ])
+        .expect("plain http allowed explicitly");
+        assert!(!plain.secure_cookies());
+        let https = [("PUBLIC_URL", "https://crm.example.ru")];
+        for var in ["INTROSPECTION", "GRAPHIQL"] {
+            let mut v = https.to_vec();
+            v.push((var, "true"));
+            assert_eq!(with(&v).expect_err(var).var, var);
+        }
+        let mut short = https.to_vec();
+        short.push(("METRICS_TOKEN", "short"));
+        assert_eq!(with(&short).expect_err("token").var, "METRICS_TOKEN");
+        let c = with(&https).expect("prod");
+        assert!(c.metrics_token.is_none());
+        assert_eq!(c.body_limit_bytes, 256 * 1024);
+        assert_eq!(c.login_max_failures_per_address, 20);
+        assert_eq!(c.audit_view_window, Duration::from_secs(600));
+        assert_eq!(
+            cfg(&[("GRAPHQL_MAX_FIELDS", "5")]).expect_err("fields").var,
+            "GRAPHQL_MAX_FIELDS"
+        );
+        assert_eq!(
+            cfg(&[("PASSWORD_HASH_CONCURRENCY", "0")])
+                .expect_err("hashes")
+                .var,
+            "PASSWORD_HASH_CONCURRENCY"
+        );
     }
 }

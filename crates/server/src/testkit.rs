@@ -100,6 +100,11 @@ impl TestServer {
         })
     }
 
+    /// The database URL the server runs on (for the `ai-crm` command in tests).
+    pub fn database_url(&self) -> Option<&str> {
+        self.database.as_ref().map(|d| d.url.as_str())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -217,6 +217,7 @@ async fn production_hides_the_schema() {
     let server = start_with(&[
         ("APP_ENV", "production"),
         ("SECRET_KEY", &key),
+        ("ALLOW_PLAIN_HTTP", "true"),
         ("AUTH_PASSWORD", ""),
         ("AUTH_PASSWORD_HASH", ""),
     ])

@@ -8,7 +8,7 @@ mod users;
 pub use password::{check_new_password, check_phc_hash, hash_password, PasswordService};
 pub use sessions::SessionSettings;
 pub use throttle::ThrottlePolicy;
-pub use users::{BootstrapPassword, User};
+pub use users::{BootstrapPassword, User, UserChanges};
 
 use chrono::{DateTime, Utc};
 

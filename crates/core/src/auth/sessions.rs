@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Actor, LoginContext, LoginOutcome, User};
 use crate::audit::AuditEvent;
+use crate::db::WriteTxn;
 use crate::domain::Role;
 use crate::entity::{sessions, users};
 use crate::error::{CoreError, CoreResult};
@@ -34,6 +35,15 @@ impl Default for SessionSettings {
 /// `last_seen_at` is written at most this often, so a busy session is not a write per request.
 const TOUCH_EVERY_SECONDS: i64 = 30;
 
+/// The throttle counters a login attempt counts against: the account and the client address.
+pub(crate) fn throttle_keys(name: &str, ip: Option<&str>) -> Vec<String> {
+    let mut keys = vec![format!("user:{name}")];
+    if let Some(ip) = ip {
+        keys.push(format!("ip:{ip}"));
+    }
+    keys
+}
+
 fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -48,20 +58,19 @@ impl Core {
         hex::encode(hasher.finalize())
     }
 
-    /// Checks the credentials (throttled per account and per address) and opens a new session.
-    /// Unknown users and wrong passwords get the same message and take the same time.
+    /// Checks the credentials (throttled per account and per address, each attempt counted
+    /// before the password is checked) and opens a new session. Unknown users, disabled users
+    /// and wrong passwords get the same message and take the same time (a hash is verified
+    /// either way).
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         ctx: LoginContext,
     ) -> CoreResult<LoginOutcome> {
-        let name = username.trim().to_lowercase();
-        let mut keys = vec![format!("user:{name}")];
-        if let Some(ip) = &ctx.ip {
-            keys.push(format!("ip:{ip}"));
-        }
-        self.throttle_check(&keys).await?;
+        let name: String = username.trim().to_lowercase().chars().take(64).collect();
+        let keys = throttle_keys(&name, ctx.ip.as_deref());
+        self.throttle_begin(&keys).await?;
 
         let user = match super::users::normalize_username(&name) {
             Ok(n) => self.find_user_model(&n).await?,
@@ -75,7 +84,6 @@ impl Core {
         let user = match (ok, usable) {
             (true, Some(user)) => user.clone(),
             _ => {
-                self.throttle_fail(&keys).await?;
                 self.audit(
                     AuditEvent::new("login.failed")
                         .username(&name)
@@ -87,11 +95,44 @@ impl Core {
                 ));
             }
         };
-        self.throttle_reset(&keys[0]).await?;
+        let txn = self.db.begin_write().await?;
+        self.throttle_succeeded(&txn, &keys).await?;
+        let mut ended = 0;
         if let Some(previous) = &ctx.previous_token {
-            self.logout(previous).await?;
+            ended = sessions::Entity::delete_many()
+                .filter(sessions::Column::TokenHash.eq(self.token_hash(previous)))
+                .exec(&txn)
+                .await?
+                .rows_affected;
         }
+        let user: User = user.try_into()?;
+        let opened = self.open_session(&txn, &user, &ctx).await?;
+        self.audit_in(
+            &txn,
+            AuditEvent::new("login")
+                .actor_user(user.id, &user.username)
+                .entity("session", opened.1)
+                .detail("ip", ctx.ip),
+        )
+        .await?;
+        txn.commit().await?;
+        if ended > 0 {
+            self.notify_sessions_ended();
+        }
+        Ok(LoginOutcome {
+            token: opened.0,
+            user,
+            expires_at: opened.2,
+        })
+    }
 
+    /// Inserts a session with a fresh token: (token, session id, absolute expiry).
+    pub(crate) async fn open_session(
+        &self,
+        txn: &WriteTxn,
+        user: &User,
+        ctx: &LoginContext,
+    ) -> CoreResult<(String, i64, DateTime<Utc>)> {
         let token = new_token();
         let now = Utc::now();
         let expires_at = now + self.settings.sessions.absolute_timeout;
@@ -102,24 +143,15 @@ impl Core {
             last_seen_at: Set(now),
             expires_at: Set(expires_at),
             ip: Set(ctx.ip.clone()),
-            user_agent: Set(ctx.user_agent.map(|ua| ua.chars().take(256).collect())),
+            user_agent: Set(ctx
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(256).collect())),
             ..Default::default()
         }
-        .insert(self.db.conn())
+        .insert(txn)
         .await?;
-        let user: User = user.try_into()?;
-        self.audit(
-            AuditEvent::new("login")
-                .actor_user(user.id, &user.username)
-                .entity("session", session.id)
-                .detail("ip", ctx.ip),
-        )
-        .await?;
-        Ok(LoginOutcome {
-            token,
-            user,
-            expires_at,
-        })
+        Ok((token, session.id, expires_at))
     }
 
     /// Resolves a cookie token to the signed-in user, or `None` when the session is unknown,
@@ -159,27 +191,58 @@ impl Core {
         }))
     }
 
-    /// Ends the session behind `token` (no error when it is already gone).
+    /// Signs out: ends every session of the user behind `token` (all their browsers and open
+    /// websockets), as security.md asks of a logout. No error when the session is already gone.
     pub async fn logout(&self, token: &str) -> CoreResult<()> {
         let hash = self.token_hash(token);
-        let removed = sessions::Entity::delete_many()
+        let txn = self.db.begin_write().await?;
+        let Some(session) = sessions::Entity::find()
             .filter(sessions::Column::TokenHash.eq(hash))
-            .exec(self.db.conn())
+            .one(&txn)
+            .await?
+        else {
+            return Ok(());
+        };
+        let removed = sessions::Entity::delete_many()
+            .filter(sessions::Column::UserId.eq(session.user_id))
+            .exec(&txn)
             .await?;
-        if removed.rows_affected > 0 {
-            self.session_events.send_modify(|v| *v = v.wrapping_add(1));
-        }
+        self.audit_in(
+            &txn,
+            AuditEvent::new("logout")
+                .actor_user_id(session.user_id)
+                .entity("user", session.user_id)
+                .detail("sessions", removed.rows_affected),
+        )
+        .await?;
+        txn.commit().await?;
+        self.notify_sessions_ended();
         Ok(())
     }
 
-    /// Ends every session of a user (password change, disable, "log out everywhere").
+    /// Ends every session of a user inside `txn` (password change, disable, role change);
+    /// call [`Core::notify_sessions_ended`] after the commit.
+    pub(crate) async fn end_sessions_in(&self, txn: &WriteTxn, user_id: i64) -> CoreResult<u64> {
+        Ok(sessions::Entity::delete_many()
+            .filter(sessions::Column::UserId.eq(user_id))
+            .exec(txn)
+            .await?
+            .rows_affected)
+    }
+
+    /// Ends every session of a user ("log out everywhere").
     pub async fn end_all_sessions(&self, user_id: i64) -> CoreResult<u64> {
         let removed = sessions::Entity::delete_many()
             .filter(sessions::Column::UserId.eq(user_id))
             .exec(self.db.conn())
             .await?;
-        self.session_events.send_modify(|v| *v = v.wrapping_add(1));
+        self.notify_sessions_ended();
         Ok(removed.rows_affected)
+    }
+
+    /// Tells long-lived connections (websockets) to re-check their sessions now.
+    pub(crate) fn notify_sessions_ended(&self) {
+        self.session_events.send_modify(|v| *v = v.wrapping_add(1));
     }
 
     /// Deletes sessions past their absolute or idle deadline. Run periodically by the server.

@@ -1,8 +1,13 @@
 //! Users and the bootstrap administrator.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
 
+use super::{Actor, LoginContext, LoginOutcome};
+use crate::audit::AuditEvent;
 use crate::domain::Role;
 use crate::entity::users;
 use crate::error::{CoreError, CoreResult};
@@ -89,11 +94,13 @@ impl Core {
             )));
         }
         let hash = self.passwords.hash(password).await?;
-        self.insert_user(&username, hash, role).await
+        self.insert_user(self.db.conn(), &username, hash, role)
+            .await
     }
 
-    async fn insert_user(
+    async fn insert_user<C: ConnectionTrait>(
         &self,
+        conn: &C,
         username: &str,
         password_hash: String,
         role: Role,
@@ -108,7 +115,7 @@ impl Core {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(self.db.conn())
+        .insert(conn)
         .await?;
         model.try_into()
     }
@@ -142,7 +149,8 @@ impl Core {
             }
             (Some(_), None) => Ok(None),
             (None, Some(hash)) => {
-                self.insert_user(&username, hash, Role::Admin).await?;
+                self.insert_user(self.db.conn(), &username, hash, Role::Admin)
+                    .await?;
                 Ok(None)
             }
             (None, None) => {
@@ -151,10 +159,188 @@ impl Core {
                 }
                 let generated = generate_password();
                 let hash = self.passwords.hash(&generated).await?;
-                self.insert_user(&username, hash, Role::Admin).await?;
+                self.insert_user(self.db.conn(), &username, hash, Role::Admin)
+                    .await?;
                 Ok(Some(generated))
             }
         }
+    }
+}
+
+/// What an administrator may change about a user. A change of role or a disable ends every
+/// session of that user: their next request needs a new login, and so a new session id.
+#[derive(Clone, Debug, Default)]
+pub struct UserChanges {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+impl Core {
+    /// Every user, by name (ADMIN only).
+    pub async fn users(&self, actor: &Actor) -> CoreResult<Vec<User>> {
+        actor.require(Role::Admin)?;
+        users::Entity::find()
+            .order_by_asc(users::Column::Username)
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(User::try_from)
+            .collect()
+    }
+
+    /// Adds a user (ADMIN only); the password must follow the policy (12+ characters).
+    pub async fn add_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> CoreResult<User> {
+        actor.require(Role::Admin)?;
+        let username = normalize_username(username)?;
+        let hash = self.passwords.hash(password).await?;
+        let txn = self.db.begin_write().await?;
+        if users::Entity::find()
+            .filter(users::Column::Username.eq(username.as_str()))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(CoreError::invalid(format!(
+                "user {username} already exists"
+            )));
+        }
+        let user = self.insert_user(&txn, &username, hash, role).await?;
+        self.audit_in(
+            &txn,
+            AuditEvent::new("user.create")
+                .actor(actor)
+                .entity("user", user.id)
+                .detail("username", user.username.clone())
+                .detail("role", role.as_str()),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Changes a user's role or disables them (ADMIN only; not oneself, so an administrator
+    /// cannot lock everyone out). Either change ends all of that user's sessions, websockets
+    /// included.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: i64,
+        changes: UserChanges,
+    ) -> CoreResult<User> {
+        actor.require(Role::Admin)?;
+        if id == actor.user_id {
+            return Err(CoreError::invalid(
+                "you cannot change your own role or disable yourself; ask another administrator",
+            ));
+        }
+        let txn = self.db.begin_write().await?;
+        let current = users::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| CoreError::not_found("user", id))?;
+        let role_changed = changes
+            .role
+            .is_some_and(|r| r.as_str() != current.role.as_str());
+        let disabled_changed = changes.disabled.is_some_and(|d| d != current.disabled);
+        let mut active = current.into_active_model();
+        if let Some(role) = changes.role {
+            active.role = Set(role.as_str().to_owned());
+        }
+        if let Some(disabled) = changes.disabled {
+            active.disabled = Set(disabled);
+        }
+        active.updated_at = Set(Utc::now());
+        let model = active.update(&txn).await?;
+        let ended = if role_changed || changes.disabled == Some(true) {
+            self.end_sessions_in(&txn, id).await?
+        } else {
+            0
+        };
+        self.audit_in(
+            &txn,
+            AuditEvent::new("user.update")
+                .actor(actor)
+                .entity("user", id)
+                .detail("role", role_changed.then(|| model.role.clone()))
+                .detail("disabled", disabled_changed.then_some(model.disabled))
+                .detail("sessionsEnded", ended),
+        )
+        .await?;
+        txn.commit().await?;
+        if ended > 0 {
+            self.notify_sessions_ended();
+        }
+        model.try_into()
+    }
+
+    /// Changes the caller's own password: the current one must be right (a wrong one counts as
+    /// a failed login), the new one must follow the policy. Every session of the user ends
+    /// (other browsers, open websockets) and the caller gets a new one.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current_password: &str,
+        new_password: &str,
+        ctx: LoginContext,
+    ) -> CoreResult<LoginOutcome> {
+        super::check_new_password(new_password)?;
+        if current_password == new_password {
+            return Err(CoreError::invalid(
+                "the new password must differ from the current one",
+            ));
+        }
+        let keys = super::sessions::throttle_keys(&actor.username, ctx.ip.as_deref());
+        self.throttle_begin(&keys).await?;
+        let stored = users::Entity::find_by_id(actor.user_id)
+            .one(self.db.conn())
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| CoreError::Unauthenticated("sign in again".into()))?;
+        if !self
+            .passwords
+            .verify(Some(stored.password_hash.as_str()), current_password)
+            .await?
+        {
+            self.audit(
+                AuditEvent::new("user.password_change.failed")
+                    .actor(actor)
+                    .detail("ip", ctx.ip.clone()),
+            )
+            .await?;
+            return Err(CoreError::invalid("the current password is not right"));
+        }
+        let hash = self.passwords.hash(new_password).await?;
+        let txn = self.db.begin_write().await?;
+        let mut active = stored.into_active_model();
+        active.password_hash = Set(hash);
+        active.updated_at = Set(Utc::now());
+        let model = active.update(&txn).await?;
+        let ended = self.end_sessions_in(&txn, actor.user_id).await?;
+        self.throttle_succeeded(&txn, &keys).await?;
+        let user: User = model.try_into()?;
+        let (token, session_id, expires_at) = self.open_session(&txn, &user, &ctx).await?;
+        self.audit_in(
+            &txn,
+            AuditEvent::new("user.password_change")
+                .actor(actor)
+                .entity("session", session_id)
+                .detail("sessionsEnded", ended)
+                .detail("ip", ctx.ip),
+        )
+        .await?;
+        txn.commit().await?;
+        self.notify_sessions_ended();
+        Ok(LoginOutcome {
+            token,
+            user,
+            expires_at,
+        })
     }
 }
 

@@ -108,10 +108,12 @@ impl Core {
         external_client_id: &str,
     ) -> CoreResult<BankLink> {
         actor.require(Role::Manager)?;
+        let txn = self.db.begin_write().await?;
         let link = self
-            .ensure_link(client_id, bank, external_client_id)
+            .ensure_link_in(&txn, client_id, bank, external_client_id)
             .await?;
-        self.audit(
+        self.audit_in(
+            &txn,
             AuditEvent::new("bank.link")
                 .actor(actor)
                 .entity("client", client_id)
@@ -119,6 +121,7 @@ impl Core {
                 .detail("externalClientId", external_client_id),
         )
         .await?;
+        txn.commit().await?;
         match self.refresh_consent(&link, ConsentCheck::AskAgain).await {
             Ok(link) => Ok(link),
             // Unknown to the bank: no link is kept.
@@ -148,6 +151,22 @@ impl Core {
         bank: &str,
         external_client_id: &str,
     ) -> CoreResult<BankLink> {
+        let txn = self.db.begin_write().await?;
+        let link = self
+            .ensure_link_in(&txn, client_id, bank, external_client_id)
+            .await?;
+        txn.commit().await?;
+        Ok(link)
+    }
+
+    /// [`Core::ensure_link`] inside the caller's transaction (which then audits the link).
+    async fn ensure_link_in(
+        &self,
+        txn: &crate::db::WriteTxn,
+        client_id: i64,
+        bank: &str,
+        external_client_id: &str,
+    ) -> CoreResult<BankLink> {
         let bank = bank.trim().to_lowercase();
         let external = external_client_id.trim();
         if self.banks.connector(&bank).is_none() {
@@ -163,7 +182,7 @@ impl Core {
             ));
         }
         if clients::Entity::find_by_id(client_id)
-            .one(self.db.conn())
+            .one(txn)
             .await?
             .is_none()
         {
@@ -172,7 +191,7 @@ impl Core {
         let existing = bank_links::Entity::find()
             .filter(bank_links::Column::BankCode.eq(bank.as_str()))
             .filter(bank_links::Column::ExternalClientId.eq(external))
-            .one(self.db.conn())
+            .one(txn)
             .await?;
         if let Some(link) = existing {
             if link.client_id != client_id {
@@ -199,7 +218,7 @@ impl Core {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(self.db.conn())
+        .insert(txn)
         .await?
         .try_into()
     }

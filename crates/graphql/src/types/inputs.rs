@@ -90,3 +90,20 @@ pub struct CreateTransactionInput {
     /// ISO 18245 code, four digits.
     pub mcc: Option<String>,
 }
+
+/// A new user (administrators only).
+#[derive(InputObject, Clone, Debug)]
+pub struct CreateUserInput {
+    pub username: String,
+    /// At least 12 characters.
+    pub password: String,
+    pub role: Role,
+}
+
+/// Changes to a user (administrators only). A new role or a disable signs the user out
+/// everywhere.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct UpdateUserInput {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}

@@ -38,6 +38,8 @@ pub struct User {
     pub id: ID,
     pub username: String,
     pub role: Role,
+    /// A disabled user cannot sign in.
+    pub disabled: bool,
 }
 
 impl From<&crm_core::auth::User> for User {
@@ -46,6 +48,7 @@ impl From<&crm_core::auth::User> for User {
             id: ID(u.id.to_string()),
             username: u.username.clone(),
             role: u.role.into(),
+            disabled: u.disabled,
         }
     }
 }
@@ -56,6 +59,7 @@ impl From<&crm_core::auth::Actor> for User {
             id: ID(a.user_id.to_string()),
             username: a.username.clone(),
             role: a.role.into(),
+            disabled: false,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -115,12 +116,46 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
-pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+/// Compares without an early exit, so the time taken says nothing about the token.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `/metrics`: open in development, behind `METRICS_TOKEN` (a bearer token) when it is set,
+/// off in production without one.
+pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match &state.settings.metrics {
+        super::MetricsAccess::Open => {}
+        super::MetricsAccess::Off => {
+            return super::json_error(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "metrics are off in production until METRICS_TOKEN is set",
+            )
+        }
+        super::MetricsAccess::Token(token) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if !same_secret(given.trim().as_bytes(), token.as_bytes()) {
+                let mut res = super::json_error(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHENTICATED",
+                    "send the metrics token: Authorization: Bearer <METRICS_TOKEN>",
+                );
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"metrics\""),
+                );
+                return res;
+            }
+        }
+    }
     (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(state.core.db().statement_count()),
     )
+        .into_response()
 }

@@ -41,6 +41,29 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// How long a websocket may wait before `connection_init` (then it is closed with 4408).
     pub ws_init_timeout: Duration,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `/metrics`.
+#[derive(Clone)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the port (development).
+    Open,
+    /// Requests with `Authorization: Bearer <token>` (`METRICS_TOKEN`).
+    Token(String),
+    /// Nobody (production without `METRICS_TOKEN`).
+    Off,
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MetricsAccess::Open => "Open",
+            MetricsAccess::Token(_) => "Token(..)",
+            MetricsAccess::Off => "Off",
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -92,6 +115,27 @@ async fn request_id(req: Request, next: Next) -> Response {
     res
 }
 
+/// Turns a panic in a handler into a 500 with an error id (the details go to the log), so a
+/// bug answers like any internal error and the server keeps serving.
+async fn catch_panic(req: Request, next: Next) -> Response {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(res) => res,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            let err = crm_graphql::ApiError::internal(format!("handler panicked: {what}"));
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message)
+        }
+    }
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -107,6 +151,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The router with `extra` routes behind the same layers (tests add routes that misbehave).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let settings = state.settings.clone();
     let api = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -120,6 +169,7 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = Router::new()
         .merge(api)
+        .merge(extra)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render));
@@ -131,6 +181,7 @@ pub fn router(state: AppState) -> Router {
     }
     let web = ServeDir::new(&settings.web_dir).append_index_html_on_directories(true);
     app.fallback_service(web)
+        .layer(middleware::from_fn(catch_panic))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -48,12 +48,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// The origins a browser may call us from: `PUBLIC_URL`, `ALLOWED_ORIGINS`, and the origin the
 /// request itself names in `Host` (so a development server works on any port).
 fn origin_allowed(state: &AppState, req: &Request<Body>, origin: &str) -> bool {
-    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-    if state.settings.public_url.as_deref() == Some(origin.as_str())
-        || state.settings.allowed_origins.contains(&origin)
-    {
+    if origin_listed(state, origin) {
         return true;
     }
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
     if state.settings.public_url.is_none() {
         if let Some(host) = req
             .headers()
@@ -67,8 +65,17 @@ fn origin_allowed(state: &AppState, req: &Request<Body>, origin: &str) -> bool {
     false
 }
 
+/// Whether `origin` is one the operator named (`PUBLIC_URL`, `ALLOWED_ORIGINS`).
+fn origin_listed(state: &AppState, origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    state.settings.public_url.as_deref() == Some(origin.as_str())
+        || state.settings.allowed_origins.contains(&origin)
+}
+
 /// Refuses browser requests from other sites (CSRF, cross-site websocket hijacking): a present
-/// `Origin` must be ours, and `Sec-Fetch-Site: cross-site` is refused outright.
+/// `Origin` must be ours, and a browser's `Sec-Fetch-Site` must say `same-origin` or `none`
+/// (typed by the user) — `same-site` (a sibling subdomain, which `SameSite=Strict` cookies do
+/// not stop) and `cross-site` pass only with an `Origin` the operator allow-listed.
 pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() == Method::OPTIONS {
         return (
@@ -77,12 +84,20 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
         )
             .into_response();
     }
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or("\u{0}").to_owned());
     if let Some(site) = req
         .headers()
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
     {
-        if site.eq_ignore_ascii_case("cross-site") {
+        let site = site.trim().to_ascii_lowercase();
+        let ours = site == "same-origin" || site == "none";
+        let listed = origin.as_deref().is_some_and(|o| origin_listed(&state, o));
+        if !ours && !listed {
+            tracing::warn!(site = %site, "refused a request from another site");
             return json_error(
                 StatusCode::FORBIDDEN,
                 "FORBIDDEN",
@@ -90,12 +105,8 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
             );
         }
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let ok = origin
-            .to_str()
-            .map(|o| origin_allowed(&state, &req, o))
-            .unwrap_or(false);
-        if !ok {
+    if let Some(origin) = &origin {
+        if !origin_allowed(&state, &req, origin) {
             tracing::warn!("refused a request from a foreign origin");
             return json_error(
                 StatusCode::FORBIDDEN,

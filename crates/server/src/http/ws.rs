@@ -54,7 +54,11 @@ pub async fn upgrade(
             "sign in first: websockets need a valid session",
         );
     }
+    // A message is a GraphQL request: it gets the body limit of POST /graphql.
+    let limit = state.settings.body_limit_bytes;
     ws.protocols([PROTOCOL])
+        .max_message_size(limit)
+        .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
             serve(state, socket, ctx).await;
         })
