@@ -6,10 +6,15 @@
 //!
 //! cargo bench -p crm-core --bench sync
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench -p crm-core --bench sync
-//! Knobs: BENCH_SYNC_ROWS (default 200000).
+//! Knobs: BENCH_SYNC_ROWS (default 200000). With mimalloc, as the `ai-crm` binary runs.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::time::Instant;
+
+use mimalloc::MiMalloc;
+
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
 
 use crm_core::connectors::{build_registry, BankEndpoint, TeamCredentials};
 use crm_core::entity::{accounts, bank_links, clients, transactions};
