@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo,
 };
-use async_graphql::{ServerError, ServerResult, Value};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerError, ServerResult, Value, Variables};
 
 use crate::context::RequestContext;
 use crate::error::{code, ApiError};
@@ -15,15 +16,23 @@ use crate::error::{code, ApiError};
 /// Root fields anyone may call.
 const PUBLIC_ROOT_FIELDS: &[&str] = &["login", "__typename", "__schema", "__type"];
 
-pub struct SessionGuard;
+/// `max_fields`: the cap on field selections per document (see `limits.rs`), checked here after
+/// parsing, so the schema has one extension and each field one extra step.
+pub struct SessionGuard {
+    pub max_fields: usize,
+}
 
 impl ExtensionFactory for SessionGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SessionGuardExtension)
+        Arc::new(SessionGuardExtension {
+            max_fields: self.max_fields,
+        })
     }
 }
 
-struct SessionGuardExtension;
+struct SessionGuardExtension {
+    max_fields: usize,
+}
 
 fn with_code(mut err: ServerError, code: &str) -> ServerError {
     let mut ext = err.extensions.take().unwrap_or_default();
@@ -51,6 +60,20 @@ fn is_input_error(message: &str) -> bool {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for SessionGuardExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        match crate::limits::check(&doc, self.max_fields) {
+            Some(err) => Err(err),
+            None => Ok(doc),
+        }
+    }
+
     async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,

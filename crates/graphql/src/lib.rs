@@ -58,8 +58,9 @@ fn builder(
         .limit_complexity(options.max_complexity)
         .limit_recursive_depth(32)
         .limit_directives(16)
-        .extension(limits::FieldLimit(options.max_fields))
-        .extension(guard::SessionGuard);
+        .extension(guard::SessionGuard {
+            max_fields: options.max_fields,
+        });
     if !options.introspection {
         b = b.disable_introspection().disable_suggestions();
     }

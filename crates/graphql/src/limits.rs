@@ -1,25 +1,13 @@
 //! A cap on the field selections one document may hold, checked right after parsing, before
 //! validation walks the document: a megabyte of `a0: __typename a1: __typename ...` is refused
 //! for its size alone, whatever its complexity would come to. Fragments count once where they
-//! are defined (their expansion is bounded by complexity and depth).
+//! are defined (their expansion is bounded by complexity and depth). Checked by the one schema
+//! extension (`guard.rs`): each extension adds a step to every field's resolution.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::ServerError;
 
 use crate::error::code;
-
-pub struct FieldLimit(pub usize);
-
-impl ExtensionFactory for FieldLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldLimitExtension(self.0))
-    }
-}
-
-struct FieldLimitExtension(usize);
 
 fn count(set: &SelectionSet) -> usize {
     set.items
@@ -47,32 +35,22 @@ pub fn field_count(doc: &ExecutableDocument) -> usize {
     ops + fragments
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for FieldLimitExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let fields = field_count(&doc);
-        if fields > self.0 {
-            let mut err = ServerError::new(
-                format!(
-                    "the query selects {fields} fields; at most {} are allowed in one request (GRAPHQL_MAX_FIELDS)",
-                    self.0
-                ),
-                None,
-            );
-            let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", code::BAD_USER_INPUT);
-            err.extensions = Some(ext);
-            return Err(err);
-        }
-        Ok(doc)
+/// The error for a document over the cap (`max` = `GRAPHQL_MAX_FIELDS`), or `None`.
+pub(crate) fn check(doc: &ExecutableDocument, max: usize) -> Option<ServerError> {
+    let fields = field_count(doc);
+    if fields <= max {
+        return None;
     }
+    let mut err = ServerError::new(
+        format!(
+            "the query selects {fields} fields; at most {max} are allowed in one request (GRAPHQL_MAX_FIELDS)"
+        ),
+        None,
+    );
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", code::BAD_USER_INPUT);
+    err.extensions = Some(ext);
+    Some(err)
 }
 
 #[cfg(test)]
