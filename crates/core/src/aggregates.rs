@@ -149,8 +149,11 @@ impl AggregateDelta {
 
     /// Writes the changes (upserts), then removes buckets that became empty.
     pub async fn apply<C: ConnectionTrait>(&self, conn: &C) -> CoreResult<()> {
-        let months: Vec<(&MonthKey, &(i64, i64))> =
+        // Rows are written in key order: two transactions that touch the same buckets (two banks
+        // of one client synced at once) then lock them in the same order and never deadlock.
+        let mut months: Vec<(&MonthKey, &(i64, i64))> =
             self.months.iter().filter(|(_, v)| **v != (0, 0)).collect();
+        months.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for chunk in months.chunks(500) {
             let models = chunk
                 .iter()
@@ -192,8 +195,9 @@ impl AggregateDelta {
                 .exec_without_returning(conn)
                 .await?;
         }
-        let days: Vec<(&DayKey, &(i64, i64))> =
+        let mut days: Vec<(&DayKey, &(i64, i64))> =
             self.days.iter().filter(|(_, v)| **v != (0, 0)).collect();
+        days.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for chunk in days.chunks(500) {
             let models = chunk.iter().map(|((client, cur, dir, day, cat), v)| {
                 client_day_totals::ActiveModel {
@@ -237,12 +241,13 @@ impl AggregateDelta {
     /// Buckets that lost rows may be empty now: they are deleted, so a category with nothing in
     /// it never shows up.
     async fn remove_emptied<C: ConnectionTrait>(&self, conn: &C) -> CoreResult<()> {
-        let months: Vec<&MonthKey> = self
+        let mut months: Vec<&MonthKey> = self
             .months
             .iter()
             .filter(|(_, v)| v.1 < 0)
             .map(|(k, _)| k)
             .collect();
+        months.sort_unstable();
         for chunk in months.chunks(100) {
             use client_month_totals::Column as M;
             let mut any = Condition::any();
@@ -263,12 +268,13 @@ impl AggregateDelta {
                 .exec(conn)
                 .await?;
         }
-        let days: Vec<&DayKey> = self
+        let mut days: Vec<&DayKey> = self
             .days
             .iter()
             .filter(|(_, v)| v.1 < 0)
             .map(|(k, _)| k)
             .collect();
+        days.sort_unstable();
         for chunk in days.chunks(100) {
             use client_day_totals::Column as D;
             let mut any = Condition::any();
@@ -653,5 +659,81 @@ mod tests {
             split_range(at(2026, 2, 3, 0), at(2026, 2, 3, 0)).expect("range"),
             RangeParts::default()
         );
+    }
+
+    /// Two transactions writing the same client's buckets at once (two banks of one client
+    /// synced in parallel) both commit and both count. On PostgreSQL, rows written in a
+    /// different order by each would deadlock and one would be aborted; on SQLite writers take
+    /// turns, and the test checks the counts.
+    #[tokio::test]
+    async fn concurrent_writers_of_one_clients_buckets_both_commit() {
+        use crate::entity::clients;
+        use sea_orm::{ActiveModelTrait, ConnectionTrait, Statement};
+
+        let pg = std::env::var("TEST_DATABASE_URL").ok();
+        let tdb = crate::testing::TestDatabase::create(pg.as_deref())
+            .await
+            .expect("test database");
+        let now = Utc::now();
+        let client = clients::ActiveModel {
+            display_name: Set("Deadlock Test".into()),
+            status: Set("ACTIVE".into()),
+            search_text: Set("deadlock test".into()),
+            sort_name: Set("deadlock test".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(tdb.db.conn())
+        .await
+        .expect("client");
+        let delta = |bank: &'static str| {
+            let mut d = AggregateDelta::default();
+            for day in 0..400 {
+                d.add(
+                    &AggregateRow {
+                        client_id: client.id,
+                        bank_code: bank,
+                        currency: "RUB",
+                        direction: "DEBIT",
+                        category: "GROCERIES",
+                        booked_at: at(2025, 1, 1, 12) + Duration::days(day),
+                        amount_minor: 100,
+                    },
+                    1,
+                );
+            }
+            d
+        };
+        let write = |bank: &'static str| {
+            let db = tdb.db.clone();
+            let d = delta(bank);
+            async move {
+                let txn = db.begin_write().await?;
+                d.apply(&*txn).await?;
+                txn.commit().await
+            }
+        };
+        const ROUNDS: i64 = 8;
+        for _ in 0..ROUNDS {
+            let (a, b) = tokio::join!(write("abank"), write("vbank"));
+            a.expect("first writer");
+            b.expect("second writer");
+        }
+        let row = tdb
+            .db
+            .conn()
+            .query_one(Statement::from_string(
+                tdb.db.backend(),
+                "SELECT CAST(COUNT(*) AS BIGINT), CAST(MIN(tx_count) AS BIGINT), \
+                 CAST(MAX(tx_count) AS BIGINT) FROM client_day_totals"
+                    .to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("a row");
+        let read = |i| row.try_get_by_index::<i64>(i).expect("number");
+        assert_eq!((read(0), read(1), read(2)), (400, 2 * ROUNDS, 2 * ROUNDS));
+        tdb.cleanup().await.expect("cleanup");
     }
 }

@@ -608,7 +608,7 @@ impl Core {
                     Ok(b) => break b,
                     // A deadlock with a concurrent sync (PostgreSQL aborts one of the two):
                     // the batch rolled back whole, so it is simply tried again.
-                    Err(e @ CoreError::Db(_)) if attempt < 3 => {
+                    Err(e) if e.is_transient_conflict() && attempt < 3 => {
                         tracing::warn!(run = id, attempt, "recategorisation batch retried: {e}");
                         tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
                     }

@@ -338,4 +338,63 @@ mod tests {
             Some("sqlite::memory:")
         );
     }
+
+    /// A real deadlock (two transactions taking two rows in opposite orders) is recognised as a
+    /// conflict worth running again; other database errors are not. PostgreSQL only: SQLite's
+    /// writers take turns and cannot deadlock.
+    #[tokio::test]
+    async fn deadlocks_are_told_apart_from_other_database_errors() {
+        let Some(pg) = std::env::var("TEST_DATABASE_URL").ok() else {
+            return;
+        };
+        let tdb = crate::testing::TestDatabase::create(Some(&pg))
+            .await
+            .expect("test database");
+        let db = tdb.db.clone();
+        db.conn()
+            .execute_unprepared(
+                "CREATE TABLE lock_order (id INT PRIMARY KEY, v INT NOT NULL); \
+                 INSERT INTO lock_order VALUES (1, 0), (2, 0)",
+            )
+            .await
+            .expect("table");
+        let bad = db
+            .conn()
+            .execute_unprepared("SELECT no_such_column FROM lock_order")
+            .await
+            .map_err(CoreError::from)
+            .expect_err("a bad column");
+        assert!(!bad.is_transient_conflict());
+
+        let a = db.conn().begin().await.expect("a");
+        let b = db.conn().begin().await.expect("b");
+        a.execute_unprepared("UPDATE lock_order SET v = 1 WHERE id = 1")
+            .await
+            .expect("a locks 1");
+        b.execute_unprepared("UPDATE lock_order SET v = 1 WHERE id = 2")
+            .await
+            .expect("b locks 2");
+        // The victim keeps its locks until it rolls back, so each side ends its transaction.
+        let finish = |txn: DatabaseTransaction, sql: &'static str| async move {
+            match txn.execute_unprepared(sql).await {
+                Ok(_) => txn.commit().await,
+                Err(e) => {
+                    let _ = txn.rollback().await;
+                    Err(e)
+                }
+            }
+        };
+        let (ra, rb) = tokio::join!(
+            finish(a, "UPDATE lock_order SET v = 2 WHERE id = 2"),
+            finish(b, "UPDATE lock_order SET v = 2 WHERE id = 1"),
+        );
+        let failed: Vec<CoreError> = [ra.err(), rb.err()]
+            .into_iter()
+            .flatten()
+            .map(CoreError::from)
+            .collect();
+        assert_eq!(failed.len(), 1, "PostgreSQL aborts exactly one: {failed:?}");
+        assert!(failed[0].is_transient_conflict(), "{:?}", failed[0]);
+        tdb.cleanup().await.expect("cleanup");
+    }
 }

@@ -77,6 +77,20 @@ impl CoreError {
     pub fn is_internal(&self) -> bool {
         matches!(self, CoreError::Db(_) | CoreError::Internal(_))
     }
+
+    /// Whether the database aborted the transaction only because of a concurrent one (a
+    /// deadlock, or a serialization failure): the transaction rolled back whole, and running it
+    /// again is safe and will normally succeed.
+    pub fn is_transient_conflict(&self) -> bool {
+        use sea_orm::{sqlx, RuntimeErr};
+        let e = match self {
+            CoreError::Db(DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(e))))
+            | CoreError::Db(DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(e)))) => e,
+            _ => return false,
+        };
+        // PostgreSQL: 40P01 deadlock_detected, 40001 serialization_failure.
+        matches!(e.code().as_deref(), Some("40P01") | Some("40001"))
+    }
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;

@@ -2,7 +2,7 @@
 //! per-client counters and the analytics aggregates adjusted in the same database transaction as
 //! the rows.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
@@ -29,9 +29,10 @@ use crate::links::BankLink;
 use crate::transactions::month_key;
 use crate::Core;
 
-/// Per-currency changes to a client's counters.
+/// Per-currency changes to a client's counters, kept in currency order so that concurrent
+/// transactions lock a client's counters in one order.
 #[derive(Default)]
-struct TotalsDelta(HashMap<String, (i64, i64, i64)>);
+struct TotalsDelta(BTreeMap<String, (i64, i64, i64)>);
 
 impl TotalsDelta {
     fn add(&mut self, currency: &str, count: i64, direction: Direction, booked: bool, minor: i64) {
@@ -180,20 +181,36 @@ impl Core {
                 .max();
             let account_cursor = cursor.max(newest_booked);
             latest_booked = latest_booked.max(account_cursor);
-            let txn = self.db.begin_write().await?;
-            let account_id = self
-                .store_account(&txn, link, account, balances.first(), account_cursor)
-                .await?;
-            self.store_transactions(
-                &txn,
-                (link.client_id, &link.bank_code),
-                account_id,
-                &batch.transactions,
-                (from, now),
-                &mut outcome,
-            )
-            .await?;
-            txn.commit().await?;
+            // One transaction per account. PostgreSQL may still abort it when another sync of the
+            // same client (another bank) holds the client's counters: it rolled back whole, so it
+            // is run again with the same rows.
+            let mut attempt = 0u64;
+            loop {
+                attempt += 1;
+                let mut counted = outcome.clone();
+                match self
+                    .store_account_rows(
+                        link,
+                        account,
+                        balances.first(),
+                        account_cursor,
+                        &batch.transactions,
+                        (from, now),
+                        &mut counted,
+                    )
+                    .await
+                {
+                    Ok(()) => {
+                        outcome = counted;
+                        break;
+                    }
+                    Err(e) if e.is_transient_conflict() && attempt < 4 => {
+                        tracing::warn!(link = link.id, attempt, "account write retried: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         }
         if let Some(holder) = accounts.iter().find_map(|a| a.holder_name.clone()) {
             self.name_client_after_holder(link, &holder).await?;
@@ -217,6 +234,34 @@ impl Core {
         .update(self.db.conn())
         .await?;
         Ok(outcome)
+    }
+
+    /// An account, its balance and its rows, in one database transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_account_rows(
+        &self,
+        link: &BankLink,
+        account: &AccountData,
+        balance: Option<&crm_connector::BalanceData>,
+        cursor: Option<DateTime<Utc>>,
+        rows: &[TransactionData],
+        range: (DateTime<Utc>, DateTime<Utc>),
+        outcome: &mut LinkOutcome,
+    ) -> CoreResult<()> {
+        let txn = self.db.begin_write().await?;
+        let account_id = self
+            .store_account(&txn, link, account, balance, cursor)
+            .await?;
+        self.store_transactions(
+            &txn,
+            (link.client_id, &link.bank_code),
+            account_id,
+            rows,
+            range,
+            outcome,
+        )
+        .await?;
+        txn.commit().await
     }
 
     /// A client created from a bank id (named after it) takes the account holder's name.
