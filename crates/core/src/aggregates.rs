@@ -670,7 +670,7 @@ mod tests {
         use crate::entity::clients;
         use sea_orm::{ActiveModelTrait, ConnectionTrait, Statement};
 
-        let pg = std::env::var("TEST_DATABASE_URL").ok();
+        let pg = crate::testing::test_database_url();
         let tdb = crate::testing::TestDatabase::create(pg.as_deref())
             .await
             .expect("test database");

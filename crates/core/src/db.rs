@@ -344,7 +344,7 @@ mod tests {
     /// writers take turns and cannot deadlock.
     #[tokio::test]
     async fn deadlocks_are_told_apart_from_other_database_errors() {
-        let Some(pg) = std::env::var("TEST_DATABASE_URL").ok() else {
+        let Some(pg) = crate::testing::test_database_url() else {
             return;
         };
         let tdb = crate::testing::TestDatabase::create(Some(&pg))

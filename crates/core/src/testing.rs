@@ -20,6 +20,15 @@ enum Cleanup {
     Schema { admin_url: String, schema: String },
 }
 
+/// `TEST_DATABASE_URL`, for tests that run on PostgreSQL when it is set (only tests read it: the
+/// product's configuration is read by crates/server alone).
+#[allow(clippy::disallowed_methods)]
+pub fn test_database_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
 impl TestDatabase {
     /// `postgres_url`: the value of `TEST_DATABASE_URL`, read by the caller.
     pub async fn create(postgres_url: Option<&str>) -> CoreResult<Self> {
