@@ -1,37 +1,164 @@
-//! A schema extension that (1) refuses every root field but `login` (and introspection, when it
-//! is enabled) without a session, so no resolver can forget the check, and (2) makes sure every
-//! error a resolver returns carries an `extensions.code`, masking anything unexpected.
+//! What every request gets around the schema, so no resolver can forget it: (1) the document is
+//! parsed once and refused when it selects more fields than allowed (`limits.rs`) or asks for a
+//! root field other than `login` (and introspection) without a session; (2) every error in the
+//! response carries an `extensions.code`, and an error a resolver returned without one is masked.
+//!
+//! This is done outside the schema, not as a schema extension: with any extension installed,
+//! async-graphql runs every field of every response through the extension chain, which cost the
+//! uncached dashboard (~1,000 fields) a good part of its time.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerError, ServerResult, Value, Variables};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::{Data, Executor, Request, Response, ServerError};
+use futures_util::stream::{BoxStream, StreamExt};
 
 use crate::context::RequestContext;
 use crate::error::{code, ApiError};
+use crate::AppSchema;
 
 /// Root fields anyone may call.
 const PUBLIC_ROOT_FIELDS: &[&str] = &["login", "__typename", "__schema", "__type"];
 
-/// `max_fields`: the cap on field selections per document (see `limits.rs`), checked here after
-/// parsing, so the schema has one extension and each field one extra step.
-pub struct SessionGuard {
-    pub max_fields: usize,
+/// The schema with the checks of this module. Cheap to clone.
+#[derive(Clone)]
+pub struct Api {
+    schema: AppSchema,
+    max_fields: usize,
 }
 
-impl ExtensionFactory for SessionGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SessionGuardExtension {
-            max_fields: self.max_fields,
-        })
+/// A request that passed the checks, or the response that refuses it.
+enum Admission {
+    Admitted(Request, Option<OperationType>),
+    Refused(Response),
+}
+
+impl Api {
+    pub(crate) fn new(schema: AppSchema, max_fields: usize) -> Self {
+        Api { schema, max_fields }
+    }
+
+    /// The schema itself (for its SDL; requests go through [`Api::execute`]).
+    pub fn schema(&self) -> &AppSchema {
+        &self.schema
+    }
+
+    /// Runs one request with its caller's context. Also returns the kind of the operation that
+    /// ran (`None` when the request was refused before it ran).
+    pub async fn execute(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+    ) -> (Response, Option<OperationType>) {
+        let signed_in = ctx.actor.is_some();
+        match self.admit(request.data(ctx), signed_in) {
+            Admission::Refused(response) => (response, None),
+            Admission::Admitted(request, kind) => {
+                (finish(self.schema.execute(request).await), kind)
+            }
+        }
+    }
+
+    fn admit(&self, mut request: Request, signed_in: bool) -> Admission {
+        let name = request.operation_name.clone();
+        let doc = match request.parsed_query() {
+            Ok(doc) => doc,
+            Err(err) => return Admission::Refused(finish(Response::from_errors(vec![err]))),
+        };
+        if let Some(err) = crate::limits::check(doc, self.max_fields) {
+            return Admission::Refused(Response::from_errors(vec![err]));
+        }
+        let operation = operation(doc, name.as_deref());
+        // Without an operation to run (several and no name, or a name the document lacks) the
+        // schema answers with its own error and runs nothing.
+        if let (false, Some((_, set))) = (signed_in, operation) {
+            let mut names = Vec::new();
+            root_fields(doc, set, &mut HashSet::new(), &mut names);
+            if !names.iter().all(|n| PUBLIC_ROOT_FIELDS.contains(n)) {
+                let e = ApiError::unauthenticated();
+                return Admission::Refused(Response::from_errors(vec![with_code(
+                    ServerError::new(e.message, None),
+                    code::UNAUTHENTICATED,
+                )]));
+            }
+        }
+        let kind = operation.map(|(kind, _)| kind);
+        Admission::Admitted(request, kind)
     }
 }
 
-struct SessionGuardExtension {
-    max_fields: usize,
+/// The operation a request runs, chosen as async-graphql chooses it: the one named, or the only
+/// one.
+fn operation<'d>(
+    doc: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(OperationType, &'d SelectionSet)> {
+    use async_graphql::parser::types::DocumentOperations;
+    let op = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), None) => Some(op),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    }?;
+    Some((op.node.ty, &op.node.selection_set.node))
+}
+
+/// The kind of the operation a request with this document and operation name runs.
+pub fn operation_kind(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    operation(doc, name).map(|(kind, _)| kind)
+}
+
+/// The names of the fields at the root of `set`, through fragments (each spread once).
+fn root_fields<'d>(
+    doc: &'d ExecutableDocument,
+    set: &'d SelectionSet,
+    spread: &mut HashSet<&'d str>,
+    out: &mut Vec<&'d str>,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => out.push(f.node.name.node.as_str()),
+            Selection::InlineFragment(f) => {
+                root_fields(doc, &f.node.selection_set.node, spread, out)
+            }
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                if spread.insert(name) {
+                    match doc.fragments.get(&s.node.fragment_name.node) {
+                        Some(f) => root_fields(doc, &f.node.selection_set.node, spread, out),
+                        // Validation refuses an unknown fragment; until then it counts as
+                        // private.
+                        None => out.push(name),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Gives every error a code. Errors without one and without a path come from parsing and
+/// validation: the caller's (`BAD_USER_INPUT`). A resolver's error (it has a path) without a
+/// code is unexpected and masked, unless it is async-graphql's message for an argument of the
+/// wrong type.
+fn finish(mut response: Response) -> Response {
+    for err in response.errors.iter_mut() {
+        if has_code(err) {
+            continue;
+        }
+        if err.path.is_empty() || is_input_error(&err.message) {
+            let e = std::mem::replace(err, ServerError::new(String::new(), None));
+            *err = with_code(e, code::BAD_USER_INPUT);
+        } else {
+            let masked = ApiError::internal(&err.message);
+            let mut out = ServerError::new(masked.message, None);
+            out.locations = std::mem::take(&mut err.locations);
+            out.path = std::mem::take(&mut err.path);
+            *err = with_code(out, code::INTERNAL);
+        }
+    }
+    response
 }
 
 fn with_code(mut err: ServerError, code: &str) -> ServerError {
@@ -58,51 +185,103 @@ fn is_input_error(message: &str) -> bool {
     .any(|p| message.starts_with(p))
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for SessionGuardExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        match crate::limits::check(&doc, self.max_fields) {
-            Some(err) => Err(err),
-            None => Ok(doc),
+/// The executor of a websocket, whose caller was signed in when it opened (the transport closes
+/// it when the session ends).
+#[derive(Clone)]
+pub struct SignedIn(pub Api);
+
+impl Executor for SignedIn {
+    async fn execute(&self, request: Request) -> Response {
+        match self.0.admit(request, true) {
+            Admission::Refused(response) => response,
+            Admission::Admitted(request, _) => finish(self.0.schema.execute(request).await),
         }
     }
 
-    async fn resolve(
+    fn execute_stream(
         &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        if info.path_node.parent.is_none() && !PUBLIC_ROOT_FIELDS.contains(&info.name) {
-            let signed_in = ctx
-                .data_opt::<RequestContext>()
-                .is_some_and(|r| r.actor.is_some());
-            if !signed_in {
-                let e = ApiError::unauthenticated();
-                return Err(with_code(
-                    ServerError::new(e.message, None),
-                    code::UNAUTHENTICATED,
-                ));
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        match self.0.admit(request, true) {
+            Admission::Refused(response) => {
+                futures_util::stream::once(async move { response }).boxed()
             }
+            Admission::Admitted(request, _) => self
+                .0
+                .schema
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                .map(finish)
+                .boxed(),
         }
-        match next.run(ctx, info).await {
-            Ok(v) => Ok(v),
-            Err(err) if has_code(&err) => Err(err),
-            Err(err) if is_input_error(&err.message) => Err(with_code(err, code::BAD_USER_INPUT)),
-            Err(err) => {
-                let masked = ApiError::internal(&err.message);
-                let mut out = ServerError::new(masked.message, None);
-                out.locations = err.locations;
-                out.path = err.path;
-                Err(with_code(out, code::INTERNAL))
-            }
-        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots(query: &str, name: Option<&str>) -> Option<(OperationType, Vec<String>)> {
+        let doc = async_graphql::parser::parse_query(query).expect("parses");
+        let (kind, set) = operation(&doc, name)?;
+        let mut out = Vec::new();
+        root_fields(&doc, set, &mut HashSet::new(), &mut out);
+        Some((kind, out.into_iter().map(str::to_owned).collect()))
+    }
+
+    #[test]
+    fn root_fields_are_found_through_fragments_and_names() {
+        assert_eq!(
+            roots("{ me { id } ... on QueryRoot { stats { clients } } ...F } fragment F on QueryRoot { banks { code } ...F }", None),
+            Some((OperationType::Query, vec!["me".into(), "stats".into(), "banks".into()]))
+        );
+        let two = "mutation A { login(username: \"a\", password: \"b\") { ok } } query B { clients { totalCount } }";
+        assert_eq!(roots(two, None), None);
+        assert_eq!(
+            roots(two, Some("A")),
+            Some((OperationType::Mutation, vec!["login".into()]))
+        );
+        assert_eq!(
+            roots(two, Some("B")),
+            Some((OperationType::Query, vec!["clients".into()]))
+        );
+        assert_eq!(roots(two, Some("C")), None);
+    }
+
+    #[test]
+    fn errors_get_codes_and_resolver_surprises_are_masked() {
+        let mut validation = ServerError::new("Unknown field \"x\"", None);
+        validation.path = Vec::new();
+        let mut surprise = ServerError::new("SELECT secret FROM users failed", None);
+        surprise.path = vec![async_graphql::PathSegment::Field("clients".into())];
+        let mut argument = ServerError::new("Invalid value for argument \"first\"", None);
+        argument.path = vec![async_graphql::PathSegment::Field("clients".into())];
+        let coded = with_code(ServerError::new("sign in", None), code::UNAUTHENTICATED);
+        let out = finish(Response::from_errors(vec![
+            validation, surprise, argument, coded,
+        ]));
+        let codes: Vec<String> = out
+            .errors
+            .iter()
+            .map(|e| {
+                e.extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "\"BAD_USER_INPUT\"",
+                "\"INTERNAL\"",
+                "\"BAD_USER_INPUT\"",
+                "\"UNAUTHENTICATED\""
+            ]
+        );
+        assert!(!out.errors[1].message.contains("SELECT"));
+        assert_eq!(out.errors[1].path.len(), 1);
+        assert_eq!(out.errors[0].message, "Unknown field \"x\"");
     }
 }

@@ -21,6 +21,7 @@ use crm_core::Core;
 
 pub use context::{RequestContext, SessionCookies};
 pub use error::{code, ApiError};
+pub use guard::{operation_kind, Api, SignedIn};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
@@ -57,20 +58,21 @@ fn builder(
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(16)
-        .extension(guard::SessionGuard {
-            max_fields: options.max_fields,
-        });
+        .limit_directives(16);
     if !options.introspection {
         b = b.disable_introspection().disable_suggestions();
     }
     b
 }
 
-/// The schema with core's services and a shared data loader.
-pub fn build_schema(core: Arc<Core>, options: &SchemaOptions) -> AppSchema {
+/// The schema with core's services and a shared data loader, behind the checks every request
+/// gets (see [`Api`]).
+pub fn build_api(core: Arc<Core>, options: &SchemaOptions) -> Api {
     let loader = DataLoader::new(loaders::CoreLoader(core.clone()), tokio::spawn);
-    builder(options).data(core).data(loader).finish()
+    Api::new(
+        builder(options).data(core).data(loader).finish(),
+        options.max_fields,
+    )
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

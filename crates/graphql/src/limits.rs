@@ -1,8 +1,8 @@
 //! A cap on the field selections one document may hold, checked right after parsing, before
 //! validation walks the document: a megabyte of `a0: __typename a1: __typename ...` is refused
 //! for its size alone, whatever its complexity would come to. Fragments count once where they
-//! are defined (their expansion is bounded by complexity and depth). Checked by the one schema
-//! extension (`guard.rs`): each extension adds a step to every field's resolution.
+//! are defined (their expansion is bounded by complexity and depth). Checked in `guard.rs`, on the
+//! document parsed once for the request.
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::ServerError;

@@ -105,7 +105,7 @@ impl App {
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await
             .context("AUTH_USERNAME: cannot set up the administrator")?;
-        let schema = crm_graphql::build_schema(
+        let api = crm_graphql::build_api(
             core.clone(),
             &SchemaOptions {
                 introspection: config.introspection,
@@ -132,7 +132,7 @@ impl App {
         };
         let state = AppState {
             core,
-            schema,
+            api,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             cache: Arc::new(crate::http::cache::ResponseCache::new(config.graphql_cache)),

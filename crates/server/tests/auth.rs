@@ -201,11 +201,28 @@ async fn every_root_field_but_login_needs_a_session() {
         "mutation { deleteClient(id: \"1\") }",
         "mutation { setTransactionCategory(id: \"1\", category: GROCERIES) { id } }",
         "mutation { createTransaction(input: { clientId: \"1\", bookedAt: \"2025-01-01T00:00:00Z\", amount: \"1\", currency: \"RUB\", direction: DEBIT, description: \"x\" }) { id } }",
+        // Hidden behind public fields, fragments and operation names.
+        "{ __typename me { id } }",
+        "{ ... on Query { me { id } } }",
+        "{ ... { stats { banks } } }",
+        "query { ...F } fragment F on Query { clients { totalCount } }",
+        "query { ...F } fragment F on Query { ...G } fragment G on Query { me { id } ...F }",
+        "mutation { login(username: \"a\", password: \"b\") { user { id } } me: logout }",
     ];
     for op in operations {
         let body = c.gql(op, json!({})).await;
         assert_eq!(code(&body), "UNAUTHENTICATED", "{op} -> {body}");
     }
+    // The operation asked for by name is the one checked.
+    let two = "query A { __typename } query B { me { id } }";
+    let (_, body) = c
+        .post_raw(json!({ "query": two, "operationName": "B" }))
+        .await;
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+    let (_, body) = c
+        .post_raw(json!({ "query": two, "operationName": "A" }))
+        .await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
     // The schema itself stays readable in development, for GraphiQL.
     c.ok("{ __schema { queryType { name } } }", json!({})).await;
     server.stop().await.unwrap();

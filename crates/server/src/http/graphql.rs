@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Request as GqlRequest, Response as GqlResponse, ServerError, Variables};
+use async_graphql::{Request as GqlRequest, Response as GqlResponse, Variables};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -131,15 +131,9 @@ pub async fn get(
         Ok(doc) => doc,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string()),
     };
-    let op_type = match params.operation_name.as_deref() {
-        Some(name) => doc
-            .operations
-            .iter()
-            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-            .map(|(_, op)| op.node.ty),
-        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
-    };
-    if op_type != Some(OperationType::Query) {
+    if crm_graphql::operation_kind(&doc, params.operation_name.as_deref())
+        != Some(OperationType::Query)
+    {
         let mut res = json_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
@@ -150,6 +144,7 @@ pub async fn get(
         return res;
     }
     let mut request = GqlRequest::new(params.query);
+    request.set_parsed_query(doc);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -191,16 +186,13 @@ async fn execute(
             return json_body(body);
         }
     }
-    let operation = cached
-        .as_ref()
-        .map(|_| (request.query.clone(), request.operation_name.clone()));
-    let response = state.schema.execute(request.data(ctx)).await;
-    let response = finish(state, response);
+    let (response, kind) = state.api.execute(request, ctx).await;
+    count_errors(state, &response);
     match serde_json::to_vec(&response) {
         Ok(body) => {
             let body = Bytes::from(body);
-            if let (Some((key, mark)), Some((query, name))) = (cached, operation) {
-                if response.errors.is_empty() && is_query(&query, name.as_deref()) {
+            if let Some((key, mark)) = cached {
+                if response.errors.is_empty() && kind == Some(OperationType::Query) {
                     state.cache.put(key, body.clone(), mark, clock);
                 }
             }
@@ -217,44 +209,13 @@ fn json_body(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Whether the request runs a query (not a mutation or subscription); unparseable text is not.
-fn is_query(query: &str, operation_name: Option<&str>) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
-    let op = match operation_name {
-        Some(name) => doc
-            .operations
-            .iter()
-            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-            .map(|(_, op)| op.node.ty),
-        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
-    };
-    op == Some(OperationType::Query)
-}
-
-/// Errors from parsing and validation carry no code yet: they are the caller's (`BAD_USER_INPUT`).
-/// Also counts errors by code for /metrics.
-fn finish(state: &AppState, mut response: GqlResponse) -> GqlResponse {
-    for err in response.errors.iter_mut() {
-        ensure_code(err);
+/// Counts the response's errors by code for /metrics (every error has a code by now).
+fn count_errors(state: &AppState, response: &GqlResponse) {
+    for err in &response.errors {
         if let Some(async_graphql::Value::String(code)) =
             err.extensions.as_ref().and_then(|e| e.get("code"))
         {
             state.metrics.graphql_error(code);
         }
-    }
-    response
-}
-
-pub fn ensure_code(err: &mut ServerError) {
-    let has = err
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.get("code").is_some());
-    if !has {
-        let mut ext = err.extensions.take().unwrap_or_default();
-        ext.set("code", crm_graphql::code::BAD_USER_INPUT);
-        err.extensions = Some(ext);
     }
 }

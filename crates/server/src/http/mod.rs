@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use crm_core::Core;
-use crm_graphql::AppSchema;
+use crm_graphql::Api;
 use tower_cookies::CookieManagerLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
@@ -69,7 +69,8 @@ impl std::fmt::Debug for MetricsAccess {
 #[derive(Clone)]
 pub struct AppState {
     pub core: Arc<Core>,
-    pub schema: AppSchema,
+    /// The GraphQL schema behind the checks every request gets.
+    pub api: Api,
     pub settings: Arc<HttpSettings>,
     pub metrics: Arc<Metrics>,
     /// Query responses reused while the data has not changed.

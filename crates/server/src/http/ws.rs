@@ -103,7 +103,7 @@ async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestCont
     });
     let mut engine = Box::pin(
         async_graphql::http::WebSocket::new(
-            state.schema.clone(),
+            crm_graphql::SignedIn(state.api.clone()),
             input,
             WebSocketProtocols::GraphQLWS,
         )
