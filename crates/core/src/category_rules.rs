@@ -598,23 +598,11 @@ impl Core {
         let mut after = 0i64;
         let mut touched: BTreeSet<i64> = BTreeSet::new();
         loop {
-            let mut attempt = 0;
-            let batch = loop {
-                attempt += 1;
-                match self
-                    .recategorise_batch(id, &rules, after, (scanned, changed))
-                    .await
-                {
-                    Ok(b) => break b,
-                    // A deadlock with a concurrent sync (PostgreSQL aborts one of the two):
-                    // the batch rolled back whole, so it is simply tried again.
-                    Err(e) if e.is_transient_conflict() && attempt < 3 => {
-                        tracing::warn!(run = id, attempt, "recategorisation batch retried: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
-                    }
-                    Err(e) => return Err(e),
-                }
-            };
+            // A deadlock with a concurrent sync rolls the batch back whole: it is run again.
+            let batch = crate::db::retry_on_conflict("recategorisation batch", || {
+                self.recategorise_batch(id, &rules, after, (scanned, changed))
+            })
+            .await?;
             let Some(last) = batch.last_id else { break };
             after = last;
             scanned += batch.scanned;

@@ -308,6 +308,29 @@ pub async fn try_advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> C
         .unwrap_or(false))
 }
 
+/// Runs a whole database transaction (`attempt` begins, writes and commits it) again when
+/// PostgreSQL aborted it only because of a concurrent one (a deadlock or serialization failure,
+/// see [`CoreError::is_transient_conflict`]): it rolled back whole, so running it again with the
+/// same input is safe. Any other error, or a fourth conflict in a row, is returned.
+pub async fn retry_on_conflict<T, F, Fut>(what: &str, mut attempt: F) -> CoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = CoreResult<T>>,
+{
+    const ATTEMPTS: u64 = 4;
+    let mut n = 0u64;
+    loop {
+        n += 1;
+        match attempt().await {
+            Err(e) if e.is_transient_conflict() && n < ATTEMPTS => {
+                tracing::warn!(attempt = n, "{what}: run again after a conflict: {e}");
+                tokio::time::sleep(Duration::from_millis(25 * n)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

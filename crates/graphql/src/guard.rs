@@ -39,11 +39,6 @@ impl Api {
         Api { schema, max_fields }
     }
 
-    /// The schema itself (for its SDL; requests go through [`Api::execute`]).
-    pub fn schema(&self) -> &AppSchema {
-        &self.schema
-    }
-
     /// Runs one request with its caller's context. Also returns the kind of the operation that
     /// ran (`None` when the request was refused before it ran).
     pub async fn execute(
@@ -52,7 +47,11 @@ impl Api {
         ctx: RequestContext,
     ) -> (Response, Option<OperationType>) {
         let signed_in = ctx.actor.is_some();
-        match self.admit(request.data(ctx), signed_in) {
+        self.run(request.data(ctx), signed_in).await
+    }
+
+    async fn run(&self, request: Request, signed_in: bool) -> (Response, Option<OperationType>) {
+        match self.admit(request, signed_in) {
             Admission::Refused(response) => (response, None),
             Admission::Admitted(request, kind) => {
                 (finish(self.schema.execute(request).await), kind)
@@ -77,10 +76,8 @@ impl Api {
             root_fields(doc, set, &mut HashSet::new(), &mut names);
             if !names.iter().all(|n| PUBLIC_ROOT_FIELDS.contains(n)) {
                 let e = ApiError::unauthenticated();
-                return Admission::Refused(Response::from_errors(vec![with_code(
-                    ServerError::new(e.message, None),
-                    code::UNAUTHENTICATED,
-                )]));
+                let err = with_code(ServerError::new(e.message, None), e.code);
+                return Admission::Refused(Response::from_errors(vec![err]));
             }
         }
         let kind = operation.map(|(kind, _)| kind);
@@ -143,21 +140,22 @@ fn root_fields<'d>(
 /// code is unexpected and masked, unless it is async-graphql's message for an argument of the
 /// wrong type.
 fn finish(mut response: Response) -> Response {
-    for err in response.errors.iter_mut() {
-        if has_code(err) {
-            continue;
-        }
-        if err.path.is_empty() || is_input_error(&err.message) {
-            let e = std::mem::replace(err, ServerError::new(String::new(), None));
-            *err = with_code(e, code::BAD_USER_INPUT);
-        } else {
-            let masked = ApiError::internal(&err.message);
-            let mut out = ServerError::new(masked.message, None);
-            out.locations = std::mem::take(&mut err.locations);
-            out.path = std::mem::take(&mut err.path);
-            *err = with_code(out, code::INTERNAL);
-        }
-    }
+    response.errors = std::mem::take(&mut response.errors)
+        .into_iter()
+        .map(|err| {
+            if has_code(&err) {
+                err
+            } else if err.path.is_empty() || is_input_error(&err.message) {
+                with_code(err, code::BAD_USER_INPUT)
+            } else {
+                let masked = ApiError::internal(&err.message);
+                let mut out = ServerError::new(masked.message, None);
+                out.locations = err.locations;
+                out.path = err.path;
+                with_code(out, code::INTERNAL)
+            }
+        })
+        .collect();
     response
 }
 
@@ -192,10 +190,7 @@ pub struct SignedIn(pub Api);
 
 impl Executor for SignedIn {
     async fn execute(&self, request: Request) -> Response {
-        match self.0.admit(request, true) {
-            Admission::Refused(response) => response,
-            Admission::Admitted(request, _) => finish(self.0.schema.execute(request).await),
-        }
+        self.0.run(request, true).await.0
     }
 
     fn execute_stream(

@@ -181,36 +181,31 @@ impl Core {
                 .max();
             let account_cursor = cursor.max(newest_booked);
             latest_booked = latest_booked.max(account_cursor);
-            // One transaction per account. PostgreSQL may still abort it when another sync of the
-            // same client (another bank) holds the client's counters: it rolled back whole, so it
-            // is run again with the same rows.
-            let mut attempt = 0u64;
-            loop {
-                attempt += 1;
+            // One transaction per account (rows, balance, cursor, counters, aggregates). PostgreSQL
+            // may abort it when another sync of the same client holds the client's counters; it is
+            // then run again with the same rows, and counted once, when it commits.
+            outcome = crate::db::retry_on_conflict("account write", || {
                 let mut counted = outcome.clone();
-                match self
-                    .store_account_rows(
-                        link,
-                        account,
-                        balances.first(),
-                        account_cursor,
-                        &batch.transactions,
+                let (balance, rows) = (balances.first(), &batch.transactions);
+                async move {
+                    let txn = self.db.begin_write().await?;
+                    let account_id = self
+                        .store_account(&txn, link, account, balance, account_cursor)
+                        .await?;
+                    self.store_transactions(
+                        &txn,
+                        (link.client_id, &link.bank_code),
+                        account_id,
+                        rows,
                         (from, now),
                         &mut counted,
                     )
-                    .await
-                {
-                    Ok(()) => {
-                        outcome = counted;
-                        break;
-                    }
-                    Err(e) if e.is_transient_conflict() && attempt < 4 => {
-                        tracing::warn!(link = link.id, attempt, "account write retried: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
-                    }
-                    Err(e) => return Err(e),
+                    .await?;
+                    txn.commit().await?;
+                    Ok(counted)
                 }
-            }
+            })
+            .await?;
         }
         if let Some(holder) = accounts.iter().find_map(|a| a.holder_name.clone()) {
             self.name_client_after_holder(link, &holder).await?;
@@ -234,34 +229,6 @@ impl Core {
         .update(self.db.conn())
         .await?;
         Ok(outcome)
-    }
-
-    /// An account, its balance and its rows, in one database transaction.
-    #[allow(clippy::too_many_arguments)]
-    async fn store_account_rows(
-        &self,
-        link: &BankLink,
-        account: &AccountData,
-        balance: Option<&crm_connector::BalanceData>,
-        cursor: Option<DateTime<Utc>>,
-        rows: &[TransactionData],
-        range: (DateTime<Utc>, DateTime<Utc>),
-        outcome: &mut LinkOutcome,
-    ) -> CoreResult<()> {
-        let txn = self.db.begin_write().await?;
-        let account_id = self
-            .store_account(&txn, link, account, balance, cursor)
-            .await?;
-        self.store_transactions(
-            &txn,
-            (link.client_id, &link.bank_code),
-            account_id,
-            rows,
-            range,
-            outcome,
-        )
-        .await?;
-        txn.commit().await
     }
 
     /// A client created from a bank id (named after it) takes the account holder's name.
