@@ -276,9 +276,10 @@ impl Core {
                 .iter()
                 .filter_map(|(c, amount)| {
                     let prev = before.iter().find(|b| b.0 == *c).map_or(0, |b| b.1) / 3;
-                    (prev > 0
-                        && *amount as f64 >= 1.5 * prev as f64
-                        && *amount as f64 >= 0.05 * recent_total as f64)
+                    // Grown by half at least, and 5% or more of the recent spending (compared
+                    // in whole minor units).
+                    let (a, p) = (i128::from(*amount), i128::from(prev));
+                    (prev > 0 && a * 2 >= p * 3 && a * 20 >= i128::from(recent_total))
                         .then(|| (*c, *amount, prev, (*amount - prev) as f64 / prev as f64))
                 })
                 .max_by(|a, b| (a.1 - a.2).cmp(&(b.1 - b.2)));

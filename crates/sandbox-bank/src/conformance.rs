@@ -2,12 +2,11 @@
 //! tests drive the same bank the same way:
 //!
 //! ```no_run
-//! # async fn demo() {
+//! # async fn demo(connector: Box<dyn crm_connector::BankConnector>) {
 //! use crm_connector::conformance::{run_all, KitSettings};
 //! use crm_sandbox_bank::{conformance::SandboxControl, Sandbox, SandboxConfig};
 //! let sandbox = Sandbox::start(SandboxConfig::default()).await.expect("sandbox");
 //! let control = SandboxControl::new(sandbox.control("abank").expect("abank"));
-//! # let connector: Box<dyn crm_connector::BankConnector> = todo!();
 //! let failures = run_all(connector.as_ref(), &control, &KitSettings::default()).await;
 //! assert!(failures.is_empty(), "{failures:#?}");
 //! # }

@@ -44,16 +44,15 @@ pub(crate) struct Amount {
 
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let amount = rust_decimal::Decimal::new(self.minor, 2);
         if self.as_number {
-            // The shortest representation of minor/100 that round-trips, i.e. the decimal
-            // itself (exact for any amount below 2^53 minor units).
-            s.serialize_f64(self.minor as f64 / 100.0)
+            // A JSON number, as some banks send amounts: the exact decimal written out (trailing
+            // zeros dropped), never through a float.
+            let raw = serde_json::value::RawValue::from_string(amount.normalize().to_string())
+                .map_err(serde::ser::Error::custom)?;
+            raw.serialize(s)
         } else {
-            s.collect_str(&format_args!(
-                "{}.{:02}",
-                self.minor / 100,
-                self.minor % 100
-            ))
+            s.collect_str(&amount)
         }
     }
 }
@@ -710,5 +709,9 @@ mod tests {
         assert_eq!(text(5, false), "\"0.05\"");
         assert_eq!(text(124_950, true), "1249.5");
         assert_eq!(text(12_345_678_901, true), "123456789.01");
+        // Beyond what a float holds exactly, and negative amounts.
+        assert_eq!(text(9_007_199_254_740_993, true), "90071992547409.93");
+        assert_eq!(text(-150, true), "-1.5");
+        assert_eq!(text(-150, false), "\"-1.50\"");
     }
 }

@@ -98,9 +98,14 @@ fn excel_time(at: &DateTime<Utc>) -> Result<ExcelDateTime, XlsxError> {
 }
 
 fn money_number(m: &Money) -> f64 {
-    // Display value only: the amount is exact in minor units, and f64 holds any amount below
-    // 2^53 minor units exactly to the cent.
-    m.minor as f64 / 100.0
+    excel_money(m.minor)
+}
+
+/// An amount for an Excel number cell. Excel stores every number as an IEEE double, so this is
+/// the one place money becomes a float: the exact decimal (minor units / 100) converted to the
+/// nearest double, which Excel shows with two decimals.
+fn excel_money(minor: i64) -> f64 {
+    crm_core::domain::format::to_f64(crm_core::domain::minor_to_decimal(minor))
 }
 
 pub struct Formats {
@@ -240,7 +245,7 @@ pub fn portfolio_xlsx(report: &PortfolioReport) -> Result<Vec<u8>, XlsxError> {
                 sheet.write_number_with_format(
                     row,
                     col + offset as u16,
-                    minor as f64 / 100.0,
+                    excel_money(minor),
                     &f.money,
                 )?;
             }
@@ -296,7 +301,7 @@ pub fn portfolio_xlsx(report: &PortfolioReport) -> Result<Vec<u8>, XlsxError> {
         sheet.write_number(row, 3, b.transactions as f64)?;
         for (k, cur) in report.currencies.iter().enumerate() {
             let minor = amount_of(&b.balances, cur.as_str());
-            sheet.write_number_with_format(row, 4 + k as u16, minor as f64 / 100.0, &f.money)?;
+            sheet.write_number_with_format(row, 4 + k as u16, excel_money(minor), &f.money)?;
         }
     }
     let generated = excel_time(&report.generated_at)?;

@@ -514,7 +514,8 @@ async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
     out.push('\n');
     out.push_str(&match (min, max) {
         (Some(min), Some(max)) if paid.len() == done.len() => {
-            let steady = (max.minor - min.minor) as f64 <= 0.2 * max.minor as f64;
+            // Steady: the smallest month is within 20% of the largest (in whole minor units).
+            let steady = i128::from(max.minor - min.minor) * 5 <= i128::from(max.minor);
             match (lang, steady) {
                 (Language::Ru, true) => format!(
                     "Доход регулярный и стабильный: поступления были каждый месяц, от {} до {}.",
