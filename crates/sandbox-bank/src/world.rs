@@ -138,8 +138,11 @@ pub(crate) struct Plan {
     pub rates: [f64; DISCRETIONARY.len()],
     /// A favourite merchant per discretionary group (index into `MERCHANTS`).
     pub favourites: [usize; DISCRETIONARY.len()],
+    /// Expected ATM withdrawals per month (a count); their amounts come from `cash_range`, in
+    /// minor units.
     pub cash_per_month: f64,
     pub cash_range: (i64, i64),
+    /// Expected person-to-person transfers per month, out and in (counts).
     pub p2p_out: f64,
     pub p2p_in: f64,
     pub trips_per_year: f64,
