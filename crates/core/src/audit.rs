@@ -9,8 +9,8 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Actor;
 use crate::db::WriteTxn;
+use crate::domain::Actor;
 use crate::entity::audit_log;
 use crate::error::{CoreError, CoreResult};
 use crate::Core;

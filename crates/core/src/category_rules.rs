@@ -22,7 +22,6 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use crate::aggregates::{bank_codes, AggregateDelta};
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::categorize::rules::{mcc_pattern, text_pattern_key, MAX_PATTERN_CHARS};
@@ -30,6 +29,7 @@ use crate::categorize::{RuleField, RuleSet, RuleSpec, TransactionFacts};
 use crate::domain::{Category, CategorySource, Direction, Role};
 use crate::entity::{category_rules, recategorisations, transactions, users};
 use crate::error::{CoreError, CoreResult};
+use crate::ledger::Posting;
 use crate::Core;
 
 /// Rules a deployment may hold (each is one pattern in the matcher).
@@ -686,10 +686,7 @@ impl Core {
             scanned: rows.len() as u64,
             ..Default::default()
         };
-        let banks = bank_codes(&txn, rows.iter().map(|r| r.account_id)).await?;
-        // New (category, source) → the ids that move there.
-        let mut moves: HashMap<(Category, CategorySource), Vec<i64>> = HashMap::new();
-        let mut aggregates = AggregateDelta::default();
+        let mut decisions = Vec::with_capacity(rows.len());
         for row in &rows {
             let direction = Direction::parse(&row.direction)?;
             let (category, source) = self.categorizer.categorize_with(
@@ -702,39 +699,13 @@ impl Core {
                     counterparty: row.counterparty.as_deref(),
                 },
             );
-            if category.as_str() == row.category && source.as_str() == row.category_source {
-                continue;
-            }
-            moves.entry((category, source)).or_default().push(row.id);
-            if category.as_str() != row.category {
-                let bank = banks.get(&row.account_id).ok_or_else(|| {
-                    CoreError::Internal(format!(
-                        "account {} of transaction {} is missing",
-                        row.account_id, row.id
-                    ))
-                })?;
-                aggregates.move_category(row, bank, category);
-                outcome.clients.insert(row.client_id);
-            }
+            decisions.push((row, category, source));
         }
-        let now = Utc::now();
-        for ((category, source), ids) in &moves {
-            let res = transactions::Entity::update_many()
-                .col_expr(
-                    transactions::Column::Category,
-                    Expr::value(category.as_str()),
-                )
-                .col_expr(
-                    transactions::Column::CategorySource,
-                    Expr::value(source.as_str()),
-                )
-                .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
-                .filter(transactions::Column::Id.is_in(ids.iter().copied()))
-                .exec(&txn)
-                .await?;
-            outcome.changed += res.rows_affected;
-        }
-        aggregates.apply(&txn).await?;
+        let mut posting = Posting::new();
+        let (changed, clients) = posting.recategorise(&*txn, &decisions).await?;
+        posting.post(&*txn).await?;
+        outcome.changed = changed;
+        outcome.clients.extend(clients);
         recategorisations::ActiveModel {
             id: Set(run),
             rows_scanned: Set((so_far.0 + outcome.scanned) as i64),

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::domain::{normalize_for_search, ClientStatus, Grade, Role};
+use crate::domain::{like_pattern, normalize_for_search, ClientStatus, Grade, Role};
 use crate::entity::{bank_links, clients, ratings};
 use crate::error::{CoreError, CoreResult};
 use crate::{Core, Page};
@@ -174,20 +174,6 @@ fn search_text(name: &str, email: Option<&str>, phone: Option<&str>) -> String {
         phone.map(|p| p.chars().filter(char::is_ascii_digit).collect());
     let parts = [Some(name), email, phone, phone_digits.as_deref()];
     normalize_for_search(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
-}
-
-/// Escapes LIKE wildcards so a search for `50%` finds the text `50%`.
-pub(crate) fn like_pattern(needle: &str) -> String {
-    let mut out = String::with_capacity(needle.len() + 2);
-    out.push('%');
-    for ch in needle.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out.push('%');
-    out
 }
 
 fn apply_filter(mut q: Select<clients::Entity>, filter: &ClientFilter) -> Select<clients::Entity> {

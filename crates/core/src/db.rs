@@ -200,19 +200,16 @@ impl Database {
     }
 
     /// Brings the schema up to date. Safe to run on every start and from several replicas.
-    pub async fn migrate(&self) -> CoreResult<()> {
-        let pending = Migrator::get_pending_migrations(&self.conn).await?;
-        let fills_aggregates = pending
+    /// Returns the names of the migrations it applied (steps after a migration, such as filling
+    /// new derived tables, belong to their owners: see `crate::migrate`).
+    pub async fn apply_migrations(&self) -> CoreResult<Vec<String>> {
+        let pending: Vec<String> = Migrator::get_pending_migrations(&self.conn)
+            .await?
             .iter()
-            .any(|m| m.name() == crm_migration::ANALYTICS_AGGREGATES);
+            .map(|m| m.name().to_owned())
+            .collect();
         Migrator::up(&self.conn, None).await?;
-        if fills_aggregates {
-            // The aggregate tables are new: fill them from the rows already stored, once.
-            let txn = self.conn.begin().await?;
-            crate::aggregates::rebuild(&txn, None).await?;
-            txn.commit().await?;
-        }
-        Ok(())
+        Ok(pending)
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

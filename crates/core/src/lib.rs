@@ -19,6 +19,7 @@ pub mod entity;
 pub mod error;
 pub mod export;
 pub mod insights;
+mod ledger;
 pub mod links;
 pub mod offers;
 pub mod portfolio;
@@ -144,6 +145,22 @@ impl Core {
     pub fn settings(&self) -> &CoreSettings {
         &self.settings
     }
+}
+
+/// Brings the database schema up to date, then runs the steps that follow particular
+/// migrations: a migration that created the analytics aggregates is followed by filling them
+/// from the rows already stored (once). Safe to run on every start and from several replicas.
+pub async fn migrate(db: &Database) -> CoreResult<()> {
+    let applied = db.apply_migrations().await?;
+    if applied
+        .iter()
+        .any(|name| name == crm_migration::ANALYTICS_AGGREGATES)
+    {
+        let txn = db.begin_write().await?;
+        ledger::rebuild(&*txn, None).await?;
+        txn.commit().await?;
+    }
+    Ok(())
 }
 
 /// One page of a list, read by asking for one row more than shown.

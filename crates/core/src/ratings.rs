@@ -32,10 +32,11 @@ use serde::{Deserialize, Serialize};
 
 pub use model::{RatingInputs, RatingSettings, SalaryFacts};
 
-use crate::aggregates::{category_totals, day_key, Scope};
+use crate::aggregates::{category_totals, Scope};
 use crate::analytics::history::{self, WINDOW_MONTHS};
 use crate::analytics::income::{detect_salary, Salary};
 use crate::auth::Actor;
+use crate::domain::day_key;
 use crate::domain::{Category, Currency, Direction, Grade, Role};
 use crate::entity::{
     accounts, balances, client_day_totals, client_month_totals, ratings, transactions,

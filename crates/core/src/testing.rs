@@ -42,7 +42,7 @@ impl TestDatabase {
                     max_connections: 4,
                 })
                 .await?;
-                db.migrate().await?;
+                crate::migrate(&db).await?;
                 Ok(TestDatabase {
                     db,
                     url,
@@ -71,7 +71,7 @@ impl TestDatabase {
                     max_connections: 4,
                 })
                 .await?;
-                db.migrate().await?;
+                crate::migrate(&db).await?;
                 Ok(TestDatabase {
                     db,
                     url,
@@ -124,16 +124,16 @@ pub struct SeedSpec {
 /// Fills the database with a deterministic portfolio straight through the entities (for tests
 /// and benchmarks): clients with a bank link, two RUB accounts with balances and transactions
 /// (every tenth a salary credit, the rest spending in 20 categories; by `index % 3` clients
-/// spend 1×, 2× or 2.6× as much and hold 300 000, 60 000 or -10 000 ₽), in bulk, keeping `client_totals` and the analytics aggregates
-/// exact (rebuilt from the rows, as the first migration does) and rating every client with the
+/// spend 1×, 2× or 2.6× as much and hold 300 000, 60 000 or -10 000 ₽), in bulk through the
+/// ledger (so `client_totals` and the analytics aggregates are exact) and rating every client with the
 /// real model. Returns the client ids.
 pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i64>> {
     use chrono::{Duration, Utc};
-    use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+    use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 
-    use crate::domain::{Category, CategorySource, ConsentStatus, Direction};
-    use crate::entity::{accounts, bank_links, client_totals, clients, transactions};
-    use crate::transactions::month_key;
+    use crate::domain::{Category, CategorySource, ConsentStatus, Direction, TransactionStatus};
+    use crate::entity::{accounts, bank_links, clients};
+    use crate::ledger::{NewTransaction, Posting};
 
     let now = Utc::now();
     let conn = db.conn();
@@ -204,90 +204,54 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
         }
 
         let span_secs = i64::from(spec.months.max(1)) * 30 * 86_400;
-        let (mut income, mut expense) = (0i64, 0i64);
-        let mut batch = Vec::with_capacity(500);
+        let mut rows = Vec::with_capacity(spec.transactions_per_client);
         for t in 0..spec.transactions_per_client {
             let credit = t % 10 == 0;
-            let amount = if credit {
+            let amount_minor = if credit {
                 5_000_000
             } else {
                 (10_000 + (t as i64 * 7_919) % 500_000) * [10, 20, 26][i % 3] / 10
             };
-            if credit {
-                income += amount
-            } else {
-                expense += amount
-            }
-            let at = now
+            let booked_at = now
                 - Duration::seconds(
                     span_secs * t as i64 / spec.transactions_per_client.max(1) as i64 + 60,
                 );
-            let direction = if credit {
-                Direction::Credit
-            } else {
-                Direction::Debit
-            };
-            let category = if credit {
-                Category::Salary
-            } else {
-                Category::ALL[t % 20]
-            };
-            batch.push(transactions::ActiveModel {
-                client_id: Set(client.id),
-                account_id: Set(account_ids[t % 2]),
-                external_id: Set(format!("tx-{i}-{t}")),
-                booked_at: Set(at),
-                booked_month: Set(month_key(&at)),
-                value_at: Set(None),
-                amount_minor: Set(amount),
-                currency: Set("RUB".into()),
-                direction: Set(direction.as_str().into()),
-                status: Set("BOOKED".into()),
-                raw_status: Set(None),
-                description: Set(if credit {
+            rows.push(NewTransaction {
+                client_id: client.id,
+                account_id: account_ids[t % 2],
+                external_id: format!("tx-{i}-{t}"),
+                booked_at,
+                value_at: None,
+                amount_minor,
+                currency: "RUB".into(),
+                direction: if credit {
+                    Direction::Credit
+                } else {
+                    Direction::Debit
+                },
+                status: TransactionStatus::Booked,
+                raw_status: None,
+                description: if credit {
                     "Заработная плата".into()
                 } else {
                     format!("Оплата {t}")
-                }),
-                merchant: Set(None),
-                mcc: Set(None),
-                bank_tx_code: Set(None),
-                counterparty: Set(credit.then(|| "ООО Ромашка".to_owned())),
-                card_masked: Set(None),
-                search_text: Set(if credit {
-                    "заработная плата ооо ромашка".into()
+                },
+                merchant: None,
+                mcc: None,
+                bank_tx_code: None,
+                counterparty: credit.then(|| "ООО Ромашка".to_owned()),
+                card_masked: None,
+                category: if credit {
+                    Category::Salary
                 } else {
-                    format!("оплата {t}")
-                }),
-                category: Set(category.as_str().into()),
-                category_source: Set(CategorySource::Mcc.as_str().into()),
-                replaced_by_id: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
+                    Category::ALL[t % 20]
+                },
+                category_source: CategorySource::Mcc,
             });
-            if batch.len() == 500 {
-                transactions::Entity::insert_many(std::mem::take(&mut batch))
-                    .exec_without_returning(&txn)
-                    .await?;
-            }
         }
-        if !batch.is_empty() {
-            transactions::Entity::insert_many(batch)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        client_totals::ActiveModel {
-            client_id: Set(client.id),
-            currency: Set("RUB".into()),
-            tx_count: Set(spec.transactions_per_client as i64),
-            income_minor: Set(income),
-            expense_minor: Set(expense),
-            last_booked_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        crate::aggregates::rebuild(&txn, Some(client.id)).await?;
+        let mut posting = Posting::new();
+        posting.insert_imported(&txn, "abank", &rows).await?;
+        posting.post(&txn).await?;
         crate::ratings::compute_and_store(
             &txn,
             &crate::ratings::RatingSettings::default(),
@@ -430,4 +394,14 @@ pub async fn add_product(
     .insert(db.conn())
     .await?;
     Ok(())
+}
+
+/// Recomputes the analytics aggregates from the rows, of one client or of all (the ledger's own
+/// recomputation): for tests that store rows by hand, and for tests that compare the
+/// incrementally kept aggregates with a recomputation.
+pub async fn rebuild_aggregates<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    client_id: Option<i64>,
+) -> CoreResult<()> {
+    crate::ledger::rebuild(conn, client_id).await
 }

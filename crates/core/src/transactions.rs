@@ -3,26 +3,25 @@
 //! (`crate::aggregates`) in the same database transaction, so dashboards read counters instead
 //! of counting rows; the client's rating is recomputed after the write.
 
-use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, LikeExpr, OnConflict};
+use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
-use crate::aggregates::{move_category_aggregate, AggregateDelta};
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::banks::MANUAL_BANK_CODE;
 use crate::categorize::{fits_direction, TransactionFacts};
-use crate::clients::like_pattern;
 use crate::domain::{
-    decimal_to_minor, normalize_for_search, AccountStatus, Category, CategorySource, Currency,
-    Direction, Money, Role, TransactionStatus,
+    decimal_to_minor, like_pattern, normalize_for_search, AccountStatus, Category, CategorySource,
+    Currency, Direction, Money, Role, TransactionStatus,
 };
 use crate::entity::{accounts, client_totals, clients, transactions};
 use crate::error::{CoreError, CoreResult};
+use crate::ledger::{NewTransaction, Posting};
 use crate::{Core, Page};
 
 /// 100 billion in minor units: larger manual amounts are typos.
@@ -126,11 +125,6 @@ pub struct NewManualTransaction {
     pub mcc: Option<String>,
 }
 
-/// `YYYYMM` of a moment, the month bucket analytics group by.
-pub fn month_key(at: &DateTime<Utc>) -> i32 {
-    at.year() * 100 + at.month() as i32
-}
-
 fn apply_filter(
     mut q: Select<transactions::Entity>,
     client_id: i64,
@@ -175,67 +169,6 @@ fn clean_optional(text: Option<String>, max: usize, field: &str) -> CoreResult<O
         ))),
         other => Ok(other),
     }
-}
-
-fn transaction_search_text(
-    description: &str,
-    merchant: Option<&str>,
-    counterparty: Option<&str>,
-) -> String {
-    let parts = [Some(description), merchant, counterparty];
-    normalize_for_search(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
-}
-
-/// Adds one transaction to its client's counters; booked rows also move income or expense.
-pub(crate) async fn add_to_totals<C: ConnectionTrait>(
-    conn: &C,
-    client_id: i64,
-    amount: &Money,
-    direction: Direction,
-    status: TransactionStatus,
-) -> CoreResult<()> {
-    let booked = status == TransactionStatus::Booked;
-    let income = if booked && direction == Direction::Credit {
-        amount.minor
-    } else {
-        0
-    };
-    let expense = if booked && direction == Direction::Debit {
-        amount.minor
-    } else {
-        0
-    };
-    let col = |c: client_totals::Column| Expr::col((client_totals::Entity, c));
-    client_totals::Entity::insert(client_totals::ActiveModel {
-        client_id: Set(client_id),
-        currency: Set(amount.currency.as_str().to_owned()),
-        tx_count: Set(1),
-        income_minor: Set(income),
-        expense_minor: Set(expense),
-        last_booked_at: Set(None),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            client_totals::Column::ClientId,
-            client_totals::Column::Currency,
-        ])
-        .value(
-            client_totals::Column::TxCount,
-            col(client_totals::Column::TxCount).add(1_i64),
-        )
-        .value(
-            client_totals::Column::IncomeMinor,
-            col(client_totals::Column::IncomeMinor).add(income),
-        )
-        .value(
-            client_totals::Column::ExpenseMinor,
-            col(client_totals::Column::ExpenseMinor).add(expense),
-        )
-        .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
 }
 
 impl Core {
@@ -418,50 +351,29 @@ impl Core {
                 counterparty: None,
             },
         );
-        let amount = Money::new(minor, currency.clone());
-        let model = transactions::ActiveModel {
-            client_id: Set(input.client_id),
-            account_id: Set(account.id),
-            external_id: Set(format!("manual-{}", uuid::Uuid::new_v4().simple())),
-            booked_at: Set(input.booked_at),
-            booked_month: Set(month_key(&input.booked_at)),
-            value_at: Set(None),
-            amount_minor: Set(minor),
-            currency: Set(currency.as_str().to_owned()),
-            direction: Set(input.direction.as_str().to_owned()),
-            status: Set(TransactionStatus::Booked.as_str().to_owned()),
-            raw_status: Set(None),
-            search_text: Set(transaction_search_text(
-                &description,
-                merchant.as_deref(),
-                None,
-            )),
-            description: Set(description),
-            merchant: Set(merchant),
-            mcc: Set(mcc),
-            bank_tx_code: Set(None),
-            counterparty: Set(None),
-            card_masked: Set(None),
-            category: Set(category.as_str().to_owned()),
-            category_source: Set(category_source.as_str().to_owned()),
-            replaced_by_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        add_to_totals(
-            &txn,
-            input.client_id,
-            &amount,
-            input.direction,
-            TransactionStatus::Booked,
-        )
-        .await?;
-        let mut delta = AggregateDelta::default();
-        delta.add_model(&model, &account.bank_code, 1);
-        delta.apply(&txn).await?;
+        let row = NewTransaction {
+            client_id: input.client_id,
+            account_id: account.id,
+            external_id: format!("manual-{}", uuid::Uuid::new_v4().simple()),
+            booked_at: input.booked_at,
+            value_at: None,
+            amount_minor: minor,
+            currency: currency.as_str().to_owned(),
+            direction: input.direction,
+            status: TransactionStatus::Booked,
+            raw_status: None,
+            description,
+            merchant,
+            mcc,
+            bank_tx_code: None,
+            counterparty: None,
+            card_masked: None,
+            category,
+            category_source,
+        };
+        let mut posting = Posting::new();
+        let model = posting.insert_one(&*txn, &account.bank_code, &row).await?;
+        posting.post(&*txn).await?;
         if account.bank_code == MANUAL_BANK_CODE {
             let signed = if input.direction == Direction::Credit {
                 minor
@@ -555,14 +467,13 @@ impl Core {
                 category.direction()
             )));
         }
-        move_category_aggregate(&txn, &current, category).await?;
         let previous = current.category.clone();
         let client_id = current.client_id;
-        let mut active: transactions::ActiveModel = current.into();
-        active.category = Set(category.as_str().to_owned());
-        active.category_source = Set(CategorySource::Manual.as_str().to_owned());
-        active.updated_at = Set(Utc::now());
-        let model = active.update(&txn).await?;
+        let mut posting = Posting::new();
+        let model = posting
+            .set_manual_category(&*txn, current, category)
+            .await?;
+        posting.post(&*txn).await?;
         self.audit_in(
             &txn,
             AuditEvent::new("transaction.categorize")
@@ -581,15 +492,6 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn month_keys() {
-        let at = Utc
-            .with_ymd_and_hms(2025, 3, 31, 23, 59, 59)
-            .single()
-            .expect("date");
-        assert_eq!(month_key(&at), 202503);
-    }
 
     #[test]
     fn empty_filter_detection() {

@@ -189,7 +189,7 @@ async fn insert_rows(core: &Core, client: i64, account: i64, rows: &[Row]) {
         .await
         .unwrap();
     }
-    crm_core::aggregates::rebuild(conn, Some(client))
+    crm_core::testing::rebuild_aggregates(conn, Some(client))
         .await
         .unwrap();
 }
@@ -1056,7 +1056,7 @@ async fn aggregate_tables(core: &Core) -> AggregateRows {
 /// The aggregates equal a rebuild from the rows, and range reads equal a direct SUM.
 async fn check_consistent(core: &Core, client: i64, rng: &mut Lcg, step: &str) {
     let incremental = aggregate_tables(core).await;
-    crm_core::aggregates::rebuild(core.db().conn(), None)
+    crm_core::testing::rebuild_aggregates(core.db().conn(), None)
         .await
         .unwrap();
     let rebuilt = aggregate_tables(core).await;
@@ -1454,7 +1454,7 @@ async fn the_first_migration_fills_aggregates_from_existing_rows() {
     .insert(core.db().conn())
     .await
     .unwrap();
-    core.db().migrate().await.unwrap();
+    crm_core::migrate(core.db()).await.unwrap();
     let spend = core
         .spending_by_category(id, at(2025, 3, 1, 0), at(2025, 4, 1, 0), &Currency::rub())
         .await

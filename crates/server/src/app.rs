@@ -34,7 +34,9 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     })
     .await
     .context("DATABASE_URL: cannot open the database")?;
-    db.migrate().await.context("running database migrations")?;
+    crm_core::migrate(&db)
+        .await
+        .context("running database migrations")?;
     Ok(db)
 }
 

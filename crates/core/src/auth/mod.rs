@@ -10,33 +10,11 @@ pub use sessions::SessionSettings;
 pub use throttle::ThrottlePolicy;
 pub use users::{BootstrapPassword, User, UserChanges};
 
+/// Who is asking; defined with the domain values so that the audit log can name it without
+/// depending on authentication.
+pub use crate::domain::Actor;
+
 use chrono::{DateTime, Utc};
-
-use crate::domain::Role;
-use crate::error::{CoreError, CoreResult};
-
-/// The signed-in user behind a request, as resolved from a valid session.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    pub user_id: i64,
-    pub username: String,
-    pub role: Role,
-    pub session_id: i64,
-}
-
-impl Actor {
-    /// Fails with `Forbidden` unless the actor's role includes `needed`.
-    pub fn require(&self, needed: Role) -> CoreResult<()> {
-        if self.role.allows(needed) {
-            Ok(())
-        } else {
-            Err(CoreError::Forbidden(format!(
-                "this action needs the {needed} role; you are signed in as {}",
-                self.role
-            )))
-        }
-    }
-}
 
 /// What a login attempt carries besides the credentials.
 #[derive(Clone, Debug, Default)]

@@ -1,14 +1,18 @@
 //! Domain types: values that are valid once they exist.
 
+mod actor;
+mod calendar;
 mod enums;
 pub mod format;
 mod money;
 mod text;
 
+pub use actor::Actor;
+pub use calendar::{date_key, day_key, month_key};
 pub use enums::{
     AccountStatus, Category, CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role,
     TransactionStatus,
 };
 pub use format::{format_money, Lang, Localized};
 pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE};
-pub use text::{mask_number, normalize_for_search};
+pub use text::{like_pattern, mask_number, normalize_for_search};

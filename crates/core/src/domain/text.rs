@@ -24,6 +24,20 @@ pub fn normalize_for_search(text: &str) -> String {
     out
 }
 
+/// Escapes LIKE wildcards so a search for `50%` finds the text `50%`.
+pub fn like_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for ch in needle.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
 /// Shows only the last four characters of an account or card number: `•••• 4312`.
 pub fn mask_number(number: &str) -> String {
     let digits: Vec<char> = number

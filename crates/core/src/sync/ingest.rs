@@ -2,7 +2,7 @@
 //! per-client counters and the analytics aggregates adjusted in the same database transaction as
 //! the rows.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
@@ -11,85 +11,22 @@ use crm_connector::{
     Access, AccountData, BankConnector, BookingStatus, ConnectorError, TransactionData,
 };
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use super::LinkOutcome;
-use crate::aggregates::{AggregateDelta, AggregateRow};
 use crate::categorize::TransactionFacts;
 use crate::domain::{
-    decimal_to_minor, mask_number, normalize_for_search, AccountStatus, CategorySource, Direction,
+    decimal_to_minor, mask_number, normalize_for_search, AccountStatus, Direction,
+    TransactionStatus,
 };
-use crate::entity::{accounts, balances, bank_links, client_totals, transactions};
+use crate::entity::{accounts, balances, bank_links, transactions};
 use crate::error::{CoreError, CoreResult};
+use crate::ledger::{NewTransaction, Posting};
 use crate::links::BankLink;
-use crate::transactions::month_key;
 use crate::Core;
-
-/// Per-currency changes to a client's counters, kept in currency order so that concurrent
-/// transactions lock a client's counters in one order.
-#[derive(Default)]
-struct TotalsDelta(BTreeMap<String, (i64, i64, i64)>);
-
-impl TotalsDelta {
-    fn add(&mut self, currency: &str, count: i64, direction: Direction, booked: bool, minor: i64) {
-        let e = self.0.entry(currency.to_owned()).or_default();
-        e.0 += count;
-        if booked {
-            match direction {
-                Direction::Credit => e.1 += minor,
-                Direction::Debit => e.2 += minor,
-            }
-        }
-    }
-}
-
-/// Applies counter changes (upsert, so the first row of a currency creates its counter).
-async fn apply_delta<C: ConnectionTrait>(
-    conn: &C,
-    client_id: i64,
-    delta: &TotalsDelta,
-) -> CoreResult<()> {
-    let col = |c: client_totals::Column| Expr::col((client_totals::Entity, c));
-    for (currency, (count, income, expense)) in &delta.0 {
-        if *count == 0 && *income == 0 && *expense == 0 {
-            continue;
-        }
-        client_totals::Entity::insert(client_totals::ActiveModel {
-            client_id: Set(client_id),
-            currency: Set(currency.clone()),
-            tx_count: Set(*count),
-            income_minor: Set(*income),
-            expense_minor: Set(*expense),
-            last_booked_at: Set(None),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                client_totals::Column::ClientId,
-                client_totals::Column::Currency,
-            ])
-            .value(
-                client_totals::Column::TxCount,
-                col(client_totals::Column::TxCount).add(*count),
-            )
-            .value(
-                client_totals::Column::IncomeMinor,
-                col(client_totals::Column::IncomeMinor).add(*income),
-            )
-            .value(
-                client_totals::Column::ExpenseMinor,
-                col(client_totals::Column::ExpenseMinor).add(*expense),
-            )
-            .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
-    }
-    Ok(())
-}
 
 fn direction(d: crm_connector::Direction) -> Direction {
     match d {
@@ -98,10 +35,10 @@ fn direction(d: crm_connector::Direction) -> Direction {
     }
 }
 
-fn status_word(s: BookingStatus) -> &'static str {
+fn status(s: BookingStatus) -> TransactionStatus {
     match s {
-        BookingStatus::Booked => "BOOKED",
-        BookingStatus::Pending => "PENDING",
+        BookingStatus::Booked => TransactionStatus::Booked,
+        BookingStatus::Pending => TransactionStatus::Pending,
     }
 }
 
@@ -114,7 +51,7 @@ fn same(old: &transactions::Model, t: &TransactionData, amount: i64) -> bool {
     old.amount_minor == amount
         && old.currency == t.currency
         && old.direction == direction(t.direction).as_str()
-        && old.status == status_word(t.status)
+        && old.status == status(t.status).as_str()
         && old.booked_at == t.booked_at.trunc_subsecs(6)
         && old.description == t.description
         && old.merchant == t.merchant.as_ref().and_then(|m| m.name.clone())
@@ -349,7 +286,6 @@ impl Core {
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         outcome: &mut LinkOutcome,
     ) -> CoreResult<()> {
-        let now = Utc::now();
         // A bank may list a row twice (unstable paging): the first listing is stored, once.
         let mut seen: HashSet<&str> = HashSet::with_capacity(rows.len());
         let rows: Vec<&TransactionData> =
@@ -366,17 +302,14 @@ impl Core {
                 .await?;
             existing.extend(found.into_iter().map(|m| (m.external_id.clone(), m)));
         }
-        let mut delta = TotalsDelta::default();
-        let mut aggregates = AggregateDelta::default();
+        let mut posting = Posting::new();
         let mut inserts = Vec::new();
         let rules = self.current_rules().await?;
         for t in rows.iter().copied() {
-            let amount = minor(t.amount)?;
-            let dir = direction(t.direction);
-            let booked = t.status == BookingStatus::Booked;
             let merchant = t.merchant.as_ref().and_then(|m| m.name.clone());
             let mcc = t.merchant.as_ref().and_then(|m| m.mcc.clone());
-            let (category, source) = self.categorizer.categorize_with(
+            let dir = direction(t.direction);
+            let (category, category_source) = self.categorizer.categorize_with(
                 &rules,
                 &TransactionFacts {
                     direction: dir,
@@ -386,117 +319,48 @@ impl Core {
                     counterparty: t.counterparty.as_deref(),
                 },
             );
-            let search = normalize_for_search(
-                &[
-                    Some(t.description.as_str()),
-                    merchant.as_deref(),
-                    t.counterparty.as_deref(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
-            );
+            let row = NewTransaction {
+                client_id,
+                account_id,
+                external_id: t.id.clone(),
+                booked_at: t.booked_at,
+                value_at: t.value_at,
+                amount_minor: minor(t.amount)?,
+                currency: t.currency.clone(),
+                direction: dir,
+                status: status(t.status),
+                raw_status: t.raw_status.clone(),
+                description: t.description.clone(),
+                merchant,
+                mcc,
+                bank_tx_code: t.bank_transaction_code.clone(),
+                counterparty: t.counterparty.clone(),
+                card_masked: t.card_masked.clone(),
+                category,
+                category_source,
+            };
             match existing.get(&t.id) {
-                Some(old) if same(old, t, amount) => outcome.unchanged += 1,
+                Some(old) if same(old, t, row.amount_minor) => outcome.unchanged += 1,
                 Some(old) => {
-                    let old_dir = Direction::parse(&old.direction)?;
-                    delta.add(
-                        &old.currency,
-                        -1,
-                        old_dir,
-                        old.status == "BOOKED",
-                        -old.amount_minor,
-                    );
-                    delta.add(&t.currency, 1, dir, booked, amount);
-                    let manual = old.category_source == CategorySource::Manual.as_str();
-                    let mut m: transactions::ActiveModel = old.clone().into();
-                    m.amount_minor = Set(amount);
-                    m.currency = Set(t.currency.clone());
-                    m.direction = Set(dir.as_str().to_owned());
-                    m.status = Set(status_word(t.status).to_owned());
-                    m.raw_status = Set(t.raw_status.clone());
-                    m.booked_at = Set(t.booked_at.trunc_subsecs(6));
-                    m.booked_month = Set(month_key(&t.booked_at));
-                    m.value_at = Set(t.value_at.map(|v| v.trunc_subsecs(6)));
-                    m.description = Set(t.description.clone());
-                    m.merchant = Set(merchant);
-                    m.mcc = Set(mcc);
-                    m.search_text = Set(search);
-                    if !manual || old.direction != dir.as_str() {
-                        m.category = Set(category.as_str().to_owned());
-                        m.category_source = Set(source.as_str().to_owned());
-                    }
-                    m.updated_at = Set(now);
-                    let stored = m.update(txn).await?;
-                    aggregates.add_model(old, bank_code, -1);
-                    aggregates.add_model(&stored, bank_code, 1);
+                    posting.update_imported(txn, bank_code, old, &row).await?;
                     outcome.updated += 1;
                 }
                 None => {
-                    delta.add(&t.currency, 1, dir, booked, amount);
-                    if booked {
-                        aggregates.add(
-                            &AggregateRow {
-                                client_id,
-                                bank_code,
-                                currency: &t.currency,
-                                direction: dir.as_str(),
-                                category: category.as_str(),
-                                booked_at: t.booked_at.trunc_subsecs(6),
-                                amount_minor: amount,
-                            },
-                            1,
-                        );
-                    }
-                    inserts.push(transactions::ActiveModel {
-                        client_id: Set(client_id),
-                        account_id: Set(account_id),
-                        external_id: Set(t.id.clone()),
-                        booked_at: Set(t.booked_at.trunc_subsecs(6)),
-                        booked_month: Set(month_key(&t.booked_at)),
-                        value_at: Set(t.value_at.map(|v| v.trunc_subsecs(6))),
-                        amount_minor: Set(amount),
-                        currency: Set(t.currency.clone()),
-                        direction: Set(dir.as_str().to_owned()),
-                        status: Set(status_word(t.status).to_owned()),
-                        raw_status: Set(t.raw_status.clone()),
-                        description: Set(t.description.clone()),
-                        merchant: Set(merchant),
-                        mcc: Set(mcc),
-                        bank_tx_code: Set(t.bank_transaction_code.clone()),
-                        counterparty: Set(t.counterparty.clone()),
-                        card_masked: Set(t.card_masked.clone()),
-                        search_text: Set(search),
-                        category: Set(category.as_str().to_owned()),
-                        category_source: Set(source.as_str().to_owned()),
-                        replaced_by_id: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    });
+                    inserts.push(row);
                     outcome.added += 1;
                 }
             }
         }
-        for chunk in inserts.chunks(400) {
-            transactions::Entity::insert_many(chunk.to_vec())
-                .on_conflict(
-                    OnConflict::columns([
-                        transactions::Column::AccountId,
-                        transactions::Column::ExternalId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .do_nothing()
-                .exec_without_returning(txn)
-                .await?;
-        }
-        self.retire_vanished_pending(txn, account_id, &rows, (from, to), &mut delta)
-            .await?;
-        aggregates.apply(txn).await?;
-        apply_delta(txn, client_id, &delta).await
+        posting.insert_imported(txn, bank_code, &inserts).await?;
+        self.retire_vanished_pending(
+            txn,
+            (bank_code, account_id),
+            &rows,
+            (from, to),
+            &mut posting,
+        )
+        .await?;
+        posting.post(txn).await
     }
 
     /// A pending row the bank no longer lists was either booked under a new id (the booked row
@@ -504,10 +368,10 @@ impl Core {
     async fn retire_vanished_pending(
         &self,
         txn: &DatabaseTransaction,
-        account_id: i64,
+        (bank_code, account_id): (&str, i64),
         rows: &[&TransactionData],
         (from, to): (DateTime<Utc>, DateTime<Utc>),
-        delta: &mut TotalsDelta,
+        posting: &mut Posting,
     ) -> CoreResult<()> {
         let listed: HashSet<&str> = rows.iter().map(|t| t.id.as_str()).collect();
         // Booked rows that already replace a pending one: each replaces at most one.
@@ -555,17 +419,9 @@ impl Core {
                     break;
                 }
             }
-            delta.add(&p.currency, -1, Direction::Debit, false, 0);
             match replacement {
-                Some(new_id) => {
-                    let mut m: transactions::ActiveModel = p.into();
-                    m.replaced_by_id = Set(Some(new_id));
-                    m.updated_at = Set(Utc::now());
-                    m.update(txn).await?;
-                }
-                None => {
-                    transactions::Entity::delete_by_id(p.id).exec(txn).await?;
-                }
+                Some(new_id) => posting.mark_replaced(txn, bank_code, p, new_id).await?,
+                None => posting.remove(txn, bank_code, p).await?,
             }
         }
         Ok(())

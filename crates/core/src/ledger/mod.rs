@@ -1,0 +1,372 @@
+//! The ledger: the one module that writes `transactions` rows, and with them the figures
+//! derived from the rows — the per-client counters (`client_totals`, [`totals`]) and the
+//! analytics aggregates (`client_month_totals`, `client_day_totals`, [`aggregates`]).
+//!
+//! Writers (sync ingest, manual entries, a person's category, rule re-categorisation) open a
+//! [`Posting`] in their own database transaction, change rows through it, and [`Posting::post`]
+//! it before they commit: every row written moves its counters and aggregate buckets in the same
+//! database transaction, so the dashboards read exact figures without counting rows.
+//!
+//! **Invariants** (guarded by `crates/core/tests/analytics.rs`, which compares the counters and
+//! aggregates with a recomputation from the rows after each kind of write, and by
+//! `crates/core/tests/tidy.rs`, which fails when code outside this module writes these tables):
+//! - only this module inserts, updates or deletes `transactions`, `client_totals`,
+//!   `client_month_totals` and `client_day_totals` rows (client deletion cascades);
+//! - a category a person chose (`MANUAL`) is never replaced by rules or by a re-import, unless
+//!   the bank changed the row's direction, which the manual category then no longer fits;
+//! - counters and buckets are written in key order, so two writers of one client lock them in
+//!   one order.
+
+mod aggregates;
+mod totals;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+pub(crate) use aggregates::{bank_codes, rebuild};
+use aggregates::{AggregateDelta, AggregateRow};
+use totals::TotalsDelta;
+
+use crate::domain::{
+    month_key, normalize_for_search, Category, CategorySource, Direction, TransactionStatus,
+};
+use crate::entity::transactions;
+use crate::error::{CoreError, CoreResult};
+
+/// Rows inserted with one statement.
+const INSERT_CHUNK: usize = 400;
+
+/// A transaction to store, as a bank or a person gave it, with the category it was given.
+#[derive(Clone, Debug)]
+pub(crate) struct NewTransaction {
+    pub client_id: i64,
+    pub account_id: i64,
+    /// The bank's id of the row, unique per account.
+    pub external_id: String,
+    pub booked_at: DateTime<Utc>,
+    pub value_at: Option<DateTime<Utc>>,
+    /// Positive minor units; `direction` gives the sign.
+    pub amount_minor: i64,
+    pub currency: String,
+    pub direction: Direction,
+    pub status: TransactionStatus,
+    pub raw_status: Option<String>,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub mcc: Option<String>,
+    pub bank_tx_code: Option<String>,
+    pub counterparty: Option<String>,
+    pub card_masked: Option<String>,
+    pub category: Category,
+    pub category_source: CategorySource,
+}
+
+impl NewTransaction {
+    /// PostgreSQL keeps microseconds: stored times are cut to them, so a re-read compares equal.
+    fn booked_at(&self) -> DateTime<Utc> {
+        self.booked_at.trunc_subsecs(6)
+    }
+
+    fn search_text(&self) -> String {
+        search_text(
+            &self.description,
+            self.merchant.as_deref(),
+            self.counterparty.as_deref(),
+        )
+    }
+
+    fn money(&self) -> Option<(Direction, i64)> {
+        (self.status == TransactionStatus::Booked).then_some((self.direction, self.amount_minor))
+    }
+
+    fn to_active(&self, now: DateTime<Utc>) -> transactions::ActiveModel {
+        transactions::ActiveModel {
+            client_id: Set(self.client_id),
+            account_id: Set(self.account_id),
+            external_id: Set(self.external_id.clone()),
+            booked_at: Set(self.booked_at()),
+            booked_month: Set(month_key(&self.booked_at)),
+            value_at: Set(self.value_at.map(|v| v.trunc_subsecs(6))),
+            amount_minor: Set(self.amount_minor),
+            currency: Set(self.currency.clone()),
+            direction: Set(self.direction.as_str().to_owned()),
+            status: Set(self.status.as_str().to_owned()),
+            raw_status: Set(self.raw_status.clone()),
+            description: Set(self.description.clone()),
+            merchant: Set(self.merchant.clone()),
+            mcc: Set(self.mcc.clone()),
+            bank_tx_code: Set(self.bank_tx_code.clone()),
+            counterparty: Set(self.counterparty.clone()),
+            card_masked: Set(self.card_masked.clone()),
+            search_text: Set(self.search_text()),
+            category: Set(self.category.as_str().to_owned()),
+            category_source: Set(self.category_source.as_str().to_owned()),
+            replaced_by_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    }
+}
+
+/// What a transaction is found by in search: description, merchant and counterparty, folded.
+pub(crate) fn search_text(
+    description: &str,
+    merchant: Option<&str>,
+    counterparty: Option<&str>,
+) -> String {
+    let parts = [Some(description), merchant, counterparty];
+    normalize_for_search(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
+}
+
+/// A stored row's booked money, as the counters see it.
+fn stored_money(m: &transactions::Model) -> CoreResult<Option<(Direction, i64)>> {
+    if m.status != TransactionStatus::Booked.as_str() {
+        return Ok(None);
+    }
+    Ok(Some((Direction::parse(&m.direction)?, m.amount_minor)))
+}
+
+fn negate(money: Option<(Direction, i64)>) -> Option<(Direction, i64)> {
+    money.map(|(d, minor)| (d, -minor))
+}
+
+/// The changes of one database transaction to stored transactions. Each method writes rows and
+/// records what they change; [`Posting::post`] then writes the counters and aggregates, in the
+/// same database transaction, before the caller commits.
+#[must_use = "a posting's counters and aggregates are written only by `post`"]
+#[derive(Debug, Default)]
+pub(crate) struct Posting {
+    totals: TotalsDelta,
+    aggregates: AggregateDelta,
+}
+
+impl Posting {
+    pub(crate) fn new() -> Self {
+        Posting::default()
+    }
+
+    fn count_new(&mut self, row: &NewTransaction, bank_code: &str) {
+        self.totals
+            .add(row.client_id, &row.currency, 1, row.money());
+        if row.status == TransactionStatus::Booked {
+            self.aggregates.add(
+                &AggregateRow {
+                    client_id: row.client_id,
+                    bank_code,
+                    currency: &row.currency,
+                    direction: row.direction.as_str(),
+                    category: row.category.as_str(),
+                    booked_at: row.booked_at(),
+                    amount_minor: row.amount_minor,
+                },
+                1,
+            );
+        }
+    }
+
+    /// Takes a stored row out of the counters and aggregates (before it changes or goes).
+    fn count_out(&mut self, m: &transactions::Model, bank_code: &str) -> CoreResult<()> {
+        self.totals
+            .add(m.client_id, &m.currency, -1, negate(stored_money(m)?));
+        self.aggregates.add_model(m, bank_code, -1);
+        Ok(())
+    }
+
+    /// Inserts one row (a manual entry) and returns it as stored.
+    pub(crate) async fn insert_one<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        bank_code: &str,
+        row: &NewTransaction,
+    ) -> CoreResult<transactions::Model> {
+        let model = row.to_active(Utc::now()).insert(conn).await?;
+        self.count_new(row, bank_code);
+        Ok(model)
+    }
+
+    /// Inserts rows a bank listed for the first time. The caller has read the account's stored
+    /// ids under lock in this transaction, so none of these is stored yet.
+    pub(crate) async fn insert_imported<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        bank_code: &str,
+        rows: &[NewTransaction],
+    ) -> CoreResult<()> {
+        let now = Utc::now();
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            transactions::Entity::insert_many(chunk.iter().map(|r| r.to_active(now)))
+                .on_conflict(
+                    OnConflict::columns([
+                        transactions::Column::AccountId,
+                        transactions::Column::ExternalId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .do_nothing()
+                .exec_without_returning(conn)
+                .await?;
+        }
+        for row in rows {
+            self.count_new(row, bank_code);
+        }
+        Ok(())
+    }
+
+    /// Updates a stored row with what the bank says of it now. A category a person chose is
+    /// kept unless the row's direction changed (the manual category no longer fits it).
+    pub(crate) async fn update_imported<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        bank_code: &str,
+        old: &transactions::Model,
+        new: &NewTransaction,
+    ) -> CoreResult<transactions::Model> {
+        self.count_out(old, bank_code)?;
+        self.totals
+            .add(old.client_id, &new.currency, 1, new.money());
+        let manual = old.category_source == CategorySource::Manual.as_str();
+        let mut m: transactions::ActiveModel = old.clone().into();
+        m.amount_minor = Set(new.amount_minor);
+        m.currency = Set(new.currency.clone());
+        m.direction = Set(new.direction.as_str().to_owned());
+        m.status = Set(new.status.as_str().to_owned());
+        m.raw_status = Set(new.raw_status.clone());
+        m.booked_at = Set(new.booked_at());
+        m.booked_month = Set(month_key(&new.booked_at));
+        m.value_at = Set(new.value_at.map(|v| v.trunc_subsecs(6)));
+        m.description = Set(new.description.clone());
+        m.merchant = Set(new.merchant.clone());
+        m.mcc = Set(new.mcc.clone());
+        m.search_text = Set(new.search_text());
+        if !manual || old.direction != new.direction.as_str() {
+            m.category = Set(new.category.as_str().to_owned());
+            m.category_source = Set(new.category_source.as_str().to_owned());
+        }
+        m.updated_at = Set(Utc::now());
+        let stored = m.update(conn).await?;
+        self.aggregates.add_model(&stored, bank_code, 1);
+        Ok(stored)
+    }
+
+    /// A pending row whose booked row arrived under another id: kept, pointing at `by`, and no
+    /// longer counted.
+    pub(crate) async fn mark_replaced<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        bank_code: &str,
+        row: transactions::Model,
+        by: i64,
+    ) -> CoreResult<()> {
+        self.count_out(&row, bank_code)?;
+        let mut m: transactions::ActiveModel = row.into();
+        m.replaced_by_id = Set(Some(by));
+        m.updated_at = Set(Utc::now());
+        m.update(conn).await?;
+        Ok(())
+    }
+
+    /// A row the bank no longer lists and that nothing replaced (a cancelled pending payment).
+    pub(crate) async fn remove<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        bank_code: &str,
+        row: transactions::Model,
+    ) -> CoreResult<()> {
+        self.count_out(&row, bank_code)?;
+        transactions::Entity::delete_by_id(row.id)
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// A person's category for one row, read `FOR UPDATE` by the caller in this transaction.
+    pub(crate) async fn set_manual_category<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        row: transactions::Model,
+        category: Category,
+    ) -> CoreResult<transactions::Model> {
+        let banks = bank_codes(conn, [row.account_id]).await?;
+        let bank = bank_of(&banks, &row)?;
+        self.aggregates.move_category(&row, bank, category);
+        let mut active: transactions::ActiveModel = row.into();
+        active.category = Set(category.as_str().to_owned());
+        active.category_source = Set(CategorySource::Manual.as_str().to_owned());
+        active.updated_at = Set(Utc::now());
+        Ok(active.update(conn).await?)
+    }
+
+    /// Gives rows (read `FOR UPDATE` by the caller in this transaction) the categories a
+    /// re-categorisation decided. Rows categorised by a person are left as they are. Returns how
+    /// many rows changed and the clients whose money moved between categories.
+    pub(crate) async fn recategorise<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        decisions: &[(&transactions::Model, Category, CategorySource)],
+    ) -> CoreResult<(u64, Vec<i64>)> {
+        let manual = CategorySource::Manual.as_str();
+        let decisions: Vec<_> = decisions
+            .iter()
+            .filter(|(row, category, source)| {
+                row.category_source != manual
+                    && (row.category != category.as_str() || row.category_source != source.as_str())
+            })
+            .collect();
+        let banks = bank_codes(conn, decisions.iter().map(|(row, _, _)| row.account_id)).await?;
+        let mut moves: HashMap<(Category, CategorySource), Vec<i64>> = HashMap::new();
+        let mut clients = Vec::new();
+        for (row, category, source) in decisions {
+            moves.entry((*category, *source)).or_default().push(row.id);
+            if row.category != category.as_str() {
+                self.aggregates
+                    .move_category(row, bank_of(&banks, row)?, *category);
+                clients.push(row.client_id);
+            }
+        }
+        let now = Utc::now();
+        let mut changed = 0;
+        for ((category, source), ids) in &moves {
+            let res = transactions::Entity::update_many()
+                .col_expr(
+                    transactions::Column::Category,
+                    Expr::value(category.as_str()),
+                )
+                .col_expr(
+                    transactions::Column::CategorySource,
+                    Expr::value(source.as_str()),
+                )
+                .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
+                .filter(transactions::Column::Id.is_in(ids.iter().copied()))
+                .filter(transactions::Column::CategorySource.ne(manual))
+                .exec(conn)
+                .await?;
+            changed += res.rows_affected;
+        }
+        clients.sort_unstable();
+        clients.dedup();
+        Ok((changed, clients))
+    }
+
+    /// Writes the counters and aggregates of everything posted, in the caller's transaction.
+    pub(crate) async fn post<C: ConnectionTrait>(self, conn: &C) -> CoreResult<()> {
+        self.aggregates.apply(conn).await?;
+        self.totals.apply(conn).await
+    }
+}
+
+fn bank_of<'a>(banks: &'a HashMap<i64, String>, row: &transactions::Model) -> CoreResult<&'a str> {
+    banks
+        .get(&row.account_id)
+        .map(String::as_str)
+        .ok_or_else(|| {
+            CoreError::Internal(format!(
+                "account {} of transaction {} is missing",
+                row.account_id, row.id
+            ))
+        })
+}
