@@ -12,6 +12,7 @@ mod m20261126_000001_analytics_aggregates;
 pub const ANALYTICS_AGGREGATES: &str = "m20261126_000001_analytics_aggregates";
 mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
+mod m20261207_000001_jobs;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_analytics_aggregates::Migration),
             Box::new(m20261202_000001_recategorisations::Migration),
             Box::new(m20261202_000010_sync_resilience::Migration),
+            Box::new(m20261207_000001_jobs::Migration),
         ]
     }
 }

@@ -15,6 +15,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -29,6 +31,7 @@ use crate::categorize::{RuleField, RuleSet, RuleSpec, TransactionFacts};
 use crate::domain::{Category, CategorySource, Direction, Role};
 use crate::entity::{category_rules, recategorisations, transactions, users};
 use crate::error::{CoreError, CoreResult};
+use crate::jobs::{self, Job};
 use crate::ledger::Posting;
 use crate::Core;
 
@@ -410,8 +413,13 @@ impl Core {
             if run.status.is_done() {
                 return Ok(run);
             }
-            if rx.changed().await.is_err() {
-                return Err(CoreError::Internal("recategorisation events closed".into()));
+            // Woken when a run ends here; looked at again now and then, since another replica's
+            // runner may be the one running it.
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() {
+                    return Err(CoreError::Internal("recategorisation events closed".into()));
+                },
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
         }
     }
@@ -430,7 +438,7 @@ impl Core {
             .await
     }
 
-    /// Records a queued run and starts it in the background.
+    /// Records a queued run and queues its job, in one database transaction.
     async fn queue_recategorisation(
         self: &Arc<Self>,
         requester: Requester,
@@ -438,6 +446,7 @@ impl Core {
         rule_id: Option<i64>,
         message: Option<String>,
     ) -> CoreResult<Recategorisation> {
+        let txn = self.db.begin_write().await?;
         let model = recategorisations::ActiveModel {
             trigger: Set(trigger.as_str().to_owned()),
             rule_id: Set(rule_id),
@@ -450,34 +459,69 @@ impl Core {
             message: Set(message),
             ..Default::default()
         }
-        .insert(self.db.conn())
+        .insert(&txn)
         .await?;
         let run = Recategorisation::try_from(model)?;
-        let core = self.clone();
-        let id = run.id;
-        tokio::spawn(async move {
-            if let Err(e) = core.run_recategorisation(id, &requester).await {
-                tracing::error!(run = id, "recategorisation failed: {e}");
-                let update = recategorisations::ActiveModel {
-                    id: Set(id),
-                    status: Set(RecategorisationStatus::Failed.as_str().to_owned()),
-                    finished_at: Set(Some(Utc::now())),
-                    message: Set(Some(if e.is_internal() {
-                        "the run stopped on a database error; see the server log".to_owned()
-                    } else {
-                        e.to_string()
-                    })),
-                    ..Default::default()
-                }
-                .update(core.db.conn())
-                .await;
-                if let Err(e) = update {
-                    tracing::error!(run = id, "recording the failure failed: {e}");
-                }
-            }
-            core.recategorisation_events.send_modify(|n| *n += 1);
-        });
+        let job = RecategoriseJob {
+            run_id: run.id,
+            requested_by: requester.user_id,
+        };
+        jobs::enqueue_in(&txn, &job, jobs::Schedule::now()).await?;
+        txn.commit().await?;
+        self.wake_jobs();
         Ok(run)
+    }
+
+    /// Who asked, by user id (none, or a user since deleted: the system).
+    async fn requester(&self, user_id: Option<i64>) -> CoreResult<Requester> {
+        let username = match user_id {
+            Some(uid) => users::Entity::find_by_id(uid)
+                .one(self.db.conn())
+                .await?
+                .map(|u| u.username),
+            None => None,
+        };
+        Ok(Requester {
+            user_id,
+            username: username.unwrap_or_else(|| "system".to_owned()),
+        })
+    }
+
+    /// Runs a queued re-categorisation (the [`RecategoriseJob`]); a run already closed (taken
+    /// over after a restart) is left alone.
+    async fn run_recategorisation_job(&self, job: RecategoriseJob) -> CoreResult<()> {
+        let id = job.run_id;
+        let current = self
+            .recategorisation(Some(id))
+            .await?
+            .ok_or_else(|| CoreError::not_found("recategorisation", id))?;
+        if current.status.is_done() {
+            tracing::info!(run = id, "recategorisation already closed: nothing to run");
+            return Ok(());
+        }
+        let requester = self.requester(job.requested_by).await?;
+        let result = self.run_recategorisation(id, &requester).await;
+        if let Err(e) = &result {
+            tracing::error!(run = id, "recategorisation failed: {e}");
+            let update = recategorisations::ActiveModel {
+                id: Set(id),
+                status: Set(RecategorisationStatus::Failed.as_str().to_owned()),
+                finished_at: Set(Some(Utc::now())),
+                message: Set(Some(if e.is_internal() {
+                    "the run stopped on a database error; see the server log".to_owned()
+                } else {
+                    e.to_string()
+                })),
+                ..Default::default()
+            }
+            .update(self.db.conn())
+            .await;
+            if let Err(e) = update {
+                tracing::error!(run = id, "recording the failure failed: {e}");
+            }
+        }
+        self.recategorisation_events.send_modify(|n| *n += 1);
+        result
     }
 
     /// At start: runs left `QUEUED` or `RUNNING` by a stopped process are closed as failed (with
@@ -508,20 +552,7 @@ impl Core {
             return Ok(None);
         };
         let ids: Vec<i64> = open.iter().map(|r| r.id).collect();
-        let requester = match latest.requested_by {
-            Some(uid) => Requester {
-                user_id: Some(uid),
-                username: users::Entity::find_by_id(uid)
-                    .one(self.db.conn())
-                    .await?
-                    .map(|u| u.username)
-                    .unwrap_or_else(|| "system".to_owned()),
-            },
-            None => Requester {
-                user_id: None,
-                username: "system".to_owned(),
-            },
-        };
+        let requester = self.requester(latest.requested_by).await?;
         let list = ids
             .iter()
             .map(|i| format!("#{i}"))
@@ -722,6 +753,23 @@ impl Core {
             "batch"
         );
         Ok(outcome)
+    }
+}
+
+/// Re-categorises stored transactions with the current rules: the background half of a rule
+/// change (its `recategorisations` row says how far it got).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecategoriseJob {
+    pub run_id: i64,
+    /// The user whose rule change asked for it (none: the system, after a restart).
+    pub requested_by: Option<i64>,
+}
+
+impl Job for RecategoriseJob {
+    const KIND: &'static str = "recategorise";
+
+    async fn run(self, core: Arc<Core>) -> CoreResult<()> {
+        core.run_recategorisation_job(self).await
     }
 }
 

@@ -19,6 +19,7 @@ pub mod entity;
 pub mod error;
 pub mod export;
 pub mod insights;
+pub mod jobs;
 mod ledger;
 pub mod links;
 pub mod offers;
@@ -100,6 +101,8 @@ pub struct Core {
     sync_events: tokio::sync::broadcast::Sender<sync::SyncEvent>,
     /// The model provider's client, when one is configured.
     llm: Option<crm_llm::LlmClient>,
+    /// Wakes this process's job runner when a job is queued here.
+    job_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Core {
@@ -130,6 +133,7 @@ impl Core {
             in_flight: Default::default(),
             breakers: Default::default(),
             sync_events: sync::new_event_channel(),
+            job_wake: Arc::new(tokio::sync::Notify::new()),
             settings,
         })
     }
@@ -144,6 +148,40 @@ impl Core {
 
     pub fn settings(&self) -> &CoreSettings {
         &self.settings
+    }
+
+    /// A runner for every job type of core; the application owns it (`Runner::run`), tests
+    /// step it (`Runner::run_pending`).
+    pub fn job_runner(self: &Arc<Self>, settings: jobs::RunnerSettings) -> jobs::Runner {
+        jobs::Runner::new(self.clone(), settings)
+            .register::<sync::SyncJob>()
+            .register::<category_rules::RecategoriseJob>()
+            .register::<jobs::Housekeeping>()
+    }
+
+    /// Tells this process's runner that a job was queued (replicas find it at their next poll).
+    pub fn wake_jobs(&self) {
+        self.job_wake.notify_one();
+    }
+
+    pub(crate) fn job_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.job_wake.clone()
+    }
+
+    /// Queues the periodic clean-up for the ten-minute slot of `now` (once across replicas).
+    pub async fn enqueue_housekeeping(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> CoreResult<bool> {
+        let key = format!("housekeeping:{}", now.timestamp().div_euclid(600));
+        let queued = jobs::enqueue_in(
+            self.db.conn(),
+            &jobs::Housekeeping::default(),
+            jobs::Schedule::once(key),
+        )
+        .await?;
+        self.wake_jobs();
+        Ok(queued.is_some())
     }
 }
 

@@ -405,3 +405,44 @@ pub async fn rebuild_aggregates<C: sea_orm::ConnectionTrait>(
 ) -> CoreResult<()> {
     crate::ledger::rebuild(conn, client_id).await
 }
+
+/// Runs `core`'s background jobs until the test's runtime ends, as the server does: tests whose
+/// work is queued (a rule change's re-categorisation, `request_sync`) need a runner.
+pub fn spawn_job_runner(core: &std::sync::Arc<crate::Core>) {
+    let settings = crate::jobs::RunnerSettings {
+        poll_interval: std::time::Duration::from_millis(50),
+        ..Default::default()
+    };
+    tokio::spawn(core.job_runner(settings).run(std::future::pending()));
+}
+
+/// A job's row as stored (for tests of the queue).
+pub async fn job_row(core: &crate::Core, id: i64) -> CoreResult<crate::entity::jobs::Model> {
+    use sea_orm::EntityTrait;
+    crate::entity::jobs::Entity::find_by_id(id)
+        .one(core.db().conn())
+        .await?
+        .ok_or_else(|| CoreError::not_found("job", id))
+}
+
+/// Marks a job as claimed by `worker` until `until`, as a worker that died mid-job leaves it.
+pub async fn set_job_lease(
+    core: &crate::Core,
+    id: i64,
+    worker: &str,
+    until: chrono::DateTime<chrono::Utc>,
+) -> CoreResult<()> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::entity::jobs;
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value("RUNNING"))
+        .col_expr(jobs::Column::LockedBy, Expr::value(worker))
+        .col_expr(jobs::Column::LockedUntil, Expr::value(until))
+        .col_expr(jobs::Column::Attempts, Expr::value(1))
+        .filter(jobs::Column::Id.eq(id))
+        .exec(core.db().conn())
+        .await?;
+    Ok(())
+}

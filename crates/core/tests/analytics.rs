@@ -1157,6 +1157,7 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
     let mut settings = CoreSettings::default();
     settings.sync.overlap_days = 400; // every sync re-reads everything: every row can change
     let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
+    crm_core::testing::spawn_job_runner(&core);
     let client = new_client(&core, "team200-1").await;
     core.link_bank(&admin(), client, "fake", "team200-1")
         .await

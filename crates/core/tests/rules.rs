@@ -30,8 +30,9 @@ async fn setup() -> (Arc<Core>, TestDatabase) {
         secret_key: b"test-secret-key-of-sufficient-length".to_vec(),
         ..Default::default()
     };
-    let core = Core::new(tdb.db.clone(), settings, Default::default()).unwrap();
-    (Arc::new(core), tdb)
+    let core = Arc::new(Core::new(tdb.db.clone(), settings, Default::default()).unwrap());
+    crm_core::testing::spawn_job_runner(&core);
+    (core, tdb)
 }
 
 fn actor(role: Role) -> Actor {
@@ -377,6 +378,7 @@ async fn interrupted_recategorisations_are_run_again_at_start() {
     // The restarted process (a new `Core` over the same database).
     let restarted =
         Arc::new(Core::new(tdb.db.clone(), core.settings().clone(), Default::default()).unwrap());
+    crm_core::testing::spawn_job_runner(&restarted);
     if tdb.is_postgres() {
         // Another replica's run is alive while it holds the lock: its rows are left alone.
         let holder = core.db().conn().begin().await.unwrap();

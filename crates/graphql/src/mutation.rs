@@ -220,8 +220,9 @@ impl MutationRoot {
         Ok(BankLinkObject(link))
     }
 
-    /// Starts a sync of the links in scope (all when both are absent) and returns the run at
-    /// once; follow it with the `syncProgress` subscription or `syncRuns`.
+    /// Queues a sync of the links in scope (all when both are absent) and returns the run at
+    /// once; a job runner does the work. Follow it with the `syncProgress` subscription or
+    /// `syncRuns`.
     async fn sync_now(
         &self,
         ctx: &Context<'_>,
@@ -229,7 +230,6 @@ impl MutationRoot {
         client_id: Option<ID>,
     ) -> async_graphql::Result<SyncRun> {
         let who = actor(ctx).api()?;
-        who.require(crm_core::domain::Role::Manager).api()?;
         let scope = crm_core::sync::SyncScope {
             bank,
             client_id: client_id
@@ -238,18 +238,8 @@ impl MutationRoot {
                 .transpose()
                 .api()?,
         };
-        let core = core(ctx).api()?.clone();
-        let (run, links) = core
-            .begin_sync(&scope, crm_core::sync::SyncTrigger::Manual)
-            .await
-            .api()?;
-        let started = run.clone();
-        tokio::spawn(async move {
-            if let Err(e) = core.complete_sync(run, links).await {
-                tracing::error!("sync failed: {e}");
-            }
-        });
-        Ok(started.into())
+        let run = core(ctx).api()?.request_sync(who, &scope).await.api()?;
+        Ok(run.into())
     }
 
     /// Recomputes a client's rating now (it is also recomputed after each sync, manual entry

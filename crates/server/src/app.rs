@@ -24,6 +24,10 @@ pub struct App {
     pub sandbox: Option<Arc<crm_sandbox_bank::RunningSandbox>>,
     /// Set on a first start without configured credentials: print it once.
     pub generated_admin_password: Option<String>,
+    /// The scheduled sync's schedule (none when no bank is configured).
+    pub sync_schedule: Option<cron::Schedule>,
+    /// How this process runs background jobs.
+    pub jobs: crm_core::jobs::RunnerSettings,
 }
 
 /// Opens (creating or migrating) the configured database.
@@ -73,6 +77,13 @@ impl App {
             tracing::warn!(
                 runs = closed,
                 "closed sync runs interrupted by a previous stop"
+            );
+        }
+        let released = crm_core::jobs::release_abandoned(core.db()).await?;
+        if released > 0 {
+            tracing::warn!(
+                jobs = released,
+                "jobs a previous stop left running are queued again"
             );
         }
         core.reload_category_rules()
@@ -139,10 +150,14 @@ impl App {
             metrics: Arc::new(Metrics::default()),
             cache: Arc::new(crate::http::cache::ResponseCache::new(config.graphql_cache)),
         };
+        let sync_schedule =
+            (!state.core.banks().all().is_empty()).then(|| config.sync_cron.clone());
         Ok(App {
             state,
             sandbox: banks.sandbox,
             generated_admin_password,
+            sync_schedule,
+            jobs: crm_core::jobs::RunnerSettings::default(),
         })
     }
 
@@ -150,50 +165,43 @@ impl App {
         http::router(self.state.clone())
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves HTTP, runs background jobs and the scheduler until `shutdown` resolves (or one
+    /// of them ends, which is logged); then finishes in-flight requests and drains the jobs in
+    /// hand.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let core = self.state.core.clone();
-        let janitor = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                match core.purge_expired_sessions().await {
-                    Ok(n) if n > 0 => tracing::debug!(removed = n, "expired sessions purged"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("purging sessions failed: {e}"),
-                }
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
             }
-        });
-        // Demo mode: link the demo clients (or renew their consents) and sync them, in the
-        // background so the server answers at once; the dashboard fills as the run goes.
+        };
+        // Demo mode: link the demo clients (or renew their consents) and queue their sync, in
+        // the background so the server answers at once; the dashboard fills as the run goes.
         let demo = self.sandbox.clone().map(|sandbox| {
-            let core = self.state.core.clone();
+            let core = core.clone();
             tokio::spawn(async move {
                 if let Err(e) = crate::demo::prepare(&core, &sandbox).await {
                     tracing::error!("demo: preparing the sandbox clients failed: {e:#}");
                     return;
                 }
+                let scope = crm_core::sync::SyncScope::default();
                 match core
-                    .sync(
-                        &crm_core::sync::SyncScope::default(),
-                        crm_core::sync::SyncTrigger::Startup,
-                    )
+                    .enqueue_sync(&scope, crm_core::sync::SyncTrigger::Startup)
                     .await
                 {
-                    Ok(run) => tracing::info!(
-                        run = run.id,
-                        status = run.status.as_str(),
-                        added = run.added,
-                        "demo: sandbox banks synced"
-                    ),
-                    Err(e) => tracing::error!("demo: the startup sync failed: {e}"),
+                    Ok(()) => tracing::info!("demo: sandbox banks' sync queued"),
+                    Err(e) => tracing::error!("demo: queueing the startup sync failed: {e}"),
                 }
             })
         });
+        let runner = core.job_runner(self.jobs.clone()).run(stopped());
+        let scheduler = crate::scheduler::run(core.clone(), self.sync_schedule.clone(), stopped());
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -204,10 +212,37 @@ impl App {
                 tracing::debug!("TCP_NODELAY: {e}");
             }
         });
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
-        janitor.abort();
+        let http = axum::serve(listener, app).with_graceful_shutdown(stopped());
+        let http = async move { http.await };
+        tokio::pin!(http, runner, scheduler, shutdown);
+        let mut result = Ok(());
+        let (mut http_done, mut runner_done, mut scheduler_done) = (false, false, false);
+        tokio::select! {
+            _ = &mut shutdown => {}
+            r = &mut http => {
+                tracing::error!("the HTTP server ended: stopping");
+                result = r;
+                http_done = true;
+            }
+            _ = &mut runner => {
+                tracing::error!("the job runner ended: stopping");
+                runner_done = true;
+            }
+            _ = &mut scheduler => {
+                tracing::error!("the scheduler ended: stopping");
+                scheduler_done = true;
+            }
+        }
+        let _ = stop_tx.send(true);
+        if !http_done {
+            result = http.await;
+        }
+        if !runner_done {
+            runner.await;
+        }
+        if !scheduler_done {
+            scheduler.await;
+        }
         if let Some(task) = demo {
             task.abort();
         }

@@ -117,8 +117,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("HOST/PORT: cannot listen on {addr}"))?;
     let shown = listener.local_addr().unwrap_or(addr);
-    if !app.state.core.banks().all().is_empty() {
-        crate::scheduler::spawn(app.state.core.clone(), config.sync_cron.clone());
+    if app.sync_schedule.is_some() {
         tracing::info!("scheduled sync: {} (UTC)", config.sync_cron_text);
     }
     tracing::info!(

@@ -12,6 +12,7 @@ pub mod client_month_totals;
 pub mod client_totals;
 pub mod clients;
 pub mod conversations;
+pub mod jobs;
 pub mod login_throttle;
 pub mod products;
 pub mod ratings;

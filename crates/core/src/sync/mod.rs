@@ -7,6 +7,7 @@
 mod budget;
 mod consent;
 mod ingest;
+mod job;
 mod products;
 mod runs;
 mod status;
@@ -14,12 +15,13 @@ mod status;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 pub use budget::RetryBudget;
 use consent::ConsentCheck;
+pub use job::SyncJob;
 pub use runs::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
 pub use status::{BankHealth, BankStatus};
 
@@ -233,13 +235,21 @@ impl Core {
         self.complete_sync(run, links).await
     }
 
-    /// Records a new run over the links in scope; `complete_sync` does the work (callers that
-    /// must answer at once, like the `syncNow` mutation, run it in the background).
+    /// Records a new run over the links in scope; `complete_sync` does the work.
     pub async fn begin_sync(
         &self,
         scope: &SyncScope,
         trigger: SyncTrigger,
     ) -> CoreResult<(SyncRunSummary, Vec<BankLink>)> {
+        self.check_scope(scope).await?;
+        let run = self.start_run(self.db.conn(), scope, trigger).await?;
+        let links = self.links_in_scope(scope).await?;
+        Ok((run, links))
+    }
+
+    /// Fails with a clear message when the scope names a bank that is not configured or a
+    /// client that does not exist.
+    async fn check_scope(&self, scope: &SyncScope) -> CoreResult<()> {
         if let Some(bank) = &scope.bank {
             if self.banks.connector(&bank.to_lowercase()).is_none() {
                 let known: Vec<String> = self.banks.all().into_iter().map(|b| b.code).collect();
@@ -249,6 +259,21 @@ impl Core {
                 )));
             }
         }
+        if let Some(client) = scope.client_id {
+            if clients::Entity::find_by_id(client)
+                .one(self.db.conn())
+                .await?
+                .is_none()
+            {
+                return Err(CoreError::not_found("client", client));
+            }
+        }
+        Ok(())
+    }
+
+    /// The links a run over `scope` syncs, with the current category rules loaded (rules may
+    /// have changed on another replica: imports use the stored ones). Announces the run.
+    async fn links_in_scope(&self, scope: &SyncScope) -> CoreResult<Vec<BankLink>> {
         let mut q = bank_links::Entity::find();
         if let Some(bank) = &scope.bank {
             q = q.filter(bank_links::Column::BankCode.eq(bank.to_lowercase()));
@@ -256,20 +281,12 @@ impl Core {
         if let Some(client) = scope.client_id {
             q = q.filter(bank_links::Column::ClientId.eq(client));
         }
-        // Rules may have changed on another replica: imports use the stored ones.
         self.reload_category_rules().await?;
-        let links: Vec<BankLink> = q
-            .all(self.db.conn())
+        q.all(self.db.conn())
             .await?
             .into_iter()
             .map(BankLink::try_from)
-            .collect::<CoreResult<_>>()?;
-        let run = self.start_run(scope, trigger).await?;
-        self.emit(SyncEvent::Started {
-            run_id: run.id,
-            links: links.len() as u32,
-        });
-        Ok((run, links))
+            .collect()
     }
 
     /// Syncs the links of a run begun with `begin_sync` and records the outcome.
@@ -278,6 +295,10 @@ impl Core {
         mut run: SyncRunSummary,
         links: Vec<BankLink>,
     ) -> CoreResult<SyncRunSummary> {
+        self.emit(SyncEvent::Started {
+            run_id: run.id,
+            links: links.len() as u32,
+        });
         let concurrency = self.sync_settings.per_bank_concurrency.max(1);
         let mut by_bank: std::collections::BTreeMap<String, Vec<BankLink>> =
             std::collections::BTreeMap::new();
@@ -638,45 +659,5 @@ impl Core {
             }
         }
         Ok(ok)
-    }
-}
-
-impl Core {
-    /// The scheduled sync for the schedule's tick at `due`. Several replicas may fire at once:
-    /// on PostgreSQL an advisory lock lets one of them run, and a scheduled run already started
-    /// for this tick (by any replica) makes the others skip. Returns `None` when skipped.
-    pub async fn scheduled_sync(
-        &self,
-        due: chrono::DateTime<Utc>,
-    ) -> CoreResult<Option<SyncRunSummary>> {
-        use sea_orm::{ConnectionTrait, DatabaseBackend, QueryOrder, TransactionTrait};
-        const SCHEDULE_LOCK: i64 = 0x5359_4e43_5f53_4348;
-        let txn = self.db.conn().begin().await?;
-        if !crate::db::try_advisory_xact_lock(&txn, SCHEDULE_LOCK).await? {
-            return Ok(None);
-        }
-        let already = crate::entity::sync_runs::Entity::find()
-            .filter(crate::entity::sync_runs::Column::Trigger.eq(SyncTrigger::Schedule.as_str()))
-            .filter(crate::entity::sync_runs::Column::StartedAt.gte(due - Duration::seconds(30)))
-            .order_by_desc(crate::entity::sync_runs::Column::Id)
-            .one(&txn)
-            .await?;
-        if already.is_some() {
-            return Ok(None);
-        }
-        if txn.get_database_backend() != DatabaseBackend::Postgres {
-            // One process per SQLite file: no lock to hold, and no read transaction kept open.
-            txn.commit().await?;
-            return self
-                .sync(&SyncScope::default(), SyncTrigger::Schedule)
-                .await
-                .map(Some);
-        }
-        // The advisory lock is held (by `txn`) until the run is over.
-        let run = self
-            .sync(&SyncScope::default(), SyncTrigger::Schedule)
-            .await;
-        txn.commit().await?;
-        run.map(Some)
     }
 }

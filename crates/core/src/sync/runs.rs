@@ -25,7 +25,7 @@ impl SyncTrigger {
             SyncTrigger::Startup => "STARTUP",
         }
     }
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "SCHEDULE" => SyncTrigger::Schedule,
             "COMMAND_LINE" => SyncTrigger::CommandLine,
@@ -126,8 +126,10 @@ fn count(n: u32) -> i32 {
 }
 
 impl Core {
-    pub(crate) async fn start_run(
+    /// Records a new run, in the caller's transaction or on the pool.
+    pub(crate) async fn start_run<C: sea_orm::ConnectionTrait>(
         &self,
+        conn: &C,
         scope: &SyncScope,
         trigger: SyncTrigger,
     ) -> CoreResult<SyncRunSummary> {
@@ -146,7 +148,7 @@ impl Core {
             message: Set(None),
             ..Default::default()
         }
-        .insert(self.db.conn())
+        .insert(conn)
         .await?
         .try_into()
     }

@@ -1,0 +1,142 @@
+//! Syncs as background jobs: a person's `syncNow` and the schedule's ticks are queued as
+//! [`SyncJob`]s and run by whichever replica's job runner claims them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::EntityTrait;
+use serde::{Deserialize, Serialize};
+
+use super::{SyncRunStatus, SyncRunSummary, SyncScope, SyncTrigger};
+use crate::audit::AuditEvent;
+use crate::auth::Actor;
+use crate::domain::Role;
+use crate::entity::sync_runs;
+use crate::error::CoreResult;
+use crate::jobs::{self, Job, Schedule};
+use crate::Core;
+
+/// One sync run over a scope. `run_id` is the run recorded when a person asked for it; a
+/// scheduled tick records its run when it starts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SyncJob {
+    pub run_id: Option<i64>,
+    pub bank: Option<String>,
+    pub client_id: Option<i64>,
+    pub trigger: String,
+}
+
+impl SyncJob {
+    fn scope(&self) -> SyncScope {
+        SyncScope {
+            bank: self.bank.clone(),
+            client_id: self.client_id,
+        }
+    }
+}
+
+impl Job for SyncJob {
+    const KIND: &'static str = "sync";
+
+    async fn run(self, core: Arc<Core>) -> CoreResult<()> {
+        let run = core.run_sync_job(self).await?;
+        tracing::info!(
+            run = run.id,
+            status = run.status.as_str(),
+            added = run.added,
+            "sync run done"
+        );
+        Ok(())
+    }
+}
+
+impl Core {
+    /// A person asks for a sync of the links in scope (all when both are absent): the role is
+    /// checked, the scope validated, the run recorded, audited and its job queued in one
+    /// database transaction. Returns the run at once; follow it with the progress events or
+    /// `sync_runs`.
+    pub async fn request_sync(
+        &self,
+        actor: &Actor,
+        scope: &SyncScope,
+    ) -> CoreResult<SyncRunSummary> {
+        actor.require(Role::Manager)?;
+        self.check_scope(scope).await?;
+        let txn = self.db.begin_write().await?;
+        let run = self.start_run(&txn, scope, SyncTrigger::Manual).await?;
+        let mut event = AuditEvent::new("sync.request")
+            .actor(actor)
+            .entity("sync_run", run.id);
+        if let Some(bank) = &scope.bank {
+            event = event.detail("bank", bank.as_str());
+        }
+        if let Some(client) = scope.client_id {
+            event = event.detail("client", client);
+        }
+        let job = SyncJob {
+            run_id: Some(run.id),
+            bank: scope.bank.clone(),
+            client_id: scope.client_id,
+            trigger: SyncTrigger::Manual.as_str().to_owned(),
+        };
+        jobs::enqueue_in(&txn, &job, Schedule::now()).await?;
+        self.audit_in(&txn, event).await?;
+        txn.commit().await?;
+        self.wake_jobs();
+        Ok(run)
+    }
+
+    /// Queues the scheduled sync of the schedule's tick at `due`. Every replica's scheduler
+    /// asks; the tick's unique key lets one job in, so one replica runs it. Returns whether
+    /// this call queued it.
+    pub async fn enqueue_scheduled_sync(&self, due: DateTime<Utc>) -> CoreResult<bool> {
+        let job = SyncJob {
+            run_id: None,
+            bank: None,
+            client_id: None,
+            trigger: SyncTrigger::Schedule.as_str().to_owned(),
+        };
+        let key = format!("sync:schedule:{}", due.timestamp());
+        let queued = jobs::enqueue_in(self.db.conn(), &job, Schedule::once(key)).await?;
+        self.wake_jobs();
+        Ok(queued.is_some())
+    }
+
+    /// Queues a sync with no person behind it (demo start, command line), run by the runner.
+    pub async fn enqueue_sync(&self, scope: &SyncScope, trigger: SyncTrigger) -> CoreResult<()> {
+        self.check_scope(scope).await?;
+        let job = SyncJob {
+            run_id: None,
+            bank: scope.bank.clone(),
+            client_id: scope.client_id,
+            trigger: trigger.as_str().to_owned(),
+        };
+        jobs::enqueue_in(self.db.conn(), &job, Schedule::now()).await?;
+        self.wake_jobs();
+        Ok(())
+    }
+
+    /// Runs a queued sync: its recorded run when there is one still open, else a new run (a
+    /// run closed as interrupted by a restart is not reopened: a new one says what happened).
+    async fn run_sync_job(&self, job: SyncJob) -> CoreResult<SyncRunSummary> {
+        let scope = job.scope();
+        let trigger = SyncTrigger::parse(&job.trigger);
+        let recorded = match job.run_id {
+            Some(id) => sync_runs::Entity::find_by_id(id)
+                .one(self.db.conn())
+                .await?
+                .map(SyncRunSummary::try_from)
+                .transpose()?
+                .filter(|run| run.status == SyncRunStatus::Running),
+            None => None,
+        };
+        let (run, links) = match recorded {
+            Some(run) => {
+                let links = self.links_in_scope(&scope).await?;
+                (run, links)
+            }
+            None => self.begin_sync(&scope, trigger).await?,
+        };
+        self.complete_sync(run, links).await
+    }
+}
