@@ -120,6 +120,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if app.sync_schedule.is_some() {
         tracing::info!("scheduled sync: {} (UTC)", config.sync_cron_text);
     }
+    match &config.web_dir {
+        None => {}
+        Some(dir) if dir.join("index.html").is_file() => {
+            tracing::info!("web app: served from WEB_DIR={}", dir.display());
+        }
+        Some(dir) => tracing::warn!(
+            "WEB_DIR={}: no index.html there, so / answers 404 (unset WEB_DIR to serve the app built into the binary)",
+            dir.display()
+        ),
+    }
     tracing::info!(
         "AI-CRM listening on http://{shown} (GraphiQL: {})",
         if config.graphiql { "/graphiql" } else { "off" }

@@ -84,7 +84,9 @@ pub struct Config {
     pub graphql_cache: Duration,
     /// Take the client address from the last `X-Forwarded-For` hop (only behind a proxy you run).
     pub trust_proxy: bool,
-    pub web_dir: PathBuf,
+    /// Serve the web app from this folder instead of the copy built into the binary
+    /// (development: edits show without a rebuild).
+    pub web_dir: Option<PathBuf>,
     pub base_currency: Currency,
     /// Rating grades and the income scale of the rating model.
     pub ratings: crm_core::ratings::RatingSettings,
@@ -546,7 +548,7 @@ impl Config {
         let graphql_cache =
             Duration::from_millis(r.ranged("GRAPHQL_CACHE_MS", 1_000, 0, 60_000)?);
         let trust_proxy = r.flag("TRUST_PROXY", false)?;
-        let web_dir = PathBuf::from(r.text("WEB_DIR").unwrap_or_else(|| "web".to_owned()));
+        let web_dir = r.text("WEB_DIR").map(PathBuf::from);
         let base_currency = match r.text("BASE_CURRENCY") {
             None => Currency::rub(),
             Some(c) => Currency::parse(&c).map_err(|e| err("BASE_CURRENCY", e.to_string()))?,

@@ -31,7 +31,8 @@ pub struct TestServer {
     vars: HashMap<String, String>,
 }
 
-/// The repository's `web/` folder.
+/// The repository's `web/` folder (the tests serve the copy inside the binary, as a release
+/// does; this is for tests of the `WEB_DIR` override).
 pub fn web_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web")
 }
@@ -50,7 +51,6 @@ impl TestServer {
         vars.insert("DATABASE_MAX_CONNECTIONS".into(), "4".into());
         vars.insert("AUTH_USERNAME".into(), ADMIN.into());
         vars.insert("AUTH_PASSWORD".into(), ADMIN_PASSWORD.into());
-        vars.insert("WEB_DIR".into(), web_dir().display().to_string());
         // No banks unless a test asks for them (`SANDBOX=on`, or bank URLs).
         vars.insert("SANDBOX".into(), "off".into());
         for (k, v) in extra {

@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod metrics;
 pub mod security;
 pub mod session;
+pub mod web;
 pub mod ws;
 
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -36,7 +37,8 @@ pub struct HttpSettings {
     pub allowed_origins: Vec<String>,
     pub trust_proxy: bool,
     pub graphiql: bool,
-    pub web_dir: PathBuf,
+    /// Serve the web app from this folder instead of the copy inside the binary (`WEB_DIR`).
+    pub web_dir: Option<PathBuf>,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
     /// How long a websocket may wait before `connection_init` (then it is closed with 4408).
@@ -174,15 +176,31 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render));
-    if settings.graphiql {
-        app = app.route_service(
-            "/graphiql",
-            ServeFile::new(settings.web_dir.join("graphiql.html")),
-        );
-    }
-    let web = ServeDir::new(&settings.web_dir).append_index_html_on_directories(true);
-    app.fallback_service(web)
-        .layer(middleware::from_fn(catch_panic))
+    let graphiql = settings.graphiql;
+    app = match &settings.web_dir {
+        Some(dir) => {
+            if graphiql {
+                app = app.route_service("/graphiql", ServeFile::new(dir.join(web::GRAPHIQL_PAGE)));
+            }
+            app.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))
+        }
+        None => {
+            if graphiql {
+                app = app.route(
+                    "/graphiql",
+                    get(|method: Method, headers: HeaderMap| async move {
+                        web::serve(&method, web::GRAPHIQL_PAGE, &headers, true)
+                    }),
+                );
+            }
+            app.fallback(
+                move |method: Method, uri: Uri, headers: HeaderMap| async move {
+                    web::serve(&method, uri.path(), &headers, graphiql)
+                },
+            )
+        }
+    };
+    app.layer(middleware::from_fn(catch_panic))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
