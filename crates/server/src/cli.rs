@@ -256,7 +256,8 @@ async fn sandbox(config: Config) -> anyhow::Result<()> {
     println!("Point a server at them:");
     println!("  CLIENT_ID={team_id} CLIENT_SECRET={team_secret} \\");
     for bank in running.banks() {
-        println!("  {}_URL={} \\", bank.code.to_uppercase(), bank.url);
+        let var = crm_core::connectors::option_var(&bank.code, "URL");
+        println!("  {var}={} \\", bank.url);
     }
     println!("  ai-crm serve");
     app::shutdown_signal().await;
