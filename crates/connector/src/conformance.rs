@@ -1,7 +1,8 @@
 //! The conformance kit: one suite every connector crate runs in its own tests, against a bank
-//! server it controls (the sandbox bank, `crm-sandbox-bank` with its `conformance` feature). A
-//! connector is done when [`run_all`] reports no failure. The server is driven through
-//! [`BankControl`], so the kit knows no particular server and no HTTP.
+//! server it controls (the sandbox bank, `crm-sandbox-bank` with its `conformance` feature, or a
+//! test server of its own wire format). A connector is done when [`run_all`] reports no failure
+//! for the [`Capabilities`] of its bank. The server is driven through [`BankControl`], so the kit
+//! knows no particular server and no HTTP; every check is a public function of its own.
 //!
 //! The checks: identity, unknown client, happy path (every client, account, balance,
 //! transaction and product exactly as the bank holds them), paging across many pages, a date
@@ -60,14 +61,61 @@ impl Default for KitSettings {
     }
 }
 
+impl KitSettings {
+    /// The options the kit builds a connector with (`docs/connector-spec.md`; a builder reads
+    /// those that apply to it): `TIMEOUT_MS`, the request timeout; `RETRY_DELAY_MS`, a short
+    /// first backoff so the kit runs in seconds; `PAGE_SIZE` 50, so a busy account spans many
+    /// pages.
+    pub fn options(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TIMEOUT_MS", self.request_timeout.as_millis().to_string()),
+            ("RETRY_DELAY_MS", "20".to_owned()),
+            ("PAGE_SIZE", "50".to_owned()),
+        ]
+    }
+}
+
+/// What the bank under test (and its control) can do. A check that needs something missing
+/// passes without running: it does not apply to this bank. [`Capabilities::ALL`] runs every
+/// check (the sandbox bank can do everything; only `consent_approval` differs per bank).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Consents wait for the client's approval (pending, then authorized or rejected); when
+    /// false, a new consent is authorized at once.
+    pub consent_approval: bool,
+    /// The bank issues expiring tokens, and the control expires them and counts tokens and
+    /// calls without a request id (`tokens_and_request_ids`, `token_expiry_mid_read`).
+    pub bank_tokens: bool,
+    /// The control injects faults into data calls (5xx, 429, slow answers, bad bodies), which
+    /// the connector retries or reports (`rate_limited`, `server_errors`, `timeouts`,
+    /// `malformed_bodies`).
+    pub faults: bool,
+    /// The control adds unknown fields to every answer (`unknown_fields`).
+    pub unknown_fields: bool,
+    /// The bank pages transactions and the control makes paging unstable (`unstable_paging`).
+    pub unstable_paging: bool,
+    /// The control books late postings, pending then booked (`late_posting`).
+    pub late_postings: bool,
+}
+
+impl Capabilities {
+    /// Everything, consents authorized at once.
+    pub const ALL: Capabilities = Capabilities {
+        consent_approval: false,
+        bank_tokens: true,
+        faults: true,
+        unknown_fields: true,
+        unstable_paging: true,
+        late_postings: true,
+    };
+}
+
 /// What the suite needs to steer the bank server under test and to know the truth.
 ///
 /// Faults form one queue, served in order to the bank's data calls (every call but the token
 /// call): `pass_next(2)` then `fail_next(1, 503)` makes the third call fail.
 #[async_trait]
 pub trait BankControl: Send + Sync {
-    /// Whether consents need the client's approval at this bank.
-    fn needs_approval(&self) -> bool;
     /// A client id the bank does not know.
     fn unknown_client(&self) -> String;
     /// Back to the state after start: no consents, faults, paging modes or added rows.
@@ -144,6 +192,7 @@ fn whole_range() -> (DateTime<Utc>, DateTime<Utc>) {
 pub async fn authorize(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
+    caps: &Capabilities,
     client: &str,
 ) -> Result<Option<String>, String> {
     let consent = bank
@@ -157,7 +206,7 @@ pub async fn authorize(
         return Ok(consent.consent_id);
     }
     check(
-        consent.status == ConsentStatus::AwaitingAuthorization && control.needs_approval(),
+        consent.status == ConsentStatus::AwaitingAuthorization && caps.consent_approval,
         || format!("a new consent is authorized, or awaiting at approval banks: {consent:?}"),
     )?;
     let request = consent
@@ -237,7 +286,12 @@ fn exact(batch: &TransactionBatch, truth: &[TrueTransaction], what: &str) -> Out
 }
 
 /// A stable lower-case code and a name.
-pub async fn identity(bank: &dyn BankConnector, _: &dyn BankControl, _: &KitSettings) -> Outcome {
+pub async fn identity(
+    bank: &dyn BankConnector,
+    _: &dyn BankControl,
+    _: &KitSettings,
+    _: &Capabilities,
+) -> Outcome {
     let id = bank.identity();
     check(
         !id.code.is_empty()
@@ -255,6 +309,7 @@ pub async fn unknown_client(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    _: &Capabilities,
 ) -> Outcome {
     match bank.request_consent(&control.unknown_client()).await {
         Err(ConnectorError::NotFound { .. }) => Ok(()),
@@ -268,12 +323,13 @@ pub async fn happy_path(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
     let clients = control.clients().await;
     check(!clients.is_empty(), || "the bank has clients".into())?;
     let mut transactions = 0;
     for client in &clients {
-        let consent = authorize(bank, control, client).await?;
+        let consent = authorize(bank, control, caps, client).await?;
         let access = Access {
             client_id: client,
             consent_id: consent.as_deref(),
@@ -340,9 +396,10 @@ pub async fn happy_path(
 async fn busiest(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
+    caps: &Capabilities,
 ) -> Result<(String, String, Option<String>), String> {
     let (client, account) = control.busiest_account().await;
-    let consent = authorize(bank, control, &client).await?;
+    let consent = authorize(bank, control, caps, &client).await?;
     Ok((client, account, consent))
 }
 
@@ -351,8 +408,9 @@ pub async fn many_pages(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let truth = control.transactions(&account).await;
     check(truth.len() >= 200, || {
         format!(
@@ -381,8 +439,9 @@ pub async fn date_range(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -424,9 +483,10 @@ pub async fn empty_client(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
     let client = control.empty_client().await;
-    let consent = authorize(bank, control, &client).await?;
+    let consent = authorize(bank, control, caps, &client).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -451,13 +511,14 @@ pub async fn consent_pending_then_authorized(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
     let (client, _) = control.busiest_account().await;
     let consent = bank
         .request_consent(&client)
         .await
         .map_err(|e| format!("request_consent: {e}"))?;
-    if !control.needs_approval() {
+    if !caps.consent_approval {
         check(consent.status == ConsentStatus::Authorized, || {
             format!(
                 "an auto-approving bank authorizes at once, got {:?}",
@@ -528,8 +589,9 @@ pub async fn consent_rejected(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    if !control.needs_approval() {
+    if !caps.consent_approval {
         return Ok(());
     }
     let (client, _) = control.busiest_account().await;
@@ -576,9 +638,10 @@ pub async fn consent_revoked(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
     let (client, _) = control.busiest_account().await;
-    let consent = authorize(bank, control, &client).await?;
+    let consent = authorize(bank, control, caps, &client).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -636,8 +699,12 @@ pub async fn tokens_and_request_ids(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, _, consent) = busiest(bank, control).await?;
+    if !caps.bank_tokens {
+        return Ok(());
+    }
+    let (client, _, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -670,8 +737,12 @@ pub async fn token_expiry_mid_read(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    if !caps.bank_tokens {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -690,8 +761,12 @@ pub async fn rate_limited(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     settings: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    if !caps.faults {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -719,8 +794,12 @@ pub async fn server_errors(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    if !caps.faults {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -751,8 +830,12 @@ pub async fn timeouts(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     settings: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, _, consent) = busiest(bank, control).await?;
+    if !caps.faults {
+        return Ok(());
+    }
+    let (client, _, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -779,8 +862,12 @@ pub async fn malformed_bodies(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    if !caps.faults {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -834,8 +921,12 @@ pub async fn unknown_fields(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    if !caps.unknown_fields {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -865,8 +956,12 @@ pub async fn unstable_paging(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    if !caps.unstable_paging {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -903,8 +998,12 @@ pub async fn late_posting(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     _: &KitSettings,
+    caps: &Capabilities,
 ) -> Outcome {
-    let (client, account, consent) = busiest(bank, control).await?;
+    if !caps.late_postings {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
     let access = Access {
         client_id: &client,
         consent_id: consent.as_deref(),
@@ -934,18 +1033,20 @@ pub async fn late_posting(
 }
 
 /// Runs the whole kit, resetting the bank before each check; returns every failure as
-/// `bank: check: what went wrong`.
+/// `bank: check: what went wrong`. Checks that need a capability the bank lacks pass without
+/// running.
 pub async fn run_all(
     bank: &dyn BankConnector,
     control: &dyn BankControl,
     settings: &KitSettings,
+    caps: &Capabilities,
 ) -> Vec<String> {
     macro_rules! checks {
         ($($name:ident),* $(,)?) => {{
             let mut failures = Vec::new();
             $(
                 control.reset().await;
-                if let Err(e) = $name(bank, control, settings).await {
+                if let Err(e) = $name(bank, control, settings, caps).await {
                     failures.push(format!("{}: {}: {e}", bank.identity().code, stringify!($name)));
                 }
             )*

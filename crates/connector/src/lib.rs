@@ -1,13 +1,16 @@
 //! `crm-connector`: what core knows of a bank. One trait, [`BankConnector`], the data types it
 //! returns (independent of any wire format), and [`ConnectorError`], which says whether retrying
-//! can help. Each bank is a crate implementing the trait (see `docs/connector-spec.md`).
+//! can help. Each bank is a crate implementing the trait (see `docs/connector-spec.md`) and
+//! exporting a builder from a [`BankConfig`] ([`Registration`], [`BuildFn`]).
 //!
 //! Architecture invariant: this crate knows no HTTP, no database and no particular bank.
 
+mod config;
 pub mod conformance;
 mod error;
 mod types;
 
+pub use config::{option_var, BankConfig, BuildFn, ConfigError, Credentials, Registration};
 pub use error::{ConnectorError, ConnectorResult};
 pub use types::*;
 

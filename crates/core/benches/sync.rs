@@ -16,7 +16,7 @@ use mimalloc::MiMalloc;
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
-use crm_core::connectors::{build_registry, BankEndpoint, TeamCredentials};
+use crm_core::connectors::{build_registry, BankConfig, Credentials};
 use crm_core::entity::{accounts, bank_links, clients, transactions};
 use crm_core::sync::{SyncScope, SyncTrigger};
 use crm_core::testing::TestDatabase;
@@ -42,24 +42,22 @@ async fn main() {
         sandbox.banks().len(),
         started.elapsed().as_secs_f64()
     );
-    let endpoints: Vec<BankEndpoint> = sandbox
+    let credentials = Credentials::new(sandbox.team_id(), sandbox.team_secret());
+    let banks: Vec<BankConfig> = sandbox
         .banks()
         .into_iter()
-        .map(|b| BankEndpoint {
-            code: b.code,
-            name: Some(b.name),
-            url: b.url,
-            needs_approval: b.approval == Approval::ByClient,
+        .map(|b| {
+            let approval = if b.approval == Approval::ByClient {
+                "client"
+            } else {
+                "automatic"
+            };
+            BankConfig::new(&b.code, &b.url, credentials.clone())
+                .with_name(&b.name)
+                .with_option("APPROVAL", approval)
         })
         .collect();
-    let registry = build_registry(
-        &endpoints,
-        &TeamCredentials {
-            team_id: sandbox.team_id().to_owned(),
-            client_secret: sandbox.team_secret().to_owned(),
-        },
-    )
-    .unwrap();
+    let registry = build_registry(&banks).unwrap();
     let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
     let mut settings = CoreSettings::default();
     settings.sync.history_days = 3650;

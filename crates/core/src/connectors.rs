@@ -1,96 +1,88 @@
-//! The one place where bank connectors are registered. Each bank crate sits behind a cargo
-//! feature (all on by default); a bank that speaks the same protocol but has no crate is added by
-//! configuration alone (code, name, URL) and gets the generic protocol client.
+//! The one place where bank connectors are registered: [`TABLE`], one line per connector crate,
+//! each behind a cargo feature of `crm-core`. A bank crate's line connects that bank by its
+//! code; the `generic` line is the protocol builder for banks added by configuration alone
+//! (code, name, URL, options). Core knows them only as `crm-connector`'s [`Registration`] and
+//! [`BankConfig`], whatever their protocol.
 
 use std::sync::Arc;
 
 use crm_connector::BankConnector;
-use crm_openbanking_ru::{BankSettings, ConsentApproval, OpenBankingClient};
+pub use crm_connector::{option_var, BankConfig, ConfigError, Credentials, Registration};
 
 use crate::banks::BankRegistry;
-use crate::error::{CoreError, CoreResult};
 
-/// Where a bank is and how it treats consents.
-#[derive(Clone, Debug)]
-pub struct BankEndpoint {
-    pub code: String,
-    /// Display name; defaults to the crate's name for known banks, else the code.
-    pub name: Option<String>,
-    pub url: String,
-    /// For banks added by configuration: whether consents need the client's approval.
-    pub needs_approval: bool,
+/// Every connector crate compiled in.
+pub const TABLE: &[Registration] = &[
+    #[cfg(feature = "abank")]
+    crm_connector_abank::REGISTRATION,
+    #[cfg(feature = "vbank")]
+    crm_connector_vbank::REGISTRATION,
+    #[cfg(feature = "sbank")]
+    crm_connector_sbank::REGISTRATION,
+    #[cfg(feature = "generic")]
+    crm_connector_generic::REGISTRATION,
+    #[cfg(feature = "toybank")]
+    crm_connector_toybank::REGISTRATION,
+];
+
+/// The banks with a crate in `table`: code, name and the options their builders read.
+pub fn bank_crates(
+    table: &[Registration],
+) -> impl Iterator<Item = (&'static str, &'static str, &'static [&'static str])> + '_ {
+    table.iter().filter_map(|r| match *r {
+        Registration::Bank {
+            code,
+            name,
+            options,
+            ..
+        } => Some((code, name, options)),
+        Registration::Protocol { .. } => None,
+    })
 }
 
-/// Our team's credentials, the same at every bank.
-#[derive(Clone)]
-pub struct TeamCredentials {
-    pub team_id: String,
-    pub client_secret: String,
+/// The entry that builds `code`: its bank crate, else the table's protocol builder.
+pub fn entry_for<'t>(table: &'t [Registration], code: &str) -> Option<&'t Registration> {
+    let own = table
+        .iter()
+        .find(|r| matches!(r, Registration::Bank { code: c, .. } if *c == code));
+    own.or_else(|| {
+        table
+            .iter()
+            .find(|r| matches!(r, Registration::Protocol { .. }))
+    })
 }
 
-impl std::fmt::Debug for TeamCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TeamCredentials")
-            .field("team_id", &self.team_id)
-            .field("client_secret", &"<redacted>")
-            .finish()
-    }
+/// Builds the registry of the configured banks from the product's [`TABLE`].
+pub fn build_registry(banks: &[BankConfig]) -> Result<BankRegistry, ConfigError> {
+    build_registry_from(TABLE, banks)
 }
 
-/// The bank codes with a crate compiled in.
-pub fn built_in_banks() -> Vec<&'static str> {
-    vec![
-        #[cfg(feature = "abank")]
-        crm_connector_abank::CODE,
-        #[cfg(feature = "vbank")]
-        crm_connector_vbank::CODE,
-        #[cfg(feature = "sbank")]
-        crm_connector_sbank::CODE,
-    ]
-}
-
-fn settings_for(e: &BankEndpoint, c: &TeamCredentials) -> BankSettings {
-    let (url, team, secret) = (e.url.as_str(), c.team_id.as_str(), c.client_secret.as_str());
-    let mut settings = match e.code.as_str() {
-        #[cfg(feature = "abank")]
-        crm_connector_abank::CODE => crm_connector_abank::settings(url, team, secret),
-        #[cfg(feature = "vbank")]
-        crm_connector_vbank::CODE => crm_connector_vbank::settings(url, team, secret),
-        #[cfg(feature = "sbank")]
-        crm_connector_sbank::CODE => crm_connector_sbank::settings(url, team, secret),
-        code => {
-            let mut s =
-                BankSettings::new(code, e.name.as_deref().unwrap_or(code), url, team, secret);
-            s.consent_approval = if e.needs_approval {
-                ConsentApproval::ByClient
-            } else {
-                ConsentApproval::Automatic
-            };
-            s
-        }
-    };
-    if let Some(name) = &e.name {
-        settings.identity.name = name.clone();
-    }
-    settings
-}
-
-/// Builds the registry from the configured endpoints.
-pub fn build_registry(
-    endpoints: &[BankEndpoint],
-    credentials: &TeamCredentials,
-) -> CoreResult<BankRegistry> {
+/// Builds the registry of the configured banks from `table`, in their order: each bank by its
+/// crate's builder, or by the protocol builder when no crate has its code. Every option is
+/// checked against the entry's list first; a bank configured twice or that nothing can build is
+/// refused, naming its `<CODE>_URL`.
+pub fn build_registry_from(
+    table: &[Registration],
+    banks: &[BankConfig],
+) -> Result<BankRegistry, ConfigError> {
     let mut connectors: Vec<Arc<dyn BankConnector>> = Vec::new();
-    for e in endpoints {
-        if connectors.iter().any(|c| c.identity().code == e.code) {
-            return Err(CoreError::invalid(format!(
-                "bank {} is configured twice",
-                e.code
-            )));
+    for (i, config) in banks.iter().enumerate() {
+        if banks[..i].iter().any(|b| b.code == config.code) {
+            return Err(config.invalid("URL", format!("bank {} is configured twice", config.code)));
         }
-        let client =
-            OpenBankingClient::new(settings_for(e, credentials)).map_err(CoreError::from)?;
-        connectors.push(Arc::new(client));
+        let Some(entry) = entry_for(table, &config.code) else {
+            return Err(config.invalid(
+                "URL",
+                format!(
+                    "no connector for bank {}: no crate of that code and no protocol builder is compiled in",
+                    config.code
+                ),
+            ));
+        };
+        config.only_options(entry.options())?;
+        let connector = (entry.build_fn())(config)?;
+        tracing::debug!(bank = %config.code, "bank connector built");
+        connectors.push(connector);
     }
     Ok(BankRegistry::new(connectors))
 }
@@ -99,39 +91,49 @@ pub fn build_registry(
 mod tests {
     use super::*;
 
+    fn bank(code: &str, port: u16) -> BankConfig {
+        BankConfig::new(
+            code,
+            &format!("http://127.0.0.1:{port}"),
+            Credentials::new("team200", "s".repeat(32)),
+        )
+    }
+
     #[test]
-    fn known_banks_get_their_crate_settings_and_others_the_generic_client() {
-        let creds = TeamCredentials {
-            team_id: "team200".into(),
-            client_secret: "s".repeat(32),
-        };
-        let endpoints = vec![
-            BankEndpoint {
-                code: "abank".into(),
-                name: None,
-                url: "http://127.0.0.1:1".into(),
-                needs_approval: false,
-            },
-            BankEndpoint {
-                code: "sbank".into(),
-                name: None,
-                url: "http://127.0.0.1:2".into(),
-                needs_approval: false,
-            },
-            BankEndpoint {
-                code: "xbank".into(),
-                name: Some("XBank".into()),
-                url: "http://127.0.0.1:3".into(),
-                needs_approval: true,
-            },
+    fn known_banks_get_their_crate_and_others_the_generic_builder() {
+        let banks = vec![
+            bank("abank", 1).with_name("ABank"),
+            bank("sbank", 2).with_name("SBank"),
+            bank("xbank", 3)
+                .with_name("XBank")
+                .with_option("APPROVAL", "client"),
         ];
-        let registry = build_registry(&endpoints, &creds).expect("registry");
+        let registry = build_registry(&banks).expect("registry");
         let names: Vec<String> = registry.all().into_iter().map(|b| b.name).collect();
         assert_eq!(names, vec!["ABank", "SBank", "XBank"]);
-        assert!(settings_for(&endpoints[1], &creds).consent_approval == ConsentApproval::ByClient);
-        assert!(settings_for(&endpoints[2], &creds).consent_approval == ConsentApproval::ByClient);
-        assert!(settings_for(&endpoints[0], &creds).consent_approval == ConsentApproval::Automatic);
-        let twice = vec![endpoints[0].clone(), endpoints[0].clone()];
-        assert!(build_registry(&twice, &creds).is_err());
+        assert!(matches!(
+            entry_for(TABLE, "sbank"),
+            Some(Registration::Bank { code: "sbank", .. })
+        ));
+        assert!(matches!(
+            entry_for(TABLE, "xbank"),
+            Some(Registration::Protocol {
+                name: "openbanking-ru",
+                ..
+            })
+        ));
+        let codes: Vec<&str> = bank_crates(TABLE).map(|(code, _, _)| code).collect();
+        assert_eq!(codes, vec!["abank", "vbank", "sbank"]);
+
+        let twice = vec![bank("abank", 1), bank("abank", 1)];
+        let e = build_registry(&twice).err().expect("twice");
+        assert_eq!(e.option(), Some("ABANK_URL"));
+        let bad = vec![bank("sbank", 2).with_option("APPROVAL", "sometimes")];
+        let e = build_registry(&bad).err().expect("bad option");
+        assert_eq!(e.option(), Some("SBANK_APPROVAL"));
+        let nothing = build_registry_from(&[], &[bank("xbank", 3)])
+            .err()
+            .expect("no builder");
+        assert_eq!(nothing.option(), Some("XBANK_URL"));
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crm_core::connectors::{build_registry, BankEndpoint, TeamCredentials};
+use crm_core::connectors::{build_registry, BankConfig as Bank, Credentials};
 use crm_core::domain::ConsentStatus;
 use crm_core::sync::{SyncRunStatus, SyncScope, SyncTrigger};
 use crm_core::testing::TestDatabase;
@@ -34,24 +34,22 @@ impl World {
             BankConfig::new("sbank", "SBank", Approval::ByClient),
         ]);
         let sandbox = Sandbox::start(config).await.unwrap();
-        let endpoints: Vec<BankEndpoint> = sandbox
+        let credentials = Credentials::new(sandbox.team_id(), sandbox.team_secret());
+        let banks: Vec<Bank> = sandbox
             .banks()
             .into_iter()
-            .map(|b| BankEndpoint {
-                code: b.code,
-                name: Some(b.name),
-                url: b.url,
-                needs_approval: b.approval == Approval::ByClient,
+            .map(|b| {
+                let approval = if b.approval == Approval::ByClient {
+                    "client"
+                } else {
+                    "automatic"
+                };
+                Bank::new(&b.code, &b.url, credentials.clone())
+                    .with_name(&b.name)
+                    .with_option("APPROVAL", approval)
             })
             .collect();
-        let registry = build_registry(
-            &endpoints,
-            &TeamCredentials {
-                team_id: sandbox.team_id().to_owned(),
-                client_secret: sandbox.team_secret().to_owned(),
-            },
-        )
-        .unwrap();
+        let registry = build_registry(&banks).unwrap();
         let core = Arc::new(Core::new(tdb.db.clone(), CoreSettings::default(), registry).unwrap());
         World { core, sandbox, tdb }
     }

@@ -55,15 +55,15 @@ async fn an_rfc_6749_token_endpoint_passes_the_kit_with_basic_auth_and_with_body
         };
         OpenBankingClient::new(settings(&sandbox, "obank", style, sandbox.team_secret())).unwrap()
     };
-    let failures = run_all(&oauth(false), &control, &kit()).await;
+    let failures = run_all(&oauth(false), &control, &kit(), &control.capabilities()).await;
     assert!(failures.is_empty(), "{failures:#?}");
     let in_body = oauth(true);
     control.reset().await;
-    conformance::happy_path(&in_body, &control, &kit())
+    conformance::happy_path(&in_body, &control, &kit(), &control.capabilities())
         .await
         .unwrap();
     control.reset().await;
-    conformance::tokens_and_request_ids(&in_body, &control, &kit())
+    conformance::tokens_and_request_ids(&in_body, &control, &kit(), &control.capabilities())
         .await
         .unwrap();
 }
@@ -206,9 +206,28 @@ fn no_secret_token_consent_id_or_account_number_is_ever_logged() {
         for check in [0, 1, 2] {
             control.reset().await;
             let outcome = match check {
-                0 => conformance::token_expiry_mid_read(&connector, &control, &kit()).await,
-                1 => conformance::server_errors(&connector, &control, &kit()).await,
-                _ => conformance::happy_path(&connector, &control, &kit()).await,
+                0 => {
+                    conformance::token_expiry_mid_read(
+                        &connector,
+                        &control,
+                        &kit(),
+                        &control.capabilities(),
+                    )
+                    .await
+                }
+                1 => {
+                    conformance::server_errors(
+                        &connector,
+                        &control,
+                        &kit(),
+                        &control.capabilities(),
+                    )
+                    .await
+                }
+                _ => {
+                    conformance::happy_path(&connector, &control, &kit(), &control.capabilities())
+                        .await
+                }
             };
             outcome.unwrap();
         }

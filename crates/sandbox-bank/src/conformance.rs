@@ -1,24 +1,22 @@
 //! The conformance kit's `BankControl` for a bank of the sandbox, so every connector crate's
-//! tests drive the same bank the same way:
+//! tests drive the same bank the same way, and [`run_kit`], which is such a test in one call:
 //!
 //! ```no_run
-//! # async fn demo(connector: Box<dyn crm_connector::BankConnector>) {
-//! use crm_connector::conformance::{run_all, KitSettings};
-//! use crm_sandbox_bank::{conformance::SandboxControl, Sandbox, SandboxConfig};
-//! let sandbox = Sandbox::start(SandboxConfig::default()).await.expect("sandbox");
-//! let control = SandboxControl::new(sandbox.control("abank").expect("abank"));
-//! let failures = run_all(connector.as_ref(), &control, &KitSettings::default()).await;
+//! # async fn demo(build: crm_connector::BuildFn) {
+//! let failures = crm_sandbox_bank::conformance::run_kit("abank", build).await;
 //! assert!(failures.is_empty(), "{failures:#?}");
 //! # }
 //! ```
-//! This module adds the trait implementation only; the bank itself shares no code with the
-//! connectors.
+//! This module adds the trait implementation and that helper only; the bank itself shares no
+//! code with the connectors.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use crm_connector::conformance::{BankControl, TrueAccount, TrueTransaction};
-use crm_connector::Direction;
+use crm_connector::conformance::{
+    run_all, BankControl, Capabilities, KitSettings, TrueAccount, TrueTransaction,
+};
+use crm_connector::{BankConfig, BuildFn, Credentials, Direction};
 
 use crate::control::{BankHandle, Direction as Dir, NewTransaction};
 use crate::state::{Fault, Paging};
@@ -37,14 +35,56 @@ impl SandboxControl {
     pub fn handle(&self) -> &BankHandle {
         &self.bank
     }
+
+    /// The sandbox can do everything the kit asks; its banks differ in consent approval.
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            consent_approval: self.bank.approval() == crate::Approval::ByClient,
+            ..Capabilities::ALL
+        }
+    }
+}
+
+/// The whole kit against the sandbox's bank `code` (one of `SandboxConfig::default()`'s), for
+/// a connector made by `build` from a configuration pointing at it (the kit's options:
+/// `KitSettings::options`). Returns every failure; a connector crate's conformance test is
+/// this call and an assertion that nothing failed.
+pub async fn run_kit(code: &str, build: BuildFn) -> Vec<String> {
+    let sandbox = match crate::Sandbox::start(crate::SandboxConfig::default()).await {
+        Ok(sandbox) => sandbox,
+        Err(e) => return vec![format!("{code}: the sandbox did not start: {e}")],
+    };
+    let (Some(url), Some(handle)) = (sandbox.url(code), sandbox.control(code)) else {
+        sandbox.stop().await;
+        return vec![format!("{code}: the sandbox has no such bank")];
+    };
+    let kit = KitSettings {
+        request_timeout: Duration::from_millis(500),
+        retry_after: Duration::from_secs(1),
+    };
+    let mut config = BankConfig::new(
+        code,
+        &url,
+        Credentials::new(sandbox.team_id(), sandbox.team_secret()),
+    );
+    for (key, value) in kit.options() {
+        config = config.with_option(key, value);
+    }
+    let failures = match build(&config) {
+        Ok(connector) => {
+            let control = SandboxControl::new(handle);
+            run_all(connector.as_ref(), &control, &kit, &control.capabilities()).await
+        }
+        Err(e) => vec![format!(
+            "{code}: the builder refused the kit's configuration: {e}"
+        )],
+    };
+    sandbox.stop().await;
+    failures
 }
 
 #[async_trait]
 impl BankControl for SandboxControl {
-    fn needs_approval(&self) -> bool {
-        self.bank.approval() == crate::Approval::ByClient
-    }
-
     fn unknown_client(&self) -> String {
         "team200-99999".to_owned()
     }

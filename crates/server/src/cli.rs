@@ -165,7 +165,11 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
     let banks = crate::demo::connect(&config, &db).await?;
     let core = crm_core::Core::new(db, app::core_settings(&config)?, banks.registry)?;
     if core.banks().all().is_empty() {
-        anyhow::bail!("no bank is configured: set ABANK_URL, VBANK_URL, SBANK_URL or BANKS, with CLIENT_ID and CLIENT_SECRET (or leave them unset, without SANDBOX=off, for the sandbox banks)");
+        use crm_core::connectors::{bank_crates, option_var, TABLE};
+        let urls: Vec<String> = bank_crates(TABLE)
+            .map(|(code, _, _)| option_var(code, "URL"))
+            .collect();
+        anyhow::bail!("no bank is configured: set {}or BANKS, with CLIENT_ID and CLIENT_SECRET (or leave them unset, without SANDBOX=off, for the sandbox banks)", urls.iter().map(|u| format!("{u}, ")).collect::<String>());
     }
     core.reload_category_rules()
         .await
@@ -261,7 +265,8 @@ async fn sandbox(config: Config) -> anyhow::Result<()> {
     println!("Point a server at them:");
     println!("  CLIENT_ID={team_id} CLIENT_SECRET={team_secret} \\");
     for bank in running.banks() {
-        println!("  {}_URL={} \\", bank.code.to_uppercase(), bank.url);
+        let var = crm_core::connectors::option_var(&bank.code, "URL");
+        println!("  {var}={} \\", bank.url);
     }
     println!("  ai-crm serve");
     app::shutdown_signal().await;

@@ -3,6 +3,7 @@
 //! environment (clippy's `disallowed-methods` keeps it so).
 #![allow(clippy::disallowed_methods)]
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -17,13 +18,14 @@ use crm_core::domain::Currency;
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {var}: {message}")]
 pub struct ConfigError {
-    pub var: &'static str,
+    /// The variable, as the operator spells it (`PORT`, `SBANK_APPROVAL`).
+    pub var: Cow<'static, str>,
     pub message: String,
 }
 
-fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+fn err(var: impl Into<Cow<'static, str>>, message: impl Into<String>) -> ConfigError {
     ConfigError {
-        var,
+        var: var.into(),
         message: message.into(),
     }
 }
@@ -117,10 +119,10 @@ pub enum BankConfig {
     },
     /// No bank URL and `SANDBOX=off`: no bank at all (clients and transactions by hand).
     NoBanks,
-    /// Real (or separately run) banks.
+    /// Real (or separately run) banks, each with our credentials and its options (validated by
+    /// its builder when the configuration is read).
     Remote {
-        endpoints: Vec<crm_core::connectors::BankEndpoint>,
-        credentials: crm_core::connectors::TeamCredentials,
+        banks: Vec<crm_core::connectors::BankConfig>,
     },
 }
 
@@ -148,7 +150,7 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn text(&self, var: &'static str) -> Option<String> {
+    fn text(&self, var: &str) -> Option<String> {
         self.source
             .get(var)
             .map(|v| v.trim().to_owned())
@@ -234,16 +236,62 @@ fn origin_of(url: &str, var: &'static str) -> Result<String, ConfigError> {
     Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
-fn bank_url(url: &str, var: &'static str) -> Result<String, ConfigError> {
+fn bank_url(url: &str, var: &str) -> Result<String, ConfigError> {
     let url = url.trim().trim_end_matches('/');
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-        return Err(err(var, format!("must be an http(s) URL, got {url:?}")));
+        return Err(err(
+            var.to_owned(),
+            format!("must be an http(s) URL, got {url:?}"),
+        ));
     }
     Ok(url.to_owned())
 }
 
+/// The configured banks, without credentials yet: `<CODE>_URL` for every bank crate of core's
+/// registry table, then each `BANKS` entry; each with the `<CODE>_<KEY>` options its builder
+/// reads (the crate's, or the protocol builder's for a bank by configuration).
+fn bank_configs(r: &Reader) -> Result<Vec<crm_core::connectors::BankConfig>, ConfigError> {
+    use crm_core::connectors::{
+        bank_crates, entry_for, option_var, BankConfig, Credentials, TABLE,
+    };
+    let mut banks = Vec::new();
+    for (code, name, _) in bank_crates(TABLE) {
+        let var = option_var(code, "URL");
+        if let Some(url) = r.text(&var) {
+            let url = bank_url(&url, &var)?;
+            banks.push(BankConfig::new(code, &url, Credentials::default()).with_name(name));
+        }
+    }
+    if let Some(list) = r.text("BANKS") {
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            banks.push(parse_bank(item)?);
+        }
+    }
+    for bank in &mut banks {
+        let options = entry_for(TABLE, &bank.code).map_or(&[][..], |e| e.options());
+        for key in options {
+            if let Some(value) = r.text(&bank.var(key)) {
+                bank.options.insert((*key).to_owned(), value);
+            }
+        }
+    }
+    Ok(banks)
+}
+
+/// A builder's refusal as the variable it names (`SBANK_APPROVAL: must be ...`).
+fn bank_error(e: crm_core::connectors::ConfigError) -> ConfigError {
+    let text = e.to_string();
+    match e.option() {
+        Some(var) => {
+            let message = text.strip_prefix(&format!("{var}: ")).unwrap_or(&text);
+            err(var.to_owned(), message)
+        }
+        None => err("BANKS", text),
+    }
+}
+
 /// `code|Name|https://url` or `code|Name|https://url|approval` (consents need the client's approval).
-fn parse_bank(item: &str) -> Result<crm_core::connectors::BankEndpoint, ConfigError> {
+fn parse_bank(item: &str) -> Result<crm_core::connectors::BankConfig, ConfigError> {
     let parts: Vec<&str> = item.split('|').map(str::trim).collect();
     let usage = "each entry is code|Name|https://url (add |approval when consents need the client's approval)";
     if parts.len() < 3 || parts.len() > 4 {
@@ -260,17 +308,20 @@ fn parse_bank(item: &str) -> Result<crm_core::connectors::BankEndpoint, ConfigEr
             format!("bank code {:?} must be letters, digits, - or _", parts[0]),
         ));
     }
-    let needs_approval = match parts.get(3) {
-        None => false,
-        Some(&"approval") => true,
-        Some(other) => return Err(err("BANKS", format!("unknown option {other:?}; {usage}"))),
-    };
-    Ok(crm_core::connectors::BankEndpoint {
-        code,
-        name: Some(parts[1].to_owned()).filter(|n| !n.is_empty()),
-        url: bank_url(parts[2], "BANKS")?,
-        needs_approval,
-    })
+    let url = bank_url(parts[2], "BANKS")?;
+    let mut bank = crm_core::connectors::BankConfig::new(
+        &code,
+        &url,
+        crm_core::connectors::Credentials::default(),
+    );
+    if !parts[1].is_empty() {
+        bank = bank.with_name(parts[1]);
+    }
+    match parts.get(3) {
+        None => Ok(bank),
+        Some(&"approval") => Ok(bank.with_option("APPROVAL", "client")),
+        Some(other) => Err(err("BANKS", format!("unknown option {other:?}; {usage}"))),
+    }
 }
 
 /// Standard five-field cron (`0 0 * * *`) or the six/seven-field form with seconds.
@@ -591,27 +642,8 @@ impl Config {
             }
         };
 
-        let mut endpoints = Vec::new();
-        for (var, code) in [
-            ("ABANK_URL", "abank"),
-            ("VBANK_URL", "vbank"),
-            ("SBANK_URL", "sbank"),
-        ] {
-            if let Some(url) = r.text(var) {
-                endpoints.push(crm_core::connectors::BankEndpoint {
-                    code: code.to_owned(),
-                    name: None,
-                    url: bank_url(&url, var)?,
-                    needs_approval: code == "sbank",
-                });
-            }
-        }
-        if let Some(list) = r.text("BANKS") {
-            for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-                endpoints.push(parse_bank(item)?);
-            }
-        }
-        let banks = if endpoints.is_empty() {
+        let mut bank_list = bank_configs(&r)?;
+        let banks = if bank_list.is_empty() {
             if r.flag("SANDBOX", true)? {
                 BankConfig::Sandbox {
                     seed: r.parse("SANDBOX_SEED", 20_251_106, "a whole number")?,
@@ -641,13 +673,14 @@ impl Config {
             let client_secret = r
                 .text("CLIENT_SECRET")
                 .ok_or_else(|| err("CLIENT_SECRET", "is required when bank URLs are set"))?;
-            BankConfig::Remote {
-                endpoints,
-                credentials: crm_core::connectors::TeamCredentials {
-                    team_id,
-                    client_secret,
-                },
+            let credentials = crm_core::connectors::Credentials::new(team_id, client_secret);
+            for bank in &mut bank_list {
+                bank.credentials = credentials.clone();
             }
+            // Every builder validates its configuration now, as object_store's do, so a bad
+            // option stops the start by its name; building a connector opens no connection.
+            crm_core::connectors::build_registry(&bank_list).map_err(bank_error)?;
+            BankConfig::Remote { banks: bank_list }
         };
         let sync_cron_text = r
             .text("SYNC_CRON")
@@ -819,12 +852,19 @@ mod tests {
             ),
         ])
         .expect("remote");
+        assert!(
+            !format!("{c:?}").contains("s3cr3t"),
+            "the secret never prints"
+        );
         match c.banks {
-            BankConfig::Remote { endpoints, .. } => {
-                let codes: Vec<&str> = endpoints.iter().map(|e| e.code.as_str()).collect();
+            BankConfig::Remote { banks } => {
+                let codes: Vec<&str> = banks.iter().map(|e| e.code.as_str()).collect();
                 assert_eq!(codes, vec!["abank", "xbank", "ybank"]);
-                assert_eq!(endpoints[0].url, "https://abank.example");
-                assert!(endpoints[1].needs_approval && !endpoints[2].needs_approval);
+                assert_eq!(banks[0].url, "https://abank.example");
+                assert_eq!(banks[0].name, "ABank");
+                assert_eq!(banks[1].option("APPROVAL"), Some("client"));
+                assert_eq!(banks[2].option("APPROVAL"), None);
+                assert_eq!(banks[2].credentials.client_id, "team200");
             }
             BankConfig::Sandbox { .. } | BankConfig::NoBanks => panic!("expected remote banks"),
         }
@@ -836,6 +876,62 @@ mod tests {
             cfg(&[("ABANK_URL", "ftp://x")]).expect_err("scheme").var,
             "ABANK_URL"
         );
+        let creds = [("CLIENT_ID", "team200"), ("CLIENT_SECRET", "s3cr3t")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v: Vec<(&str, &str)> = creds.to_vec();
+            v.extend_from_slice(extra);
+            cfg(&v)
+        };
+        // Every bank crate of the registry is read as <CODE>_URL with its <CODE>_* options.
+        let c = with(&[
+            ("VBANK_URL", "https://vbank.example"),
+            ("VBANK_PAGE_SIZE", "50"),
+            ("SBANK_URL", "https://sbank.example"),
+            ("SBANK_APPROVAL", "automatic"),
+            ("BANKS", "xbank|XBank|https://x.example"),
+            ("XBANK_APPROVAL", "client"),
+            ("XBANK_TOKEN_URL", "/oauth2/token"),
+        ])
+        .expect("options");
+        let BankConfig::Remote { banks } = c.banks else {
+            panic!("expected remote banks")
+        };
+        assert_eq!(banks[0].option("PAGE_SIZE"), Some("50"));
+        assert_eq!(banks[1].option("APPROVAL"), Some("automatic"));
+        assert_eq!(banks[2].option("APPROVAL"), Some("client"));
+        assert_eq!(banks[2].option("TOKEN_URL"), Some("/oauth2/token"));
+        for (bad, var) in [
+            (
+                [
+                    ("SBANK_URL", "https://sbank.example"),
+                    ("SBANK_APPROVAL", "maybe"),
+                ],
+                "SBANK_APPROVAL",
+            ),
+            (
+                [
+                    ("VBANK_URL", "https://vbank.example"),
+                    ("VBANK_PAGE_SIZE", "500"),
+                ],
+                "VBANK_PAGE_SIZE",
+            ),
+            (
+                [
+                    ("BANKS", "xbank|XBank|https://x.example"),
+                    ("XBANK_TIMEOUT_MS", "soon"),
+                ],
+                "XBANK_TIMEOUT_MS",
+            ),
+            (
+                [
+                    ("SBANK_URL", "https://sbank.example"),
+                    ("BANKS", "sbank|S|https://s.example"),
+                ],
+                "SBANK_URL",
+            ),
+        ] {
+            assert_eq!(with(&bad).expect_err(var).var, var);
+        }
         assert_eq!(
             cfg(&[("SYNC_CRON", "every night")]).expect_err("cron").var,
             "SYNC_CRON"

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::{DateTime, Timelike, Utc};
 use crm_core::banks::BankRegistry;
-use crm_core::connectors::{BankEndpoint, TeamCredentials};
+use crm_core::connectors::{BankConfig as Bank, Credentials};
 use crm_core::db::Database;
 use crm_core::Core;
 use crm_sandbox_bank::{Approval, RunningSandbox, Sandbox, SandboxConfig};
@@ -63,12 +63,9 @@ fn start_of_day(at: DateTime<Utc>) -> DateTime<Utc> {
 /// Connects the configured banks; in demo mode starts the sandbox first.
 pub async fn connect(config: &Config, db: &Database) -> anyhow::Result<Banks> {
     match &config.banks {
-        BankConfig::Remote {
-            endpoints,
-            credentials,
-        } => Ok(Banks {
-            registry: crm_core::connectors::build_registry(endpoints, credentials)
-                .context("ABANK_URL/VBANK_URL/SBANK_URL/BANKS")?,
+        BankConfig::Remote { banks } => Ok(Banks {
+            registry: crm_core::connectors::build_registry(banks)
+                .context("connecting the configured banks")?,
             sandbox: None,
         }),
         BankConfig::NoBanks => Ok(Banks {
@@ -84,24 +81,26 @@ pub async fn connect(config: &Config, db: &Database) -> anyhow::Result<Banks> {
             let sandbox = Sandbox::start(sandbox_config)
                 .await
                 .context("SANDBOX: starting the built-in sandbox banks")?;
-            let endpoints: Vec<BankEndpoint> = sandbox
+            // Each sandbox bank as configured by hand: its crate when one is compiled in, else
+            // the protocol builder; the sandbox says how it treats consents.
+            let credentials = Credentials::new(sandbox.team_id(), sandbox.team_secret());
+            let banks: Vec<Bank> = sandbox
                 .banks()
                 .into_iter()
-                .map(|b| BankEndpoint {
-                    code: b.code,
-                    name: Some(b.name),
-                    url: b.url,
-                    needs_approval: b.approval == Approval::ByClient,
+                .map(|b| {
+                    let approval = match b.approval {
+                        Approval::ByClient => "client",
+                        Approval::Automatic => "automatic",
+                    };
+                    Bank::new(&b.code, &b.url, credentials.clone())
+                        .with_name(&b.name)
+                        .with_option("APPROVAL", approval)
                 })
                 .collect();
-            let credentials = TeamCredentials {
-                team_id: sandbox.team_id().to_owned(),
-                client_secret: sandbox.team_secret().to_owned(),
-            };
-            let registry = crm_core::connectors::build_registry(&endpoints, &credentials)
+            let registry = crm_core::connectors::build_registry(&banks)
                 .context("connecting to the sandbox banks")?;
             tracing::info!(
-                banks = endpoints.len(),
+                banks = banks.len(),
                 "no bank URL is configured: the built-in sandbox banks run in-process (SANDBOX=off to run without banks)"
             );
             Ok(Banks {

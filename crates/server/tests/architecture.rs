@@ -2,7 +2,10 @@
 //! (`server -> graphql -> core -> connector-* -> openbanking-ru -> connector`, and
 //! `core -> llm`), the GraphQL layer knows no SQL, the model client knows no other crate of ours,
 //! and the sandbox bank shares no code with the connectors (it may implement the conformance
-//! kit's trait behind a feature; only the server embeds it, others test with it).
+//! kit's trait behind a feature; only the server embeds it, others test with it). Core reaches
+//! banks only through connector crates: never a protocol crate directly (the generic protocol
+//! builder comes through `crm-connector-generic`), and the toy bank only behind a non-default
+//! feature.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use serde_json::Value;
@@ -81,6 +84,21 @@ fn workspace_dependencies_point_one_way() {
                     ));
                 }
             }
+            if name == "crm-core" && rank(dep_name) == Some(2) {
+                violations.push(format!(
+                    "crm-core -> {dep_name}: core knows banks through `crm-connector` and connector crates only; a protocol's generic builder reaches the registry table through a connector crate (crm-connector-generic)"
+                ));
+            }
+            if dep_name == "crm-connector-toybank" {
+                let in_default = p["features"]["default"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|x| x == "toybank"));
+                if dep["optional"].as_bool() != Some(true) || in_default {
+                    violations.push(format!(
+                        "{name} -> {dep_name}: the toy bank is for tests, only behind a non-default feature"
+                    ));
+                }
+            }
             if dep_name == "crm-sandbox-bank" && name != "crm-server" {
                 violations.push(format!(
                     "{name} -> {dep_name}: only the server embeds the sandbox; others use it as a dev-dependency"
@@ -116,6 +134,7 @@ fn workspace_dependencies_point_one_way() {
         "crm-llm",
         "crm-connector",
         "crm-openbanking-ru",
+        "crm-connector-generic",
         "crm-sandbox-bank",
     ] {
         assert!(
