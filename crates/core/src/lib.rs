@@ -17,6 +17,7 @@ pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod insights;
 pub mod links;
@@ -88,15 +89,14 @@ pub struct Core {
     rules_loaded: std::sync::atomic::AtomicBool,
     /// One re-categorisation at a time.
     recategorise_lock: tokio::sync::Mutex<()>,
-    /// Bumped whenever a re-categorisation ends.
-    recategorisation_events: tokio::sync::watch::Sender<u64>,
     audit_lock: tokio::sync::Mutex<()>,
-    session_events: tokio::sync::watch::Sender<u64>,
+    /// Sync progress, sessions ended, re-categorisations finished; across replicas on
+    /// PostgreSQL once started.
+    events: events::EventBus,
     recent_views: Mutex<HashMap<(i64, i64), Instant>>,
     sync_settings: sync::SyncSettings,
     in_flight: sync::SharedInFlight,
     breakers: sync::Breakers,
-    sync_events: tokio::sync::broadcast::Sender<sync::SyncEvent>,
     /// The model provider's client, when one is configured.
     llm: Option<crm_llm::LlmClient>,
 }
@@ -112,7 +112,9 @@ impl Core {
             .map(crm_llm::LlmClient::new)
             .transpose()
             .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let events = events::EventBus::new(&db);
         Ok(Core {
+            events,
             llm,
             db,
             passwords,
@@ -121,14 +123,11 @@ impl Core {
             rules: RwLock::new(Arc::new(RuleSet::default())),
             rules_loaded: std::sync::atomic::AtomicBool::new(false),
             recategorise_lock: tokio::sync::Mutex::new(()),
-            recategorisation_events: tokio::sync::watch::Sender::new(0),
             audit_lock: tokio::sync::Mutex::new(()),
-            session_events: tokio::sync::watch::Sender::new(0),
             recent_views: Mutex::new(HashMap::new()),
             sync_settings: settings.sync.clone(),
             in_flight: Default::default(),
             breakers: Default::default(),
-            sync_events: sync::new_event_channel(),
             settings,
         })
     }
@@ -143,6 +142,16 @@ impl Core {
 
     pub fn settings(&self) -> &CoreSettings {
         &self.settings
+    }
+
+    pub fn events(&self) -> &events::EventBus {
+        &self.events
+    }
+
+    /// Shares events with the other replicas when the database is PostgreSQL (see
+    /// [`events`]); a server calls it once after building the core.
+    pub async fn start_events(&self) -> CoreResult<()> {
+        self.events.start(&self.db).await
     }
 }
 
