@@ -334,13 +334,19 @@ fn prepare_sqlite_url(url: &str) -> CoreResult<String> {
     }
 }
 
-/// Waits for a PostgreSQL advisory lock held until `conn`'s transaction ends (nothing on other
-/// backends, where one process owns the database).
+/// Advisory locks belong to the whole PostgreSQL database, not to a schema: the key is mixed with
+/// the schema's name so that deployments (or parallel tests) in separate schemas of one database
+/// do not take each other's locks — a `try` lock held by another schema would skip this one's
+/// scheduled sync.
+const SCHEMA_KEY: &str = "($1::bigint # hashtextextended(coalesce(current_schema(), ''), 0))";
+
+/// Waits for a PostgreSQL advisory lock (of this schema) held until `conn`'s transaction ends
+/// (nothing on other backends, where one process owns the database).
 pub async fn advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreResult<()> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         conn.execute(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
+            format!("SELECT pg_advisory_xact_lock{SCHEMA_KEY}"),
             [key.into()],
         ))
         .await?;
@@ -348,8 +354,8 @@ pub async fn advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreR
     Ok(())
 }
 
-/// Takes a PostgreSQL advisory lock held until `conn`'s transaction ends, if it is free; always
-/// `true` on other backends.
+/// Takes a PostgreSQL advisory lock (of this schema) held until `conn`'s transaction ends, if
+/// it is free; always `true` on other backends.
 pub async fn try_advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreResult<bool> {
     if conn.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(true);
@@ -357,7 +363,7 @@ pub async fn try_advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> C
     let row = conn
         .query_one(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            format!("SELECT pg_try_advisory_xact_lock{SCHEMA_KEY} AS locked"),
             [key.into()],
         ))
         .await?;
@@ -419,6 +425,32 @@ mod tests {
             prepare_sqlite_url("sqlite::memory:").ok().as_deref(),
             Some("sqlite::memory:")
         );
+    }
+
+    /// One schema's advisory lock is taken once, and does not block another schema's of the
+    /// same key. PostgreSQL only.
+    #[tokio::test]
+    async fn advisory_locks_belong_to_their_schema() {
+        let Some(pg) = crate::testing::test_database_url() else {
+            return;
+        };
+        let x = crate::testing::TestDatabase::create(Some(&pg))
+            .await
+            .expect("x");
+        let y = crate::testing::TestDatabase::create(Some(&pg))
+            .await
+            .expect("y");
+        let held = x.db.conn().begin().await.expect("held");
+        assert!(try_advisory_xact_lock(&held, 42).await.expect("lock"));
+        let again = x.db.conn().begin().await.expect("again");
+        assert!(!try_advisory_xact_lock(&again, 42).await.expect("lock"));
+        let other = y.db.conn().begin().await.expect("other");
+        assert!(try_advisory_xact_lock(&other, 42).await.expect("lock"));
+        for txn in [held, again, other] {
+            txn.rollback().await.expect("rollback");
+        }
+        x.cleanup().await.expect("cleanup");
+        y.cleanup().await.expect("cleanup");
     }
 
     /// A real deadlock (two transactions taking two rows in opposite orders) is recognised as a
