@@ -155,6 +155,10 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
     let db = app::open_database(&config).await?;
     let banks = crate::demo::connect(&config, &db).await?;
     let core = crm_core::Core::new(db, app::core_settings(&config)?, banks.registry)?;
+    // On PostgreSQL, running servers see this run's progress and writes.
+    core.start_events()
+        .await
+        .context("starting the event bus (LISTEN/NOTIFY)")?;
     if core.banks().all().is_empty() {
         anyhow::bail!("no bank is configured: set ABANK_URL, VBANK_URL, SBANK_URL or BANKS, with CLIENT_ID and CLIENT_SECRET (or leave them unset, without SANDBOX=off, for the sandbox banks)");
     }
