@@ -10,8 +10,8 @@
 //! - payloads carry ids and counters only, never names, texts or other personal data
 //!   (`wire.rs`; its tests guard it), which also keeps them far below `NOTIFY`'s 8000 bytes;
 //! - a write transaction (`Database::begin_write`) announces itself with a `NOTIFY` inside the
-//!   transaction, so other replicas learn of it exactly at its commit; other writes are
-//!   announced right after their statement ran;
+//!   transaction, so other replicas learn of it exactly at its commit; other writes (autocommit
+//!   statements) are announced right after they ran, at most one announcement per 20 ms;
 //! - after the listening connection was lost and re-established, events may have been missed:
 //!   the replica assumes anything may have happened (its write clock moves, websockets re-check
 //!   their sessions, waiters for re-categorisations look again).

@@ -1,9 +1,9 @@
 //! The bus across replicas: PostgreSQL `LISTEN/NOTIFY` on one channel per database schema (so
 //! deployments, or tests, sharing a database in separate schemas do not hear each other).
 //!
-//! Three tasks on a pool of their own (two connections, so the bus never waits for, nor counts
-//! among, the application's statements): the listener, the sender of published events, and the
-//! announcer of writes made outside a write transaction.
+//! Three tasks on a pool of their own (three connections, so the bus never waits for, nor
+//! counts among, the application's statements): the listener, the sender of published events,
+//! and the announcer of writes made outside a write transaction.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +22,9 @@ use crate::sync::{SyncEvent, SyncRunSummary};
 
 /// Events waiting to be sent; when full (PostgreSQL unreachable for long), new ones are dropped.
 const OUTBOX: usize = 1024;
+/// The shortest time between two announcements of writes outside write transactions (a sync
+/// runs thousands of statements; other replicas need to hear of them, not of each).
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(20);
 /// PostgreSQL's identifier limit, which channel names share.
 const MAX_CHANNEL: usize = 63;
 
@@ -64,7 +67,7 @@ impl Remote {
             .as_ref()
             .clone();
         let pool = PgPoolOptions::new()
-            .max_connections(2)
+            .max_connections(3)
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(10))
             .max_lifetime(None)
@@ -87,20 +90,12 @@ impl Remote {
         });
 
         let (outbox, inbox) = mpsc::channel::<String>(OUTBOX);
-        let clock = db.write_clock();
-        let announcer = {
-            let outbox = outbox.clone();
-            tokio::spawn(async move {
-                // Writes outside a write transaction (autocommit statements); a burst is sent
-                // as one or two announcements. Remote writes do not wake this.
-                loop {
-                    clock.local_write().await;
-                    if outbox.send(writes_payload.clone()).await.is_err() {
-                        return;
-                    }
-                }
-            })
-        };
+        let announcer = tokio::spawn(announce_loop(
+            pool.clone(),
+            channel.clone(),
+            writes_payload,
+            db.write_clock(),
+        ));
         let sender = tokio::spawn(send_loop(pool.clone(), channel.clone(), inbox));
         let receiver = tokio::spawn(listen_loop(
             pool,
@@ -127,6 +122,29 @@ async fn listen(pool: &PgPool, channel: &str) -> CoreResult<PgListener> {
     let mut listener = PgListener::connect_with(pool).await.map_err(bus_error)?;
     listener.listen(channel).await.map_err(bus_error)?;
     Ok(listener)
+}
+
+/// Announces writes made outside a write transaction (autocommit statements), which announces
+/// itself: the first at once, then at most one per [`ANNOUNCE_EVERY`] however many statements
+/// ran meanwhile. Remote writes do not wake this (they are not announced again).
+async fn announce_loop(
+    pool: PgPool,
+    channel: String,
+    payload: String,
+    clock: Arc<crate::db::WriteClock>,
+) {
+    loop {
+        clock.local_write().await;
+        let sent = sea_orm::sqlx::query(NOTIFY_SQL)
+            .bind(&channel)
+            .bind(&payload)
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!("event bus: announcing writes to the other replicas failed: {e}");
+        }
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
+    }
 }
 
 async fn send_loop(pool: PgPool, channel: String, mut inbox: mpsc::Receiver<String>) {
