@@ -135,28 +135,27 @@ async fn announce_loop(
 ) {
     loop {
         clock.local_write().await;
-        let sent = sea_orm::sqlx::query(NOTIFY_SQL)
-            .bind(&channel)
-            .bind(&payload)
-            .execute(&pool)
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!("event bus: announcing writes to the other replicas failed: {e}");
-        }
+        notify(&pool, &channel, &payload).await;
         tokio::time::sleep(ANNOUNCE_EVERY).await;
     }
 }
 
 async fn send_loop(pool: PgPool, channel: String, mut inbox: mpsc::Receiver<String>) {
     while let Some(payload) = inbox.recv().await {
-        let sent = sea_orm::sqlx::query(NOTIFY_SQL)
-            .bind(&channel)
-            .bind(&payload)
-            .execute(&pool)
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!("event bus: publishing to the other replicas failed: {e}");
-        }
+        notify(&pool, &channel, &payload).await;
+    }
+}
+
+/// One `NOTIFY`; a failure is logged (the event is lost; receivers' time-to-live and periodic
+/// checks bound what that costs).
+async fn notify(pool: &PgPool, channel: &str, payload: &str) {
+    let sent = sea_orm::sqlx::query(NOTIFY_SQL)
+        .bind(channel)
+        .bind(payload)
+        .execute(pool)
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!("event bus: sending to the other replicas failed: {e}");
     }
 }
 
