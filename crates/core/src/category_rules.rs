@@ -404,7 +404,7 @@ impl Core {
 
     /// Resolves when run `id` has finished or failed (for tests and the command line).
     pub async fn wait_for_recategorisation(&self, id: i64) -> CoreResult<Recategorisation> {
-        let mut rx = self.recategorisation_events.subscribe();
+        let mut rx = self.events.recategorisations();
         loop {
             let run = self
                 .recategorisation(Some(id))
@@ -520,7 +520,8 @@ impl Core {
                 tracing::error!(run = id, "recording the failure failed: {e}");
             }
         }
-        self.recategorisation_events.send_modify(|n| *n += 1);
+        self.events
+            .publish(crate::events::Event::RecategorisationFinished { run_id: id });
         result
     }
 

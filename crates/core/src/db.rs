@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crm_migration::sea_orm_migration::MigratorTrait;
@@ -34,13 +34,29 @@ pub struct Database {
     /// Write transactions therefore take this lock first on SQLite; PostgreSQL needs none.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
     writes: Arc<WriteClock>,
+    /// On PostgreSQL with the event bus started: what each write transaction announces to the
+    /// other replicas as its last statement (see [`crate::events`]).
+    announce: Arc<OnceLock<Arc<Announce>>>,
 }
+
+/// The `NOTIFY` a write transaction sends before it commits, so other replicas learn of the
+/// write exactly when it becomes visible (PostgreSQL delivers a notification at commit, and not
+/// at all on rollback).
+#[derive(Debug)]
+pub(crate) struct Announce {
+    pub(crate) channel: String,
+    pub(crate) payload: String,
+}
+
+/// The statement of the event bus; it is not counted as one of the application's.
+pub(crate) const NOTIFY_SQL: &str = "SELECT pg_notify($1, $2)";
 
 /// A database transaction that will write. On SQLite it holds the writer lock until it ends.
 /// Dropping it without `commit` rolls it back.
 pub struct WriteTxn {
     txn: DatabaseTransaction,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    announce: Option<Arc<Announce>>,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -74,19 +90,30 @@ impl ConnectionTrait for WriteTxn {
 
 impl WriteTxn {
     pub async fn commit(self) -> CoreResult<()> {
+        if let Some(a) = &self.announce {
+            self.txn
+                .execute(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    NOTIFY_SQL,
+                    [a.channel.as_str().into(), a.payload.as_str().into()],
+                ))
+                .await?;
+        }
         self.txn.commit().await?;
         Ok(())
     }
 }
 
 /// Counts statements that may change data (anything but a `SELECT`) and remembers when the
-/// last one ran.
+/// last one ran. Writes by other replicas are added by the event bus ([`WriteClock::record_remote`]).
 #[derive(Debug)]
 pub struct WriteClock {
     count: AtomicU64,
     /// Microseconds since `epoch` at the last write.
     last_us: AtomicU64,
     epoch: std::time::Instant,
+    /// Woken by writes of this process (not by remote ones, which must not be announced again).
+    local: tokio::sync::Notify,
 }
 
 impl Default for WriteClock {
@@ -101,6 +128,7 @@ impl WriteClock {
             count: AtomicU64::new(0),
             last_us: AtomicU64::new(0),
             epoch: std::time::Instant::now(),
+            local: tokio::sync::Notify::new(),
         }
     }
 
@@ -111,10 +139,26 @@ impl WriteClock {
             .get(..6)
             .is_some_and(|w| w.eq_ignore_ascii_case("select"));
         if !read {
-            let now = self.epoch.elapsed().as_micros() as u64;
-            self.last_us.store(now, Ordering::Release);
-            self.count.fetch_add(1, Ordering::AcqRel);
+            self.tick();
+            self.local.notify_one();
         }
+    }
+
+    /// Notes that another replica wrote (or may have: the event bus lost its connection).
+    pub fn record_remote(&self) {
+        self.tick();
+    }
+
+    fn tick(&self) {
+        let now = self.epoch.elapsed().as_micros() as u64;
+        self.last_us.store(now, Ordering::Release);
+        self.count.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Resolves after the next write of this process (at once if one happened since the last
+    /// call returned).
+    pub(crate) async fn local_write(&self) {
+        self.local.notified().await;
     }
 
     /// Writes so far.
@@ -166,6 +210,9 @@ impl Database {
         let writes = Arc::new(WriteClock::new());
         let (counter, clock) = (statements.clone(), writes.clone());
         conn.set_metric_callback(move |info| {
+            if info.statement.sql == NOTIFY_SQL {
+                return;
+            }
             counter.fetch_add(1, Ordering::Relaxed);
             clock.record(&info.statement.sql);
         });
@@ -175,6 +222,7 @@ impl Database {
             statements,
             writes,
             writer,
+            announce: Arc::default(),
         })
     }
 
@@ -196,6 +244,7 @@ impl Database {
         Ok(WriteTxn {
             txn,
             _writer: writer,
+            announce: self.announce.get().cloned(),
         })
     }
 
@@ -226,9 +275,19 @@ impl Database {
     }
 
     /// Writes through this pool: a count that changes whenever data may have changed, and the
-    /// time since the last one. Writes by other processes (replicas) are not seen.
+    /// time since the last one. Writes by other replicas are counted when the event bus runs
+    /// over PostgreSQL (`Core::start_events`); without it they are not seen.
     pub fn writes(&self) -> &WriteClock {
         &self.writes
+    }
+
+    pub(crate) fn write_clock(&self) -> Arc<WriteClock> {
+        self.writes.clone()
+    }
+
+    /// Makes every later write transaction announce itself (once; the event bus calls it).
+    pub(crate) fn announce_writes(&self, announce: Announce) {
+        let _ = self.announce.set(Arc::new(announce));
     }
 
     /// A cheap round trip, for `/readyz`.
@@ -272,13 +331,19 @@ fn prepare_sqlite_url(url: &str) -> CoreResult<String> {
     }
 }
 
-/// Waits for a PostgreSQL advisory lock held until `conn`'s transaction ends (nothing on other
-/// backends, where one process owns the database).
+/// Advisory locks belong to the whole PostgreSQL database, not to a schema: the key is mixed with
+/// the schema's name so that deployments (or parallel tests) in separate schemas of one database
+/// do not take each other's locks — a `try` lock held by another schema would skip this one's
+/// scheduled sync.
+const SCHEMA_KEY: &str = "($1::bigint # hashtextextended(coalesce(current_schema(), ''), 0))";
+
+/// Waits for a PostgreSQL advisory lock (of this schema) held until `conn`'s transaction ends
+/// (nothing on other backends, where one process owns the database).
 pub async fn advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreResult<()> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         conn.execute(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
+            format!("SELECT pg_advisory_xact_lock{SCHEMA_KEY}"),
             [key.into()],
         ))
         .await?;
@@ -286,8 +351,8 @@ pub async fn advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreR
     Ok(())
 }
 
-/// Takes a PostgreSQL advisory lock held until `conn`'s transaction ends, if it is free; always
-/// `true` on other backends.
+/// Takes a PostgreSQL advisory lock (of this schema) held until `conn`'s transaction ends, if
+/// it is free; always `true` on other backends.
 pub async fn try_advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> CoreResult<bool> {
     if conn.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(true);
@@ -295,7 +360,7 @@ pub async fn try_advisory_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> C
     let row = conn
         .query_one(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            format!("SELECT pg_try_advisory_xact_lock{SCHEMA_KEY} AS locked"),
             [key.into()],
         ))
         .await?;
@@ -357,6 +422,32 @@ mod tests {
             prepare_sqlite_url("sqlite::memory:").ok().as_deref(),
             Some("sqlite::memory:")
         );
+    }
+
+    /// One schema's advisory lock is taken once, and does not block another schema's of the
+    /// same key. PostgreSQL only.
+    #[tokio::test]
+    async fn advisory_locks_belong_to_their_schema() {
+        let Some(pg) = crate::testing::test_database_url() else {
+            return;
+        };
+        let x = crate::testing::TestDatabase::create(Some(&pg))
+            .await
+            .expect("x");
+        let y = crate::testing::TestDatabase::create(Some(&pg))
+            .await
+            .expect("y");
+        let held = x.db.conn().begin().await.expect("held");
+        assert!(try_advisory_xact_lock(&held, 42).await.expect("lock"));
+        let again = x.db.conn().begin().await.expect("again");
+        assert!(!try_advisory_xact_lock(&again, 42).await.expect("lock"));
+        let other = y.db.conn().begin().await.expect("other");
+        assert!(try_advisory_xact_lock(&other, 42).await.expect("lock"));
+        for txn in [held, again, other] {
+            txn.rollback().await.expect("rollback");
+        }
+        x.cleanup().await.expect("cleanup");
+        y.cleanup().await.expect("cleanup");
     }
 
     /// A real deadlock (two transactions taking two rows in opposite orders) is recognised as a

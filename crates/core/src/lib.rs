@@ -17,6 +17,7 @@ pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod insights;
 pub mod jobs;
@@ -90,15 +91,14 @@ pub struct Core {
     rules_loaded: std::sync::atomic::AtomicBool,
     /// One re-categorisation at a time.
     recategorise_lock: tokio::sync::Mutex<()>,
-    /// Bumped whenever a re-categorisation ends.
-    recategorisation_events: tokio::sync::watch::Sender<u64>,
     audit_lock: tokio::sync::Mutex<()>,
-    session_events: tokio::sync::watch::Sender<u64>,
+    /// Sync progress, sessions ended, re-categorisations finished; across replicas on
+    /// PostgreSQL once started.
+    events: events::EventBus,
     recent_views: Mutex<HashMap<(i64, i64), Instant>>,
     sync_settings: sync::SyncSettings,
     in_flight: sync::SharedInFlight,
     breakers: sync::Breakers,
-    sync_events: tokio::sync::broadcast::Sender<sync::SyncEvent>,
     /// The model provider's client, when one is configured.
     llm: Option<crm_llm::LlmClient>,
     /// Wakes this process's job runner when a job is queued here.
@@ -116,7 +116,9 @@ impl Core {
             .map(crm_llm::LlmClient::new)
             .transpose()
             .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let events = events::EventBus::new(&db);
         Ok(Core {
+            events,
             llm,
             db,
             passwords,
@@ -125,14 +127,11 @@ impl Core {
             rules: RwLock::new(Arc::new(RuleSet::default())),
             rules_loaded: std::sync::atomic::AtomicBool::new(false),
             recategorise_lock: tokio::sync::Mutex::new(()),
-            recategorisation_events: tokio::sync::watch::Sender::new(0),
             audit_lock: tokio::sync::Mutex::new(()),
-            session_events: tokio::sync::watch::Sender::new(0),
             recent_views: Mutex::new(HashMap::new()),
             sync_settings: settings.sync.clone(),
             in_flight: Default::default(),
             breakers: Default::default(),
-            sync_events: sync::new_event_channel(),
             job_wake: Arc::new(tokio::sync::Notify::new()),
             settings,
         })
@@ -182,6 +181,16 @@ impl Core {
         .await?;
         self.wake_jobs();
         Ok(queued.is_some())
+    }
+
+    pub fn events(&self) -> &events::EventBus {
+        &self.events
+    }
+
+    /// Shares events with the other replicas when the database is PostgreSQL (see
+    /// [`events`]); a server calls it once after building the core.
+    pub async fn start_events(&self) -> CoreResult<()> {
+        self.events.start(&self.db).await
     }
 }
 

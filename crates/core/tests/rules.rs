@@ -323,7 +323,7 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
 #[tokio::test]
 async fn interrupted_recategorisations_are_run_again_at_start() {
     use crm_core::entity::{category_rules, recategorisations};
-    use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, Statement, TransactionTrait};
+    use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
     let (core, tdb) = setup().await;
     let (admin, client) = admin_and_client(&core, "Олег Рябов").await;
     let user_id = admin.user_id;
@@ -382,12 +382,7 @@ async fn interrupted_recategorisations_are_run_again_at_start() {
     if tdb.is_postgres() {
         // Another replica's run is alive while it holds the lock: its rows are left alone.
         let holder = core.db().conn().begin().await.unwrap();
-        holder
-            .execute(Statement::from_sql_and_values(
-                sea_orm::DatabaseBackend::Postgres,
-                "SELECT pg_advisory_xact_lock($1)",
-                [crm_core::category_rules::RUN_LOCK.into()],
-            ))
+        crm_core::db::advisory_xact_lock(&holder, crm_core::category_rules::RUN_LOCK)
             .await
             .unwrap();
         assert!(restarted

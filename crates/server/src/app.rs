@@ -72,6 +72,10 @@ impl App {
         let db = open_database(config).await?;
         let banks = crate::demo::connect(config, &db).await?;
         let core = Arc::new(Core::new(db, core_settings(config)?, banks.registry)?);
+        // On PostgreSQL, replicas share sync progress, ended sessions and writes.
+        core.start_events()
+            .await
+            .context("starting the event bus (LISTEN/NOTIFY)")?;
         let closed = core.close_interrupted_runs().await?;
         if closed > 0 {
             tracing::warn!(

@@ -164,6 +164,10 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
     let db = app::open_database(&config).await?;
     let banks = crate::demo::connect(&config, &db).await?;
     let core = crm_core::Core::new(db, app::core_settings(&config)?, banks.registry)?;
+    // On PostgreSQL, running servers see this run's progress and writes.
+    core.start_events()
+        .await
+        .context("starting the event bus (LISTEN/NOTIFY)")?;
     if core.banks().all().is_empty() {
         use crm_core::connectors::{bank_crates, option_var, TABLE};
         let urls: Vec<String> = bank_crates(TABLE)

@@ -79,6 +79,22 @@ impl TestServer {
         Self::build(vars, database).await
     }
 
+    /// Starts a second replica of this server: the same settings and database, its own pool,
+    /// core and port (as a second process behind a load balancer would be). Stop it before
+    /// this one, which owns the database. Replicas accept each other's sessions only with one
+    /// `SECRET_KEY`, as in production: start this server with one.
+    pub async fn start_replica(&self) -> anyhow::Result<TestServer> {
+        anyhow::ensure!(
+            self.vars.contains_key("SECRET_KEY"),
+            "start the first server with a SECRET_KEY for its replicas to share"
+        );
+        let config = Config::from_source(&self.vars).context("replica configuration")?;
+        let app = App::build(&config).await?;
+        let mut replica = Self::serve(app, None).await?;
+        replica.vars = self.vars.clone();
+        Ok(replica)
+    }
+
     /// Serves an already built app (benchmarks build their own).
     pub async fn serve(app: App, database: Option<TestDatabase>) -> anyhow::Result<TestServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -117,7 +117,7 @@ impl Core {
         .await?;
         txn.commit().await?;
         if ended > 0 {
-            self.notify_sessions_ended();
+            self.notify_sessions_ended(user.id);
         }
         Ok(LoginOutcome {
             token: opened.0,
@@ -216,7 +216,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
-        self.notify_sessions_ended();
+        self.notify_sessions_ended(session.user_id);
         Ok(())
     }
 
@@ -236,13 +236,15 @@ impl Core {
             .filter(sessions::Column::UserId.eq(user_id))
             .exec(self.db.conn())
             .await?;
-        self.notify_sessions_ended();
+        self.notify_sessions_ended(user_id);
         Ok(removed.rows_affected)
     }
 
-    /// Tells long-lived connections (websockets) to re-check their sessions now.
-    pub(crate) fn notify_sessions_ended(&self) {
-        self.session_events.send_modify(|v| *v = v.wrapping_add(1));
+    /// Tells long-lived connections (websockets), here and on every replica, that `user_id`'s
+    /// sessions ended, so they re-check theirs now. Call it after the commit.
+    pub(crate) fn notify_sessions_ended(&self, user_id: i64) {
+        self.events
+            .publish(crate::events::Event::SessionsEnded { user_id });
     }
 
     /// Deletes sessions past their absolute or idle deadline. Run periodically by the server.
@@ -263,6 +265,6 @@ impl Core {
     /// A receiver that changes whenever sessions end, so long-lived connections (websockets)
     /// re-check theirs at once instead of waiting for their next periodic check.
     pub fn session_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.session_events.subscribe()
+        self.events.session_changes()
     }
 }

@@ -274,7 +274,7 @@ impl Core {
         .await?;
         txn.commit().await?;
         if ended > 0 {
-            self.notify_sessions_ended();
+            self.notify_sessions_ended(id);
         }
         model.try_into()
     }
@@ -335,7 +335,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
-        self.notify_sessions_ended();
+        self.notify_sessions_ended(actor.user_id);
         Ok(LoginOutcome {
             token,
             user,

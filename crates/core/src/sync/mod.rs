@@ -532,19 +532,15 @@ impl Core {
         Ok(())
     }
 
-    /// Progress of every sync in this process.
+    /// Progress of every sync in this process and, once events are shared
+    /// ([`Core::start_events`]), on every replica.
     pub fn sync_events(&self) -> tokio::sync::broadcast::Receiver<SyncEvent> {
-        self.sync_events.subscribe()
+        self.events.sync_events()
     }
 
     fn emit(&self, event: SyncEvent) {
-        // No subscriber is fine.
-        let _ = self.sync_events.send(event);
+        self.events.publish(crate::events::Event::Sync(event));
     }
-}
-
-pub(crate) fn new_event_channel() -> tokio::sync::broadcast::Sender<SyncEvent> {
-    tokio::sync::broadcast::channel(256).0
 }
 
 pub(crate) type SharedInFlight = Arc<InFlight>;

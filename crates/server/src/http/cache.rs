@@ -5,13 +5,15 @@
 //! mutation, never a response with errors) is kept, as the JSON bytes sent, under the exact
 //! request (operation text, operation name, variables) *and the signed-in user and role*, and
 //! served again while
-//! - no statement that may write has run through this process's pool since it was computed (the
-//!   database's write clock has not moved), and
+//! - no statement that may write has run since it was computed (the database's write clock has
+//!   not moved: writes through this process's pool, and on PostgreSQL writes of other replicas,
+//!   announced through core's event bus — inside their transaction, so at their commit), and
 //! - it is younger than the time to live (`GRAPHQL_CACHE_MS`, default 1 000 ms; 0 turns the
 //!   cache off).
 //!
-//! The time to live bounds staleness where the write clock cannot see: writes by other replicas,
-//! and a write transaction that commits after a reader started. A response whose computation
+//! The time to live bounds staleness where the write clock cannot see: a write transaction that
+//! commits after a reader started, and (only while the event bus has lost its connection, or on
+//! a replica that has not started the bus) writes by other replicas. A response whose computation
 //! started less than one time-to-live after a write is not kept at all. Sessions are checked
 //! before the cache on every request, so a signed-out or expired session never gets a cached
 //! answer. The cache holds at most [`MAX_ENTRIES`] responses.

@@ -173,3 +173,65 @@ pub async fn gql_with_token(server: &TestServer, token: &str, query: &str) -> Va
         .await
         .unwrap()
 }
+
+/// A websocket client connection.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// `crm_session=…` of a successful login of the test administrator.
+pub async fn admin_cookie(server: &TestServer) -> String {
+    format!("crm_session={}", admin_token(server, None).await)
+}
+
+/// An initialised graphql-transport-ws connection with the given cookie.
+pub async fn open_ws(server: &TestServer, cookie: &str) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{}/graphql/ws", server.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws_send(&mut ws, json!({ "type": "connection_init" })).await;
+    let ack = ws_next(&mut ws).await.expect("an ack");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+pub async fn ws_send(ws: &mut Ws, msg: Value) {
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        msg.to_string().into(),
+    ))
+    .await
+    .unwrap();
+}
+
+/// The next JSON message (pings and other frames skipped); `None` once the socket closed.
+pub async fn ws_next(ws: &mut Ws) -> Option<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match ws.next().await? {
+            Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// Reads until the server closes the socket; returns the close code.
+pub async fn ws_close_code(ws: &mut Ws) -> Option<u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match ws.next().await? {
+            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Events other parts of the application react to: sync progress (`syncProgress`), sessions
+//! ended (open websockets re-check theirs), re-categorisations finished, and writes (the
+//! response cache's write clock).
+//!
+//! One [`EventBus`] per `Core`. Every event is delivered to this process's subscribers at once.
+//! On PostgreSQL, once [`EventBus::start`] ran (the server does, chosen by the database URL), it
+//! also goes to every other replica on the same database through `LISTEN/NOTIFY` (`postgres.rs`):
+//! - each event carries this process's random origin id, and a replica drops its own echoes, so
+//!   nothing is delivered twice;
+//! - payloads carry ids and counters only, never names, texts or other personal data
+//!   (`wire.rs`; its tests guard it), which also keeps them far below `NOTIFY`'s 8000 bytes;
+//! - a write transaction (`Database::begin_write`) announces itself with a `NOTIFY` inside the
+//!   transaction, so other replicas learn of it exactly at its commit; other writes (autocommit
+//!   statements) are announced right after they ran, at most one announcement per 20 ms;
+//! - after the listening connection was lost and re-established, events may have been missed:
+//!   the replica assumes anything may have happened (its write clock moves, websockets re-check
+//!   their sessions, waiters for re-categorisations look again).
+//!
+//! On SQLite (one process per file) the bus is in-process only.
+
+mod postgres;
+mod wire;
+
+use std::sync::{Arc, OnceLock};
+
+use sea_orm::DatabaseBackend;
+use tokio::sync::{broadcast, watch};
+
+use crate::db::{Database, WriteClock};
+use crate::error::CoreResult;
+use crate::sync::SyncEvent;
+
+/// What the bus carries (writes are announced by the database layer itself).
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// Progress of a sync run.
+    Sync(SyncEvent),
+    /// Sessions ended (logout, password change, disable, role change, a login replacing an
+    /// older session): `user_id` is the user concerned; receivers re-check every open socket.
+    SessionsEnded { user_id: i64 },
+    /// A re-categorisation run ended (finished or failed).
+    RecategorisationFinished { run_id: i64 },
+}
+
+/// The process's subscribers of each kind of event.
+struct Local {
+    sync: broadcast::Sender<SyncEvent>,
+    sessions: watch::Sender<u64>,
+    recategorisations: watch::Sender<u64>,
+    writes: Arc<WriteClock>,
+}
+
+impl Local {
+    fn deliver(&self, event: Event) {
+        match event {
+            // No subscriber is fine.
+            Event::Sync(e) => {
+                let _ = self.sync.send(e);
+            }
+            Event::SessionsEnded { .. } => self.sessions.send_modify(|v| *v = v.wrapping_add(1)),
+            Event::RecategorisationFinished { .. } => self
+                .recategorisations
+                .send_modify(|v| *v = v.wrapping_add(1)),
+        }
+    }
+
+    /// After a gap in what arrived from other replicas: anything may have happened meanwhile.
+    fn resync(&self) {
+        self.writes.record_remote();
+        self.sessions.send_modify(|v| *v = v.wrapping_add(1));
+        self.recategorisations
+            .send_modify(|v| *v = v.wrapping_add(1));
+    }
+}
+
+/// The event bus: in-process delivery, plus `LISTEN/NOTIFY` across replicas on PostgreSQL.
+pub struct EventBus {
+    /// Tags this process's events, so its own echoes are dropped.
+    origin: uuid::Uuid,
+    local: Arc<Local>,
+    remote: OnceLock<postgres::Remote>,
+}
+
+impl EventBus {
+    /// An in-process bus over `db`'s write clock; [`EventBus::start`] extends it to replicas.
+    pub fn new(db: &Database) -> Self {
+        EventBus {
+            origin: uuid::Uuid::new_v4(),
+            local: Arc::new(Local {
+                sync: broadcast::channel(256).0,
+                sessions: watch::Sender::new(0),
+                recategorisations: watch::Sender::new(0),
+                writes: db.write_clock(),
+            }),
+            remote: OnceLock::new(),
+        }
+    }
+
+    /// On PostgreSQL: starts listening to and announcing on the database's channel (once;
+    /// later calls do nothing). Nothing to do on other databases.
+    pub async fn start(&self, db: &Database) -> CoreResult<()> {
+        if db.backend() != DatabaseBackend::Postgres || self.remote.get().is_some() {
+            return Ok(());
+        }
+        let remote = postgres::Remote::start(db, self.origin, self.local.clone()).await?;
+        if self.remote.set(remote).is_err() {
+            tracing::debug!("event bus: started twice; the second is dropped");
+        }
+        Ok(())
+    }
+
+    /// Whether events reach other replicas.
+    pub fn is_shared(&self) -> bool {
+        self.remote.get().is_some()
+    }
+
+    /// Delivers `event` here and, when started on PostgreSQL, to the other replicas. Never
+    /// fails: an event that cannot be sent is logged.
+    pub fn publish(&self, event: Event) {
+        if let Some(remote) = self.remote.get() {
+            remote.send(wire::Envelope::new(self.origin, &event).to_payload());
+        }
+        self.local.deliver(event);
+    }
+
+    pub fn sync_events(&self) -> broadcast::Receiver<SyncEvent> {
+        self.local.sync.subscribe()
+    }
+
+    pub fn session_changes(&self) -> watch::Receiver<u64> {
+        self.local.sessions.subscribe()
+    }
+
+    pub fn recategorisations(&self) -> watch::Receiver<u64> {
+        self.local.recategorisations.subscribe()
+    }
+}
