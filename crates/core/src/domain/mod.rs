@@ -5,6 +5,7 @@ mod calendar;
 mod enums;
 pub mod format;
 mod money;
+mod sync_run;
 mod text;
 
 pub use actor::Actor;
@@ -15,4 +16,5 @@ pub use enums::{
 };
 pub use format::{format_money, Lang, Localized};
 pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE};
+pub use sync_run::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
 pub use text::{like_pattern, mask_number, normalize_for_search};

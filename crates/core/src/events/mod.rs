@@ -27,8 +27,8 @@ use sea_orm::DatabaseBackend;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::{Database, WriteClock};
+use crate::domain::SyncEvent;
 use crate::error::CoreResult;
-use crate::sync::SyncEvent;
 
 /// What the bus carries (writes are announced by the database layer itself).
 #[derive(Clone, Debug)]

@@ -16,9 +16,9 @@ use tokio::task::JoinHandle;
 use super::wire::{Envelope, Wire};
 use super::{Event, Local};
 use crate::db::{Announce, Database, NOTIFY_SQL};
+use crate::domain::{SyncEvent, SyncRunSummary};
 use crate::entity::sync_runs;
 use crate::error::{CoreError, CoreResult};
-use crate::sync::{SyncEvent, SyncRunSummary};
 
 /// Events waiting to be sent; when full (PostgreSQL unreachable for long), new ones are dropped.
 const OUTBOX: usize = 1024;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Event;
-use crate::sync::SyncEvent;
+use crate::domain::SyncEvent;
 
 /// Longest bank code carried (codes are short registry identifiers).
 const MAX_CODE: usize = 32;
@@ -156,7 +156,7 @@ impl Wire {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::{SyncRunStatus, SyncRunSummary, SyncTrigger};
+    use crate::domain::{SyncRunStatus, SyncRunSummary, SyncTrigger};
 
     fn events() -> Vec<Event> {
         let personal = "Иванов Иван Иванович, счёт 40817810099910004312, ivanov@example.ru";

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{SyncRunStatus, SyncRunSummary, SyncScope, SyncTrigger};
 use crate::audit::AuditEvent;
-use crate::auth::Actor;
+use crate::domain::Actor;
 use crate::domain::Role;
 use crate::entity::sync_runs;
 use crate::error::CoreResult;

@@ -19,14 +19,14 @@ use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
+pub use crate::domain::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
 pub use budget::RetryBudget;
 use consent::ConsentCheck;
 pub use job::SyncJob;
-pub use runs::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
 pub use status::{BankHealth, BankStatus};
 
 use crate::audit::AuditEvent;
-use crate::auth::Actor;
+use crate::domain::Actor;
 use crate::domain::{ConsentStatus, Role};
 use crate::entity::{bank_links, clients};
 use crate::error::{CoreError, CoreResult};
