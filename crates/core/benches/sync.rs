@@ -62,6 +62,9 @@ async fn main() {
     let mut settings = CoreSettings::default();
     settings.sync.history_days = 3650;
     let core = Core::new(tdb.db.clone(), settings, registry).unwrap();
+    // As the server runs it: on PostgreSQL every write transaction also tells the other
+    // replicas (a NOTIFY before its commit).
+    core.start_events().await.unwrap();
 
     // Link every person at every bank; the clients approve every consent that waits for them.
     let mut people: Vec<String> = sandbox
