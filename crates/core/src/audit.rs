@@ -165,6 +165,29 @@ async fn append(txn: &WriteTxn, event: AuditEvent) -> CoreResult<()> {
     Ok(())
 }
 
+/// When `user_id` recorded `action` since `since`, oldest first, at most `limit` times (the
+/// assistant's per-user rate limit counts its questions here, so every replica sees the same
+/// count).
+pub(crate) async fn recent_times<C: ConnectionTrait>(
+    conn: &C,
+    action: &str,
+    user_id: i64,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> CoreResult<Vec<DateTime<Utc>>> {
+    Ok(audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::At)
+        .filter(audit_log::Column::At.gte(since))
+        .filter(audit_log::Column::Action.eq(action))
+        .filter(audit_log::Column::UserId.eq(user_id))
+        .order_by_asc(audit_log::Column::At)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 impl Core {
     /// Appends one event in a transaction of its own: for events that change no data (a login
     /// failure, an export, a question, a view). A change of data records its event with

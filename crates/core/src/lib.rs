@@ -3,7 +3,7 @@
 //! settings come in as values from the server crate.
 
 pub mod accounts;
-pub mod aggregates;
+pub(crate) mod aggregates;
 pub mod analytics;
 pub mod assistant;
 pub mod audit;

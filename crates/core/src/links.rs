@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::ConsentStatus;
 use crate::entity::bank_links;
@@ -68,6 +68,21 @@ impl Core {
         }
         Ok(out)
     }
+}
+
+/// The bank's client ids of a client's links: personal data the assistant's redactor removes
+/// from outgoing text.
+pub(crate) async fn external_ids_of_client<C: ConnectionTrait>(
+    conn: &C,
+    client_id: i64,
+) -> CoreResult<Vec<String>> {
+    Ok(bank_links::Entity::find()
+        .select_only()
+        .column(bank_links::Column::ExternalClientId)
+        .filter(bank_links::Column::ClientId.eq(client_id))
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 /// How one bank's links stand, for the banks overview.

@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::format::{format_money_rounded, format_months, format_percent, Lang, Localized};
 use crate::domain::{Currency, Money};
@@ -286,6 +286,33 @@ pub(crate) fn choose(facts: &ClientFacts, catalogue: &[Product]) -> Vec<Offer> {
         }
     }
     out
+}
+
+/// The catalogue products of the given banks (of every bank when `banks` is empty), of one type
+/// when `product_type` is given and not empty, by bank code and then in catalogue order; at most
+/// `limit`. Products without a currency are taken as `base`-currency products.
+pub(crate) async fn products_of_banks<C: ConnectionTrait>(
+    conn: &C,
+    base: &Currency,
+    banks: &[String],
+    product_type: Option<&str>,
+    limit: u64,
+) -> CoreResult<Vec<Product>> {
+    let mut q = products::Entity::find();
+    if !banks.is_empty() {
+        q = q.filter(products::Column::BankCode.is_in(banks.iter().map(String::as_str)));
+    }
+    if let Some(t) = product_type.filter(|t| !t.is_empty()) {
+        q = q.filter(products::Column::ProductType.eq(t));
+    }
+    Ok(q.order_by_asc(products::Column::BankCode)
+        .order_by_asc(products::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| Product::from_model(m, base))
+        .collect())
 }
 
 impl Core {

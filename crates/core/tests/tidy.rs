@@ -3,6 +3,8 @@
 //!
 //! - Only the ledger (`src/ledger/`) writes transactions and the figures derived from them.
 //! - The top-level modules of core import each other in one direction: no circle.
+//! - The assistant reads other modules' tables through their read functions, never through
+//!   their entities (only `assistant/conversations.rs`, which owns its tables, names entities).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -117,6 +119,84 @@ fn the_rule_detects_a_write_outside_the_ledger() {
         .any(|l| patterns.iter().any(|p| l.contains(p.as_str()))));
 }
 
+/// Whether code names `crate::entity` (directly or in a `use crate::{…}` group).
+fn names_an_entity(code: &str) -> bool {
+    crate_modules_named(code).contains(&"entity")
+}
+
+#[test]
+fn the_assistant_reads_no_entities_of_other_modules() {
+    let dir = src_dir().join("assistant");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    assert!(
+        files.iter().any(|f| f.ends_with("tools.rs")),
+        "found no assistant files under {}",
+        dir.display()
+    );
+    let owner = dir.join("conversations.rs");
+    let mut offences = Vec::new();
+    for file in files.iter().filter(|f| **f != owner) {
+        let code = code_of(&std::fs::read_to_string(file).expect("source file"));
+        if !names_an_entity(&code) {
+            continue;
+        }
+        let lines: Vec<String> = code
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("entity"))
+            .map(|(n, l)| format!("{}:{}: {}", file.display(), n + 1, l.trim()))
+            .collect();
+        offences.extend(lines);
+    }
+    assert!(
+        offences.is_empty(),
+        "the assistant reads through analytics and the read functions of the modules that own \
+         the tables (e.g. audit::recent_times, accounts::numbers_of_client), not through their \
+         entities; only assistant/conversations.rs owns tables:\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn the_rule_detects_an_entity_in_the_assistant() {
+    assert!(names_an_entity(&code_of(
+        "use crate::entity::{accounts, bank_links};\nfn f() {}\n"
+    )));
+    assert!(names_an_entity(&code_of(
+        "use crate::{\n    entity::products,\n    error::CoreResult,\n};\n"
+    )));
+    assert!(names_an_entity(&code_of(
+        "fn f() {\n    crate::entity::audit_log::Entity::find();\n}\n"
+    )));
+    // Reading through the owner's function, or a comment that names an entity, is not a read.
+    assert!(!names_an_entity(&code_of(
+        "use crate::audit;\n// not crate::entity::audit_log\n"
+    )));
+}
+
+/// The top-level modules a piece of code names through `crate::x` or `use crate::{x, …}`.
+fn crate_modules_named(code: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            out.extend(
+                group[..end]
+                    .split(',')
+                    .map(|part| part.trim().split("::").next().unwrap_or("").trim()),
+            );
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            out.push(&rest[..end]);
+        }
+    }
+    out
+}
+
 /// Which top-level modules each module names (`crate::x`, `use crate::{x, …}`).
 fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = src_dir();
@@ -130,24 +210,9 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
         };
         let code = code_of(&std::fs::read_to_string(file).expect("source file"));
         let edges = graph.entry(from.clone()).or_default();
-        for (i, _) in code.match_indices("crate::") {
-            let rest = &code[i + "crate::".len()..];
-            let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
-                let end = group.find('}').unwrap_or(group.len());
-                group[..end]
-                    .split(',')
-                    .map(|part| part.trim().split("::").next().unwrap_or("").trim())
-                    .collect()
-            } else {
-                let end = rest
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(rest.len());
-                vec![&rest[..end]]
-            };
-            for name in names {
-                if name != from && modules.contains(name) {
-                    edges.insert(name.to_owned());
-                }
+        for name in crate_modules_named(&code) {
+            if name != from && modules.contains(name) {
+                edges.insert(name.to_owned());
             }
         }
     }

@@ -1267,30 +1267,27 @@ async fn offers(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
         "\nProducts in the catalogues of the client's banks:\n".into(),
     ));
     for p in products.iter().take(8) {
-        let currency = p
-            .currency
-            .as_deref()
-            .and_then(|c| Currency::parse(c).ok())
-            .unwrap_or_else(|| base.clone());
         let mut line = format!(
             "• {}: «{}» ({})",
             core.banks().describe(&p.bank_code).name,
             p.name,
             product_type(&p.product_type, lang)
         );
-        if let Some(rate) = &p.interest_rate {
-            let rate = rate.replace('.', if lang == Language::Ru { "," } else { "." });
+        if let Some(rate) = p.rate {
+            let rate = rate
+                .to_string()
+                .replace('.', if lang == Language::Ru { "," } else { "." });
             line.push_str(&t(
                 lang,
                 format!(", {rate} % годовых"),
                 format!(", {rate}% a year"),
             ));
         }
-        if let Some(min) = p.min_amount_minor {
+        if let Some(min) = &p.min_amount {
             line.push_str(&t(
                 lang,
-                format!(", от {}", money(&rub(min, &currency), lang)),
-                format!(", from {}", money(&rub(min, &currency), lang)),
+                format!(", от {}", money(min, lang)),
+                format!(", from {}", money(min, lang)),
             ));
         }
         if let Some(term) = p.term_months {

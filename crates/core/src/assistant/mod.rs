@@ -24,7 +24,6 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// The model client's types, for the server's configuration.
 pub use crm_llm as llm;
@@ -36,7 +35,6 @@ pub use conversations::{Conversation, Turn};
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::domain::Role;
-use crate::entity::audit_log;
 use crate::error::{CoreError, CoreResult};
 use crate::Core;
 
@@ -230,17 +228,14 @@ impl Core {
         let limit = self.settings.assistant.rate_limit_per_minute.max(1);
         let now = Utc::now();
         let since = now - Duration::seconds(60);
-        let recent: Vec<chrono::DateTime<Utc>> = audit_log::Entity::find()
-            .select_only()
-            .column(audit_log::Column::At)
-            .filter(audit_log::Column::At.gte(since))
-            .filter(audit_log::Column::Action.eq(AUDIT_ASK))
-            .filter(audit_log::Column::UserId.eq(actor.user_id))
-            .order_by_asc(audit_log::Column::At)
-            .limit(u64::from(limit))
-            .into_tuple()
-            .all(self.db.conn())
-            .await?;
+        let recent = crate::audit::recent_times(
+            self.db.conn(),
+            AUDIT_ASK,
+            actor.user_id,
+            since,
+            u64::from(limit),
+        )
+        .await?;
         if recent.len() as u64 >= u64::from(limit) {
             let oldest = recent[0];
             let wait = (oldest + Duration::seconds(60) - now).num_seconds().max(1) as u64;

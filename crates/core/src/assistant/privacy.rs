@@ -4,10 +4,7 @@
 //! bank descriptions). Account and card numbers are removed always; names and contacts unless the
 //! operator set `AI_SEND_PII=true`.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-
 use crate::clients::Client;
-use crate::entity::{accounts, bank_links};
 use crate::error::CoreResult;
 use crate::Core;
 
@@ -117,21 +114,11 @@ impl Redactor {
 
     /// Reads the client's account numbers and bank client ids from the database.
     pub async fn for_client(core: &Core, client: &Client, send_pii: bool) -> CoreResult<Self> {
-        let (numbers, ids): (Vec<Option<String>>, Vec<String>) = futures_util::try_join!(
-            accounts::Entity::find()
-                .select_only()
-                .column(accounts::Column::Number)
-                .filter(accounts::Column::ClientId.eq(client.id))
-                .into_tuple()
-                .all(core.db().conn()),
-            bank_links::Entity::find()
-                .select_only()
-                .column(bank_links::Column::ExternalClientId)
-                .filter(bank_links::Column::ClientId.eq(client.id))
-                .into_tuple()
-                .all(core.db().conn()),
+        let conn = core.db().conn();
+        let (numbers, ids) = futures_util::try_join!(
+            crate::accounts::numbers_of_client(conn, client.id),
+            crate::links::external_ids_of_client(conn, client.id),
         )?;
-        let numbers: Vec<String> = numbers.into_iter().flatten().collect();
         Ok(Self::for_client_data(client, &numbers, &ids, send_pii))
     }
 

@@ -11,9 +11,9 @@ use super::intent::last_days;
 use super::privacy::Redactor;
 use crate::accounts::total_by_currency;
 use crate::domain::{Category, Direction, Money};
-use crate::entity::products;
 use crate::error::{CoreError, CoreResult};
 use crate::insights::FigureValue;
+use crate::offers::{products_of_banks, Product};
 use crate::transactions::TransactionFilter;
 use crate::Core;
 use crm_llm::{ToolCall, ToolSpec};
@@ -349,7 +349,7 @@ async fn run(
                 .map(str::to_lowercase);
             let rows = bank_products(core, id, wanted.as_deref()).await?;
             Ok(
-                json!({ "products": rows.iter().map(|p| product_json(core, p, &base, redactor)).collect::<Vec<_>>() }),
+                json!({ "products": rows.iter().map(|p| product_json(core, p, redactor)).collect::<Vec<_>>() }),
             )
         }
         "top_merchants" => {
@@ -496,8 +496,7 @@ pub async fn bank_products(
     core: &Core,
     client_id: i64,
     product_type: Option<&str>,
-) -> CoreResult<Vec<products::Model>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+) -> CoreResult<Vec<Product>> {
     let banks: Vec<String> = core
         .links_of_clients(&[client_id])
         .await?
@@ -506,39 +505,25 @@ pub async fn bank_products(
         .into_iter()
         .map(|l| l.bank_code)
         .collect();
-    let mut q = products::Entity::find();
-    if !banks.is_empty() {
-        q = q.filter(products::Column::BankCode.is_in(banks));
-    }
-    if let Some(t) = product_type.filter(|t| !t.is_empty()) {
-        q = q.filter(products::Column::ProductType.eq(t));
-    }
-    Ok(q.order_by_asc(products::Column::BankCode)
-        .order_by_asc(products::Column::Id)
-        .limit(30)
-        .all(core.db().conn())
-        .await?)
+    products_of_banks(
+        core.db().conn(),
+        &core.settings().base_currency,
+        &banks,
+        product_type,
+        30,
+    )
+    .await
 }
 
-fn product_json(
-    core: &Core,
-    p: &products::Model,
-    base: &crate::domain::Currency,
-    redactor: &Redactor,
-) -> Value {
-    let currency = p
-        .currency
-        .as_deref()
-        .and_then(|c| crate::domain::Currency::parse(c).ok())
-        .unwrap_or_else(|| base.clone());
+fn product_json(core: &Core, p: &Product, redactor: &Redactor) -> Value {
     json!({
         "bank": core.banks().describe(&p.bank_code).name,
         "type": p.product_type,
         "name": p.name,
         "description": p.description.as_deref().map(|d| redactor.scrub(d)),
-        "interest_rate_percent": p.interest_rate,
-        "min_amount": p.min_amount_minor.map(|m| plain(&Money::new(m, currency.clone()))),
-        "max_amount": p.max_amount_minor.map(|m| plain(&Money::new(m, currency.clone()))),
+        "interest_rate_percent": p.rate.map(|r| r.to_string()),
+        "min_amount": p.min_amount.as_ref().map(plain),
+        "max_amount": p.max_amount.as_ref().map(plain),
         "term_months": p.term_months,
     })
 }
