@@ -123,6 +123,37 @@ async fn a_job_runs_once_and_a_unique_key_queues_once() {
 }
 
 #[tokio::test]
+async fn a_runner_polling_an_empty_queue_writes_nothing() {
+    let (core, tdb) = setup().await;
+    let r = runner(&core);
+    let before = core.db().writes().count();
+    for _ in 0..5 {
+        assert_eq!(r.run_pending().await.unwrap(), 0);
+    }
+    // A job due later is not due: still nothing written.
+    let later = Counted {
+        tag: "idle-later".into(),
+        fail_first: 0,
+    };
+    let schedule = Schedule {
+        run_at: Some(Utc::now() + Duration::hours(1)),
+        unique_key: None,
+    };
+    queue(&core, &later, schedule).await.unwrap();
+    let queued = core.db().writes().count();
+    assert!(queued > before, "queueing is a write");
+    for _ in 0..5 {
+        assert_eq!(r.run_pending().await.unwrap(), 0);
+    }
+    assert_eq!(
+        core.db().writes().count(),
+        queued,
+        "polling must not move the write clock: answers could never be reused"
+    );
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_failing_job_is_retried_after_a_backoff_then_left_failed() {
     let (core, tdb) = setup().await;
     let r = runner(&core);

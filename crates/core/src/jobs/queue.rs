@@ -119,6 +119,20 @@ pub(super) async fn claim(
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Claimed>> {
     let backend = db.backend();
+    // An idle queue is looked at with a read: a runner polling an empty queue writes nothing,
+    // so it never moves the write clock (which would stop answers from being reused).
+    let due = format!(
+        "SELECT id FROM jobs \
+         WHERE ((status = 'QUEUED' AND run_at <= $1) OR (status = 'RUNNING' AND locked_until < $1)) \
+           AND attempts < max_attempts + {CRASH_ALLOWANCE} LIMIT 1"
+    );
+    let any = db
+        .conn()
+        .query_one(Statement::from_sql_and_values(backend, due, [now.into()]))
+        .await?;
+    if any.is_none() {
+        return Ok(None);
+    }
     let skip_locked = if backend == DatabaseBackend::Postgres {
         " FOR UPDATE SKIP LOCKED"
     } else {
