@@ -275,7 +275,7 @@ impl Core {
 
     /// Adds a rule (MANAGER or higher) and starts re-categorising stored transactions.
     pub async fn create_category_rule(
-        self: &Arc<Self>,
+        &self,
         actor: &Actor,
         input: NewCategoryRule,
     ) -> CoreResult<(CategoryRule, Recategorisation)> {
@@ -353,7 +353,7 @@ impl Core {
 
     /// Removes a rule (MANAGER or higher) and starts re-categorising stored transactions.
     pub async fn delete_category_rule(
-        self: &Arc<Self>,
+        &self,
         actor: &Actor,
         id: i64,
     ) -> CoreResult<Recategorisation> {
@@ -425,7 +425,7 @@ impl Core {
     }
 
     async fn start_recategorisation(
-        self: &Arc<Self>,
+        &self,
         actor: &Actor,
         trigger: RecategorisationTrigger,
         rule_id: i64,
@@ -440,7 +440,7 @@ impl Core {
 
     /// Records a queued run and queues its job, in one database transaction.
     async fn queue_recategorisation(
-        self: &Arc<Self>,
+        &self,
         requester: Requester,
         trigger: RecategorisationTrigger,
         rule_id: Option<i64>,
@@ -533,7 +533,7 @@ impl Core {
     /// On PostgreSQL a run holds an advisory lock for its whole length; when another replica
     /// holds it now, its runs are alive and nothing is touched. Returns the new run, if any.
     pub async fn resume_interrupted_recategorisations(
-        self: &Arc<Self>,
+        &self,
     ) -> CoreResult<Option<Recategorisation>> {
         let probe = self.db.conn().begin().await?;
         if !crate::db::try_advisory_xact_lock(&probe, RUN_LOCK).await? {

@@ -30,6 +30,15 @@ impl JobStatus {
             JobStatus::Failed => "FAILED",
         }
     }
+
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "RUNNING" => JobStatus::Running,
+            "DONE" => JobStatus::Done,
+            "FAILED" => JobStatus::Failed,
+            _ => JobStatus::Queued,
+        }
+    }
 }
 
 /// When and how often a job is queued.

@@ -246,10 +246,5 @@ pub async fn job_status(core: &Core, id: i64) -> CoreResult<Option<JobStatus>> {
     let row = crate::entity::jobs::Entity::find_by_id(id)
         .one(core.db().conn())
         .await?;
-    Ok(row.map(|r| match r.status.as_str() {
-        "DONE" => JobStatus::Done,
-        "FAILED" => JobStatus::Failed,
-        "RUNNING" => JobStatus::Running,
-        _ => JobStatus::Queued,
-    }))
+    Ok(row.map(|r| JobStatus::parse(&r.status)))
 }
