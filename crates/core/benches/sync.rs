@@ -75,7 +75,7 @@ async fn main() {
     people.sort();
     people.dedup();
     for id in &people {
-        core.link_external_client(id, None).await.unwrap();
+        core.sync().link_external_client(id, None).await.unwrap();
     }
     for bank in sandbox.banks() {
         let control = sandbox.control(&bank.code).unwrap();
@@ -88,7 +88,8 @@ async fn main() {
 
     let t = Instant::now();
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     let secs = t.elapsed().as_secs_f64();
@@ -101,7 +102,8 @@ async fn main() {
     );
     let t = Instant::now();
     let again = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     println!(

@@ -1,6 +1,10 @@
 //! The append-only, hash-chained audit log. Each row carries the hash of the row before it, so
 //! editing or deleting any row breaks the chain, which `verify_audit_chain` reports.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
@@ -9,11 +13,11 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::db::Database;
 use crate::db::WriteTxn;
 use crate::domain::Actor;
 use crate::entity::audit_log;
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 /// The hash the first row chains from.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -117,7 +121,7 @@ fn row_hash(prev: &str, row: &HashedRow<'_>) -> String {
 /// Appends `event` to the chain inside `txn`. Appends are serialised so that the chain never
 /// forks: on SQLite by the single writer (a `WriteTxn` holds it), on PostgreSQL by an advisory
 /// lock held until the transaction ends (so across replicas too).
-async fn append(txn: &WriteTxn, event: AuditEvent) -> CoreResult<()> {
+pub(crate) async fn record_in(txn: &WriteTxn, event: AuditEvent) -> CoreResult<()> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
@@ -188,23 +192,66 @@ pub(crate) async fn recent_times<C: ConnectionTrait>(
         .await?)
 }
 
-impl Core {
+/// The audit log as a service: appends in transactions of their own (serialised in this
+/// process, so events of one process keep their order), de-duplicated views, and the readers
+/// for administrators. A change of data records its event with [`record_in`] inside the
+/// transaction of the change instead.
+pub struct AuditLog {
+    db: Database,
+    lock: tokio::sync::Mutex<()>,
+    /// Views of one entity by one user within this window are recorded once (zero: every view).
+    view_window: Duration,
+    recent_views: Mutex<HashMap<(i64, &'static str, i64), Instant>>,
+}
+
+impl AuditLog {
+    pub fn new(db: Database, view_window: Duration) -> Self {
+        AuditLog {
+            db,
+            lock: tokio::sync::Mutex::new(()),
+            view_window,
+            recent_views: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Appends one event in a transaction of its own: for events that change no data (a login
-    /// failure, an export, a question, a view). A change of data records its event with
-    /// [`Core::audit_in`] inside the transaction of the change instead.
-    pub async fn audit(&self, event: AuditEvent) -> CoreResult<()> {
-        let _guard = self.audit_lock.lock().await;
+    /// failure, an export, a question, a view).
+    pub async fn record(&self, event: AuditEvent) -> CoreResult<()> {
+        let _guard = self.lock.lock().await;
         let txn = self.db.begin_write().await?;
-        append(&txn, event).await?;
+        record_in(&txn, event).await?;
         txn.commit().await?;
         Ok(())
     }
 
-    /// Appends one event inside `txn`, the transaction of the change it records: the change and
-    /// its audit row commit together or not at all. Call it last, just before `commit`: on
-    /// PostgreSQL it takes the chain's advisory lock, held until the transaction ends.
-    pub async fn audit_in(&self, txn: &WriteTxn, event: AuditEvent) -> CoreResult<()> {
-        append(txn, event).await
+    /// Records that `actor` viewed `entity` `id` (`action`, e.g. `client.view`); repeated views
+    /// by the same user within the view window are one.
+    pub async fn record_view(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        entity: &'static str,
+        id: i64,
+    ) -> CoreResult<()> {
+        let now = Instant::now();
+        if !self.view_window.is_zero() {
+            let mut seen = self
+                .recent_views
+                .lock()
+                .map_err(|_| CoreError::Internal("view cache poisoned".into()))?;
+            let key = (actor.user_id, entity, id);
+            if let Some(at) = seen.get(&key) {
+                if now.duration_since(*at) < self.view_window {
+                    return Ok(());
+                }
+            }
+            if seen.len() > 10_000 {
+                seen.clear();
+            }
+            seen.insert(key, now);
+        }
+        self.record(AuditEvent::new(action).actor(actor).entity(entity, id))
+            .await
     }
 
     /// Walks the whole chain and reports the first row that does not match.

@@ -13,7 +13,8 @@
 //! ([`Core::resume_interrupted_recategorisations`]).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +28,8 @@ use sea_orm::{
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::categorize::rules::{mcc_pattern, text_pattern_key, MAX_PATTERN_CHARS};
-use crate::categorize::{RuleField, RuleSet, RuleSpec, TransactionFacts};
+use crate::categorize::{Categorizer, RuleField, RuleSet, RuleSpec, TransactionFacts};
+use crate::db::Database;
 use crate::domain::{Category, CategorySource, Direction, Role};
 use crate::entity::{category_rules, recategorisations, transactions, users};
 use crate::error::{CoreError, CoreResult};
@@ -188,7 +190,39 @@ fn clean_pattern(pattern: &str, field: RuleField) -> CoreResult<String> {
     Ok(pattern.to_owned())
 }
 
-impl Core {
+/// The categoriser with the user rules compiled into it: what imports, manual entries and
+/// re-categorisations classify with. One per process; the rules are reloaded from the database
+/// when they change here and at the start of every sync and re-categorisation.
+pub struct Classifier {
+    db: Database,
+    categorizer: Categorizer,
+    /// The compiled user rules, swapped whole when rules change.
+    rules: RwLock<Arc<RuleSet>>,
+    loaded: AtomicBool,
+    /// One re-categorisation at a time in this process.
+    pub(crate) recategorising: tokio::sync::Mutex<()>,
+}
+
+impl Classifier {
+    pub fn new(db: Database) -> Self {
+        Classifier {
+            db,
+            categorizer: Categorizer::new(),
+            rules: RwLock::new(Arc::new(RuleSet::default())),
+            loaded: AtomicBool::new(false),
+            recategorising: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Categorises one transaction with `rules` (a batch takes [`Classifier::rule_set`] once).
+    pub fn categorize_with(
+        &self,
+        rules: &RuleSet,
+        facts: &TransactionFacts<'_>,
+    ) -> (Category, CategorySource) {
+        self.categorizer.categorize_with(rules, facts)
+    }
+
     /// The compiled rules in use now (cheap: an `Arc` clone).
     pub fn rule_set(&self) -> Arc<RuleSet> {
         match self.rules.read() {
@@ -198,7 +232,7 @@ impl Core {
     }
 
     /// Reads every rule from the database and swaps the compiled matcher.
-    pub async fn reload_category_rules(&self) -> CoreResult<Arc<RuleSet>> {
+    pub async fn reload(&self) -> CoreResult<Arc<RuleSet>> {
         let rows = category_rules::Entity::find()
             .order_by_asc(category_rules::Column::Id)
             .all(self.db.conn())
@@ -218,25 +252,27 @@ impl Core {
             Ok(mut guard) => *guard = set.clone(),
             Err(poisoned) => *poisoned.into_inner() = set.clone(),
         }
-        self.rules_loaded
+        self.loaded
             .store(true, std::sync::atomic::Ordering::Release);
         Ok(set)
     }
 
     /// The compiled rules, loaded from the database on first use.
     pub async fn current_rules(&self) -> CoreResult<Arc<RuleSet>> {
-        if self.rules_loaded.load(std::sync::atomic::Ordering::Acquire) {
+        if self.loaded.load(std::sync::atomic::Ordering::Acquire) {
             return Ok(self.rule_set());
         }
-        self.reload_category_rules().await
+        self.reload().await
     }
 
-    /// Categorises with the current rules (for one transaction; batches take [`Core::rule_set`]
+    /// Categorises with the current rules (for one transaction; batches take [`Classifier::rule_set`]
     /// once).
     pub fn categorize(&self, facts: &TransactionFacts<'_>) -> (Category, CategorySource) {
         self.categorizer.categorize_with(&self.rule_set(), facts)
     }
+}
 
+impl Core {
     /// Every rule, highest priority first, then oldest first (the order they are applied in).
     pub async fn category_rules(&self) -> CoreResult<Vec<CategoryRule>> {
         let rows = category_rules::Entity::find()
@@ -322,7 +358,7 @@ impl Core {
         };
         let txn = self.db.begin_write().await?;
         let model = model.insert(&txn).await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("category_rule.create")
                 .actor(actor)
@@ -334,7 +370,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
-        self.reload_category_rules().await?;
+        self.classifier.reload().await?;
         let run = self
             .start_recategorisation(actor, RecategorisationTrigger::RuleCreated, model.id)
             .await?;
@@ -367,7 +403,7 @@ impl Core {
         if removed.rows_affected == 0 {
             return Err(CoreError::not_found("category rule", id));
         }
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("category_rule.delete")
                 .actor(actor)
@@ -378,7 +414,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
-        self.reload_category_rules().await?;
+        self.classifier.reload().await?;
         self.start_recategorisation(actor, RecategorisationTrigger::RuleDeleted, id)
             .await
     }
@@ -468,7 +504,7 @@ impl Core {
         };
         jobs::enqueue_in(&txn, &job, jobs::Schedule::now()).await?;
         txn.commit().await?;
-        self.wake_jobs();
+        self.jobs.wake();
         Ok(run)
     }
 
@@ -607,7 +643,7 @@ impl Core {
     /// equal a recomputation from the rows. The clients whose categories moved are rated again
     /// at the end (savings, debt service and cash share read categories).
     async fn run_recategorisation(&self, id: i64, requester: &Requester) -> CoreResult<()> {
-        let _one_at_a_time = self.recategorise_lock.lock().await;
+        let _one_at_a_time = self.classifier.recategorising.lock().await;
         // On PostgreSQL the lock is held by a transaction kept open for the run (one pooled
         // connection); SQLite has one process per file, and the mutex above is enough.
         let guard = match self.db.backend() {
@@ -618,7 +654,7 @@ impl Core {
             }
             _ => None,
         };
-        let rules = self.reload_category_rules().await?;
+        let rules = self.classifier.reload().await?;
         recategorisations::ActiveModel {
             id: Set(id),
             status: Set(RecategorisationStatus::Running.as_str().to_owned()),
@@ -664,7 +700,7 @@ impl Core {
             }
             None => AuditEvent::new("recategorisation.finish").username(&requester.username),
         };
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             event
                 .entity("recategorisation", id)
@@ -721,7 +757,7 @@ impl Core {
         let mut decisions = Vec::with_capacity(rows.len());
         for row in &rows {
             let direction = Direction::parse(&row.direction)?;
-            let (category, source) = self.categorizer.categorize_with(
+            let (category, source) = self.classifier.categorize_with(
                 rules,
                 &TransactionFacts {
                     direction,

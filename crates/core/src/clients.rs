@@ -383,7 +383,7 @@ impl Core {
         };
         let txn = self.db.begin_write().await?;
         let model = model.insert(&txn).await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("client.create")
                 .actor(actor)
@@ -444,7 +444,7 @@ impl Core {
         active.phone = Set(phone);
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("client.update")
                 .actor(actor)
@@ -464,7 +464,7 @@ impl Core {
         if removed.rows_affected == 0 {
             return Err(CoreError::not_found("client", id));
         }
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("client.delete")
                 .actor(actor)
@@ -478,29 +478,9 @@ impl Core {
     /// Records that `actor` opened a client's page; repeated views by the same user within
     /// `audit_view_window` (`AUDIT_VIEW_WINDOW_SECS`, 0: every view) are one.
     pub async fn record_client_view(&self, actor: &Actor, client_id: i64) -> CoreResult<()> {
-        let now = std::time::Instant::now();
-        let window = self.settings.audit_view_window;
-        if !window.is_zero() {
-            let mut seen = self
-                .recent_views
-                .lock()
-                .map_err(|_| CoreError::Internal("view cache poisoned".into()))?;
-            if let Some(at) = seen.get(&(actor.user_id, client_id)) {
-                if now.duration_since(*at) < window {
-                    return Ok(());
-                }
-            }
-            if seen.len() > 10_000 {
-                seen.clear();
-            }
-            seen.insert((actor.user_id, client_id), now);
-        }
-        self.audit(
-            AuditEvent::new("client.view")
-                .actor(actor)
-                .entity("client", client_id),
-        )
-        .await
+        self.audit
+            .record_view(actor, "client.view", "client", client_id)
+            .await
     }
 }
 

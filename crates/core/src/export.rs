@@ -238,7 +238,7 @@ impl Core {
         if let Some(id) = export.client_id {
             event = event.entity("client", id);
         }
-        self.audit(event).await
+        self.audit.record(event).await
     }
 
     /// Every client with grade, balances, banks and totals, plus totals per category and bank.

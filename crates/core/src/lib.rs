@@ -31,15 +31,12 @@ pub mod sync;
 pub mod testing;
 pub mod transactions;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::sync::Arc;
 
 pub use error::{CoreError, CoreResult};
 
-use auth::{PasswordService, SessionSettings, ThrottlePolicy};
+use auth::{SessionSettings, ThrottlePolicy};
 use banks::BankRegistry;
-use categorize::{Categorizer, RuleSet};
 use db::Database;
 use domain::Currency;
 
@@ -79,61 +76,74 @@ impl Default for CoreSettings {
     }
 }
 
-/// The services, sharing one database pool. Cheap to share behind an `Arc`.
+/// The application's services, assembled in one place ([`Core::new`]) with the parts each
+/// one uses passed in, and held here: [`Core::auth`], [`Core::sync`], [`Core::assistant`],
+/// [`Core::classifier`], [`Core::audit`], [`Core::events`]. The data API (clients, accounts,
+/// transactions, analytics, ratings) is the methods of `Core` itself, which read through the
+/// database and the settings only. Cheap to share behind an `Arc`.
 pub struct Core {
     db: Database,
     settings: CoreSettings,
-    passwords: PasswordService,
-    banks: BankRegistry,
-    categorizer: Categorizer,
-    /// The compiled user rules, swapped whole when rules change.
-    rules: RwLock<Arc<RuleSet>>,
-    rules_loaded: std::sync::atomic::AtomicBool,
-    /// One re-categorisation at a time.
-    recategorise_lock: tokio::sync::Mutex<()>,
-    audit_lock: tokio::sync::Mutex<()>,
+    banks: Arc<BankRegistry>,
     /// Sync progress, sessions ended, re-categorisations finished; across replicas on
     /// PostgreSQL once started.
-    events: events::EventBus,
-    recent_views: Mutex<HashMap<(i64, i64), Instant>>,
-    sync_settings: sync::SyncSettings,
-    in_flight: sync::SharedInFlight,
-    breakers: sync::Breakers,
-    /// The model provider's client, when one is configured.
-    llm: Option<crm_llm::LlmClient>,
+    events: Arc<events::EventBus>,
+    audit: Arc<audit::AuditLog>,
+    /// The categoriser and the user rules compiled into it.
+    classifier: Arc<category_rules::Classifier>,
     /// Wakes this process's job runner when a job is queued here.
-    job_wake: Arc<tokio::sync::Notify>,
+    jobs: jobs::JobWaker,
+    auth: auth::Auth,
+    sync: sync::SyncEngine,
+    assistant: assistant::Assistant,
 }
 
 impl Core {
-    /// Builds the services over an opened (and migrated) database.
+    /// Builds the services over an opened (and migrated) database: the one place where each
+    /// service gets the parts it uses.
     pub fn new(db: Database, settings: CoreSettings, banks: BankRegistry) -> CoreResult<Self> {
-        let passwords = PasswordService::new(settings.max_concurrent_hashes)?;
-        let llm = settings
-            .assistant
-            .provider
-            .clone()
-            .map(crm_llm::LlmClient::new)
-            .transpose()
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
-        let events = events::EventBus::new(&db);
+        let banks = Arc::new(banks);
+        let events = Arc::new(events::EventBus::new(&db));
+        let audit = Arc::new(audit::AuditLog::new(db.clone(), settings.audit_view_window));
+        let classifier = Arc::new(category_rules::Classifier::new(db.clone()));
+        let jobs = jobs::JobWaker::default();
+        let auth = auth::Auth::new(
+            db.clone(),
+            auth::AuthSettings {
+                sessions: settings.sessions.clone(),
+                throttle: settings.throttle.clone(),
+                secret_key: settings.secret_key.clone(),
+                max_concurrent_hashes: settings.max_concurrent_hashes,
+            },
+            events.clone(),
+            audit.clone(),
+        )?;
+        let sync = sync::SyncEngine::new(sync::SyncParts {
+            db: db.clone(),
+            banks: banks.clone(),
+            events: events.clone(),
+            classifier: classifier.clone(),
+            audit: audit.clone(),
+            jobs: jobs.clone(),
+            ratings: sync::RatingSetup {
+                settings: settings.ratings.clone(),
+                base_currency: settings.base_currency.clone(),
+            },
+            settings: settings.sync.clone(),
+        });
+        let assistant =
+            assistant::Assistant::new(db.clone(), settings.assistant.clone(), audit.clone())?;
         Ok(Core {
-            events,
-            llm,
             db,
-            passwords,
-            banks,
-            categorizer: Categorizer::new(),
-            rules: RwLock::new(Arc::new(RuleSet::default())),
-            rules_loaded: std::sync::atomic::AtomicBool::new(false),
-            recategorise_lock: tokio::sync::Mutex::new(()),
-            audit_lock: tokio::sync::Mutex::new(()),
-            recent_views: Mutex::new(HashMap::new()),
-            sync_settings: settings.sync.clone(),
-            in_flight: Default::default(),
-            breakers: Default::default(),
-            job_wake: Arc::new(tokio::sync::Notify::new()),
             settings,
+            banks,
+            events,
+            audit,
+            classifier,
+            jobs,
+            auth,
+            sync,
+            assistant,
         })
     }
 
@@ -149,6 +159,31 @@ impl Core {
         &self.settings
     }
 
+    /// Users, logins and sessions.
+    pub fn auth(&self) -> &auth::Auth {
+        &self.auth
+    }
+
+    /// Bank links, consents and sync runs.
+    pub fn sync(&self) -> &sync::SyncEngine {
+        &self.sync
+    }
+
+    /// The AI assistant.
+    pub fn assistant(&self) -> &assistant::Assistant {
+        &self.assistant
+    }
+
+    /// The categoriser with the user rules.
+    pub fn classifier(&self) -> &category_rules::Classifier {
+        &self.classifier
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &audit::AuditLog {
+        &self.audit
+    }
+
     /// A runner for every job type of core; the application owns it (`Runner::run`), tests
     /// step it (`Runner::run_pending`).
     pub fn job_runner(self: &Arc<Self>, settings: jobs::RunnerSettings) -> jobs::Runner {
@@ -160,11 +195,11 @@ impl Core {
 
     /// Tells this process's runner that a job was queued (replicas find it at their next poll).
     pub fn wake_jobs(&self) {
-        self.job_wake.notify_one();
+        self.jobs.wake();
     }
 
-    pub(crate) fn job_wake(&self) -> Arc<tokio::sync::Notify> {
-        self.job_wake.clone()
+    pub(crate) fn job_waker(&self) -> &jobs::JobWaker {
+        &self.jobs
     }
 
     /// Queues the periodic clean-up for the ten-minute slot of `now` (once across replicas).

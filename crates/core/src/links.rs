@@ -56,18 +56,26 @@ impl Core {
         &self,
         client_ids: &[i64],
     ) -> CoreResult<HashMap<i64, Vec<BankLink>>> {
-        let rows = bank_links::Entity::find()
-            .filter(bank_links::Column::ClientId.is_in(client_ids.iter().copied()))
-            .order_by_asc(bank_links::Column::BankCode)
-            .all(self.db.conn())
-            .await?;
-        let mut out: HashMap<i64, Vec<BankLink>> = HashMap::new();
-        for row in rows {
-            let link = BankLink::try_from(row)?;
-            out.entry(link.client_id).or_default().push(link);
-        }
-        Ok(out)
+        of_clients(self.db.conn(), client_ids).await
     }
+}
+
+/// The links of several clients in one query, keyed by client id.
+pub(crate) async fn of_clients<C: ConnectionTrait>(
+    conn: &C,
+    client_ids: &[i64],
+) -> CoreResult<HashMap<i64, Vec<BankLink>>> {
+    let rows = bank_links::Entity::find()
+        .filter(bank_links::Column::ClientId.is_in(client_ids.iter().copied()))
+        .order_by_asc(bank_links::Column::BankCode)
+        .all(conn)
+        .await?;
+    let mut out: HashMap<i64, Vec<BankLink>> = HashMap::new();
+    for row in rows {
+        let link = BankLink::try_from(row)?;
+        out.entry(link.client_id).or_default().push(link);
+    }
+    Ok(out)
 }
 
 /// The bank's client ids of a client's links: personal data the assistant's redactor removes

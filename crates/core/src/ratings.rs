@@ -317,6 +317,26 @@ pub(crate) async fn compute_and_store<C: ConnectionTrait>(
     }))
 }
 
+/// Rates several existing clients (after a sync or a re-categorisation) and stores the
+/// ratings; a failure is logged and does not stop the others. Returns how many were rated.
+pub(crate) async fn rate_clients<C: ConnectionTrait>(
+    conn: &C,
+    settings: &RatingSettings,
+    base: &Currency,
+    client_ids: &[i64],
+    now: DateTime<Utc>,
+) -> usize {
+    let mut rated = 0;
+    for id in client_ids {
+        match compute_and_store(conn, settings, base, *id, now).await {
+            Ok(Some(_)) => rated += 1,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(client = id, "rating failed: {e}"),
+        }
+    }
+    rated
+}
+
 impl Core {
     /// Computes the client's rating as of `now`, stores it and returns it; `None` (and no
     /// stored rating) when the client has no base-currency data in the window.
@@ -355,17 +375,17 @@ impl Core {
             .transpose()
     }
 
-    /// Rates several clients (after a sync); a failure is logged and does not stop the others.
+    /// Rates several clients (after a re-categorisation); a failure is logged and does not
+    /// stop the others.
     pub async fn rate_clients(&self, client_ids: &[i64], now: DateTime<Utc>) -> usize {
-        let mut rated = 0;
-        for id in client_ids {
-            match self.rate_client(*id, now).await {
-                Ok(Some(_)) => rated += 1,
-                Ok(None) => {}
-                Err(e) => tracing::warn!(client = id, "rating failed: {e}"),
-            }
-        }
-        rated
+        rate_clients(
+            self.db.conn(),
+            &self.settings.ratings,
+            &self.settings.base_currency,
+            client_ids,
+            now,
+        )
+        .await
     }
 
     /// After a write to a client's transactions: the write is committed, so a failing rating

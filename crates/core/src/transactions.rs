@@ -340,8 +340,8 @@ impl Core {
             }
         };
 
-        let rules = self.current_rules().await?;
-        let (category, category_source) = self.categorizer.categorize_with(
+        let rules = self.classifier.current_rules().await?;
+        let (category, category_source) = self.classifier.categorize_with(
             &rules,
             &TransactionFacts {
                 direction: input.direction,
@@ -391,7 +391,7 @@ impl Core {
                 .exec(&txn)
                 .await?;
         }
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("transaction.create")
                 .actor(actor)
@@ -474,7 +474,7 @@ impl Core {
             .set_manual_category(&*txn, current, category)
             .await?;
         posting.post(&*txn).await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("transaction.categorize")
                 .actor(actor)

@@ -1159,11 +1159,13 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
     let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
     crm_core::testing::spawn_job_runner(&core);
     let client = new_client(&core, "team200-1").await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
 
     let user = core
+        .auth()
         .create_user("rules", "rules-password-123", Role::Admin)
         .await
         .unwrap();
@@ -1206,7 +1208,8 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
         client_id: Some(client),
     };
     let run = core
-        .sync(&scope, crm_core::sync::SyncTrigger::Manual)
+        .sync()
+        .run(&scope, crm_core::sync::SyncTrigger::Manual)
         .await
         .unwrap();
     assert!(run.errors.is_empty() && run.added == 150, "{run:?}");
@@ -1274,7 +1277,8 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
             }
         }
         let run = core
-            .sync(&scope, crm_core::sync::SyncTrigger::Manual)
+            .sync()
+            .run(&scope, crm_core::sync::SyncTrigger::Manual)
             .await
             .unwrap();
         assert!(run.errors.is_empty() && run.updated > 0, "{run:?}");

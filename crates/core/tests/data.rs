@@ -36,77 +36,117 @@ fn admin(user_id: i64) -> Actor {
 async fn bootstrap_admin_login_sessions_and_logout() {
     let (core, tdb) = setup().await;
     let generated = core
+        .auth()
         .ensure_bootstrap_admin("Admin", BootstrapPassword::Generate)
         .await
         .unwrap();
     let password = generated.expect("a password is generated on the first start");
     assert!(core
+        .auth()
         .ensure_bootstrap_admin("admin", BootstrapPassword::Generate)
         .await
         .unwrap()
         .is_none());
 
     let outcome = core
+        .auth()
         .login("ADMIN", &password, LoginContext::default())
         .await
         .unwrap();
     let actor = core
+        .auth()
         .authenticate(&outcome.token)
         .await
         .unwrap()
         .expect("valid session");
     assert_eq!(actor.role, Role::Admin);
-    assert!(core.authenticate("nonsense").await.unwrap().is_none());
+    assert!(core
+        .auth()
+        .authenticate("nonsense")
+        .await
+        .unwrap()
+        .is_none());
 
     // A rotated AUTH_PASSWORD applies on the next start.
-    core.ensure_bootstrap_admin(
-        "admin",
-        BootstrapPassword::Plain("a brand new password".into()),
-    )
-    .await
-    .unwrap();
+    core.auth()
+        .ensure_bootstrap_admin(
+            "admin",
+            BootstrapPassword::Plain("a brand new password".into()),
+        )
+        .await
+        .unwrap();
     assert!(matches!(
-        core.login("admin", &password, LoginContext::default())
+        core.auth()
+            .login("admin", &password, LoginContext::default())
             .await,
         Err(CoreError::Unauthenticated(_))
     ));
     let second = core
+        .auth()
         .login("admin", "a brand new password", LoginContext::default())
         .await
         .unwrap();
 
     let third = core
+        .auth()
         .login("admin", "a brand new password", LoginContext::default())
         .await
         .unwrap();
-    assert_eq!(core.end_all_sessions(actor.user_id).await.unwrap(), 3);
-    assert!(core.authenticate(&second.token).await.unwrap().is_none());
+    assert_eq!(
+        core.auth().end_all_sessions(actor.user_id).await.unwrap(),
+        3
+    );
+    assert!(core
+        .auth()
+        .authenticate(&second.token)
+        .await
+        .unwrap()
+        .is_none());
     let fourth = core
+        .auth()
         .login("admin", "a brand new password", LoginContext::default())
         .await
         .unwrap();
     let fifth = core
+        .auth()
         .login("admin", "a brand new password", LoginContext::default())
         .await
         .unwrap();
-    assert!(core.authenticate(&third.token).await.unwrap().is_none());
+    assert!(core
+        .auth()
+        .authenticate(&third.token)
+        .await
+        .unwrap()
+        .is_none());
     // A logout ends every session of the user, not only the one it came with.
-    core.logout(&fourth.token).await.unwrap();
-    assert!(core.authenticate(&fourth.token).await.unwrap().is_none());
-    assert!(core.authenticate(&fifth.token).await.unwrap().is_none());
+    core.auth().logout(&fourth.token).await.unwrap();
+    assert!(core
+        .auth()
+        .authenticate(&fourth.token)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(core
+        .auth()
+        .authenticate(&fifth.token)
+        .await
+        .unwrap()
+        .is_none());
     tdb.cleanup().await.unwrap();
 }
 
 #[tokio::test]
 async fn idle_sessions_expire() {
     let (core, tdb) = setup().await;
-    core.ensure_bootstrap_admin(
-        "admin",
-        BootstrapPassword::Plain("password for idle test".into()),
-    )
-    .await
-    .unwrap();
+    core.auth()
+        .ensure_bootstrap_admin(
+            "admin",
+            BootstrapPassword::Plain("password for idle test".into()),
+        )
+        .await
+        .unwrap();
     let outcome = core
+        .auth()
         .login("admin", "password for idle test", LoginContext::default())
         .await
         .unwrap();
@@ -125,7 +165,11 @@ async fn idle_sessions_expire() {
         .await
         .unwrap();
     assert!(
-        core.authenticate(&outcome.token).await.unwrap().is_none(),
+        core.auth()
+            .authenticate(&outcome.token)
+            .await
+            .unwrap()
+            .is_none(),
         "an idle session is over"
     );
     tdb.cleanup().await.unwrap();
@@ -134,24 +178,27 @@ async fn idle_sessions_expire() {
 #[tokio::test]
 async fn throttling_locks_after_the_limit() {
     let (core, tdb) = setup().await;
-    core.ensure_bootstrap_admin(
-        "admin",
-        BootstrapPassword::Plain("the right password!".into()),
-    )
-    .await
-    .unwrap();
+    core.auth()
+        .ensure_bootstrap_admin(
+            "admin",
+            BootstrapPassword::Plain("the right password!".into()),
+        )
+        .await
+        .unwrap();
     let ctx = || LoginContext {
         ip: Some("10.1.2.3".into()),
         ..Default::default()
     };
     for _ in 0..5 {
         assert!(matches!(
-            core.login("admin", "wrong password", ctx()).await,
+            core.auth().login("admin", "wrong password", ctx()).await,
             Err(CoreError::Unauthenticated(_))
         ));
     }
     assert!(matches!(
-        core.login("admin", "the right password!", ctx()).await,
+        core.auth()
+            .login("admin", "the right password!", ctx())
+            .await,
         Err(CoreError::RateLimited { .. })
     ));
     tdb.cleanup().await.unwrap();
@@ -343,7 +390,7 @@ async fn audit_chain_detects_tampering() {
         .await
         .unwrap();
     }
-    let ok = core.verify_audit_chain().await.unwrap();
+    let ok = core.audit().verify_audit_chain().await.unwrap();
     assert_eq!((ok.rows, ok.first_broken), (3, None));
     core.db()
         .conn()
@@ -353,7 +400,7 @@ async fn audit_chain_detects_tampering() {
         ))
         .await
         .unwrap();
-    let broken = core.verify_audit_chain().await.unwrap();
+    let broken = core.audit().verify_audit_chain().await.unwrap();
     assert_eq!(broken.first_broken, Some(2));
     tdb.cleanup().await.unwrap();
 }

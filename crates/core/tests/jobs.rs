@@ -267,8 +267,8 @@ async fn a_scheduled_tick_is_queued_once_whoever_asks() {
         Arc::new(Core::new(tdb.db.clone(), CoreSettings::default(), Default::default()).unwrap());
     let due = Utc::now();
     let (a, b) = tokio::join!(
-        core.enqueue_scheduled_sync(due),
-        other.enqueue_scheduled_sync(due)
+        core.sync().enqueue_scheduled_sync(due),
+        other.sync().enqueue_scheduled_sync(due)
     );
     assert_eq!(
         [a.unwrap(), b.unwrap()].iter().filter(|q| **q).count(),
@@ -282,7 +282,7 @@ async fn a_scheduled_tick_is_queued_once_whoever_asks() {
     );
     let (x, y) = tokio::join!(ra.run_pending(), rb.run_pending());
     assert_eq!(x.unwrap() + y.unwrap(), 1);
-    let runs = core.sync_runs(10).await.unwrap();
+    let runs = core.sync().sync_runs(10).await.unwrap();
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0].trigger, crm_core::sync::SyncTrigger::Schedule);
     tdb.cleanup().await.unwrap();
@@ -304,7 +304,7 @@ async fn a_sync_request_checks_the_role_and_the_scope_then_records_and_queues() 
     };
     let scope = SyncScope::default();
     assert!(matches!(
-        core.request_sync(&viewer, &scope).await,
+        core.sync().request_sync(&viewer, &scope).await,
         Err(CoreError::Forbidden(_))
     ));
     let missing = SyncScope {
@@ -312,7 +312,7 @@ async fn a_sync_request_checks_the_role_and_the_scope_then_records_and_queues() 
         client_id: Some(987_654),
     };
     assert!(matches!(
-        core.request_sync(&manager, &missing).await,
+        core.sync().request_sync(&manager, &missing).await,
         Err(CoreError::NotFound { .. })
     ));
     let unknown_bank = SyncScope {
@@ -320,19 +320,19 @@ async fn a_sync_request_checks_the_role_and_the_scope_then_records_and_queues() 
         client_id: None,
     };
     assert!(matches!(
-        core.request_sync(&manager, &unknown_bank).await,
+        core.sync().request_sync(&manager, &unknown_bank).await,
         Err(CoreError::InvalidInput(_))
     ));
     assert!(
-        core.sync_runs(10).await.unwrap().is_empty(),
+        core.sync().sync_runs(10).await.unwrap().is_empty(),
         "refusals record nothing"
     );
 
-    let run = core.request_sync(&manager, &scope).await.unwrap();
+    let run = core.sync().request_sync(&manager, &scope).await.unwrap();
     assert_eq!(run.status, crm_core::sync::SyncRunStatus::Running);
     let runner = core.job_runner(RunnerSettings::default());
     assert_eq!(runner.run_pending().await.unwrap(), 1);
-    let runs = core.sync_runs(10).await.unwrap();
+    let runs = core.sync().sync_runs(10).await.unwrap();
     assert_eq!(runs.len(), 1, "the job completes the run it was queued for");
     assert_eq!(runs[0].id, run.id);
     assert_eq!(runs[0].status, crm_core::sync::SyncRunStatus::Succeeded);

@@ -47,6 +47,7 @@ fn actor(role: Role) -> Actor {
 /// A stored administrator (rules and runs name their author) and a client.
 async fn admin_and_client(core: &Core, name: &str) -> (Actor, i64) {
     let user = core
+        .auth()
         .create_user("tester", "tester-password-123", Role::Admin)
         .await
         .unwrap();
@@ -304,7 +305,7 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
     let latest = core.recategorisation(None).await.unwrap().unwrap();
     assert_eq!(latest.status, RecategorisationStatus::Finished);
 
-    let audit = core.recent_audit(100).await.unwrap();
+    let audit = core.audit().recent_audit(100).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     for expected in [
         "category_rule.create",
@@ -316,7 +317,14 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
             "{expected} missing from {actions:?}"
         );
     }
-    assert_eq!(core.verify_audit_chain().await.unwrap().first_broken, None);
+    assert_eq!(
+        core.audit()
+            .verify_audit_chain()
+            .await
+            .unwrap()
+            .first_broken,
+        None
+    );
     tdb.cleanup().await.unwrap();
 }
 

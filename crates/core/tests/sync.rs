@@ -292,12 +292,14 @@ async fn row_count(core: &Core, client: i64) -> (u64, u64) {
 async fn syncing_twice_changes_nothing_the_second_time() {
     let (core, _bank, tdb, client) = setup(true).await;
     let link = core
+        .sync()
         .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     assert_eq!(link.consent_status, LinkConsent::Authorized);
     let first = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(
@@ -312,7 +314,8 @@ async fn syncing_twice_changes_nothing_the_second_time() {
         "{first:?}"
     );
     let second = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     // The second run re-reads only the overlap window behind the newest booked row (7 days
@@ -347,7 +350,8 @@ async fn syncing_twice_changes_nothing_the_second_time() {
 #[tokio::test]
 async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
     let (core, bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     bank.state
@@ -355,7 +359,8 @@ async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
         .unwrap()
         .transactions
         .push(tx("tx-p", "acc-1", 777_00, false, 1, true));
-    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+    core.sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(row_count(&core, client).await, (5, 5));
@@ -367,7 +372,8 @@ async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
             .push(tx("tx-b", "acc-1", 777_00, false, 1, false));
     }
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(run.added, 1, "{run:?}");
@@ -387,27 +393,31 @@ async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
 async fn a_consent_awaiting_approval_is_picked_up_by_a_later_sync() {
     let (core, bank, tdb, client) = setup(false).await;
     let link = core
+        .sync()
         .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     assert_eq!(link.consent_status, LinkConsent::AwaitingAuthorization);
     assert!(link.status_message.unwrap_or_default().contains("approve"));
     let waiting = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(waiting.added, 0);
     assert!(waiting.message.unwrap_or_default().contains("1 waiting"));
     bank.state.lock().unwrap().approved = true;
     let synced = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(synced.added, 4, "{synced:?}");
     let links = core.links_of_clients(&[client]).await.unwrap();
     assert_eq!(links[&client][0].consent_status, LinkConsent::Authorized);
     assert!(
-        core.link_bank(&admin(), client, "fake", "team200-99")
+        core.sync()
+            .link_bank(&admin(), client, "fake", "team200-99")
             .await
             .is_err(),
         "unknown at the bank"
@@ -418,12 +428,14 @@ async fn a_consent_awaiting_approval_is_picked_up_by_a_later_sync() {
 #[tokio::test]
 async fn an_interrupted_run_repeated_ends_with_exactly_the_banks_data() {
     let (core, bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     bank.state.lock().unwrap().fail_account = Some("acc-2".into());
     let broken = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(broken.status, SyncRunStatus::Failed, "{broken:?}");
@@ -435,7 +447,8 @@ async fn an_interrupted_run_repeated_ends_with_exactly_the_banks_data() {
     );
     bank.state.lock().unwrap().fail_account = None;
     let repeated = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(repeated.status, SyncRunStatus::Succeeded);
@@ -449,15 +462,18 @@ async fn an_interrupted_run_repeated_ends_with_exactly_the_banks_data() {
 #[tokio::test]
 async fn a_revoked_consent_stops_the_link_with_a_reason() {
     let (core, bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
-    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+    core.sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     bank.state.lock().unwrap().revoked = true;
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(run.status, SyncRunStatus::Failed);
@@ -470,12 +486,14 @@ async fn a_revoked_consent_stops_the_link_with_a_reason() {
         .contains("revoked"));
     // Linking again asks for a new consent and the data flows again.
     let relinked = core
+        .sync()
         .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     assert_eq!(relinked.consent_status, LinkConsent::Authorized);
     let again = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(again.status, SyncRunStatus::Succeeded, "{again:?}");
@@ -504,12 +522,14 @@ async fn set_consent_expiry(core: &Core, client: i64, at: chrono::DateTime<Utc>)
 #[tokio::test]
 async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
     let (core, bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     bank.state.lock().unwrap().fail_account = Some("acc-2".into());
     let failed = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(failed.status, SyncRunStatus::Failed);
@@ -521,7 +541,8 @@ async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
     // The nightly run leaves the link alone until then (the budget is in the database, so
     // it holds across restarts) and says why.
     let nightly = core
-        .sync(&SyncScope::default(), SyncTrigger::Schedule)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Schedule)
         .await
         .unwrap();
     assert_eq!((nightly.added, nightly.accounts), (0, 0), "{nightly:?}");
@@ -534,20 +555,21 @@ async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
         "{nightly:?}"
     );
     assert_eq!(stored_link(&core, client).await.failure_count, 1);
-    let status = &core.bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
     assert_eq!(status.health, crm_core::sync::BankHealth::Unavailable);
     assert_eq!(status.failing_links, 1);
 
     // A person may still try, and a success resets the budget.
     bank.state.lock().unwrap().fail_account = None;
     let manual = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(manual.status, SyncRunStatus::Succeeded, "{manual:?}");
     let link = stored_link(&core, client).await;
     assert_eq!((link.failure_count, link.next_attempt_at), (0, None));
-    let status = &core.bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
     assert_eq!(status.health, crm_core::sync::BankHealth::Ok);
     assert_eq!(
         (
@@ -564,10 +586,12 @@ async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
 #[tokio::test]
 async fn a_link_over_its_failure_budget_is_left_to_a_person() {
     let (core, _bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
-    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+    core.sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     // Eight failures in a row, the last one a while ago (as after a restart).
@@ -578,7 +602,8 @@ async fn a_link_over_its_failure_budget_is_left_to_a_person() {
     link.next_attempt_at = Set(Some(Utc::now() - Duration::minutes(1)));
     link.update(core.db().conn()).await.unwrap();
     let nightly = core
-        .sync(&SyncScope::default(), SyncTrigger::Schedule)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Schedule)
         .await
         .unwrap();
     assert!(
@@ -591,7 +616,8 @@ async fn a_link_over_its_failure_budget_is_left_to_a_person() {
     );
     // A person syncing it by hand does, and the success resets the budget.
     let manual = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(manual.status, SyncRunStatus::Succeeded, "{manual:?}");
@@ -627,13 +653,15 @@ async fn a_failing_bank_opens_its_circuit_and_later_links_are_skipped() {
             )
             .await
             .unwrap();
-        core.link_bank(&admin(), c.id, "fake", &format!("team200-{n}"))
+        core.sync()
+            .link_bank(&admin(), c.id, "fake", &format!("team200-{n}"))
             .await
             .unwrap();
     }
     bank.state.lock().unwrap().down = true;
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(
@@ -654,14 +682,16 @@ async fn a_failing_bank_opens_its_circuit_and_later_links_are_skipped() {
 #[tokio::test]
 async fn a_consent_close_to_expiry_is_renewed_at_an_auto_approving_bank() {
     let (core, _bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     let first = stored_link(&core, client).await;
     assert!(first.consent_expires_at.is_some(), "the expiry is learnt");
     set_consent_expiry(&core, client, Utc::now() + Duration::days(3)).await;
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
@@ -675,11 +705,13 @@ async fn a_consent_close_to_expiry_is_renewed_at_an_auto_approving_bank() {
 #[tokio::test]
 async fn a_renewal_waiting_for_the_client_keeps_the_current_consent_in_use() {
     let (core, bank, tdb, client) = setup(false).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     bank.state.lock().unwrap().approved = true;
-    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+    core.sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     let approved = stored_link(&core, client).await;
@@ -689,7 +721,8 @@ async fn a_renewal_waiting_for_the_client_keeps_the_current_consent_in_use() {
 
     set_consent_expiry(&core, client, Utc::now() + Duration::days(3)).await;
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
@@ -706,7 +739,8 @@ async fn a_renewal_waiting_for_the_client_keeps_the_current_consent_in_use() {
     // through data calls: the link follows it.
     set_consent_expiry(&core, client, Utc::now() - Duration::minutes(1)).await;
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
@@ -720,7 +754,8 @@ async fn a_renewal_waiting_for_the_client_keeps_the_current_consent_in_use() {
 #[tokio::test]
 async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once() {
     let (core, bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     {
@@ -730,7 +765,8 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
         s.transactions
             .push(tx("tx-p2", "acc-1", 250_00, false, 1, true));
     }
-    core.sync(&SyncScope::default(), SyncTrigger::Manual)
+    core.sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(row_count(&core, client).await, (6, 6));
@@ -744,7 +780,8 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
             .push(tx("tx-b2", "acc-1", 250_00, false, 1, false));
     }
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(run.added, 2, "{run:?}");
@@ -778,11 +815,13 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
 #[tokio::test]
 async fn a_run_cut_off_by_a_stop_is_closed_at_the_next_start() {
     let (core, _bank, tdb, client) = setup(true).await;
-    core.link_bank(&admin(), client, "fake", "team200-1")
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     // A run begun and never finished: the process died.
     let (run, _links) = core
+        .sync()
         .begin_sync(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
@@ -798,14 +837,14 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_the_next_start() {
         .await
         .unwrap();
     }
-    assert_eq!(core.close_interrupted_runs().await.unwrap(), 1);
-    let runs = core.sync_runs(10).await.unwrap();
+    assert_eq!(core.sync().close_interrupted_runs().await.unwrap(), 1);
+    let runs = core.sync().sync_runs(10).await.unwrap();
     assert_eq!(runs[0].status, SyncRunStatus::Failed);
     assert!(runs[0]
         .message
         .as_deref()
         .unwrap_or_default()
         .contains("interrupted"));
-    assert_eq!(core.close_interrupted_runs().await.unwrap(), 0);
+    assert_eq!(core.sync().close_interrupted_runs().await.unwrap(), 0);
     tdb.cleanup().await.unwrap();
 }

@@ -64,6 +64,7 @@ impl World {
         for id in self.sandbox.client_ids(bank) {
             let (client, _) = self
                 .core
+                .sync()
                 .link_external_client(&id, Some(bank))
                 .await
                 .unwrap();
@@ -74,7 +75,8 @@ impl World {
 
     async fn sync(&self) -> crm_core::sync::SyncRunSummary {
         self.core
-            .sync(&SyncScope::default(), SyncTrigger::Manual)
+            .sync()
+            .run(&SyncScope::default(), SyncTrigger::Manual)
             .await
             .unwrap()
     }

@@ -5,6 +5,9 @@
 //! - The top-level modules of core import each other in one direction: no circle.
 //! - The assistant reads other modules' tables through their read functions, never through
 //!   their entities (only `assistant/conversations.rs`, which owns its tables, names entities).
+//! - The engines (`sync/`, `auth/`, `assistant/`) are given the parts they use: none of their
+//!   files names the `Core` holder, except where a job is handed it (`sync/job.rs`) and the
+//!   assistant's read API is implemented for it (`assistant/data.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -280,4 +283,55 @@ fn the_circle_finder_finds_circles() {
     );
     graph.entry("c".into()).or_default().clear();
     assert_eq!(circle_from(&graph, "a"), None);
+}
+
+/// Whether code names the `Core` type itself (not `CoreError`, `CoreResult`, `CoreSettings`).
+fn names_the_holder(code: &str) -> bool {
+    let bytes = code.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    code.match_indices("Core").any(|(i, _)| {
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + 4).copied();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+#[test]
+fn the_engines_are_given_their_parts_not_the_core() {
+    let src = src_dir();
+    let allowed = [src.join("sync/job.rs"), src.join("assistant/data.rs")];
+    let mut files = Vec::new();
+    for engine in ["sync", "auth", "assistant"] {
+        rust_files(&src.join(engine), &mut files);
+    }
+    assert!(
+        files.iter().any(|f| f.ends_with("ingest.rs")),
+        "found no engine files under {}",
+        src.display()
+    );
+    let mut offences = Vec::new();
+    for file in files.iter().filter(|f| !allowed.contains(f)) {
+        let code = code_of(&std::fs::read_to_string(file).expect("source file"));
+        for (n, line) in code.lines().enumerate() {
+            if names_the_holder(line) {
+                offences.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "an engine reaches other services through the parts Core::new passes it (SyncParts, \
+         Auth::new, Assistant::new, ClientData), never through the Core holder:\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn the_rule_detects_the_holder_in_an_engine() {
+    assert!(names_the_holder("use crate::Core;"));
+    assert!(names_the_holder("fn f(core: &Core) {}"));
+    assert!(names_the_holder("async fn run(self, core: Arc<Core>)"));
+    assert!(!names_the_holder("use crate::error::{CoreError, CoreResult};"));
+    assert!(!names_the_holder("let s = CoreSettings::default();"));
+    assert!(!names_the_holder(&code_of("// built by Core::new\nfn f() {}\n")));
 }

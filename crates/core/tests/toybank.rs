@@ -36,6 +36,7 @@ async fn a_bank_of_another_wire_format_is_registered_and_synced_exactly() {
     let mut clients = Vec::new();
     for id in bank.client_ids() {
         let (client, banks) = core
+            .sync()
             .link_external_client(&id, Some("toybank"))
             .await
             .unwrap();
@@ -43,7 +44,8 @@ async fn a_bank_of_another_wire_format_is_registered_and_synced_exactly() {
         clients.push(client);
     }
     let run = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
@@ -64,7 +66,8 @@ async fn a_bank_of_another_wire_format_is_registered_and_synced_exactly() {
     assert_eq!(stored as usize, bank.row_count());
 
     let again = core
-        .sync(&SyncScope::default(), SyncTrigger::Manual)
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
     assert_eq!(

@@ -24,9 +24,11 @@ pub async fn ask(
         .map(|id| parse_id(id, "conversation"))
         .transpose()
         .api()?;
-    core(ctx)
-        .api()?
+    let core = core(ctx).api()?;
+    // The assistant reads through the core's read API, nothing else.
+    core.assistant()
         .ask(
+            core.clone(),
             who,
             AskRequest {
                 question,

@@ -99,7 +99,7 @@ impl Loader<BankStatusOf> for CoreLoader {
         keys: &[BankStatusOf],
     ) -> Result<HashMap<BankStatusOf, Self::Value>, Self::Error> {
         let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-        let mut found = self.0.bank_statuses(&codes).await?;
+        let mut found = self.0.sync().bank_statuses(&codes).await?;
         Ok(keys
             .iter()
             .filter_map(|k| found.remove(&k.0).map(|v| (k.clone(), v)))

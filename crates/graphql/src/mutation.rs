@@ -45,6 +45,7 @@ impl MutationRoot {
         let login_ctx = login_context(&req, req.session_token.clone());
         let outcome = core(ctx)
             .api()?
+            .auth()
             .login(&username, &password, login_ctx)
             .await
             .api()?;
@@ -63,6 +64,7 @@ impl MutationRoot {
         let req = request(ctx);
         let outcome = core(ctx)
             .api()?
+            .auth()
             .change_password(
                 who,
                 &current_password,
@@ -83,6 +85,7 @@ impl MutationRoot {
         let who = actor(ctx).api()?;
         let user = core(ctx)
             .api()?
+            .auth()
             .add_user(who, &input.username, &input.password, input.role.into())
             .await
             .api()?;
@@ -103,7 +106,12 @@ impl MutationRoot {
             role: input.role.map(Into::into),
             disabled: input.disabled,
         };
-        let user = core(ctx).api()?.update_user(who, id, changes).await.api()?;
+        let user = core(ctx)
+            .api()?
+            .auth()
+            .update_user(who, id, changes)
+            .await
+            .api()?;
         Ok(User::from(&user))
     }
 
@@ -112,7 +120,7 @@ impl MutationRoot {
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let req = request(ctx);
         if let Some(token) = &req.session_token {
-            core(ctx).api()?.logout(token).await.api()?;
+            core(ctx).api()?.auth().logout(token).await.api()?;
         }
         if let Some(cookies) = &req.cookies {
             cookies.clear_session();
@@ -214,6 +222,7 @@ impl MutationRoot {
         let client_id = parse_id(&client_id, "client").api()?;
         let link = core(ctx)
             .api()?
+            .sync()
             .link_bank(who, client_id, &bank, &external_client_id)
             .await
             .api()?;
@@ -238,7 +247,12 @@ impl MutationRoot {
                 .transpose()
                 .api()?,
         };
-        let run = core(ctx).api()?.request_sync(who, &scope).await.api()?;
+        let run = core(ctx)
+            .api()?
+            .sync()
+            .request_sync(who, &scope)
+            .await
+            .api()?;
         Ok(run.into())
     }
 

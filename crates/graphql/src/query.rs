@@ -18,7 +18,7 @@ impl QueryRoot {
     /// Every user (administrators only).
     async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
         let who = actor(ctx).api()?;
-        let users = core(ctx).api()?.users(who).await.api()?;
+        let users = core(ctx).api()?.auth().users(who).await.api()?;
         Ok(users.iter().map(User::from).collect())
     }
 
@@ -90,6 +90,7 @@ impl QueryRoot {
         let first = page_size(first, 20).api()?;
         Ok(core(ctx)
             .api()?
+            .sync()
             .sync_runs(first)
             .await
             .api()?
@@ -112,9 +113,10 @@ impl QueryRoot {
             .map(|id| parse_id(id, "client"))
             .transpose()
             .api()?;
-        core(ctx)
-            .api()?
-            .assistant_suggestions(
+        let core = core(ctx).api()?;
+        core.assistant()
+            .suggestions(
+                core.as_ref(),
                 who,
                 client_id,
                 language.unwrap_or_default().into(),
@@ -133,7 +135,12 @@ impl QueryRoot {
         let who = actor(ctx).api()?;
         let id = parse_id(&id, "conversation").api()?;
         Ok(ConversationObject(
-            core(ctx).api()?.conversation(who, id).await.api()?,
+            core(ctx)
+                .api()?
+                .assistant()
+                .conversation(who, id)
+                .await
+                .api()?,
         ))
     }
 

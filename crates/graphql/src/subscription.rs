@@ -21,7 +21,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = SyncProgress>> {
         actor(ctx).api()?;
-        let events = core(ctx).api()?.sync_events();
+        let events = core(ctx).api()?.sync().sync_events();
         Ok(futures_util::stream::unfold(events, |mut rx| async move {
             loop {
                 match rx.recv().await {

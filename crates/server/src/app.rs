@@ -76,7 +76,7 @@ impl App {
         core.start_events()
             .await
             .context("starting the event bus (LISTEN/NOTIFY)")?;
-        let closed = core.close_interrupted_runs().await?;
+        let closed = core.sync().close_interrupted_runs().await?;
         if closed > 0 {
             tracing::warn!(
                 runs = closed,
@@ -90,7 +90,8 @@ impl App {
                 "jobs a previous stop left running are queued again"
             );
         }
-        core.reload_category_rules()
+        core.classifier()
+            .reload()
             .await
             .context("loading the category rules")?;
         core.resume_interrupted_recategorisations()
@@ -119,6 +120,7 @@ impl App {
             ),
         }
         let generated_admin_password = core
+            .auth()
             .ensure_bootstrap_admin(&config.auth_username, config.auth_password.clone())
             .await
             .context("AUTH_USERNAME: cannot set up the administrator")?;
@@ -196,6 +198,7 @@ impl App {
                 }
                 let scope = crm_core::sync::SyncScope::default();
                 match core
+                    .sync()
                     .enqueue_sync(&scope, crm_core::sync::SyncTrigger::Startup)
                     .await
                 {

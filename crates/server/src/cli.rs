@@ -147,7 +147,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
 async fn audit_verify(config: Config) -> anyhow::Result<()> {
     let db = app::open_database(&config).await?;
     let core = crm_core::Core::new(db, app::core_settings(&config)?, Default::default())?;
-    let result = core.verify_audit_chain().await?;
+    let result = core.audit().verify_audit_chain().await?;
     match result.first_broken {
         None => {
             println!("audit log intact: {} rows", result.rows);
@@ -175,7 +175,8 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
             .collect();
         anyhow::bail!("no bank is configured: set {}or BANKS, with CLIENT_ID and CLIENT_SECRET (or leave them unset, without SANDBOX=off, for the sandbox banks)", urls.iter().map(|u| format!("{u}, ")).collect::<String>());
     }
-    core.reload_category_rules()
+    core.classifier()
+        .reload()
         .await
         .context("loading the category rules")?;
     if let Some(sandbox) = &banks.sandbox {
@@ -184,7 +185,10 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
     }
     let client_id = match &client {
         Some(external) => {
-            let (id, banks) = core.link_external_client(external, bank.as_deref()).await?;
+            let (id, banks) = core
+                .sync()
+                .link_external_client(external, bank.as_deref())
+                .await?;
             println!(
                 "client {external}: CRM client {id}, linked to {}",
                 banks.join(", ")
@@ -195,7 +199,8 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
     };
     let scope = crm_core::sync::SyncScope { bank, client_id };
     let run = core
-        .sync(&scope, crm_core::sync::SyncTrigger::CommandLine)
+        .sync()
+        .run(&scope, crm_core::sync::SyncTrigger::CommandLine)
         .await?;
     println!(
         "sync run {}: {} — {} accounts, {} added, {} updated, {} unchanged",

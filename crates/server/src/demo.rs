@@ -121,7 +121,7 @@ pub async fn prepare(core: &Core, sandbox: &RunningSandbox) -> anyhow::Result<()
     let banks = sandbox.banks();
     if has_links {
         for bank in &banks {
-            let n = core.request_consents_again(&bank.code).await?;
+            let n = core.sync().request_consents_again(&bank.code).await?;
             tracing::debug!(bank = %bank.code, links = n, "demo: consents asked for again");
         }
     } else {
@@ -132,7 +132,7 @@ pub async fn prepare(core: &Core, sandbox: &RunningSandbox) -> anyhow::Result<()
         people.sort_by_key(|id| person_number(id));
         people.dedup();
         for id in &people {
-            if let Err(e) = core.link_external_client(id, None).await {
+            if let Err(e) = core.sync().link_external_client(id, None).await {
                 tracing::warn!(client = %id, "demo: linking failed: {e}");
             }
         }

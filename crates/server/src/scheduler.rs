@@ -36,7 +36,7 @@ pub async fn run(
             }
             _ = tokio::time::sleep(wait), if due.is_some() => {
                 let Some(due) = due else { continue };
-                match core.enqueue_scheduled_sync(due).await {
+                match core.sync().enqueue_scheduled_sync(due).await {
                     Ok(true) => tracing::info!(tick = %due, "scheduled sync queued"),
                     Ok(false) => tracing::info!(tick = %due, "scheduled sync already queued by another replica"),
                     Err(e) => tracing::error!(tick = %due, "queueing the scheduled sync failed: {e}"),

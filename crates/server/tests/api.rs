@@ -381,7 +381,7 @@ async fn manual_transactions_analytics_and_stats_add_up() {
     assert_eq!(cats["banks"], json!([]));
 
     // The audit log recorded what happened, and its chain verifies.
-    let verified = server.core.verify_audit_chain().await.unwrap();
+    let verified = server.core.audit().verify_audit_chain().await.unwrap();
     assert!(verified.rows >= 8, "{verified:?}");
     assert_eq!(verified.first_broken, None);
     server.stop().await.unwrap();

@@ -626,6 +626,7 @@ async fn roles_input_rate_limit_and_audit() {
     // A viewer may ask; conversations are private to their user (administrators read all).
     server
         .core
+        .auth()
         .create_user(
             "viewer",
             "viewer-password-123",
@@ -690,7 +691,7 @@ async fn roles_input_rate_limit_and_audit() {
 
     // Every question and answer is in the audit log: the question in full, the answer as its
     // length and hash (the text itself stays in the conversation, not in the append-only log).
-    let rows = server.core.recent_audit(200).await.unwrap();
+    let rows = server.core.audit().recent_audit(200).await.unwrap();
     let asks: Vec<_> = rows
         .iter()
         .filter(|r| r.action == "assistant.ask")
@@ -731,7 +732,7 @@ async fn roles_input_rate_limit_and_audit() {
     )
     .unwrap();
     assert_eq!(asked["question"], "Почему у клиента рейтинг B?");
-    let chain = server.core.verify_audit_chain().await.unwrap();
+    let chain = server.core.audit().verify_audit_chain().await.unwrap();
     assert_eq!(chain.first_broken, None);
     server.stop().await.unwrap();
 }

@@ -332,7 +332,7 @@ async fn closing_the_subscription_or_the_socket_cancels_the_upstream_request() {
     // Both are in the audit log as cancelled; nothing was stored as an answer.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let rows = server.core.recent_audit(50).await.unwrap();
+        let rows = server.core.audit().recent_audit(50).await.unwrap();
         let cancelled = rows
             .iter()
             .filter(|r| r.action == "assistant.answer" && r.details.contains("\"cancelled\""))
@@ -476,7 +476,7 @@ async fn failures_end_in_ai_unavailable_when_the_fallback_is_error() {
     );
     assert!(started.elapsed() < Duration::from_secs(4));
     // Failures are audited as such.
-    let rows = server.core.recent_audit(100).await.unwrap();
+    let rows = server.core.audit().recent_audit(100).await.unwrap();
     assert!(rows.iter().any(|r| r.action == "assistant.answer"
         && r.details.contains("\"failed\"")
         && r.details.contains("timeout_idle")));

@@ -154,6 +154,7 @@ async fn a_viewer_reads_but_may_not_change_anything() {
     let server = start().await;
     server
         .core
+        .auth()
         .create_user("viewer", "viewer-password-123", Role::Viewer)
         .await
         .unwrap();

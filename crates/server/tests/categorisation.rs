@@ -181,6 +181,7 @@ async fn rules_through_graphql_recategorise_in_the_background() {
     // A viewer reads rules but may not change them.
     server
         .core
+        .auth()
         .create_user("viewer", "viewer-password-123", Role::Viewer)
         .await
         .unwrap();
@@ -452,7 +453,7 @@ async fn exports_parse_back_to_the_data() {
     assert_eq!(banks.get((1, 0)), Some(&Data::String("Ручной ввод".into())));
     assert_eq!(banks.get((1, 3)), Some(&Data::Float(3.0)));
 
-    let audit = server.core.recent_audit(50).await.unwrap();
+    let audit = server.core.audit().recent_audit(50).await.unwrap();
     let exports = audit.iter().filter(|a| a.action == "export").count();
     assert_eq!(exports, 4, "each export is recorded");
     server.stop().await.unwrap();

@@ -150,8 +150,8 @@ async fn the_scheduled_sync_runs_once_across_replicas() {
     // Both replicas' schedulers wake for the same tick at once and queue it; one job goes in.
     let due = chrono::Utc::now();
     let (queued_a, queued_b) = tokio::join!(
-        a.core.enqueue_scheduled_sync(due),
-        b.core.enqueue_scheduled_sync(due)
+        a.core.sync().enqueue_scheduled_sync(due),
+        b.core.sync().enqueue_scheduled_sync(due)
     );
     let queued = [queued_a.unwrap(), queued_b.unwrap()];
     assert_eq!(
@@ -162,6 +162,7 @@ async fn the_scheduled_sync_runs_once_across_replicas() {
     // Both replicas' job runners look for work; one claims the job and runs it.
     let scheduled_runs = || async {
         a.core
+            .sync()
             .sync_runs(20)
             .await
             .unwrap()

@@ -131,7 +131,7 @@ fn subscribe(id: &str) -> Value {
 }
 
 async fn audit_actions(server: &TestServer) -> Vec<String> {
-    let mut rows = server.core.recent_audit(1000).await.unwrap();
+    let mut rows = server.core.audit().recent_audit(1000).await.unwrap();
     rows.reverse();
     rows.into_iter().map(|r| r.action).collect()
 }
@@ -171,11 +171,17 @@ async fn a_change_and_its_audit_row_commit_together_or_not_at_all() {
         .as_str()
         .unwrap()
         .to_owned();
-    let rows = server.core.recent_audit(5).await.unwrap();
+    let rows = server.core.audit().recent_audit(5).await.unwrap();
     assert_eq!(rows[0].action, "client.create");
     assert_eq!(rows[0].entity_id.as_deref(), Some(id.as_str()));
     assert_eq!(
-        server.core.verify_audit_chain().await.unwrap().first_broken,
+        server
+            .core
+            .audit()
+            .verify_audit_chain()
+            .await
+            .unwrap()
+            .first_broken,
         None
     );
     server.stop().await.unwrap();
@@ -251,7 +257,7 @@ async fn the_audit_chain_records_what_happened_and_audit_verify_checks_it() {
     assert!(stdout.contains("intact"), "{stdout}");
 
     // Editing one row breaks the chain at that row, and the command says so.
-    let second = server.core.recent_audit(1000).await.unwrap();
+    let second = server.core.audit().recent_audit(1000).await.unwrap();
     let target = second[second.len() - 2].id;
     exec(
         &server,
@@ -259,7 +265,13 @@ async fn the_audit_chain_records_what_happened_and_audit_verify_checks_it() {
     )
     .await;
     assert_eq!(
-        server.core.verify_audit_chain().await.unwrap().first_broken,
+        server
+            .core
+            .audit()
+            .verify_audit_chain()
+            .await
+            .unwrap()
+            .first_broken,
         Some(target)
     );
     let broken = audit_verify(&server);

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 use rust_decimal::Decimal;
 
+use super::data::ClientData;
 use super::intent::{
     self, last_days, month_period, previous_month, Intent, Period, PeriodKind, Plan,
 };
@@ -21,7 +22,6 @@ use crate::domain::format::{
 use crate::domain::{minor_to_decimal, Category, Currency, Money};
 use crate::error::CoreResult;
 use crate::transactions::TransactionFilter;
-use crate::Core;
 
 /// Example questions, one per intent: the help text lists them, suggestions use their shapes,
 /// and a test makes sure each is understood as its intent.
@@ -171,7 +171,7 @@ pub fn chunks(text: &str) -> Vec<&str> {
 /// The analyst's answer to `question`, with the earlier questions of the conversation (oldest
 /// first) for follow-ups such as «а в апреле?».
 pub async fn answer(
-    core: &Core,
+    core: &dyn ClientData,
     client: Option<&Client>,
     question: &str,
     earlier_questions: &[String],
@@ -220,7 +220,7 @@ pub fn help(lang: Language) -> String {
     out
 }
 
-async fn portfolio(core: &Core, plan: &Plan) -> CoreResult<String> {
+async fn portfolio(core: &dyn ClientData, plan: &Plan) -> CoreResult<String> {
     let lang = plan.language;
     let s = core.stats().await?;
     let net = rub(s.income.minor - s.expense.minor, &s.income.currency);
@@ -247,9 +247,14 @@ async fn portfolio(core: &Core, plan: &Plan) -> CoreResult<String> {
     ))
 }
 
-async fn spending(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn spending(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let period = plan.period.clone().unwrap_or_else(|| last_days(now, 90));
     let rows = core
         .spending_by_category(id, period.from, period.to, &base)
@@ -340,12 +345,12 @@ async fn spending(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
 }
 
 async fn latest(
-    core: &Core,
+    core: &dyn ClientData,
     id: i64,
     filter: TransactionFilter,
     n: u64,
 ) -> CoreResult<Vec<crate::transactions::Transaction>> {
-    Ok(core.list_transactions(id, &filter, n, None).await?.items)
+    Ok(core.list_transactions(id, &filter, n).await?.items)
 }
 
 fn what(t: &crate::transactions::Transaction) -> String {
@@ -355,14 +360,14 @@ fn what(t: &crate::transactions::Transaction) -> String {
 }
 
 async fn category_spend(
-    core: &Core,
+    core: &dyn ClientData,
     id: i64,
     category: Category,
     plan: &Plan,
     now: DateTime<Utc>,
 ) -> CoreResult<String> {
     let lang = plan.language;
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let period = plan.period.clone().unwrap_or_else(|| last_days(now, 90));
     let rows = core
         .spending_by_category(id, period.from, period.to, &base)
@@ -451,9 +456,14 @@ fn average(total_minor: i64, n: usize) -> Decimal {
         .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
-async fn income(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn income(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let all = core.cashflow(id, 6, &base, now).await?;
     // Months before the client's first movement are no history, not months without income.
     let start = all
@@ -635,9 +645,14 @@ fn first_year_month(m: &MonthFlow) -> (i32, u32) {
     (y.parse().unwrap_or(1970), mo.parse().unwrap_or(1))
 }
 
-async fn balances(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn balances(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let accounts = core
         .accounts_of_clients(&[id])
         .await?
@@ -669,7 +684,7 @@ async fn balances(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Core
             ),
         );
         for a in &accounts {
-            let bank = core.banks().describe(&a.bank_code).name;
+            let bank = core.bank_name(&a.bank_code);
             let balance = a
                 .balance
                 .as_ref()
@@ -758,9 +773,14 @@ fn months_to_compare(plan: &Plan, now: DateTime<Utc>) -> ((i32, u32), (i32, u32)
     }
 }
 
-async fn comparison(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn comparison(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let (a, b) = months_to_compare(plan, now);
     let back = (now.year() - a.0) * 12 + now.month() as i32 - a.1 as i32 + 1;
     if back < 1 || back > MAX_CASHFLOW_MONTHS as i32 || b > (now.year(), now.month()) {
@@ -888,9 +908,14 @@ async fn comparison(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Co
     Ok(out.trim_end().to_owned())
 }
 
-async fn cashflow(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn cashflow(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let flow = core.cashflow(id, 6, &base, now).await?;
     let mut out = t(
         lang,
@@ -954,7 +979,7 @@ fn points_word(impact: f64, lang: Language) -> &'static str {
     }
 }
 
-async fn rating(core: &Core, id: i64, plan: &Plan) -> CoreResult<String> {
+async fn rating(core: &dyn ClientData, id: i64, plan: &Plan) -> CoreResult<String> {
     let lang = plan.language;
     let Some(r) = core.ratings_of_clients(&[id]).await?.remove(&id) else {
         return Ok(t(
@@ -1072,7 +1097,12 @@ const RECURRING_CATEGORIES: &[Category] = &[
     Category::LoanPayments,
 ];
 
-async fn recurring(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn recurring(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
     let list = core.recurring_payments(id, now).await?;
     if !list.is_empty() {
@@ -1095,7 +1125,7 @@ async fn recurring(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> Cor
         }
         return Ok(out.trim_end().to_owned());
     }
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let period = plan.period.clone().unwrap_or_else(|| last_days(now, 90));
     let rows = core
         .spending_by_category(id, period.from, period.to, &base)
@@ -1171,7 +1201,12 @@ fn product_type(kind: &str, lang: Language) -> String {
     t(lang, ru.into(), en.into())
 }
 
-async fn offers(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn offers(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
     let list = core.offers(id, now).await?;
     if !list.is_empty() {
@@ -1183,14 +1218,14 @@ async fn offers(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
         for o in list {
             out.push_str(&format!(
                 "• {}: «{}» — {}\n",
-                core.banks().describe(&o.product.bank_code).name,
+                core.bank_name(&o.product.bank_code),
                 o.product.name,
                 o.reason.get(lang)
             ));
         }
         return Ok(out.trim_end().to_owned());
     }
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let accounts = core
         .accounts_of_clients(&[id])
         .await?
@@ -1269,7 +1304,7 @@ async fn offers(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
     for p in products.iter().take(8) {
         let mut line = format!(
             "• {}: «{}» ({})",
-            core.banks().describe(&p.bank_code).name,
+            core.bank_name(&p.bank_code),
             p.name,
             product_type(&p.product_type, lang)
         );
@@ -1303,9 +1338,14 @@ async fn offers(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreRe
     Ok(out.trim_end().to_owned())
 }
 
-async fn overview(core: &Core, id: i64, plan: &Plan, now: DateTime<Utc>) -> CoreResult<String> {
+async fn overview(
+    core: &dyn ClientData,
+    id: i64,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     let lang = plan.language;
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     let accounts = core
         .accounts_of_clients(&[id])
         .await?

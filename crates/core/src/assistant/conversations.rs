@@ -8,12 +8,12 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use super::Assistant;
 use super::TokenUsage;
 use crate::auth::Actor;
 use crate::domain::Role;
 use crate::entity::{assistant_messages, conversations};
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 const USER: &str = "user";
 const ASSISTANT: &str = "assistant";
@@ -81,7 +81,7 @@ fn tokens(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-impl Core {
+impl Assistant {
     fn visible(actor: &Actor, c: &conversations::Model) -> bool {
         c.user_id == actor.user_id || actor.role.allows(Role::Admin)
     }
@@ -136,7 +136,7 @@ impl Core {
     }
 
     /// The turns of a conversation, oldest first. The caller has checked visibility (by holding
-    /// a [`Conversation`] from [`Core::conversation`] or [`Core::conversations_of_client`]).
+    /// a [`Conversation`] from [`Assistant::conversation`] or [`Assistant::conversations_of_client`]).
     pub async fn conversation_turns(&self, conversation_id: i64) -> CoreResult<Vec<Turn>> {
         let rows = assistant_messages::Entity::find()
             .filter(assistant_messages::Column::ConversationId.eq(conversation_id))

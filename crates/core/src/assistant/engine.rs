@@ -15,16 +15,17 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::conversations::{NewTurn, Turn};
+use super::data::ClientData;
 use super::privacy::Redactor;
+use super::Assistant;
 use super::{
     analyst, context, intent, tools, AnswerEvent, AnswerStream, AnswerSummary, Fallback, Language,
     TokenUsage, ANALYST_MODEL, AUDIT_ANSWER,
 };
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditLog};
 use crate::auth::Actor;
 use crate::clients::Client;
 use crate::error::CoreError;
-use crate::Core;
 
 /// Earlier turns a follow-up sends to the model at most.
 const HISTORY_TURNS: usize = 6;
@@ -42,7 +43,7 @@ pub(super) struct Job {
 /// Audits how an answer ended; if the stream is dropped before it settles, the drop records it
 /// as cancelled.
 struct Outcome {
-    core: Arc<Core>,
+    audit: Arc<AuditLog>,
     actor: Actor,
     client_id: Option<i64>,
     conversation_id: Option<i64>,
@@ -68,7 +69,7 @@ impl Outcome {
     async fn failed(&mut self, reason: &str) {
         self.settled = true;
         let event = self.event("failed").detail("error", reason);
-        if let Err(e) = self.core.audit(event).await {
+        if let Err(e) = self.audit.record(event).await {
             tracing::warn!("auditing a failed answer: {e}");
         }
     }
@@ -80,10 +81,10 @@ impl Drop for Outcome {
             return;
         }
         let event = self.event("cancelled");
-        let core = self.core.clone();
+        let audit = self.audit.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                if let Err(e) = core.audit(event).await {
+                if let Err(e) = audit.record(event).await {
                     tracing::warn!("auditing a cancelled answer: {e}");
                 }
             });
@@ -120,12 +121,13 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 async fn messages(
-    core: &Core,
+    assistant: &Assistant,
+    core: &dyn ClientData,
     job: &Job,
     redactor: &Redactor,
     now: DateTime<Utc>,
 ) -> crate::CoreResult<Vec<ChatMessage>> {
-    let budget = core.settings.assistant.context_tokens;
+    let budget = assistant.settings.context_tokens;
     let data = match &job.client {
         Some(c) => context::client_block(core, c, redactor, budget, now).await?,
         None => context::portfolio_block(core, budget, now).await?,
@@ -208,14 +210,20 @@ fn unavailable(e: &LlmError) -> CoreError {
     CoreError::AiUnavailable(format!("the AI model is unavailable: {e}; try again later"))
 }
 
-pub(super) fn run(core: Arc<Core>, actor: Actor, job: Job) -> AnswerStream {
+pub(super) fn run(
+    assistant: Assistant,
+    data: Arc<dyn ClientData>,
+    actor: Actor,
+    job: Job,
+) -> AnswerStream {
     Box::pin(async_stream::stream! {
         let started = Instant::now();
         let now = Utc::now();
-        let settings = core.settings.assistant.clone();
+        let core: &dyn ClientData = &*data;
+        let settings = assistant.settings.clone();
         let lang = intent::language(&job.question);
         let mut outcome = Outcome {
-            core: core.clone(),
+            audit: assistant.audit.clone(),
             actor: actor.clone(),
             client_id: job.client.as_ref().map(|c| c.id),
             conversation_id: job.conversation_id,
@@ -228,14 +236,14 @@ pub(super) fn run(core: Arc<Core>, actor: Actor, job: Job) -> AnswerStream {
         let mut failure: Option<LlmError> = None;
         let mut rounds = 0u32;
 
-        if let Some(llm) = core.llm.clone() {
+        if let Some(llm) = assistant.llm.clone() {
             model = llm.model().to_owned();
             let redactor = match &job.client {
-                Some(c) => Redactor::for_client(&core, c, settings.send_pii).await,
+                Some(c) => Redactor::for_client(core, c, settings.send_pii).await,
                 None => Ok(Redactor::new(settings.send_pii)),
             };
             let built = match redactor {
-                Ok(r) => messages(&core, &job, &r, now).await.map(|m| (r, m)),
+                Ok(r) => messages(&assistant, core, &job, &r, now).await.map(|m| (r, m)),
                 Err(e) => Err(e),
             };
             let (redactor, mut history) = match built {
@@ -293,7 +301,7 @@ pub(super) fn run(core: Arc<Core>, actor: Actor, job: Job) -> AnswerStream {
                     history.push(ChatMessage::Assistant { content: round_text, tool_calls: calls.clone() });
                     for call in &calls {
                         tracing::debug!(tool = %call.name, "model called a tool");
-                        match tools::execute(&core, client_id, call, &redactor, now).await {
+                        match tools::execute(core, client_id, call, &redactor, now).await {
                             Ok(result) => history.push(ChatMessage::Tool { tool_call_id: call.id.clone(), content: result }),
                             Err(e) => {
                                 outcome.failed("tool").await;
@@ -315,7 +323,7 @@ pub(super) fn run(core: Arc<Core>, actor: Actor, job: Job) -> AnswerStream {
         }
 
         let mut fallback_reason = None;
-        if core.llm.is_none() || failure.is_some() {
+        if assistant.llm.is_none() || failure.is_some() {
             if let Some(e) = &failure {
                 tracing::warn!(kind = e.kind(), "the model could not answer");
                 if settings.fallback == Fallback::Error {
@@ -326,7 +334,7 @@ pub(super) fn run(core: Arc<Core>, actor: Actor, job: Job) -> AnswerStream {
                 fallback_reason = Some(e.kind().to_owned());
             }
             let earlier: Vec<String> = job.history.iter().map(|t| t.question.clone()).collect();
-            let text = match analyst::answer(&core, job.client.as_ref(), &job.question, &earlier, now).await {
+            let text = match analyst::answer(core, job.client.as_ref(), &job.question, &earlier, now).await {
                 Ok(t) => t,
                 Err(e) => {
                     outcome.failed("analyst").await;
@@ -354,7 +362,7 @@ pub(super) fn run(core: Arc<Core>, actor: Actor, job: Job) -> AnswerStream {
             };
         }
 
-        let stored = core
+        let stored = assistant
             .store_turn(&actor, NewTurn {
                 conversation_id: job.conversation_id,
                 client_id: job.client.as_ref().map(|c| c.id),
@@ -386,7 +394,7 @@ pub(super) fn run(core: Arc<Core>, actor: Actor, job: Job) -> AnswerStream {
         if let Some(reason) = &fallback_reason {
             event = event.detail("fallback", reason.as_str());
         }
-        if let Err(e) = core.audit(event).await {
+        if let Err(e) = assistant.audit.record(event).await {
             yield Err(e);
             return;
         }

@@ -1,5 +1,5 @@
 //! The AI assistant: a manager asks about a client in Russian or English and reads the answer as
-//! it is written. One code path ([`Core::ask`]) yields the answer as a stream of chunk events; the
+//! it is written. One code path ([`Assistant::ask`]) yields the answer as a stream of chunk events; the
 //! GraphQL mutation collects it, the subscription forwards it.
 //!
 //! - With a model configured (`crm-llm`), the model gets a pseudonymised summary of the client
@@ -13,6 +13,7 @@
 mod analyst;
 mod context;
 mod conversations;
+mod data;
 mod engine;
 pub mod intent;
 pub mod privacy;
@@ -31,12 +32,14 @@ pub use crm_llm as llm;
 pub use analyst::EXAMPLES;
 pub use context::estimate_tokens;
 pub use conversations::{Conversation, Turn};
+pub use data::ClientData;
 
 use crate::audit::AuditEvent;
+use crate::audit::AuditLog;
 use crate::auth::Actor;
+use crate::db::Database;
 use crate::domain::Role;
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 /// The `model` of answers the built-in analyst writes.
 pub const ANALYST_MODEL: &str = "builtin-analyst";
@@ -151,9 +154,44 @@ fn clean_question(question: &str) -> CoreResult<String> {
         .collect())
 }
 
-impl Core {
+/// The assistant: the model client (when one is configured), its settings, the conversations
+/// it stores, and the audit log it records questions and answers in. What it reads of a client
+/// is given to each question ([`ClientData`]). Cheap to clone (an answer's stream holds one).
+#[derive(Clone)]
+pub struct Assistant {
+    db: Database,
+    settings: Arc<AssistantSettings>,
+    audit: Arc<AuditLog>,
+    /// The model provider's client, when one is configured.
+    llm: Option<crm_llm::LlmClient>,
+}
+
+impl Assistant {
+    pub fn new(
+        db: Database,
+        settings: AssistantSettings,
+        audit: Arc<AuditLog>,
+    ) -> CoreResult<Self> {
+        let llm = settings
+            .provider
+            .clone()
+            .map(crm_llm::LlmClient::new)
+            .transpose()
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(Assistant {
+            db,
+            settings: Arc::new(settings),
+            audit,
+            llm,
+        })
+    }
+
+    pub fn settings(&self) -> &AssistantSettings {
+        &self.settings
+    }
+
     /// The model answers come from by default: the configured one, or the analyst.
-    pub fn assistant_model(&self) -> &str {
+    pub fn model(&self) -> &str {
         self.llm
             .as_ref()
             .map(|l| l.model())
@@ -163,15 +201,17 @@ impl Core {
     /// Asks the assistant. Checks run before the stream starts (`BAD_USER_INPUT`, `NOT_FOUND`,
     /// `FORBIDDEN`, `RATE_LIMITED`); the question is audited; then the answer streams.
     /// Any signed-in role may ask: the assistant reads what the user may already read.
+    /// `data` is everything the answer may read.
     pub async fn ask(
-        self: &Arc<Self>,
+        &self,
+        data: Arc<dyn ClientData>,
         actor: &Actor,
         request: AskRequest,
     ) -> CoreResult<AnswerStream> {
         actor.require(Role::Viewer)?;
         let question = clean_question(&request.question)?;
         let client = match request.client_id {
-            Some(id) => Some(self.client(id).await?),
+            Some(id) => Some(data.client(id).await?),
             None => None,
         };
         let history = match request.conversation_id {
@@ -208,9 +248,10 @@ impl Core {
         if let Some(id) = request.conversation_id {
             event = event.detail("conversation", id);
         }
-        self.audit(event).await?;
+        self.audit.record(event).await?;
         Ok(engine::run(
             self.clone(),
+            data,
             actor.clone(),
             engine::Job {
                 question,
@@ -225,7 +266,7 @@ impl Core {
     /// Refuses a question when the user asked `AI_RATE_LIMIT_PER_MINUTE` in the last minute.
     /// Counted from the audit log, so every replica sees the same count.
     async fn check_assistant_quota(&self, actor: &Actor) -> CoreResult<()> {
-        let limit = self.settings.assistant.rate_limit_per_minute.max(1);
+        let limit = self.settings.rate_limit_per_minute.max(1);
         let now = Utc::now();
         let since = now - Duration::seconds(60);
         let recent = crate::audit::recent_times(

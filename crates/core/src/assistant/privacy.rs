@@ -4,9 +4,9 @@
 //! bank descriptions). Account and card numbers are removed always; names and contacts unless the
 //! operator set `AI_SEND_PII=true`.
 
+use super::data::ClientData;
 use crate::clients::Client;
 use crate::error::CoreResult;
-use crate::Core;
 
 pub const HIDDEN_NUMBER: &str = "[number hidden]";
 pub const HIDDEN_CONTACT: &str = "[contact hidden]";
@@ -113,12 +113,12 @@ impl Redactor {
     }
 
     /// Reads the client's account numbers and bank client ids from the database.
-    pub async fn for_client(core: &Core, client: &Client, send_pii: bool) -> CoreResult<Self> {
-        let conn = core.db().conn();
-        let (numbers, ids) = futures_util::try_join!(
-            crate::accounts::numbers_of_client(conn, client.id),
-            crate::links::external_ids_of_client(conn, client.id),
-        )?;
+    pub async fn for_client(
+        core: &dyn ClientData,
+        client: &Client,
+        send_pii: bool,
+    ) -> CoreResult<Self> {
+        let (numbers, ids) = core.identifiers(client.id).await?;
         Ok(Self::for_client_data(client, &numbers, &ids, send_pii))
     }
 

@@ -4,13 +4,14 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
+use super::data::ClientData;
 use super::intent::{last_days, month_period, previous_month};
+use super::Assistant;
 use super::Language;
 use crate::auth::Actor;
 use crate::domain::format;
 use crate::domain::Role;
 use crate::error::CoreResult;
-use crate::Core;
 
 fn t(lang: Language, ru: &str, en: &str) -> String {
     match lang {
@@ -19,10 +20,11 @@ fn t(lang: Language, ru: &str, en: &str) -> String {
     }
 }
 
-impl Core {
+impl Assistant {
     /// Questions worth asking about the client (or the portfolio when `client_id` is `None`).
-    pub async fn assistant_suggestions(
+    pub async fn suggestions(
         &self,
+        data: &dyn ClientData,
         actor: &Actor,
         client_id: Option<i64>,
         lang: Language,
@@ -43,20 +45,20 @@ impl Core {
                 ),
             ]);
         };
-        self.client(id).await?;
-        let base = self.settings().base_currency.clone();
+        data.client(id).await?;
+        let base = data.base_currency();
         let mut out = Vec::new();
         let window = last_days(now, 90);
-        let spending = self
+        let spending = data
             .spending_by_category(id, window.from, window.to, &base)
             .await?;
-        let flow = self.cashflow(id, 3, &base, now).await?;
-        let accounts = self
+        let flow = data.cashflow(id, 3, &base, now).await?;
+        let accounts = data
             .accounts_of_clients(&[id])
             .await?
             .remove(&id)
             .unwrap_or_default();
-        let rating = self.ratings_of_clients(&[id]).await?.remove(&id);
+        let rating = data.ratings_of_clients(&[id]).await?.remove(&id);
 
         if !spending.is_empty() {
             out.push(t(
@@ -69,7 +71,7 @@ impl Core {
         let (py, pm) = previous_month(now.year(), now.month());
         for (y, m) in [(now.year(), now.month()), (py, pm)] {
             let p = month_period(y, m);
-            let rows = self.spending_by_category(id, p.from, p.to, &base).await?;
+            let rows = data.spending_by_category(id, p.from, p.to, &base).await?;
             if let Some(top) = rows.first() {
                 let (ru, en) = top.category.names();
                 out.push(match lang {

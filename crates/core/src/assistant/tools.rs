@@ -7,15 +7,15 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::context::{names_a_person, plain};
+use super::data::ClientData;
 use super::intent::last_days;
 use super::privacy::Redactor;
 use crate::accounts::total_by_currency;
 use crate::domain::{Category, Direction, Money};
 use crate::error::{CoreError, CoreResult};
 use crate::insights::FigureValue;
-use crate::offers::{products_of_banks, Product};
+use crate::offers::Product;
 use crate::transactions::TransactionFilter;
-use crate::Core;
 use crm_llm::{ToolCall, ToolSpec};
 
 /// Longest list of transactions one call returns.
@@ -171,7 +171,7 @@ fn last_day(to: DateTime<Utc>) -> String {
 /// fix (bad arguments, unknown tools) come back as `{"error": …}` for it to read; errors of ours
 /// fail the answer.
 pub async fn execute(
-    core: &Core,
+    core: &dyn ClientData,
     client_id: i64,
     call: &ToolCall,
     redactor: &Redactor,
@@ -192,14 +192,14 @@ pub async fn execute(
 }
 
 async fn run(
-    core: &Core,
+    core: &dyn ClientData,
     id: i64,
     name: &str,
     args: &Value,
     redactor: &Redactor,
     now: DateTime<Utc>,
 ) -> CoreResult<Value> {
-    let base = core.settings().base_currency.clone();
+    let base = core.base_currency();
     match name {
         "spending_by_category" => {
             let (from, to) = range(args, now)?;
@@ -276,7 +276,7 @@ async fn run(
                 account_id: None,
                 search,
             };
-            let page = core.list_transactions(id, &filter, limit, None).await?;
+            let page = core.list_transactions(id, &filter, limit).await?;
             let count = core.count_transactions(id, &filter).await?;
             let totals = core.transaction_totals(id, &filter).await?;
             Ok(json!({
@@ -316,7 +316,7 @@ async fn run(
             let totals = total_by_currency(accounts.iter());
             Ok(json!({
                 "accounts": accounts.iter().map(|a| json!({
-                    "bank": core.banks().describe(&a.bank_code).name,
+                    "bank": core.bank_name(&a.bank_code),
                     "name": redactor.scrub(&a.name),
                     "type": a.account_type,
                     "currency": a.currency.as_str(),
@@ -439,7 +439,7 @@ async fn run(
             Ok(json!({ "offers": list.iter().map(|o| json!({
                 "product": o.product.name,
                 "type": o.product.product_type,
-                "bank": core.banks().describe(&o.product.bank_code).name,
+                "bank": core.bank_name(&o.product.bank_code),
                 "interest_rate_percent": o.product.rate.map(|r| r.to_string()),
                 "reason_code": o.reason_code,
                 "reason": redactor.scrub(&o.reason.en),
@@ -493,7 +493,7 @@ fn figure_value(v: &FigureValue) -> Value {
 
 /// Catalogue products of the banks the client is linked to (all banks when none is linked).
 pub async fn bank_products(
-    core: &Core,
+    core: &dyn ClientData,
     client_id: i64,
     product_type: Option<&str>,
 ) -> CoreResult<Vec<Product>> {
@@ -505,19 +505,12 @@ pub async fn bank_products(
         .into_iter()
         .map(|l| l.bank_code)
         .collect();
-    products_of_banks(
-        core.db().conn(),
-        &core.settings().base_currency,
-        &banks,
-        product_type,
-        30,
-    )
-    .await
+    core.products_of_banks(&banks, product_type, 30).await
 }
 
-fn product_json(core: &Core, p: &Product, redactor: &Redactor) -> Value {
+fn product_json(core: &dyn ClientData, p: &Product, redactor: &Redactor) -> Value {
     json!({
-        "bank": core.banks().describe(&p.bank_code).name,
+        "bank": core.bank_name(&p.bank_code),
         "type": p.product_type,
         "name": p.name,
         "description": p.description.as_deref().map(|d| redactor.scrub(d)),

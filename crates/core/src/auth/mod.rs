@@ -14,7 +14,57 @@ pub use users::{BootstrapPassword, User, UserChanges};
 /// depending on authentication.
 pub use crate::domain::Actor;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+
+use crate::audit::AuditLog;
+use crate::db::Database;
+use crate::error::CoreResult;
+use crate::events::EventBus;
+
+/// What authentication is configured with.
+#[derive(Clone, Debug, Default)]
+pub struct AuthSettings {
+    pub sessions: SessionSettings,
+    pub throttle: ThrottlePolicy,
+    /// Mixed into session-token hashes, so a leaked database alone does not give valid cookies.
+    pub secret_key: Vec<u8>,
+    /// Password hashes computed at once (each takes 19 MiB and a core for ~50 ms).
+    pub max_concurrent_hashes: usize,
+}
+
+/// Users, password logins (throttled), and server-side sessions. Built where the application
+/// is assembled ([`crate::Core::new`]) from the parts it uses.
+pub struct Auth {
+    db: Database,
+    settings: AuthSettings,
+    passwords: PasswordService,
+    /// Where ended sessions are announced (open websockets re-check theirs, on every replica).
+    events: Arc<EventBus>,
+    audit: Arc<AuditLog>,
+}
+
+impl Auth {
+    pub fn new(
+        db: Database,
+        settings: AuthSettings,
+        events: Arc<EventBus>,
+        audit: Arc<AuditLog>,
+    ) -> CoreResult<Self> {
+        Ok(Auth {
+            passwords: PasswordService::new(settings.max_concurrent_hashes)?,
+            db,
+            settings,
+            events,
+            audit,
+        })
+    }
+
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+}
 
 /// What a login attempt carries besides the credentials.
 #[derive(Clone, Debug, Default)]

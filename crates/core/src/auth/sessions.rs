@@ -7,13 +7,13 @@ use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
+use super::Auth;
 use super::{Actor, LoginContext, LoginOutcome, User};
 use crate::audit::AuditEvent;
 use crate::db::WriteTxn;
 use crate::domain::Role;
 use crate::entity::{sessions, users};
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
@@ -50,7 +50,7 @@ fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-impl Core {
+impl Auth {
     fn token_hash(&self, token: &str) -> String {
         let mut hasher = Sha256::new();
         hasher.update(&self.settings.secret_key);
@@ -84,12 +84,13 @@ impl Core {
         let user = match (ok, usable) {
             (true, Some(user)) => user.clone(),
             _ => {
-                self.audit(
-                    AuditEvent::new("login.failed")
-                        .username(&name)
-                        .detail("ip", ctx.ip.clone()),
-                )
-                .await?;
+                self.audit
+                    .record(
+                        AuditEvent::new("login.failed")
+                            .username(&name)
+                            .detail("ip", ctx.ip.clone()),
+                    )
+                    .await?;
                 return Err(CoreError::Unauthenticated(
                     "invalid username or password".into(),
                 ));
@@ -107,7 +108,7 @@ impl Core {
         }
         let user: User = user.try_into()?;
         let opened = self.open_session(&txn, &user, &ctx).await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("login")
                 .actor_user(user.id, &user.username)
@@ -207,7 +208,7 @@ impl Core {
             .filter(sessions::Column::UserId.eq(session.user_id))
             .exec(&txn)
             .await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("logout")
                 .actor_user_id(session.user_id)

@@ -12,10 +12,10 @@ use sea_orm::{
     Statement,
 };
 
+use super::Auth;
 use crate::db::WriteTxn;
 use crate::entity::login_throttle;
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 /// Any constant: the PostgreSQL advisory lock key that serialises throttle bookkeeping.
 const THROTTLE_LOCK_KEY: i64 = 0x5448_524f_5454_4c45;
@@ -73,7 +73,7 @@ fn rate_limited(until: DateTime<Utc>, now: DateTime<Utc>) -> CoreError {
     }
 }
 
-impl Core {
+impl Auth {
     fn throttle_limit(&self, key: &str) -> i32 {
         if key.starts_with("ip:") {
             self.settings.throttle.max_failures_per_ip

@@ -6,12 +6,12 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set,
 };
 
+use super::Auth;
 use super::{Actor, LoginContext, LoginOutcome};
 use crate::audit::AuditEvent;
 use crate::domain::Role;
 use crate::entity::users;
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 #[derive(Clone, Debug)]
 pub struct User {
@@ -64,7 +64,7 @@ pub fn normalize_username(name: &str) -> CoreResult<String> {
     Ok(name)
 }
 
-impl Core {
+impl Auth {
     pub(crate) async fn find_user_model(&self, username: &str) -> CoreResult<Option<users::Model>> {
         Ok(users::Entity::find()
             .filter(users::Column::Username.eq(username))
@@ -175,7 +175,7 @@ pub struct UserChanges {
     pub disabled: Option<bool>,
 }
 
-impl Core {
+impl Auth {
     /// Every user, by name (ADMIN only).
     pub async fn users(&self, actor: &Actor) -> CoreResult<Vec<User>> {
         actor.require(Role::Admin)?;
@@ -211,7 +211,7 @@ impl Core {
             )));
         }
         let user = self.insert_user(&txn, &username, hash, role).await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("user.create")
                 .actor(actor)
@@ -262,7 +262,7 @@ impl Core {
         } else {
             0
         };
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("user.update")
                 .actor(actor)
@@ -307,12 +307,13 @@ impl Core {
             .verify(Some(stored.password_hash.as_str()), current_password)
             .await?
         {
-            self.audit(
-                AuditEvent::new("user.password_change.failed")
-                    .actor(actor)
-                    .detail("ip", ctx.ip.clone()),
-            )
-            .await?;
+            self.audit
+                .record(
+                    AuditEvent::new("user.password_change.failed")
+                        .actor(actor)
+                        .detail("ip", ctx.ip.clone()),
+                )
+                .await?;
             return Err(CoreError::invalid("the current password is not right"));
         }
         let hash = self.passwords.hash(new_password).await?;
@@ -325,7 +326,7 @@ impl Core {
         self.throttle_succeeded(&txn, &keys).await?;
         let user: User = model.try_into()?;
         let (token, session_id, expires_at) = self.open_session(&txn, &user, &ctx).await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("user.password_change")
                 .actor(actor)

@@ -38,6 +38,21 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn run(self, core: Arc<Core>) -> impl Future<Output = CoreResult<()>> + Send;
 }
 
+/// Wakes this process's job runner when a job was queued here (other replicas' runners find
+/// it at their next poll). Cheap to clone; every service that queues jobs holds one.
+#[derive(Clone, Default)]
+pub struct JobWaker(Arc<tokio::sync::Notify>);
+
+impl JobWaker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    pub(crate) fn notify(&self) -> &tokio::sync::Notify {
+        &self.0
+    }
+}
+
 /// Periodic clean-up: sessions past their timeouts, and job rows finished long ago.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Housekeeping {}
@@ -52,7 +67,7 @@ impl Job for Housekeeping {
     const MAX_ATTEMPTS: i32 = 2;
 
     async fn run(self, core: Arc<Core>) -> CoreResult<()> {
-        let sessions = core.purge_expired_sessions().await?;
+        let sessions = core.auth().purge_expired_sessions().await?;
         let jobs = queue::purge_finished(
             core.db(),
             chrono::Duration::days(KEEP_DONE_DAYS),

@@ -122,7 +122,8 @@ impl Runner {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let settings = self.inner.settings.clone();
-        let wake = self.inner.core.job_wake();
+        let waker = self.inner.core.job_waker().clone();
+        let wake = waker.notify();
         let mut running: JoinSet<()> = JoinSet::new();
         tracing::info!(
             worker = %self.inner.worker,

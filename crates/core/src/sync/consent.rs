@@ -5,11 +5,11 @@ use chrono::{Duration, Utc};
 use crm_connector::{Consent, ConsentStatus as Wire};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
+use super::SyncEngine;
 use crate::domain::ConsentStatus;
 use crate::entity::bank_links;
 use crate::error::{CoreError, CoreResult};
 use crate::links::BankLink;
-use crate::Core;
 
 fn to_domain(s: Wire) -> ConsentStatus {
     match s {
@@ -75,7 +75,7 @@ pub(crate) enum ConsentCheck {
     Replace,
 }
 
-impl Core {
+impl SyncEngine {
     /// Brings the link's consent up to date with the bank and returns the link as stored.
     pub(crate) async fn refresh_consent(
         &self,
@@ -94,7 +94,7 @@ impl Core {
         let expired = model.consent_expires_at.is_some_and(|at| at <= now);
         let renewal_due = model
             .consent_expires_at
-            .is_some_and(|at| at - Duration::days(self.sync_settings.consent_renewal_days) <= now);
+            .is_some_and(|at| at - Duration::days(self.settings.consent_renewal_days) <= now);
         let client = model.external_client_id.clone();
         let bank = self.banks.describe(&link.bank_code).name;
         let pending = |request_id: Option<String>| Consent {

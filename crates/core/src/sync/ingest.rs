@@ -17,6 +17,7 @@ use sea_orm::{
 };
 
 use super::LinkOutcome;
+use super::SyncEngine;
 use crate::categorize::TransactionFacts;
 use crate::domain::{
     decimal_to_minor, mask_number, normalize_for_search, AccountStatus, Direction,
@@ -26,7 +27,6 @@ use crate::entity::{accounts, balances, bank_links, transactions};
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::{NewTransaction, Posting};
 use crate::links::BankLink;
-use crate::Core;
 
 fn direction(d: crm_connector::Direction) -> Direction {
     match d {
@@ -58,7 +58,7 @@ fn same(old: &transactions::Model, t: &TransactionData, amount: i64) -> bool {
         && old.mcc == t.merchant.as_ref().and_then(|m| m.mcc.clone())
 }
 
-impl Core {
+impl SyncEngine {
     /// Reads the link's accounts and their transactions from the bank and stores them. Each
     /// account is read from its own cursor (its newest booked row, less the overlap window for
     /// late postings; the whole history window for an account seen for the first time), and its
@@ -96,7 +96,7 @@ impl Core {
             .into_iter()
             .map(|a| (a.external_id, a.last_booked_at))
             .collect();
-        let settings = &self.sync_settings;
+        let settings = &self.settings;
         let mut latest_booked: Option<DateTime<Utc>> = link.last_booked_at;
         for account in &accounts {
             let cursor = cursors.get(&account.id).copied().flatten();
@@ -304,12 +304,12 @@ impl Core {
         }
         let mut posting = Posting::new();
         let mut inserts = Vec::new();
-        let rules = self.current_rules().await?;
+        let rules = self.classifier.current_rules().await?;
         for t in rows.iter().copied() {
             let merchant = t.merchant.as_ref().and_then(|m| m.name.clone());
             let mcc = t.merchant.as_ref().and_then(|m| m.mcc.clone());
             let dir = direction(t.direction);
-            let (category, category_source) = self.categorizer.categorize_with(
+            let (category, category_source) = self.classifier.categorize_with(
                 &rules,
                 &TransactionFacts {
                     direction: dir,

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 
+use super::SyncEngine;
 use super::{SyncRunStatus, SyncRunSummary, SyncScope, SyncTrigger};
 use crate::audit::AuditEvent;
 use crate::domain::Actor;
@@ -39,7 +40,7 @@ impl Job for SyncJob {
     const KIND: &'static str = "sync";
 
     async fn run(self, core: Arc<Core>) -> CoreResult<()> {
-        let run = core.run_sync_job(self).await?;
+        let run = core.sync().run_job(self).await?;
         tracing::info!(
             run = run.id,
             status = run.status.as_str(),
@@ -50,7 +51,7 @@ impl Job for SyncJob {
     }
 }
 
-impl Core {
+impl SyncEngine {
     /// A person asks for a sync of the links in scope (all when both are absent): the role is
     /// checked, the scope validated, the run recorded, audited and its job queued in one
     /// database transaction. Returns the run at once; follow it with the progress events or
@@ -80,9 +81,9 @@ impl Core {
             trigger: SyncTrigger::Manual.as_str().to_owned(),
         };
         jobs::enqueue_in(&txn, &job, Schedule::now()).await?;
-        self.audit_in(&txn, event).await?;
+        crate::audit::record_in(&txn, event).await?;
         txn.commit().await?;
-        self.wake_jobs();
+        self.jobs.wake();
         Ok(run)
     }
 
@@ -98,7 +99,7 @@ impl Core {
         };
         let key = format!("sync:schedule:{}", due.timestamp());
         let queued = jobs::enqueue_in(self.db.conn(), &job, Schedule::once(key)).await?;
-        self.wake_jobs();
+        self.jobs.wake();
         Ok(queued.is_some())
     }
 
@@ -112,13 +113,13 @@ impl Core {
             trigger: trigger.as_str().to_owned(),
         };
         jobs::enqueue_in(self.db.conn(), &job, Schedule::now()).await?;
-        self.wake_jobs();
+        self.jobs.wake();
         Ok(())
     }
 
     /// Runs a queued sync: its recorded run when there is one still open, else a new run (a
     /// run closed as interrupted by a restart is not reopened: a new one says what happened).
-    async fn run_sync_job(&self, job: SyncJob) -> CoreResult<SyncRunSummary> {
+    async fn run_job(&self, job: SyncJob) -> CoreResult<SyncRunSummary> {
         let scope = job.scope();
         let trigger = SyncTrigger::parse(&job.trigger);
         let recorded = match job.run_id {

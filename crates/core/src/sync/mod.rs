@@ -25,13 +25,17 @@ use consent::ConsentCheck;
 pub use job::SyncJob;
 pub use status::{BankHealth, BankStatus};
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditLog};
+use crate::banks::BankRegistry;
+use crate::category_rules::Classifier;
+use crate::db::Database;
 use crate::domain::Actor;
 use crate::domain::{ConsentStatus, Role};
 use crate::entity::{bank_links, clients};
 use crate::error::{CoreError, CoreResult};
+use crate::events::EventBus;
+use crate::jobs::JobWaker;
 use crate::links::BankLink;
-use crate::Core;
 
 /// How far back and how wide each run reads.
 #[derive(Clone, Debug)]
@@ -84,6 +88,70 @@ pub struct LinkOutcome {
     pub skipped: Option<String>,
 }
 
+/// What the sync engine uses, passed in where the application is assembled
+/// ([`crate::Core::new`]).
+pub struct SyncEngine {
+    db: Database,
+    /// The banks this deployment is configured for.
+    banks: Arc<BankRegistry>,
+    /// Where progress is announced (`syncProgress`, across replicas on PostgreSQL).
+    events: Arc<EventBus>,
+    /// Classifies what is imported.
+    classifier: Arc<Classifier>,
+    audit: Arc<AuditLog>,
+    jobs: JobWaker,
+    /// How clients synced are rated once their data is in.
+    ratings: RatingSetup,
+    settings: SyncSettings,
+    in_flight: InFlight,
+    breakers: Breakers,
+}
+
+/// What rating a synced client takes: the model's settings and the currency it rates in.
+#[derive(Clone, Debug)]
+pub struct RatingSetup {
+    pub settings: crate::ratings::RatingSettings,
+    pub base_currency: crate::domain::Currency,
+}
+
+/// The parts a [`SyncEngine`] is built from.
+pub struct SyncParts {
+    pub db: Database,
+    pub banks: Arc<BankRegistry>,
+    pub events: Arc<EventBus>,
+    pub classifier: Arc<Classifier>,
+    pub audit: Arc<AuditLog>,
+    pub jobs: JobWaker,
+    pub ratings: RatingSetup,
+    pub settings: SyncSettings,
+}
+
+impl SyncEngine {
+    pub fn new(parts: SyncParts) -> Self {
+        SyncEngine {
+            db: parts.db,
+            banks: parts.banks,
+            events: parts.events,
+            classifier: parts.classifier,
+            audit: parts.audit,
+            jobs: parts.jobs,
+            ratings: parts.ratings,
+            settings: parts.settings,
+            in_flight: InFlight::default(),
+            breakers: Breakers::default(),
+        }
+    }
+
+    /// The banks this engine syncs.
+    pub fn banks(&self) -> &BankRegistry {
+        &self.banks
+    }
+
+    pub fn settings(&self) -> &SyncSettings {
+        &self.settings
+    }
+}
+
 /// Links being synced in this process: one sync per link at a time.
 #[derive(Default)]
 pub(crate) struct InFlight(Mutex<HashSet<i64>>);
@@ -99,7 +167,7 @@ impl InFlight {
     }
 }
 
-impl Core {
+impl SyncEngine {
     /// Links a client to a bank under the bank's client id and asks for a consent at once, so a
     /// bank that needs the client's approval shows `AWAITING_AUTHORIZATION` right away.
     pub async fn link_bank(
@@ -114,7 +182,7 @@ impl Core {
         let link = self
             .ensure_link_in(&txn, client_id, bank, external_client_id)
             .await?;
-        self.audit_in(
+        crate::audit::record_in(
             &txn,
             AuditEvent::new("bank.link")
                 .actor(actor)
@@ -136,7 +204,7 @@ impl Core {
             // The bank is down or refused: the link stays and says why; a later sync retries.
             Err(e) => {
                 tracing::warn!(bank = %link.bank_code, "consent request failed: {e}");
-                self.links_of_clients(&[client_id])
+                crate::links::of_clients(self.db.conn(), &[client_id])
                     .await?
                     .remove(&client_id)
                     .and_then(|links| links.into_iter().find(|l| l.id == link.id))
@@ -161,7 +229,7 @@ impl Core {
         Ok(link)
     }
 
-    /// [`Core::ensure_link`] inside the caller's transaction (which then audits the link).
+    /// [`SyncEngine::ensure_link`] inside the caller's transaction (which then audits the link).
     async fn ensure_link_in(
         &self,
         txn: &crate::db::WriteTxn,
@@ -226,11 +294,7 @@ impl Core {
     }
 
     /// Runs one sync over the links in scope and records it (waits for the end).
-    pub async fn sync(
-        &self,
-        scope: &SyncScope,
-        trigger: SyncTrigger,
-    ) -> CoreResult<SyncRunSummary> {
+    pub async fn run(&self, scope: &SyncScope, trigger: SyncTrigger) -> CoreResult<SyncRunSummary> {
         let (run, links) = self.begin_sync(scope, trigger).await?;
         self.complete_sync(run, links).await
     }
@@ -281,7 +345,7 @@ impl Core {
         if let Some(client) = scope.client_id {
             q = q.filter(bank_links::Column::ClientId.eq(client));
         }
-        self.reload_category_rules().await?;
+        self.classifier.reload().await?;
         q.all(self.db.conn())
             .await?
             .into_iter()
@@ -299,7 +363,7 @@ impl Core {
             run_id: run.id,
             links: links.len() as u32,
         });
-        let concurrency = self.sync_settings.per_bank_concurrency.max(1);
+        let concurrency = self.settings.per_bank_concurrency.max(1);
         let mut by_bank: std::collections::BTreeMap<String, Vec<BankLink>> =
             std::collections::BTreeMap::new();
         for link in links {
@@ -375,7 +439,14 @@ impl Core {
             .collect();
         synced.sort_unstable();
         synced.dedup();
-        self.rate_clients(&synced, Utc::now()).await;
+        crate::ratings::rate_clients(
+            self.db.conn(),
+            &self.ratings.settings,
+            &self.ratings.base_currency,
+            &synced,
+            Utc::now(),
+        )
+        .await;
         let failed = outcomes.iter().filter(|(_, o)| o.error.is_some()).count();
         run.status = if run.errors.is_empty() {
             SyncRunStatus::Succeeded
@@ -406,7 +477,7 @@ impl Core {
 
     async fn sync_one(&self, link: &BankLink, automatic: bool) -> LinkOutcome {
         let now = Utc::now();
-        let budget = &self.sync_settings.budget;
+        let budget = &self.settings.budget;
         if automatic {
             if let Some(why) =
                 budget::automatic_skip(budget, link.failure_count, link.next_attempt_at, now)
@@ -471,7 +542,7 @@ impl Core {
         } else {
             let failures = link.failure_count.saturating_add(1);
             let next = self
-                .sync_settings
+                .settings
                 .budget
                 .next_attempt(failures.max(0) as u32, now);
             (failures, Some(next))
@@ -533,7 +604,7 @@ impl Core {
     }
 
     /// Progress of every sync in this process and, once events are shared
-    /// ([`Core::start_events`]), on every replica.
+    /// ([`crate::Core::start_events`]), on every replica.
     pub fn sync_events(&self) -> tokio::sync::broadcast::Receiver<SyncEvent> {
         self.events.sync_events()
     }
@@ -543,10 +614,9 @@ impl Core {
     }
 }
 
-pub(crate) type SharedInFlight = Arc<InFlight>;
-pub(crate) use budget::Breakers;
+use budget::Breakers;
 
-impl Core {
+impl SyncEngine {
     /// For the command line and the demo: makes sure the bank client `external_id` (the same id
     /// at every bank, as these banks do) is one CRM client linked to every bank that knows it
     /// (or just to `bank`). A new client is named after the id until a sync learns the holder's
@@ -619,19 +689,20 @@ impl Core {
                 last_error.map(|e| format!(" ({e})")).unwrap_or_default()
             )));
         }
-        self.audit(
-            AuditEvent::new("bank.link")
-                .username("system")
-                .entity("client", client_id)
-                .detail("externalClientId", external)
-                .detail("banks", linked.clone()),
-        )
-        .await?;
+        self.audit
+            .record(
+                AuditEvent::new("bank.link")
+                    .username("system")
+                    .entity("client", client_id)
+                    .detail("externalClientId", external)
+                    .detail("banks", linked.clone()),
+            )
+            .await?;
         Ok((client_id, linked))
     }
 }
 
-impl Core {
+impl SyncEngine {
     /// Asks for a new consent on every link of `bank`: for a bank that forgot every consent (an
     /// in-process sandbox after a restart). Returns how many links now have an authorized or a
     /// pending consent; a link the bank refuses keeps its message and is counted out.

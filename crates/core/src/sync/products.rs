@@ -6,10 +6,10 @@ use crm_connector::{BankConnector, ProductType};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use super::SyncEngine;
 use crate::domain::decimal_to_minor;
 use crate::entity::products;
 use crate::error::CoreResult;
-use crate::Core;
 
 fn type_word(t: &ProductType) -> String {
     match t {
@@ -22,7 +22,7 @@ fn type_word(t: &ProductType) -> String {
     }
 }
 
-impl Core {
+impl SyncEngine {
     /// Replaces the stored catalogue of one bank with what it lists now. Returns the count.
     pub(crate) async fn refresh_products(&self, bank: &dyn BankConnector) -> CoreResult<usize> {
         let code = bank.identity().code.clone();

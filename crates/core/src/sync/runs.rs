@@ -3,10 +3,10 @@
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 
+use super::SyncEngine;
 use super::{SyncRunStatus, SyncRunSummary, SyncScope, SyncTrigger};
 use crate::entity::sync_runs;
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 impl TryFrom<sync_runs::Model> for SyncRunSummary {
     type Error = CoreError;
@@ -33,7 +33,7 @@ fn count(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-impl Core {
+impl SyncEngine {
     /// Records a new run, in the caller's transaction or on the pool.
     pub(crate) async fn start_run<C: sea_orm::ConnectionTrait>(
         &self,

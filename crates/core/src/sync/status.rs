@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use super::SyncEngine;
 use crate::domain::ConsentStatus;
 use crate::entity::bank_links;
 use crate::error::CoreResult;
-use crate::Core;
 
 /// A bank's health in one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct BankStatus {
 /// (bank, consent status, links, failing links, last sync) per bank and consent status.
 type LinkGroup = (String, String, i64, i64, Option<DateTime<Utc>>);
 
-impl Core {
+impl SyncEngine {
     /// The status of each of these banks, in one query.
     pub async fn bank_statuses(&self, codes: &[String]) -> CoreResult<HashMap<String, BankStatus>> {
         let rows: Vec<LinkGroup> = bank_links::Entity::find()

@@ -178,13 +178,14 @@ impl ConversationObject {
     }
     /// Who asked.
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let user = core(ctx).api()?.user(self.0.user_id).await.api()?;
+        let user = core(ctx).api()?.auth().user(self.0.user_id).await.api()?;
         Ok(User::from(&user))
     }
     /// The questions and answers, oldest first.
     async fn turns(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AssistantTurn>> {
         Ok(core(ctx)
             .api()?
+            .assistant()
             .conversation_turns(self.0.id)
             .await
             .api()?

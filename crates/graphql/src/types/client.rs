@@ -212,6 +212,7 @@ impl ClientObject {
         let first = page_size(first, 20).api()?;
         Ok(core(ctx)
             .api()?
+            .assistant()
             .conversations_of_client(who, self.0.id, first)
             .await
             .api()?

@@ -47,7 +47,7 @@ async fn signed_in(state: &AppState, cookies: &Cookies) -> Result<Actor, Box<Res
     let Some(token) = session_token(cookies, state.settings.secure_cookies) else {
         return Err(unauthenticated());
     };
-    match state.core.authenticate(&token).await {
+    match state.core.auth().authenticate(&token).await {
         Ok(Some(actor)) => Ok(actor),
         Ok(None) => Err(unauthenticated()),
         Err(e) => Err(Box::new(core_error(e))),

@@ -26,7 +26,7 @@ pub async fn request_context(
 ) -> Result<RequestContext, Response> {
     let token = session_token(&cookies, state.settings.secure_cookies);
     let actor = match &token {
-        Some(t) => state.core.authenticate(t).await.map_err(|e| {
+        Some(t) => state.core.auth().authenticate(t).await.map_err(|e| {
             let err = crm_graphql::ApiError::from(e);
             json_error(StatusCode::SERVICE_UNAVAILABLE, err.code, &err.message)
         })?,

@@ -115,7 +115,7 @@ async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestCont
     let init_deadline = tokio::time::sleep(state.settings.ws_init_timeout);
     tokio::pin!(init_deadline);
     let mut active: HashSet<String> = HashSet::new();
-    let mut session_changes = state.core.session_changes();
+    let mut session_changes = state.core.auth().session_changes();
     let mut recheck = tokio::time::interval(SESSION_RECHECK);
     recheck.tick().await;
 
@@ -192,7 +192,7 @@ async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestCont
 
 async fn session_alive(state: &AppState, token: Option<&str>) -> bool {
     match token {
-        Some(t) => matches!(state.core.authenticate(t).await, Ok(Some(_))),
+        Some(t) => matches!(state.core.auth().authenticate(t).await, Ok(Some(_))),
         None => false,
     }
 }
