@@ -15,7 +15,10 @@ pub mod clients;
 pub mod connectors;
 pub mod db;
 pub mod domain;
+#[cfg(feature = "testing")]
 pub mod entity;
+#[cfg(not(feature = "testing"))]
+pub(crate) mod entity;
 pub mod error;
 pub mod events;
 pub mod export;
@@ -28,6 +31,7 @@ pub mod portfolio;
 pub mod ratings;
 pub mod stats;
 pub mod sync;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod transactions;
 

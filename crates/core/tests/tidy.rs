@@ -331,7 +331,11 @@ fn the_rule_detects_the_holder_in_an_engine() {
     assert!(names_the_holder("use crate::Core;"));
     assert!(names_the_holder("fn f(core: &Core) {}"));
     assert!(names_the_holder("async fn run(self, core: Arc<Core>)"));
-    assert!(!names_the_holder("use crate::error::{CoreError, CoreResult};"));
+    assert!(!names_the_holder(
+        "use crate::error::{CoreError, CoreResult};"
+    ));
     assert!(!names_the_holder("let s = CoreSettings::default();"));
-    assert!(!names_the_holder(&code_of("// built by Core::new\nfn f() {}\n")));
+    assert!(!names_the_holder(&code_of(
+        "// built by Core::new\nfn f() {}\n"
+    )));
 }

@@ -9,4 +9,5 @@ pub mod export;
 pub mod http;
 pub mod scheduler;
 pub mod telemetry;
+#[cfg(feature = "testing")]
 pub mod testkit;
