@@ -13,6 +13,7 @@ pub const ANALYTICS_AGGREGATES: &str = "m20261126_000001_analytics_aggregates";
 mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 mod m20261207_000001_jobs;
+mod m20261207_000010_own_transfers;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_recategorisations::Migration),
             Box::new(m20261202_000010_sync_resilience::Migration),
             Box::new(m20261207_000001_jobs::Migration),
+            Box::new(m20261207_000010_own_transfers::Migration),
         ]
     }
 }

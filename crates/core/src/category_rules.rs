@@ -203,6 +203,20 @@ pub struct Classifier {
     pub(crate) recategorising: tokio::sync::Mutex<()>,
 }
 
+/// The categoriser decides again for a row the ledger releases from an own-transfer pair.
+impl crate::ledger::Categorise for Classifier {
+    fn categorise(&self, row: &transactions::Model) -> (Category, CategorySource) {
+        let direction = Direction::parse(&row.direction).unwrap_or(Direction::Debit);
+        self.categorize(&TransactionFacts {
+            direction,
+            description: &row.description,
+            merchant: row.merchant.as_deref(),
+            mcc: row.mcc.as_deref(),
+            counterparty: row.counterparty.as_deref(),
+        })
+    }
+}
+
 impl Classifier {
     pub fn new(db: Database) -> Self {
         Classifier {
@@ -740,6 +754,7 @@ impl Core {
         let rows = transactions::Entity::find()
             .filter(transactions::Column::Id.gt(after))
             .filter(transactions::Column::CategorySource.ne(manual))
+            .filter(transactions::Column::CategorySource.ne(CategorySource::TransferMatch.as_str()))
             .order_by_asc(transactions::Column::Id)
             .limit(BATCH)
             .lock_exclusive()

@@ -471,7 +471,7 @@ impl Core {
         let client_id = current.client_id;
         let mut posting = Posting::new();
         let model = posting
-            .set_manual_category(&*txn, current, category)
+            .set_manual_category(&*txn, current, category, &*self.classifier)
             .await?;
         posting.post(&*txn).await?;
         crate::audit::record_in(

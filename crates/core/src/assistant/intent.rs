@@ -405,7 +405,7 @@ const CATEGORY_WORDS: &[(Category, &[&str])] = &[
 pub fn category(normalized: &str, words: &[&str]) -> Option<Category> {
     let mut names: Vec<(Category, String)> = Vec::new();
     for c in Category::ALL {
-        if c.direction() != crate::domain::Direction::Debit {
+        if c.direction() != crate::domain::Direction::Debit || !c.is_flow() {
             continue;
         }
         let (ru, en) = c.names();

@@ -152,7 +152,7 @@ impl KeywordLayer {
             if hit.any.is_none_or(|a| idx < a) {
                 hit.any = Some(idx);
             }
-            if self.categories[idx].direction() == direction && hit.fitting.is_none_or(|f| idx < f)
+            if self.categories[idx].fits(direction) && hit.fitting.is_none_or(|f| idx < f)
             {
                 hit.fitting = Some(idx);
             }
@@ -202,8 +202,10 @@ impl std::fmt::Debug for Categorizer {
 
 /// Puts a category found for the other direction right: money back from a shop is a refund.
 pub fn for_direction(category: Category, direction: Direction) -> Category {
+    if category.fits(direction) {
+        return category;
+    }
     match (category.direction(), direction) {
-        (d, dir) if d == dir => category,
         (Direction::Debit, Direction::Credit) => match category {
             Category::TransfersOut => Category::TransfersIn,
             Category::LoanPayments
@@ -222,7 +224,7 @@ pub fn for_direction(category: Category, direction: Direction) -> Category {
 
 /// Whether a category may be put on a transaction of this direction.
 pub fn fits_direction(category: Category, direction: Direction) -> bool {
-    category.direction() == direction
+    category.fits(direction)
 }
 
 fn parse_mcc(mcc: Option<&str>) -> Option<u16> {

@@ -236,7 +236,7 @@ impl RuleSet {
             return None;
         }
         fn consider<'r>(best: &mut Option<&'r Compiled>, rule: &'r Compiled, direction: Direction) {
-            if rule.category.direction() == direction && best.is_none_or(|b| rule.beats(b)) {
+            if rule.category.fits(direction) && best.is_none_or(|b| rule.beats(b)) {
                 *best = Some(rule);
             }
         }

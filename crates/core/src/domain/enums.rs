@@ -89,6 +89,8 @@ text_enum!(
         Mcc => "MCC",
         Keyword => "KEYWORD",
         Default => "DEFAULT",
+        /// Paired with the other leg of a transfer between the client's own accounts.
+        TransferMatch => "TRANSFER_MATCH",
     }
 );
 
@@ -120,6 +122,9 @@ text_enum!(
         TransfersIn => "TRANSFERS_IN",
         Refunds => "REFUNDS",
         OtherIncome => "OTHER_INCOME",
+        /// Money moved between two accounts of the same client, either direction: neither
+        /// spending nor income.
+        OwnTransfer => "OWN_TRANSFER",
     }
 );
 
@@ -131,7 +136,20 @@ impl Role {
 }
 
 impl Category {
-    /// The direction whose money this category describes: a credit never gets a spending category.
+    /// Whether money of this category is the client's income or spending (every category but
+    /// [`Category::OwnTransfer`], money moved between the client's own accounts).
+    pub fn is_flow(self) -> bool {
+        self != Category::OwnTransfer
+    }
+
+    /// Whether a transaction of `direction` may have this category.
+    pub fn fits(self, direction: Direction) -> bool {
+        !self.is_flow() || self.direction() == direction
+    }
+
+    /// The direction whose money this category describes: a credit never gets a spending
+    /// category. [`Category::OwnTransfer`] fits both directions ([`Category::fits`]); it is
+    /// listed with the debits.
     pub fn direction(self) -> Direction {
         match self {
             Category::Salary
@@ -179,6 +197,7 @@ impl Category {
             Category::TransfersIn => ("Входящие переводы", "Transfers in"),
             Category::Refunds => ("Возвраты", "Refunds"),
             Category::OtherIncome => ("Прочие поступления", "Other income"),
+            Category::OwnTransfer => ("Перевод между своими счетами", "Transfer between own accounts"),
         }
     }
 }

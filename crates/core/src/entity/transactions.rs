@@ -33,6 +33,11 @@ pub struct Model {
     pub category_source: String,
     /// The transaction that superseded this one (no foreign key).
     pub replaced_by_id: Option<i64>,
+    /// The other leg of a transfer between two accounts of this client (both legs point at each
+    /// other; no foreign key).
+    pub transfer_peer_id: Option<i64>,
+    /// The account the money went to or came from, as the bank gave it.
+    pub counterparty_account: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

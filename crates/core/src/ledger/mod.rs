@@ -15,10 +15,16 @@
 //! - a category a person chose (`MANUAL`) is never replaced by rules or by a re-import, unless
 //!   the bank changed the row's direction, which the manual category then no longer fits;
 //! - counters and buckets are written in key order, so two writers of one client lock them in
-//!   one order.
+//!   one order;
+//! - the two legs of a transfer between the client's own accounts point at each other
+//!   (`transfer_peer_id`) and are `OWN_TRANSFER` (source `TRANSFER_MATCH`), which counts as
+//!   neither income nor expense in `client_totals` (the aggregates keep its buckets, which the
+//!   readers leave out); a leg that changes or gets a person's category releases its peer,
+//!   which is categorised again ([`transfers`]).
 
 mod aggregates;
 mod totals;
+mod transfers;
 
 use std::collections::HashMap;
 
@@ -35,6 +41,14 @@ use crate::domain::{
 };
 use crate::entity::transactions;
 use crate::error::{CoreError, CoreResult};
+
+pub(crate) use transfers::TransferWindow;
+
+/// What categorises a stored row again when the ledger releases it from a pairing (the
+/// categoriser with the user rules; passed in, so the ledger depends on no categoriser).
+pub(crate) trait Categorise: Send + Sync {
+    fn categorise(&self, row: &transactions::Model) -> (Category, CategorySource);
+}
 
 /// Rows inserted with one statement.
 const INSERT_CHUNK: usize = 400;
@@ -60,6 +74,8 @@ pub(crate) struct NewTransaction {
     pub bank_tx_code: Option<String>,
     pub counterparty: Option<String>,
     pub card_masked: Option<String>,
+    /// The account the money went to or came from, as the bank gave it.
+    pub counterparty_account: Option<String>,
     pub category: Category,
     pub category_source: CategorySource,
 }
@@ -78,8 +94,11 @@ impl NewTransaction {
         )
     }
 
+    /// The booked money it moves into income or expense (none for a transfer between the
+    /// client's own accounts).
     fn money(&self) -> Option<(Direction, i64)> {
-        (self.status == TransactionStatus::Booked).then_some((self.direction, self.amount_minor))
+        (self.status == TransactionStatus::Booked && self.category.is_flow())
+            .then_some((self.direction, self.amount_minor))
     }
 
     fn to_active(&self, now: DateTime<Utc>) -> transactions::ActiveModel {
@@ -101,6 +120,8 @@ impl NewTransaction {
             bank_tx_code: Set(self.bank_tx_code.clone()),
             counterparty: Set(self.counterparty.clone()),
             card_masked: Set(self.card_masked.clone()),
+            counterparty_account: Set(self.counterparty_account.clone()),
+            transfer_peer_id: Set(None),
             search_text: Set(self.search_text()),
             category: Set(self.category.as_str().to_owned()),
             category_source: Set(self.category_source.as_str().to_owned()),
@@ -122,12 +143,25 @@ pub(crate) fn search_text(
     normalize_for_search(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
 }
 
-/// A stored row's booked money, as the counters see it.
-fn stored_money(m: &transactions::Model) -> CoreResult<Option<(Direction, i64)>> {
+/// A stored row's booked money, whatever its category.
+fn booked_money(m: &transactions::Model) -> CoreResult<Option<(Direction, i64)>> {
     if m.status != TransactionStatus::Booked.as_str() {
         return Ok(None);
     }
     Ok(Some((Direction::parse(&m.direction)?, m.amount_minor)))
+}
+
+/// Whether a stored row's category is income or spending (not an own transfer).
+fn is_flow(category: &str) -> bool {
+    category != Category::OwnTransfer.as_str()
+}
+
+/// A stored row's booked money, as the counters see it (own transfers move none).
+fn stored_money(m: &transactions::Model) -> CoreResult<Option<(Direction, i64)>> {
+    if !is_flow(&m.category) {
+        return Ok(None);
+    }
+    booked_money(m)
 }
 
 fn negate(money: Option<(Direction, i64)>) -> Option<(Direction, i64)> {
@@ -176,6 +210,36 @@ impl Posting {
         Ok(())
     }
 
+    /// Counts a stored row in (after it was written as it is now).
+    fn count_in(&mut self, m: &transactions::Model, bank_code: &str) -> CoreResult<()> {
+        self.totals
+            .add(m.client_id, &m.currency, 1, stored_money(m)?);
+        self.aggregates.add_model(m, bank_code, 1);
+        Ok(())
+    }
+
+    /// Moves a stored row's money from its category to `to`: between aggregate buckets, and in
+    /// or out of income and expense when it becomes or stops being an own transfer.
+    fn change_category(
+        &mut self,
+        m: &transactions::Model,
+        bank_code: &str,
+        to: Category,
+    ) -> CoreResult<()> {
+        self.aggregates.move_category(m, bank_code, to);
+        match (is_flow(&m.category), to.is_flow()) {
+            (true, false) => {
+                self.totals
+                    .add(m.client_id, &m.currency, 0, negate(booked_money(m)?))
+            }
+            (false, true) => self
+                .totals
+                .add(m.client_id, &m.currency, 0, booked_money(m)?),
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Inserts one row (a manual entry) and returns it as stored.
     pub(crate) async fn insert_one<C: ConnectionTrait>(
         &mut self,
@@ -218,18 +282,24 @@ impl Posting {
     }
 
     /// Updates a stored row with what the bank says of it now. A category a person chose is
-    /// kept unless the row's direction changed (the manual category no longer fits it).
+    /// kept unless the row's direction changed (the manual category no longer fits it). A leg of
+    /// an own transfer stays paired while its money is the same; otherwise it is released, and
+    /// its peer is categorised again.
     pub(crate) async fn update_imported<C: ConnectionTrait>(
         &mut self,
         conn: &C,
         bank_code: &str,
         old: &transactions::Model,
         new: &NewTransaction,
+        categorise: &dyn Categorise,
     ) -> CoreResult<transactions::Model> {
         self.count_out(old, bank_code)?;
-        self.totals
-            .add(old.client_id, &new.currency, 1, new.money());
         let manual = old.category_source == CategorySource::Manual.as_str();
+        let same_money = old.amount_minor == new.amount_minor
+            && old.currency == new.currency
+            && old.direction == new.direction.as_str()
+            && old.status == new.status.as_str();
+        let keep_pair = old.transfer_peer_id.is_some() && same_money;
         let mut m: transactions::ActiveModel = old.clone().into();
         m.amount_minor = Set(new.amount_minor);
         m.currency = Set(new.currency.clone());
@@ -242,14 +312,21 @@ impl Posting {
         m.description = Set(new.description.clone());
         m.merchant = Set(new.merchant.clone());
         m.mcc = Set(new.mcc.clone());
+        m.counterparty_account = Set(new.counterparty_account.clone());
         m.search_text = Set(new.search_text());
-        if !manual || old.direction != new.direction.as_str() {
-            m.category = Set(new.category.as_str().to_owned());
-            m.category_source = Set(new.category_source.as_str().to_owned());
+        if !keep_pair {
+            m.transfer_peer_id = Set(None);
+            if !manual || old.direction != new.direction.as_str() {
+                m.category = Set(new.category.as_str().to_owned());
+                m.category_source = Set(new.category_source.as_str().to_owned());
+            }
         }
         m.updated_at = Set(Utc::now());
         let stored = m.update(conn).await?;
-        self.aggregates.add_model(&stored, bank_code, 1);
+        self.count_in(&stored, bank_code)?;
+        if let (Some(peer), false) = (old.transfer_peer_id, keep_pair) {
+            self.release(conn, peer, categorise).await?;
+        }
         Ok(stored)
     }
 
@@ -285,20 +362,33 @@ impl Posting {
     }
 
     /// A person's category for one row, read `FOR UPDATE` by the caller in this transaction.
+    /// A leg of an own transfer given another category is released from its pair, and its
+    /// peer is categorised again; given `OWN_TRANSFER`, it stays paired.
     pub(crate) async fn set_manual_category<C: ConnectionTrait>(
         &mut self,
         conn: &C,
         row: transactions::Model,
         category: Category,
+        categorise: &dyn Categorise,
     ) -> CoreResult<transactions::Model> {
         let banks = bank_codes(conn, [row.account_id]).await?;
         let bank = bank_of(&banks, &row)?;
-        self.aggregates.move_category(&row, bank, category);
+        self.change_category(&row, bank, category)?;
+        let release = row
+            .transfer_peer_id
+            .filter(|_| category != Category::OwnTransfer);
         let mut active: transactions::ActiveModel = row.into();
         active.category = Set(category.as_str().to_owned());
         active.category_source = Set(CategorySource::Manual.as_str().to_owned());
+        if release.is_some() {
+            active.transfer_peer_id = Set(None);
+        }
         active.updated_at = Set(Utc::now());
-        Ok(active.update(conn).await?)
+        let stored = active.update(conn).await?;
+        if let Some(peer) = release {
+            self.release(conn, peer, categorise).await?;
+        }
+        Ok(stored)
     }
 
     /// Gives rows (read `FOR UPDATE` by the caller in this transaction) the categories a
@@ -310,10 +400,12 @@ impl Posting {
         decisions: &[(&transactions::Model, Category, CategorySource)],
     ) -> CoreResult<(u64, Vec<i64>)> {
         let manual = CategorySource::Manual.as_str();
+        let matched = CategorySource::TransferMatch.as_str();
         let decisions: Vec<_> = decisions
             .iter()
             .filter(|(row, category, source)| {
                 row.category_source != manual
+                    && row.category_source != matched
                     && (row.category != category.as_str() || row.category_source != source.as_str())
             })
             .collect();
@@ -323,8 +415,7 @@ impl Posting {
         for (row, category, source) in decisions {
             moves.entry((*category, *source)).or_default().push(row.id);
             if row.category != category.as_str() {
-                self.aggregates
-                    .move_category(row, bank_of(&banks, row)?, *category);
+                self.change_category(row, bank_of(&banks, row)?, *category)?;
                 clients.push(row.client_id);
             }
         }
@@ -343,6 +434,7 @@ impl Posting {
                 .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
                 .filter(transactions::Column::Id.is_in(ids.iter().copied()))
                 .filter(transactions::Column::CategorySource.ne(manual))
+                .filter(transactions::Column::CategorySource.ne(matched))
                 .exec(conn)
                 .await?;
             changed += res.rows_affected;

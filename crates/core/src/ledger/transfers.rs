@@ -1,0 +1,453 @@
+//! Transfers between a client's own accounts. A client who moves money from ABank to VBank
+//! has neither spent nor earned it: the two legs (a debit on one of the client's accounts and a
+//! credit of the same amount and currency on another, within a few days) are paired, each
+//! pointing at the other, and both become `OWN_TRANSFER` with the source `TRANSFER_MATCH`.
+//!
+//! Which rows may be a leg: booked, not replaced, not paired yet, not categorised by a person,
+//! and either categorised as a transfer (`TRANSFERS_OUT`/`TRANSFERS_IN`) or naming one of the
+//! client's other accounts as the counterparty. A transfer to an account the client holds at a
+//! bank we do not link has no second leg here and stays `TRANSFERS_OUT`.
+//!
+//! Which pairs win when several are possible (two equal transfers in a week): a pair whose
+//! counterparty account or description names the other leg's account first, then the pair
+//! closest in time, then the earliest; each leg pairs with at most one other.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::{bank_codes, bank_of, Categorise, Posting};
+use crate::domain::{Category, CategorySource, Direction, TransactionStatus};
+use crate::entity::{accounts, transactions};
+use crate::error::CoreResult;
+
+/// How far apart in time the two legs of one transfer may be booked (`OWN_TRANSFER_WINDOW_DAYS`,
+/// default 3 days: a transfer between banks may take a day or two to arrive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TransferWindow(Duration);
+
+impl TransferWindow {
+    pub(crate) fn days(days: u32) -> Self {
+        TransferWindow(Duration::days(i64::from(days)))
+    }
+
+    pub(crate) fn duration(self) -> Duration {
+        self.0
+    }
+}
+
+impl Default for TransferWindow {
+    fn default() -> Self {
+        TransferWindow::days(3)
+    }
+}
+
+/// Any constant: mixed with a client's id, the advisory lock that serialises pairing of one
+/// client's transfers across replicas (PostgreSQL).
+const PAIRING_LOCK: i64 = 0x5452_414e_5346_0000;
+
+/// The digits of an account number, and whether the bank masked some of them.
+fn digits(number: &str) -> (String, bool) {
+    let masked = number.contains(['*', '•', 'X', 'x']);
+    (number.chars().filter(char::is_ascii_digit).collect(), masked)
+}
+
+/// Whether `named` (a counterparty account as a bank gave it, possibly masked) is `account`.
+fn names_account(named: &str, account: &str) -> bool {
+    let (n, masked) = digits(named);
+    let (a, _) = digits(account);
+    if n.len() < 4 || a.len() < 4 {
+        return false;
+    }
+    if masked {
+        // "40817810****1234": the visible head and tail must match.
+        let tail = &n[n.len().saturating_sub(4)..];
+        let head: String = named
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || c.is_whitespace())
+            .filter(char::is_ascii_digit)
+            .collect();
+        a.ends_with(tail) && a.starts_with(&head)
+    } else {
+        n == a
+    }
+}
+
+/// What a leg says about the account at the other end: its counterparty account, or the
+/// account's last four digits in its description.
+fn points_at(leg: &transactions::Model, account: &accounts::Model) -> bool {
+    let Some(number) = account.number.as_deref() else {
+        return false;
+    };
+    if let Some(named) = leg.counterparty_account.as_deref() {
+        if names_account(named, number) {
+            return true;
+        }
+    }
+    let (d, _) = digits(number);
+    d.len() >= 8 && {
+        let tail = &d[d.len() - 4..];
+        leg.description
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|run| run.len() >= 4 && run.ends_with(tail))
+    }
+}
+
+fn is_transfer_category(category: &str) -> bool {
+    category == Category::TransfersOut.as_str() || category == Category::TransfersIn.as_str()
+}
+
+/// A possible pair: (evidence, seconds apart, debit, credit).
+type Candidate = (u8, i64, usize, usize);
+
+/// Chooses the pairs among `legs` (at most one partner each): see the module documentation.
+fn choose_pairs(
+    legs: &[transactions::Model],
+    accounts: &HashMap<i64, accounts::Model>,
+    window: TransferWindow,
+) -> Vec<(usize, usize)> {
+    let own_counterparty = |leg: &transactions::Model| {
+        accounts
+            .values()
+            .any(|a| a.id != leg.account_id && points_at(leg, a))
+    };
+    let eligible: Vec<bool> = legs
+        .iter()
+        .map(|l| is_transfer_category(&l.category) || own_counterparty(l))
+        .collect();
+    // Credits by (currency, amount), so each debit looks only at equal amounts.
+    let mut credits: BTreeMap<(&str, i64), Vec<usize>> = BTreeMap::new();
+    for (i, l) in legs.iter().enumerate() {
+        if eligible[i] && l.direction == Direction::Credit.as_str() {
+            credits
+                .entry((l.currency.as_str(), l.amount_minor))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (d, debit) in legs.iter().enumerate() {
+        if !eligible[d] || debit.direction != Direction::Debit.as_str() {
+            continue;
+        }
+        let Some(same) = credits.get(&(debit.currency.as_str(), debit.amount_minor)) else {
+            continue;
+        };
+        for &c in same {
+            let credit = &legs[c];
+            if credit.account_id == debit.account_id {
+                continue;
+            }
+            let apart = (credit.booked_at - debit.booked_at).num_seconds().abs();
+            if apart > window.duration().num_seconds() {
+                continue;
+            }
+            let evidence = u8::from(
+                accounts
+                    .get(&credit.account_id)
+                    .is_some_and(|a| points_at(debit, a)),
+            ) + u8::from(
+                accounts
+                    .get(&debit.account_id)
+                    .is_some_and(|a| points_at(credit, a)),
+            );
+            candidates.push((evidence, apart, d, c));
+        }
+    }
+    candidates.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(a.1.cmp(&b.1))
+            .then(legs[a.2].booked_at.cmp(&legs[b.2].booked_at))
+            .then(legs[a.2].id.cmp(&legs[b.2].id))
+            .then(legs[a.3].id.cmp(&legs[b.3].id))
+    });
+    let mut taken = vec![false; legs.len()];
+    let mut pairs = Vec::new();
+    for (_, _, d, c) in candidates {
+        if !taken[d] && !taken[c] {
+            taken[d] = true;
+            taken[c] = true;
+            pairs.push((d, c));
+        }
+    }
+    pairs
+}
+
+impl Posting {
+    /// Pairs the unpaired legs of transfers between `client_id`'s own accounts booked since
+    /// `since` (less the window, so a leg's partner booked just before is found). Returns how
+    /// many pairs were made. Runs in the caller's transaction; on PostgreSQL the client's pairing
+    /// is serialised by an advisory lock and the legs are locked until commit.
+    pub(crate) async fn pair_transfers<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        client_id: i64,
+        since: DateTime<Utc>,
+        window: TransferWindow,
+    ) -> CoreResult<u32> {
+        crate::db::advisory_xact_lock(conn, PAIRING_LOCK ^ client_id).await?;
+        let accounts: HashMap<i64, accounts::Model> = accounts::Entity::find()
+            .filter(accounts::Column::ClientId.eq(client_id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        if accounts.len() < 2 {
+            return Ok(0);
+        }
+        use transactions::Column as T;
+        let legs = transactions::Entity::find()
+            .filter(T::ClientId.eq(client_id))
+            .filter(T::BookedAt.gte(since - window.duration()))
+            .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
+            .filter(T::ReplacedById.is_null())
+            .filter(T::TransferPeerId.is_null())
+            .filter(T::CategorySource.ne(CategorySource::Manual.as_str()))
+            .filter(
+                T::Category
+                    .is_in([
+                        Category::TransfersOut.as_str(),
+                        Category::TransfersIn.as_str(),
+                    ])
+                    .or(T::CounterpartyAccount.is_not_null())
+                    .or(T::Description.like("%____%")),
+            )
+            .order_by_asc(T::BookedAt)
+            .order_by_asc(T::Id)
+            .lock_exclusive()
+            .all(conn)
+            .await?;
+        let pairs = choose_pairs(&legs, &accounts, window);
+        if pairs.is_empty() {
+            return Ok(0);
+        }
+        let banks = bank_codes(conn, legs.iter().map(|l| l.account_id)).await?;
+        let now = Utc::now();
+        for &(d, c) in &pairs {
+            for (leg, peer) in [(&legs[d], &legs[c]), (&legs[c], &legs[d])] {
+                self.change_category(leg, bank_of(&banks, leg)?, Category::OwnTransfer)?;
+                let mut m: transactions::ActiveModel = leg.clone().into();
+                m.category = Set(Category::OwnTransfer.as_str().to_owned());
+                m.category_source = Set(CategorySource::TransferMatch.as_str().to_owned());
+                m.transfer_peer_id = Set(Some(peer.id));
+                m.updated_at = Set(now);
+                m.update(conn).await?;
+            }
+        }
+        Ok(pairs.len() as u32)
+    }
+
+    /// Releases `peer_id` from its pair (its partner changed or was categorised by a person):
+    /// it points at nothing, and unless a person categorised it, the categoriser decides its
+    /// category again.
+    pub(super) async fn release<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        peer_id: i64,
+        categorise: &dyn Categorise,
+    ) -> CoreResult<()> {
+        let Some(peer) = transactions::Entity::find_by_id(peer_id)
+            .lock_exclusive()
+            .one(conn)
+            .await?
+        else {
+            return Ok(());
+        };
+        let mut m: transactions::ActiveModel = peer.clone().into();
+        m.transfer_peer_id = Set(None);
+        if peer.category_source == CategorySource::TransferMatch.as_str() {
+            let (category, source) = categorise.categorise(&peer);
+            let banks = bank_codes(conn, [peer.account_id]).await?;
+            self.change_category(&peer, bank_of(&banks, &peer)?, category)?;
+            m.category = Set(category.as_str().to_owned());
+            m.category_source = Set(source.as_str().to_owned());
+        }
+        m.updated_at = Set(Utc::now());
+        m.update(conn).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(id: i64, number: &str) -> accounts::Model {
+        accounts::Model {
+            id,
+            client_id: 1,
+            link_id: None,
+            bank_code: "abank".into(),
+            external_id: format!("acc-{id}"),
+            name: "Current".into(),
+            account_type: "Personal".into(),
+            account_subtype: None,
+            currency: "RUB".into(),
+            status: "Enabled".into(),
+            number: Some(number.into()),
+            number_masked: None,
+            balance_minor: None,
+            balance_type: None,
+            balance_at: None,
+            opened_on: None,
+            last_booked_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn leg(
+        id: i64,
+        account_id: i64,
+        direction: Direction,
+        minor: i64,
+        hours: i64,
+        category: Category,
+    ) -> transactions::Model {
+        let at = DateTime::from_timestamp(1_750_000_000, 0).unwrap_or_default()
+            + Duration::hours(hours);
+        transactions::Model {
+            id,
+            client_id: 1,
+            account_id,
+            external_id: format!("t{id}"),
+            booked_at: at,
+            booked_month: 202506,
+            value_at: None,
+            amount_minor: minor,
+            currency: "RUB".into(),
+            direction: direction.as_str().into(),
+            status: "BOOKED".into(),
+            raw_status: None,
+            description: "Перевод".into(),
+            merchant: None,
+            mcc: None,
+            bank_tx_code: None,
+            counterparty: None,
+            card_masked: None,
+            search_text: String::new(),
+            category: category.as_str().into(),
+            category_source: "KEYWORD".into(),
+            replaced_by_id: None,
+            transfer_peer_id: None,
+            counterparty_account: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn accounts_of(list: Vec<accounts::Model>) -> HashMap<i64, accounts::Model> {
+        list.into_iter().map(|a| (a.id, a)).collect()
+    }
+
+    #[test]
+    fn equal_opposite_legs_on_two_accounts_pair() {
+        let accounts = accounts_of(vec![
+            account(1, "40817810000000000001"),
+            account(2, "40817810000000000002"),
+        ]);
+        let legs = vec![
+            leg(10, 1, Direction::Debit, 50_000_00, 0, Category::TransfersOut),
+            leg(11, 2, Direction::Credit, 50_000_00, 30, Category::TransfersIn),
+        ];
+        assert_eq!(
+            choose_pairs(&legs, &accounts, TransferWindow::default()),
+            vec![(0, 1)]
+        );
+    }
+
+    #[test]
+    fn legs_too_far_apart_same_account_or_other_amounts_do_not_pair() {
+        let accounts = accounts_of(vec![
+            account(1, "40817810000000000001"),
+            account(2, "40817810000000000002"),
+        ]);
+        let w = TransferWindow::default();
+        let far = vec![
+            leg(10, 1, Direction::Debit, 1_000_00, 0, Category::TransfersOut),
+            leg(11, 2, Direction::Credit, 1_000_00, 24 * 4, Category::TransfersIn),
+        ];
+        assert!(choose_pairs(&far, &accounts, w).is_empty());
+        let same_account = vec![
+            leg(10, 1, Direction::Debit, 1_000_00, 0, Category::TransfersOut),
+            leg(11, 1, Direction::Credit, 1_000_00, 1, Category::TransfersIn),
+        ];
+        assert!(choose_pairs(&same_account, &accounts, w).is_empty());
+        let other_amount = vec![
+            leg(10, 1, Direction::Debit, 1_000_00, 0, Category::TransfersOut),
+            leg(11, 2, Direction::Credit, 1_000_01, 1, Category::TransfersIn),
+        ];
+        assert!(choose_pairs(&other_amount, &accounts, w).is_empty());
+        // A salary of the same amount is no transfer leg.
+        let salary = vec![
+            leg(10, 1, Direction::Debit, 1_000_00, 0, Category::TransfersOut),
+            leg(11, 2, Direction::Credit, 1_000_00, 1, Category::Salary),
+        ];
+        assert!(choose_pairs(&salary, &accounts, w).is_empty());
+    }
+
+    #[test]
+    fn of_two_equal_candidates_the_named_account_then_the_closest_wins() {
+        let accounts = accounts_of(vec![
+            account(1, "40817810000000000001"),
+            account(2, "40817810000000000002"),
+            account(3, "40817810000000000003"),
+        ]);
+        let w = TransferWindow::default();
+        // Closest in time wins when nothing names an account.
+        let legs = vec![
+            leg(10, 1, Direction::Debit, 5_000_00, 0, Category::TransfersOut),
+            leg(11, 2, Direction::Credit, 5_000_00, 40, Category::TransfersIn),
+            leg(12, 3, Direction::Credit, 5_000_00, 2, Category::TransfersIn),
+        ];
+        assert_eq!(choose_pairs(&legs, &accounts, w), vec![(0, 2)]);
+        // The debit names account 2 as its counterparty: that pair wins though it is later.
+        let mut named = legs.clone();
+        named[0].counterparty_account = Some("40817810****0002".into());
+        assert_eq!(choose_pairs(&named, &accounts, w), vec![(0, 1)]);
+        // Two debits, two credits: each leg pairs once.
+        let two = vec![
+            leg(10, 1, Direction::Debit, 5_000_00, 0, Category::TransfersOut),
+            leg(13, 1, Direction::Debit, 5_000_00, 1, Category::TransfersOut),
+            leg(11, 2, Direction::Credit, 5_000_00, 2, Category::TransfersIn),
+            leg(12, 3, Direction::Credit, 5_000_00, 3, Category::TransfersIn),
+        ];
+        let pairs = choose_pairs(&two, &accounts, w);
+        assert_eq!(pairs.len(), 2);
+        assert_ne!(pairs[0].0, pairs[1].0);
+        assert_ne!(pairs[0].1, pairs[1].1);
+    }
+
+    #[test]
+    fn a_counterparty_account_makes_any_category_a_leg() {
+        let accounts = accounts_of(vec![
+            account(1, "40817810000000000001"),
+            account(2, "40817810000000000002"),
+        ]);
+        let mut legs = vec![
+            leg(10, 1, Direction::Debit, 7_000_00, 0, Category::OtherExpense),
+            leg(11, 2, Direction::Credit, 7_000_00, 1, Category::OtherIncome),
+        ];
+        assert!(choose_pairs(&legs, &accounts, TransferWindow::default()).is_empty());
+        legs[0].counterparty_account = Some("40817810000000000002".into());
+        legs[1].counterparty_account = Some("40817810000000000001".into());
+        assert_eq!(
+            choose_pairs(&legs, &accounts, TransferWindow::default()),
+            vec![(0, 1)]
+        );
+    }
+
+    #[test]
+    fn masked_numbers_match_by_their_visible_digits() {
+        assert!(names_account("40817810****0002", "40817810000000000002"));
+        assert!(!names_account("40817810****0003", "40817810000000000002"));
+        assert!(!names_account("40702810****0002", "40817810000000000002"));
+        assert!(names_account("40817 810 000 000 000 02", "40817810000000000002"));
+        assert!(!names_account("12", "40817810000000000002"));
+    }
+}
