@@ -281,7 +281,7 @@ pub(crate) fn transfers_into(
             // The lag comes from a hash, not the generator, so no other draw moves.
             let lag = if cross_bank {
                 let h = crate::world::mix(world.seed ^ (at as u64) << 8 ^ u64::from(target.seq));
-                if h % 4 == 0 {
+                if h.is_multiple_of(4) {
                     0
                 } else {
                     (h >> 8) as i64 % (2 * DAY + 1)
