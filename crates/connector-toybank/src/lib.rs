@@ -271,6 +271,7 @@ impl BankConnector for ToyClient {
                 currency: a.ccy,
                 account_type: "Personal".to_owned(),
                 account_subtype: None,
+                kind: crm_connector::AccountKind::Current,
                 nickname: None,
                 number: None,
                 holder_name: None,
@@ -353,7 +354,10 @@ impl BankConnector for ToyClient {
                 bank_transaction_code: None,
                 merchant: None,
                 card_masked: None,
+                card_id: None,
                 counterparty: None,
+                counterparty_account: None,
+                counterparty_bank: None,
             });
         }
         Ok(batch)

@@ -299,6 +299,9 @@ impl ToyControl {
             unknown_fields: false,
             unstable_paging: false,
             late_postings: true,
+            agreements: false,
+            cards: false,
+            closure: false,
         }
     }
 }
@@ -349,6 +352,7 @@ impl BankControl for ToyControl {
                 id: a.id.clone(),
                 currency: "RUB".to_owned(),
                 balance: Some(Decimal::new(a.balance_minor, 2)),
+                kind: None,
             })
             .collect()
     }

@@ -9,7 +9,10 @@
 //! range (with the bank's filter honoured and ignored), an empty client, consent pending then
 //! authorized, rejected, revoked, token caching and request ids, token expiry in the middle of
 //! a read, 429 with `Retry-After`, 5xx bursts, timeouts, cut-off / wrong-shaped / HTML bodies,
-//! unknown fields, unstable paging, and a late posting that goes from pending to booked.
+//! unknown fields, unstable paging, a late posting that goes from pending to booked; product
+//! agreements and cards exactly as the bank holds them (card numbers masked, also when the bank
+//! sends whole ones), a consent without the card permission, revocation stopping every
+//! consent-checked call (and revoking twice), and an account the bank stops listing.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -19,8 +22,8 @@ use chrono::{DateTime, Duration as Span, Utc};
 use rust_decimal::Decimal;
 
 use crate::{
-    Access, BankConnector, BookingStatus, ConnectorError, ConsentStatus, Direction,
-    TransactionBatch,
+    Access, AccountKind, AccountStatus, AgreementKind, AgreementStatus, BankConnector,
+    BookingStatus, CardStatus, ConnectorError, ConsentStatus, Direction, TransactionBatch,
 };
 
 /// One transaction as the bank under test holds it.
@@ -41,6 +44,27 @@ pub struct TrueAccount {
     pub currency: String,
     /// The signed available balance, when the bank reports one.
     pub balance: Option<Decimal>,
+    /// Its kind, when the control knows it (checked against `AccountData::kind`).
+    pub kind: Option<AccountKind>,
+}
+
+/// One product agreement as the bank under test holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrueAgreement {
+    pub id: String,
+    pub kind: AgreementKind,
+    pub amount: Decimal,
+    pub status: AgreementStatus,
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// One card as the bank under test holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrueCard {
+    pub id: String,
+    /// The last four digits of its number.
+    pub last_four: String,
+    pub status: CardStatus,
 }
 
 /// What the kit must know of the connector under test.
@@ -96,6 +120,15 @@ pub struct Capabilities {
     pub unstable_paging: bool,
     /// The control books late postings, pending then booked (`late_posting`).
     pub late_postings: bool,
+    /// The bank serves product agreements (`product_agreements`); when false the connector
+    /// must answer `Unsupported`.
+    pub agreements: bool,
+    /// The bank serves cards (`cards`, `cards_need_their_permission`); when false the
+    /// connector must answer `Unsupported`.
+    pub cards: bool,
+    /// The control closes accounts (the bank stops listing them) and grants consents with
+    /// chosen permissions (`closed_account`, `cards_need_their_permission`).
+    pub closure: bool,
 }
 
 impl Capabilities {
@@ -107,6 +140,9 @@ impl Capabilities {
         unknown_fields: true,
         unstable_paging: true,
         late_postings: true,
+        agreements: true,
+        cards: true,
+        closure: true,
     };
 }
 
@@ -171,6 +207,30 @@ pub trait BankControl: Send + Sync {
     async fn tokens_issued(&self) -> u64;
     /// Calls that came without an `x-fapi-interaction-id` since the last reset.
     async fn calls_without_request_id(&self) -> u64;
+    /// The client's product agreements (capability `agreements`).
+    async fn agreements(&self, client: &str) -> Vec<TrueAgreement> {
+        let _ = client;
+        Vec::new()
+    }
+    /// The client's cards (capability `cards`).
+    async fn cards(&self, client: &str) -> Vec<TrueCard> {
+        let _ = client;
+        Vec::new()
+    }
+    /// The bank sends whole card numbers from now on (a misbehaving bank; capability `cards`).
+    async fn full_card_numbers(&self, on: bool) {
+        let _ = on;
+    }
+    /// The bank closes the account: it stops listing it (capability `closure`).
+    async fn close_account(&self, account_id: &str) -> Result<(), String> {
+        Err(format!("cannot close {account_id}"))
+    }
+    /// A consent granted now with exactly `permissions`, as an older CRM asked (capability
+    /// `closure`). Returns its id.
+    async fn grant_consent(&self, client: &str, permissions: &[&str]) -> Result<String, String> {
+        let _ = permissions;
+        Err(format!("cannot grant a consent for {client}"))
+    }
 }
 
 type Outcome = Result<(), String>;
@@ -350,6 +410,11 @@ pub async fn happy_path(
             let Some(t) = truth.iter().find(|t| t.id == account.id) else {
                 continue;
             };
+            if let Some(kind) = &t.kind {
+                check(&account.kind == kind, || {
+                    format!("{}: kind {:?} != {kind:?}", account.id, account.kind)
+                })?;
+            }
             check(account.currency == t.currency, || {
                 format!(
                     "{}: currency {} != {}",
@@ -1032,6 +1097,309 @@ pub async fn late_posting(
     })
 }
 
+/// A bank without the capability must say so with `Unsupported`, not an empty list or a crash.
+fn unsupported<T: std::fmt::Debug>(what: &str, outcome: Result<T, ConnectorError>) -> Outcome {
+    match outcome {
+        Err(ConnectorError::Unsupported { .. }) => Ok(()),
+        other => Err(format!(
+            "a bank without {what} answers Unsupported, got {other:?}"
+        )),
+    }
+}
+
+/// Every client's deposits and loans exactly as the bank holds them (id, kind, principal,
+/// status, maturity), with at least one deposit with a maturity in the bank; `Unsupported`
+/// from a bank without them.
+pub async fn product_agreements(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    let clients = control.clients().await;
+    let first = clients.first().ok_or("the bank has clients")?;
+    if !caps.agreements {
+        let consent = authorize(bank, control, caps, first).await?;
+        let access = Access {
+            client_id: first,
+            consent_id: consent.as_deref(),
+        };
+        return unsupported("product agreements", bank.product_agreements(&access).await);
+    }
+    let mut deposits = 0;
+    for client in &clients {
+        let consent = authorize(bank, control, caps, client).await?;
+        let access = Access {
+            client_id: client,
+            consent_id: consent.as_deref(),
+        };
+        let got = bank
+            .product_agreements(&access)
+            .await
+            .map_err(|e| format!("product_agreements({client}): {e}"))?;
+        let truth = control.agreements(client).await;
+        check(got.len() == truth.len(), || {
+            format!(
+                "{client}: {} agreements read, the bank holds {}",
+                got.len(),
+                truth.len()
+            )
+        })?;
+        for want in &truth {
+            let a = got
+                .iter()
+                .find(|a| a.id == want.id)
+                .ok_or_else(|| format!("{client}: agreement {} is missing", want.id))?;
+            check(
+                a.kind == want.kind && a.amount == want.amount && a.status == want.status,
+                || {
+                    format!(
+                        "{client}: agreement {} reads {a:?}, the bank has {want:?}",
+                        want.id
+                    )
+                },
+            )?;
+            let close = |x: Option<DateTime<Utc>>, y: Option<DateTime<Utc>>| match (x, y) {
+                (Some(x), Some(y)) => (x - y).num_seconds().abs() <= 1,
+                (None, None) => true,
+                _ => false,
+            };
+            check(close(a.ends_at, want.ends_at), || {
+                format!(
+                    "{client}: agreement {} ends {:?}, not {:?}",
+                    want.id, a.ends_at, want.ends_at
+                )
+            })?;
+            if want.kind == AgreementKind::Deposit && want.ends_at.is_some() {
+                deposits += 1;
+            }
+        }
+    }
+    check(deposits > 0, || {
+        "the bank under test holds a deposit with a maturity".into()
+    })
+}
+
+/// Every client's cards exactly (id, last four digits, status), numbers masked (`****` and
+/// four digits), also when the bank sends whole numbers; `Unsupported` from a bank without them.
+pub async fn cards(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    let clients = control.clients().await;
+    let first = clients.first().ok_or("the bank has clients")?;
+    if !caps.cards {
+        let consent = authorize(bank, control, caps, first).await?;
+        let access = Access {
+            client_id: first,
+            consent_id: consent.as_deref(),
+        };
+        return unsupported("cards", bank.cards(&access).await);
+    }
+    let mut seen = 0;
+    for full in [false, true] {
+        control.full_card_numbers(full).await;
+        for client in &clients {
+            let consent = authorize(bank, control, caps, client).await?;
+            let access = Access {
+                client_id: client,
+                consent_id: consent.as_deref(),
+            };
+            let got = bank
+                .cards(&access)
+                .await
+                .map_err(|e| format!("cards({client}): {e}"))?;
+            let truth = control.cards(client).await;
+            check(got.len() == truth.len(), || {
+                format!(
+                    "{client}: {} cards read, the bank holds {}",
+                    got.len(),
+                    truth.len()
+                )
+            })?;
+            for card in &got {
+                let shown = card.number.as_str();
+                let digits = shown.chars().filter(char::is_ascii_digit).count();
+                check(shown.starts_with("****") && digits <= 4, || {
+                    format!(
+                        "{client}: card {} is not masked: {} digits shown",
+                        card.id, digits
+                    )
+                })?;
+                let want = truth
+                    .iter()
+                    .find(|t| t.id == card.id)
+                    .ok_or_else(|| format!("{client}: card {} is not the bank's", card.id))?;
+                check(
+                    card.number.last_four() == want.last_four && card.status == want.status,
+                    || {
+                        format!(
+                            "{client}: card {} reads {card:?}, the bank has {want:?}",
+                            card.id
+                        )
+                    },
+                )?;
+                seen += 1;
+            }
+        }
+    }
+    control.full_card_numbers(false).await;
+    check(seen > 0, || "the bank under test issues cards".into())
+}
+
+/// A consent given before cards were asked for (no `ReadCards`) makes the card call
+/// `PermissionMissing`, while the account calls still work with it.
+pub async fn cards_need_their_permission(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !(caps.cards && caps.closure) {
+        return Ok(());
+    }
+    let (client, _) = control.busiest_account().await;
+    let old = control
+        .grant_consent(
+            &client,
+            &[
+                "ReadAccountsDetail",
+                "ReadBalances",
+                "ReadTransactionsDetail",
+            ],
+        )
+        .await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: Some(&old),
+    };
+    bank.accounts(&access)
+        .await
+        .map_err(|e| format!("accounts with the old consent: {e}"))?;
+    match bank.cards(&access).await {
+        Err(ConnectorError::PermissionMissing { permission, .. })
+            if permission.eq_ignore_ascii_case("ReadCards") =>
+        {
+            Ok(())
+        }
+        other => Err(format!(
+            "cards with a consent lacking ReadCards are PermissionMissing, got {other:?}"
+        )),
+    }
+}
+
+/// After we revoke a consent every consent-checked call with it is `ConsentRequired` (cards
+/// too, not `PermissionMissing`), it reads `Revoked`, and revoking it again succeeds (a
+/// retried DELETE is harmless).
+pub async fn revocation(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    let (client, _) = control.busiest_account().await;
+    let consent = authorize(bank, control, caps, &client).await?;
+    let Some(id) = consent.as_deref() else {
+        // The bank never told us the id (approval banks): `consent_revoked` covers the
+        // client's own revocation.
+        return Ok(());
+    };
+    let access = Access {
+        client_id: &client,
+        consent_id: Some(id),
+    };
+    bank.accounts(&access)
+        .await
+        .map_err(|e| format!("accounts before revocation: {e}"))?;
+    bank.revoke_consent(id)
+        .await
+        .map_err(|e| format!("revoke_consent: {e}"))?;
+    bank.revoke_consent(id)
+        .await
+        .map_err(|e| format!("revoking twice succeeds, got {e}"))?;
+    match bank.accounts(&access).await {
+        Err(ConnectorError::ConsentRequired { .. }) => {}
+        other => {
+            return Err(format!(
+                "after revocation accounts need consent, got {other:?}"
+            ))
+        }
+    }
+    if caps.cards {
+        match bank.cards(&access).await {
+            Err(ConnectorError::ConsentRequired { .. }) => {}
+            other => {
+                return Err(format!(
+                    "after revocation cards need consent, got {other:?}"
+                ))
+            }
+        }
+    }
+    let status = bank
+        .consent_status(
+            &client,
+            &crate::Consent {
+                status: ConsentStatus::Authorized,
+                consent_id: Some(id.to_owned()),
+                request_id: None,
+                expires_at: None,
+                message: None,
+            },
+        )
+        .await
+        .map_err(|e| format!("consent_status: {e}"))?;
+    check(status.status == ConsentStatus::Revoked, || {
+        format!("a revoked consent reads Revoked, got {:?}", status.status)
+    })
+}
+
+/// An account the bank closes drops out of `accounts` (or reads `Disabled`); the others stay.
+pub async fn closed_account(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.closure {
+        return Ok(());
+    }
+    let (client, busiest) = control.busiest_account().await;
+    let consent = authorize(bank, control, caps, &client).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let before = bank
+        .accounts(&access)
+        .await
+        .map_err(|e| format!("accounts: {e}"))?;
+    control.close_account(&busiest).await?;
+    let after = bank
+        .accounts(&access)
+        .await
+        .map_err(|e| format!("accounts after a closure: {e}"))?;
+    check(
+        after
+            .iter()
+            .all(|a| a.id != busiest || a.status == AccountStatus::Disabled),
+        || format!("{busiest} was closed and is still listed as open"),
+    )?;
+    let others = |list: &[crate::AccountData]| -> Vec<String> {
+        let mut ids: Vec<String> = list
+            .iter()
+            .filter(|a| a.id != busiest)
+            .map(|a| a.id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    check(others(&before) == others(&after), || {
+        "closing one account changes no other".into()
+    })
+}
+
 /// Runs the whole kit, resetting the bank before each check; returns every failure as
 /// `bank: check: what went wrong`. Checks that need a capability the bank lacks pass without
 /// running.
@@ -1073,5 +1441,10 @@ pub async fn run_all(
         unknown_fields,
         unstable_paging,
         late_posting,
+        product_agreements,
+        cards,
+        cards_need_their_permission,
+        revocation,
+        closed_account,
     )
 }

@@ -21,6 +21,15 @@ pub enum ConnectorError {
     /// No valid consent for this client (missing, pending, rejected, revoked or expired).
     #[error("{bank}: consent required: {detail}")]
     ConsentRequired { bank: String, detail: String },
+    /// The consent is valid but lacks a permission this call needs (e.g. `ReadCards` on a
+    /// consent given before cards were asked for). Not retryable: ask the client for a new
+    /// consent holding it; the rest of the link still works.
+    #[error("{bank}: the consent lacks the {permission} permission")]
+    PermissionMissing { bank: String, permission: String },
+    /// The bank does not offer this kind of data (`what`: `cards`, `product agreements`).
+    /// Not an error of the link: skip it quietly and say so.
+    #[error("{bank}: does not provide {what}")]
+    Unsupported { bank: String, what: String },
     /// The client or account is unknown to the bank.
     #[error("{bank}: not found: {detail}")]
     NotFound { bank: String, detail: String },
@@ -57,6 +66,11 @@ impl ConnectorError {
         }
     }
 
+    /// Whether the bank simply does not offer what was asked ([`ConnectorError::Unsupported`]).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, ConnectorError::Unsupported { .. })
+    }
+
     pub fn bank(&self) -> &str {
         match self {
             ConnectorError::Network { bank, .. }
@@ -64,6 +78,8 @@ impl ConnectorError {
             | ConnectorError::RateLimited { bank, .. }
             | ConnectorError::Unauthorized { bank, .. }
             | ConnectorError::ConsentRequired { bank, .. }
+            | ConnectorError::PermissionMissing { bank, .. }
+            | ConnectorError::Unsupported { bank, .. }
             | ConnectorError::NotFound { bank, .. }
             | ConnectorError::Rejected { bank, .. }
             | ConnectorError::Malformed { bank, .. } => bank,
@@ -102,6 +118,16 @@ mod tests {
         assert!(!ConnectorError::ConsentRequired {
             bank: bank(),
             detail: "x".into()
+        }
+        .is_retryable());
+        let unsupported = ConnectorError::Unsupported {
+            bank: bank(),
+            what: "cards".into(),
+        };
+        assert!(unsupported.is_unsupported() && !unsupported.is_retryable());
+        assert!(!ConnectorError::PermissionMissing {
+            bank: bank(),
+            permission: "ReadCards".into()
         }
         .is_retryable());
         assert!(!ConnectorError::Malformed {

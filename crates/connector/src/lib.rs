@@ -33,7 +33,10 @@ pub trait BankConnector: Send + Sync {
     /// (a new consent id is created), the connector probes a data call, as the protocol requires.
     async fn consent_status(&self, client_id: &str, consent: &Consent) -> ConnectorResult<Consent>;
 
-    /// Revokes a consent at the bank.
+    /// Revokes a consent at the bank (`DELETE /account-consents/{id}` in `openbanking-ru.md`
+    /// §8). Idempotent: revoking a revoked consent succeeds again. An id the bank does not know
+    /// as a consent (a pending request's id, a made-up one) is `NotFound`. After it, data calls
+    /// with this consent answer `ConsentRequired`.
     async fn revoke_consent(&self, consent_id: &str) -> ConnectorResult<()>;
 
     /// The client's accounts.
@@ -59,4 +62,29 @@ pub trait BankConnector: Send + Sync {
 
     /// The bank's product catalogue (deposits, cards, loans, ...).
     async fn products(&self) -> ConnectorResult<Vec<ProductData>>;
+
+    /// The client's deposits, loans and credit lines (`openbanking-ru.md` §10), closed ones
+    /// included. A bank that does not offer them answers [`ConnectorError::Unsupported`] (the
+    /// default), which core skips quietly and reports.
+    async fn product_agreements(
+        &self,
+        access: &Access<'_>,
+    ) -> ConnectorResult<Vec<ProductAgreementData>> {
+        let _ = access;
+        Err(ConnectorError::Unsupported {
+            bank: self.identity().code.clone(),
+            what: "product agreements".to_owned(),
+        })
+    }
+
+    /// The client's payment cards (§11), numbers masked. A consent without the card permission
+    /// is [`ConnectorError::PermissionMissing`]; a revoked one `ConsentRequired`; a bank that
+    /// does not offer cards [`ConnectorError::Unsupported`] (the default).
+    async fn cards(&self, access: &Access<'_>) -> ConnectorResult<Vec<CardData>> {
+        let _ = access;
+        Err(ConnectorError::Unsupported {
+            bank: self.identity().code.clone(),
+            what: "cards".to_owned(),
+        })
+    }
 }

@@ -905,6 +905,7 @@ mod bank {
             currency: "RUB".into(),
             account_type: "Personal".into(),
             account_subtype: None,
+            kind: AccountKind::Current,
             nickname: None,
             number: None,
             holder_name: None,
@@ -943,7 +944,10 @@ mod bank {
             bank_transaction_code: None,
             merchant: None,
             card_masked: None,
+            card_id: None,
             counterparty: None,
+            counterparty_account: None,
+            counterparty_bank: None,
         }
     }
 

@@ -182,6 +182,7 @@ fn account(id: &str) -> AccountData {
         currency: "RUB".into(),
         account_type: "Personal".into(),
         account_subtype: None,
+        kind: crm_connector::AccountKind::Current,
         nickname: Some(format!("Счёт {id}")),
         number: Some("40817810099910004312".into()),
         holder_name: Some("Иванов Иван Иванович".into()),
@@ -219,7 +220,10 @@ fn tx(
         bank_transaction_code: None,
         merchant: None,
         card_masked: None,
+        card_id: None,
         counterparty: None,
+        counterparty_account: None,
+        counterparty_bank: None,
     }
 }
 

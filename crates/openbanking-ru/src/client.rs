@@ -8,8 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_connector::{
-    redact, Access, AccountData, BalanceData, BankConnector, BankIdentity, ConnectorError,
-    ConnectorResult, Consent, ConsentStatus, ProductData, TransactionBatch, TransactionData,
+    redact, Access, AccountData, BalanceData, BankConnector, BankIdentity, CardData,
+    ConnectorError, ConnectorResult, Consent, ConsentStatus, ProductAgreementData, ProductData,
+    TransactionBatch, TransactionData,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -156,11 +157,23 @@ pub struct OpenBankingClient {
 const MAX_PAGES: u64 = 200_000;
 /// Renew this long before the bank's stated expiry.
 const RENEW_MARGIN_SECS: i64 = 300;
-const PERMISSIONS: [&str; 3] = [
+/// Every permission in one consent (§8: the newest consent hides older ones, so a second
+/// consent for cards would break the account calls). Product agreements (§10) need none.
+pub(crate) const PERMISSIONS: [&str; 4] = [
     "ReadAccountsDetail",
     "ReadBalances",
     "ReadTransactionsDetail",
+    "ReadCards",
 ];
+/// The permission `GET /cards` needs.
+const CARDS_PERMISSION: &str = "ReadCards";
+
+/// What `GET /account-consents/{id}` says.
+struct ConsentView {
+    status: ConsentStatus,
+    expires_at: Option<DateTime<Utc>>,
+    permissions: Option<Vec<String>>,
+}
 
 #[derive(Clone, Copy)]
 enum Auth<'a> {
@@ -519,10 +532,9 @@ impl OpenBankingClient {
     }
 
     /// `GET /account-consents/{id}`: the status and expiry the bank reports.
-    async fn consent_detail(
-        &self,
-        id: &str,
-    ) -> ConnectorResult<(ConsentStatus, Option<DateTime<Utc>>)> {
+    /// `Authorized` past its `expirationDateTime` is reported `Expired`: bank-in-a-box never
+    /// marks a consent expired although its data calls refuse it (§8).
+    async fn consent_detail(&self, id: &str) -> ConnectorResult<ConsentView> {
         let text = self
             .call(
                 Method::GET,
@@ -536,13 +548,68 @@ impl OpenBankingClient {
             .map_err(|e| self.malformed(format!("consent: unexpected shape ({e})")))?;
         let status = consent_status(&env.data.status)
             .ok_or_else(|| self.malformed("consent: unknown status"))?;
-        Ok((
+        let expires_at = env
+            .data
+            .expiration_date_time
+            .as_deref()
+            .and_then(wire::timestamp);
+        let status = match (status, expires_at) {
+            (ConsentStatus::Authorized, Some(at)) if at <= Utc::now() => ConsentStatus::Expired,
+            (s, _) => s,
+        };
+        let permissions = env
+            .data
+            .permissions
+            .map(|list| list.iter().filter_map(wire::text).collect::<Vec<String>>());
+        Ok(ConsentView {
             status,
-            env.data
-                .expiration_date_time
-                .as_deref()
-                .and_then(wire::timestamp),
-        ))
+            expires_at,
+            permissions,
+        })
+    }
+
+    /// A `403` on a card call is the same `CONSENT_REQUIRED` for a revoked consent and for one
+    /// that lacks `ReadCards` (§8); the consent itself tells them apart.
+    async fn explain_card_refusal(
+        &self,
+        refusal: ConnectorError,
+        consent_id: Option<&str>,
+    ) -> ConnectorError {
+        let Some(id) = consent_id else {
+            return refusal;
+        };
+        match self.consent_detail(id).await {
+            Ok(view)
+                if view.status == ConsentStatus::Authorized
+                    && view.permissions.as_ref().is_some_and(|p| {
+                        !p.iter().any(|x| x.eq_ignore_ascii_case(CARDS_PERMISSION))
+                    }) =>
+            {
+                ConnectorError::PermissionMissing {
+                    bank: self.bank(),
+                    permission: CARDS_PERMISSION.to_owned(),
+                }
+            }
+            _ => refusal,
+        }
+    }
+
+    /// A `404 {"detail": "Not Found"}` (the framework's answer for a path it does not serve),
+    /// `405` or `501`: the bank does not offer this call at all.
+    fn unsupported_when_absent(&self, err: ConnectorError, what: &str) -> ConnectorError {
+        let absent = match &err {
+            ConnectorError::NotFound { detail, .. } => detail.eq_ignore_ascii_case("not found"),
+            ConnectorError::Rejected { status, .. } => matches!(status, 405 | 501),
+            _ => false,
+        };
+        if absent {
+            ConnectorError::Unsupported {
+                bank: self.bank(),
+                what: what.to_owned(),
+            }
+        } else {
+            err
+        }
     }
 
     /// One full read of an account's transactions with a page size.
@@ -698,12 +765,12 @@ impl BankConnector for OpenBankingClient {
 
     async fn consent_status(&self, client_id: &str, consent: &Consent) -> ConnectorResult<Consent> {
         if let Some(id) = &consent.consent_id {
-            let detail = self.consent_detail(id).await?;
+            let view = self.consent_detail(id).await?;
             return Ok(Consent {
-                status: detail.0,
+                status: view.status,
                 consent_id: Some(id.clone()),
                 request_id: consent.request_id.clone(),
-                expires_at: detail.1,
+                expires_at: view.expires_at,
                 message: None,
             });
         }
@@ -713,17 +780,17 @@ impl BankConnector for OpenBankingClient {
         if consent.status == ConsentStatus::AwaitingAuthorization {
             if let Some(request) = &consent.request_id {
                 match self.consent_detail(request).await {
-                    Ok((status, expires_at))
+                    Ok(view)
                         if matches!(
-                            status,
+                            view.status,
                             ConsentStatus::Rejected
                                 | ConsentStatus::Revoked
                                 | ConsentStatus::Expired
                         ) =>
                     {
                         return Ok(Consent {
-                            status,
-                            expires_at,
+                            status: view.status,
+                            expires_at: view.expires_at,
                             ..consent.clone()
                         });
                     }
@@ -761,7 +828,11 @@ impl BankConnector for OpenBankingClient {
         }
     }
 
+    /// `DELETE /account-consents/{consentId}` with the bank token: `204` with an empty body,
+    /// again `204` when already revoked (so a retried DELETE is harmless); a request id or an
+    /// unknown id is `404`, reported as `NotFound`.
     async fn revoke_consent(&self, consent_id: &str) -> ConnectorResult<()> {
+        tracing::info!(bank = %self.settings.identity.code, consent = %redact(consent_id), "revoking consent");
         self.call(
             Method::DELETE,
             &format!("/account-consents/{consent_id}"),
@@ -852,6 +923,83 @@ impl BankConnector for OpenBankingClient {
             shortfall,
             rejected: seen.rejected.into_iter().collect(),
         })
+    }
+
+    /// `GET /product-agreements?client_id=` (§10; the list has no rate, so each agreement's
+    /// detail call adds it). Sent with the data-call headers although bank-in-a-box reads none.
+    async fn product_agreements(
+        &self,
+        access: &Access<'_>,
+    ) -> ConnectorResult<Vec<ProductAgreementData>> {
+        const WHAT: &str = "product agreements";
+        let query = [("client_id", access.client_id.to_owned())];
+        let text = self
+            .call(
+                Method::GET,
+                "/product-agreements",
+                &query,
+                Auth::Consent(access.consent_id),
+                None,
+            )
+            .await
+            .map_err(|e| self.unsupported_when_absent(e, WHAT))?;
+        let list: wire::AgreementList = serde_json::from_value(self.json(&text, WHAT)?)
+            .map_err(|e| self.malformed(format!("{WHAT}: unexpected shape ({e})")))?;
+        let mut agreements = list
+            .data
+            .iter()
+            .map(|a| parse::agreement(a).map_err(|r| self.malformed(format!("agreement: {r}"))))
+            .collect::<ConnectorResult<Vec<_>>>()?;
+        for agreement in agreements.iter_mut().filter(|a| a.interest_rate.is_none()) {
+            let detail = self
+                .call(
+                    Method::GET,
+                    &format!("/product-agreements/{}", agreement.id),
+                    &query,
+                    Auth::Consent(access.consent_id),
+                    None,
+                )
+                .await;
+            let text = match detail {
+                Ok(text) => text,
+                // The list named it; a detail the bank will not give leaves the rate unknown.
+                Err(ConnectorError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let one: wire::AgreementDetail = serde_json::from_value(self.json(&text, WHAT)?)
+                .map_err(|e| self.malformed(format!("agreement: unexpected shape ({e})")))?;
+            agreement.interest_rate = parse::agreement(&one.data)
+                .map_err(|r| self.malformed(format!("agreement: {r}")))?
+                .interest_rate;
+        }
+        Ok(agreements)
+    }
+
+    /// `GET /cards?client_id=` with the consent (§11), numbers masked at this boundary.
+    async fn cards(&self, access: &Access<'_>) -> ConnectorResult<Vec<CardData>> {
+        let query = [("client_id", access.client_id.to_owned())];
+        let text = match self
+            .call(
+                Method::GET,
+                "/cards",
+                &query,
+                Auth::Consent(access.consent_id),
+                None,
+            )
+            .await
+        {
+            Ok(text) => text,
+            Err(e @ ConnectorError::ConsentRequired { .. }) => {
+                return Err(self.explain_card_refusal(e, access.consent_id).await)
+            }
+            Err(e) => return Err(self.unsupported_when_absent(e, "cards")),
+        };
+        let env: wire::Envelope<wire::CardList> = self.envelope(&text, "cards")?;
+        env.data
+            .cards
+            .iter()
+            .map(|c| parse::card(c).map_err(|r| self.malformed(format!("card: {r}"))))
+            .collect()
     }
 
     async fn products(&self) -> ConnectorResult<Vec<ProductData>> {

@@ -76,6 +76,8 @@ pub struct ConsentDetail {
     pub status: String,
     #[serde(default)]
     pub expiration_date_time: Option<String>,
+    #[serde(default)]
+    pub permissions: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +127,25 @@ pub struct BalanceList {
 pub struct TransactionList {
     #[serde(default)]
     pub transaction: Vec<Value>,
+}
+
+/// `GET /cards`: `data.cards` (plural) next to `data.total`.
+#[derive(Debug, Deserialize)]
+pub struct CardList {
+    #[serde(default)]
+    pub cards: Vec<Value>,
+}
+
+/// `GET /product-agreements`: `data` is a bare list.
+#[derive(Debug, Deserialize)]
+pub struct AgreementList {
+    pub data: Vec<Value>,
+}
+
+/// `GET /product-agreements/{id}`: `{"data": {…}}`.
+#[derive(Debug, Deserialize)]
+pub struct AgreementDetail {
+    pub data: Value,
 }
 
 #[derive(Debug, Deserialize)]

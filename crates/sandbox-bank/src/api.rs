@@ -40,6 +40,10 @@ pub(crate) fn routes(bank: Shared) -> Router {
         .route("/accounts", get(accounts))
         .route("/accounts/{id}/balances", get(balances))
         .route("/accounts/{id}/transactions", get(transactions))
+        .route("/cards", get(cards))
+        .route("/cards/{id}", get(card))
+        .route("/product-agreements", get(agreements))
+        .route("/product-agreements/{id}", get(agreement))
         .route("/products", get(products))
         .route("/products/{id}", get(product))
         .fallback(not_found)
@@ -314,6 +318,17 @@ fn requesting_bank(bank: &Bank, headers: &HeaderMap) -> Result<(), Response> {
 /// Whether the client has a consent good for data now: the given one, or (without a header) any
 /// active one. `grace`: also a consent revoked within the bank's grace period (quirk).
 fn has_consent(bank: &Bank, client: &str, headers: &HeaderMap, grace: bool) -> bool {
+    has_consent_for(bank, client, headers, grace, None)
+}
+
+/// [`has_consent`], and the consent must hold `permission` when one is named.
+fn has_consent_for(
+    bank: &Bank,
+    client: &str,
+    headers: &HeaderMap,
+    grace: bool,
+    permission: Option<&str>,
+) -> bool {
     let wanted = headers.get("x-consent-id").and_then(|v| v.to_str().ok());
     let now = Utc::now();
     let window = bank
@@ -327,6 +342,7 @@ fn has_consent(bank: &Bank, client: &str, headers: &HeaderMap, grace: bool) -> b
     let good = |c: &ConsentRec| {
         c.client == client
             && c.expires > now
+            && permission.is_none_or(|p| c.permissions.iter().any(|h| h == p))
             && match c.state {
                 ConsentState::Authorized => true,
                 ConsentState::Revoked => window.is_some_and(|w| c.updated + w > now),
@@ -544,12 +560,14 @@ async fn accounts(
     if !has_consent(&bank, client, &headers, false) {
         return consent_required();
     }
-    let accounts = bank
+    let mut accounts = bank
         .data()
         .by_client
         .get(client.as_str())
         .cloned()
         .unwrap_or_default();
+    // A closed account simply drops out of the list (§9).
+    accounts.retain(|&i| !bank.is_closed(i));
     let noise = bank.rt().noise;
     let r = Renderer {
         world: &bank.world,
@@ -803,6 +821,184 @@ pub(crate) fn late_posting(bank: &Bank, index: usize) -> u64 {
         flags: CARD,
     };
     bank.add_row(index, row, None)
+}
+
+fn cards_consent_required() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(json!({"detail": {
+            "error": "CONSENT_REQUIRED",
+            "message": "Valid consent with 'ReadCards' permission required",
+            "how_to_get_consent": "POST /account-consents with permissions: ['ReadCards']"
+        }})),
+    )
+        .into_response()
+}
+
+/// The client of a card call (§11): with `x-requesting-bank` the consent rule (a consent holding
+/// `ReadCards`), without it the ownership rule (the team owns its clients).
+fn card_client(
+    bank: &Bank,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Result<String, Response> {
+    authenticate(bank, headers)?;
+    let interbank = headers.contains_key("x-requesting-bank");
+    let Some(client) = q.get("client_id").filter(|c| !c.is_empty()) else {
+        return Err(if interbank {
+            detail(
+                StatusCode::BAD_REQUEST,
+                "client_id required for interbank requests",
+            )
+        } else {
+            detail(StatusCode::FORBIDDEN, "Access denied")
+        });
+    };
+    if interbank {
+        requesting_bank(bank, headers)?;
+    }
+    if !bank.data().member_of.contains_key(client.as_str()) {
+        return Err(if interbank {
+            cards_consent_required()
+        } else {
+            detail(StatusCode::FORBIDDEN, "Access denied")
+        });
+    }
+    if interbank && !has_consent_for(bank, client, headers, false, Some("ReadCards")) {
+        return Err(cards_consent_required());
+    }
+    Ok(client.clone())
+}
+
+fn render_cards(bank: &Bank, client: &str, only: Option<&str>) -> Option<Vec<u8>> {
+    let accounts = bank
+        .data()
+        .by_client
+        .get(client)
+        .cloned()
+        .unwrap_or_default();
+    let balances: Vec<i64> = accounts.iter().map(|&i| bank.balance(i)).collect();
+    let (noise, full) = {
+        let rt = bank.rt();
+        (rt.noise, rt.full_card_numbers)
+    };
+    Renderer {
+        world: &bank.world,
+        bank: bank.data(),
+        noise,
+    }
+    .cards(&accounts, &balances, only, full)
+}
+
+/// `GET /cards?client_id=` (§11): cards stay listed after their account closed.
+async fn cards(
+    State(bank): State<Shared>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let q = params(query);
+    let client = match card_client(&bank, &headers, &q) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    match render_cards(&bank, &client, None) {
+        Some(body) => json_response(StatusCode::OK, body),
+        None => detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+    }
+}
+
+/// `GET /cards/{cardId}?client_id=`.
+async fn card(
+    State(bank): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let q = params(query);
+    let client = match card_client(&bank, &headers, &q) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    match render_cards(&bank, &client, Some(&id)) {
+        Some(body) => json_response(StatusCode::OK, body),
+        None => detail(StatusCode::NOT_FOUND, "Card not found"),
+    }
+}
+
+/// The client of an agreement call (§10): any valid token, `client_id` required; no consent
+/// and no other header is read.
+fn agreement_client(
+    bank: &Bank,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Result<String, Response> {
+    authenticate(bank, headers)?;
+    let Some(client) = q.get("client_id").filter(|c| !c.is_empty()) else {
+        return Err(detail(
+            StatusCode::BAD_REQUEST,
+            "client_id required (query param or client token)",
+        ));
+    };
+    if !bank.data().member_of.contains_key(client.as_str()) {
+        return Err(detail(StatusCode::NOT_FOUND, "Client not found"));
+    }
+    Ok(client.clone())
+}
+
+fn render_agreements(bank: &Bank, client: &str, only: Option<&str>) -> Option<Vec<u8>> {
+    let accounts: Vec<(usize, bool, i64)> = bank
+        .data()
+        .by_client
+        .get(client)
+        .map(|list| {
+            list.iter()
+                .map(|&i| (i, bank.is_closed(i), bank.balance(i)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let noise = bank.rt().noise;
+    Renderer {
+        world: &bank.world,
+        bank: bank.data(),
+        noise,
+    }
+    .agreements(&accounts, only)
+}
+
+/// `GET /product-agreements?client_id=` (§10): every agreement, closed ones included.
+async fn agreements(
+    State(bank): State<Shared>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let q = params(query);
+    let client = match agreement_client(&bank, &headers, &q) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    match render_agreements(&bank, &client, None) {
+        Some(body) => json_response(StatusCode::OK, body),
+        None => detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+    }
+}
+
+/// `GET /product-agreements/{agreementId}?client_id=`: adds `interest_rate` and
+/// `account_balance`.
+async fn agreement(
+    State(bank): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let q = params(query);
+    let client = match agreement_client(&bank, &headers, &q) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    match render_agreements(&bank, &client, Some(&id)) {
+        Some(body) => json_response(StatusCode::OK, body),
+        None => detail(StatusCode::NOT_FOUND, "Agreement not found"),
+    }
 }
 
 /// `GET /products[?product_type=...]` (bank token).

@@ -346,6 +346,10 @@ pub mod kind {
     pub const LOAN_ISSUED: u16 = 18;
     pub const LOAN_REPAID: u16 = 19;
     pub const FROM_SAVINGS: u16 = 20;
+    /// The deposit account's opening credit (`Открытие депозита из счета N`).
+    pub const DEPOSIT_OPENED: u16 = 21;
+    /// The funding account's debit (`Пополнение депозита N`).
+    pub const DEPOSIT_FUNDING: u16 = 22;
     /// A row added through the control API, with its own texts.
     pub const CUSTOM: u16 = 63;
 }
@@ -466,6 +470,18 @@ pub static TRANSFERS: &[TransferKind] = &[
         "IssuedDebitTransfer",
         false,
         Party::Holder,
+    ),
+    t(
+        "Открытие депозита из счета",
+        "ReceivedCreditTransfer",
+        true,
+        Party::Fixed("Открытие депозита"),
+    ),
+    t(
+        "Пополнение депозита",
+        "IssuedDebitTransfer",
+        false,
+        Party::Fixed("Открытие депозита"),
     ),
 ];
 

@@ -14,9 +14,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use crm_connector::conformance::{
-    run_all, BankControl, Capabilities, KitSettings, TrueAccount, TrueTransaction,
+    run_all, BankControl, Capabilities, KitSettings, TrueAccount, TrueAgreement, TrueCard,
+    TrueTransaction,
 };
-use crm_connector::{BankConfig, BuildFn, Credentials, Direction};
+use crm_connector::{
+    AccountKind, AgreementKind, AgreementStatus, BankConfig, BuildFn, CardStatus, Credentials,
+    Direction,
+};
 
 use crate::control::{BankHandle, Direction as Dir, NewTransaction};
 use crate::state::{Fault, Paging};
@@ -110,10 +114,20 @@ impl BankControl for SandboxControl {
             .accounts(client)
             .unwrap_or_default()
             .into_iter()
+            .filter(|a| !a.closed)
             .map(|a| TrueAccount {
                 id: a.id,
                 currency: a.currency,
                 balance: Some(a.balance),
+                kind: Some(match a.kind {
+                    crate::AccountKind::Checking | crate::AccountKind::Currency => {
+                        AccountKind::Current
+                    }
+                    crate::AccountKind::Savings => AccountKind::Savings,
+                    crate::AccountKind::CreditCard => AccountKind::CreditCard,
+                    crate::AccountKind::Loan => AccountKind::Loan,
+                    crate::AccountKind::Deposit => AccountKind::Deposit,
+                }),
             })
             .collect()
     }
@@ -239,5 +253,49 @@ impl BankControl for SandboxControl {
 
     async fn calls_without_request_id(&self) -> u64 {
         self.bank.stats().calls_without_request_id
+    }
+
+    async fn agreements(&self, client: &str) -> Vec<TrueAgreement> {
+        self.bank
+            .agreements(client)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| TrueAgreement {
+                id: a.id,
+                kind: AgreementKind::from_bank(&a.kind),
+                amount: a.amount,
+                status: AgreementStatus::from_bank(&a.status),
+                ends_at: a.ends_at,
+            })
+            .collect()
+    }
+
+    async fn cards(&self, client: &str) -> Vec<TrueCard> {
+        self.bank
+            .cards(client)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| TrueCard {
+                id: c.id,
+                last_four: c.last_four,
+                status: CardStatus::from_bank(&c.status),
+            })
+            .collect()
+    }
+
+    async fn full_card_numbers(&self, on: bool) {
+        self.bank.set_full_card_numbers(on);
+    }
+
+    async fn close_account(&self, account_id: &str) -> Result<(), String> {
+        self.bank
+            .close_account(account_id)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn grant_consent(&self, client: &str, permissions: &[&str]) -> Result<String, String> {
+        self.bank
+            .grant_consent(client, permissions)
+            .map_err(|e| e.to_string())
     }
 }

@@ -76,6 +76,40 @@ pub struct AccountInfo {
     pub transactions: u64,
     /// Signed: a debit balance is negative.
     pub balance: Decimal,
+    /// Closed through the control API: the bank no longer lists it (§9).
+    pub closed: bool,
+}
+
+/// A card as the bank holds it (§11).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardInfo {
+    pub id: String,
+    pub account_id: String,
+    /// The last four digits of the number.
+    pub last_four: String,
+    /// `debit` or `credit`.
+    pub kind: String,
+    /// `active` or `blocked`.
+    pub status: String,
+    /// (month, year).
+    pub expiry: (u32, i32),
+}
+
+/// A product agreement as the bank holds it (§10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgreementInfo {
+    pub id: String,
+    /// `deposit` or `loan`.
+    pub kind: String,
+    pub account_id: String,
+    /// The principal at opening.
+    pub amount: Decimal,
+    /// `active`, or `closed` once its account was closed.
+    pub status: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -242,6 +276,7 @@ impl BankHandle {
             opened_on: a.opened,
             transactions: self.bank.rows(index).0.len() as u64,
             balance: Decimal::new(self.bank.balance(index), 2),
+            closed: self.bank.is_closed(index),
         }
     }
 
@@ -565,6 +600,105 @@ impl BankHandle {
         self.client(client_id).map(|c| c.accounts)
     }
 
+    /// Closes an account as `PUT /accounts/{id}/status {"status": "closed"}` does (§9): no
+    /// money moves, the account drops out of `GET /accounts`, its balance and transactions are
+    /// still served by id, its cards stay listed and its agreement reads `closed`.
+    pub fn close_account(&self, account_id: &str) -> Result<(), ControlError> {
+        let index = self.account(account_id)?;
+        self.bank.rt().closed.insert(index);
+        Ok(())
+    }
+
+    /// Reopens a closed account: it is listed again.
+    pub fn reopen_account(&self, account_id: &str) -> Result<(), ControlError> {
+        let index = self.account(account_id)?;
+        self.bank.rt().closed.remove(&index);
+        Ok(())
+    }
+
+    /// A consent granted now with exactly these permissions, as an older CRM would have asked
+    /// for (e.g. without `ReadCards`). Returns its id.
+    pub fn grant_consent(
+        &self,
+        client_id: &str,
+        permissions: &[&str],
+    ) -> Result<String, ControlError> {
+        if !self.bank.data().member_of.contains_key(client_id) {
+            return Err(ControlError::UnknownClient(client_id.to_owned()));
+        }
+        let now = Utc::now();
+        let mut rt = self.bank.rt();
+        let id = self.bank.new_id(&mut rt, "consent");
+        rt.consents.insert(
+            id.clone(),
+            ConsentRec {
+                client: client_id.to_owned(),
+                state: ConsentState::Authorized,
+                created: now,
+                updated: now,
+                expires: now + chrono::Duration::days(365),
+                permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            },
+        );
+        Ok(id)
+    }
+
+    /// A misbehaving bank: `GET /cards` sends whole card numbers in `cardNumber`.
+    pub fn set_full_card_numbers(&self, on: bool) {
+        self.bank.rt().full_card_numbers = on;
+    }
+
+    /// The client's cards.
+    pub fn cards(&self, client_id: &str) -> Result<Vec<CardInfo>, ControlError> {
+        let data = self.bank.data();
+        let list = data
+            .by_client
+            .get(client_id)
+            .ok_or_else(|| ControlError::UnknownClient(client_id.to_owned()))?;
+        Ok(list
+            .iter()
+            .filter_map(|&i| {
+                let a = &data.accounts[i];
+                a.card.as_ref().map(|c| CardInfo {
+                    id: c.id.clone(),
+                    account_id: a.id.clone(),
+                    last_four: c.masked.trim_start_matches('*').to_owned(),
+                    kind: c.kind.to_owned(),
+                    status: c.status.to_owned(),
+                    expiry: c.expiry,
+                })
+            })
+            .collect())
+    }
+
+    /// The client's deposit and loan agreements, closed ones included.
+    pub fn agreements(&self, client_id: &str) -> Result<Vec<AgreementInfo>, ControlError> {
+        let data = self.bank.data();
+        let list = data
+            .by_client
+            .get(client_id)
+            .ok_or_else(|| ControlError::UnknownClient(client_id.to_owned()))?;
+        Ok(list
+            .iter()
+            .filter_map(|&i| {
+                let a = &data.accounts[i];
+                a.agreement.as_ref().map(|g| AgreementInfo {
+                    id: g.id.clone(),
+                    kind: g.kind.to_owned(),
+                    account_id: a.id.clone(),
+                    amount: Decimal::new(g.amount, 2),
+                    status: if self.bank.is_closed(i) {
+                        "closed".to_owned()
+                    } else {
+                        "active".to_owned()
+                    },
+                    starts_at: crate::world::from_unix(g.start, 0),
+                    ends_at: g.end.map(|e| crate::world::from_unix(e, 0)),
+                })
+            })
+            .collect())
+    }
+
     pub fn product_ids(&self) -> Vec<String> {
         self.bank
             .data()
@@ -610,6 +744,12 @@ pub(crate) fn routes(bank: Arc<Bank>) -> Router {
         .route("/sandbox/clients", get(clients))
         .route("/sandbox/clients/{id}", get(client))
         .route("/sandbox/clients/{id}/revoke-consents", post(revoke))
+        .route("/sandbox/clients/{id}/consents", post(grant))
+        .route("/sandbox/clients/{id}/cards", get(client_cards))
+        .route("/sandbox/clients/{id}/agreements", get(client_agreements))
+        .route("/sandbox/accounts/{id}/close", post(close))
+        .route("/sandbox/accounts/{id}/reopen", post(reopen))
+        .route("/sandbox/cards/full-numbers", put(full_numbers))
         .route("/sandbox/consent-requests", get(requests))
         .route("/sandbox/consent-requests/{id}/approve", post(approve))
         .route("/sandbox/consent-requests/{id}/reject", post(reject))
@@ -689,6 +829,73 @@ async fn client(State(h): State<BankHandle>, Path(id): Path<String>) -> Response
 async fn revoke(State(h): State<BankHandle>, Path(id): Path<String>) -> Response {
     match h.revoke_consents(&id) {
         Ok(n) => Json(json!({"revoked": n})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct GrantBody {
+    permissions: Vec<String>,
+}
+
+async fn grant(
+    State(h): State<BankHandle>,
+    Path(id): Path<String>,
+    b: Result<Json<GrantBody>, JsonRejection>,
+) -> Response {
+    let b = match body(b) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let permissions: Vec<&str> = b.permissions.iter().map(String::as_str).collect();
+    match h.grant_consent(&id, &permissions) {
+        Ok(consent) => Json(json!({"consentId": consent})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn client_cards(State(h): State<BankHandle>, Path(id): Path<String>) -> Response {
+    match h.cards(&id) {
+        Ok(c) => Json(c).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn client_agreements(State(h): State<BankHandle>, Path(id): Path<String>) -> Response {
+    match h.agreements(&id) {
+        Ok(a) => Json(a).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn close(State(h): State<BankHandle>, Path(id): Path<String>) -> Response {
+    match h.close_account(&id) {
+        Ok(()) => Json(json!({"accountId": id, "status": "closed"})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn reopen(State(h): State<BankHandle>, Path(id): Path<String>) -> Response {
+    match h.reopen_account(&id) {
+        Ok(()) => Json(json!({"accountId": id, "status": "active"})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct FullNumbersBody {
+    enabled: bool,
+}
+
+async fn full_numbers(
+    State(h): State<BankHandle>,
+    b: Result<Json<FullNumbersBody>, JsonRejection>,
+) -> Response {
+    match body(b) {
+        Ok(b) => {
+            h.set_full_card_numbers(b.enabled);
+            Json(json!({"enabled": b.enabled})).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }

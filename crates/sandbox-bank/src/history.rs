@@ -180,9 +180,52 @@ impl Gen {
     }
 }
 
+/// One own transfer: the payer's debit time, the payee's credit time, the amount (minor units).
+/// Within one bank both legs share the second; between banks the credit lands 0 to 2 days
+/// after the debit (bank-in-a-box books at once, real banks take up to two working days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OwnTransfer {
+    pub debit_at: i64,
+    pub credit_at: i64,
+    pub amount: i64,
+}
+
+/// Where a person's salary account is: (bank index, its position in the bank's `by_client`
+/// list of the person). The payer of every own transfer.
+pub(crate) fn salary_of(world: &World, person: &Person) -> Option<(usize, usize)> {
+    let b = *person.banks.first()?;
+    let list = world.banks.get(b)?.by_client.get(&person.id)?;
+    list.iter()
+        .position(|&i| world.banks[b].accounts[i].role == Role::Salary)
+        .map(|pos| (b, pos))
+}
+
+/// A row's `party` naming one of the owner's accounts: bank x 16 + position + 1 (0: none).
+pub(crate) fn own_party(bank: usize, position: usize) -> u16 {
+    u16::try_from(bank * 16 + position + 1).unwrap_or(0)
+}
+
+/// The account a row's `party` names (see [`own_party`]).
+pub(crate) fn own_account<'w>(
+    world: &'w World,
+    person: &Person,
+    party: u16,
+) -> Option<(&'w BankWorld, &'w Account)> {
+    let n = usize::from(party.checked_sub(1)?);
+    let bank = world.banks.get(n / 16)?;
+    let &i = bank.by_client.get(&person.id)?.get(n % 16)?;
+    Some((bank, &bank.accounts[i]))
+}
+
 /// A mirrored schedule of transfers into `target` (from the owner's salary account): both sides
-/// compute it alike, so the debit and the credit share day and amount.
-pub(crate) fn transfers_into(world: &World, bank: &BankWorld, target: &Account) -> Vec<(i64, i64)> {
+/// compute it alike, so the debit and the credit share the amount, and the day (within a bank)
+/// or a lag of at most two days (between banks). Transfers still in flight at the anchor are
+/// left out on both sides.
+pub(crate) fn transfers_into(
+    world: &World,
+    bank: &BankWorld,
+    target: &Account,
+) -> Vec<OwnTransfer> {
     let person = &world.persons[target.owner];
     let mut r = rng(
         world.seed,
@@ -205,6 +248,7 @@ pub(crate) fn transfers_into(world: &World, bank: &BankWorld, target: &Account) 
         }
         _ => return Vec::new(),
     };
+    let cross_bank = person.banks.first() != Some(&bank.index);
     let income_day = match person.plan.income {
         Income::Salary { day, .. } | Income::Pension { day, .. } => day,
         Income::Freelance { .. } => 12,
@@ -234,8 +278,23 @@ pub(crate) fn transfers_into(world: &World, bank: &BankWorld, target: &Account) 
                 r.gen_range(0..60),
             );
             let amount = r.gen_range(lo / 100_000..=(hi / 100_000).max(lo / 100_000)) * 100_000;
-            if at >= start && at < end && amount > 0 {
-                out.push((at, amount));
+            // The lag comes from a hash, not the generator, so no other draw moves.
+            let lag = if cross_bank {
+                let h = crate::world::mix(world.seed ^ (at as u64) << 8 ^ u64::from(target.seq));
+                if h.is_multiple_of(4) {
+                    0
+                } else {
+                    (h >> 8) as i64 % (2 * DAY + 1)
+                }
+            } else {
+                0
+            };
+            if at >= start && at + lag < end && amount > 0 {
+                out.push(OwnTransfer {
+                    debit_at: at,
+                    credit_at: at + lag,
+                    amount,
+                });
             }
         }
         match month.checked_add_months(Months::new(1)) {
@@ -294,6 +353,7 @@ pub(crate) fn generate(world: &World, bank: &BankWorld, index: usize) -> Vec<Tx>
         (AccountKind::Savings, _) => savings(&mut g, world, bank, a, person),
         (AccountKind::Currency, _) => currency(&mut g, world, a),
         (AccountKind::Loan, _) => loan_account(&mut g, a, person),
+        (AccountKind::Deposit, _) => deposit_account(&mut g, world, a, person),
     }
     match a.quota {
         None => {
@@ -303,6 +363,10 @@ pub(crate) fn generate(world: &World, bank: &BankWorld, index: usize) -> Vec<Tx>
             }
         }
         Some(q) => fill(&mut g, world, a, person, q),
+    }
+    // Deposits funded from this account (pushed last, so no earlier row's id moves).
+    if a.role == Role::Salary && a.quota.is_none() {
+        deposit_fundings(&mut g, world, bank, person);
     }
     // Recent card payments are still pending.
     for row in &mut g.rows {
@@ -447,7 +511,7 @@ fn salary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, per
         let Some(accounts) = other_bank.by_client.get(&person.id) else {
             continue;
         };
-        for &i in accounts {
+        for (position, &i) in accounts.iter().enumerate() {
             let target = &other_bank.accounts[i];
             if bi == bank.index && target.seq == a.seq {
                 continue;
@@ -457,8 +521,8 @@ fn salary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, per
             } else {
                 kind::OWN_OUT
             };
-            for (at, amount) in transfers_into(world, other_bank, target) {
-                g.push(at, amount, template, 0, 0);
+            for t in transfers_into(world, other_bank, target) {
+                g.push(t.debit_at, t.amount, template, own_party(bi, position), 0);
             }
         }
     }
@@ -493,10 +557,17 @@ fn cash_and_people(g: &mut Gen, person: &Person, share_pct: u32, factor: f64) {
     }
 }
 
-fn secondary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, person: &Person) {
-    for (at, amount) in transfers_into(world, bank, a) {
-        g.push(at, amount, kind::OWN_IN, 0, CREDIT);
+/// The credits of the own transfers into `a`, naming the paying salary account.
+fn own_credits(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, template: u16) {
+    let person = &world.persons[a.owner];
+    let party = salary_of(world, person).map_or(0, |(b, pos)| own_party(b, pos));
+    for t in transfers_into(world, bank, a) {
+        g.push(t.credit_at, t.amount, template, party, CREDIT);
     }
+}
+
+fn secondary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, person: &Person) {
+    own_credits(g, world, bank, a, kind::OWN_IN);
     if person.profile == Profile::Affluent {
         for at in g.monthly(3, 4, 0, 0) {
             let cashback = g.r.gen_range(50..900) * 100;
@@ -507,9 +578,7 @@ fn secondary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, 
 }
 
 fn credit_card(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, person: &Person) {
-    for (at, amount) in transfers_into(world, bank, a) {
-        g.push(at, amount, kind::CARD_REPAYMENT, 0, CREDIT);
-    }
+    own_credits(g, world, bank, a, kind::CARD_REPAYMENT);
     let interest = person.profile == Profile::Stretched || a.target_balance < -5_000_000;
     if interest {
         for at in g.monthly(28, 21, 0, 0) {
@@ -526,9 +595,7 @@ fn savings(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, person: &P
     } else {
         kind::OWN_IN
     };
-    for (at, amount) in transfers_into(world, bank, a) {
-        g.push(at, amount, top_up, 0, CREDIT);
-    }
+    own_credits(g, world, bank, a, top_up);
     let months = g.monthly(31, 21, 0, 0);
     let n = months.len().max(1) as i64;
     for (k, at) in months.into_iter().enumerate() {
@@ -576,6 +643,42 @@ fn loan_account(g: &mut Gen, a: &Account, person: &Person) {
         g.push(opened, loan.principal, kind::LOAN_ISSUED, 0, 0);
         for at in g.monthly(loan.day, 8, 0, 0) {
             g.push(at, loan.monthly, kind::LOAN_REPAID, 0, CREDIT);
+        }
+    }
+}
+
+/// A deposit's opening credit, from the owner's salary account at this bank (§12's texts).
+fn deposit_account(g: &mut Gen, world: &World, a: &Account, person: &Person) {
+    let Some(agreement) = a.agreement.as_ref() else {
+        return;
+    };
+    let party = salary_of(world, person).map_or(0, |(b, pos)| own_party(b, pos));
+    g.push(
+        agreement.start,
+        agreement.amount,
+        kind::DEPOSIT_OPENED,
+        party,
+        CREDIT,
+    );
+}
+
+/// The salary account's debits that funded the owner's deposits at this bank.
+fn deposit_fundings(g: &mut Gen, world: &World, bank: &BankWorld, person: &Person) {
+    let Some(accounts) = bank.by_client.get(&person.id) else {
+        return;
+    };
+    let _ = world;
+    for (position, &i) in accounts.iter().enumerate() {
+        let d = &bank.accounts[i];
+        if let (AccountKind::Deposit, Some(agreement)) = (d.kind, d.agreement.as_ref()) {
+            let party = own_party(bank.index, position);
+            g.push(
+                agreement.start,
+                agreement.amount,
+                kind::DEPOSIT_FUNDING,
+                party,
+                0,
+            );
         }
     }
 }
@@ -688,7 +791,7 @@ fn fill(g: &mut Gen, world: &World, a: &Account, person: &Person, quota: u64) {
                 let amount = g.amount(m, 100);
                 g.purchase(m, amount, Some(at));
             }
-            AccountKind::Savings | AccountKind::Loan => {
+            AccountKind::Savings | AccountKind::Loan | AccountKind::Deposit => {
                 let at = g.random_day() + g.r.gen_range(6 * 3_600..20 * 3_600);
                 let amount = g.r.gen_range(1..50) * 1_000 * 100;
                 let (template, flags) = if g.r.gen_bool(0.5) {
@@ -765,6 +868,7 @@ mod tests {
     fn own_transfers_appear_on_both_sides() {
         let w = world(Volume::Realistic);
         let mut mirrored = 0;
+        let mut lagged = 0;
         for bank in &w.banks {
             for (i, a) in bank.accounts.iter().enumerate() {
                 if a.role != Role::Secondary {
@@ -776,6 +880,7 @@ mod tests {
                     .filter(|t| t.template == kind::OWN_IN)
                     .map(|t| (t.at, t.amount))
                     .collect();
+                let cross_bank = person.banks[0] != bank.index;
                 let home = &w.banks[person.banks[0]];
                 let Some(salary) = home.by_client[&person.id]
                     .iter()
@@ -784,14 +889,28 @@ mod tests {
                     continue;
                 };
                 let outgoing = generate(&w, home, *salary);
-                for pair in &incoming {
-                    assert!(outgoing
-                        .iter()
-                        .any(|t| t.template == kind::OWN_OUT && (t.at, t.amount) == *pair));
+                for &(credit_at, amount) in &incoming {
+                    // Same amount, opposite direction, the debit 0 to 2 days before the credit
+                    // (the same second within one bank).
+                    assert!(outgoing.iter().any(|t| {
+                        let lag = credit_at - t.at;
+                        t.template == kind::OWN_OUT
+                            && !t.credit()
+                            && t.amount == amount
+                            && if cross_bank {
+                                (0..=2 * DAY).contains(&lag)
+                            } else {
+                                lag == 0
+                            }
+                    }));
                     mirrored += 1;
+                    if cross_bank && outgoing.iter().all(|t| t.at != credit_at) {
+                        lagged += 1;
+                    }
                 }
             }
         }
         assert!(mirrored > 0);
+        assert!(lagged > 0, "some legs between banks are days apart");
     }
 }

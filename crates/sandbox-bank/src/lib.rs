@@ -47,14 +47,21 @@
 //! with real MCC codes. People differ: affluent (high salary, savings), steady, and stretched
 //! (overdrafts shown as `Debit` balances, cash, heavy loan payments). A few thousand transactions
 //! per bank; each bank has an account of several hundred transactions, and a newcomer with an
-//! empty account.
+//! empty account. Loan accounts carry a loan agreement; some clients of their salary bank hold
+//! a deposit (a `Deposit` account appended after every other one, funded from the salary
+//! account, with a maturity): `GET /product-agreements`. Every card account has a card with
+//! expiry, limits and a status (`GET /cards`). Own transfers between banks are booked on both
+//! sides with the same amount, the credit 0 to 2 days after the debit, in §12's texts: the
+//! payer's row names the payee's bank and account number, the payee's the paying bank.
 //!
 //! # Protocol
 //! `POST /auth/bank-token?client_id&client_secret`, `POST /oauth2/token` (RFC 6749, with the
 //! `oauth2_token_endpoint` quirk), `POST /account-consents/request`,
 //! `GET|DELETE /account-consents/{id}`, `GET /accounts?client_id=`,
 //! `GET /accounts/{id}/balances`, `GET /accounts/{id}/transactions?page&limit[&from_booking_date_time&to_booking_date_time]`,
-//! `GET /products[?product_type=]`, `GET /products/{id}` — with the document's headers, shapes,
+//! `GET /products[?product_type=]`, `GET /products/{id}`, `GET /cards?client_id=` and
+//! `GET /cards/{id}` (§11: a `ReadCards` consent with `x-requesting-bank`, ownership without),
+//! `GET /product-agreements?client_id=` and `GET /product-agreements/{id}` (§10: no consent) — with the document's headers, shapes,
 //! status codes and error bodies. Quirks per bank: ABank takes consent requests without a
 //! token; VBank sends some amounts as numbers and times without `Z`, ignores the date filter
 //! and keeps answering account-level calls for ten minutes after a revocation; SBank needs the
@@ -83,7 +90,12 @@
 //! | `GET /sandbox/accounts/{id}/transactions[?rows=true]` | the true count (and rows) |
 //! | `POST /sandbox/accounts/{id}/transactions` | books a row now: `{"amount":"120.00","direction":"debit","description":"...","pending":true,"merchant":{"name":"...","mcc":"5411"}}` → `{"transactionId"}` |
 //! | `POST /sandbox/transactions/{id}/book` | a pending row becomes booked |
-//! | `POST /sandbox/reset` | back to the state after start (tokens stay valid) |
+//! | `POST /sandbox/clients/{id}/consents` | `{"permissions": ["ReadAccountsDetail"]}` grants a consent with exactly these (an old one without `ReadCards`): `{"consentId"}` |
+//! | `GET /sandbox/clients/{id}/cards`, `GET /sandbox/clients/{id}/agreements` | the client's cards and deposit/loan agreements as the bank holds them |
+//! | `POST /sandbox/accounts/{id}/close` | closes the account (§9: no money moves, it drops out of `GET /accounts`, still served by id, its agreement reads `closed`) |
+//! | `POST /sandbox/accounts/{id}/reopen` | lists it again |
+//! | `PUT /sandbox/cards/full-numbers` | `{"enabled": true}`: `GET /cards` sends whole card numbers (a misbehaving bank) |
+//! | `POST /sandbox/reset` | back to the state after start (tokens stay valid; closed accounts reopen) |
 //!
 //! Faults apply to every protocol call but the token calls (unless the scope says so), in
 //! queue order. With
@@ -108,8 +120,8 @@ pub use config::{
     Approval, BankConfig, Quirks, SandboxConfig, Volume, DEFAULT_TEAM_ID, DEFAULT_TEAM_SECRET,
 };
 pub use control::{
-    AccountInfo, BankHandle, ClientInfo, ConsentInfo, ConsentRequestInfo, ControlError, Direction,
-    NewMerchant, NewTransaction, Stats, TransactionInfo,
+    AccountInfo, AgreementInfo, BankHandle, CardInfo, ClientInfo, ConsentInfo, ConsentRequestInfo,
+    ControlError, Direction, NewMerchant, NewTransaction, Stats, TransactionInfo,
 };
 pub use server::{serve, BankInfo, Bind, RunningSandbox, Sandbox};
 pub use state::{Fault, Paging};

@@ -357,6 +357,13 @@ impl<'a> Renderer<'a> {
                     MONTHS[(month + 11) % 12]
                 ))
             }
+            kind::OWN_OUT
+            | kind::TO_SAVINGS
+            | kind::OWN_IN
+            | kind::SAVINGS_TOP_UP
+            | kind::CARD_REPAYMENT
+            | kind::DEPOSIT_OPENED
+            | kind::DEPOSIT_FUNDING => self.own_transfer_text(person, t, k.description),
             _ => Cow::Borrowed(k.description),
         };
         out.counterparty = Some(match k.party {
@@ -379,6 +386,169 @@ impl<'a> Renderer<'a> {
             out.transaction_location = Tri::Null;
         }
         out
+    }
+
+    /// The texts bank-in-a-box writes on transfers between a client's accounts (§12): the
+    /// payer's row names the other account's number (and bank, between banks); the payee's
+    /// row names only the paying bank when the money came from another bank.
+    fn own_transfer_text(
+        &self,
+        person: &crate::world::Person,
+        t: &Tx,
+        description: &'static str,
+    ) -> Cow<'a, str> {
+        let Some((other_bank, other)) = crate::history::own_account(self.world, person, t.party)
+        else {
+            return Cow::Borrowed(description);
+        };
+        let here = other_bank.index == self.bank.index;
+        let number = &other.number;
+        Cow::Owned(match (t.template, t.credit(), here) {
+            (kind::DEPOSIT_OPENED, ..) => format!("{description} {number}"),
+            (kind::DEPOSIT_FUNDING, ..) => format!("{description} {number}"),
+            (_, false, true) => format!("Перевод на счет {number}: {description}"),
+            (_, false, false) => format!(
+                "Межбанковский перевод в {} на счет {number}: {description}",
+                other_bank.config.code
+            ),
+            (_, true, true) => format!("Перевод от счета {number}: {description}"),
+            (_, true, false) => {
+                format!(
+                    "Входящий перевод из {}: {description}",
+                    other_bank.config.code
+                )
+            }
+        })
+    }
+
+    /// The client's cards (§11): `data.cards` next to `data.total`, newest first. With
+    /// `full_numbers` (a misbehaving bank) `cardNumber` carries a whole card number.
+    pub fn cards(
+        &self,
+        accounts: &[usize],
+        balances: &[i64],
+        only: Option<&str>,
+        full_numbers: bool,
+    ) -> Option<Vec<u8>> {
+        let mut list: Vec<CardListOut<'_>> = Vec::new();
+        for (&i, &balance) in accounts.iter().zip(balances) {
+            let a = &self.bank.accounts[i];
+            let Some(c) = a.card.as_ref() else { continue };
+            if only.is_some_and(|id| id != c.id) {
+                continue;
+            }
+            let last4 = c.masked.trim_start_matches('*');
+            let number = if full_numbers {
+                format!("2200{:08}{last4}", a.seq * 7_919 % 100_000_000)
+            } else {
+                format!("**** **** **** {last4}")
+            };
+            list.push(CardListOut {
+                card_id: &c.id,
+                card_number: number,
+                card_number_full: None,
+                card_type: c.kind,
+                card_name: c.name,
+                holder_name: self.holder(a).to_uppercase(),
+                expiry_month: c.expiry.0,
+                expiry_year: c.expiry.1,
+                account_number: &a.number,
+                account_balance: Amount {
+                    minor: balance,
+                    as_number: false,
+                },
+                status: c.status,
+                daily_limit: Amount {
+                    minor: c.daily_limit,
+                    as_number: false,
+                },
+                monthly_limit: Amount {
+                    minor: c.monthly_limit,
+                    as_number: false,
+                },
+                issued_at: format!("{}T09:00:00.000000Z", a.opened.format("%Y-%m-%d")),
+                sandbox_noise: self.noise.then(noise),
+            });
+        }
+        list.reverse();
+        if only.is_some() {
+            let one = list.into_iter().next()?;
+            return serde_json::to_vec(&serde_json::json!({"data": one, "meta": {}})).ok();
+        }
+        let total = list.len();
+        serde_json::to_vec(
+            &serde_json::json!({"data": {"cards": list, "total": total}, "meta": {}}),
+        )
+        .ok()
+    }
+
+    /// The client's agreements (§10): a bare list, snake_case, amounts as JSON numbers, times
+    /// without a zone. `closed`: whether each account is closed. A detail (`only`) adds the
+    /// rate and the account's balance.
+    pub fn agreements(
+        &self,
+        accounts: &[(usize, bool, i64)],
+        only: Option<&str>,
+    ) -> Option<Vec<u8>> {
+        let naive = |secs: i64| {
+            from_unix(secs, 0)
+                .format("%Y-%m-%dT%H:%M:%S%.6f")
+                .to_string()
+        };
+        let detail = only.is_some();
+        let mut list: Vec<AgreementOut<'_>> = Vec::new();
+        for &(i, closed, balance) in accounts {
+            let a = &self.bank.accounts[i];
+            let Some(g) = a.agreement.as_ref() else {
+                continue;
+            };
+            if only.is_some_and(|id| id != g.id) {
+                continue;
+            }
+            list.push(AgreementOut {
+                agreement_id: &g.id,
+                product_id: &g.product_id,
+                product_name: g.product_name,
+                product_type: g.kind,
+                amount: Amount {
+                    minor: g.amount,
+                    as_number: true,
+                },
+                status: if closed { "closed" } else { "active" },
+                start_date: naive(g.start),
+                end_date: g.end.map(naive),
+                account_number: &a.number,
+                interest_rate: match (detail, g.rate) {
+                    (false, _) => Tri::Absent,
+                    (true, Some(r)) => Tri::Value(Amount {
+                        minor: r,
+                        as_number: true,
+                    }),
+                    (true, None) => Tri::Null,
+                },
+                account_balance: if detail {
+                    Tri::Value(Amount {
+                        minor: balance,
+                        as_number: true,
+                    })
+                } else {
+                    Tri::Absent
+                },
+                sandbox_noise: self.noise.then(noise),
+            });
+        }
+        // Newest first.
+        list.sort_by(|x, y| y.start_date.cmp(&x.start_date));
+        if detail {
+            let one = list.into_iter().next()?;
+            return serde_json::to_vec(&AgreementEnvelope { data: one }).ok();
+        }
+        let total = list.len();
+        serde_json::to_vec(&AgreementsEnvelope {
+            data: list,
+            meta: TotalMeta { total },
+        })
+        .ok()
     }
 
     /// A page of transactions as the bank sends it.
@@ -439,6 +609,7 @@ impl<'a> Renderer<'a> {
                         AccountKind::CreditCard => "credit_card",
                         AccountKind::Currency => "currency",
                         AccountKind::Loan => "loan",
+                        AccountKind::Deposit => "deposit",
                     }),
                     sandbox_noise: self.noise.then(noise),
                 }
@@ -544,6 +715,62 @@ impl crate::config::BankConfig {
     fn standard_extras(&self) -> bool {
         self.quirks.standard_status_words
     }
+}
+
+#[derive(Serialize)]
+struct AgreementOut<'a> {
+    agreement_id: &'a str,
+    product_id: &'a str,
+    product_name: &'a str,
+    product_type: &'a str,
+    amount: Amount,
+    status: &'static str,
+    start_date: String,
+    end_date: Option<String>,
+    account_number: &'a str,
+    #[serde(skip_serializing_if = "Tri::is_absent")]
+    interest_rate: Tri<Amount>,
+    #[serde(skip_serializing_if = "Tri::is_absent")]
+    account_balance: Tri<Amount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox_noise: Option<Noise>,
+}
+
+#[derive(Serialize)]
+struct AgreementsEnvelope<'a> {
+    data: Vec<AgreementOut<'a>>,
+    meta: TotalMeta,
+}
+
+#[derive(Serialize)]
+struct AgreementEnvelope<'a> {
+    data: AgreementOut<'a>,
+}
+
+#[derive(Serialize)]
+struct TotalMeta {
+    total: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CardListOut<'a> {
+    card_id: &'a str,
+    card_number: String,
+    card_number_full: Option<&'a str>,
+    card_type: &'a str,
+    card_name: &'a str,
+    holder_name: String,
+    expiry_month: u32,
+    expiry_year: i32,
+    account_number: &'a str,
+    account_balance: Amount,
+    status: &'a str,
+    daily_limit: Amount,
+    monthly_limit: Amount,
+    issued_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox_noise: Option<Noise>,
 }
 
 #[derive(Serialize)]

@@ -1,7 +1,7 @@
 //! One bank's state while it runs: tokens, consents and consent requests, the fault queue,
 //! paging mode, and rows added through the control API on top of the generated history.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -121,6 +121,10 @@ pub(crate) struct Runtime {
     pub calls: u64,
     pub calls_without_request_id: u64,
     pub wrong_shapes: u64,
+    /// Accounts closed through the control API: no longer listed (§9), still served by id.
+    pub closed: HashSet<usize>,
+    /// A misbehaving bank: `GET /cards` sends whole card numbers.
+    pub full_card_numbers: bool,
 }
 
 /// A bank of the sandbox: its generated data (shared world) and its runtime state.
@@ -252,6 +256,11 @@ impl Bank {
     pub fn balance(&self, account: usize) -> i64 {
         let target = self.data().accounts[account].target_balance;
         target + self.rt().overlays.get(&account).map_or(0, |o| o.delta)
+    }
+
+    /// Whether the account is closed now.
+    pub fn is_closed(&self, account: usize) -> bool {
+        self.rt().closed.contains(&account)
     }
 
     /// Back to the state just after start: consents, requests, faults, paging, overrides, added

@@ -170,6 +170,8 @@ pub enum AccountKind {
     CreditCard,
     Currency,
     Loan,
+    /// The account of a deposit agreement (`Deposit` sub-type, §9/§10).
+    Deposit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,6 +191,55 @@ pub(crate) struct Card {
     pub masked: String,
     pub kind: &'static str,
     pub name: &'static str,
+    /// (month, year).
+    pub expiry: (u32, i32),
+    /// Minor units.
+    pub daily_limit: i64,
+    pub monthly_limit: i64,
+    /// `active` or `blocked`.
+    pub status: &'static str,
+}
+
+impl Card {
+    /// Details of §11 derived from the card's id, so no generator draw moves.
+    fn details(
+        id_hash: u64,
+        opened: NaiveDate,
+        credit: bool,
+    ) -> ((u32, i32), i64, i64, &'static str) {
+        let h = mix(id_hash);
+        let year = opened.year() + 4 + (h % 3) as i32;
+        let month = 1 + ((h >> 8) % 12) as u32;
+        let (daily, monthly) = if credit {
+            (15_000_000, 60_000_000)
+        } else {
+            (10_000_000, 50_000_000)
+        };
+        let status = if (h >> 16) % 9 == 4 {
+            "blocked"
+        } else {
+            "active"
+        };
+        ((month, year), daily, monthly, status)
+    }
+}
+
+/// A deposit or loan agreement (§10) and its account.
+pub(crate) struct Agreement {
+    pub id: String,
+    /// `deposit` or `loan`.
+    pub kind: &'static str,
+    /// Catalogue product id and name.
+    pub product_id: String,
+    pub product_name: &'static str,
+    /// The principal at opening, minor units, positive.
+    pub amount: i64,
+    /// Unix seconds.
+    pub start: i64,
+    /// `start` + term x 30 days, as bank-in-a-box computes it.
+    pub end: Option<i64>,
+    /// Hundredths of a percent.
+    pub rate: Option<i64>,
 }
 
 pub(crate) struct Account {
@@ -213,6 +264,8 @@ pub(crate) struct Account {
     pub travel: bool,
     /// Exact number of rows (benchmark volumes); `None`: what the habits give.
     pub quota: Option<u64>,
+    /// The deposit or loan agreement this account belongs to.
+    pub agreement: Option<Agreement>,
 }
 
 pub(crate) struct Product {
@@ -768,6 +821,7 @@ fn make_bank(
                 AccountKind::CreditCard => ("CreditCard", "Кредитная карта".to_owned()),
                 AccountKind::Currency => ("Checking", format!("Валютный счёт {currency}")),
                 AccountKind::Loan => ("Loan", "Кредит наличными".to_owned()),
+                AccountKind::Deposit => ("Deposit", "Deposit счет".to_owned()),
             };
             let card = match kind {
                 AccountKind::Checking | AccountKind::CreditCard | AccountKind::Currency => {
@@ -782,11 +836,18 @@ fn make_bank(
                             "Мир Премиальная",
                         ]
                     };
+                    let hash = mix48(salt ^ u64::from(seq) << 8 ^ 0xCA);
+                    let (expiry, daily_limit, monthly_limit, status) =
+                        Card::details(hash, opened, credit);
                     Some(Card {
-                        id: format!("card-{:012x}", mix48(salt ^ u64::from(seq) << 8 ^ 0xCA)),
+                        id: format!("card-{hash:012x}"),
                         masked: format!("****{:04}", ar.gen_range(1000..10_000)),
                         kind: if credit { "credit" } else { "debit" },
                         name: names[ar.gen_range(0..names.len())],
+                        expiry,
+                        daily_limit,
+                        monthly_limit,
+                        status,
                     })
                 }
                 _ => None,
@@ -809,9 +870,22 @@ fn make_bank(
                 share_pct: 0,
                 travel: false,
                 quota: None,
+                agreement: None,
             });
         }
     }
+    let products = make_products(seed, b);
+    add_agreements(
+        seed,
+        b,
+        salt,
+        persons,
+        newcomer,
+        anchor,
+        &products,
+        &mut accounts,
+        &mut seq,
+    );
     let mut by_client: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_id = HashMap::new();
     for (i, a) in accounts.iter().enumerate() {
@@ -846,7 +920,7 @@ fn make_bank(
         by_client,
         by_id,
         member_of,
-        products: make_products(seed, b),
+        products,
         newcomer,
         people,
     }
@@ -874,6 +948,7 @@ fn target_balance(r: &mut ChaCha8Rng, person: &Person, kind: AccountKind, role: 
         (CreditCard, Stretched) => -minor(r, 60_000, 240_000),
         (CreditCard, _) => -minor(r, 3_000, 80_000),
         (Currency, _) => minor(r, 800, 25_000),
+        (Deposit, _) => 0,
         (Loan, _) => {
             let principal = person
                 .plan
@@ -926,7 +1001,7 @@ fn assign_shares(banks: &mut [BankWorld], persons: &[Person]) {
 
 fn quota_weight(a: &Account) -> u64 {
     match (a.kind, a.role) {
-        (_, Role::Newcomer) => 0,
+        (_, Role::Newcomer) | (AccountKind::Deposit, _) => 0,
         (AccountKind::Checking, Role::Salary) => 10,
         (AccountKind::Checking, _) => 5,
         (AccountKind::CreditCard, _) => 4,
@@ -979,6 +1054,130 @@ fn assign_quotas(banks: &mut [BankWorld], volume: Volume) {
         for (a, q) in bank.accounts.iter_mut().zip(split(total, &weights)) {
             a.quota = Some(q);
         }
+    }
+}
+
+/// The first catalogue product of a kind at this bank: (id, name, rate, term in months).
+fn product_of<'a>(
+    products: &'a [Product],
+    kind: &str,
+) -> Option<(&'a Product, &'static catalog::ProductTemplate)> {
+    products
+        .iter()
+        .map(|p| (p, &PRODUCTS[p.template]))
+        .find(|(_, t)| t.kind == kind)
+}
+
+/// Loan agreements for the bank's loan accounts, and deposits (new `Deposit` accounts,
+/// appended after every other account so no earlier id, number or history moves) for some
+/// affluent and saving clients of their salary bank: at least one per bank.
+#[allow(clippy::too_many_arguments)]
+fn add_agreements(
+    seed: u64,
+    b: usize,
+    salt: u64,
+    persons: &[Person],
+    newcomer: Option<usize>,
+    anchor: DateTime<Utc>,
+    products: &[Product],
+    accounts: &mut Vec<Account>,
+    seq: &mut u32,
+) {
+    const DAY: i64 = 86_400;
+    let agreement_id =
+        |seq: u32| format!("agr-{:012x}", mix48(salt ^ (u64::from(seq) << 12) ^ 0xA6));
+    if let Some((product, template)) = product_of(products, "loan") {
+        for a in accounts.iter_mut().filter(|a| a.kind == AccountKind::Loan) {
+            let Some(loan) = persons[a.owner].plan.loan.as_ref() else {
+                continue;
+            };
+            let start = ts(a.opened, 9, 0, 0);
+            let term = i64::from(template.term_months.unwrap_or(36));
+            a.agreement = Some(Agreement {
+                id: agreement_id(a.seq),
+                kind: "loan",
+                product_id: product.id.clone(),
+                product_name: template.name,
+                amount: loan.principal,
+                start,
+                end: Some(start + term * 30 * DAY),
+                rate: product.rate,
+            });
+        }
+    }
+    let Some((product, template)) = product_of(products, "deposit") else {
+        return;
+    };
+    let anchor_date = anchor.date_naive();
+    let eligible: Vec<usize> = (0..persons.len())
+        .filter(|&p| {
+            let person = &persons[p];
+            person.banks.first() == Some(&b)
+                && newcomer != Some(p)
+                && person.plan.savings_monthly > 0
+                && accounts.iter().filter(|a| a.owner == p).count() < 3
+        })
+        .collect();
+    let mut chosen: Vec<usize> = eligible
+        .iter()
+        .copied()
+        .filter(|&p| {
+            let mut r = rng(seed, &[tag::PRODUCTS, b as u64, p as u64, 0xDE]);
+            persons[p].profile == Profile::Affluent || r.gen_bool(0.3)
+        })
+        .collect();
+    if chosen.is_empty() {
+        chosen.extend(eligible.first());
+    }
+    for p in chosen {
+        let person = &persons[p];
+        let mut r = rng(seed, &[tag::PRODUCTS, b as u64, p as u64, 0xDF]);
+        *seq += 1;
+        let history_start = anchor_date
+            .checked_sub_months(Months::new(person.months))
+            .unwrap_or(anchor_date);
+        let span = (anchor_date - history_start).num_days().max(40);
+        // Most were opened inside the history (their funding shows), some long before.
+        let opened = if r.gen_bool(0.7) {
+            history_start + chrono::Duration::days(r.gen_range(5..span - 20))
+        } else {
+            history_start - chrono::Duration::days(r.gen_range(30..300))
+        };
+        let (lo, hi) = match person.profile {
+            Profile::Affluent => (200, 1_500),
+            _ => (50, 300),
+        };
+        let amount = rub(&mut r, lo, hi) * 1_000;
+        let term = i64::from(*pick(&mut r, &[6u32, 12, 24]));
+        let start = ts(opened, 10, r.gen_range(0..60), r.gen_range(0..60));
+        accounts.push(Account {
+            id: format!("acc-{}", 1000 + *seq),
+            seq: *seq,
+            owner: p,
+            kind: AccountKind::Deposit,
+            role: Role::Other,
+            currency: "RUB",
+            subtype: "Deposit",
+            nickname: "Deposit счет".to_owned(),
+            opened,
+            number: format!("423{:015x}", mix(salt ^ u64::from(*seq) ^ 0xD3) >> 4),
+            card: None,
+            start: ts(opened.max(history_start), 0, 0, 0),
+            target_balance: amount,
+            share_pct: 0,
+            travel: false,
+            quota: None,
+            agreement: Some(Agreement {
+                id: agreement_id(*seq),
+                kind: "deposit",
+                product_id: product.id.clone(),
+                product_name: template.name,
+                amount,
+                start,
+                end: Some(start + term * 30 * DAY),
+                rate: product.rate,
+            }),
+        });
     }
 }
 
@@ -1064,6 +1263,27 @@ mod tests {
                 assert!((1..=3).contains(&accounts.len()));
             }
             assert!(bank.newcomer.is_some());
+            let agreements: Vec<&Agreement> = bank
+                .accounts
+                .iter()
+                .filter_map(|a| a.agreement.as_ref())
+                .collect();
+            assert!(
+                agreements
+                    .iter()
+                    .any(|a| a.kind == "deposit" && a.end.is_some()),
+                "{}: a deposit with a maturity",
+                bank.config.code
+            );
+            for a in bank.accounts.iter().filter(|a| a.kind == AccountKind::Loan) {
+                assert!(
+                    a.agreement.is_some()
+                        || !matches!(
+                            w.persons[a.owner].plan.loan.as_ref().map(|l| &l.lender),
+                            Some(Lender::Bank(_))
+                        )
+                );
+            }
         }
         assert!(w.persons.iter().any(|p| p.banks.len() == 3));
         assert!(w.persons.iter().any(|p| p.banks.len() == 2));

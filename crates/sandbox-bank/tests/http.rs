@@ -1030,3 +1030,212 @@ async fn the_control_api_can_require_a_token_and_the_sandbox_stops() {
         "stopped"
     );
 }
+
+#[tokio::test]
+async fn cards_agreements_closure_and_revocation_as_sections_8_to_11_say() {
+    let sandbox = start().await;
+    let bank = Bank::new(&sandbox, "abank").await;
+    let control = sandbox.control("abank").unwrap();
+    // A client with a deposit (the world gives every bank at least one).
+    let client = sandbox
+        .client_ids("abank")
+        .into_iter()
+        .find(|c| {
+            control
+                .agreements(c)
+                .unwrap()
+                .iter()
+                .any(|a| a.kind == "deposit")
+        })
+        .expect("a client with a deposit");
+
+    // Agreements: no consent needed (§10), a bare list, snake_case, numbers, no zone.
+    let list = bank
+        .json(&format!("/product-agreements?client_id={client}"), None)
+        .await;
+    let items = list["data"].as_array().unwrap();
+    assert_eq!(list["meta"]["total"], items.len());
+    let deposit = items
+        .iter()
+        .find(|a| a["product_type"] == "deposit")
+        .unwrap();
+    assert!(deposit["amount"].is_number(), "{deposit}");
+    assert!(!deposit["start_date"].as_str().unwrap().ends_with('Z'));
+    assert!(deposit["end_date"].as_str().unwrap() > deposit["start_date"].as_str().unwrap());
+    assert!(
+        deposit.get("interest_rate").is_none(),
+        "the list has no rate"
+    );
+    let id = deposit["agreement_id"].as_str().unwrap();
+    let detail = bank
+        .json(
+            &format!("/product-agreements/{id}?client_id={client}"),
+            None,
+        )
+        .await;
+    assert!(detail["data"]["interest_rate"].is_number(), "{detail}");
+    assert_eq!(
+        bank.get("/product-agreements", None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    // The deposit's account is listed, and its opening names the funding account (§12).
+    let number = deposit["account_number"].as_str().unwrap().to_owned();
+    assert!(number.starts_with("423"));
+    let consent = bank.consent(&client).await["consent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accounts = bank
+        .json(&format!("/accounts?client_id={client}"), Some(&consent))
+        .await;
+    let listed = accounts["data"]["account"].as_array().unwrap().clone();
+    let account = listed
+        .iter()
+        .find(|a| a["account"][0]["identification"] == number.as_str())
+        .unwrap();
+    assert_eq!(account["accountSubType"], "Deposit");
+    let account_id = account["accountId"].as_str().unwrap().to_owned();
+
+    // Cards need a consent holding ReadCards (ours has only the three account permissions).
+    let cards_path = format!("/cards?client_id={client}");
+    let (status, text) = bank.get(&cards_path, Some(&consent)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    assert!(text.contains("ReadCards"));
+    let with_cards = control
+        .grant_consent(&client, &["ReadAccountsDetail", "ReadCards"])
+        .unwrap();
+    let cards = bank.json(&cards_path, Some(&with_cards)).await;
+    let list = cards["data"]["cards"].as_array().unwrap();
+    assert_eq!(cards["data"]["total"], list.len());
+    assert!(!list.is_empty());
+    for c in list {
+        let number = c["cardNumber"].as_str().unwrap();
+        assert!(number.starts_with("**** **** **** "), "{number}");
+        assert!(c["cardNumberFull"].is_null());
+        assert!(c["expiryYear"].as_i64().unwrap() > 2025);
+    }
+
+    // Closure: the account drops out of the list, is still served by id, its agreement closes.
+    let (status, _) = bank
+        .control(
+            reqwest::Method::POST,
+            &format!("/accounts/{account_id}/close"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = bank
+        .json(&format!("/accounts?client_id={client}"), Some(&consent))
+        .await;
+    let after = after["data"]["account"].as_array().unwrap();
+    assert_eq!(after.len() + 1, listed.len());
+    assert!(after.iter().all(|a| a["accountId"] != account_id.as_str()));
+    bank.json(&format!("/accounts/{account_id}/balances"), Some(&consent))
+        .await;
+    let list = bank
+        .json(&format!("/product-agreements?client_id={client}"), None)
+        .await;
+    assert!(list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["agreement_id"] == id && a["status"] == "closed"));
+
+    // Revocation (§8): DELETE twice is 204 twice; then accounts and cards refuse; a request id
+    // or an unknown id is 404.
+    for _ in 0..2 {
+        let res = bank
+            .req(
+                reqwest::Method::DELETE,
+                &format!("/account-consents/{with_cards}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(
+        bank.get(&cards_path, Some(&with_cards)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let res = bank
+        .req(
+            reqwest::Method::DELETE,
+            "/account-consents/req-000000000000",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn own_transfers_between_banks_name_the_other_account_and_land_within_two_days() {
+    let sandbox = start().await;
+    let time = |row: &Value| -> chrono::DateTime<chrono::Utc> {
+        let t = row["bookingDateTime"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('Z');
+        format!("{t}Z").parse().unwrap()
+    };
+    let amount = |row: &Value| -> rust_decimal::Decimal {
+        row["amount"]["amount"]
+            .to_string()
+            .trim_matches('"')
+            .parse()
+            .unwrap()
+    };
+    // (bank, client, account number, row) for every row of every bank.
+    let mut rows: Vec<(String, String, String, Value)> = Vec::new();
+    for code in ["abank", "vbank", "sbank"] {
+        let bank = Bank::new(&sandbox, code).await;
+        let control = sandbox.control(code).unwrap();
+        for client in sandbox.client_ids(code) {
+            let consent = control
+                .grant_consent(&client, &["ReadAccountsDetail", "ReadTransactionsDetail"])
+                .unwrap();
+            let accounts = bank
+                .json(&format!("/accounts?client_id={client}"), Some(&consent))
+                .await;
+            for a in accounts["data"]["account"].as_array().unwrap() {
+                let number = a["account"][0]["identification"].as_str().unwrap();
+                for row in bank.all_rows(a["accountId"].as_str().unwrap(), 100).await {
+                    rows.push((code.into(), client.clone(), number.into(), row));
+                }
+            }
+        }
+    }
+    let (mut pairs, mut lagged) = (0, 0);
+    for (code, client, number, row) in &rows {
+        let text = row["transactionInformation"].as_str().unwrap_or_default();
+        let Some(rest) = text.strip_prefix("Входящий перевод из ") else {
+            continue;
+        };
+        let payer = rest.split(':').next().unwrap();
+        assert_ne!(payer, code);
+        assert_eq!(row["creditDebitIndicator"], "Credit");
+        let wanted = format!("Межбанковский перевод в {code} на счет {number}: ");
+        let legs: Vec<&Value> = rows
+            .iter()
+            .filter(|(b, c, _, r)| {
+                b == payer
+                    && c == client
+                    && r["creditDebitIndicator"] == "Debit"
+                    && r["transactionInformation"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with(&wanted))
+                    && amount(r) == amount(row)
+                    && (chrono::Duration::zero()..=chrono::Duration::days(2))
+                        .contains(&(time(row) - time(r)))
+            })
+            .map(|(_, _, _, r)| r)
+            .collect();
+        assert!(!legs.is_empty(), "{code} {client}: no debit leg for {text}");
+        pairs += 1;
+        if legs.iter().all(|r| time(r) != time(row)) {
+            lagged += 1;
+        }
+    }
+    assert!(pairs > 10 && lagged > 0, "pairs {pairs}, lagged {lagged}");
+}
