@@ -16,6 +16,10 @@ fn month_of(d: NaiveDate) -> i32 {
     d.year() * 100 + d.month() as i32
 }
 
+/// The category of money moved between a client's own accounts, left out of every figure of
+/// income and spending.
+pub(crate) const OWN_TRANSFER: &str = "OWN_TRANSFER";
+
 /// Whose rows a range read covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scope {
@@ -150,8 +154,10 @@ impl Sql {
     }
 }
 
-/// Booked money by category (and direction) in `[from, to)` in one currency, largest first, in
-/// one statement over the aggregates and the edge rows. Equal to a direct `SUM` over the rows.
+/// Booked income and spending by category (and direction) in `[from, to)` in one currency,
+/// largest first, in one statement over the aggregates and the edge rows. Equal to a direct
+/// `SUM` over the rows. Money moved between the client's own accounts (`OWN_TRANSFER`) is
+/// neither, and is left out.
 pub(crate) async fn category_totals<C: ConnectionTrait>(
     conn: &C,
     scope: Scope,
@@ -193,9 +199,10 @@ pub(crate) async fn category_totals<C: ConnectionTrait>(
     }
     sql.text = format!(
         "SELECT category, direction, CAST(SUM(a) AS BIGINT) AS amount, CAST(SUM(n) AS BIGINT) AS cnt \
-         FROM ({}) parts GROUP BY category, direction HAVING SUM(n) > 0 \
+         FROM ({}) parts WHERE category <> '{OWN}' GROUP BY category, direction HAVING SUM(n) > 0 \
          ORDER BY amount DESC, category",
-        selects.join(" UNION ALL ")
+        selects.join(" UNION ALL "),
+        OWN = OWN_TRANSFER,
     );
     let rows = conn.query_all(sql.statement()).await?;
     rows.into_iter()

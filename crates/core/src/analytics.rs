@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, Utc};
 use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::aggregates::{category_totals, Scope};
+use crate::aggregates::{category_totals, Scope, OWN_TRANSFER};
 use crate::domain::{Category, Currency, Direction, Money};
 use crate::entity::client_month_totals;
 use crate::error::{CoreError, CoreResult};
@@ -35,9 +35,14 @@ pub struct CategorySpend {
 pub struct MonthFlow {
     /// `YYYY-MM`.
     pub month: String,
+    /// Income and expense leave out money moved between the client's own accounts, which is
+    /// shown apart: `moved_out` left an account of the client for another of its accounts,
+    /// `moved_in` arrived from one (the two differ while a leg is unpaired or in flight).
     pub income: Money,
     pub expense: Money,
     pub net: Money,
+    pub moved_out: Money,
+    pub moved_in: Money,
 }
 
 /// Longest cashflow history one request may ask for.
@@ -106,10 +111,11 @@ impl Core {
         }
         let keys = last_months(now, months);
         use client_month_totals::Column as M;
-        let rows: Vec<(i32, String, i64)> = client_month_totals::Entity::find()
+        let rows: Vec<(i32, String, String, i64)> = client_month_totals::Entity::find()
             .select_only()
             .column(M::Month)
             .column(M::Direction)
+            .column(M::Category)
             .column_as(
                 Expr::expr(Func::sum(Expr::col(M::AmountMinor))).cast_as(Alias::new("BIGINT")),
                 "amount",
@@ -120,25 +126,29 @@ impl Core {
             .filter(M::Month.lte(keys[keys.len() - 1]))
             .group_by(M::Month)
             .group_by(M::Direction)
+            .group_by(M::Category)
             .into_tuple()
             .all(self.db.conn())
             .await?;
         Ok(keys
             .into_iter()
             .map(|key| {
-                let sum = |d: Direction| {
+                let sum = |d: Direction, own: bool| {
                     rows.iter()
                         .filter(|r| r.0 == key && r.1 == d.as_str())
-                        .map(|r| r.2)
+                        .filter(|r| (r.2 == OWN_TRANSFER) == own)
+                        .map(|r| r.3)
                         .sum::<i64>()
                 };
-                let income = sum(Direction::Credit);
-                let expense = sum(Direction::Debit);
+                let income = sum(Direction::Credit, false);
+                let expense = sum(Direction::Debit, false);
                 MonthFlow {
                     month: format!("{:04}-{:02}", key / 100, key % 100),
                     income: Money::new(income, currency.clone()),
                     expense: Money::new(expense, currency.clone()),
                     net: Money::new(income - expense, currency.clone()),
+                    moved_out: Money::new(sum(Direction::Debit, true), currency.clone()),
+                    moved_in: Money::new(sum(Direction::Credit, true), currency.clone()),
                 }
             })
             .collect())

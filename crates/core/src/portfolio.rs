@@ -45,7 +45,7 @@ SELECT 'clients' AS kind, bank_code AS k, '' AS c, CAST(COUNT(DISTINCT client_id
 UNION ALL SELECT 'accounts', bank_code, currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(balance_minor), 0) AS BIGINT) \
   FROM accounts GROUP BY bank_code, currency \
 UNION ALL SELECT direction, bank_code, currency, CAST(SUM(tx_count) AS BIGINT), CAST(SUM(amount_minor) AS BIGINT) \
-  FROM client_month_totals GROUP BY bank_code, currency, direction";
+  FROM client_month_totals WHERE category <> 'OWN_TRANSFER' GROUP BY bank_code, currency, direction";
 
 impl Core {
     /// Clients per grade (A, B, C, then the unrated), in one statement.

@@ -177,6 +177,7 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
         .filter(M::Currency.eq(base.as_str()))
         .filter(M::Direction.eq(Direction::Credit.as_str()))
         .filter(M::Category.ne(Category::Refunds.as_str()))
+        .filter(M::Category.ne(Category::OwnTransfer.as_str()))
         .filter(M::Month.gte(first_month))
         .into_tuple::<i32>()
         .all(conn)

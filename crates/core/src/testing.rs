@@ -241,6 +241,7 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
                 bank_tx_code: None,
                 counterparty: credit.then(|| "ООО Ромашка".to_owned()),
                 card_masked: None,
+                counterparty_account: None,
                 category: if credit {
                     Category::Salary
                 } else {
@@ -404,6 +405,30 @@ pub async fn rebuild_aggregates<C: sea_orm::ConnectionTrait>(
     client_id: Option<i64>,
 ) -> CoreResult<()> {
     crate::ledger::rebuild(conn, client_id).await
+}
+
+/// Every row of the two aggregate tables, sorted: for comparing the incrementally kept
+/// aggregates with a recomputation ([`rebuild_aggregates`]).
+pub async fn aggregate_snapshot<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+) -> CoreResult<(Vec<String>, Vec<String>)> {
+    use crate::entity::{client_day_totals as d, client_month_totals as m};
+    use sea_orm::EntityTrait;
+    let mut months: Vec<String> = m::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    months.sort();
+    let mut days: Vec<String> = d::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    days.sort();
+    Ok((months, days))
 }
 
 /// Runs `core`'s background jobs until the test's runtime ends, as the server does: tests whose

@@ -45,6 +45,8 @@ pub struct Transaction {
     pub card_masked: Option<String>,
     pub category: Category,
     pub category_source: CategorySource,
+    /// The other leg of a transfer between two accounts of this client.
+    pub transfer_peer_id: Option<i64>,
 }
 
 impl TryFrom<transactions::Model> for Transaction {
@@ -66,6 +68,7 @@ impl TryFrom<transactions::Model> for Transaction {
             mcc: m.mcc,
             counterparty: m.counterparty,
             card_masked: m.card_masked,
+            transfer_peer_id: m.transfer_peer_id,
         })
     }
 }
@@ -260,6 +263,20 @@ impl Core {
             .collect()
     }
 
+    /// Several transactions at once (for data loaders), keyed by id; missing ids are absent.
+    pub async fn transactions_by_ids(
+        &self,
+        ids: &[i64],
+    ) -> CoreResult<std::collections::HashMap<i64, Transaction>> {
+        transactions::Entity::find()
+            .filter(transactions::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(|m| Transaction::try_from(m).map(|t| (t.id, t)))
+            .collect()
+    }
+
     pub async fn transaction(&self, id: i64) -> CoreResult<Transaction> {
         transactions::Entity::find_by_id(id)
             .one(self.db.conn())
@@ -368,6 +385,7 @@ impl Core {
             bank_tx_code: None,
             counterparty: None,
             card_masked: None,
+            counterparty_account: None,
             category,
             category_source,
         };

@@ -131,6 +131,8 @@ async fn insert_and_read(db: &DatabaseConnection) {
         category: Set("restaurants".into()),
         category_source: Set("mcc".into()),
         replaced_by_id: Set(None),
+        transfer_peer_id: Set(None),
+        counterparty_account: Set(Some("40817810000000000002".into())),
         created_at: Set(now),
         updated_at: Set(now),
     }

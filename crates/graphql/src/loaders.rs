@@ -24,6 +24,8 @@ pub struct RatingOf(pub i64);
 pub struct AccountById(pub i64);
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct BankStatusOf(pub String);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct TransactionById(pub i64);
 
 fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> i64) -> Vec<i64> {
     keys.iter().map(|k| f(*k)).collect()
@@ -86,6 +88,22 @@ impl Loader<AccountById> for CoreLoader {
         Ok(found
             .into_iter()
             .map(|(id, a)| (AccountById(id), Arc::new(a)))
+            .collect())
+    }
+}
+
+impl Loader<TransactionById> for CoreLoader {
+    type Value = Arc<crm_core::transactions::Transaction>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[TransactionById],
+    ) -> Result<HashMap<TransactionById, Self::Value>, Self::Error> {
+        let found = self.0.transactions_by_ids(&ids(keys, |k| k.0)).await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, t)| (TransactionById(id), Arc::new(t)))
             .collect())
     }
 }

@@ -696,6 +696,12 @@ impl Config {
                 max_consecutive_failures: r.ranged("SYNC_MAX_FAILURES", 8, 1, 1000)? as u32,
                 ..defaults.budget
             },
+            own_transfer_window: crm_core::sync::TransferWindow::days(r.ranged(
+                "OWN_TRANSFER_WINDOW_DAYS",
+                3,
+                0,
+                30,
+            )? as u32),
         };
         let assistant = assistant_settings(&r, prod)?;
         let sandbox_port = r.ranged("SANDBOX_PORT", 9001, 1, 65_533)? as u16;

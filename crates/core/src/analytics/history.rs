@@ -87,6 +87,8 @@ pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
         .filter(T::Direction.eq(direction.as_str()))
         .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
         .filter(T::ReplacedById.is_null())
+        // Money moved between the client's own accounts is neither paid nor earned.
+        .filter(T::Category.ne(crate::aggregates::OWN_TRANSFER))
         .order_by_desc(T::BookedAt)
         .order_by_desc(T::Id)
         .limit(MAX_HISTORY_ROWS)

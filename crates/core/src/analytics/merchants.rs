@@ -101,7 +101,7 @@ impl Core {
                SELECT {name} AS name, \
                       amount_minor FROM transactions \
                WHERE client_id = {c} AND currency = {cur} AND direction = 'DEBIT' \
-                 AND status = 'BOOKED' AND replaced_by_id IS NULL \
+                 AND status = 'BOOKED' AND replaced_by_id IS NULL AND category <> 'OWN_TRANSFER' \
                  AND booked_at >= {a} AND booked_at < {b}) named \
              WHERE name IS NOT NULL GROUP BY name ORDER BY amount DESC, name LIMIT {n}"
         );

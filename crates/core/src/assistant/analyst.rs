@@ -797,6 +797,8 @@ async fn comparison(
         income: rub(0, &base),
         expense: rub(0, &base),
         net: rub(0, &base),
+        moved_out: rub(0, &base),
+        moved_in: rub(0, &base),
     };
     let fa = flow.iter().find(|m| m.month == key(a)).unwrap_or(&zero);
     let fb = flow.iter().find(|m| m.month == key(b)).unwrap_or(&zero);

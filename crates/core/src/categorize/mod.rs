@@ -152,8 +152,7 @@ impl KeywordLayer {
             if hit.any.is_none_or(|a| idx < a) {
                 hit.any = Some(idx);
             }
-            if self.categories[idx].fits(direction) && hit.fitting.is_none_or(|f| idx < f)
-            {
+            if self.categories[idx].fits(direction) && hit.fitting.is_none_or(|f| idx < f) {
                 hit.fitting = Some(idx);
             }
         }

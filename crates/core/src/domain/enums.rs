@@ -89,7 +89,6 @@ text_enum!(
         Mcc => "MCC",
         Keyword => "KEYWORD",
         Default => "DEFAULT",
-        /// Paired with the other leg of a transfer between the client's own accounts.
         TransferMatch => "TRANSFER_MATCH",
     }
 );
@@ -122,8 +121,6 @@ text_enum!(
         TransfersIn => "TRANSFERS_IN",
         Refunds => "REFUNDS",
         OtherIncome => "OTHER_INCOME",
-        /// Money moved between two accounts of the same client, either direction: neither
-        /// spending nor income.
         OwnTransfer => "OWN_TRANSFER",
     }
 );
@@ -197,7 +194,10 @@ impl Category {
             Category::TransfersIn => ("Входящие переводы", "Transfers in"),
             Category::Refunds => ("Возвраты", "Refunds"),
             Category::OtherIncome => ("Прочие поступления", "Other income"),
-            Category::OwnTransfer => ("Перевод между своими счетами", "Transfer between own accounts"),
+            Category::OwnTransfer => (
+                "Перевод между своими счетами",
+                "Transfer between own accounts",
+            ),
         }
     }
 }

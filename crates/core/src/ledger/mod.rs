@@ -42,7 +42,7 @@ use crate::domain::{
 use crate::entity::transactions;
 use crate::error::{CoreError, CoreResult};
 
-pub(crate) use transfers::TransferWindow;
+pub use transfers::TransferWindow;
 
 /// What categorises a stored row again when the ledger releases it from a pairing (the
 /// categoriser with the user rules; passed in, so the ledger depends on no categoriser).
@@ -228,10 +228,9 @@ impl Posting {
     ) -> CoreResult<()> {
         self.aggregates.move_category(m, bank_code, to);
         match (is_flow(&m.category), to.is_flow()) {
-            (true, false) => {
-                self.totals
-                    .add(m.client_id, &m.currency, 0, negate(booked_money(m)?))
-            }
+            (true, false) => self
+                .totals
+                .add(m.client_id, &m.currency, 0, negate(booked_money(m)?)),
             (false, true) => self
                 .totals
                 .add(m.client_id, &m.currency, 0, booked_money(m)?),

@@ -3,13 +3,15 @@
 //! credit of the same amount and currency on another, within a few days) are paired, each
 //! pointing at the other, and both become `OWN_TRANSFER` with the source `TRANSFER_MATCH`.
 //!
-//! Which rows may be a leg: booked, not replaced, not paired yet, not categorised by a person,
-//! and either categorised as a transfer (`TRANSFERS_OUT`/`TRANSFERS_IN`) or naming one of the
-//! client's other accounts as the counterparty. A transfer to an account the client holds at a
+//! Which rows may be a leg: booked, not replaced, not paired yet, not categorised by a person;
+//! with a counterparty account from the bank, when it is one of the client's other accounts;
+//! without one, when categorised as a transfer (`TRANSFERS_OUT`/`TRANSFERS_IN`) or naming one of
+//! the client's accounts in its description. A transfer to an account the client holds at a
 //! bank we do not link has no second leg here and stays `TRANSFERS_OUT`.
 //!
-//! Which pairs win when several are possible (two equal transfers in a week): a pair whose
-//! counterparty account or description names the other leg's account first, then the pair
+//! Which pairs win when several are possible (two equal transfers in a week): a leg whose
+//! counterparty account is one of the client's accounts pairs only with a leg on that account;
+//! otherwise a pair whose description names the other leg's account first, then the pair
 //! closest in time, then the earliest; each leg pairs with at most one other.
 
 use std::collections::{BTreeMap, HashMap};
@@ -28,14 +30,14 @@ use crate::error::CoreResult;
 /// How far apart in time the two legs of one transfer may be booked (`OWN_TRANSFER_WINDOW_DAYS`,
 /// default 3 days: a transfer between banks may take a day or two to arrive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TransferWindow(Duration);
+pub struct TransferWindow(Duration);
 
 impl TransferWindow {
-    pub(crate) fn days(days: u32) -> Self {
+    pub fn days(days: u32) -> Self {
         TransferWindow(Duration::days(i64::from(days)))
     }
 
-    pub(crate) fn duration(self) -> Duration {
+    pub fn duration(self) -> Duration {
         self.0
     }
 }
@@ -53,7 +55,10 @@ const PAIRING_LOCK: i64 = 0x5452_414e_5346_0000;
 /// The digits of an account number, and whether the bank masked some of them.
 fn digits(number: &str) -> (String, bool) {
     let masked = number.contains(['*', '•', 'X', 'x']);
-    (number.chars().filter(char::is_ascii_digit).collect(), masked)
+    (
+        number.chars().filter(char::is_ascii_digit).collect(),
+        masked,
+    )
 }
 
 /// Whether `named` (a counterparty account as a bank gave it, possibly masked) is `account`.
@@ -75,6 +80,18 @@ fn names_account(named: &str, account: &str) -> bool {
     } else {
         n == a
     }
+}
+
+/// The client's account a leg's counterparty account names, if any: then that account, and no
+/// other, holds the leg's partner.
+fn named_account<'a>(
+    leg: &transactions::Model,
+    accounts: &'a HashMap<i64, accounts::Model>,
+) -> Option<&'a accounts::Model> {
+    let named = leg.counterparty_account.as_deref()?;
+    accounts.values().find(|a| {
+        a.id != leg.account_id && a.number.as_deref().is_some_and(|n| names_account(named, n))
+    })
 }
 
 /// What a leg says about the account at the other end: its counterparty account, or the
@@ -115,9 +132,14 @@ fn choose_pairs(
             .values()
             .any(|a| a.id != leg.account_id && points_at(leg, a))
     };
+    // A leg whose counterparty account is not one of the client's (a transfer to someone
+    // else, or to the client's account at a bank we do not link) is no leg here.
     let eligible: Vec<bool> = legs
         .iter()
-        .map(|l| is_transfer_category(&l.category) || own_counterparty(l))
+        .map(|l| match l.counterparty_account {
+            Some(_) => named_account(l, accounts).is_some(),
+            None => is_transfer_category(&l.category) || own_counterparty(l),
+        })
         .collect();
     // Credits by (currency, amount), so each debit looks only at equal amounts.
     let mut credits: BTreeMap<(&str, i64), Vec<usize>> = BTreeMap::new();
@@ -137,9 +159,17 @@ fn choose_pairs(
         let Some(same) = credits.get(&(debit.currency.as_str(), debit.amount_minor)) else {
             continue;
         };
+        let debit_names = named_account(debit, accounts).map(|a| a.id);
         for &c in same {
             let credit = &legs[c];
             if credit.account_id == debit.account_id {
+                continue;
+            }
+            // A leg whose counterparty is one of the client's accounts pairs only with a leg
+            // on that account (its partner may not have arrived yet).
+            if debit_names.is_some_and(|a| a != credit.account_id)
+                || named_account(credit, accounts).is_some_and(|a| a.id != debit.account_id)
+            {
                 continue;
             }
             let apart = (credit.booked_at - debit.booked_at).num_seconds().abs();
@@ -309,8 +339,8 @@ mod tests {
         hours: i64,
         category: Category,
     ) -> transactions::Model {
-        let at = DateTime::from_timestamp(1_750_000_000, 0).unwrap_or_default()
-            + Duration::hours(hours);
+        let at =
+            DateTime::from_timestamp(1_750_000_000, 0).unwrap_or_default() + Duration::hours(hours);
         transactions::Model {
             id,
             client_id: 1,
@@ -352,8 +382,22 @@ mod tests {
             account(2, "40817810000000000002"),
         ]);
         let legs = vec![
-            leg(10, 1, Direction::Debit, 50_000_00, 0, Category::TransfersOut),
-            leg(11, 2, Direction::Credit, 50_000_00, 30, Category::TransfersIn),
+            leg(
+                10,
+                1,
+                Direction::Debit,
+                50_000_00,
+                0,
+                Category::TransfersOut,
+            ),
+            leg(
+                11,
+                2,
+                Direction::Credit,
+                50_000_00,
+                30,
+                Category::TransfersIn,
+            ),
         ];
         assert_eq!(
             choose_pairs(&legs, &accounts, TransferWindow::default()),
@@ -370,7 +414,14 @@ mod tests {
         let w = TransferWindow::default();
         let far = vec![
             leg(10, 1, Direction::Debit, 1_000_00, 0, Category::TransfersOut),
-            leg(11, 2, Direction::Credit, 1_000_00, 24 * 4, Category::TransfersIn),
+            leg(
+                11,
+                2,
+                Direction::Credit,
+                1_000_00,
+                24 * 4,
+                Category::TransfersIn,
+            ),
         ];
         assert!(choose_pairs(&far, &accounts, w).is_empty());
         let same_account = vec![
@@ -402,7 +453,14 @@ mod tests {
         // Closest in time wins when nothing names an account.
         let legs = vec![
             leg(10, 1, Direction::Debit, 5_000_00, 0, Category::TransfersOut),
-            leg(11, 2, Direction::Credit, 5_000_00, 40, Category::TransfersIn),
+            leg(
+                11,
+                2,
+                Direction::Credit,
+                5_000_00,
+                40,
+                Category::TransfersIn,
+            ),
             leg(12, 3, Direction::Credit, 5_000_00, 2, Category::TransfersIn),
         ];
         assert_eq!(choose_pairs(&legs, &accounts, w), vec![(0, 2)]);
@@ -447,7 +505,10 @@ mod tests {
         assert!(names_account("40817810****0002", "40817810000000000002"));
         assert!(!names_account("40817810****0003", "40817810000000000002"));
         assert!(!names_account("40702810****0002", "40817810000000000002"));
-        assert!(names_account("40817 810 000 000 000 02", "40817810000000000002"));
+        assert!(names_account(
+            "40817 810 0000 0000 0002",
+            "40817810000000000002"
+        ));
         assert!(!names_account("12", "40817810000000000002"));
     }
 }

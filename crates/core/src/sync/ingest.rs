@@ -336,13 +336,22 @@ impl SyncEngine {
                 bank_tx_code: t.bank_transaction_code.clone(),
                 counterparty: t.counterparty.clone(),
                 card_masked: t.card_masked.clone(),
+                counterparty_account: t.counterparty_account.clone(),
                 category,
                 category_source,
             };
+            let changes =
+                !matches!(existing.get(&t.id), Some(old) if same(old, t, row.amount_minor));
+            if changes {
+                let at = row.booked_at;
+                outcome.earliest_change = Some(outcome.earliest_change.map_or(at, |e| e.min(at)));
+            }
             match existing.get(&t.id) {
                 Some(old) if same(old, t, row.amount_minor) => outcome.unchanged += 1,
                 Some(old) => {
-                    posting.update_imported(txn, bank_code, old, &row).await?;
+                    posting
+                        .update_imported(txn, bank_code, old, &row, &*self.classifier)
+                        .await?;
                     outcome.updated += 1;
                 }
                 None => {
@@ -360,6 +369,13 @@ impl SyncEngine {
             &mut posting,
         )
         .await?;
+        // Legs of transfers between the client's own accounts, this account's new rows with
+        // rows of the client's other accounts (at any bank), in this transaction: the
+        // aggregates move with the rows.
+        let pairs = posting
+            .pair_transfers(txn, client_id, from, self.settings.own_transfer_window)
+            .await?;
+        outcome.own_transfers += pairs;
         posting.post(txn).await
     }
 

@@ -20,6 +20,7 @@ use futures_util::stream::{self, StreamExt};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 pub use crate::domain::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
+pub use crate::ledger::TransferWindow;
 pub use budget::RetryBudget;
 use consent::ConsentCheck;
 pub use job::SyncJob;
@@ -50,6 +51,8 @@ pub struct SyncSettings {
     pub consent_renewal_days: i64,
     /// Backoff per link and the circuit breaker per bank.
     pub budget: RetryBudget,
+    /// How far apart the two legs of a transfer between a client's own accounts may be booked.
+    pub own_transfer_window: TransferWindow,
 }
 
 impl Default for SyncSettings {
@@ -60,6 +63,7 @@ impl Default for SyncSettings {
             per_bank_concurrency: 4,
             consent_renewal_days: 14,
             budget: RetryBudget::default(),
+            own_transfer_window: TransferWindow::default(),
         }
     }
 }
@@ -80,6 +84,10 @@ pub struct LinkOutcome {
     pub unchanged: u32,
     /// Rows the bank reported that could not be read, or that were refused.
     pub shortfall: u64,
+    /// Transfers between the client's own accounts paired by this sync.
+    pub own_transfers: u32,
+    /// The earliest booking time among the rows this sync added or changed.
+    pub earliest_change: Option<chrono::DateTime<Utc>>,
     pub error: Option<String>,
     /// A consent that is not usable yet (pending approval): not an error, but nothing synced.
     pub waiting: Option<String>,
@@ -431,6 +439,22 @@ impl SyncEngine {
                 ));
             }
         }
+        // Transfers between accounts of one client whose legs were stored by two accounts'
+        // transactions running at once (two banks synced side by side) saw each other only now.
+        let mut changed: std::collections::BTreeMap<i64, chrono::DateTime<Utc>> =
+            std::collections::BTreeMap::new();
+        for (link, o) in &outcomes {
+            if let Some(at) = o.earliest_change {
+                let e = changed.entry(link.client_id).or_insert(at);
+                *e = (*e).min(at);
+            }
+        }
+        for (client, since) in changed {
+            if let Err(e) = self.pair_own_transfers(client, since).await {
+                run.errors
+                    .push(format!("client {client}: pairing own transfers: {e}"));
+            }
+        }
         // Ratings of the clients this run synced, now that their data is in.
         let mut synced: Vec<i64> = outcomes
             .iter()
@@ -585,6 +609,27 @@ impl SyncEngine {
         }
         self.ingest_link(connector.as_ref(), &link, Utc::now())
             .await
+    }
+
+    /// Pairs the legs of transfers between `client_id`'s own accounts booked since `since`, in
+    /// a transaction of its own. Returns how many pairs were made.
+    pub(crate) async fn pair_own_transfers(
+        &self,
+        client_id: i64,
+        since: chrono::DateTime<Utc>,
+    ) -> CoreResult<u32> {
+        let window = self.settings.own_transfer_window;
+        crate::db::retry_on_conflict("pairing own transfers", || async move {
+            let txn = self.db.begin_write().await?;
+            let mut posting = crate::ledger::Posting::new();
+            let pairs = posting
+                .pair_transfers(&*txn, client_id, since, window)
+                .await?;
+            posting.post(&*txn).await?;
+            txn.commit().await?;
+            Ok(pairs)
+        })
+        .await
     }
 
     async fn set_link_message(&self, link_id: i64, message: &str) -> CoreResult<()> {

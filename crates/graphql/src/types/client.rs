@@ -242,6 +242,8 @@ impl ClientObject {
                 income: m.income.amount(),
                 expense: m.expense.amount(),
                 net: m.net.amount(),
+                moved_out: m.moved_out.amount(),
+                moved_in: m.moved_in.amount(),
                 currency: m.income.currency.to_string(),
             })
             .collect())

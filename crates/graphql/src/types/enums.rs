@@ -60,7 +60,8 @@ pub enum ConsentStatus {
 }
 
 /// Which layer decided a category: a person, a user rule, the merchant dictionary, the MCC code,
-/// a description keyword, or the direction's fallback.
+/// a description keyword, the direction's fallback, or the pairing of the two legs of a
+/// transfer between the client's own accounts (`TRANSFER_MATCH`).
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "d::CategorySource")]
 pub enum CategorySource {
@@ -70,6 +71,7 @@ pub enum CategorySource {
     Mcc,
     Keyword,
     Default,
+    TransferMatch,
 }
 
 /// The fixed category taxonomy (stable codes).
@@ -101,6 +103,9 @@ pub enum Category {
     TransfersIn,
     Refunds,
     OtherIncome,
+    /// Money moved between two accounts of the same client (either direction): neither
+    /// income nor spending, left out of every such figure.
+    OwnTransfer,
 }
 
 /// The order of the client list.

@@ -279,6 +279,22 @@ impl TransactionObject {
     async fn category_source(&self) -> CategorySource {
         self.0.category_source.into()
     }
+    /// The other leg when this is one side of a transfer between two accounts of the same
+    /// client (`OWN_TRANSFER`); null otherwise.
+    async fn transfer_peer(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<TransactionObject>> {
+        let Some(id) = self.0.transfer_peer_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
+        Ok(loader
+            .load_one(crate::loaders::TransactionById(id))
+            .await
+            .api()?
+            .map(|t| TransactionObject(t.as_ref().clone())))
+    }
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<AccountObject> {
         let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
         let account = loader
@@ -391,9 +407,14 @@ impl From<&crm_core::analytics::CategorySpend> for CategorySpend {
 pub struct MonthFlow {
     /// `YYYY-MM`.
     pub month: String,
+    /// Income and expense leave out money moved between the client's own accounts.
     pub income: Decimal,
     pub expense: Decimal,
     pub net: Decimal,
+    /// Moved out of one of the client's accounts into another of its accounts.
+    pub moved_out: Decimal,
+    /// Arrived in one of the client's accounts from another of its accounts.
+    pub moved_in: Decimal,
     pub currency: String,
 }
 
