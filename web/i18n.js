@@ -179,6 +179,7 @@ const STRINGS = {
     cashflowTitle: 'Поступления и расходы по месяцам',
     cashflowDesc: (n, income, expense) => `За ${n} мес.: поступления ${income}, расходы ${expense}. Поступления — сплошные столбцы, расходы — штрихованные, сальдо — пунктир с точками.`,
     cashflowNone: 'Операций за последние 12 месяцев нет.',
+    ownTransfersNote: (n, amount) => `Переведено между своими счетами за ${n} мес.: ${amount} — не считается ни доходом, ни расходом.`,
     chartIncome: 'поступления',
     chartExpense: 'расходы',
     chartNet: 'сальдо',
@@ -488,6 +489,7 @@ const STRINGS = {
     cashflowTitle: 'Income and spending by month',
     cashflowDesc: (n, income, expense) => `Over ${n} months: income ${income}, spending ${expense}. Income is drawn as solid columns, spending hatched, net as a dashed line with dots.`,
     cashflowNone: 'No transactions in the last 12 months.',
+    ownTransfersNote: (n, amount) => `Moved between the client's own accounts over ${n} months: ${amount}, counted as neither income nor spending.`,
     chartIncome: 'income',
     chartExpense: 'spending',
     chartNet: 'net',
@@ -642,7 +644,7 @@ const ENUMS = {
     SyncRunStatus: { RUNNING: 'идёт', SUCCEEDED: 'успешно', PARTIAL: 'частично', FAILED: 'с ошибкой' },
     CategorySource: {
       MANUAL: 'вручную', RULE: 'правило', MERCHANT: 'продавец', MCC: 'код MCC',
-      KEYWORD: 'ключевое слово', DEFAULT: 'по умолчанию',
+      KEYWORD: 'ключевое слово', DEFAULT: 'по умолчанию', TRANSFER_MATCH: 'перевод между своими счетами',
     },
     Category: {
       GROCERIES: 'Продукты', RESTAURANTS: 'Кафе и рестораны', FOOD_DELIVERY: 'Доставка еды',
@@ -652,7 +654,7 @@ const ENUMS = {
       CASH: 'Наличные', TRANSFERS_OUT: 'Переводы', LOAN_PAYMENTS: 'Платежи по кредитам',
       TAXES_FEES: 'Налоги и комиссии', OTHER_EXPENSE: 'Прочие расходы', SALARY: 'Зарплата',
       INTEREST: 'Проценты и кэшбэк', TRANSFERS_IN: 'Входящие переводы', REFUNDS: 'Возвраты',
-      OTHER_INCOME: 'Прочие поступления',
+      OTHER_INCOME: 'Прочие поступления', OWN_TRANSFER: 'Перевод между своими счетами',
     },
   },
   en: {
@@ -673,7 +675,7 @@ const ENUMS = {
     SyncRunStatus: { RUNNING: 'running', SUCCEEDED: 'succeeded', PARTIAL: 'partly', FAILED: 'failed' },
     CategorySource: {
       MANUAL: 'by hand', RULE: 'rule', MERCHANT: 'merchant', MCC: 'MCC code',
-      KEYWORD: 'keyword', DEFAULT: 'default',
+      KEYWORD: 'keyword', DEFAULT: 'default', TRANSFER_MATCH: 'transfer between own accounts',
     },
     Category: {
       GROCERIES: 'Groceries', RESTAURANTS: 'Restaurants', FOOD_DELIVERY: 'Food delivery',
@@ -683,7 +685,7 @@ const ENUMS = {
       CASH: 'Cash', TRANSFERS_OUT: 'Transfers out', LOAN_PAYMENTS: 'Loan payments',
       TAXES_FEES: 'Taxes and fees', OTHER_EXPENSE: 'Other expenses', SALARY: 'Salary',
       INTEREST: 'Interest and cashback', TRANSFERS_IN: 'Transfers in', REFUNDS: 'Refunds',
-      OTHER_INCOME: 'Other income',
+      OTHER_INCOME: 'Other income', OWN_TRANSFER: 'Transfer between own accounts',
     },
   },
 };

@@ -57,7 +57,7 @@ export const PORTFOLIO = `query Portfolio($from: DateTime!, $to: DateTime!) {
 
 export const BANKS = 'query Banks { banks { code name } }';
 
-export const CATEGORIES = 'query Categories { categories { code name nameEn direction } }';
+export const CATEGORIES = 'query Categories { categories { code name nameEn direction bothDirections } }';
 
 export const SYNC_NOW = `mutation SyncNow($bank: String, $clientId: ID) {
   syncNow(bank: $bank, clientId: $clientId) { id status startedAt }
@@ -125,7 +125,7 @@ export const CLIENT_ANALYTICS = `query ClientAnalytics($id: ID!, $from: DateTime
     id
     spendingByCategory(from: $from, to: $to) { category amount currency count share }
     topMerchants(from: $from, to: $to, first: 10) { merchant amount { amount currency } count share }
-    cashflow(months: 12) { month income expense net currency }
+    cashflow(months: 12) { month income expense net movedOut movedIn currency }
   }
 }`;
 

@@ -10,6 +10,8 @@ mod m20261126_000001_analytics_aggregates;
 /// The name of the migration that creates the analytics aggregates: core fills them from the
 /// stored rows right after applying it.
 pub const ANALYTICS_AGGREGATES: &str = "m20261126_000001_analytics_aggregates";
+/// Followed by pairing the own transfers already stored (a job, `sync::PairOwnTransfersJob`).
+pub const OWN_TRANSFERS: &str = "m20261207_000010_own_transfers";
 mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 mod m20261207_000001_jobs;

@@ -105,6 +105,11 @@ export class AnalyticsSection {
           currency: flowCurrency,
         })
         : h('p', { class: 'muted' }, t('cashflowNone')));
+    const moved = sumDecimal(months.map((m) => m.movedOut || '0'));
+    if (Number(moved)) {
+      cashflow.append(h('p', { class: 'muted own-transfers' },
+        t('ownTransfersNote', months.length, money(moved, flowCurrency))));
+    }
   }
 
   renderMerchants(el, list) {

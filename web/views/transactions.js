@@ -49,7 +49,7 @@ export class TransactionsSection {
 
   categoryOptions(direction) {
     return this.categories
-      .filter((c) => !direction || c.direction === direction)
+      .filter((c) => !direction || c.direction === direction || c.bothDirections)
       .map((c) => [c.code, label('Category', c.code)])
       .sort((a, b) => a[1].localeCompare(b[1]));
   }

@@ -195,6 +195,7 @@ impl Core {
             .register::<sync::SyncJob>()
             .register::<category_rules::RecategoriseJob>()
             .register::<jobs::Housekeeping>()
+            .register::<sync::PairOwnTransfersJob>()
     }
 
     /// Tells this process's runner that a job was queued (replicas find it at their next poll).
@@ -235,7 +236,8 @@ impl Core {
 
 /// Brings the database schema up to date, then runs the steps that follow particular
 /// migrations: a migration that created the analytics aggregates is followed by filling them
-/// from the rows already stored (once). Safe to run on every start and from several replicas.
+/// from the rows already stored (once), and the one that added own-transfer pairing by a job
+/// that pairs the transfers already stored. Safe to run on every start and from several replicas.
 pub async fn migrate(db: &Database) -> CoreResult<()> {
     let applied = db.apply_migrations().await?;
     if applied
@@ -245,6 +247,25 @@ pub async fn migrate(db: &Database) -> CoreResult<()> {
         let txn = db.begin_write().await?;
         ledger::rebuild(&*txn, None).await?;
         txn.commit().await?;
+    }
+    let stored = || async {
+        use sea_orm::EntityTrait;
+        Ok::<bool, CoreError>(
+            entity::transactions::Entity::find()
+                .one(db.conn())
+                .await?
+                .is_some(),
+        )
+    };
+    if applied.iter().any(|name| name == crm_migration::OWN_TRANSFERS) && stored().await? {
+        // Transfers between clients' own accounts stored before pairing existed: paired by a
+        // job, so a large history does not hold up the start.
+        jobs::enqueue_in(
+            db.conn(),
+            &sync::PairOwnTransfersJob::default(),
+            jobs::Schedule::once("pair-own-transfers:backfill"),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -155,6 +155,7 @@ impl QueryRoot {
                     name: ru.to_owned(),
                     name_en: en.to_owned(),
                     direction: c.direction().into(),
+                    both_directions: !c.is_flow(),
                 }
             })
             .collect()

@@ -377,7 +377,8 @@ async fn manual_transactions_analytics_and_stats_add_up() {
             json!({}),
         )
         .await;
-    assert_eq!(cats["categories"].as_array().unwrap().len(), 25);
+    // The categoriser's 25, and OWN_TRANSFER (set by pairing or by a person).
+    assert_eq!(cats["categories"].as_array().unwrap().len(), 26);
     assert_eq!(cats["banks"], json!([]));
 
     // The audit log recorded what happened, and its chain verifies.

@@ -9,7 +9,8 @@
 //! not queued.
 //!
 //! The job types of core: `sync::SyncJob` (a sync run), `category_rules::RecategoriseJob` (a
-//! re-categorisation run), and [`Housekeeping`] (expired sessions, old job rows). Payloads
+//! re-categorisation run), [`Housekeeping`] (expired sessions, old job rows), and
+//! `sync::PairOwnTransfersJob` (pairing the own transfers stored before pairing existed, once). Payloads
 //! carry ids and settings, never personal data.
 
 mod queue;

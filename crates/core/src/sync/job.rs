@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use super::SyncEngine;
@@ -139,5 +139,31 @@ impl SyncEngine {
             None => self.begin_sync(&scope, trigger).await?,
         };
         self.complete_sync(run, links).await
+    }
+}
+
+/// Pairs the legs of transfers between clients' own accounts over all stored history: queued
+/// once after the upgrade that introduced pairing (later syncs pair what they store).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PairOwnTransfersJob {}
+
+impl Job for PairOwnTransfersJob {
+    const KIND: &'static str = "pair_own_transfers";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, core: Arc<Core>) -> CoreResult<()> {
+        let clients: Vec<i64> = crate::entity::clients::Entity::find()
+            .select_only()
+            .column(crate::entity::clients::Column::Id)
+            .into_tuple()
+            .all(core.db().conn())
+            .await?;
+        let since = Utc::now() - chrono::Duration::days(3650);
+        let mut pairs = 0;
+        for client in clients {
+            pairs += core.sync().pair_own_transfers(client, since).await?;
+        }
+        tracing::info!(pairs, "own transfers already stored paired");
+        Ok(())
     }
 }

@@ -23,7 +23,7 @@ pub use crate::domain::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
 pub use crate::ledger::TransferWindow;
 pub use budget::RetryBudget;
 use consent::ConsentCheck;
-pub use job::SyncJob;
+pub use job::{PairOwnTransfersJob, SyncJob};
 pub use status::{BankHealth, BankStatus};
 
 use crate::audit::{AuditEvent, AuditLog};

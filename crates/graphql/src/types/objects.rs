@@ -377,8 +377,11 @@ pub struct CategoryInfo {
     /// Russian name.
     pub name: String,
     pub name_en: String,
-    /// Whether the category describes money in (`CREDIT`) or out (`DEBIT`).
+    /// Whether the category describes money in (`CREDIT`) or out (`DEBIT`); a category that
+    /// fits both (`bothDirections`) says `DEBIT`.
     pub direction: Direction,
+    /// Fits money in and out alike: `OWN_TRANSFER`, which is neither income nor spending.
+    pub both_directions: bool,
 }
 
 #[derive(SimpleObject, Clone, Debug)]
