@@ -456,9 +456,13 @@ impl Core {
         model.try_into()
     }
 
-    /// Deletes a client with its links, accounts and transactions.
+    /// Deletes a client with its links, accounts and transactions. Every consent of the client
+    /// is revoked at its bank first; a bank that cannot be reached keeps a pending revocation,
+    /// which a background job finishes (the bank's status counts them).
     pub async fn delete_client(&self, actor: &Actor, id: i64) -> CoreResult<()> {
         actor.require(Role::Manager)?;
+        self.client(id).await?;
+        let pending = self.sync.revoke_client_consents(actor, id).await?;
         let txn = self.db.begin_write().await?;
         let removed = clients::Entity::delete_by_id(id).exec(&txn).await?;
         if removed.rows_affected == 0 {
@@ -468,7 +472,8 @@ impl Core {
             &txn,
             AuditEvent::new("client.delete")
                 .actor(actor)
-                .entity("client", id),
+                .entity("client", id)
+                .detail("pendingRevocations", pending),
         )
         .await?;
         txn.commit().await?;

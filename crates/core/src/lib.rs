@@ -196,6 +196,7 @@ impl Core {
             .register::<category_rules::RecategoriseJob>()
             .register::<jobs::Housekeeping>()
             .register::<sync::PairOwnTransfersJob>()
+            .register::<sync::RevocationJob>()
     }
 
     /// Tells this process's runner that a job was queued (replicas find it at their next poll).
@@ -207,7 +208,8 @@ impl Core {
         &self.jobs
     }
 
-    /// Queues the periodic clean-up for the ten-minute slot of `now` (once across replicas).
+    /// Queues the periodic clean-up for the ten-minute slot of `now` (once across replicas), and
+    /// once an hour another try of the consent revocations still pending.
     pub async fn enqueue_housekeeping(
         &self,
         now: chrono::DateTime<chrono::Utc>,
@@ -219,6 +221,16 @@ impl Core {
             jobs::Schedule::once(key),
         )
         .await?;
+        // Consent revocations whose retry job gave up are tried again, at most once an hour.
+        if !self.sync.pending_revocations().await?.is_empty() {
+            let slot = now.timestamp().div_euclid(3600);
+            jobs::enqueue_in(
+                self.db.conn(),
+                &sync::RevocationJob::default(),
+                jobs::Schedule::once(format!("revoke:{slot}")),
+            )
+            .await?;
+        }
         self.wake_jobs();
         Ok(queued.is_some())
     }
@@ -257,7 +269,11 @@ pub async fn migrate(db: &Database) -> CoreResult<()> {
                 .is_some(),
         )
     };
-    if applied.iter().any(|name| name == crm_migration::OWN_TRANSFERS) && stored().await? {
+    if applied
+        .iter()
+        .any(|name| name == crm_migration::OWN_TRANSFERS)
+        && stored().await?
+    {
         // Transfers between clients' own accounts stored before pairing existed: paired by a
         // job, so a large history does not hold up the start.
         jobs::enqueue_in(

@@ -168,7 +168,9 @@ impl MutationRoot {
         ))
     }
 
-    /// Deletes the client with all their links, accounts and transactions.
+    /// Deletes the client with all their links, accounts and transactions (managers). Every
+    /// consent of the client is revoked at its bank first; one that cannot be revoked now is
+    /// retried in the background.
     async fn delete_client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
         let who = actor(ctx).api()?;
         let id = parse_id(&id, "client").api()?;
@@ -224,6 +226,42 @@ impl MutationRoot {
             .api()?
             .sync()
             .link_bank(who, client_id, &bank, &external_client_id)
+            .await
+            .api()?;
+        Ok(BankLinkObject(link))
+    }
+
+    /// Ends a bank link (managers): the consent is revoked at the bank (`DELETE`), the link is
+    /// `REVOKED` and no longer synced; the client's accounts and transactions stay. A bank that
+    /// cannot be reached is retried in the background (the bank's `pendingRevocations`).
+    async fn unlink_bank(
+        &self,
+        ctx: &Context<'_>,
+        link_id: ID,
+    ) -> async_graphql::Result<BankLinkObject> {
+        let who = actor(ctx).api()?;
+        let link_id = parse_id(&link_id, "bank link").api()?;
+        let link = core(ctx)
+            .api()?
+            .sync()
+            .unlink_bank(who, link_id)
+            .await
+            .api()?;
+        Ok(BankLinkObject(link))
+    }
+
+    /// Asks the bank for a new consent on an unlinked, rejected or revoked link (managers).
+    async fn relink_bank(
+        &self,
+        ctx: &Context<'_>,
+        link_id: ID,
+    ) -> async_graphql::Result<BankLinkObject> {
+        let who = actor(ctx).api()?;
+        let link_id = parse_id(&link_id, "bank link").api()?;
+        let link = core(ctx)
+            .api()?
+            .sync()
+            .relink_bank(who, link_id)
             .await
             .api()?;
         Ok(BankLinkObject(link))

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod conversations;
 pub mod jobs;
 pub mod login_throttle;
+pub mod pending_revocations;
 pub mod products;
 pub mod ratings;
 pub mod recategorisations;

@@ -9,8 +9,9 @@
 //! not queued.
 //!
 //! The job types of core: `sync::SyncJob` (a sync run), `category_rules::RecategoriseJob` (a
-//! re-categorisation run), [`Housekeeping`] (expired sessions, old job rows), and
-//! `sync::PairOwnTransfersJob` (pairing the own transfers stored before pairing existed, once). Payloads
+//! re-categorisation run), [`Housekeeping`] (expired sessions, old job rows), `sync::PairOwnTransfersJob` (pairing the own transfers stored
+//! before pairing existed, once) and `sync::RevocationJob` (revoking consents at a bank that
+//! could not be reached). Payloads
 //! carry ids and settings, never personal data.
 
 mod queue;

@@ -5,8 +5,7 @@
 //!
 //! Which rows may be a leg: booked, not replaced, not paired yet, not categorised by a person;
 //! with a counterparty account from the bank, when it is one of the client's other accounts;
-//! without one, when categorised as a transfer (`TRANSFERS_OUT`/`TRANSFERS_IN`) or naming one of
-//! the client's accounts in its description. A transfer to an account the client holds at a
+//! without one, when categorised as a transfer (`TRANSFERS_OUT`/`TRANSFERS_IN`). A transfer to an account the client holds at a
 //! bank we do not link has no second leg here and stays `TRANSFERS_OUT`.
 //!
 //! Which pairs win when several are possible (two equal transfers in a week): a leg whose
@@ -127,18 +126,13 @@ fn choose_pairs(
     accounts: &HashMap<i64, accounts::Model>,
     window: TransferWindow,
 ) -> Vec<(usize, usize)> {
-    let own_counterparty = |leg: &transactions::Model| {
-        accounts
-            .values()
-            .any(|a| a.id != leg.account_id && points_at(leg, a))
-    };
     // A leg whose counterparty account is not one of the client's (a transfer to someone
     // else, or to the client's account at a bank we do not link) is no leg here.
     let eligible: Vec<bool> = legs
         .iter()
         .map(|l| match l.counterparty_account {
             Some(_) => named_account(l, accounts).is_some(),
-            None => is_transfer_category(&l.category) || own_counterparty(l),
+            None => is_transfer_category(&l.category),
         })
         .collect();
     // Credits by (currency, amount), so each debit looks only at equal amounts.
@@ -244,8 +238,7 @@ impl Posting {
                         Category::TransfersOut.as_str(),
                         Category::TransfersIn.as_str(),
                     ])
-                    .or(T::CounterpartyAccount.is_not_null())
-                    .or(T::Description.like("%____%")),
+                    .or(T::CounterpartyAccount.is_not_null()),
             )
             .order_by_asc(T::BookedAt)
             .order_by_asc(T::Id)
@@ -304,6 +297,8 @@ impl Posting {
 }
 
 #[cfg(test)]
+// Amounts are written as rubles_kopecks (50_000_00) on purpose.
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
 

@@ -13,7 +13,7 @@ use crate::audit::AuditEvent;
 use crate::domain::Actor;
 use crate::domain::Role;
 use crate::entity::sync_runs;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::jobs::{self, Job, Schedule};
 use crate::Core;
 
@@ -164,6 +164,26 @@ impl Job for PairOwnTransfersJob {
             pairs += core.sync().pair_own_transfers(client, since).await?;
         }
         tracing::info!(pairs, "own transfers already stored paired");
+        Ok(())
+    }
+}
+
+/// Retries the pending revocations; fails (and so backs off and runs again) while any is left.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RevocationJob {}
+
+impl Job for RevocationJob {
+    const KIND: &'static str = "revoke_consents";
+    /// With the queue's backoff (30 s doubling, at most an hour) about a day of tries.
+    const MAX_ATTEMPTS: i32 = 30;
+
+    async fn run(self, core: Arc<Core>) -> CoreResult<()> {
+        let left = core.sync().retry_revocations().await?;
+        if left > 0 {
+            return Err(CoreError::BankUnavailable(format!(
+                "{left} consent revocations are still pending"
+            )));
+        }
         Ok(())
     }
 }

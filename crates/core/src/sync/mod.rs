@@ -9,6 +9,7 @@ mod consent;
 mod ingest;
 mod job;
 mod products;
+mod revoke;
 mod runs;
 mod status;
 
@@ -23,7 +24,8 @@ pub use crate::domain::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
 pub use crate::ledger::TransferWindow;
 pub use budget::RetryBudget;
 use consent::ConsentCheck;
-pub use job::{PairOwnTransfersJob, SyncJob};
+pub use job::{PairOwnTransfersJob, RevocationJob, SyncJob};
+pub use revoke::{Revocation, RevocationReason};
 pub use status::{BankHealth, BankStatus};
 
 use crate::audit::{AuditEvent, AuditLog};

@@ -92,6 +92,19 @@ impl Bank {
             .ok_or_else(|| async_graphql::Error::new("bank status missing"))?;
         Ok(status.into())
     }
+
+    /// Consents the CRM asked this bank to revoke (a bank unlinked, a client deleted) that the
+    /// bank has not confirmed yet: a background job keeps trying.
+    async fn pending_revocations(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        Ok(crate::context::core(ctx)
+            .api()?
+            .sync()
+            .pending_revocations()
+            .await
+            .api()?
+            .remove(&self.code)
+            .unwrap_or(0))
+    }
 }
 
 /// A bank's health in one word.
