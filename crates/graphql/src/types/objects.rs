@@ -453,15 +453,7 @@ impl From<crm_core::stats::Stats> for Stats {
             },
             banks: s.banks,
             balances: s.balances.iter().map(MoneyObject::from).collect(),
-            grades: s
-                .grades
-                .iter()
-                .map(|(grade, count)| super::GradeCount {
-                    grade: Some((*grade).into()),
-                    count: *count,
-                    average_score: 0,
-                })
-                .collect(),
+            grades: s.grades.iter().map(super::GradeCount::from).collect(),
         }
     }
 }
