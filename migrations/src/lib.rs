@@ -13,6 +13,11 @@ pub const ANALYTICS_AGGREGATES: &str = "m20261126_000001_analytics_aggregates";
 mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 mod m20261207_000001_jobs;
+mod m20261207_000010_link_states;
+
+/// The name of the migration after which core rebuilds every client's search text (phone
+/// numbers then match in any spelling).
+pub const CLIENT_SEARCH_TEXT: &str = "m20261207_000010_link_states";
 
 pub struct Migrator;
 
@@ -25,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_recategorisations::Migration),
             Box::new(m20261202_000010_sync_resilience::Migration),
             Box::new(m20261207_000001_jobs::Migration),
+            Box::new(m20261207_000010_link_states::Migration),
         ]
     }
 }
