@@ -172,7 +172,7 @@ impl BankConnector for FakeBank {
             .collect();
         let total = transactions.len() as u64;
         // Newest first, as banks page; the oldest rows fall off a short read.
-        transactions.sort_by(|a, b| b.booked_at.cmp(&a.booked_at));
+        transactions.sort_by_key(|t| std::cmp::Reverse(t.booked_at));
         let kept = total.saturating_sub(s.short) as usize;
         transactions.truncate(kept);
         Ok(TransactionBatch {

@@ -54,7 +54,7 @@ impl World {
                     .with_option("APPROVAL", approval);
                 options
                     .iter()
-                    .fold(bank, |bank, (k, v)| bank.with_option(*k, *v))
+                    .fold(bank, |bank, (k, v)| bank.with_option(k, *v))
             })
             .collect();
         let registry = build_registry(&banks).unwrap();

@@ -148,8 +148,7 @@ impl SyncEngine {
                         (link.client_id, &link.bank_code),
                         account_id,
                         rows,
-                        (from, now),
-                        complete,
+                        (from, now, complete),
                         &mut counted,
                     )
                     .await?;
@@ -307,8 +306,8 @@ impl SyncEngine {
         (client_id, bank_code): (i64, &str),
         account_id: i64,
         rows: &[TransactionData],
-        (from, to): (DateTime<Utc>, DateTime<Utc>),
-        complete: bool,
+        // The range read, and whether the read held every row the bank reported in it.
+        (from, to, complete): (DateTime<Utc>, DateTime<Utc>, bool),
         outcome: &mut LinkOutcome,
     ) -> CoreResult<()> {
         // A bank may list a row twice (unstable paging): the first listing is stored, once.

@@ -775,7 +775,7 @@ impl SyncEngine {
             .ok_or_else(|| CoreError::not_found("bank link", link_id))?
             .try_into()?;
         let current = link.consent_status == ConsentStatus::Authorized
-            && !link.consent_expires_at.is_some_and(|at| at <= Utc::now());
+            && link.consent_expires_at.is_none_or(|at| at > Utc::now());
         if current {
             return Err(CoreError::invalid(format!(
                 "the consent at {} is authorised: there is nothing to ask for",
