@@ -73,19 +73,11 @@ impl SyncEngine {
                 "failing",
             )
             .column_as(
-                Expr::cust_with_values(
-                    "SUM(CASE WHEN consent_requested_at <= ? THEN 1 ELSE 0 END)",
-                    [unanswered_before],
-                )
-                .cast_as(bigint()),
+                count_where(bank_links::Column::ConsentRequestedAt.lte(unanswered_before)),
                 "unanswered",
             )
             .column_as(
-                Expr::cust_with_values(
-                    "SUM(CASE WHEN consent_expires_at <= ? THEN 1 ELSE 0 END)",
-                    [now],
-                )
-                .cast_as(bigint()),
+                count_where(bank_links::Column::ConsentExpiresAt.lte(now)),
                 "expired",
             )
             .column_as(Expr::col(bank_links::Column::LastSyncedAt).max(), "last")
@@ -157,4 +149,11 @@ fn health(s: &BankStatus) -> BankHealth {
     } else {
         BankHealth::Ok
     }
+}
+
+/// `SUM(CASE WHEN condition THEN 1 ELSE 0 END)` as a BIGINT, with its values bound (placeholders
+/// written for each backend by the query builder).
+fn count_where(condition: sea_orm::sea_query::SimpleExpr) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Alias, Func};
+    Expr::expr(Func::sum(Expr::case(condition, 1).finally(0))).cast_as(Alias::new("BIGINT"))
 }
