@@ -196,9 +196,27 @@ async function syncSteps(page, vp) {
   assert(progress.some((p) => p.kind === 'FINISHED' && p.run && p.run.status), 'a FINISHED event arrived live');
   const status = await text(page, '#sync-all-status');
   assert(/успешно|частично|с ошибкой/.test(status), `the outcome is shown: ${status}`);
+  // SBank links wait for their clients: the run is partial and says which links and why.
+  assert(/частично/.test(status), `a run with skipped links is not a success: ${status}`);
+  assert(await page.locator('.sync-links li[data-code="CONSENT_WAITING"]').count() > 0, 'the links waiting for a consent are listed');
   assert(/Счетов: \d+/.test(await text(page, '.sync-summary')), 'the counts are shown');
   await screenshot(page, `${vp}-06-dashboard-synced`);
   assertClean(page, `${vp} sync`);
+}
+
+async function waitingLinkSteps(page, vp) {
+  const waiting = seed.waiting;
+  await page.evaluate((id) => { location.hash = `#/client/${id}`; }, waiting.id);
+  await until(page, (name) => document.querySelector('#client-title')?.textContent.includes(name), waiting.name, 'the waiting client\'s page');
+  const badge = `.links-table [data-state="CONSENT_WAITING"]`;
+  await until(page, (sel) => document.querySelector(sel), badge, 'the link\'s state');
+  assertEq(await text(page, badge), 'ждёт подтверждения', 'the link says it waits for the client');
+  const action = await text(page, `#link-action-${waiting.linkId}`);
+  assertEq(action, 'Проверить согласие', 'the action the manager can take');
+  await axe(page, `${vp} waiting link`);
+  await screenshot(page, `${vp}-06b-waiting-link`);
+  await page.evaluate(() => { location.hash = '#/'; });
+  await until(page, () => document.querySelector('table.clients tbody tr .client-link'), null, 'back on the dashboard');
 }
 
 async function clientSteps(page, vp) {
@@ -553,6 +571,8 @@ run('flow', async () => {
     log(`${vp}: dashboard, paging, grade filter, sort, search`);
     await syncSteps(page, vp);
     log(`${vp}: sync now with live progress`);
+    await waitingLinkSteps(page, vp);
+    log(`${vp}: a link waiting for the client says so`);
     await clientSteps(page, vp);
     log(`${vp}: client, charts, transactions, recategorised, profile`);
     await assistantSteps(context, vp, realAssistant);

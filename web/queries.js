@@ -44,7 +44,10 @@ export const PORTFOLIO = `query Portfolio($from: DateTime!, $to: DateTime!) {
     banks {
       bank {
         code name
-        status { health linkedClients authorizedConsents awaitingConsents failingLinks lastSyncedAt circuitOpenSecs }
+        status {
+          health linkedClients authorizedConsents awaitingConsents unansweredConsents revokedConsents
+          rejectedConsents expiredConsents failingLinks lastSyncedAt circuitOpenSecs
+        }
       }
       clients accounts transactions
       balance { amount currency }
@@ -66,13 +69,17 @@ export const SYNC_NOW = `mutation SyncNow($bank: String, $clientId: ID) {
 export const SYNC_RUNS = `query SyncRuns($first: Int) {
   syncRuns(first: $first) {
     id trigger bank clientId status startedAt finishedAt accounts added updated unchanged errors message
+    links { bank clientId result code message }
   }
 }`;
 
 export const SYNC_PROGRESS = `subscription SyncProgress {
   syncProgress {
     kind runId links bank clientId added updated unchanged error
-    run { id status startedAt finishedAt accounts added updated unchanged errors message }
+    run {
+      id status startedAt finishedAt accounts added updated unchanged errors message
+      links { bank clientId result code message }
+    }
   }
 }`;
 
@@ -88,6 +95,7 @@ export function clientQuery(extra = []) {
     id displayName email phone status createdAt updatedAt
     links {
       id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
+      state failureCount nextAttemptAt consentRequestedAt lastError { code message at }
     }
     accounts {
       id bank { code name } name type subtype currency status numberMasked
@@ -140,6 +148,31 @@ export const SET_CATEGORY = `mutation SetCategory($id: ID!, $category: Category!
 export const LINK_BANK = `mutation LinkBank($clientId: ID!, $bank: String!, $externalClientId: String!) {
   linkBank(clientId: $clientId, bank: $bank, externalClientId: $externalClientId) {
     id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
+    state failureCount nextAttemptAt consentRequestedAt lastError { code message at }
+  }
+}`;
+
+/** Asks the bank again for a consent that does not work (no answer, rejected, revoked, expired). */
+export const REQUEST_CONSENT_AGAIN = `mutation RequestConsentAgain($linkId: ID!) {
+  requestConsentAgain(linkId: $linkId) {
+    id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
+    state failureCount nextAttemptAt consentRequestedAt lastError { code message at }
+  }
+}`;
+
+/** Ends a link: the consent is revoked at the bank, the link is no longer synced, the data stays. */
+export const UNLINK_BANK = `mutation UnlinkBank($linkId: ID!) {
+  unlinkBank(linkId: $linkId) {
+    id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
+    state failureCount nextAttemptAt consentRequestedAt lastError { code message at }
+  }
+}`;
+
+/** Links an unlinked bank again (a new consent is asked for). */
+export const RELINK_BANK = `mutation RelinkBank($linkId: ID!) {
+  relinkBank(linkId: $linkId) {
+    id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
+    state failureCount nextAttemptAt consentRequestedAt lastError { code message at }
   }
 }`;
 

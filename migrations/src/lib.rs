@@ -15,8 +15,13 @@ pub const OWN_TRANSFERS: &str = "m20261207_000010_own_transfers";
 mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 mod m20261207_000001_jobs;
+mod m20261207_000010_link_states;
 mod m20261207_000010_own_transfers;
 mod m20261207_000020_pending_revocations;
+
+/// The name of the migration after which core rebuilds every client's search text (phone
+/// numbers then match in any spelling).
+pub const CLIENT_SEARCH_TEXT: &str = "m20261207_000010_link_states";
 
 pub struct Migrator;
 
@@ -29,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_recategorisations::Migration),
             Box::new(m20261202_000010_sync_resilience::Migration),
             Box::new(m20261207_000001_jobs::Migration),
+            Box::new(m20261207_000010_link_states::Migration),
             Box::new(m20261207_000010_own_transfers::Migration),
             Box::new(m20261207_000020_pending_revocations::Migration),
         ]

@@ -1,6 +1,8 @@
-//! Consents still to revoke at a bank: written when a manager unlinks a bank or deletes a client
-//! and the bank could not be reached; a background job retries until the bank confirms. Rows
-//! name the consent and the bank only (the client may be deleted meanwhile).
+//! Ending links from the CRM. `bank_links.unlinked_at`: a manager unlinked the bank (the link is
+//! no longer synced; its data stays). `pending_revocations`: consents still to revoke at a bank,
+//! written when a manager unlinks a bank or deletes a client and the bank could not be reached;
+//! a background job retries until the bank confirms. Rows name the consent and the bank only
+//! (the client may be deleted meanwhile).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -22,9 +24,23 @@ enum PendingRevocations {
     UpdatedAt,
 }
 
+#[derive(DeriveIden)]
+enum BankLinks {
+    Table,
+    UnlinkedAt,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(BankLinks::Table)
+                    .add_column(timestamp_with_time_zone_null(BankLinks::UnlinkedAt))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -62,6 +78,14 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(PendingRevocations::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(BankLinks::Table)
+                    .drop_column(BankLinks::UnlinkedAt)
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -6,7 +6,7 @@ import { h, replace, table, focusHeading } from '../dom.js';
 import { label, lang, t } from '../i18n.js';
 import { date, dateTime, integer, money, signedNumber } from '../format.js';
 import { FEATURES } from '../features.js';
-import { clientQuery, LINK_BANK, UPDATE_CLIENT } from '../queries.js';
+import { clientQuery, LINK_BANK, RELINK_BANK, REQUEST_CONSENT_AGAIN, UNLINK_BANK, UPDATE_CLIENT } from '../queries.js';
 import { gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
 import { AnalyticsSection } from './analytics.js';
 import { TransactionsSection } from './transactions.js';
@@ -290,8 +290,9 @@ export class ClientView {
     const rows = (c.links || []).map((l) => [
       { content: l.bank.name, class: 'nowrap' },
       { content: l.externalClientId, class: 'wrap-any' },
-      [h('span', { class: ['badge', consentClass(l)] }, label('ConsentStatus', l.consentStatus)),
-        l.consentExpiresAt ? h('span', { class: 'sub' }, t('consentUntil', date(l.consentExpiresAt))) : null],
+      [h('span', { class: ['badge', stateClass(l)], dataset: { state: l.state || '' } }, label('LinkState', l.state)),
+        l.consentExpiresAt && l.consentStatus === 'AUTHORIZED' ? h('span', { class: 'sub' }, t('consentUntil', date(l.consentExpiresAt))) : null,
+        l.consentRequestedAt ? h('span', { class: 'sub' }, t('consentAsked', date(l.consentRequestedAt))) : null],
       { content: l.lastSyncedAt ? dateTime(l.lastSyncedAt) : t('never'), class: 'nowrap' },
       { content: this.linkAdvice(l, canEdit), class: 'wrap-any' },
     ]);
@@ -305,45 +306,107 @@ export class ClientView {
   linkAdvice(l, canEdit) {
     const soon = l.consentExpiresAt && new Date(l.consentExpiresAt).getTime() - Date.now() < EXPIRY_WARNING_DAYS * 86400000;
     let advice = null;
+    // 'relink' asks through linkBank (the same request as linking); 'again' through
+    // requestConsentAgain, for a consent that does not work.
     let action = null;
-    switch (l.consentStatus) {
-      case 'AWAITING_AUTHORIZATION':
+    switch (l.state) {
+      case 'CONSENT_WAITING':
         advice = t('adviceAwaiting', l.bank.name);
-        action = 'consentCheck';
+        action = ['relink', 'consentCheck'];
         break;
-      case 'EXPIRED':
-      case 'NONE':
-        advice = t(l.consentStatus === 'NONE' ? 'adviceNone' : 'adviceExpired');
-        action = 'consentRequest';
+      case 'CONSENT_NO_ANSWER':
+        advice = t('adviceNoAnswer', l.bank.name, l.consentRequestedAt ? date(l.consentRequestedAt) : t('none'));
+        action = ['again', 'consentRequestAgain'];
         break;
-      case 'REJECTED':
-      case 'REVOKED':
+      case 'CONSENT_MISSING':
+        advice = t('adviceNone');
+        action = ['again', 'consentRequest'];
+        break;
+      case 'CONSENT_EXPIRED':
+        advice = t('adviceExpired');
+        action = ['again', 'consentRequest'];
+        break;
+      case 'CONSENT_REJECTED':
+        advice = t('adviceRejected', l.bank.name);
+        action = ['again', 'consentRequestAgain'];
+        break;
+      case 'CONSENT_REVOKED':
         advice = t('adviceRevoked', l.bank.name);
+        action = ['again', 'consentRequestAgain'];
+        break;
+      case 'FAILING':
+        advice = l.nextAttemptAt
+          ? t('adviceFailing', integer(l.failureCount || 0), dateTime(l.nextAttemptAt))
+          : t('adviceFailingNow', integer(l.failureCount || 0));
+        break;
+      case 'INCOMPLETE':
+        advice = t('adviceIncomplete');
+        break;
+      case 'UNLINKED':
+        advice = t('adviceUnlinked', l.bank.name);
+        action = ['relinkUnlinked', 'relinkBank'];
         break;
       default:
-        if (soon) { advice = t('adviceExpiring', date(l.consentExpiresAt)); action = 'consentRequest'; }
+        if (soon) { advice = t('adviceExpiring', date(l.consentExpiresAt)); action = ['relink', 'consentRequest']; }
     }
     const busy = this.linkBusy === l.id;
+    const error = l.lastError;
+    // The server's words on the link when no advice says it in the page's language (and the
+    // last error does not say them already), e.g. a renewal waiting for the client.
+    const note = !advice && l.statusMessage && (!error || error.message !== l.statusMessage) ? l.statusMessage : null;
     return [
-      advice ? h('span', {}, advice) : (l.statusMessage ? null : h('span', { class: 'muted' }, t('adviceOk'))),
-      l.statusMessage ? h('span', { class: 'sub' }, l.statusMessage) : null,
+      advice ? h('span', {}, advice) : (note || error ? null : h('span', { class: 'muted' }, t('adviceOk'))),
+      error
+        ? h('span', { class: 'sub link-error', dataset: { code: error.code } }, t('lastError', error.message, dateTime(error.at)))
+        : null,
+      note ? h('span', { class: 'sub' }, note) : null,
       action && canEdit
         ? h('button', {
           type: 'button', class: 'secondary small', id: `link-action-${l.id}`, disabled: busy,
-          on: { click: () => this.refreshConsent(l) },
-        }, busy ? t('working') : t(action))
+          on: { click: () => this.linkButton(action[0], l) },
+        }, busy ? t('working') : t(action[1]))
+        : null,
+      // Unlinking revokes the consent at the bank: a second click confirms.
+      canEdit && l.state !== 'UNLINKED'
+        ? h('button', {
+          type: 'button', class: 'secondary small danger', id: `link-unlink-${l.id}`, disabled: busy,
+          on: { click: () => this.unlink(l) },
+        }, this.unlinkArmed === l.id ? t('unlinkConfirm', l.bank.name) : t('unlinkBank'))
         : null,
     ];
   }
 
+  linkButton(kind, l) {
+    if (kind === 'again') return this.requestAgain(l);
+    if (kind === 'relinkUnlinked') return this.linkAction(l, () => this.ctx.request(RELINK_BANK, { linkId: l.id }).then((d) => d.relinkBank));
+    return this.refreshConsent(l);
+  }
+
+  async unlink(l) {
+    if (this.unlinkArmed !== l.id) {
+      this.unlinkArmed = l.id;
+      preserveFocus(() => this.update());
+      return;
+    }
+    this.unlinkArmed = null;
+    await this.linkAction(l, () => this.ctx.request(UNLINK_BANK, { linkId: l.id }).then((d) => d.unlinkBank));
+  }
+
   async refreshConsent(l) {
+    await this.linkAction(l, () => this.ctx.request(LINK_BANK, { clientId: this.id, bank: l.bank.code, externalClientId: l.externalClientId }).then((d) => d.linkBank));
+  }
+
+  async requestAgain(l) {
+    await this.linkAction(l, () => this.ctx.request(REQUEST_CONSENT_AGAIN, { linkId: l.id }).then((d) => d.requestConsentAgain));
+  }
+
+  async linkAction(l, call) {
     this.linkBusy = l.id;
     this.linkError = '';
     preserveFocus(() => this.update());
     try {
-      const data = await this.ctx.request(LINK_BANK, { clientId: this.id, bank: l.bank.code, externalClientId: l.externalClientId });
-      Object.assign(l, data.linkBank);
-      this.ctx.announce(t('consentNow', l.bank.name, label('ConsentStatus', l.consentStatus)));
+      Object.assign(l, await call());
+      this.ctx.announce(t('consentNow', l.bank.name, label('LinkState', l.state)));
     } catch (e) {
       if (e.handled) return;
       this.linkError = this.ctx.errorMessage(e);
@@ -376,7 +439,7 @@ export class ClientView {
     try {
       const data = await this.ctx.request(LINK_BANK, { clientId: this.id, bank, externalClientId });
       this.client.links = [...this.client.links.filter((l) => l.id !== data.linkBank.id), data.linkBank];
-      this.ctx.announce(t('linkAdded', data.linkBank.bank.name, label('ConsentStatus', data.linkBank.consentStatus)));
+      this.ctx.announce(t('linkAdded', data.linkBank.bank.name, label('LinkState', data.linkBank.state)));
     } catch (e) {
       if (e.handled) return;
       this.linkError = this.ctx.errorMessage(e);
@@ -419,10 +482,12 @@ export class ClientView {
   }
 }
 
-function consentClass(l) {
-  switch (l.consentStatus) {
-    case 'AUTHORIZED': return 'ok';
-    case 'AWAITING_AUTHORIZATION': return 'warn';
+function stateClass(l) {
+  switch (l.state) {
+    case 'OK':
+    case 'NOT_SYNCED_YET': return 'ok';
+    case 'CONSENT_WAITING':
+    case 'INCOMPLETE': return 'warn';
     default: return 'bad';
   }
 }

@@ -419,7 +419,11 @@ export class DashboardView {
         { content: [h('span', { class: 'bank-name' }, b.bank.name), h('span', { class: 'sub' }, t('bankClients', integer(b.clients)))], class: 'nowrap' },
         [h('span', { class: ['badge', healthClass(st.health)], dataset: { health: st.health } }, label('BankHealth', st.health)),
           st.circuitOpenSecs ? h('span', { class: 'sub circuit' }, t('bankCircuitOpen', st.circuitOpenSecs)) : null],
-        t('bankConsents', integer(st.authorizedConsents), integer(st.awaitingConsents)),
+        [t('bankConsents', integer(st.authorizedConsents), integer(st.awaitingConsents)),
+          st.unansweredConsents || st.revokedConsents || st.rejectedConsents || st.expiredConsents
+            ? h('span', { class: 'sub consents-lost' }, t('bankConsentsLost', integer(st.unansweredConsents || 0),
+              integer((st.revokedConsents || 0) + (st.rejectedConsents || 0) + (st.expiredConsents || 0))))
+            : null],
         { content: integer(st.failingLinks), class: st.failingLinks ? 'debit failing' : 'failing' },
         { content: st.lastSyncedAt ? dateTime(st.lastSyncedAt) : t('never'), class: 'nowrap' },
         integer(b.accounts),

@@ -87,6 +87,9 @@ export class SyncControl {
     }
     const run = this.run || {};
     const errors = run.errors || [];
+    // Every link the run did not sync completely, with the reason (skipped links are no errors,
+    // but the run is not a success because of them).
+    const notDone = (run.links || []).filter((l) => l.result !== 'SUCCEEDED');
     replace(status,
       h('span', { class: ['badge', runClass(run.status)] }, label('SyncRunStatus', run.status)), ' ',
       h('span', {}, t('syncFinished', dateTime(run.finishedAt || run.startedAt))));
@@ -95,6 +98,14 @@ export class SyncControl {
         t('syncCounts', integer(run.accounts || 0), integer(run.added || 0), integer(run.updated || 0), integer(run.unchanged || 0)),
         run.message ? h('span', { class: 'muted' }, ` · ${run.message}`) : null),
       this.stepList(),
+      notDone.length
+        ? h('details', { class: 'sync-links', open: notDone.length <= 5 },
+          h('summary', {}, t('syncLinksNotDone', integer(notDone.length))),
+          h('ul', {}, notDone.map((l) => h('li', { class: 'wrap-any', dataset: { result: l.result, code: l.code || '' } },
+            h('span', { class: 'nowrap' }, `${l.bank} · ${this.clientName(l.clientId)}`), ': ',
+            h('span', { class: ['badge', l.result === 'FAILED' ? 'bad' : 'warn'] }, label('SyncLinkResult', l.result)), ' ',
+            l.message || l.code || ''))))
+        : null,
       errors.length
         ? h('details', { class: 'sync-errors' },
           h('summary', {}, t('syncErrors', integer(errors.length))),

@@ -11,7 +11,9 @@ use sea_orm::{
 
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::domain::{like_pattern, normalize_for_search, ClientStatus, Grade, Role};
+use crate::domain::{
+    like_pattern, normalize_for_search, phone_key, phone_search_keys, ClientStatus, Grade, Role,
+};
 use crate::entity::{bank_links, clients, ratings};
 use crate::error::{CoreError, CoreResult};
 use crate::{Core, Page};
@@ -169,11 +171,36 @@ fn clean_phone(phone: &str) -> CoreResult<Option<String>> {
     Ok(Some(phone.to_owned()))
 }
 
-fn search_text(name: &str, email: Option<&str>, phone: Option<&str>) -> String {
-    let phone_digits: Option<String> =
-        phone.map(|p| p.chars().filter(char::is_ascii_digit).collect());
+/// What a client is found by: the name, the e-mail (lower-cased) and the phone as written and
+/// as its one digit form ([`phone_key`]), so any spelling of the number finds it.
+pub(crate) fn search_text(name: &str, email: Option<&str>, phone: Option<&str>) -> String {
+    let phone_digits: Option<String> = phone.and_then(phone_key);
     let parts = [Some(name), email, phone, phone_digits.as_deref()];
     normalize_for_search(&parts.into_iter().flatten().collect::<Vec<_>>().join(" "))
+}
+
+/// Recomputes every client's search text (after a change of how it is built; see
+/// [`crm_migration::CLIENT_SEARCH_TEXT`]). Returns how many rows changed.
+pub(crate) async fn rebuild_search_text<C: sea_orm::ConnectionTrait>(conn: &C) -> CoreResult<u64> {
+    let rows = clients::Entity::find().all(conn).await?;
+    let mut changed = 0;
+    for row in rows {
+        let text = search_text(
+            &row.display_name,
+            row.email.as_deref(),
+            row.phone.as_deref(),
+        );
+        if text == row.search_text {
+            continue;
+        }
+        clients::Entity::update_many()
+            .col_expr(clients::Column::SearchText, Expr::value(text))
+            .filter(clients::Column::Id.eq(row.id))
+            .exec(conn)
+            .await?;
+        changed += 1;
+    }
+    Ok(changed)
 }
 
 fn apply_filter(mut q: Select<clients::Entity>, filter: &ClientFilter) -> Select<clients::Entity> {
@@ -183,10 +210,16 @@ fn apply_filter(mut q: Select<clients::Entity>, filter: &ClientFilter) -> Select
         .map(normalize_for_search)
         .filter(|s| !s.is_empty())
     {
-        q = q.filter(
+        let like = |needle: &str| {
             Expr::col(clients::Column::SearchText)
-                .like(sea_orm::sea_query::LikeExpr::new(like_pattern(&search)).escape('\\')),
-        );
+                .like(sea_orm::sea_query::LikeExpr::new(like_pattern(needle)).escape('\\'))
+        };
+        // A phone number matches in any spelling; the text as typed still matches too.
+        let mut any = Condition::any().add(like(&search));
+        for key in phone_search_keys(&search) {
+            any = any.add(like(&key));
+        }
+        q = q.filter(any);
     }
     if let Some(status) = filter.status {
         q = q.filter(clients::Column::Status.eq(status.as_str()));
@@ -516,10 +549,10 @@ mod tests {
 
     #[test]
     fn search_text_covers_all_fields_and_phone_digits() {
-        let s = search_text("Пётр", Some("P@X.RU"), Some("+7 (999) 123"));
+        let s = search_text("Пётр", Some("P@X.RU"), Some("8 (916) 123-45-67"));
         assert!(s.contains("петр"));
         assert!(s.contains("p@x.ru"));
-        assert!(s.contains("7999123"));
+        assert!(s.contains("79161234567"));
     }
 
     #[test]

@@ -30,8 +30,8 @@ pub enum CoreError {
     #[error("{0}")]
     AiUnavailable(String),
     /// A bank could not be reached or answered with an error; the message names the bank.
-    #[error("{0}")]
-    BankUnavailable(String),
+    #[error("{message}")]
+    BankUnavailable { kind: BankFailure, message: String },
     /// The bank needs a (new) consent from the client before it shares data.
     #[error("{0}")]
     ConsentRequired(String),
@@ -53,10 +53,53 @@ impl From<crm_connector::ConnectorError> for CoreError {
             C::NotFound { bank, detail } => {
                 CoreError::invalid(format!("{bank}: not found: {detail}"))
             }
-            C::Unauthorized { bank, .. } => CoreError::BankUnavailable(format!(
-                "{bank} refused our credentials: check CLIENT_ID and CLIENT_SECRET"
-            )),
-            other => CoreError::BankUnavailable(other.to_string()),
+            C::Unauthorized { bank, .. } => CoreError::bank(
+                BankFailure::Credentials,
+                format!("{bank} refused our credentials: check CLIENT_ID and CLIENT_SECRET"),
+            ),
+            other => {
+                let kind = match &other {
+                    C::Network { .. } => BankFailure::Network,
+                    C::Unavailable { .. } => BankFailure::Down,
+                    C::RateLimited { .. } => BankFailure::RateLimited,
+                    C::Rejected { .. } => BankFailure::Refused,
+                    _ => BankFailure::Malformed,
+                };
+                CoreError::bank(kind, other.to_string())
+            }
+        }
+    }
+}
+
+/// Which way a bank failed: a link's last error carries it as a code (`BankFailure::code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BankFailure {
+    /// Not reached: connection refused or reset, DNS, TLS, a timeout.
+    Network,
+    /// Answered 5xx or a proxy's error page.
+    Down,
+    /// Answered 429.
+    RateLimited,
+    /// Refused our team credentials.
+    Credentials,
+    /// An answer we could not understand (cut off, HTML, wrong shape).
+    Malformed,
+    /// Refused our request as malformed (400/422).
+    Refused,
+    /// Sent data that belongs to another client of ours.
+    ForeignData,
+}
+
+impl BankFailure {
+    pub fn code(self) -> &'static str {
+        match self {
+            BankFailure::Network => "NETWORK",
+            BankFailure::Down => "BANK_DOWN",
+            BankFailure::RateLimited => "RATE_LIMITED",
+            BankFailure::Credentials => "CREDENTIALS",
+            BankFailure::Malformed => "MALFORMED",
+            BankFailure::Refused => "REQUEST_REFUSED",
+            BankFailure::ForeignData => "FOREIGN_DATA",
         }
     }
 }
@@ -66,6 +109,13 @@ impl CoreError {
         CoreError::NotFound {
             entity,
             id: id.to_string(),
+        }
+    }
+
+    pub fn bank(kind: BankFailure, message: impl Into<String>) -> Self {
+        CoreError::BankUnavailable {
+            kind,
+            message: message.into(),
         }
     }
 

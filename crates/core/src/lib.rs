@@ -283,6 +283,15 @@ pub async fn migrate(db: &Database) -> CoreResult<()> {
         )
         .await?;
     }
+    if applied
+        .iter()
+        .any(|name| name == crm_migration::CLIENT_SEARCH_TEXT)
+    {
+        let txn = db.begin_write().await?;
+        let changed = clients::rebuild_search_text(&*txn).await?;
+        txn.commit().await?;
+        tracing::info!(changed, "clients' search text rebuilt");
+    }
     Ok(())
 }
 

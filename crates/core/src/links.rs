@@ -27,8 +27,98 @@ pub struct BankLink {
     pub failure_count: i32,
     /// No automatic sync before this time.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// What went wrong last (cleared by a complete sync).
+    pub last_error: Option<LinkError>,
+    /// When the pending consent request was made.
+    pub consent_requested_at: Option<DateTime<Utc>>,
+    /// When a manager unlinked the bank (no longer synced; the data stays).
+    pub unlinked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
+
+/// A link's last failure: a stable code and words a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkError {
+    /// `NETWORK`, `BANK_DOWN`, `RATE_LIMITED`, `CREDENTIALS`, `MALFORMED`, `REQUEST_REFUSED`,
+    /// `FOREIGN_DATA`, `NOT_FOUND`, `CONSENT_REQUIRED`, `INTERNAL`, `SHORTFALL`, or a consent
+    /// state (`CONSENT_REVOKED`, `CONSENT_REJECTED`, `CONSENT_EXPIRED`, `CONSENT_NO_ANSWER`).
+    pub code: String,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Where a link stands, in one word, for the people who act on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// The consent works and the last sync read everything.
+    Ok,
+    /// The consent works; nothing synced yet.
+    NotSyncedYet,
+    /// The last sync stored what it read, but the bank reported rows it could not read.
+    Incomplete,
+    /// The last attempt failed (see `last_error`); automatic syncs back off.
+    Failing,
+    /// No consent asked for yet, or asking failed.
+    ConsentMissing,
+    /// Waiting for the client to approve the consent in the bank.
+    ConsentWaiting,
+    /// The consent request has had no answer for `CONSENT_PENDING_MAX_DAYS` (the bank never says
+    /// when a request is rejected): ask again or talk to the client.
+    ConsentNoAnswer,
+    ConsentRevoked,
+    ConsentRejected,
+    ConsentExpired,
+    /// A manager unlinked the bank: its consent was revoked (or is being revoked) and the link
+    /// is no longer synced; the data stays. Link again to ask for a new consent.
+    Unlinked,
+}
+
+impl BankLink {
+    /// Whether the consent request has waited `max_days` or more without an answer.
+    pub fn consent_unanswered(&self, now: DateTime<Utc>, max_days: i64) -> bool {
+        self.consent_status == ConsentStatus::AwaitingAuthorization
+            && self
+                .consent_requested_at
+                .is_some_and(|at| now - at >= chrono::Duration::days(max_days))
+    }
+
+    /// The link's state; a pending consent request counts as unanswered after `max_days`.
+    pub fn state(&self, now: DateTime<Utc>, max_days: i64) -> LinkState {
+        if self.unlinked_at.is_some() {
+            return LinkState::Unlinked;
+        }
+        match self.consent_status {
+            ConsentStatus::Revoked => return LinkState::ConsentRevoked,
+            ConsentStatus::Rejected => return LinkState::ConsentRejected,
+            ConsentStatus::Expired => return LinkState::ConsentExpired,
+            ConsentStatus::None => return LinkState::ConsentMissing,
+            ConsentStatus::AwaitingAuthorization if self.consent_unanswered(now, max_days) => {
+                return LinkState::ConsentNoAnswer
+            }
+            ConsentStatus::AwaitingAuthorization => return LinkState::ConsentWaiting,
+            ConsentStatus::Authorized => {}
+        }
+        if self.consent_expires_at.is_some_and(|at| at <= now) {
+            return LinkState::ConsentExpired;
+        }
+        if self.failure_count > 0 {
+            LinkState::Failing
+        } else if self
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.code == SHORTFALL)
+        {
+            LinkState::Incomplete
+        } else if self.last_synced_at.is_none() {
+            LinkState::NotSyncedYet
+        } else {
+            LinkState::Ok
+        }
+    }
+}
+
+/// The code of a sync that stored what it read but missed rows the bank reported.
+pub const SHORTFALL: &str = "SHORTFALL";
 
 impl TryFrom<bank_links::Model> for BankLink {
     type Error = CoreError;
@@ -45,6 +135,16 @@ impl TryFrom<bank_links::Model> for BankLink {
             last_booked_at: m.last_booked_at,
             failure_count: m.failure_count,
             next_attempt_at: m.next_attempt_at,
+            last_error: match (m.last_error_code, m.last_error_at) {
+                (Some(code), Some(at)) => Some(LinkError {
+                    code,
+                    message: m.last_error_message.unwrap_or_default(),
+                    at,
+                }),
+                _ => None,
+            },
+            consent_requested_at: m.consent_requested_at,
+            unlinked_at: m.unlinked_at,
             created_at: m.created_at,
         })
     }

@@ -4,6 +4,7 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::domain::{ClientStatus, Currency, Grade, Money};
 use crate::error::CoreResult;
+use crate::portfolio::GradeCount;
 use crate::Core;
 
 #[derive(Clone, Debug)]
@@ -21,8 +22,8 @@ pub struct Stats {
     pub banks: u64,
     /// Sum of account balances per currency (base currency first).
     pub balances: Vec<Money>,
-    /// Rated clients per grade (A, B, C; every grade present).
-    pub grades: Vec<(Grade, u64)>,
+    /// Rated clients per grade with their average score (A, B, C; every grade present).
+    pub grades: Vec<GradeCount>,
 }
 
 /// All headline figures in one round trip: rows of (kind, key, a, b, c). SUMs are cast so that
@@ -36,7 +37,8 @@ UNION ALL SELECT 'balance', currency, CAST(SUM(balance_minor) AS BIGINT), CAST(0
   FROM accounts WHERE balance_minor IS NOT NULL GROUP BY currency \
 UNION ALL SELECT 'banks', '', CAST(COUNT(DISTINCT bank_code) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
   FROM bank_links \
-UNION ALL SELECT 'grade', grade, CAST(COUNT(*) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
+UNION ALL SELECT 'grade', grade, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(ROUND(AVG(score)), 0) AS BIGINT), \
+  CAST(0 AS BIGINT) \
   FROM ratings GROUP BY grade";
 
 impl Core {
@@ -56,7 +58,14 @@ impl Core {
             expense: Money::new(0, base.clone()),
             banks: 0,
             balances: Vec::new(),
-            grades: Grade::ALL.iter().map(|g| (*g, 0)).collect(),
+            grades: Grade::ALL
+                .iter()
+                .map(|g| GradeCount {
+                    grade: Some(*g),
+                    count: 0,
+                    average_score: 0,
+                })
+                .collect(),
         };
         for row in rows {
             let kind: String = row.try_get_by_index(0)?;
@@ -82,8 +91,9 @@ impl Core {
                 "balance" => stats.balances.push(Money::new(a, Currency::from_db(key))),
                 "grade" => {
                     let grade = Grade::parse(&key)?;
-                    if let Some(g) = stats.grades.iter_mut().find(|g| g.0 == grade) {
-                        g.1 = a.max(0) as u64;
+                    if let Some(g) = stats.grades.iter_mut().find(|g| g.grade == Some(grade)) {
+                        g.count = a.max(0) as u64;
+                        g.average_score = b.clamp(0, 100) as u32;
                     }
                 }
                 _ => stats.banks = a.max(0) as u64,

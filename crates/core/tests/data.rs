@@ -288,6 +288,130 @@ async fn clients_paginate_by_cursor_and_filter() {
 }
 
 #[tokio::test]
+async fn clients_are_found_by_phone_in_any_spelling_and_by_email_in_any_case() {
+    let (core, tdb) = setup().await;
+    let a = admin(1);
+    let spellings = ["+7 916 123-45-67", "8 (916) 123 45 67", "89161234567"];
+    let mut ids = Vec::new();
+    for (n, phone) in spellings.iter().enumerate() {
+        let c = core
+            .create_client(
+                &a,
+                NewClient {
+                    display_name: format!("Клиент {n}"),
+                    email: Some(format!("Client{n}@Example.RU")),
+                    phone: Some((*phone).into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(c.id);
+    }
+    // Someone else with a number that shares digits but is not the same.
+    core.create_client(
+        &a,
+        NewClient {
+            display_name: "Другой".into(),
+            phone: Some("+7 903 555-00-11".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let found = |q: &str| {
+        let core = &core;
+        let q = q.to_owned();
+        async move {
+            let mut ids: Vec<i64> = core
+                .list_clients(
+                    &ClientFilter {
+                        search: Some(q),
+                        ..Default::default()
+                    },
+                    50,
+                    None,
+                )
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .map(|c| c.id)
+                .collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    for query in spellings
+        .iter()
+        .copied()
+        .chain(["9161234567", "916 123", "+79161234567"])
+    {
+        assert_eq!(found(query).await, ids, "{query}");
+    }
+    assert_eq!(found("client1@example.ru").await, vec![ids[1]]);
+    assert_eq!(found("CLIENT2@EXAMPLE.RU").await, vec![ids[2]]);
+    assert_eq!(found("8 (903) 555").await.len(), 1);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_search_text_migration_rebuilds_stored_clients() {
+    use crm_migration::sea_orm_migration::MigratorTrait;
+    use crm_migration::Migrator;
+    let (core, tdb) = setup().await;
+    let c = core
+        .create_client(
+            &admin(1),
+            NewClient {
+                display_name: "Старый клиент".into(),
+                phone: Some("8 (916) 123 45 67".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Back to before the migration, with the search text as it used to be built.
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let position = names
+        .iter()
+        .position(|n| n == crm_migration::CLIENT_SEARCH_TEXT)
+        .unwrap();
+    Migrator::down(core.db().conn(), Some((names.len() - position) as u32))
+        .await
+        .unwrap();
+    core.db()
+        .conn()
+        .execute(Statement::from_string(
+            core.db().backend(),
+            format!(
+                "UPDATE clients SET search_text = 'старый клиент 8 (916) 123 45 67 89161234567' WHERE id = {}",
+                c.id
+            ),
+        ))
+        .await
+        .unwrap();
+    let by = |q: &str| ClientFilter {
+        search: Some(q.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        core.count_clients(&by("+7 916 123-45-67")).await.unwrap(),
+        0
+    );
+    crm_core::migrate(core.db()).await.unwrap();
+    assert_eq!(
+        core.count_clients(&by("+7 916 123-45-67")).await.unwrap(),
+        1
+    );
+    assert_eq!(core.count_clients(&by("Старый")).await.unwrap(), 1);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
 async fn totals_counters_match_the_rows() {
     let (core, tdb) = setup().await;
     let ids = seed_portfolio(

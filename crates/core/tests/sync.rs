@@ -13,7 +13,8 @@ use crm_core::auth::Actor;
 use crm_core::banks::BankRegistry;
 use crm_core::clients::NewClient;
 use crm_core::domain::{ConsentStatus as LinkConsent, Role};
-use crm_core::sync::{SyncRunStatus, SyncScope, SyncTrigger};
+use crm_core::links::LinkState;
+use crm_core::sync::{LinkResult, SyncRunStatus, SyncScope, SyncTrigger};
 use crm_core::testing::TestDatabase;
 use crm_core::transactions::TransactionFilter;
 use crm_core::{Core, CoreSettings};
@@ -29,6 +30,12 @@ struct BankState {
     fail_account: Option<String>,
     /// Every data call answers 503.
     down: bool,
+    /// Consent calls fail as if the network were cut.
+    unreachable: bool,
+    /// The oldest rows of each read are not delivered (and are reported as a shortfall).
+    short: u64,
+    /// Data calls (accounts, balances, transactions) made so far.
+    data_calls: u32,
     accounts: Vec<AccountData>,
     transactions: Vec<TransactionData>,
 }
@@ -52,6 +59,12 @@ impl BankConnector for FakeBank {
         &self.identity
     }
     async fn request_consent(&self, client_id: &str) -> ConnectorResult<Consent> {
+        if self.state.lock().unwrap().unreachable {
+            return Err(ConnectorError::Network {
+                bank: self.identity.code.clone(),
+                detail: "connection refused".into(),
+            });
+        }
         let known = client_id
             .strip_prefix("team200-")
             .and_then(|n| n.parse::<u32>().ok())
@@ -102,7 +115,8 @@ impl BankConnector for FakeBank {
         Ok(())
     }
     async fn accounts(&self, access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
-        let s = self.state.lock().unwrap();
+        let mut s = self.state.lock().unwrap();
+        s.data_calls += 1;
         if s.down {
             return Err(ConnectorError::Unavailable {
                 bank: "fake".into(),
@@ -127,6 +141,7 @@ impl BankConnector for FakeBank {
         _access: &Access<'_>,
         _account: &str,
     ) -> ConnectorResult<Vec<BalanceData>> {
+        self.state.lock().unwrap().data_calls += 1;
         Ok(vec![BalanceData {
             kind: BalanceKind::InterimAvailable,
             amount: Decimal::new(1_000_00, 2),
@@ -141,23 +156,29 @@ impl BankConnector for FakeBank {
         from: chrono::DateTime<Utc>,
         to: chrono::DateTime<Utc>,
     ) -> ConnectorResult<TransactionBatch> {
-        let s = self.state.lock().unwrap();
+        let mut s = self.state.lock().unwrap();
+        s.data_calls += 1;
         if s.fail_account.as_deref() == Some(account) {
             return Err(ConnectorError::Unavailable {
                 bank: "fake".into(),
                 status: 503,
             });
         }
-        let transactions: Vec<TransactionData> = s
+        let mut transactions: Vec<TransactionData> = s
             .transactions
             .iter()
             .filter(|t| t.account_id == account && t.booked_at >= from && t.booked_at <= to)
             .cloned()
             .collect();
+        let total = transactions.len() as u64;
+        // Newest first, as banks page; the oldest rows fall off a short read.
+        transactions.sort_by_key(|t| std::cmp::Reverse(t.booked_at));
+        let kept = total.saturating_sub(s.short) as usize;
+        transactions.truncate(kept);
         Ok(TransactionBatch {
-            reported_total: Some(transactions.len() as u64),
+            reported_total: Some(total),
+            shortfall: total - kept as u64,
             transactions,
-            shortfall: 0,
             rejected: vec![],
         })
     }
@@ -488,6 +509,29 @@ async fn a_revoked_consent_stops_the_link_with_a_reason() {
         .as_deref()
         .unwrap_or_default()
         .contains("revoked"));
+    // Later runs skip it with the reason, and call the bank for no data.
+    let calls = bank.state.lock().unwrap().data_calls;
+    let skipped = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(skipped.status, SyncRunStatus::Partial, "{skipped:?}");
+    assert!(skipped
+        .message
+        .as_deref()
+        .unwrap_or_default()
+        .contains("1 consent revoked"));
+    assert_eq!(
+        run_links(&core, skipped.id).await[&client],
+        (LinkResult::Skipped, Some("CONSENT_REVOKED".into()))
+    );
+    assert_eq!(bank.state.lock().unwrap().data_calls, calls);
+    let link = link_of(&core, client).await;
+    assert_eq!(link.state(Utc::now(), 7), LinkState::ConsentRevoked);
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert_eq!((status.revoked_consents, status.awaiting_consents), (1, 0));
+    assert_eq!(status.health, crm_core::sync::BankHealth::Degraded);
     // Linking again asks for a new consent and the data flows again.
     let relinked = core
         .sync()
@@ -850,5 +894,342 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_the_next_start() {
         .unwrap_or_default()
         .contains("interrupted"));
     assert_eq!(core.sync().close_interrupted_runs().await.unwrap(), 0);
+    tdb.cleanup().await.unwrap();
+}
+
+fn fake_bank(code: &str, auto_approve: bool, state: BankState) -> Arc<FakeBank> {
+    Arc::new(FakeBank {
+        identity: BankIdentity {
+            code: code.into(),
+            name: format!("{code} bank"),
+        },
+        auto_approve,
+        state: Mutex::new(state),
+    })
+}
+
+async fn client_linked(core: &Core, name: &str, bank: &str, external: &str) -> i64 {
+    let c = core
+        .create_client(
+            &admin(),
+            NewClient {
+                display_name: name.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    core.sync()
+        .link_bank(&admin(), c.id, bank, external)
+        .await
+        .unwrap();
+    c.id
+}
+
+async fn link_of(core: &Core, client: i64) -> crm_core::links::BankLink {
+    core.links_of_clients(&[client]).await.unwrap()[&client][0].clone()
+}
+
+/// (result, code) of each link in a run, by client.
+async fn run_links(
+    core: &Core,
+    run: i64,
+) -> std::collections::BTreeMap<i64, (LinkResult, Option<String>)> {
+    core.sync().run_links(&[run]).await.unwrap()[&run]
+        .iter()
+        .map(|l| (l.client_id, (l.result, l.code.clone())))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_run_that_skips_or_fails_a_link_is_never_succeeded_and_says_why_per_link() {
+    let pg = std::env::var("TEST_DATABASE_URL").ok();
+    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+    let good = fake_bank(
+        "fake",
+        true,
+        BankState {
+            accounts: vec![account("acc-1")],
+            transactions: vec![tx("tx-1", "acc-1", 100_00, false, 3, false)],
+            ..Default::default()
+        },
+    );
+    let other = fake_bank("other", true, BankState::default());
+    let registry = BankRegistry::new(vec![
+        good.clone() as Arc<dyn BankConnector>,
+        other.clone() as Arc<dyn BankConnector>,
+    ]);
+    let mut settings = CoreSettings::default();
+    settings.sync.per_bank_concurrency = 1;
+    settings.sync.budget.breaker_threshold = 1;
+    let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
+    let a = client_linked(&core, "А", "fake", "team200-1").await;
+    let b = client_linked(&core, "Б", "other", "team200-2").await;
+    let c = client_linked(&core, "В", "other", "team200-3").await;
+    other.state.lock().unwrap().down = true;
+
+    let first = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(first.status, SyncRunStatus::Partial, "{first:?}");
+    let links = run_links(&core, first.id).await;
+    assert_eq!(links[&a], (LinkResult::Succeeded, None));
+    // One call fails and opens the circuit; the other link is not called.
+    let failed: Vec<i64> = [b, c]
+        .into_iter()
+        .filter(|id| links[id].0 == LinkResult::Failed)
+        .collect();
+    assert_eq!(failed.len(), 1, "{links:?}");
+    let (failed, spared) = if failed[0] == b { (b, c) } else { (c, b) };
+    assert_eq!(links[&failed].1.as_deref(), Some("BANK_DOWN"));
+    assert_eq!(
+        links[&spared],
+        (LinkResult::Skipped, Some("CIRCUIT_OPEN".into()))
+    );
+    let broken = link_of(&core, failed).await;
+    assert_eq!(broken.failure_count, 1);
+    assert!(broken.next_attempt_at.is_some());
+    let error = broken.last_error.clone().expect("the error is on the link");
+    assert_eq!(error.code, "BANK_DOWN");
+    assert!(error.message.contains("503"), "{error:?}");
+    assert_eq!(broken.state(Utc::now(), 7), LinkState::Failing);
+
+    // Nothing fails now, but the circuit is still open: the other bank's links are skipped,
+    // and a run that skipped links does not claim success.
+    let second = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert!(second.errors.is_empty(), "{second:?}");
+    assert_eq!(second.status, SyncRunStatus::Partial, "{second:?}");
+    assert!(
+        second
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("2 skipped (2 bank circuit open)"),
+        "{second:?}"
+    );
+    let links = run_links(&core, second.id).await;
+    assert_eq!(
+        links[&b],
+        (LinkResult::Skipped, Some("CIRCUIT_OPEN".into()))
+    );
+    assert_eq!(
+        links[&c],
+        (LinkResult::Skipped, Some("CIRCUIT_OPEN".into()))
+    );
+    let statuses = core
+        .sync()
+        .bank_statuses(&["fake".into(), "other".into()])
+        .await
+        .unwrap();
+    assert_eq!(statuses["fake"].health, crm_core::sync::BankHealth::Ok);
+    assert_eq!(
+        statuses["other"].health,
+        crm_core::sync::BankHealth::Unavailable
+    );
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_network_error_when_linking_is_on_the_link_and_the_bank_is_not_healthy() {
+    let pg = std::env::var("TEST_DATABASE_URL").ok();
+    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+    let bank = fake_bank("fake", true, BankState::default());
+    let registry = BankRegistry::new(vec![bank.clone() as Arc<dyn BankConnector>]);
+    let core = Arc::new(Core::new(tdb.db.clone(), CoreSettings::default(), registry).unwrap());
+    client_linked(&core, "А", "fake", "team200-1").await;
+    bank.state.lock().unwrap().unreachable = true;
+    let cut = client_linked(&core, "Б", "fake", "team200-2").await;
+    let link = link_of(&core, cut).await;
+    let error = link
+        .last_error
+        .clone()
+        .expect("a network error is on the link");
+    assert_eq!(error.code, "NETWORK");
+    assert!(error.message.contains("connection refused"), "{error:?}");
+    assert_eq!(link.state(Utc::now(), 7), LinkState::ConsentMissing);
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert_eq!(status.failing_links, 1);
+    assert_eq!(status.health, crm_core::sync::BankHealth::Degraded);
+
+    // The bank is back: a sync asks for the consent, reads, and clears the error.
+    bank.state.lock().unwrap().unreachable = false;
+    core.sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    // (The fake bank keeps one consent at a time: the other client's is replaced, so only
+    // this link is checked.)
+    let link = link_of(&core, cut).await;
+    assert_eq!(link.last_error, None, "{link:?}");
+    assert_eq!(link.state(Utc::now(), 7), LinkState::Ok);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_short_read_keeps_the_cursor_so_a_later_sync_recovers_the_rows() {
+    let (core, bank, tdb, client) = setup(true).await;
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    // The oldest row of each account (tx-1, 40 days back) does not come.
+    bank.state.lock().unwrap().short = 1;
+    let short = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(short.status, SyncRunStatus::Partial, "{short:?}");
+    let links = run_links(&core, short.id).await;
+    assert_eq!(
+        links[&client],
+        (LinkResult::Partial, Some("SHORTFALL".into()))
+    );
+    let link = link_of(&core, client).await;
+    assert_eq!(link.state(Utc::now(), 7), LinkState::Incomplete);
+    assert!(link
+        .status_message
+        .as_deref()
+        .unwrap_or_default()
+        .contains("read again"));
+    let stored_after_short = row_count(&core, client).await.1;
+    assert!(stored_after_short < 4, "{stored_after_short}");
+
+    // Still short: the range is read again from where it was, nothing is lost or doubled.
+    let again = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(again.status, SyncRunStatus::Partial, "{again:?}");
+    assert_eq!(row_count(&core, client).await.1, stored_after_short);
+
+    // The bank delivers everything: the rows from beyond the overlap window come in too.
+    bank.state.lock().unwrap().short = 0;
+    let whole = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(whole.status, SyncRunStatus::Succeeded, "{whole:?}");
+    assert_eq!(row_count(&core, client).await, (4, 4));
+    let link = link_of(&core, client).await;
+    assert_eq!(link.last_error, None);
+    assert_eq!(link.state(Utc::now(), 7), LinkState::Ok);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unanswered_consent_request_says_so_and_a_manager_asks_again() {
+    let (core, bank, tdb, client) = setup(false).await;
+    let link = core
+        .sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    assert_eq!(link.consent_status, LinkConsent::AwaitingAuthorization);
+    let asked = link.consent_requested_at.expect("the request time is kept");
+    let waiting = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(waiting.status, SyncRunStatus::Partial, "{waiting:?}");
+    assert_eq!(
+        run_links(&core, waiting.id).await[&client],
+        (LinkResult::Skipped, Some("CONSENT_WAITING".into()))
+    );
+    assert_eq!(
+        link_of(&core, client).await.consent_requested_at,
+        Some(asked),
+        "following a request does not restart its clock"
+    );
+
+    // Eight days without an answer (the bank never says "rejected").
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        let mut m: crm_core::entity::bank_links::ActiveModel =
+            stored_link(&core, client).await.into();
+        m.consent_requested_at = Set(Some(Utc::now() - Duration::days(8)));
+        m.update(core.db().conn()).await.unwrap();
+    }
+    let unanswered = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(
+        run_links(&core, unanswered.id).await[&client],
+        (LinkResult::Skipped, Some("CONSENT_NO_ANSWER".into()))
+    );
+    assert!(unanswered
+        .message
+        .as_deref()
+        .unwrap_or_default()
+        .contains("1 no answer from the client"));
+    let link = link_of(&core, client).await;
+    assert_eq!(link.state(Utc::now(), 7), LinkState::ConsentNoAnswer);
+    assert!(link
+        .status_message
+        .as_deref()
+        .unwrap_or_default()
+        .contains("no answer"));
+    assert_eq!(link.last_error.as_ref().unwrap().code, "CONSENT_NO_ANSWER");
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert_eq!(
+        (status.awaiting_consents, status.unanswered_consents),
+        (0, 1)
+    );
+    assert_eq!(
+        bank.state.lock().unwrap().data_calls,
+        0,
+        "no data call without a consent"
+    );
+
+    // A viewer may not ask; a manager may, and it is audited.
+    let viewer = Actor {
+        role: Role::Viewer,
+        ..admin()
+    };
+    assert!(matches!(
+        core.sync().request_consent_again(&viewer, link.id).await,
+        Err(crm_core::CoreError::Forbidden(_))
+    ));
+    let manager = Actor {
+        role: Role::Manager,
+        ..admin()
+    };
+    let renewed = core
+        .sync()
+        .request_consent_again(&manager, link.id)
+        .await
+        .unwrap();
+    assert_eq!(renewed.state(Utc::now(), 7), LinkState::ConsentWaiting);
+    assert!(renewed.consent_requested_at.unwrap() > Utc::now() - Duration::minutes(1));
+    let audit = core.audit().recent_audit(5).await.unwrap();
+    assert!(
+        audit.iter().any(|r| r.action == "bank.consent.request"),
+        "{audit:?}"
+    );
+
+    // Approved: the link syncs; asking again is then refused.
+    bank.state.lock().unwrap().approved = true;
+    let synced = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(synced.status, SyncRunStatus::Succeeded, "{synced:?}");
+    assert_eq!(link_of(&core, client).await.consent_requested_at, None);
+    assert!(matches!(
+        core.sync().request_consent_again(&manager, link.id).await,
+        Err(crm_core::CoreError::InvalidInput(_))
+    ));
     tdb.cleanup().await.unwrap();
 }

@@ -66,7 +66,9 @@ impl From<CoreError> for ApiError {
             CoreError::Forbidden(m) => ApiError::new(code::FORBIDDEN, m),
             e @ CoreError::NotFound { .. } => ApiError::new(code::NOT_FOUND, e.to_string()),
             CoreError::InvalidInput(m) => ApiError::new(code::BAD_USER_INPUT, m),
-            CoreError::BankUnavailable(m) => ApiError::new(code::BANK_UNAVAILABLE, m),
+            CoreError::BankUnavailable { message, .. } => {
+                ApiError::new(code::BANK_UNAVAILABLE, message)
+            }
             CoreError::ConsentRequired(m) => ApiError::new(code::CONSENT_REQUIRED, m),
             CoreError::RateLimited { retry_after_secs } => ApiError {
                 code: code::RATE_LIMITED,

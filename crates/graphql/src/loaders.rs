@@ -26,6 +26,8 @@ pub struct AccountById(pub i64);
 pub struct BankStatusOf(pub String);
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct TransactionById(pub i64);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct RunLinksOf(pub i64);
 
 fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> i64) -> Vec<i64> {
     keys.iter().map(|k| f(*k)).collect()
@@ -121,6 +123,22 @@ impl Loader<BankStatusOf> for CoreLoader {
         Ok(keys
             .iter()
             .filter_map(|k| found.remove(&k.0).map(|v| (k.clone(), v)))
+            .collect())
+    }
+}
+
+impl Loader<RunLinksOf> for CoreLoader {
+    type Value = Arc<Vec<crm_core::sync::SyncRunLink>>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[RunLinksOf],
+    ) -> Result<HashMap<RunLinksOf, Self::Value>, Self::Error> {
+        let mut found = self.0.sync().run_links(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default())))
             .collect())
     }
 }

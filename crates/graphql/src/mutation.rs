@@ -212,7 +212,8 @@ impl MutationRoot {
 
     /// Links a client to a bank under the bank's client id (e.g. `team200-1`) and asks the bank
     /// for a consent. Banks that need the client's approval show `AWAITING_AUTHORIZATION` until
-    /// the client approves; the next sync picks the consent up.
+    /// the client approves (a sync then finds the consent); a request with no answer for
+    /// `CONSENT_PENDING_MAX_DAYS` shows as `CONSENT_NO_ANSWER` (banks never say "rejected").
     async fn link_bank(
         &self,
         ctx: &Context<'_>,
@@ -262,6 +263,25 @@ impl MutationRoot {
             .api()?
             .sync()
             .relink_bank(who, link_id)
+            .await
+            .api()?;
+        Ok(BankLinkObject(link))
+    }
+
+    /// Asks the bank again for the client's consent on a link whose consent does not work: no
+    /// answer from the client (`CONSENT_NO_ANSWER`), rejected, revoked, expired or missing.
+    /// Manager role; audited. Refused (`BAD_USER_INPUT`) when the consent is authorised.
+    async fn request_consent_again(
+        &self,
+        ctx: &Context<'_>,
+        link_id: ID,
+    ) -> async_graphql::Result<BankLinkObject> {
+        let who = actor(ctx).api()?;
+        let link_id = parse_id(&link_id, "bank link").api()?;
+        let link = core(ctx)
+            .api()?
+            .sync()
+            .request_consent_again(who, link_id)
             .await
             .api()?;
         Ok(BankLinkObject(link))

@@ -217,9 +217,29 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
     for e in &run.errors {
         eprintln!("  {e}");
     }
-    match run.status {
-        crm_core::sync::SyncRunStatus::Succeeded => Ok(()),
-        status => anyhow::bail!("the sync ended {}: see the errors above", status.as_str()),
+    // Links left alone (a consent waiting for its client, a bank backing off) are not failures
+    // of this command, but they are named.
+    let links = core.sync().run_links(&[run.id]).await?;
+    for l in links.get(&run.id).into_iter().flatten() {
+        if l.result == crm_core::sync::LinkResult::Skipped {
+            println!(
+                "  skipped {} / client {}: {}",
+                l.bank,
+                l.client_id,
+                l.message
+                    .as_deref()
+                    .or(l.code.as_deref())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if run.errors.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "the sync ended {}: see the errors above",
+            run.status.as_str()
+        )
     }
 }
 

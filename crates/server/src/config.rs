@@ -692,6 +692,7 @@ impl Config {
             overlap_days: r.ranged("SYNC_OVERLAP_DAYS", 7, 0, 90)? as i64,
             per_bank_concurrency: r.ranged("SYNC_CONCURRENCY", 4, 1, 64)? as usize,
             consent_renewal_days: r.ranged("CONSENT_RENEWAL_DAYS", 14, 0, 80)? as i64,
+            consent_pending_max_days: r.ranged("CONSENT_PENDING_MAX_DAYS", 7, 1, 365)? as i64,
             budget: crm_core::sync::RetryBudget {
                 max_consecutive_failures: r.ranged("SYNC_MAX_FAILURES", 8, 1, 1000)? as u32,
                 ..defaults.budget
@@ -811,6 +812,19 @@ mod tests {
                 .var,
             "AUTH_PASSWORD_HASH"
         );
+    }
+
+    #[test]
+    fn consent_pending_max_days() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!(c.sync.consent_pending_max_days, 7);
+        let c = cfg(&[("CONSENT_PENDING_MAX_DAYS", "3")]).expect("custom");
+        assert_eq!(c.sync.consent_pending_max_days, 3);
+        for bad in ["0", "366", "a week"] {
+            let e = cfg(&[("CONSENT_PENDING_MAX_DAYS", bad)]).expect_err(bad);
+            assert_eq!(e.var, "CONSENT_PENDING_MAX_DAYS");
+            assert!(e.to_string().contains("CONSENT_PENDING_MAX_DAYS"), "{e}");
+        }
     }
 
     #[test]

@@ -181,7 +181,7 @@ const DEMO_SEED: &str = "20251106";
 async fn describe_demo(server: &TestServer) -> Value {
     let api = signed_in(server).await;
     let run = common::startup_run(&api, 0).await;
-    assert_eq!(run["status"], "SUCCEEDED", "the demo's startup sync: {run}");
+    common::assert_only_consent_waits(&run);
 
     let data = api
         .ok(
@@ -215,6 +215,28 @@ async fn describe_demo(server: &TestServer) -> Value {
         total > 50,
         "the busiest demo client has more than a page: {busy}"
     );
+
+    // A client whose SBank link waits for the client's approval (the page says so).
+    let linked = api
+        .ok(
+            "{ clients(first: 100) { edges { node { id displayName links { id state } } } } }",
+            json!({}),
+        )
+        .await;
+    let waiting = linked["clients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .find_map(|n| {
+            n["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["state"] == "CONSENT_WAITING")
+                .map(|l| json!({ "id": n["id"], "name": n["displayName"], "linkId": l["id"] }))
+        })
+        .expect("a demo client waiting for a consent");
 
     let from = (Utc::now() - Days::days(400)).to_rfc3339();
     let to = (Utc::now() + Days::days(1)).to_rfc3339();
@@ -281,6 +303,7 @@ async fn describe_demo(server: &TestServer) -> Value {
             "income": c["income"],
         },
         "throttleUser": "nobody-here",
+        "waiting": waiting,
     })
 }
 

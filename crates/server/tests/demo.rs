@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const OVERVIEW: &str = "{
   stats { clients { total } transactions { count } banks }
@@ -25,7 +25,7 @@ async fn a_first_start_shows_the_demo_clients_and_a_restart_changes_nothing() {
     let c = Client::new(&server);
     c.login_admin().await;
     let run = startup_run(&c, 0).await;
-    assert_eq!(run["status"], "SUCCEEDED", "{run}");
+    assert_eq!(assert_only_consent_waits(&run), 2, "{run}");
     let added = run["added"].as_u64().unwrap();
     assert!(added > 5_000, "thousands of transactions: {run}");
 
@@ -120,7 +120,7 @@ async fn a_first_start_shows_the_demo_clients_and_a_restart_changes_nothing() {
     let c = Client::new(&server);
     c.login_admin().await;
     let again = startup_run(&c, first_id).await;
-    assert_eq!(again["status"], "SUCCEEDED", "{again}");
+    assert_eq!(assert_only_consent_waits(&again), 2, "{again}");
     assert_eq!(
         (again["added"].as_u64(), again["updated"].as_u64()),
         (Some(0), Some(0)),
@@ -230,5 +230,160 @@ async fn link_bank_and_sync_now_over_graphql() {
         .gql("mutation { syncNow(bank: \"nobank\") { id } }", json!({}))
         .await;
     assert_eq!(code(&bad), "BAD_USER_INPUT", "{bad}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn link_states_runs_per_link_and_asking_for_a_consent_again_over_graphql() {
+    let server = start_with(&[("SANDBOX", "on")]).await;
+    let c = Client::new(&server);
+    c.login_admin().await;
+    let run = startup_run(&c, 0).await;
+    assert_only_consent_waits(&run);
+
+    let data = c
+        .ok(
+            "{ clients(first: 100) { edges { node { id links { id bank { code } consentStatus state
+                 failureCount nextAttemptAt consentRequestedAt lastError { code message at } } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes: Vec<&Value> = data["clients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    let links: Vec<&Value> = nodes
+        .iter()
+        .flat_map(|n| n["links"].as_array().unwrap())
+        .collect();
+    let waiting: Vec<&&Value> = links
+        .iter()
+        .filter(|l| l["state"] == "CONSENT_WAITING")
+        .collect();
+    assert_eq!(waiting.len(), 2, "{links:?}");
+    for l in &waiting {
+        assert_eq!(l["bank"]["code"], "sbank");
+        assert!(l["consentRequestedAt"].is_string(), "{l}");
+        assert!(l["lastError"].is_null(), "{l}");
+    }
+    for l in links.iter().filter(|l| l["consentStatus"] == "AUTHORIZED") {
+        assert_eq!(l["state"], "OK", "{l}");
+        assert_eq!(l["failureCount"], 0);
+        assert!(l["nextAttemptAt"].is_null());
+    }
+    // The bank's own ids of accounts and rows.
+    let accounts = c
+        .ok(
+            "{ clients(first: 3) { edges { node { accounts { bankAccountId
+                 transactions(first: 1) { edges { node { bankTransactionId } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let account = accounts["clients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["node"]["accounts"].as_array().unwrap())
+        .find(|a| !a["transactions"]["edges"].as_array().unwrap().is_empty())
+        .unwrap();
+    assert!(
+        account["bankAccountId"].as_str().unwrap().len() > 2,
+        "{account}"
+    );
+    let row = &account["transactions"]["edges"][0]["node"];
+    assert!(
+        row["bankTransactionId"]
+            .as_str()
+            .unwrap()
+            .starts_with("tx-"),
+        "{row}"
+    );
+
+    // A request with no answer for longer than CONSENT_PENDING_MAX_DAYS says so.
+    let link_id = waiting[0]["id"].as_str().unwrap().to_owned();
+    {
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let id: i64 = link_id.parse().unwrap();
+        let mut m: crm_core::entity::bank_links::ActiveModel =
+            crm_core::entity::bank_links::Entity::find_by_id(id)
+                .one(server.core.db().conn())
+                .await
+                .unwrap()
+                .unwrap()
+                .into();
+        m.consent_requested_at = Set(Some(chrono::Utc::now() - chrono::Duration::days(8)));
+        m.update(server.core.db().conn()).await.unwrap();
+    }
+    let banks = c
+        .ok(
+            "{ banks { code status { health awaitingConsents unansweredConsents revokedConsents } } }",
+            json!({}),
+        )
+        .await;
+    let sbank = banks["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["code"] == "sbank")
+        .unwrap();
+    assert_eq!(
+        (
+            &sbank["status"]["awaitingConsents"],
+            &sbank["status"]["unansweredConsents"]
+        ),
+        (&json!(1), &json!(1)),
+        "{sbank}"
+    );
+
+    // Asking again: a viewer may not, a manager may (audited), an authorised link needs none.
+    let again =
+        "mutation($id: ID!) { requestConsentAgain(linkId: $id) { id state consentRequestedAt } }";
+    server
+        .core
+        .auth()
+        .create_user(
+            "viewer",
+            "viewer-password-123",
+            crm_core::domain::Role::Viewer,
+        )
+        .await
+        .unwrap();
+    let viewer = Client::new(&server);
+    assert!(viewer
+        .login("viewer", "viewer-password-123")
+        .await
+        .get("errors")
+        .is_none());
+    let refused = viewer.gql(again, json!({ "id": link_id })).await;
+    assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
+    let asked = c.ok(again, json!({ "id": link_id })).await;
+    assert_eq!(
+        asked["requestConsentAgain"]["state"], "CONSENT_WAITING",
+        "{asked}"
+    );
+    let audit = server.core.audit().recent_audit(10).await.unwrap();
+    assert!(
+        audit.iter().any(|r| r.action == "bank.consent.request"),
+        "{audit:?}"
+    );
+    let authorised = links
+        .iter()
+        .find(|l| l["consentStatus"] == "AUTHORIZED")
+        .unwrap();
+    let needless = c.gql(again, json!({ "id": authorised["id"] })).await;
+    assert_eq!(code(&needless), "BAD_USER_INPUT", "{needless}");
+    let missing = c.gql(again, json!({ "id": "999999" })).await;
+    assert_eq!(code(&missing), "NOT_FOUND", "{missing}");
+
+    // The run says per link what happened.
+    let runs = c
+        .ok(
+            "{ syncRuns(first: 1) { status links { result code bank } } }",
+            json!({}),
+        )
+        .await;
+    assert!(!runs["syncRuns"][0]["links"].as_array().unwrap().is_empty());
     server.stop().await.unwrap();
 }

@@ -379,7 +379,7 @@ async fn ratings_filter_order_recompute_and_the_portfolio() {
     // Filtering by grade agrees with the stats and the portfolio.
     let data = c
         .ok(
-            "{ stats { grades { grade count } }
+            "{ stats { grades { grade count averageScore } }
                portfolio { grades { grade count averageScore }
                  banks { bank { code name } clients accounts balance { amount currency } transactions income { amount } expense { amount } } } }",
             json!({}),
@@ -412,6 +412,32 @@ async fn ratings_filter_order_recompute_and_the_portfolio() {
             .find(|g| g["grade"] == grade)
             .unwrap();
         assert_eq!(p["count"].as_u64().unwrap(), total);
+        // The average is computed from the stored scores, the same in both places.
+        let scores = c
+            .ok(
+                "query($g: Grade) { clients(first: 50, filter: { rating: $g }) { edges { node { rating { score } } } } }",
+                json!({ "g": grade }),
+            )
+            .await;
+        let scores: Vec<f64> = scores["clients"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["rating"]["score"].as_f64().unwrap())
+            .collect();
+        if !scores.is_empty() {
+            let mean = (scores.iter().sum::<f64>() / scores.len() as f64).round();
+            assert_eq!(
+                stat["averageScore"].as_f64(),
+                Some(mean),
+                "{grade}: {scores:?}"
+            );
+            assert_eq!(
+                p["averageScore"].as_f64(),
+                Some(mean),
+                "{grade}: {scores:?}"
+            );
+        }
     }
     let graded: Vec<u64> = data["stats"]["grades"]
         .as_array()

@@ -9,6 +9,22 @@
 use crate::domain::Category;
 use Category::*;
 
+/// How a transfer's description opens (word prefixes): such a row is a transfer even when the
+/// rest names a person who shares a shop's name ("Перевод по СБП Виктория С.").
+pub(super) const TRANSFER_OPENINGS: &[&str] = &[
+    "перевод",
+    "исходящий перевод",
+    "входящий перевод",
+    "сбп перевод",
+    "transfer",
+    "sbp transfer",
+    "outgoing transfer",
+    "incoming transfer",
+    "p2p",
+    "card2card",
+    "c2c",
+];
+
 pub(super) const KEYWORDS: &[(&str, Category)] = &[
     // Income that other words would mistake.
     ("возврат налог*", OtherIncome),

@@ -31,7 +31,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use crate::domain::{Category, CategorySource, Direction};
 use dictionary::{MERCHANTS, NO_FUZZY};
 use fuzzy::FuzzyIndex;
-use keywords::{mcc_category, KEYWORDS};
+use keywords::{mcc_category, KEYWORDS, TRANSFER_OPENINGS};
 pub use normalize::{key, key_into};
 use rules::TextField;
 pub use rules::{RuleField, RuleSet, RuleSpec};
@@ -83,6 +83,19 @@ fn pattern_key(pattern: &str) -> String {
         (false, true) => k.trim_end().to_owned(),
         (false, false) => k,
     }
+}
+
+/// Whether a description's key opens with a transfer's words ([`TRANSFER_OPENINGS`]).
+fn opens_as_transfer(description_key: &str) -> bool {
+    thread_local! {
+        static OPENINGS: Vec<String> =
+            TRANSFER_OPENINGS.iter().map(|o| key(o).trim_end().to_owned()).collect();
+    }
+    OPENINGS.with(|openings| {
+        openings
+            .iter()
+            .any(|o| description_key.starts_with(o.as_str()))
+    })
 }
 
 /// Merchant names: the leftmost, longest name found.
@@ -328,14 +341,25 @@ impl Categorizer {
             }
             hit = Some(h);
         }
+        // "Перевод по СБП Виктория С." is money to a person whose name is also a shop's
+        // ("Виктория"): a description that opens as a transfer is one, unless the merchant field
+        // names a shop.
+        let person_transfer = opens_as_transfer(&s.description);
         if let Some(layer) = &self.merchants {
-            if let Some(c) = layer
-                .find(&s.merchant)
-                .or_else(|| layer.find(&s.description))
-                .or_else(|| layer.find(&s.counterparty))
-            {
+            let found = if person_transfer {
+                layer.find(&s.merchant)
+            } else {
+                layer
+                    .find(&s.merchant)
+                    .or_else(|| layer.find(&s.description))
+                    .or_else(|| layer.find(&s.counterparty))
+            };
+            if let Some(c) = found {
                 return decided(c, CategorySource::Merchant);
             }
+        }
+        if person_transfer {
+            return decided(Category::TransfersOut, CategorySource::Keyword);
         }
         if let Some(c) = mcc.and_then(mcc_category) {
             return decided(c, CategorySource::Mcc);
@@ -437,6 +461,24 @@ mod tests {
         assert_eq!(
             cat(Debit, "Перевод по СБП", None, None),
             (TransfersOut, S::Keyword)
+        );
+        // A person whose name is also a shop's.
+        assert_eq!(
+            cat(Debit, "Перевод по СБП Виктория С.", None, None),
+            (TransfersOut, S::Keyword)
+        );
+        assert_eq!(
+            cat(Debit, "SBP transfer to Victoria S.", None, None),
+            (TransfersOut, S::Keyword)
+        );
+        assert_eq!(
+            cat(Credit, "Перевод по СБП от Виктория С.", None, None),
+            (TransfersIn, S::Keyword)
+        );
+        // A purchase paid through SBP is still the shop's.
+        assert_eq!(
+            cat(Debit, "Оплата СБП QR Виктория", None, None),
+            (Groceries, S::Merchant)
         );
         assert_eq!(
             cat(Credit, "Выплата процентов по вкладу", None, None),

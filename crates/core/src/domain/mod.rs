@@ -16,5 +16,7 @@ pub use enums::{
 };
 pub use format::{format_money, Lang, Localized};
 pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE};
-pub use sync_run::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
-pub use text::{like_pattern, mask_number, normalize_for_search};
+pub use sync_run::{
+    LinkResult, SkipReason, SyncEvent, SyncRunLink, SyncRunStatus, SyncRunSummary, SyncTrigger,
+};
+pub use text::{like_pattern, mask_number, normalize_for_search, phone_key, phone_search_keys};

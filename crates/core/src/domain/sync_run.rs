@@ -95,3 +95,109 @@ pub enum SyncEvent {
     },
     Finished(SyncRunSummary),
 }
+
+/// What one link's sync did within a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkResult {
+    /// Every account read completely and stored.
+    Succeeded,
+    /// Stored, but the bank reported rows that could not be read (they are read again next time).
+    Partial,
+    /// Attempted and failed; `code` says how.
+    Failed,
+    /// Not attempted; `code` says why.
+    Skipped,
+}
+
+impl LinkResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkResult::Succeeded => "SUCCEEDED",
+            LinkResult::Partial => "PARTIAL",
+            LinkResult::Failed => "FAILED",
+            LinkResult::Skipped => "SKIPPED",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "SUCCEEDED" => LinkResult::Succeeded,
+            "PARTIAL" => LinkResult::Partial,
+            "SKIPPED" => LinkResult::Skipped,
+            _ => LinkResult::Failed,
+        }
+    }
+}
+
+/// Why a link was not synced in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Failed recently: the next automatic attempt waits (exponential backoff).
+    Backoff,
+    /// Failed too many times in a row: only a manual sync tries it.
+    Suspended,
+    /// The bank's circuit is open after repeated bank-side failures.
+    CircuitOpen,
+    /// Another sync of the same link was running.
+    AlreadyRunning,
+    /// No consent has been asked for yet (or asking failed).
+    ConsentMissing,
+    /// The client has not answered the consent request yet.
+    ConsentWaiting,
+    /// The consent request has waited longer than `CONSENT_PENDING_MAX_DAYS`.
+    ConsentNoAnswer,
+    ConsentRevoked,
+    ConsentRejected,
+    ConsentExpired,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Backoff => "BACKOFF",
+            SkipReason::Suspended => "SUSPENDED",
+            SkipReason::CircuitOpen => "CIRCUIT_OPEN",
+            SkipReason::AlreadyRunning => "ALREADY_RUNNING",
+            SkipReason::ConsentMissing => "CONSENT_MISSING",
+            SkipReason::ConsentWaiting => "CONSENT_WAITING",
+            SkipReason::ConsentNoAnswer => "CONSENT_NO_ANSWER",
+            SkipReason::ConsentRevoked => "CONSENT_REVOKED",
+            SkipReason::ConsentRejected => "CONSENT_REJECTED",
+            SkipReason::ConsentExpired => "CONSENT_EXPIRED",
+        }
+    }
+
+    /// Whether the reason is the consent's (the client's to fix), not the bank's or ours.
+    pub fn is_consent(self) -> bool {
+        matches!(
+            self,
+            SkipReason::ConsentMissing
+                | SkipReason::ConsentWaiting
+                | SkipReason::ConsentNoAnswer
+                | SkipReason::ConsentRevoked
+                | SkipReason::ConsentRejected
+                | SkipReason::ConsentExpired
+        )
+    }
+}
+
+/// One link's part in a run, as recorded in `sync_run_links`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncRunLink {
+    pub run_id: i64,
+    pub link_id: i64,
+    pub client_id: i64,
+    pub bank: String,
+    pub result: LinkResult,
+    /// Why it was not a plain success: a [`SkipReason`] for `Skipped`, the error's code for
+    /// `Failed` (`NETWORK`, `BANK_DOWN`, `CONSENT_REQUIRED`, …), `SHORTFALL` for `Partial`.
+    pub code: Option<String>,
+    /// The same in words a person can act on.
+    pub message: Option<String>,
+    pub accounts: u32,
+    pub added: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Rows the bank reported that could not be read.
+    pub shortfall: u64,
+    pub finished_at: DateTime<Utc>,
+}

@@ -24,6 +24,16 @@ pub struct Model {
     pub next_attempt_at: Option<DateTimeUtc>,
     /// A consent renewal awaiting the client's approval; the current consent is used meanwhile.
     pub renewal_request_id: Option<String>,
+    /// The last failure's code (`NETWORK`, `BANK_DOWN`, `CONSENT_REQUIRED`, …); cleared by a
+    /// successful sync.
+    pub last_error_code: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error_message: Option<String>,
+    pub last_error_at: Option<DateTimeUtc>,
+    /// When the pending consent request was made (to tell "no answer from the client").
+    pub consent_requested_at: Option<DateTimeUtc>,
+    /// A manager unlinked the bank: no longer synced (its data stays).
+    pub unlinked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

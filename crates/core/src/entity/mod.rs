@@ -19,6 +19,7 @@ pub mod products;
 pub mod ratings;
 pub mod recategorisations;
 pub mod sessions;
+pub mod sync_run_links;
 pub mod sync_runs;
 pub mod transactions;
 pub mod users;

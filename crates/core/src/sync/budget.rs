@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
+use crate::domain::SkipReason;
+
 /// Limits of the retry budget and the breaker.
 #[derive(Clone, Debug)]
 pub struct RetryBudget {
@@ -65,17 +67,20 @@ pub(crate) fn automatic_skip(
     failure_count: i32,
     next_attempt_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Option<String> {
+) -> Option<(SkipReason, String)> {
     let failures = failure_count.max(0) as u32;
     if failures >= budget.max_consecutive_failures {
-        return Some(format!(
+        return Some((SkipReason::Suspended, format!(
             "not synced automatically after {failures} consecutive failures (so the bank does not suspend our access): fix the cause, then sync this client by hand"
-        ));
+        )));
     }
     match next_attempt_at {
-        Some(at) if at > now => Some(format!(
-            "backing off after {failures} failed attempt(s): next automatic attempt after {}",
-            at.format("%Y-%m-%d %H:%M UTC")
+        Some(at) if at > now => Some((
+            SkipReason::Backoff,
+            format!(
+                "backing off after {failures} failed attempt(s): next automatic attempt after {}",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ),
         )),
         _ => None,
     }
@@ -190,9 +195,9 @@ mod tests {
             None
         );
         let waiting = automatic_skip(&b, 2, Some(now + chrono::Duration::minutes(3)), now);
-        assert!(waiting.is_some_and(|w| w.contains("backing off")));
+        assert!(waiting.is_some_and(|(r, w)| r == SkipReason::Backoff && w.contains("backing off")));
         let suspended = automatic_skip(&b, 4, None, now);
-        assert!(suspended.is_some_and(|w| w.contains("by hand")));
+        assert!(suspended.is_some_and(|(r, w)| r == SkipReason::Suspended && w.contains("by hand")));
     }
 
     #[test]

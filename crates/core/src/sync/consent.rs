@@ -44,18 +44,27 @@ pub(crate) fn explain(status: ConsentStatus, bank: &str) -> Option<String> {
             "no consent at {bank} yet: the next sync asks for one"
         )),
         ConsentStatus::AwaitingAuthorization => Some(format!(
-            "waiting for the client to approve the consent in {bank}; the next sync picks it up"
+            "waiting for the client to approve the consent in {bank}"
         )),
         ConsentStatus::Rejected => Some(format!(
-            "the client rejected the consent at {bank}: link the bank again to ask anew"
+            "the client rejected the consent at {bank}: ask for a new consent (request it again)"
         )),
         ConsentStatus::Revoked => Some(format!(
-            "the consent at {bank} was revoked: link the bank again to ask for a new one"
+            "the consent at {bank} was revoked: ask for a new consent (request it again)"
         )),
         ConsentStatus::Expired => Some(format!(
             "the consent at {bank} expired: the next sync asks for a new one"
         )),
     }
+}
+
+/// What the link says when a consent request has had no answer for `days` days. The bank never
+/// says when a client rejects a request (`openbanking-ru.md`, §8), so no sync will pick it up.
+pub(crate) fn no_answer(bank: &str, since: chrono::DateTime<Utc>, days: i64) -> String {
+    format!(
+        "no answer from the client to the consent request at {bank} since {} ({days} days): ask again, or talk to the client",
+        since.format("%Y-%m-%d")
+    )
 }
 
 /// Lifetime the protocol gives a consent approved by the client in the bank when the bank does
@@ -104,18 +113,20 @@ impl SyncEngine {
             expires_at: None,
             message: None,
         };
-        let result = match status {
-            _ if check == ConsentCheck::Replace => connector.request_consent(&client).await,
+        // Whether a new request goes out (its waiting time starts now), or one is followed.
+        let (result, asked) = match status {
+            _ if check == ConsentCheck::Replace => (connector.request_consent(&client).await, true),
             ConsentStatus::Authorized if !renewal_due => return Ok(link.clone()),
             ConsentStatus::Authorized if !expired => {
                 return self.renew_consent(connector.as_ref(), model, &bank).await;
             }
             // Expired while a renewal waits for the client: follow the renewal.
-            ConsentStatus::Authorized if model.renewal_request_id.is_some() => {
+            ConsentStatus::Authorized if model.renewal_request_id.is_some() => (
                 connector
                     .consent_status(&client, &pending(model.renewal_request_id.clone()))
-                    .await
-            }
+                    .await,
+                false,
+            ),
             ConsentStatus::Rejected | ConsentStatus::Revoked if check == ConsentCheck::Sync => {
                 return Ok(link.clone())
             }
@@ -123,9 +134,9 @@ impl SyncEngine {
             | ConsentStatus::Expired
             | ConsentStatus::Authorized
             | ConsentStatus::Rejected
-            | ConsentStatus::Revoked => connector.request_consent(&client).await,
+            | ConsentStatus::Revoked => (connector.request_consent(&client).await, true),
             ConsentStatus::AwaitingAuthorization if check != ConsentCheck::Sync => {
-                connector.request_consent(&client).await
+                (connector.request_consent(&client).await, true)
             }
             ConsentStatus::AwaitingAuthorization => {
                 let waiting = Consent {
@@ -135,8 +146,12 @@ impl SyncEngine {
                     expires_at: model.consent_expires_at,
                     message: None,
                 };
-                connector.consent_status(&client, &waiting).await
+                (connector.consent_status(&client, &waiting).await, false)
             }
+        };
+        let requested_at = match (asked, model.consent_requested_at) {
+            (false, Some(at)) => at,
+            _ => now,
         };
         let result = match result {
             Ok(consent) => self.with_expiry(connector.as_ref(), &client, consent).await,
@@ -161,13 +176,33 @@ impl SyncEngine {
                     // retry budget.
                     active.failure_count = Set(0);
                     active.next_attempt_at = Set(None);
+                    active.last_error_code = Set(None);
+                    active.last_error_message = Set(None);
+                    active.last_error_at = Set(None);
                 }
-                active.status_message = Set(explain(new_status, &bank));
+                let max_days = self.settings.consent_pending_max_days;
+                let pending = new_status == ConsentStatus::AwaitingAuthorization;
+                active.consent_requested_at = Set(pending.then_some(requested_at));
+                active.status_message = Set(
+                    if pending && now - requested_at >= Duration::days(max_days) {
+                        Some(no_answer(
+                            &bank,
+                            requested_at,
+                            (now - requested_at).num_days(),
+                        ))
+                    } else {
+                        explain(new_status, &bank)
+                    },
+                );
                 active.update(self.db.conn()).await?.try_into()
             }
             Err(e) => {
                 let err = CoreError::from(e);
-                active.status_message = Set(Some(err.to_string()));
+                let message = err.to_string();
+                active.status_message = Set(Some(message.clone()));
+                active.last_error_code = Set(Some(super::error_code(&err).to_owned()));
+                active.last_error_message = Set(Some(message));
+                active.last_error_at = Set(Some(now));
                 active.update(self.db.conn()).await?;
                 Err(err)
             }
@@ -259,12 +294,24 @@ impl SyncEngine {
     }
 
     /// The bank said the consent is not (or no longer) valid during a data call.
+    /// A consent past its expiry reads as expired (banks keep calling it `Authorized`, §8),
+    /// any other as revoked.
     pub(crate) async fn consent_lost(&self, link_id: i64, bank_code: &str) -> CoreResult<()> {
         let bank = self.banks.describe(bank_code).name;
+        let expired = bank_links::Entity::find_by_id(link_id)
+            .one(self.db.conn())
+            .await?
+            .and_then(|m| m.consent_expires_at)
+            .is_some_and(|at| at <= Utc::now());
+        let status = if expired {
+            ConsentStatus::Expired
+        } else {
+            ConsentStatus::Revoked
+        };
         bank_links::ActiveModel {
             id: Set(link_id),
-            consent_status: Set(ConsentStatus::Revoked.as_str().to_owned()),
-            status_message: Set(explain(ConsentStatus::Revoked, &bank)),
+            consent_status: Set(status.as_str().to_owned()),
+            status_message: Set(explain(status, &bank)),
             updated_at: Set(Utc::now()),
             ..Default::default()
         }

@@ -74,6 +74,13 @@ impl SyncEngine {
             .one(self.db.conn())
             .await?
             .ok_or_else(|| CoreError::not_found("bank link", link.id))?;
+        // Data calls only under an authorised consent (the caller checked; this holds it).
+        if stored.consent_status != crate::domain::ConsentStatus::Authorized.as_str() {
+            return Err(CoreError::ConsentRequired(format!(
+                "{}: no authorised consent: nothing is read",
+                link.bank_code
+            )));
+        }
         let consent_id = stored.consent_id.clone();
         let access = Access {
             client_id: &link.external_client_id,
@@ -116,7 +123,14 @@ impl SyncEngine {
                 .filter(|t| t.status == BookingStatus::Booked)
                 .map(|t| t.booked_at.trunc_subsecs(6))
                 .max();
-            let account_cursor = cursor.max(newest_booked);
+            // A read short of the bank's total leaves the cursor where it was: the next sync
+            // reads the same range again (the connector varies its paging) until it is whole.
+            let complete = batch.shortfall == 0;
+            let account_cursor = if complete {
+                cursor.max(newest_booked)
+            } else {
+                cursor
+            };
             latest_booked = latest_booked.max(account_cursor);
             // One transaction per account (rows, balance, cursor, counters, aggregates). PostgreSQL
             // may abort it when another sync of the same client holds the client's counters; it is
@@ -134,7 +148,7 @@ impl SyncEngine {
                         (link.client_id, &link.bank_code),
                         account_id,
                         rows,
-                        (from, now),
+                        (from, now, complete),
                         &mut counted,
                     )
                     .await?;
@@ -153,10 +167,16 @@ impl SyncEngine {
             last_synced_at: Set(Some(now)),
             last_booked_at: Set(latest_booked),
             status_message: Set(if outcome.shortfall > 0 {
-                Some(format!("{} transactions reported by the bank could not be read; the next sync tries again", outcome.shortfall))
+                Some(super::shortfall_message(outcome.shortfall))
             } else if stored.renewal_request_id.is_some() {
-                let expires = stored.consent_expires_at.map(|at| at.format("%Y-%m-%d").to_string()).unwrap_or_default();
-                Some(super::consent::renewal_pending(&self.banks.describe(&link.bank_code).name, &expires))
+                let expires = stored
+                    .consent_expires_at
+                    .map(|at| at.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
+                Some(super::consent::renewal_pending(
+                    &self.banks.describe(&link.bank_code).name,
+                    &expires,
+                ))
             } else {
                 None
             }),
@@ -215,10 +235,13 @@ impl SyncEngine {
             .one(txn)
             .await?;
         if let Some(other) = existing.as_ref().filter(|e| e.client_id != link.client_id) {
-            return Err(CoreError::BankUnavailable(format!(
-                "{}: account {} is already stored for client {}; refusing another client's data",
-                link.bank_code, a.id, other.client_id
-            )));
+            return Err(CoreError::bank(
+                crate::error::BankFailure::ForeignData,
+                format!(
+                    "{}: account {} is already stored for client {}; refusing another client's data",
+                    link.bank_code, a.id, other.client_id
+                ),
+            ));
         }
         let balance_minor = balance.map(|b| minor(b.amount)).transpose()?;
         let status = match a.status {
@@ -283,7 +306,8 @@ impl SyncEngine {
         (client_id, bank_code): (i64, &str),
         account_id: i64,
         rows: &[TransactionData],
-        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        // The range read, and whether the read held every row the bank reported in it.
+        (from, to, complete): (DateTime<Utc>, DateTime<Utc>, bool),
         outcome: &mut LinkOutcome,
     ) -> CoreResult<()> {
         // A bank may list a row twice (unstable paging): the first listing is stored, once.
@@ -361,14 +385,17 @@ impl SyncEngine {
             }
         }
         posting.insert_imported(txn, bank_code, &inserts).await?;
-        self.retire_vanished_pending(
-            txn,
-            (bank_code, account_id),
-            &rows,
-            (from, to),
-            &mut posting,
-        )
-        .await?;
+        // Only a complete read shows which pending rows are gone.
+        if complete {
+            self.retire_vanished_pending(
+                txn,
+                (bank_code, account_id),
+                &rows,
+                (from, to),
+                &mut posting,
+            )
+            .await?;
+        }
         // Legs of transfers between the client's own accounts, this account's new rows with
         // rows of the client's other accounts (at any bank), in this transaction: the
         // aggregates move with the rows.

@@ -20,7 +20,9 @@ use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-pub use crate::domain::{SyncEvent, SyncRunStatus, SyncRunSummary, SyncTrigger};
+pub use crate::domain::{
+    LinkResult, SkipReason, SyncEvent, SyncRunLink, SyncRunStatus, SyncRunSummary, SyncTrigger,
+};
 pub use crate::ledger::TransferWindow;
 pub use budget::RetryBudget;
 use consent::ConsentCheck;
@@ -51,6 +53,9 @@ pub struct SyncSettings {
     pub per_bank_concurrency: usize,
     /// Ask for a new consent this many days before the current one expires.
     pub consent_renewal_days: i64,
+    /// A consent request unanswered this long is shown as "no answer from the client" (banks
+    /// never say when a client rejects one).
+    pub consent_pending_max_days: i64,
     /// Backoff per link and the circuit breaker per bank.
     pub budget: RetryBudget,
     /// How far apart the two legs of a transfer between a client's own accounts may be booked.
@@ -64,6 +69,7 @@ impl Default for SyncSettings {
             overlap_days: 7,
             per_bank_concurrency: 4,
             consent_renewal_days: 14,
+            consent_pending_max_days: 7,
             budget: RetryBudget::default(),
             own_transfer_window: TransferWindow::default(),
         }
@@ -90,12 +96,80 @@ pub struct LinkOutcome {
     pub own_transfers: u32,
     /// The earliest booking time among the rows this sync added or changed.
     pub earliest_change: Option<chrono::DateTime<Utc>>,
-    pub error: Option<String>,
-    /// A consent that is not usable yet (pending approval): not an error, but nothing synced.
-    pub waiting: Option<String>,
-    /// Not attempted: the link is backing off, over its retry budget, or its bank's circuit is
-    /// open.
-    pub skipped: Option<String>,
+    /// Attempted and failed: the error's code and message.
+    pub error: Option<(String, String)>,
+    /// Not attempted (backing off, circuit open, consent not authorised): why, in a code and
+    /// words.
+    pub skipped: Option<(SkipReason, String)>,
+}
+
+impl LinkOutcome {
+    fn skip(reason: SkipReason, why: impl Into<String>) -> Self {
+        LinkOutcome {
+            skipped: Some((reason, why.into())),
+            ..Default::default()
+        }
+    }
+
+    fn failure(e: &CoreError) -> Self {
+        let message = match e {
+            CoreError::Db(_) | CoreError::Internal(_) => {
+                "internal error (see the server log)".to_owned()
+            }
+            other => other.to_string(),
+        };
+        LinkOutcome {
+            error: Some((error_code(e).to_owned(), message)),
+            ..Default::default()
+        }
+    }
+
+    pub fn result(&self) -> LinkResult {
+        if self.error.is_some() {
+            LinkResult::Failed
+        } else if self.skipped.is_some() {
+            LinkResult::Skipped
+        } else if self.shortfall > 0 {
+            LinkResult::Partial
+        } else {
+            LinkResult::Succeeded
+        }
+    }
+
+    fn code(&self) -> Option<String> {
+        match (&self.error, &self.skipped) {
+            (Some((code, _)), _) => Some(code.clone()),
+            (None, Some((reason, _))) => Some(reason.as_str().to_owned()),
+            _ if self.shortfall > 0 => Some(crate::links::SHORTFALL.to_owned()),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> Option<String> {
+        match (&self.error, &self.skipped) {
+            (Some((_, m)), _) | (None, Some((_, m))) => Some(m.clone()),
+            _ if self.shortfall > 0 => Some(shortfall_message(self.shortfall)),
+            _ => None,
+        }
+    }
+}
+
+/// What a link says after a read that missed rows the bank reported.
+pub(crate) fn shortfall_message(rows: u64) -> String {
+    format!(
+        "{rows} transactions reported by the bank could not be read; the same range is read again on the next sync"
+    )
+}
+
+/// A failure's code, as a link's last error and a run's link outcome carry it.
+pub(crate) fn error_code(e: &CoreError) -> &'static str {
+    match e {
+        CoreError::BankUnavailable { kind, .. } => kind.code(),
+        CoreError::ConsentRequired(_) => "CONSENT_REQUIRED",
+        CoreError::NotFound { .. } => "NOT_FOUND",
+        CoreError::InvalidInput(_) => "INVALID",
+        _ => "INTERNAL",
+    }
 }
 
 /// What the sync engine uses, passed in where the application is assembled
@@ -355,6 +429,8 @@ impl SyncEngine {
         if let Some(client) = scope.client_id {
             q = q.filter(bank_links::Column::ClientId.eq(client));
         }
+        // A link a manager unlinked is no longer synced.
+        q = q.filter(bank_links::Column::UnlinkedAt.is_null());
         self.classifier.reload().await?;
         q.all(self.db.conn())
             .await?
@@ -396,11 +472,7 @@ impl SyncEngine {
                             added: outcome.added,
                             updated: outcome.updated,
                             unchanged: outcome.unchanged,
-                            error: outcome
-                                .error
-                                .clone()
-                                .or_else(|| outcome.waiting.clone())
-                                .or_else(|| outcome.skipped.clone()),
+                            error: outcome.message(),
                         });
                         (link, outcome)
                     })
@@ -428,7 +500,7 @@ impl SyncEngine {
             run.added += o.added;
             run.updated += o.updated;
             run.unchanged += o.unchanged;
-            if let Some(e) = &o.error {
+            if let Some((_, e)) = &o.error {
                 run.errors.push(format!(
                     "{} / {}: {e}",
                     link.bank_code, link.external_client_id
@@ -460,7 +532,7 @@ impl SyncEngine {
         // Ratings of the clients this run synced, now that their data is in.
         let mut synced: Vec<i64> = outcomes
             .iter()
-            .filter(|(_, o)| o.error.is_none() && o.waiting.is_none())
+            .filter(|(_, o)| matches!(o.result(), LinkResult::Succeeded | LinkResult::Partial))
             .map(|(l, _)| l.client_id)
             .collect();
         synced.sort_unstable();
@@ -473,28 +545,9 @@ impl SyncEngine {
             Utc::now(),
         )
         .await;
-        let failed = outcomes.iter().filter(|(_, o)| o.error.is_some()).count();
-        run.status = if run.errors.is_empty() {
-            SyncRunStatus::Succeeded
-        } else if failed == outcomes.len() && failed > 0 {
-            SyncRunStatus::Failed
-        } else {
-            SyncRunStatus::Partial
-        };
-        let waiting = outcomes.iter().filter(|(_, o)| o.waiting.is_some()).count();
-        let skipped = outcomes.iter().filter(|(_, o)| o.skipped.is_some()).count();
-        let mut message = format!(
-            "{} links: {} synced, {} waiting for consent, {} failed",
-            outcomes.len(),
-            outcomes.len() - failed - waiting - skipped,
-            waiting,
-            failed
-        );
-        if skipped > 0 {
-            message.push_str(&format!(
-                ", {skipped} skipped (backing off or bank unavailable)"
-            ));
-        }
+        self.record_run_links(run_id, &outcomes).await?;
+        let (status, message) = run_verdict(&outcomes, run.errors.is_empty());
+        run.status = status;
         run.message = Some(message);
         let run = self.finish_run(run).await?;
         self.emit(SyncEvent::Finished(run.clone()));
@@ -505,83 +558,100 @@ impl SyncEngine {
         let now = Utc::now();
         let budget = &self.settings.budget;
         if automatic {
-            if let Some(why) =
+            if let Some((reason, why)) =
                 budget::automatic_skip(budget, link.failure_count, link.next_attempt_at, now)
             {
-                return LinkOutcome {
-                    skipped: Some(why),
-                    ..Default::default()
-                };
+                return LinkOutcome::skip(reason, why);
             }
         }
         if let budget::Admission::Open(left) = self.breakers.admit(&link.bank_code) {
-            return LinkOutcome {
-                skipped: Some(format!(
+            return LinkOutcome::skip(
+                SkipReason::CircuitOpen,
+                format!(
                     "{} is failing: not called for another {} s (circuit open)",
                     link.bank_code,
                     left.as_secs().max(1)
-                )),
-                ..Default::default()
-            };
+                ),
+            );
         }
         if !self.in_flight.claim(link.id) {
-            return LinkOutcome {
-                waiting: Some("already being synced".into()),
-                ..Default::default()
-            };
+            return LinkOutcome::skip(SkipReason::AlreadyRunning, "already being synced");
         }
         let result = self.sync_link(link).await;
         self.in_flight.release(link.id);
-        let bank_failure = matches!(result, Err(CoreError::BankUnavailable(_)));
+        let bank_failure = matches!(result, Err(CoreError::BankUnavailable { .. }));
         self.breakers.record(&link.bank_code, bank_failure, budget);
-        if let Err(e) = self.record_attempt(link, result.is_ok(), now).await {
-            tracing::error!(link = link.id, "recording the sync attempt failed: {e}");
-        }
-        match result {
+        let outcome = match result {
             Ok(o) => o,
             Err(e) => {
-                let message = match &e {
-                    CoreError::Db(_) | CoreError::Internal(_) => {
-                        tracing::error!(link = link.id, "sync failed: {e}");
-                        "internal error (see the server log)".to_owned()
-                    }
-                    other => other.to_string(),
-                };
-                LinkOutcome {
-                    error: Some(message),
-                    ..Default::default()
+                if e.is_internal() {
+                    tracing::error!(link = link.id, "sync failed: {e}");
                 }
+                LinkOutcome::failure(&e)
             }
+        };
+        if let Err(e) = self.record_attempt(link, &outcome, now).await {
+            tracing::error!(link = link.id, "recording the sync attempt failed: {e}");
         }
+        outcome
     }
 
-    /// The link's retry budget after an attempt: reset on success; on failure one more
-    /// consecutive failure and the next automatic attempt pushed out.
+    /// The link after an attempt: on failure one more consecutive failure, the next automatic
+    /// attempt pushed out, and the error on the link (code, words, time); otherwise the retry
+    /// budget reset and the last error the consent's state or the read's shortfall, if any.
     async fn record_attempt(
         &self,
         link: &BankLink,
-        succeeded: bool,
+        outcome: &LinkOutcome,
         now: chrono::DateTime<Utc>,
     ) -> CoreResult<()> {
-        let (failures, next) = if succeeded {
-            (0, None)
-        } else {
-            let failures = link.failure_count.saturating_add(1);
-            let next = self
-                .settings
-                .budget
-                .next_attempt(failures.max(0) as u32, now);
-            (failures, Some(next))
+        use sea_orm::sea_query::Expr;
+        let mut update = bank_links::Entity::update_many();
+        let last_error: Option<(String, String)> = match (&outcome.error, &outcome.skipped) {
+            (Some((code, message)), _) => {
+                let failures = link.failure_count.saturating_add(1);
+                let next = self
+                    .settings
+                    .budget
+                    .next_attempt(failures.max(0) as u32, now);
+                update = update
+                    .col_expr(bank_links::Column::FailureCount, Expr::value(failures))
+                    .col_expr(bank_links::Column::NextAttemptAt, Expr::value(Some(next)));
+                // A lost consent has already said on the link which way it was lost.
+                if code != "CONSENT_REQUIRED" {
+                    update = update.col_expr(
+                        bank_links::Column::StatusMessage,
+                        Expr::value(Some(message.clone())),
+                    );
+                }
+                Some((code.clone(), message.clone()))
+            }
+            (None, Some((reason, message))) => matches!(
+                reason,
+                SkipReason::ConsentRevoked
+                    | SkipReason::ConsentRejected
+                    | SkipReason::ConsentExpired
+                    | SkipReason::ConsentNoAnswer
+            )
+            .then(|| (reason.as_str().to_owned(), message.clone())),
+            (None, None) => outcome.code().zip(outcome.message()),
         };
-        bank_links::Entity::update_many()
-            .col_expr(
-                bank_links::Column::FailureCount,
-                sea_orm::sea_query::Expr::value(failures),
-            )
-            .col_expr(
-                bank_links::Column::NextAttemptAt,
-                sea_orm::sea_query::Expr::value(next),
-            )
+        if outcome.error.is_none() {
+            update = update
+                .col_expr(bank_links::Column::FailureCount, Expr::value(0))
+                .col_expr(
+                    bank_links::Column::NextAttemptAt,
+                    Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                );
+        }
+        let (code, message, at) = match last_error {
+            Some((code, message)) => (Some(code), Some(message), Some(now)),
+            None => (None, None, None),
+        };
+        update
+            .col_expr(bank_links::Column::LastErrorCode, Expr::value(code))
+            .col_expr(bank_links::Column::LastErrorMessage, Expr::value(message))
+            .col_expr(bank_links::Column::LastErrorAt, Expr::value(at))
             .filter(bank_links::Column::Id.eq(link.id))
             .exec(self.db.conn())
             .await?;
@@ -592,25 +662,34 @@ impl SyncEngine {
         let connector = self.banks.connector(&link.bank_code).ok_or_else(|| {
             CoreError::invalid(format!("bank {} is not configured", link.bank_code))
         })?;
-        let link = match self.refresh_consent(link, ConsentCheck::Sync).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.set_link_message(link.id, &e.to_string()).await?;
-                return Err(e);
+        // On failure the consent check has put the error on the link.
+        let link = self.refresh_consent(link, ConsentCheck::Sync).await?;
+        let now = Utc::now();
+        let reason = match link.consent_status {
+            ConsentStatus::Authorized if link.consent_expires_at.is_some_and(|at| at <= now) => {
+                Some(SkipReason::ConsentExpired)
             }
+            ConsentStatus::Authorized => None,
+            ConsentStatus::None => Some(SkipReason::ConsentMissing),
+            ConsentStatus::AwaitingAuthorization
+                if link.consent_unanswered(now, self.settings.consent_pending_max_days) =>
+            {
+                Some(SkipReason::ConsentNoAnswer)
+            }
+            ConsentStatus::AwaitingAuthorization => Some(SkipReason::ConsentWaiting),
+            ConsentStatus::Rejected => Some(SkipReason::ConsentRejected),
+            ConsentStatus::Revoked => Some(SkipReason::ConsentRevoked),
+            ConsentStatus::Expired => Some(SkipReason::ConsentExpired),
         };
-        if link.consent_status != ConsentStatus::Authorized {
+        if let Some(reason) = reason {
+            // No data call without an authorised consent.
             let why = link
                 .status_message
                 .clone()
                 .unwrap_or_else(|| format!("consent {}", link.consent_status));
-            return Ok(LinkOutcome {
-                waiting: Some(why),
-                ..Default::default()
-            });
+            return Ok(LinkOutcome::skip(reason, why));
         }
-        self.ingest_link(connector.as_ref(), &link, Utc::now())
-            .await
+        self.ingest_link(connector.as_ref(), &link, now).await
     }
 
     /// Pairs the legs of transfers between `client_id`'s own accounts booked since `since`, in
@@ -632,22 +711,6 @@ impl SyncEngine {
             Ok(pairs)
         })
         .await
-    }
-
-    async fn set_link_message(&self, link_id: i64, message: &str) -> CoreResult<()> {
-        bank_links::Entity::update_many()
-            .col_expr(
-                bank_links::Column::StatusMessage,
-                sea_orm::sea_query::Expr::value(message),
-            )
-            .col_expr(
-                bank_links::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(Utc::now()),
-            )
-            .filter(bank_links::Column::Id.eq(link_id))
-            .exec(self.db.conn())
-            .await?;
-        Ok(())
     }
 
     /// Progress of every sync in this process and, once events are shared
@@ -750,6 +813,42 @@ impl SyncEngine {
 }
 
 impl SyncEngine {
+    /// A manager asks the client's bank for a new consent on a link whose consent does not work
+    /// (no answer from the client, rejected, revoked, expired or missing). Audited. Refused for a
+    /// link whose consent is authorised and current.
+    pub async fn request_consent_again(&self, actor: &Actor, link_id: i64) -> CoreResult<BankLink> {
+        actor.require(Role::Manager)?;
+        let link: BankLink = bank_links::Entity::find_by_id(link_id)
+            .one(self.db.conn())
+            .await?
+            .ok_or_else(|| CoreError::not_found("bank link", link_id))?
+            .try_into()?;
+        let current = link.consent_status == ConsentStatus::Authorized
+            && link.consent_expires_at.is_none_or(|at| at > Utc::now());
+        if current {
+            return Err(CoreError::invalid(format!(
+                "the consent at {} is authorised: there is nothing to ask for",
+                self.banks.describe(&link.bank_code).name
+            )));
+        }
+        let result = self.refresh_consent(&link, ConsentCheck::AskAgain).await;
+        let outcome = match &result {
+            Ok(l) => l.consent_status.as_str().to_owned(),
+            Err(e) => error_code(e).to_owned(),
+        };
+        self.audit
+            .record(
+                AuditEvent::new("bank.consent.request")
+                    .actor(actor)
+                    .entity("client", link.client_id)
+                    .detail("bank", link.bank_code.as_str())
+                    .detail("link", link_id)
+                    .detail("outcome", outcome),
+            )
+            .await?;
+        result
+    }
+
     /// Asks for a new consent on every link of `bank`: for a bank that forgot every consent (an
     /// in-process sandbox after a restart). Returns how many links now have an authorized or a
     /// pending consent; a link the bank refuses keeps its message and is counted out.
@@ -773,5 +872,60 @@ impl SyncEngine {
             }
         }
         Ok(ok)
+    }
+}
+
+/// A run's status and summary from its links' outcomes: `SUCCEEDED` only when every link
+/// synced completely (and nothing else went wrong); `FAILED` when links were attempted and none
+/// worked; otherwise `PARTIAL`, with every skipped link counted under its reason.
+fn run_verdict(
+    outcomes: &[(BankLink, LinkOutcome)],
+    no_other_errors: bool,
+) -> (SyncRunStatus, String) {
+    let count = |r: LinkResult| outcomes.iter().filter(|(_, o)| o.result() == r).count();
+    let (ok, partial, failed, skipped) = (
+        count(LinkResult::Succeeded),
+        count(LinkResult::Partial),
+        count(LinkResult::Failed),
+        count(LinkResult::Skipped),
+    );
+    let status = if ok == outcomes.len() && no_other_errors {
+        SyncRunStatus::Succeeded
+    } else if failed > 0 && ok + partial == 0 {
+        SyncRunStatus::Failed
+    } else {
+        SyncRunStatus::Partial
+    };
+    let mut message = format!("{} links: {ok} synced", outcomes.len());
+    if partial > 0 {
+        message.push_str(&format!(", {partial} incomplete"));
+    }
+    message.push_str(&format!(", {failed} failed"));
+    if skipped > 0 {
+        let mut reasons: std::collections::BTreeMap<&'static str, usize> =
+            std::collections::BTreeMap::new();
+        for (_, o) in outcomes {
+            if let Some((reason, _)) = &o.skipped {
+                *reasons.entry(skip_phrase(*reason)).or_default() += 1;
+            }
+        }
+        let detail: Vec<String> = reasons.iter().map(|(p, n)| format!("{n} {p}")).collect();
+        message.push_str(&format!(", {skipped} skipped ({})", detail.join(", ")));
+    }
+    (status, message)
+}
+
+fn skip_phrase(reason: SkipReason) -> &'static str {
+    match reason {
+        SkipReason::Backoff => "backing off after failures",
+        SkipReason::Suspended => "suspended after repeated failures",
+        SkipReason::CircuitOpen => "bank circuit open",
+        SkipReason::AlreadyRunning => "already being synced",
+        SkipReason::ConsentMissing => "without a consent",
+        SkipReason::ConsentWaiting => "waiting for consent",
+        SkipReason::ConsentNoAnswer => "no answer from the client",
+        SkipReason::ConsentRevoked => "consent revoked",
+        SkipReason::ConsentRejected => "consent rejected",
+        SkipReason::ConsentExpired => "consent expired",
     }
 }

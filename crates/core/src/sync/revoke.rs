@@ -9,7 +9,6 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
-use super::consent::ConsentCheck;
 use super::SyncEngine;
 use crate::audit::AuditEvent;
 use crate::domain::{Actor, ConsentStatus, Role};
@@ -69,6 +68,7 @@ impl SyncEngine {
             consent_id: Set(None),
             consent_request_id: Set(None),
             renewal_request_id: Set(None),
+            unlinked_at: Set(Some(Utc::now())),
             status_message: Set(Some(message)),
             updated_at: Set(Utc::now()),
             ..Default::default()
@@ -78,11 +78,20 @@ impl SyncEngine {
         stored.try_into()
     }
 
-    /// A manager links an unlinked (or rejected) bank again: a new consent is asked for.
+    /// A manager links an unlinked bank again: the link is synced again and a new consent is
+    /// asked for (as [`SyncEngine::request_consent_again`] does).
     pub async fn relink_bank(&self, actor: &Actor, link_id: i64) -> CoreResult<BankLink> {
         actor.require(Role::Manager)?;
         let link = self.link(link_id).await?;
         let txn = self.db.begin_write().await?;
+        bank_links::ActiveModel {
+            id: Set(link.id),
+            unlinked_at: Set(None),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .update(&*txn)
+        .await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("bank.relink")
@@ -93,7 +102,7 @@ impl SyncEngine {
         )
         .await?;
         txn.commit().await?;
-        self.refresh_consent(&link, ConsentCheck::AskAgain).await
+        self.request_consent_again(actor, link_id).await
     }
 
     /// Before a client is deleted: revokes the consent of each of its links. A bank that cannot

@@ -4,9 +4,12 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, QuerySelect, Set};
 
 use super::SyncEngine;
-use super::{SyncRunStatus, SyncRunSummary, SyncScope, SyncTrigger};
-use crate::entity::sync_runs;
+use super::{
+    LinkOutcome, LinkResult, SyncRunLink, SyncRunStatus, SyncRunSummary, SyncScope, SyncTrigger,
+};
+use crate::entity::{sync_run_links, sync_runs};
 use crate::error::{CoreError, CoreResult};
+use crate::links::BankLink;
 
 impl TryFrom<sync_runs::Model> for SyncRunSummary {
     type Error = CoreError;
@@ -26,6 +29,26 @@ impl TryFrom<sync_runs::Model> for SyncRunSummary {
             errors: serde_json::from_str(&m.errors).unwrap_or_default(),
             message: m.message,
         })
+    }
+}
+
+impl From<sync_run_links::Model> for SyncRunLink {
+    fn from(m: sync_run_links::Model) -> Self {
+        SyncRunLink {
+            run_id: m.run_id,
+            link_id: m.link_id,
+            client_id: m.client_id,
+            bank: m.bank_code,
+            result: LinkResult::parse(&m.outcome),
+            code: m.code,
+            message: m.message,
+            accounts: m.accounts.max(0) as u32,
+            added: m.added.max(0) as u32,
+            updated: m.updated.max(0) as u32,
+            unchanged: m.unchanged.max(0) as u32,
+            shortfall: m.shortfall.max(0) as u64,
+            finished_at: m.finished_at,
+        }
     }
 }
 
@@ -79,6 +102,61 @@ impl SyncEngine {
         .update(self.db.conn())
         .await?
         .try_into()
+    }
+
+    /// Records what each link's sync did in this run, one row per link.
+    pub(crate) async fn record_run_links(
+        &self,
+        run_id: i64,
+        outcomes: &[(BankLink, LinkOutcome)],
+    ) -> CoreResult<()> {
+        let now = Utc::now();
+        let rows: Vec<sync_run_links::ActiveModel> = outcomes
+            .iter()
+            .map(|(link, o)| sync_run_links::ActiveModel {
+                run_id: Set(run_id),
+                link_id: Set(link.id),
+                client_id: Set(link.client_id),
+                bank_code: Set(link.bank_code.clone()),
+                outcome: Set(o.result().as_str().to_owned()),
+                code: Set(o.code()),
+                message: Set(o.message()),
+                accounts: Set(count(o.accounts)),
+                added: Set(count(o.added)),
+                updated: Set(count(o.updated)),
+                unchanged: Set(count(o.unchanged)),
+                shortfall: Set(i64::try_from(o.shortfall).unwrap_or(i64::MAX)),
+                finished_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            sync_run_links::Entity::insert_many(chunk.to_vec())
+                .exec(self.db.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// What each link did in these runs, keyed by run id (links in bank, then client order).
+    pub async fn run_links(
+        &self,
+        run_ids: &[i64],
+    ) -> CoreResult<std::collections::HashMap<i64, Vec<SyncRunLink>>> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let rows = sync_run_links::Entity::find()
+            .filter(sync_run_links::Column::RunId.is_in(run_ids.iter().copied()))
+            .order_by_asc(sync_run_links::Column::BankCode)
+            .order_by_asc(sync_run_links::Column::ClientId)
+            .order_by_asc(sync_run_links::Column::LinkId)
+            .all(self.db.conn())
+            .await?;
+        let mut out: std::collections::HashMap<i64, Vec<SyncRunLink>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            out.entry(row.run_id).or_default().push(row.into());
+        }
+        Ok(out)
     }
 
     /// Runs still marked running that started long enough ago can only have been cut off (the

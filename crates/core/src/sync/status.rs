@@ -20,7 +20,7 @@ pub enum BankHealth {
     Unused,
     /// The last sync of every link worked.
     Ok,
-    /// Some links are failing.
+    /// Some links are failing, or consents are revoked, rejected or expired.
     Degraded,
     /// Every link is failing, or the bank's circuit is open.
     Unavailable,
@@ -31,7 +31,13 @@ pub struct BankStatus {
     pub health: BankHealth,
     pub linked_clients: u64,
     pub authorized_consents: u64,
+    /// Consent requests waiting for the client (within `CONSENT_PENDING_MAX_DAYS`).
     pub awaiting_consents: u64,
+    /// Consent requests with no answer for longer (see [`crate::links::LinkState`]).
+    pub unanswered_consents: u64,
+    pub revoked_consents: u64,
+    pub rejected_consents: u64,
+    pub expired_consents: u64,
     /// Links whose latest sync failed.
     pub failing_links: u64,
     pub last_synced_at: Option<DateTime<Utc>>,
@@ -39,21 +45,40 @@ pub struct BankStatus {
     pub circuit_open_secs: Option<u64>,
 }
 
-/// (bank, consent status, links, failing links, last sync) per bank and consent status.
-type LinkGroup = (String, String, i64, i64, Option<DateTime<Utc>>);
+/// (bank, consent status, links, failing links, unanswered requests, expired consents, last
+/// sync) per bank and consent status.
+type LinkGroup = (String, String, i64, i64, i64, i64, Option<DateTime<Utc>>);
 
 impl SyncEngine {
     /// The status of each of these banks, in one query.
     pub async fn bank_statuses(&self, codes: &[String]) -> CoreResult<HashMap<String, BankStatus>> {
+        let now = Utc::now();
+        let unanswered_before =
+            now - chrono::Duration::days(self.settings.consent_pending_max_days);
+        let bigint = || sea_orm::sea_query::Alias::new("BIGINT");
         let rows: Vec<LinkGroup> = bank_links::Entity::find()
             .select_only()
             .column(bank_links::Column::BankCode)
             .column(bank_links::Column::ConsentStatus)
             .column_as(Expr::col(bank_links::Column::Id).count(), "links")
             .column_as(
-                Expr::cust("SUM(CASE WHEN failure_count > 0 THEN 1 ELSE 0 END)")
-                    .cast_as(sea_orm::sea_query::Alias::new("BIGINT")),
+                // The latest sync failed, or the bank failed the latest consent call (as when
+                // linking: no sync has counted it yet).
+                Expr::cust(
+                    "SUM(CASE WHEN failure_count > 0 OR last_error_code IN \
+                     ('NETWORK', 'BANK_DOWN', 'RATE_LIMITED', 'CREDENTIALS', 'MALFORMED', 'REQUEST_REFUSED') \
+                     THEN 1 ELSE 0 END)",
+                )
+                .cast_as(bigint()),
                 "failing",
+            )
+            .column_as(
+                count_where(bank_links::Column::ConsentRequestedAt.lte(unanswered_before)),
+                "unanswered",
+            )
+            .column_as(
+                count_where(bank_links::Column::ConsentExpiresAt.lte(now)),
+                "expired",
             )
             .column_as(Expr::col(bank_links::Column::LastSyncedAt).max(), "last")
             .filter(bank_links::Column::BankCode.is_in(codes.iter().cloned()))
@@ -70,34 +95,65 @@ impl SyncEngine {
                 linked_clients: 0,
                 authorized_consents: 0,
                 awaiting_consents: 0,
+                unanswered_consents: 0,
+                revoked_consents: 0,
+                rejected_consents: 0,
+                expired_consents: 0,
                 failing_links: 0,
                 last_synced_at: None,
                 circuit_open_secs: self.breakers.open_for(code).map(|d| d.as_secs().max(1)),
             };
-            for (_, consent, links, failing, last) in mine {
-                let links = (*links).max(0) as u64;
+            for (_, consent, links, failing, unanswered, expired, last) in mine {
+                let n = |v: &i64| (*v).max(0) as u64;
+                let links = n(links);
                 s.linked_clients += links;
-                s.failing_links += (*failing).max(0) as u64;
+                s.failing_links += n(failing);
                 match ConsentStatus::parse(consent) {
-                    Ok(ConsentStatus::Authorized) => s.authorized_consents += links,
-                    Ok(ConsentStatus::AwaitingAuthorization) => s.awaiting_consents += links,
-                    _ => {}
+                    // Banks keep calling an expired consent authorised (§8).
+                    Ok(ConsentStatus::Authorized) => {
+                        s.authorized_consents += links - n(expired).min(links);
+                        s.expired_consents += n(expired).min(links);
+                    }
+                    Ok(ConsentStatus::AwaitingAuthorization) => {
+                        let unanswered = n(unanswered).min(links);
+                        s.awaiting_consents += links - unanswered;
+                        s.unanswered_consents += unanswered;
+                    }
+                    Ok(ConsentStatus::Revoked) => s.revoked_consents += links,
+                    Ok(ConsentStatus::Rejected) => s.rejected_consents += links,
+                    Ok(ConsentStatus::Expired) => s.expired_consents += links,
+                    Ok(ConsentStatus::None) | Err(_) => {}
                 }
                 s.last_synced_at = s.last_synced_at.max(*last);
             }
-            s.health = if s.circuit_open_secs.is_some()
-                || (s.linked_clients > 0 && s.failing_links == s.linked_clients)
-            {
-                BankHealth::Unavailable
-            } else if s.linked_clients == 0 {
-                BankHealth::Unused
-            } else if s.failing_links > 0 {
-                BankHealth::Degraded
-            } else {
-                BankHealth::Ok
-            };
+            s.health = health(&s);
             out.insert(code.clone(), s);
         }
         Ok(out)
     }
+}
+
+/// A bank is unavailable while its circuit is open or every link's latest attempt failed;
+/// degraded while some fail or consents are revoked, rejected or expired (those links read
+/// nothing, so the bank's picture of those clients is not whole); ok otherwise.
+fn health(s: &BankStatus) -> BankHealth {
+    let lost = s.revoked_consents + s.rejected_consents + s.expired_consents;
+    if s.circuit_open_secs.is_some()
+        || (s.linked_clients > 0 && s.failing_links == s.linked_clients)
+    {
+        BankHealth::Unavailable
+    } else if s.linked_clients == 0 {
+        BankHealth::Unused
+    } else if s.failing_links > 0 || lost > 0 {
+        BankHealth::Degraded
+    } else {
+        BankHealth::Ok
+    }
+}
+
+/// `SUM(CASE WHEN condition THEN 1 ELSE 0 END)` as a BIGINT, with its values bound (placeholders
+/// written for each backend by the query builder).
+fn count_where(condition: sea_orm::sea_query::SimpleExpr) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Alias, Func};
+    Expr::expr(Func::sum(Expr::case(condition, 1).finally(0))).cast_as(Alias::new("BIGINT"))
 }

@@ -115,7 +115,7 @@ pub enum BankHealth {
     Unused,
     /// The latest sync of every link worked.
     Ok,
-    /// Some links are failing.
+    /// Some links are failing, or consents are revoked, rejected or expired.
     Degraded,
     /// Every link is failing, or calls are paused after repeated failures.
     Unavailable,
@@ -126,8 +126,15 @@ pub struct BankStatus {
     pub health: BankHealth,
     pub linked_clients: u64,
     pub authorized_consents: u64,
+    /// Consent requests waiting for the client's answer.
     pub awaiting_consents: u64,
-    /// Links whose latest sync failed.
+    /// Consent requests without an answer for `CONSENT_PENDING_MAX_DAYS` or more.
+    pub unanswered_consents: u64,
+    pub revoked_consents: u64,
+    pub rejected_consents: u64,
+    /// Consents past their expiry (banks keep calling them authorised).
+    pub expired_consents: u64,
+    /// Links whose latest sync (or consent call) failed.
     pub failing_links: u64,
     pub last_synced_at: Option<DateTime<Utc>>,
     /// While calls to the bank are paused after repeated failures: seconds until the next try.
@@ -141,6 +148,10 @@ impl From<crm_core::sync::BankStatus> for BankStatus {
             linked_clients: s.linked_clients,
             authorized_consents: s.authorized_consents,
             awaiting_consents: s.awaiting_consents,
+            unanswered_consents: s.unanswered_consents,
+            revoked_consents: s.revoked_consents,
+            rejected_consents: s.rejected_consents,
+            expired_consents: s.expired_consents,
             failing_links: s.failing_links,
             last_synced_at: s.last_synced_at,
             circuit_open_secs: s.circuit_open_secs,
@@ -189,6 +200,72 @@ impl BankLinkObject {
     async fn last_synced_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_synced_at
     }
+    /// Where the link stands, in one word (a pending consent becomes `CONSENT_NO_ANSWER` after
+    /// `CONSENT_PENDING_MAX_DAYS`).
+    async fn state(&self, ctx: &Context<'_>) -> async_graphql::Result<LinkState> {
+        let max_days = core(ctx).api()?.sync().settings().consent_pending_max_days;
+        Ok(self.0.state(Utc::now(), max_days).into())
+    }
+    /// What went wrong last: network and bank errors, consent problems, rows the bank could
+    /// not give. Cleared by a complete sync.
+    async fn last_error(&self) -> Option<LinkError> {
+        self.0.last_error.as_ref().map(|e| LinkError {
+            code: e.code.clone(),
+            message: e.message.clone(),
+            at: e.at,
+        })
+    }
+    /// Consecutive failed syncs (reset by a successful one).
+    async fn failure_count(&self) -> i32 {
+        self.0.failure_count
+    }
+    /// No automatic sync before this time (backing off after failures).
+    async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
+        self.0.next_attempt_at
+    }
+    /// When the pending consent request was made.
+    async fn consent_requested_at(&self) -> Option<DateTime<Utc>> {
+        self.0.consent_requested_at
+    }
+}
+
+/// A bank link's last failure.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LinkError {
+    /// `NETWORK`, `BANK_DOWN`, `RATE_LIMITED`, `CREDENTIALS`, `MALFORMED`, `REQUEST_REFUSED`,
+    /// `FOREIGN_DATA`, `NOT_FOUND`, `INVALID`, `CONSENT_REQUIRED`, `INTERNAL`, `SHORTFALL`,
+    /// `CONSENT_REVOKED`, `CONSENT_REJECTED`, `CONSENT_EXPIRED` or `CONSENT_NO_ANSWER`.
+    pub code: String,
+    /// What happened and what to do, in words.
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Where a bank link stands.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crm_core::links::LinkState")]
+pub enum LinkState {
+    /// The consent works and the last sync read everything.
+    Ok,
+    /// The consent works; nothing synced yet.
+    NotSyncedYet,
+    /// The last sync missed rows the bank reported; the next one reads them again.
+    Incomplete,
+    /// The last attempt failed (see `lastError`); automatic syncs back off.
+    Failing,
+    /// No consent yet (or asking for one failed).
+    ConsentMissing,
+    /// Waiting for the client to approve the consent in the bank.
+    ConsentWaiting,
+    /// No answer from the client for `CONSENT_PENDING_MAX_DAYS`: ask again
+    /// (`requestConsentAgain`) or talk to the client.
+    ConsentNoAnswer,
+    ConsentRevoked,
+    ConsentRejected,
+    ConsentExpired,
+    /// A manager unlinked the bank (`unlinkBank`): no longer synced, the data stays;
+    /// `relinkBank` asks for a new consent.
+    Unlinked,
 }
 
 /// An account at a bank (or a manual account for hand-recorded entries).
@@ -204,6 +281,11 @@ impl AccountObject {
     }
     async fn name(&self) -> &str {
         &self.0.name
+    }
+    /// The bank's own id of the account (null for a manual account).
+    async fn bank_account_id(&self) -> Option<&str> {
+        (self.0.bank_code != crm_core::banks::MANUAL_BANK_CODE)
+            .then_some(self.0.external_id.as_str())
     }
     /// The bank's account type, e.g. `Personal`.
     #[graphql(name = "type")]
@@ -255,6 +337,20 @@ impl TransactionObject {
     }
     async fn booked_at(&self) -> DateTime<Utc> {
         self.0.booked_at
+    }
+    /// The bank's own id of the transaction (null for a manual entry).
+    async fn bank_transaction_id(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<String>> {
+        let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
+        let account = loader
+            .load_one(AccountById(self.0.account_id))
+            .await
+            .api()?;
+        Ok(account
+            .filter(|a| a.bank_code != crm_core::banks::MANUAL_BANK_CODE)
+            .map(|_| self.0.external_id.clone()))
     }
     /// Always positive; see `direction`.
     async fn amount(&self) -> Decimal {
@@ -490,15 +586,7 @@ impl From<crm_core::stats::Stats> for Stats {
             },
             banks: s.banks,
             balances: s.balances.iter().map(MoneyObject::from).collect(),
-            grades: s
-                .grades
-                .iter()
-                .map(|(grade, count)| super::GradeCount {
-                    grade: Some((*grade).into()),
-                    count: *count,
-                    average_score: 0,
-                })
-                .collect(),
+            grades: s.grades.iter().map(super::GradeCount::from).collect(),
         }
     }
 }

@@ -1,6 +1,12 @@
-use async_graphql::{Enum, SimpleObject, ID};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Enum, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use crm_core::sync::{SyncEvent, SyncRunStatus as CoreStatus, SyncRunSummary};
+use crm_core::sync::{
+    SyncEvent, SyncRunLink as CoreRunLink, SyncRunStatus as CoreStatus, SyncRunSummary,
+};
+
+use crate::error::ApiResultExt;
+use crate::loaders::{CoreLoader, RunLinksOf};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum SyncRunStatus {
@@ -22,8 +28,10 @@ impl From<CoreStatus> for SyncRunStatus {
     }
 }
 
-/// One run of the bank sync, with its counts and errors.
+/// One run of the bank sync, with its counts and errors. `SUCCEEDED` only when every link in
+/// it synced completely; `links` says what each one did.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct SyncRun {
     pub id: ID,
     /// `SCHEDULE`, `MANUAL`, `COMMAND_LINE` or `STARTUP`.
@@ -39,6 +47,79 @@ pub struct SyncRun {
     pub unchanged: u32,
     pub errors: Vec<String>,
     pub message: Option<String>,
+}
+
+#[ComplexObject]
+impl SyncRun {
+    /// What each link's sync did in this run (bank, then client order).
+    async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SyncRunLink>> {
+        let id: i64 = self
+            .id
+            .parse()
+            .map_err(|_| async_graphql::Error::new("bad run id"))?;
+        let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
+        let links = loader.load_one(RunLinksOf(id)).await.api()?;
+        Ok(links
+            .map(|l| l.iter().cloned().map(SyncRunLink::from).collect())
+            .unwrap_or_default())
+    }
+}
+
+/// What one link's sync did within a run.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crm_core::sync::LinkResult")]
+pub enum SyncLinkResult {
+    /// Every account read completely and stored.
+    Succeeded,
+    /// Stored, but the bank reported rows that could not be read (read again next time).
+    Partial,
+    /// Attempted and failed: `code` says how.
+    Failed,
+    /// Not attempted: `code` says why.
+    Skipped,
+}
+
+/// One link's part in a sync run.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SyncRunLink {
+    pub link_id: ID,
+    pub client_id: ID,
+    pub bank: String,
+    pub result: SyncLinkResult,
+    /// Why it was not a plain success. `SKIPPED`: `BACKOFF`, `SUSPENDED`, `CIRCUIT_OPEN`,
+    /// `ALREADY_RUNNING`, `CONSENT_MISSING`, `CONSENT_WAITING`, `CONSENT_NO_ANSWER`,
+    /// `CONSENT_REVOKED`, `CONSENT_REJECTED`, `CONSENT_EXPIRED`. `FAILED`: `NETWORK`,
+    /// `BANK_DOWN`, `RATE_LIMITED`, `CREDENTIALS`, `MALFORMED`, `REQUEST_REFUSED`, `FOREIGN_DATA`,
+    /// `CONSENT_REQUIRED`, `NOT_FOUND`, `INVALID`, `INTERNAL`. `PARTIAL`: `SHORTFALL`.
+    pub code: Option<String>,
+    /// The same in words a person can act on.
+    pub message: Option<String>,
+    pub accounts: u32,
+    pub added: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Rows the bank reported that could not be read.
+    pub shortfall: u64,
+    pub finished_at: DateTime<Utc>,
+}
+
+impl From<CoreRunLink> for SyncRunLink {
+    fn from(l: CoreRunLink) -> Self {
+        SyncRunLink {
+            link_id: ID(l.link_id.to_string()),
+            client_id: ID(l.client_id.to_string()),
+            bank: l.bank,
+            result: l.result.into(),
+            code: l.code,
+            message: l.message,
+            accounts: l.accounts,
+            added: l.added,
+            updated: l.updated,
+            unchanged: l.unchanged,
+            shortfall: l.shortfall,
+            finished_at: l.finished_at,
+        }
+    }
 }
 
 impl From<SyncRunSummary> for SyncRun {

@@ -90,7 +90,11 @@ pub async fn startup_run(c: &Client, newer_than: i64) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     loop {
         let runs = c
-            .ok("{ syncRuns(first: 5) { id trigger status added updated unchanged errors message } }", json!({}))
+            .ok(
+                "{ syncRuns(first: 5) { id trigger status added updated unchanged errors message
+                     links { bank clientId result code message } } }",
+                json!({}),
+            )
             .await;
         let run = runs["syncRuns"]
             .as_array()
@@ -110,6 +114,27 @@ pub async fn startup_run(c: &Client, newer_than: i64) -> Value {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// A demo run: every link synced but those waiting for a client's approval at SBank (which
+/// make the run `PARTIAL`, never `SUCCEEDED`). Returns how many links wait.
+pub fn assert_only_consent_waits(run: &Value) -> usize {
+    assert_eq!(run["status"], "PARTIAL", "{run}");
+    let links = run["links"].as_array().unwrap();
+    let waiting: Vec<&Value> = links
+        .iter()
+        .filter(|l| l["result"] != "SUCCEEDED")
+        .collect();
+    for l in &waiting {
+        assert_eq!(
+            (l["bank"].as_str(), l["result"].as_str(), l["code"].as_str()),
+            (Some("sbank"), Some("SKIPPED"), Some("CONSENT_WAITING")),
+            "{l}"
+        );
+        assert!(l["message"].as_str().unwrap().contains("approve"), "{l}");
+    }
+    assert!(!waiting.is_empty() && waiting.len() < links.len(), "{run}");
+    waiting.len()
 }
 
 /// The `extensions.code` of the first error.
