@@ -223,12 +223,23 @@ async fn unlinking_revokes_at_the_bank_stops_syncing_and_keeps_the_data() {
         .contains("data stays"));
     assert_eq!(actions(&core, "bank.unlink").await.len(), 1);
 
-    // A sync leaves it alone, and the data stays.
+    assert_eq!(
+        unlinked.state(Utc::now(), 7),
+        crm_core::links::LinkState::Unlinked
+    );
+    // A sync leaves it alone (it is not in any run: the run is not held back by it), and the
+    // data stays.
     let before = bank.issued.load(Ordering::SeqCst);
-    core.sync()
+    let run = core
+        .sync()
         .run(&SyncScope::default(), SyncTrigger::Manual)
         .await
         .unwrap();
+    assert_eq!(
+        run.status,
+        crm_core::sync::SyncRunStatus::Succeeded,
+        "{run:?}"
+    );
     assert_eq!(
         bank.issued.load(Ordering::SeqCst),
         before,

@@ -396,13 +396,6 @@ impl SyncEngine {
             )
             .await?;
         }
-        // Legs of transfers between the client's own accounts, this account's new rows with
-        // rows of the client's other accounts (at any bank), in this transaction: the
-        // aggregates move with the rows.
-        let pairs = posting
-            .pair_transfers(txn, client_id, from, self.settings.own_transfer_window)
-            .await?;
-        outcome.own_transfers += pairs;
         posting.post(txn).await
     }
 

@@ -92,8 +92,6 @@ pub struct LinkOutcome {
     pub unchanged: u32,
     /// Rows the bank reported that could not be read, or that were refused.
     pub shortfall: u64,
-    /// Transfers between the client's own accounts paired by this sync.
-    pub own_transfers: u32,
     /// The earliest booking time among the rows this sync added or changed.
     pub earliest_change: Option<chrono::DateTime<Utc>>,
     /// Attempted and failed: the error's code and message.
@@ -513,8 +511,11 @@ impl SyncEngine {
                 ));
             }
         }
-        // Transfers between accounts of one client whose legs were stored by two accounts'
-        // transactions running at once (two banks synced side by side) saw each other only now.
+        // Transfers between the client's own accounts: paired once every link of the run is
+        // stored, so the legs of one run (two banks synced side by side) all take part, and
+        // the choice between equal candidates does not depend on which bank answered first. A
+        // leg whose partner is stored by a later run is paired then. Each client's pairing is
+        // one database transaction: the categories, counters and aggregates move together.
         let mut changed: std::collections::BTreeMap<i64, chrono::DateTime<Utc>> =
             std::collections::BTreeMap::new();
         for (link, o) in &outcomes {
