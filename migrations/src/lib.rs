@@ -16,6 +16,7 @@ mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 mod m20261207_000001_jobs;
 mod m20261207_000010_own_transfers;
+mod m20261210_000001_accounts_products;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_sync_resilience::Migration),
             Box::new(m20261207_000001_jobs::Migration),
             Box::new(m20261207_000010_own_transfers::Migration),
+            Box::new(m20261210_000001_accounts_products::Migration),
         ]
     }
 }

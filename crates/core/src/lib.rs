@@ -22,6 +22,7 @@ pub(crate) mod entity;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod holdings;
 pub mod insights;
 pub mod jobs;
 mod ledger;
@@ -257,7 +258,11 @@ pub async fn migrate(db: &Database) -> CoreResult<()> {
                 .is_some(),
         )
     };
-    if applied.iter().any(|name| name == crm_migration::OWN_TRANSFERS) && stored().await? {
+    if applied
+        .iter()
+        .any(|name| name == crm_migration::OWN_TRANSFERS)
+        && stored().await?
+    {
         // Transfers between clients' own accounts stored before pairing existed: paired by a
         // job, so a large history does not hold up the start.
         jobs::enqueue_in(

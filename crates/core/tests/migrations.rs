@@ -88,6 +88,8 @@ async fn insert_and_read(db: &DatabaseConnection) {
         balance_type: Set(Some("InterimAvailable".into())),
         balance_at: Set(Some(now)),
         opened_on: Set(Some(NaiveDate::from_ymd_opt(2020, 2, 29).unwrap())),
+        kind: Set(Some("CURRENT".into())),
+        closed_at: Set(None),
         last_booked_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
