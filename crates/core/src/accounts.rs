@@ -56,6 +56,16 @@ impl Account {
     }
 }
 
+/// A stored account's status. `ENABLED`/`DISABLED` are the words of rows written before
+/// `OPEN`/`CLOSED` (or by a replica still running the previous version during a deploy).
+fn status_of_row(word: &str) -> CoreResult<AccountStatus> {
+    match word {
+        "ENABLED" => Ok(AccountStatus::Open),
+        "DISABLED" => Ok(AccountStatus::Closed),
+        other => AccountStatus::parse(other),
+    }
+}
+
 /// A stored account's kind; a row stored before kinds were kept is read from its sub-type.
 fn kind_of_row(m: &accounts::Model) -> CoreResult<AccountKind> {
     Ok(match m.kind.as_deref() {
@@ -70,7 +80,7 @@ fn kind_of_row(m: &accounts::Model) -> CoreResult<AccountKind> {
 /// Whether a stored account's balance is the client's money (open, not a debt).
 pub(crate) fn row_is_asset(m: &accounts::Model) -> bool {
     m.closed_at.is_none()
-        && m.status != AccountStatus::Closed.as_str()
+        && status_of_row(&m.status).is_ok_and(|s| s == AccountStatus::Open)
         && kind_of_row(m).is_ok_and(|k| !k.is_debt())
 }
 
@@ -93,7 +103,7 @@ pub(crate) fn kind_from_bank(kind: &crm_connector::AccountKind) -> AccountKind {
 /// the migration marked it a loan).
 macro_rules! asset_sql {
     () => {
-        "accounts.closed_at IS NULL AND accounts.status <> 'CLOSED' \
+        "accounts.closed_at IS NULL AND accounts.status NOT IN ('CLOSED', 'DISABLED') \
          AND (accounts.kind IS NULL OR accounts.kind NOT IN ('LOAN', 'CREDIT_CARD'))"
     };
 }
@@ -102,7 +112,7 @@ pub(crate) use asset_sql;
 /// SQL condition on `accounts` for a balance the client owes: an open loan or credit card.
 macro_rules! debt_sql {
     () => {
-        "accounts.closed_at IS NULL AND accounts.status <> 'CLOSED' \
+        "accounts.closed_at IS NULL AND accounts.status NOT IN ('CLOSED', 'DISABLED') \
          AND accounts.kind IN ('LOAN', 'CREDIT_CARD')"
     };
 }
@@ -119,7 +129,7 @@ impl TryFrom<accounts::Model> for Account {
             id: m.id,
             client_id: m.client_id,
             link_id: m.link_id,
-            status: AccountStatus::parse(&m.status)?,
+            status: status_of_row(&m.status)?,
             balance: m
                 .balance_minor
                 .map(|minor| Money::new(minor, currency.clone())),

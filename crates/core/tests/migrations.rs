@@ -81,7 +81,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         account_type: Set("checking".into()),
         account_subtype: Set(None),
         currency: Set("RUB".into()),
-        status: Set("enabled".into()),
+        status: Set("OPEN".into()),
         number: Set(Some("40817810000000000001".into())),
         number_masked: Set(Some("4081 **** 0001".into())),
         balance_minor: Set(Some(1_234_567_890_123)),

@@ -212,7 +212,8 @@ impl SyncEngine {
         let gone = accounts::Entity::find()
             .filter(accounts::Column::ClientId.eq(link.client_id))
             .filter(accounts::Column::BankCode.eq(link.bank_code.as_str()))
-            .filter(accounts::Column::Status.eq(AccountStatus::Open.as_str()))
+            // `ENABLED`: a row written by the previous version.
+            .filter(accounts::Column::Status.is_in([AccountStatus::Open.as_str(), "ENABLED"]))
             .filter(accounts::Column::ExternalId.is_not_in(listed.iter().map(|a| a.id.clone())))
             .all(self.db.conn())
             .await?;
