@@ -131,7 +131,7 @@ async function dashboardSteps(page, vp) {
     assert(row.cells[2].includes(String(b.status.authorizedConsents)) && row.cells[2].includes(String(b.status.awaitingConsents)), `${b.code}: consents ${row.cells[2]}`);
     assertEq(digits(row.cells[3]), String(b.status.failingLinks), `${b.code}: failing links`);
     assertEq(digits(row.cells[5]), String(b.accounts), `${b.code}: accounts`);
-    assertEq(digits(row.cells[7]), String(b.transactions), `${b.code}: transactions`);
+    assertEq(digits(row.cells[8]), String(b.transactions), `${b.code}: transactions`);
   });
   await until(page, () => document.querySelector('#portfolio-categories svg[role=img]'), null, 'the portfolio spending chart');
   // The portfolio export is a real spreadsheet.
@@ -240,6 +240,11 @@ async function clientSteps(page, vp) {
   assert(/штриховка/.test(legend), 'the legend names the patterns, not only colours');
   assertEq(await text(page, '.rating-line .badge'), busy.grade, 'the rating');
   assertEq(await page.locator('table.factors tbody tr').count(), busy.factors, 'the rating factors');
+  // Accounts say whether they are open; deposits and loans, and cards, have sections of their own.
+  const accountStates = await page.$$eval('table.accounts tbody tr[data-status]', (trs) => trs.map((tr) => tr.dataset.status));
+  assert(accountStates.length > 0 && accountStates.every((s) => s === 'OPEN' || s === 'CLOSED'), `account rows say OPEN or CLOSED: ${accountStates}`);
+  assert(await page.locator('#agreements-title').count() === 1 && await page.locator('#cards-title').count() === 1, 'the deposits/loans and cards sections');
+  assert(await page.locator('#client-assets').count() === 1 && await page.locator('#client-debts').count() === 1, 'money and debts apart on the profile');
   await analyticsChecks(page, vp);
   await axe(page, `${vp} client`);
   await screenshot(page, `${vp}-07-client`);

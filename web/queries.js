@@ -18,6 +18,7 @@ export const DASHBOARD = `query Dashboard($after: String, $filter: ClientFilter,
     transactions { count income expense balance currency }
     banks
     balances { amount currency }
+    debts { amount currency }
   }
   clients(first: ${PAGE_SIZE}, after: $after, filter: $filter, orderBy: $orderBy) {
     totalCount
@@ -51,6 +52,7 @@ export const PORTFOLIO = `query Portfolio($from: DateTime!, $to: DateTime!) {
       }
       clients accounts transactions
       balance { amount currency }
+      debts { amount currency }
       income { amount currency }
       expense { amount currency }
     }
@@ -98,10 +100,19 @@ export function clientQuery(extra = []) {
       state failureCount nextAttemptAt consentRequestedAt lastError { code message at }
     }
     accounts {
-      id bank { code name } name type subtype currency status numberMasked
+      id bank { code name } name type subtype kind currency status closedAt openedAt numberMasked
       balance { amount currency } balanceAt
     }
     totalBalance { amount currency }
+    position { currency assets debts net }
+    agreements {
+      id bank { code name } kind productName amount { amount currency } interestRate
+      openedAt endsAt status accountNumberMasked
+    }
+    cards {
+      id bank { code name } kind name numberMasked status expiryYear expiryMonth expired
+      dailyLimit { amount currency } monthlyLimit { amount currency }
+    }
     rating { grade score computedAt factors { code name nameEn value valueEn impact } }${extra.map((f) => `\n    ${f}`).join('')}
   }
 }`;

@@ -18,6 +18,7 @@ mod m20261207_000001_jobs;
 mod m20261207_000010_link_states;
 mod m20261207_000010_own_transfers;
 mod m20261207_000020_pending_revocations;
+mod m20261207_000030_accounts_products;
 
 /// The name of the migration after which core rebuilds every client's search text (phone
 /// numbers then match in any spelling).
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_link_states::Migration),
             Box::new(m20261207_000010_own_transfers::Migration),
             Box::new(m20261207_000020_pending_revocations::Migration),
+            Box::new(m20261207_000030_accounts_products::Migration),
         ]
     }
 }

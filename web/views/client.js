@@ -137,6 +137,12 @@ export class ClientView {
       h('section', { 'aria-labelledby': 'accounts-title' },
         h('h2', { id: 'accounts-title' }, t('accountsTitle')),
         this.accountsTable(c.accounts)),
+      h('section', { 'aria-labelledby': 'agreements-title', class: 'agreements-section' },
+        h('h2', { id: 'agreements-title' }, t('agreementsTitle')),
+        this.agreementsTable(c.agreements || [])),
+      h('section', { 'aria-labelledby': 'cards-title', class: 'cards-section' },
+        h('h2', { id: 'cards-title' }, t('cardsTitle')),
+        this.cardsTable(c.cards || [])),
       this.analytics.el,
       this.sections.map((s) => {
         const content = s.render(c, this.ctx);
@@ -164,7 +170,11 @@ export class ClientView {
         row('email', c.email),
         row('phone', c.phone),
         row('status', label('ClientStatus', c.status)),
-        row('totalBalance', h('span', { class: 'num' }, moneyLines(c.totalBalance))),
+        row('totalBalance', h('span', { class: 'num', id: 'client-assets' }, moneyLines(c.totalBalance))),
+        row('totalDebts', h('span', { class: 'num debit', id: 'client-debts' },
+          moneyLines((c.position || []).filter((p) => Number(p.debts) !== 0).map((p) => ({ amount: p.debts, currency: p.currency }))))),
+        row('netPosition', h('span', { class: 'num', id: 'client-net' },
+          moneyLines((c.position || []).map((p) => ({ amount: p.net, currency: p.currency }))))),
         row('clientSince', date(c.createdAt))));
   }
 
@@ -457,15 +467,82 @@ export class ClientView {
       { title: t('colAccountStatus') },
       { title: t('colBalance'), class: 'num' },
     ];
+    const isDebt = (a) => a.kind === 'LOAN' || a.kind === 'CREDIT_CARD';
+    const balance = (a) => {
+      if (!a.balance) return t('none');
+      // A debt is shown as what is owed (positive, whatever sign the bank used).
+      if (isDebt(a)) return h('span', { class: 'debit debt' }, t('debtAmount', money(String(a.balance.amount).replace(/^-/, ''), a.balance.currency)));
+      return money(a.balance.amount, a.balance.currency);
+    };
     const rows = accounts.map((a) => [
       { content: a.bank.name, class: 'nowrap' },
       { content: [h('span', {}, a.name), a.numberMasked ? h('span', { class: 'sub' }, a.numberMasked) : null], class: 'wrap-any' },
-      [a.subtype ? `${a.type} · ${a.subtype}` : a.type, h('span', { class: 'sub' }, a.currency)],
-      label('AccountStatus', a.status),
-      [a.balance ? money(a.balance.amount, a.balance.currency) : t('none'),
+      [a.kind ? label('AccountKind', a.kind) : a.type, h('span', { class: 'sub' }, a.currency),
+        a.openedAt ? h('span', { class: 'sub' }, t('accountOpenedOn', date(a.openedAt))) : null],
+      { content: [label('AccountStatus', a.status),
+        a.closedAt ? h('span', { class: 'sub' }, t('accountClosedSince', date(a.closedAt))) : null],
+      class: a.status === 'CLOSED' ? 'account-closed' : null },
+      { content: [balance(a),
         a.balanceAt ? h('span', { class: 'sub' }, t('balanceAt', dateTime(a.balanceAt))) : null],
+      class: a.status === 'CLOSED' ? 'muted' : null },
     ]);
-    return table({ caption: t('accountsTitle'), columns, rows, empty: t('noAccounts'), className: 'accounts cards' });
+    const tbl = table({ caption: t('accountsTitle'), columns, rows, empty: t('noAccounts'), className: 'accounts cards' });
+    // Each row says what the account is and whether it is closed, for styling and the tests.
+    tbl.querySelectorAll('tbody tr').forEach((tr, k) => {
+      const a = accounts[k];
+      if (!a) return;
+      tr.dataset.status = a.status;
+      if (a.kind) tr.dataset.kind = a.kind;
+      if (a.status === 'CLOSED') tr.classList.add('closed');
+    });
+    return tbl;
+  }
+
+  agreementsTable(agreements) {
+    const columns = [
+      { title: t('colBank') },
+      { title: t('colProduct') },
+      { title: t('colAmount'), class: 'num' },
+      { title: t('colRate'), class: 'num' },
+      { title: t('colTerm') },
+      { title: t('colStatus') },
+    ];
+    const rows = agreements.map((g) => [
+      { content: g.bank.name, class: 'nowrap' },
+      [h('span', {}, g.productName), h('span', { class: 'sub' }, label('AgreementKind', g.kind)),
+        g.accountNumberMasked ? h('span', { class: 'sub' }, g.accountNumberMasked) : null],
+      { content: money(g.amount.amount, g.amount.currency), class: g.kind === 'DEPOSIT' ? null : 'debit' },
+      g.interestRate != null ? t('ratePerYear', g.interestRate) : t('none'),
+      { content: t('termRange', g.openedAt ? date(g.openedAt) : t('none'), g.endsAt ? date(g.endsAt) : t('none')), class: 'nowrap' },
+      label('AgreementStatus', g.status),
+    ]);
+    const tbl = table({ caption: t('agreementsTitle'), columns, rows, empty: t('noAgreements'), className: 'agreements cards' });
+    tbl.querySelectorAll('tbody tr').forEach((tr, k) => {
+      if (agreements[k]) tr.dataset.kind = agreements[k].kind;
+    });
+    return tbl;
+  }
+
+  cardsTable(cards) {
+    const columns = [
+      { title: t('colBank') },
+      { title: t('colCard') },
+      { title: t('colExpiry') },
+      { title: t('colLimits') },
+      { title: t('colStatus') },
+    ];
+    const two = (n) => String(n).padStart(2, '0');
+    const limit = (m) => (m ? money(m.amount, m.currency) : t('none'));
+    const rows = cards.map((c) => [
+      { content: c.bank.name, class: 'nowrap' },
+      [h('span', { class: 'card-number' }, c.numberMasked),
+        h('span', { class: 'sub' }, [label('CardKind', c.kind), c.name].filter(Boolean).join(' · '))],
+      [c.expiryYear ? `${two(c.expiryMonth || 0)}/${c.expiryYear}` : t('none'),
+        c.expired ? h('span', { class: 'sub debit' }, t('cardExpired')) : null],
+      t('cardLimits', limit(c.dailyLimit), limit(c.monthlyLimit)),
+      label('CardStatus', c.status),
+    ]);
+    return table({ caption: t('cardsTitle'), columns, rows, empty: t('noCards'), className: 'bank-cards cards' });
   }
 
   exportsSection(c) {

@@ -348,10 +348,12 @@ export class DashboardView {
       h('strong', { class: 'stat-value' }, value),
       detail ? h('span', { class: 'stat-detail' }, detail) : null);
     const balances = moneyList(s.balances);
+    const debts = moneyList(s.debts);
     replace(el,
       card('statClients', integer(s.clients.total), t('statClientsDetail', integer(s.clients.active), integer(s.clients.inactive))),
       card('statTransactions', integer(tx.count)),
       card('statBalances', balances[0] || money('0', cur), balances.slice(1).join(' · ') || null),
+      card('statDebts', debts[0] || money('0', cur), debts.slice(1).join(' · ') || null, 'debit'),
       card('statIncome', money(tx.income, cur), null, 'credit'),
       card('statExpense', money(tx.expense, cur), null, 'debit'),
       card('statNet', money(tx.balance, cur)),
@@ -411,6 +413,7 @@ export class DashboardView {
       { title: t('colLastSync') },
       { title: t('colAccounts'), class: 'num' },
       { title: t('colBalance'), class: 'num' },
+      { title: t('colDebts'), class: 'num' },
       { title: t('colTransactions'), class: 'num' },
     ];
     const rows = this.portfolio.banks.map((b) => {
@@ -428,6 +431,7 @@ export class DashboardView {
         { content: st.lastSyncedAt ? dateTime(st.lastSyncedAt) : t('never'), class: 'nowrap' },
         integer(b.accounts),
         moneyLines(b.balance),
+        { content: moneyLines(b.debts), class: (b.debts || []).some((m) => Number(m.amount) !== 0) ? 'debit' : null },
         integer(b.transactions),
       ];
     });

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::domain::{AccountStatus, Currency, Money};
+use crate::domain::{AccountKind, AccountStatus, Currency, Money};
 use crate::entity::accounts;
 use crate::error::{CoreError, CoreResult};
 use crate::Core;
@@ -27,17 +27,109 @@ pub struct Account {
     pub balance: Option<Money>,
     pub balance_at: Option<DateTime<Utc>>,
     pub opened_on: Option<NaiveDate>,
+    /// What the account is; a `Loan` or `CreditCard` balance is a debt.
+    pub kind: AccountKind,
+    /// When the bank stopped listing the account (or said it is closed); `None` while open.
+    pub closed_at: Option<DateTime<Utc>>,
 }
+
+impl Account {
+    /// Whether the account is closed: its history stays, its balance counts nowhere.
+    pub fn is_closed(&self) -> bool {
+        self.status == AccountStatus::Closed
+    }
+
+    /// The balance as the client's money: an open account that is not a debt.
+    pub fn asset(&self) -> Option<&Money> {
+        self.balance
+            .as_ref()
+            .filter(|_| !self.is_closed() && !self.kind.is_debt())
+    }
+
+    /// What the client owes on an open loan or credit-card account, as a positive amount
+    /// (banks show a debt as a negative balance or, bank-in-a-box, as a positive one).
+    pub fn debt(&self) -> Option<Money> {
+        self.balance
+            .as_ref()
+            .filter(|_| !self.is_closed() && self.kind.is_debt())
+            .map(|b| Money::new(b.minor.saturating_abs(), b.currency.clone()))
+    }
+}
+
+/// A stored account's status. `ENABLED`/`DISABLED` are the words of rows written before
+/// `OPEN`/`CLOSED` (or by a replica still running the previous version during a deploy).
+fn status_of_row(word: &str) -> CoreResult<AccountStatus> {
+    match word {
+        "ENABLED" => Ok(AccountStatus::Open),
+        "DISABLED" => Ok(AccountStatus::Closed),
+        other => AccountStatus::parse(other),
+    }
+}
+
+/// A stored account's kind; a row stored before kinds were kept is read from its sub-type.
+fn kind_of_row(m: &accounts::Model) -> CoreResult<AccountKind> {
+    Ok(match m.kind.as_deref() {
+        Some(k) => AccountKind::parse(k)?,
+        None => kind_from_bank(&crm_connector::AccountKind::from_bank(
+            m.account_subtype.as_deref(),
+            Some(m.account_type.as_str()),
+        )),
+    })
+}
+
+/// Whether a stored account's balance is the client's money (open, not a debt).
+pub(crate) fn row_is_asset(m: &accounts::Model) -> bool {
+    m.closed_at.is_none()
+        && status_of_row(&m.status).is_ok_and(|s| s == AccountStatus::Open)
+        && kind_of_row(m).is_ok_and(|k| !k.is_debt())
+}
+
+/// The kind core keeps for the connector's kind of an account.
+pub(crate) fn kind_from_bank(kind: &crm_connector::AccountKind) -> AccountKind {
+    use crm_connector::AccountKind as K;
+    match kind {
+        K::Current => AccountKind::Current,
+        K::Savings => AccountKind::Savings,
+        K::Deposit => AccountKind::Deposit,
+        K::Card => AccountKind::Card,
+        K::CreditCard => AccountKind::CreditCard,
+        K::Loan => AccountKind::Loan,
+        K::Other(_) => AccountKind::Other,
+    }
+}
+
+/// SQL condition on `accounts` (a literal, for `concat!`) for a balance that is the client's
+/// money: an open account that is not a debt (a row stored before kinds were kept counts unless
+/// the migration marked it a loan).
+macro_rules! asset_sql {
+    () => {
+        "accounts.closed_at IS NULL AND accounts.status NOT IN ('CLOSED', 'DISABLED') \
+         AND (accounts.kind IS NULL OR accounts.kind NOT IN ('LOAN', 'CREDIT_CARD'))"
+    };
+}
+pub(crate) use asset_sql;
+
+/// SQL condition on `accounts` for a balance the client owes: an open loan or credit card.
+macro_rules! debt_sql {
+    () => {
+        "accounts.closed_at IS NULL AND accounts.status NOT IN ('CLOSED', 'DISABLED') \
+         AND accounts.kind IN ('LOAN', 'CREDIT_CARD')"
+    };
+}
+pub(crate) use debt_sql;
 
 impl TryFrom<accounts::Model> for Account {
     type Error = CoreError;
     fn try_from(m: accounts::Model) -> CoreResult<Self> {
+        let kind = kind_of_row(&m)?;
         let currency = Currency::from_db(m.currency);
         Ok(Account {
+            kind,
+            closed_at: m.closed_at,
             id: m.id,
             client_id: m.client_id,
             link_id: m.link_id,
-            status: AccountStatus::parse(&m.status)?,
+            status: status_of_row(&m.status)?,
             balance: m
                 .balance_minor
                 .map(|minor| Money::new(minor, currency.clone())),
@@ -54,20 +146,75 @@ impl TryFrom<accounts::Model> for Account {
     }
 }
 
-/// Sums balances per currency, RUB first, then alphabetically.
+/// The client's money per currency (`totalBalance`): balances of open accounts that are not
+/// debts, RUB first, then alphabetically. Closed accounts and loans count nowhere here.
 pub fn total_by_currency<'a>(accounts: impl IntoIterator<Item = &'a Account>) -> Vec<Money> {
     let mut totals: Vec<Money> = Vec::new();
-    for balance in accounts.into_iter().filter_map(|a| a.balance.as_ref()) {
+    for balance in accounts.into_iter().filter_map(Account::asset) {
         match totals.iter_mut().find(|m| m.currency == balance.currency) {
             Some(total) => total.minor = total.minor.saturating_add(balance.minor),
             None => totals.push(balance.clone()),
         }
     }
-    totals.sort_by(|a, b| {
-        (a.currency.as_str() != "RUB", a.currency.as_str())
-            .cmp(&(b.currency.as_str() != "RUB", b.currency.as_str()))
-    });
+    totals.sort_by(|a, b| currency_order(&a.currency, &b.currency));
     totals
+}
+
+fn currency_order(a: &Currency, b: &Currency) -> std::cmp::Ordering {
+    (a.as_str() != "RUB", a.as_str()).cmp(&(b.as_str() != "RUB", b.as_str()))
+}
+
+/// What a client has and owes in one currency, over open accounts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub currency: Currency,
+    /// Balances of accounts that are not debts (`totalBalance`), in minor units.
+    pub assets_minor: i64,
+    /// What is owed on loan and credit-card accounts, positive.
+    pub debts_minor: i64,
+}
+
+impl Position {
+    pub fn assets(&self) -> Money {
+        Money::new(self.assets_minor, self.currency.clone())
+    }
+    pub fn debts(&self) -> Money {
+        Money::new(self.debts_minor, self.currency.clone())
+    }
+    /// Assets less debts.
+    pub fn net(&self) -> Money {
+        Money::new(
+            self.assets_minor.saturating_sub(self.debts_minor),
+            self.currency.clone(),
+        )
+    }
+}
+
+/// Assets and debts per currency over the open accounts with a balance, RUB first.
+pub fn position_by_currency<'a>(accounts: impl IntoIterator<Item = &'a Account>) -> Vec<Position> {
+    let mut out: Vec<Position> = Vec::new();
+    for a in accounts {
+        let (asset, debt) = match (a.asset(), a.debt()) {
+            (Some(m), _) => (m.minor, 0),
+            (None, Some(d)) => (0, d.minor),
+            (None, None) => continue,
+        };
+        let i = match out.iter().position(|p| p.currency == a.currency) {
+            Some(i) => i,
+            None => {
+                out.push(Position {
+                    currency: a.currency.clone(),
+                    assets_minor: 0,
+                    debts_minor: 0,
+                });
+                out.len() - 1
+            }
+        };
+        out[i].assets_minor = out[i].assets_minor.saturating_add(asset);
+        out[i].debts_minor = out[i].debts_minor.saturating_add(debt);
+    }
+    out.sort_by(|a, b| currency_order(&a.currency, &b.currency));
+    out
 }
 
 /// The full numbers of a client's accounts that have one: personal data the assistant's
@@ -119,6 +266,7 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::inconsistent_digit_grouping)]
     use super::*;
 
     fn account(minor: Option<i64>, currency: &str) -> Account {
@@ -134,10 +282,12 @@ mod tests {
             account_subtype: None,
             balance: minor.map(|m| Money::new(m, currency.clone())),
             currency,
-            status: AccountStatus::Enabled,
+            status: AccountStatus::Open,
             number_masked: None,
             balance_at: None,
             opened_on: None,
+            kind: AccountKind::Current,
+            closed_at: None,
         }
     }
 
@@ -156,5 +306,33 @@ mod tests {
             .map(|m| (m.minor, m.currency.as_str()))
             .collect();
         assert_eq!(shown, vec![(300, "RUB"), (1, "EUR"), (100, "USD")]);
+    }
+
+    #[test]
+    fn debts_and_closed_accounts_are_not_the_clients_money() {
+        let mut loan = account(Some(-300_000_00), "RUB");
+        loan.kind = AccountKind::Loan;
+        let mut bank_in_a_box_loan = account(Some(50_000_00), "RUB");
+        bank_in_a_box_loan.kind = AccountKind::Loan;
+        let mut closed = account(Some(7_00), "RUB");
+        closed.status = AccountStatus::Closed;
+        let mut closed_loan = account(Some(-9_00), "RUB");
+        closed_loan.kind = AccountKind::CreditCard;
+        closed_loan.status = AccountStatus::Closed;
+        let accounts = [
+            account(Some(1_000_00), "RUB"),
+            loan,
+            bank_in_a_box_loan,
+            closed,
+            closed_loan,
+        ];
+        let totals = total_by_currency(&accounts);
+        assert_eq!(totals.len(), 1);
+        assert_eq!(totals[0].minor, 1_000_00);
+        let position = position_by_currency(&accounts);
+        assert_eq!(position.len(), 1);
+        assert_eq!(position[0].assets_minor, 1_000_00);
+        assert_eq!(position[0].debts_minor, 350_000_00);
+        assert_eq!(position[0].net().minor, 1_000_00 - 350_000_00);
     }
 }

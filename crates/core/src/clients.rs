@@ -334,8 +334,12 @@ impl Core {
             // The currency is a parsed ISO code (three letters), safe as a literal; a literal
             // keeps the key expression free of placeholders, as it appears three times.
             ClientOrder::BalanceDesc => Expr::cust(format!(
-                "COALESCE((SELECT SUM(accounts.balance_minor) FROM accounts \
-                 WHERE accounts.client_id = clients.id AND accounts.currency = '{}'), 0)",
+                concat!(
+                    "COALESCE((SELECT SUM(accounts.balance_minor) FROM accounts \
+                     WHERE accounts.client_id = clients.id AND accounts.currency = '{}' AND ",
+                    crate::accounts::asset_sql!(),
+                    "), 0)"
+                ),
                 self.settings.base_currency.as_str()
             )),
         };

@@ -22,6 +22,7 @@ pub(crate) mod entity;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod holdings;
 pub mod insights;
 pub mod jobs;
 mod ledger;

@@ -327,6 +327,29 @@ impl Core {
             .collect())
     }
 
+    /// The stored catalogues of several banks in one query, keyed by bank code, in catalogue
+    /// order: what each bank offers (`Bank.products`).
+    pub async fn products_of_banks(
+        &self,
+        codes: &[String],
+    ) -> CoreResult<std::collections::HashMap<String, Vec<Product>>> {
+        let base = &self.settings.base_currency;
+        let rows = products::Entity::find()
+            .filter(products::Column::BankCode.is_in(codes.iter().map(String::as_str)))
+            .order_by_asc(products::Column::BankCode)
+            .order_by_asc(products::Column::Id)
+            .all(self.db.conn())
+            .await?;
+        let mut out: std::collections::HashMap<String, Vec<Product>> =
+            std::collections::HashMap::new();
+        for m in rows {
+            out.entry(m.bank_code.clone())
+                .or_default()
+                .push(Product::from_model(m, base));
+        }
+        Ok(out)
+    }
+
     /// The next best products for the client, most important reason first; empty without data
     /// or without a fitting product.
     pub async fn offers(&self, client_id: i64, now: DateTime<Utc>) -> CoreResult<Vec<Offer>> {

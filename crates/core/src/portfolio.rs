@@ -28,9 +28,13 @@ pub struct BankTotals {
     pub bank_code: String,
     /// Clients with a link to the bank or an account at it.
     pub clients: u64,
+    /// Open accounts (closed ones count nowhere).
     pub accounts: u64,
-    /// Balances per currency, base currency first.
+    /// The clients' money per currency, base currency first: balances of open accounts that
+    /// are not debts.
     pub balances: Vec<Money>,
+    /// What clients owe on open loan and credit-card accounts per currency, positive.
+    pub debts: Vec<Money>,
     /// Booked transactions (every currency).
     pub transactions: u64,
     /// Booked income and spending in the base currency.
@@ -38,14 +42,16 @@ pub struct BankTotals {
     pub expense: Money,
 }
 
-const BANKS_SQL: &str = "\
+const BANKS_SQL: &str = concat!("\
 SELECT 'clients' AS kind, bank_code AS k, '' AS c, CAST(COUNT(DISTINCT client_id) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b \
   FROM (SELECT bank_code, client_id FROM bank_links UNION SELECT bank_code, client_id FROM accounts) linked \
   GROUP BY bank_code \
 UNION ALL SELECT 'accounts', bank_code, currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(balance_minor), 0) AS BIGINT) \
-  FROM accounts GROUP BY bank_code, currency \
+  FROM accounts WHERE ", crate::accounts::asset_sql!(), " GROUP BY bank_code, currency \
+UNION ALL SELECT 'debts', bank_code, currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(ABS(balance_minor)), 0) AS BIGINT) \
+  FROM accounts WHERE ", crate::accounts::debt_sql!(), " GROUP BY bank_code, currency \
 UNION ALL SELECT direction, bank_code, currency, CAST(SUM(tx_count) AS BIGINT), CAST(SUM(amount_minor) AS BIGINT) \
-  FROM client_month_totals WHERE category <> 'OWN_TRANSFER' GROUP BY bank_code, currency, direction";
+  FROM client_month_totals WHERE category <> 'OWN_TRANSFER' GROUP BY bank_code, currency, direction");
 
 impl Core {
     /// Clients per grade (A, B, C, then the unrated), in one statement.
@@ -111,6 +117,7 @@ impl Core {
                 clients: 0,
                 accounts: 0,
                 balances: Vec::new(),
+                debts: Vec::new(),
                 transactions: 0,
                 income: Money::new(0, base.clone()),
                 expense: Money::new(0, base.clone()),
@@ -121,6 +128,10 @@ impl Core {
                     bank.accounts += a.max(0) as u64;
                     bank.balances
                         .push(Money::new(b, Currency::from_db(currency)));
+                }
+                "debts" => {
+                    bank.accounts += a.max(0) as u64;
+                    bank.debts.push(Money::new(b, Currency::from_db(currency)));
                 }
                 direction => {
                     bank.transactions += a.max(0) as u64;
@@ -135,10 +146,12 @@ impl Core {
         }
         let mut out: Vec<BankTotals> = banks.into_values().collect();
         for bank in &mut out {
-            bank.balances.sort_by(|x, y| {
-                (x.currency != base, x.currency.as_str())
-                    .cmp(&(y.currency != base, y.currency.as_str()))
-            });
+            for list in [&mut bank.balances, &mut bank.debts] {
+                list.sort_by(|x, y| {
+                    (x.currency != base, x.currency.as_str())
+                        .cmp(&(y.currency != base, y.currency.as_str()))
+                });
+            }
         }
         Ok(out)
     }

@@ -193,10 +193,15 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
         )
     };
 
-    let accounts = accounts::Entity::find()
+    // Only the client's money: closed accounts and debts (a loan's balance is no overdraft
+    // either) are left out.
+    let accounts: Vec<accounts::Model> = accounts::Entity::find()
         .filter(accounts::Column::ClientId.eq(client_id))
         .all(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(crate::accounts::row_is_asset)
+        .collect();
     let balance: i64 = accounts
         .iter()
         .filter(|a| a.currency == base.as_str())

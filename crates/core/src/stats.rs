@@ -20,26 +20,31 @@ pub struct Stats {
     pub expense: Money,
     /// Banks with at least one client link.
     pub banks: u64,
-    /// Sum of account balances per currency (base currency first).
+    /// The clients' money per currency (base currency first): balances of open accounts that
+    /// are not debts.
     pub balances: Vec<Money>,
+    /// What clients owe on open loan and credit-card accounts per currency, positive.
+    pub debts: Vec<Money>,
     /// Rated clients per grade with their average score (A, B, C; every grade present).
     pub grades: Vec<GradeCount>,
 }
 
 /// All headline figures in one round trip: rows of (kind, key, a, b, c). SUMs are cast so that
 /// PostgreSQL (whose SUM(bigint) is numeric) and SQLite both return integers.
-const STATS_SQL: &str = "\
+const STATS_SQL: &str = concat!("\
 SELECT 'status' AS kind, status AS k, CAST(COUNT(*) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c \
   FROM clients GROUP BY status \
 UNION ALL SELECT 'totals', currency, CAST(SUM(tx_count) AS BIGINT), CAST(SUM(income_minor) AS BIGINT), \
   CAST(SUM(expense_minor) AS BIGINT) FROM client_totals GROUP BY currency \
 UNION ALL SELECT 'balance', currency, CAST(SUM(balance_minor) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
-  FROM accounts WHERE balance_minor IS NOT NULL GROUP BY currency \
+  FROM accounts WHERE balance_minor IS NOT NULL AND ", crate::accounts::asset_sql!(), " GROUP BY currency \
+UNION ALL SELECT 'debt', currency, CAST(SUM(ABS(balance_minor)) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
+  FROM accounts WHERE balance_minor IS NOT NULL AND ", crate::accounts::debt_sql!(), " GROUP BY currency \
 UNION ALL SELECT 'banks', '', CAST(COUNT(DISTINCT bank_code) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
   FROM bank_links \
 UNION ALL SELECT 'grade', grade, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(ROUND(AVG(score)), 0) AS BIGINT), \
   CAST(0 AS BIGINT) \
-  FROM ratings GROUP BY grade";
+  FROM ratings GROUP BY grade");
 
 impl Core {
     pub async fn stats(&self) -> CoreResult<Stats> {
@@ -58,6 +63,7 @@ impl Core {
             expense: Money::new(0, base.clone()),
             banks: 0,
             balances: Vec::new(),
+            debts: Vec::new(),
             grades: Grade::ALL
                 .iter()
                 .map(|g| GradeCount {
@@ -89,6 +95,7 @@ impl Core {
                     }
                 }
                 "balance" => stats.balances.push(Money::new(a, Currency::from_db(key))),
+                "debt" => stats.debts.push(Money::new(a, Currency::from_db(key))),
                 "grade" => {
                     let grade = Grade::parse(&key)?;
                     if let Some(g) = stats.grades.iter_mut().find(|g| g.grade == Some(grade)) {
@@ -99,10 +106,12 @@ impl Core {
                 _ => stats.banks = a.max(0) as u64,
             }
         }
-        stats.balances.sort_by(|x, y| {
-            (x.currency != base, x.currency.as_str())
-                .cmp(&(y.currency != base, y.currency.as_str()))
-        });
+        for list in [&mut stats.balances, &mut stats.debts] {
+            list.sort_by(|x, y| {
+                (x.currency != base, x.currency.as_str())
+                    .cmp(&(y.currency != base, y.currency.as_str()))
+            });
+        }
         Ok(stats)
     }
 }

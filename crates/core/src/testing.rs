@@ -182,7 +182,7 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
                 account_type: Set("Personal".into()),
                 account_subtype: Set(Some("Checking".into())),
                 currency: Set("RUB".into()),
-                status: Set("ENABLED".into()),
+                status: Set("OPEN".into()),
                 number: Set(None),
                 number_masked: Set(Some(format!("•••• {:04}", (i * 10 + a) % 10_000))),
                 // Savers hold months of spending; big spenders run an account into the red.
@@ -349,7 +349,7 @@ pub async fn add_bank_account(db: &Database, spec: &BankAccountSpec<'_>) -> Core
         account_type: Set("Personal".into()),
         account_subtype: Set(Some("CurrentAccount".into())),
         currency: Set(spec.currency.to_owned()),
-        status: Set("ENABLED".into()),
+        status: Set("OPEN".into()),
         number: Set(Some(spec.number.to_owned())),
         number_masked: Set(Some(mask_number(spec.number))),
         balance_minor: Set(Some(spec.balance_minor)),

@@ -448,7 +448,11 @@ impl Core {
             account_type: Set("Manual".to_owned()),
             account_subtype: Set(None),
             currency: Set(currency.as_str().to_owned()),
-            status: Set(AccountStatus::Enabled.as_str().to_owned()),
+            status: Set(AccountStatus::Open.as_str().to_owned()),
+            kind: Set(Some(
+                crate::domain::AccountKind::Current.as_str().to_owned(),
+            )),
+            closed_at: Set(None),
             number: Set(None),
             number_masked: Set(None),
             balance_minor: Set(Some(0)),

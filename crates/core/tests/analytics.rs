@@ -129,7 +129,7 @@ async fn new_account(core: &Core, client: i64, ext: &str, currency: &str, balanc
         account_type: Set("Personal".into()),
         account_subtype: Set(None),
         currency: Set(currency.into()),
-        status: Set("ENABLED".into()),
+        status: Set("OPEN".into()),
         number: Set(None),
         number_masked: Set(None),
         balance_minor: Set(Some(balance)),

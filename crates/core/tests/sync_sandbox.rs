@@ -421,3 +421,112 @@ async fn a_short_paged_read_is_said_per_link_and_a_later_sync_reads_the_rows_it_
     assert_eq!((again.status, again.added), (SyncRunStatus::Succeeded, 0));
     w.stop().await;
 }
+
+/// Through the real connector: a client's loan is a debt (never in `totalBalance`), deposits,
+/// loans and masked cards are imported, and an account the bank closes is closed, kept and
+/// reopened.
+#[tokio::test]
+async fn loans_are_debts_products_are_imported_and_a_closed_account_is_kept() {
+    let w = World::start().await;
+    let abank = w.bank("abank");
+    let linked = w.link_all("abank").await;
+    let run = w.sync().await;
+    assert_eq!(run.status, SyncRunStatus::Succeeded, "{:?}", run.errors);
+    // A client with a credit card or loan (the sandbox shows the debt as a negative balance).
+    let all = w
+        .core
+        .accounts_of_clients(&linked.iter().map(|(_, c)| *c).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let (bank_id, client) = linked
+        .iter()
+        .find(|(_, c)| {
+            all.get(c)
+                .is_some_and(|list| list.iter().any(|a| a.kind.is_debt() && a.balance.is_some()))
+        })
+        .cloned()
+        .expect("a client with a credit card or loan at abank");
+    let accounts = all[&client].clone();
+    let loan_account = accounts.iter().find(|a| a.kind.is_debt()).unwrap();
+    let owed = loan_account.balance.as_ref().unwrap().minor.abs();
+    let position = crm_core::accounts::position_by_currency(&accounts);
+    let rub = position
+        .iter()
+        .find(|p| p.currency.as_str() == "RUB")
+        .unwrap();
+    assert!(rub.debts_minor >= owed && owed > 0, "{rub:?}");
+    let assets: i64 = accounts
+        .iter()
+        .filter(|a| !a.kind.is_debt() && a.currency.as_str() == "RUB")
+        .filter_map(|a| a.balance.as_ref().map(|b| b.minor))
+        .sum();
+    assert_eq!(rub.assets_minor, assets);
+    let total = crm_core::accounts::total_by_currency(&accounts);
+    assert_eq!(
+        total
+            .iter()
+            .find(|m| m.currency.as_str() == "RUB")
+            .map(|m| m.minor),
+        Some(assets)
+    );
+
+    // Every client's deposits as the bank holds them, linked to their accounts.
+    for (id, c) in &linked {
+        let truth = abank.agreements(id).unwrap();
+        let stored = w.core.agreements_of_clients(&[*c]).await.unwrap();
+        assert_eq!(stored.get(c).map_or(0, Vec::len), truth.len(), "{id}");
+        for g in stored.get(c).into_iter().flatten() {
+            let account = all[c]
+                .iter()
+                .find(|a| Some(a.id) == g.account_id)
+                .expect("linked");
+            assert_eq!(account.kind, crm_core::domain::AccountKind::Deposit);
+        }
+    }
+
+    // Agreements and cards as the bank holds them; numbers masked.
+    let cards = abank.cards(&bank_id).unwrap();
+    let stored_cards = w.core.cards_of_clients(&[client]).await.unwrap();
+    assert_eq!(stored_cards.get(&client).map_or(0, Vec::len), cards.len());
+    for c in stored_cards.get(&client).into_iter().flatten() {
+        assert!(
+            c.number_masked.starts_with("****") && c.number_masked.len() <= 8,
+            "{c:?}"
+        );
+    }
+
+    // The bank closes an account: closed, history kept, out of the totals; reopened: back.
+    let current = accounts
+        .iter()
+        .find(|a| a.kind == crm_core::domain::AccountKind::Current && a.balance.is_some())
+        .unwrap();
+    let rows = |core: Arc<Core>, id: i64| async move {
+        let all = TransactionFilter {
+            account_id: Some(id),
+            from: Some(chrono::Utc::now() - chrono::Duration::days(3650)),
+            ..Default::default()
+        };
+        core.count_transactions(client, &all).await.unwrap()
+    };
+    let before = rows(w.core.clone(), current.id).await;
+    abank.close_account(&current.external_id).unwrap();
+    assert_eq!(w.sync().await.status, SyncRunStatus::Succeeded);
+    let closed = w.core.accounts_by_ids(&[current.id]).await.unwrap()[&current.id].clone();
+    assert_eq!(closed.status, crm_core::domain::AccountStatus::Closed);
+    assert!(rows(w.core.clone(), current.id).await >= before);
+    let after: Vec<_> = w.core.accounts_of_clients(&[client]).await.unwrap()[&client].clone();
+    let total_after = crm_core::accounts::total_by_currency(&after);
+    let rub_after = total_after
+        .iter()
+        .find(|m| m.currency.as_str() == "RUB")
+        .map_or(0, |m| m.minor);
+    assert_eq!(
+        rub_after,
+        assets - closed.balance.as_ref().map_or(0, |b| b.minor)
+    );
+    abank.reopen_account(&current.external_id).unwrap();
+    assert_eq!(w.sync().await.status, SyncRunStatus::Succeeded);
+    let reopened = w.core.accounts_by_ids(&[current.id]).await.unwrap()[&current.id].clone();
+    assert_eq!(reopened.status, crm_core::domain::AccountStatus::Open);
+    w.tdb.cleanup().await.unwrap();
+}

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use crm_core::accounts::Account;
+use crm_core::holdings::{Card, ProductAgreement};
 use crm_core::links::BankLink;
+use crm_core::offers::Product;
 use crm_core::ratings::Rating;
 use crm_core::Core;
 
@@ -28,6 +30,13 @@ pub struct BankStatusOf(pub String);
 pub struct TransactionById(pub i64);
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct RunLinksOf(pub i64);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct AgreementsOf(pub i64);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct CardsOf(pub i64);
+/// A bank's catalogue, by bank code.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct ProductsOf(pub String);
 
 fn ids<K: Copy>(keys: &[K], f: impl Fn(K) -> i64) -> Vec<i64> {
     keys.iter().map(|k| f(*k)).collect()
@@ -139,6 +148,52 @@ impl Loader<RunLinksOf> for CoreLoader {
         Ok(keys
             .iter()
             .map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default())))
+            .collect())
+    }
+}
+
+impl Loader<AgreementsOf> for CoreLoader {
+    type Value = Arc<Vec<ProductAgreement>>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AgreementsOf],
+    ) -> Result<HashMap<AgreementsOf, Self::Value>, Self::Error> {
+        let mut found = self.0.agreements_of_clients(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default())))
+            .collect())
+    }
+}
+
+impl Loader<CardsOf> for CoreLoader {
+    type Value = Arc<Vec<Card>>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[CardsOf]) -> Result<HashMap<CardsOf, Self::Value>, Self::Error> {
+        let mut found = self.0.cards_of_clients(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default())))
+            .collect())
+    }
+}
+
+impl Loader<ProductsOf> for CoreLoader {
+    type Value = Arc<Vec<Product>>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ProductsOf],
+    ) -> Result<HashMap<ProductsOf, Self::Value>, Self::Error> {
+        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let mut found = self.0.products_of_banks(&codes).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), Arc::new(found.remove(&k.0).unwrap_or_default())))
             .collect())
     }
 }

@@ -47,8 +47,65 @@ text_enum!(
 );
 
 text_enum!(
-    /// Whether an account is open at its bank.
-    AccountStatus { Enabled => "ENABLED", Disabled => "DISABLED" }
+    /// Whether an account is open at its bank. An account the bank stops listing in a complete
+    /// account list (or says is disabled or closed) is `Closed` until it is listed again.
+    AccountStatus { Open => "OPEN", Closed => "CLOSED" }
+);
+
+text_enum!(
+    /// What an account is. The balance of a `Loan` or `CreditCard` account is a debt: never
+    /// part of the client's money.
+    AccountKind {
+        Current => "CURRENT",
+        Savings => "SAVINGS",
+        Deposit => "DEPOSIT",
+        Card => "CARD",
+        CreditCard => "CREDIT_CARD",
+        Loan => "LOAN",
+        Other => "OTHER",
+    }
+);
+
+impl AccountKind {
+    /// Whether the account's balance is money the client owes.
+    pub fn is_debt(self) -> bool {
+        matches!(self, AccountKind::Loan | AccountKind::CreditCard)
+    }
+}
+
+text_enum!(
+    /// What a product agreement is (a deposit, a loan or a credit line).
+    AgreementKind {
+        Deposit => "DEPOSIT",
+        Loan => "LOAN",
+        CreditLine => "CREDIT_LINE",
+        Other => "OTHER",
+    }
+);
+
+text_enum!(
+    /// Where a product agreement stands.
+    AgreementStatus {
+        Active => "ACTIVE",
+        Closed => "CLOSED",
+        Defaulted => "DEFAULTED",
+        Other => "OTHER",
+    }
+);
+
+text_enum!(
+    /// A debit or credit card.
+    CardKind { Debit => "DEBIT", Credit => "CREDIT", Other => "OTHER" }
+);
+
+text_enum!(
+    /// Where a card stands at its bank.
+    CardStatus {
+        Active => "ACTIVE",
+        Blocked => "BLOCKED",
+        Expired => "EXPIRED",
+        Other => "OTHER",
+    }
 );
 
 text_enum!(

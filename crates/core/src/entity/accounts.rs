@@ -22,6 +22,11 @@ pub struct Model {
     pub balance_type: Option<String>,
     pub balance_at: Option<DateTimeUtc>,
     pub opened_on: Option<Date>,
+    /// `CURRENT`, `SAVINGS`, `DEPOSIT`, `CARD`, `CREDIT_CARD`, `LOAN` or `OTHER`; `NULL` for a
+    /// row stored before kinds were kept (read from its sub-type until the next sync).
+    pub kind: Option<String>,
+    /// When the bank stopped listing the account (or said it is closed); `NULL` while open.
+    pub closed_at: Option<DateTimeUtc>,
     /// The sync cursor of this account: its newest booked transaction stored. Saved in the same
     /// database transaction as the rows it covers.
     pub last_booked_at: Option<DateTimeUtc>,

@@ -20,7 +20,7 @@ use super::LinkOutcome;
 use super::SyncEngine;
 use crate::categorize::TransactionFacts;
 use crate::domain::{
-    decimal_to_minor, mask_number, normalize_for_search, AccountStatus, Direction,
+    decimal_to_minor, mask_number, normalize_for_search, AccountKind, AccountStatus, Direction,
     TransactionStatus,
 };
 use crate::entity::{accounts, balances, bank_links, transactions};
@@ -95,6 +95,10 @@ impl SyncEngine {
             }
             Err(e) => return Err(e.into()),
         };
+        // Deposits, loans and cards first: an agreement says what its account is (a loan's account
+        // is a debt whatever its sub-type says).
+        let holdings = super::holdings::read(connector, &access).await;
+        let kinds = holdings.account_kinds(&accounts);
         let cursors: HashMap<String, Option<DateTime<Utc>>> = accounts::Entity::find()
             .filter(accounts::Column::BankCode.eq(link.bank_code.as_str()))
             .filter(accounts::Column::ExternalId.is_in(accounts.iter().map(|a| a.id.clone())))
@@ -135,13 +139,17 @@ impl SyncEngine {
             // One transaction per account (rows, balance, cursor, counters, aggregates). PostgreSQL
             // may abort it when another sync of the same client holds the client's counters; it is
             // then run again with the same rows, and counted once, when it commits.
+            let kind = kinds
+                .get(&account.id)
+                .copied()
+                .unwrap_or_else(|| crate::accounts::kind_from_bank(&account.kind));
             outcome = crate::db::retry_on_conflict("account write", || {
                 let mut counted = outcome.clone();
                 let (balance, rows) = (balances.first(), &batch.transactions);
                 async move {
                     let txn = self.db.begin_write().await?;
                     let account_id = self
-                        .store_account(&txn, link, account, balance, account_cursor)
+                        .store_account(&txn, link, (account, kind), balance, account_cursor)
                         .await?;
                     self.store_transactions(
                         &txn,
@@ -158,34 +166,147 @@ impl SyncEngine {
             })
             .await?;
         }
+        // Every listed account is stored: the list was complete, so what it left out is closed.
+        self.close_unlisted(connector, &access, link, &accounts, &mut outcome)
+            .await?;
+        self.store_holdings(link, &holdings).await?;
         if let Some(holder) = accounts.iter().find_map(|a| a.holder_name.clone()) {
             self.name_client_after_holder(link, &holder).await?;
         }
         let now = Utc::now();
+        let message = if outcome.shortfall > 0 {
+            Some(super::shortfall_message(outcome.shortfall))
+        } else if stored.renewal_request_id.is_some() {
+            let expires = stored
+                .consent_expires_at
+                .map(|at| at.format("%Y-%m-%d").to_string())
+                .unwrap_or_default();
+            Some(super::consent::renewal_pending(
+                &self.banks.describe(&link.bank_code).name,
+                &expires,
+            ))
+        } else {
+            None
+        };
+        let message = message
+            .into_iter()
+            .chain(holdings.notes.iter().cloned())
+            .reduce(|a, b| format!("{a}; {b}"));
         bank_links::ActiveModel {
             id: Set(link.id),
             last_synced_at: Set(Some(now)),
             last_booked_at: Set(latest_booked),
-            status_message: Set(if outcome.shortfall > 0 {
-                Some(super::shortfall_message(outcome.shortfall))
-            } else if stored.renewal_request_id.is_some() {
-                let expires = stored
-                    .consent_expires_at
-                    .map(|at| at.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default();
-                Some(super::consent::renewal_pending(
-                    &self.banks.describe(&link.bank_code).name,
-                    &expires,
-                ))
-            } else {
-                None
-            }),
+            status_message: Set(message),
             updated_at: Set(now),
             ..Default::default()
         }
         .update(self.db.conn())
         .await?;
         Ok(outcome)
+    }
+
+    /// Closes the link's stored accounts that a complete, successful list left out (the bank
+    /// stops listing a closed account, §9), after reading each once more by id for its closing
+    /// rows (tolerated when the bank refuses). An empty list closes nothing: a bank that lists
+    /// no account for a client it holds accounts of is taken as a faulty read.
+    async fn close_unlisted(
+        &self,
+        connector: &dyn BankConnector,
+        access: &Access<'_>,
+        link: &BankLink,
+        listed: &[AccountData],
+        outcome: &mut LinkOutcome,
+    ) -> CoreResult<()> {
+        if listed.is_empty() {
+            return Ok(());
+        }
+        let gone = accounts::Entity::find()
+            .filter(accounts::Column::ClientId.eq(link.client_id))
+            .filter(accounts::Column::BankCode.eq(link.bank_code.as_str()))
+            // `ENABLED`: a row written by the previous version.
+            .filter(accounts::Column::Status.is_in([AccountStatus::Open.as_str(), "ENABLED"]))
+            .filter(accounts::Column::ExternalId.is_not_in(listed.iter().map(|a| a.id.clone())))
+            .all(self.db.conn())
+            .await?;
+        for account in gone {
+            let now = Utc::now();
+            let from = match account.last_booked_at {
+                Some(last) => last - Duration::days(self.settings.overlap_days),
+                None => now - Duration::days(self.settings.history_days),
+            };
+            let last_read = match connector.balances(access, &account.external_id).await {
+                Ok(balances) => match connector
+                    .transactions(access, &account.external_id, from, now)
+                    .await
+                {
+                    Ok(batch) => Some((balances, batch)),
+                    Err(e) => {
+                        tracing::info!(bank = %link.bank_code, account = account.id, "a closed account's last rows could not be read: {e}");
+                        None
+                    }
+                },
+                Err(e) => {
+                    tracing::info!(bank = %link.bank_code, account = account.id, "a closed account's last balance could not be read: {e}");
+                    None
+                }
+            };
+            tracing::info!(bank = %link.bank_code, account = account.id, "account no longer listed: closed");
+            *outcome = crate::db::retry_on_conflict("closing an account", || {
+                let mut counted = outcome.clone();
+                let (account, last_read) = (&account, &last_read);
+                async move {
+                    let txn = self.db.begin_write().await?;
+                    let mut model: accounts::ActiveModel = account.clone().into();
+                    model.status = Set(AccountStatus::Closed.as_str().to_owned());
+                    model.closed_at = Set(Some(now));
+                    model.updated_at = Set(now);
+                    if let Some((balances, batch)) = last_read {
+                        if let Some(b) = balances.first() {
+                            let m = minor(b.amount)?;
+                            model.balance_minor = Set(Some(m));
+                            model.balance_type = Set(Some(format!("{:?}", b.kind)));
+                            model.balance_at = Set(Some(b.at.unwrap_or(now)));
+                            balances::ActiveModel {
+                                account_id: Set(account.id),
+                                balance_type: Set(format!("{:?}", b.kind)),
+                                amount_minor: Set(m),
+                                currency: Set(b.currency.clone()),
+                                as_of: Set(b.at.unwrap_or(now)),
+                                fetched_at: Set(now),
+                                ..Default::default()
+                            }
+                            .insert(&*txn)
+                            .await?;
+                        }
+                        let newest = batch
+                            .transactions
+                            .iter()
+                            .filter(|t| t.status == BookingStatus::Booked)
+                            .map(|t| t.booked_at.trunc_subsecs(6))
+                            .max();
+                        // A short read keeps the cursor, as for a listed account.
+                        let complete = batch.shortfall == 0;
+                        if complete {
+                            model.last_booked_at = Set(account.last_booked_at.max(newest));
+                        }
+                        self.store_transactions(
+                            &txn,
+                            (link.client_id, &link.bank_code),
+                            account.id,
+                            &batch.transactions,
+                            (from, now, complete),
+                            &mut counted,
+                        )
+                        .await?;
+                    }
+                    model.update(&*txn).await?;
+                    txn.commit().await?;
+                    Ok(counted)
+                }
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// A client created from a bank id (named after it) takes the account holder's name.
@@ -224,7 +345,7 @@ impl SyncEngine {
         &self,
         txn: &DatabaseTransaction,
         link: &BankLink,
-        a: &AccountData,
+        (a, kind): (&AccountData, AccountKind),
         balance: Option<&crm_connector::BalanceData>,
         cursor: Option<DateTime<Utc>>,
     ) -> CoreResult<i64> {
@@ -244,9 +365,13 @@ impl SyncEngine {
             ));
         }
         let balance_minor = balance.map(|b| minor(b.amount)).transpose()?;
-        let status = match a.status {
-            crm_connector::AccountStatus::Enabled => AccountStatus::Enabled,
-            crm_connector::AccountStatus::Disabled => AccountStatus::Disabled,
+        // Listed again: open again. Said to be disabled: closed since it was first seen so.
+        let (status, closed_at) = match a.status {
+            crm_connector::AccountStatus::Enabled => (AccountStatus::Open, None),
+            crm_connector::AccountStatus::Disabled => (
+                AccountStatus::Closed,
+                Some(existing.as_ref().and_then(|e| e.closed_at).unwrap_or(now)),
+            ),
         };
         let mut model = match existing {
             Some(e) => e.into(),
@@ -267,6 +392,8 @@ impl SyncEngine {
         model.account_subtype = Set(a.account_subtype.clone());
         model.currency = Set(a.currency.clone());
         model.status = Set(status.as_str().to_owned());
+        model.closed_at = Set(closed_at);
+        model.kind = Set(Some(kind.as_str().to_owned()));
         model.number = Set(a.number.clone());
         model.number_masked = Set(a.number.as_deref().map(mask_number));
         if let (Some(b), Some(m)) = (balance, balance_minor) {

@@ -6,6 +6,7 @@
 
 mod budget;
 mod consent;
+mod holdings;
 mod ingest;
 mod job;
 mod products;

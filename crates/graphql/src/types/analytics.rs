@@ -316,12 +316,18 @@ impl BankTotals {
     async fn clients(&self) -> u64 {
         self.0.clients
     }
+    /// Open accounts.
     async fn accounts(&self) -> u64 {
         self.0.accounts
     }
-    /// Balances per currency, base currency first.
+    /// The clients' money per currency, base currency first: balances of open accounts that
+    /// are not debts.
     async fn balance(&self) -> Vec<MoneyObject> {
         self.0.balances.iter().map(MoneyObject::from).collect()
+    }
+    /// What clients owe on open loan and credit-card accounts per currency, positive.
+    async fn debts(&self) -> Vec<MoneyObject> {
+        self.0.debts.iter().map(MoneyObject::from).collect()
     }
     /// Booked transactions in every currency.
     async fn transactions(&self) -> u64 {

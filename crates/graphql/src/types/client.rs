@@ -3,19 +3,20 @@ use std::sync::Arc;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use crm_core::accounts::total_by_currency;
+use crm_core::accounts::{position_by_currency, total_by_currency};
 use crm_core::clients::{Client, ClientOrder as CoreClientOrder, ClientPosition, ListedClient};
 use crm_core::domain::Currency;
 use crm_core::transactions::TransactionCursor;
 
 use super::analytics::*;
 use super::enums::*;
+use super::holdings::*;
 use super::objects::*;
 use super::TransactionFilter;
 use crate::context::core;
 use crate::cursor::{decode_transaction, encode_client_position, encode_transaction, page_size};
 use crate::error::ApiResultExt;
-use crate::loaders::{AccountsOf, CoreLoader, LinksOf, RatingOf};
+use crate::loaders::{AccountsOf, AgreementsOf, CardsOf, CoreLoader, LinksOf, RatingOf};
 
 /// A person the bank serves, with their links to banks, accounts and history.
 pub struct ClientObject(pub Client);
@@ -79,7 +80,47 @@ impl ClientObject {
             .collect())
     }
 
-    /// Balances summed across banks, one entry per currency (base currency first).
+    /// What the client has and owes per currency over open accounts: `assets` (= `totalBalance`),
+    /// `debts` (loans and credit cards, positive) and `net` (RUB first).
+    async fn position(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PositionObject>> {
+        let accounts = loader(ctx)
+            .load_one(AccountsOf(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(position_by_currency(accounts.iter())
+            .iter()
+            .map(PositionObject::from)
+            .collect())
+    }
+
+    /// The deposits, loans and credit lines the client holds (as the banks list them, closed
+    /// agreements included), by bank, newest first.
+    async fn agreements(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ProductAgreementObject>> {
+        let list = loader(ctx)
+            .load_one(AgreementsOf(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(list.iter().cloned().map(ProductAgreementObject).collect())
+    }
+
+    /// The client's payment cards (masked numbers only), by bank.
+    async fn cards(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CardObject>> {
+        let list = loader(ctx)
+            .load_one(CardsOf(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(list.iter().cloned().map(CardObject).collect())
+    }
+
+    /// The client's money summed across banks, one entry per currency (base currency first):
+    /// balances of open accounts that are not debts. Loans and credit cards are in
+    /// `position.debts`; closed accounts count nowhere.
     async fn total_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MoneyObject>> {
         let accounts = loader(ctx)
             .load_one(AccountsOf(self.0.id))

@@ -18,11 +18,76 @@ pub enum ClientStatus {
     Inactive,
 }
 
+/// Whether an account is open. An account the bank stops listing in a complete account list
+/// (or says is closed) is `CLOSED`: its history stays, its balance counts in no total, and it
+/// is `OPEN` again if the bank lists it again.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
-#[graphql(remote = "d::AccountStatus")]
 pub enum AccountStatus {
+    Open,
+    Closed,
+    /// Never returned any more: read `OPEN`.
+    #[graphql(deprecation = "Accounts say OPEN or CLOSED now")]
     Enabled,
+    /// Never returned any more: read `CLOSED`.
+    #[graphql(deprecation = "Accounts say OPEN or CLOSED now")]
     Disabled,
+}
+
+impl From<d::AccountStatus> for AccountStatus {
+    fn from(s: d::AccountStatus) -> Self {
+        match s {
+            d::AccountStatus::Open => AccountStatus::Open,
+            d::AccountStatus::Closed => AccountStatus::Closed,
+        }
+    }
+}
+
+/// What an account is. The balance of a `LOAN` or `CREDIT_CARD` account is a debt.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "d::AccountKind")]
+pub enum AccountKind {
+    Current,
+    Savings,
+    Deposit,
+    Card,
+    CreditCard,
+    Loan,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "d::AgreementKind")]
+pub enum AgreementKind {
+    Deposit,
+    Loan,
+    CreditLine,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "d::AgreementStatus")]
+pub enum AgreementStatus {
+    Active,
+    Closed,
+    Defaulted,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "d::CardKind")]
+pub enum CardKind {
+    Debit,
+    Credit,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "d::CardStatus")]
+pub enum CardStatus {
+    Active,
+    Blocked,
+    Expired,
+    Other,
 }
 
 /// `CREDIT` is money in, `DEBIT` money out; amounts are always positive.

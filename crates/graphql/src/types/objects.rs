@@ -82,6 +82,18 @@ pub struct Bank {
 
 #[ComplexObject]
 impl Bank {
+    /// The bank's product catalogue as it offers it (deposits, loans, cards), refreshed with
+    /// each sync.
+    async fn products(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::Product>> {
+        let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
+        let products = loader
+            .load_one(crate::loaders::ProductsOf(self.code.clone()))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(products.iter().cloned().map(super::Product).collect())
+    }
+
     /// How the bank is doing: links, consents, failures, last sync.
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<BankStatus> {
         let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
@@ -298,8 +310,22 @@ impl AccountObject {
     async fn currency(&self) -> &str {
         self.0.currency.as_str()
     }
+    /// `OPEN` or `CLOSED` (see `AccountStatus`).
     async fn status(&self) -> AccountStatus {
         self.0.status.into()
+    }
+    /// When the bank stopped listing the account (or said it is closed); null while open.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    /// What the account is, from the bank's account kind and its product agreements; the
+    /// balance of a `LOAN` or `CREDIT_CARD` account is a debt, never part of `totalBalance`.
+    async fn kind(&self) -> AccountKind {
+        self.0.kind.into()
+    }
+    /// The day the bank says the account was opened, when it says.
+    async fn opened_at(&self) -> Option<chrono::NaiveDate> {
+        self.0.opened_on
     }
     /// The account number with all but the last four digits hidden.
     async fn number_masked(&self) -> Option<&str> {
@@ -564,8 +590,11 @@ pub struct Stats {
     pub transactions: TransactionStats,
     /// Banks with at least one linked client.
     pub banks: u64,
-    /// Sum of account balances per currency.
+    /// The clients' money per currency: balances of open accounts that are not debts (loans
+    /// and credit cards are in `debts`, closed accounts nowhere).
     pub balances: Vec<MoneyObject>,
+    /// What clients owe on open loan and credit-card accounts per currency, positive.
+    pub debts: Vec<MoneyObject>,
     /// Rated clients per grade (A, B, C).
     pub grades: Vec<super::GradeCount>,
 }
@@ -586,6 +615,7 @@ impl From<crm_core::stats::Stats> for Stats {
             },
             banks: s.banks,
             balances: s.balances.iter().map(MoneyObject::from).collect(),
+            debts: s.debts.iter().map(MoneyObject::from).collect(),
             grades: s.grades.iter().map(super::GradeCount::from).collect(),
         }
     }
