@@ -491,12 +491,6 @@ impl SyncEngine {
                 category,
                 category_source,
             };
-            let changes =
-                !matches!(existing.get(&t.id), Some(old) if same(old, t, row.amount_minor));
-            if changes {
-                let at = row.booked_at;
-                outcome.earliest_change = Some(outcome.earliest_change.map_or(at, |e| e.min(at)));
-            }
             match existing.get(&t.id) {
                 Some(old) if same(old, t, row.amount_minor) => outcome.unchanged += 1,
                 Some(old) => {

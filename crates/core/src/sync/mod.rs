@@ -93,8 +93,6 @@ pub struct LinkOutcome {
     pub unchanged: u32,
     /// Rows the bank reported that could not be read, or that were refused.
     pub shortfall: u64,
-    /// The earliest booking time among the rows this sync added or changed.
-    pub earliest_change: Option<chrono::DateTime<Utc>>,
     /// Attempted and failed: the error's code and message.
     pub error: Option<(String, String)>,
     /// Not attempted (backing off, circuit open, consent not authorised): why, in a code and
@@ -514,18 +512,20 @@ impl SyncEngine {
         }
         // Transfers between the client's own accounts: paired once every link of the run is
         // stored, so the legs of one run (two banks synced side by side) all take part, and
-        // the choice between equal candidates does not depend on which bank answered first. A
-        // leg whose partner is stored by a later run is paired then. Each client's pairing is
-        // one database transaction: the categories, counters and aggregates move together.
-        let mut changed: std::collections::BTreeMap<i64, chrono::DateTime<Utc>> =
-            std::collections::BTreeMap::new();
-        for (link, o) in &outcomes {
-            if let Some(at) = o.earliest_change {
-                let e = changed.entry(link.client_id).or_insert(at);
-                *e = (*e).min(at);
-            }
-        }
-        for (client, since) in changed {
+        // the choice between equal candidates does not depend on which bank answered first.
+        // Every unpaired leg of the synced clients within the history window takes part, so a
+        // leg whose partner is stored by a later run, or whose run was cut off before this
+        // step, is paired then. Each client's pairing is one database transaction: the
+        // categories, counters and aggregates move together.
+        let mut touched: Vec<i64> = outcomes
+            .iter()
+            .filter(|(_, o)| o.error.is_none() && o.skipped.is_none())
+            .map(|(l, _)| l.client_id)
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let since = Utc::now() - chrono::Duration::days(self.settings.history_days);
+        for client in touched {
             if let Err(e) = self.pair_own_transfers(client, since).await {
                 run.errors
                     .push(format!("client {client}: pairing own transfers: {e}"));
