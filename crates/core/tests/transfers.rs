@@ -352,14 +352,17 @@ fn own(peer: &str) -> (String, String, Option<String>) {
 async fn a_transfer_across_banks_is_neither_spending_nor_income() {
     let w = world().await;
     let at = Utc::now() - Duration::days(5);
-    w.abank.add(row(
+    let mut out = row(
         "out-1",
         "a-1",
         10_000_00,
         false,
         at,
         "Перевод на счет в VBank",
-    ));
+    );
+    // Named as a counterparty, the own transfer must still be no merchant.
+    out.counterparty = Some("Счёт в VBank".into());
+    w.abank.add(out);
     w.vbank.add(row(
         "in-1",
         "b-1",
@@ -382,7 +385,7 @@ async fn a_transfer_across_banks_is_neither_spending_nor_income() {
     assert_eq!((stats.income.minor, stats.expense.minor), (0, 0));
     assert!(w
         .core
-        .top_merchants_without_counterparties(
+        .top_merchants(
             w.client,
             at - Duration::days(1),
             Utc::now(),
@@ -664,4 +667,41 @@ async fn rule_recategorisation_leaves_paired_legs_alone() {
     assert_eq!(rows["in-1"], own("out-1"));
     let peer = w.core.transaction(w.row_id("out-1").await).await.unwrap();
     assert_eq!(peer.category_source, CategorySource::TransferMatch);
+}
+
+#[tokio::test]
+async fn money_sent_to_the_clients_own_unlinked_account_is_spending_but_never_a_merchant() {
+    let w = world().await;
+    let at = Utc::now() - Duration::days(3);
+    // To the client's account at a bank we do not link: no second leg here.
+    let mut own = row("out-own", "a-1", 4_000_00, false, at, "Перевод");
+    own.counterparty = Some("Иванов".into());
+    w.abank.add(own);
+    let mut other = row("out-other", "a-1", 1_500_00, false, at, "Перевод");
+    other.counterparty = Some("Петров П.".into());
+    w.abank.add(other);
+    w.sync().await;
+    assert_eq!(w.rows().await["out-own"].0, "TRANSFERS_OUT");
+    assert_eq!(
+        w.flows().await,
+        (5_500_00, 0),
+        "it left the accounts we see"
+    );
+    let top = w
+        .core
+        .top_merchants(
+            w.client,
+            at - Duration::days(1),
+            Utc::now(),
+            &Currency::rub(),
+            10,
+        )
+        .await
+        .unwrap();
+    let names: Vec<&str> = top.iter().map(|m| m.merchant.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["Петров П."],
+        "the client is never its own merchant"
+    );
 }

@@ -25,7 +25,8 @@ pub const MAX_TOP_MERCHANTS: u32 = 100;
 impl Core {
     /// The merchants (or transfer counterparties) the client spent most with in `[from, to)`,
     /// in one currency, largest first. Rows without a merchant or counterparty are part of the
-    /// total the shares are taken of, but are not listed. Computed in the database: one grouped
+    /// total the shares are taken of, but are not listed; nor is the client itself (money the
+    /// client sent to an account of its own that no link shows). Computed in the database: one grouped
     /// read of the range's debit rows through the `(client_id, booked_at)` index.
     pub async fn top_merchants(
         &self,
@@ -84,11 +85,13 @@ impl Core {
         .map(|c| c.amount_minor)
         .sum();
         let mut sql = Sql::new(conn.get_database_backend());
-        let (c, cur, a, b, n) = (
+        // Parameters in the order they appear (SQLite binds `?` by position).
+        let (c, cur, a, b, me, n) = (
             sql.param(client_id),
             sql.param(currency.as_str()),
             sql.param(from),
             sql.param(to),
+            sql.param(client_id),
             sql.param(i64::from(limit)),
         );
         let name = if counterparties {
@@ -103,7 +106,9 @@ impl Core {
                WHERE client_id = {c} AND currency = {cur} AND direction = 'DEBIT' \
                  AND status = 'BOOKED' AND replaced_by_id IS NULL AND category <> 'OWN_TRANSFER' \
                  AND booked_at >= {a} AND booked_at < {b}) named \
-             WHERE name IS NOT NULL GROUP BY name ORDER BY amount DESC, name LIMIT {n}"
+             WHERE name IS NOT NULL \
+               AND name <> COALESCE((SELECT display_name FROM clients WHERE id = {me}), '') \
+             GROUP BY name ORDER BY amount DESC, name LIMIT {n}"
         );
         let rows = conn.query_all(sql.statement()).await?;
         rows.into_iter()
