@@ -350,6 +350,9 @@ pub mod kind {
     pub const DEPOSIT_OPENED: u16 = 21;
     /// The funding account's debit (`Пополнение депозита N`).
     pub const DEPOSIT_FUNDING: u16 = 22;
+    /// The current account's credit of a withdrawal from savings (the savings side is
+    /// [`FROM_SAVINGS`]).
+    pub const FROM_SAVINGS_IN: u16 = 23;
     /// A row added through the control API, with its own texts.
     pub const CUSTOM: u16 = 63;
 }
@@ -482,6 +485,12 @@ pub static TRANSFERS: &[TransferKind] = &[
         "IssuedDebitTransfer",
         false,
         Party::Fixed("Открытие депозита"),
+    ),
+    t(
+        "Перевод с накопительного счёта",
+        "ReceivedCreditTransfer",
+        true,
+        Party::Holder,
     ),
 ];
 

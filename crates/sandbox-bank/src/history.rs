@@ -305,6 +305,41 @@ pub(crate) fn transfers_into(
     out
 }
 
+/// A steady saver's occasional withdrawals from a savings account back to the salary account,
+/// as (time, amount): both sides compute them alike (the debit on the savings account, the
+/// credit on the salary account, the same second), from a generator of their own.
+pub(crate) fn withdrawals_from(
+    world: &World,
+    bank: &BankWorld,
+    savings: &Account,
+) -> Vec<(i64, i64)> {
+    let person = &world.persons[savings.owner];
+    if savings.kind != AccountKind::Savings || person.profile != Profile::Steady {
+        return Vec::new();
+    }
+    let mut r = rng(
+        world.seed,
+        &[tag::WITHDRAWALS, bank.index as u64, u64::from(savings.seq)],
+    );
+    let end = world.anchor.timestamp();
+    let start = savings.start;
+    if end <= start + DAY {
+        return Vec::new();
+    }
+    let months = (end - start) as f64 / (30.0 * DAY as f64);
+    let n = (months / 6.0).round() as usize;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let day = r.gen_range(start / DAY + 1..end / DAY);
+        let at = day * DAY + 10 * 3_600;
+        let amount = r.gen_range(5..40) * 1_000 * 100;
+        if at < end {
+            out.push((at, amount));
+        }
+    }
+    out
+}
+
 /// The person's trips: (departure, days, abroad).
 fn trips(world: &World, person_index: usize) -> Vec<(i64, i64, bool)> {
     let person = &world.persons[person_index];
@@ -524,6 +559,16 @@ fn salary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, per
             for t in transfers_into(world, other_bank, target) {
                 g.push(t.debit_at, t.amount, template, own_party(bi, position), 0);
             }
+            // Withdrawals from the person's savings, mirrored there (`savings`).
+            for (at, amount) in withdrawals_from(world, other_bank, target) {
+                g.push(
+                    at,
+                    amount,
+                    kind::FROM_SAVINGS_IN,
+                    own_party(bi, position),
+                    CREDIT,
+                );
+            }
         }
     }
     cash_and_people(g, person, a.share_pct, 1.0);
@@ -603,12 +648,10 @@ fn savings(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, person: &P
         let balance = a.target_balance.max(0) * (k as i64 + 1) / n;
         g.push(at, balance * 117 / 10_000, kind::INTEREST, 0, CREDIT);
     }
-    if person.profile == Profile::Steady {
-        for _ in 0..g.count(g.months_active() / 6.0) {
-            let at = g.random_day() + 10 * 3_600;
-            let amount = g.r.gen_range(5..40) * 1_000 * 100;
-            g.push(at, amount, kind::FROM_SAVINGS, 0, 0);
-        }
+    // Withdrawals back to the salary account, mirrored there (`salary_account`).
+    let party = salary_of(world, person).map_or(0, |(b, pos)| own_party(b, pos));
+    for (at, amount) in withdrawals_from(world, bank, a) {
+        g.push(at, amount, kind::FROM_SAVINGS, party, 0);
     }
 }
 

@@ -359,6 +359,8 @@ impl<'a> Renderer<'a> {
             }
             kind::OWN_OUT
             | kind::TO_SAVINGS
+            | kind::FROM_SAVINGS
+            | kind::FROM_SAVINGS_IN
             | kind::OWN_IN
             | kind::SAVINGS_TOP_UP
             | kind::CARD_REPAYMENT

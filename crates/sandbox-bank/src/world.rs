@@ -54,6 +54,7 @@ pub(crate) mod tag {
     pub const PRODUCTS: u64 = 7;
     pub const PROFILES: u64 = 8;
     pub const RUNTIME: u64 = 9;
+    pub const WITHDRAWALS: u64 = 10;
 }
 
 /// Whom a person's finances look like. The sandbox makes the habits; rating them is the CRM's
