@@ -247,9 +247,15 @@ async fn unlinking_revokes_at_the_bank_stops_syncing_and_keeps_the_data() {
     );
     assert_eq!(rows().await, 1);
 
-    // Relinking asks anew, and syncs again.
+    // Relinking asks anew, and syncs again; a link that is not unlinked is refused clearly,
+    // with nothing audited.
     let relinked = core.sync().relink_bank(&who, link.id).await.unwrap();
     assert_eq!(relinked.consent_status, LinkConsent::Authorized);
+    assert_eq!(actions(&core, "bank.relink").await.len(), 1);
+    assert!(matches!(
+        core.sync().relink_bank(&who, link.id).await,
+        Err(CoreError::InvalidInput(_))
+    ));
     assert_eq!(actions(&core, "bank.relink").await.len(), 1);
     let run = core
         .sync()

@@ -11,6 +11,32 @@ use crate::types::*;
 
 pub struct MutationRoot;
 
+/// What a manager does to one bank link.
+#[derive(Clone, Copy)]
+enum LinkAction {
+    Unlink,
+    Relink,
+    AskAgain,
+}
+
+/// Runs a link action for the caller and answers with the link as stored.
+async fn on_link(
+    ctx: &Context<'_>,
+    link_id: &ID,
+    action: LinkAction,
+) -> async_graphql::Result<BankLinkObject> {
+    let who = actor(ctx).api()?;
+    let id = parse_id(link_id, "bank link").api()?;
+    let sync = core(ctx).api()?.sync();
+    let link = match action {
+        LinkAction::Unlink => sync.unlink_bank(who, id).await,
+        LinkAction::Relink => sync.relink_bank(who, id).await,
+        LinkAction::AskAgain => sync.request_consent_again(who, id).await,
+    }
+    .api()?;
+    Ok(BankLinkObject(link))
+}
+
 /// What a login or a password change needs to know of the request.
 fn login_context(req: &RequestContext, previous_token: Option<String>) -> LoginContext {
     LoginContext {
@@ -233,39 +259,24 @@ impl MutationRoot {
     }
 
     /// Ends a bank link (managers): the consent is revoked at the bank (`DELETE`), the link is
-    /// `REVOKED` and no longer synced; the client's accounts and transactions stay. A bank that
+    /// `UNLINKED` and no longer synced; the client's accounts and transactions stay. A bank that
     /// cannot be reached is retried in the background (the bank's `pendingRevocations`).
     async fn unlink_bank(
         &self,
         ctx: &Context<'_>,
         link_id: ID,
     ) -> async_graphql::Result<BankLinkObject> {
-        let who = actor(ctx).api()?;
-        let link_id = parse_id(&link_id, "bank link").api()?;
-        let link = core(ctx)
-            .api()?
-            .sync()
-            .unlink_bank(who, link_id)
-            .await
-            .api()?;
-        Ok(BankLinkObject(link))
+        on_link(ctx, &link_id, LinkAction::Unlink).await
     }
 
-    /// Asks the bank for a new consent on an unlinked, rejected or revoked link (managers).
+    /// Links an unlinked bank again (managers): it is synced again and a new consent is asked
+    /// for. Refused (`BAD_USER_INPUT`) for a link that is not unlinked (`requestConsentAgain`).
     async fn relink_bank(
         &self,
         ctx: &Context<'_>,
         link_id: ID,
     ) -> async_graphql::Result<BankLinkObject> {
-        let who = actor(ctx).api()?;
-        let link_id = parse_id(&link_id, "bank link").api()?;
-        let link = core(ctx)
-            .api()?
-            .sync()
-            .relink_bank(who, link_id)
-            .await
-            .api()?;
-        Ok(BankLinkObject(link))
+        on_link(ctx, &link_id, LinkAction::Relink).await
     }
 
     /// Asks the bank again for the client's consent on a link whose consent does not work: no
@@ -276,15 +287,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         link_id: ID,
     ) -> async_graphql::Result<BankLinkObject> {
-        let who = actor(ctx).api()?;
-        let link_id = parse_id(&link_id, "bank link").api()?;
-        let link = core(ctx)
-            .api()?
-            .sync()
-            .request_consent_again(who, link_id)
-            .await
-            .api()?;
-        Ok(BankLinkObject(link))
+        on_link(ctx, &link_id, LinkAction::AskAgain).await
     }
 
     /// Queues a sync of the links in scope (all when both are absent) and returns the run at

@@ -83,6 +83,12 @@ impl SyncEngine {
     pub async fn relink_bank(&self, actor: &Actor, link_id: i64) -> CoreResult<BankLink> {
         actor.require(Role::Manager)?;
         let link = self.link(link_id).await?;
+        if link.unlinked_at.is_none() {
+            return Err(CoreError::invalid(format!(
+                "the link to {} is not unlinked; to ask for its consent again use requestConsentAgain",
+                self.banks.describe(&link.bank_code).name
+            )));
+        }
         let txn = self.db.begin_write().await?;
         bank_links::ActiveModel {
             id: Set(link.id),
