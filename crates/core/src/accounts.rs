@@ -39,19 +39,22 @@ impl Account {
         self.status == AccountStatus::Closed
     }
 
-    /// The balance as the client's money: an open account that is not a debt.
+    /// The balance as the client's money: an open account that is not a debt, in credit
+    /// (zero or more). An overdrawn account is a debt (see [`Account::debt`]).
     pub fn asset(&self) -> Option<&Money> {
         self.balance
             .as_ref()
-            .filter(|_| !self.is_closed() && !self.kind.is_debt())
+            .filter(|b| !self.is_closed() && !self.kind.is_debt() && b.minor >= 0)
     }
 
-    /// What the client owes on an open loan or credit-card account, as a positive amount
-    /// (banks show a debt as a negative balance or, bank-in-a-box, as a positive one).
+    /// What the client owes on an open account, as a positive amount: the balance of a loan or
+    /// credit card (banks show it negative or, bank-in-a-box, positive), or the overdraft of
+    /// any other account in debit. A balance sheet puts an overdraft among the liabilities,
+    /// not as negative money.
     pub fn debt(&self) -> Option<Money> {
         self.balance
             .as_ref()
-            .filter(|_| !self.is_closed() && self.kind.is_debt())
+            .filter(|b| !self.is_closed() && (self.kind.is_debt() || b.minor < 0))
             .map(|b| Money::new(b.minor.saturating_abs(), b.currency.clone()))
     }
 }
@@ -77,8 +80,9 @@ fn kind_of_row(m: &accounts::Model) -> CoreResult<AccountKind> {
     })
 }
 
-/// Whether a stored account's balance is the client's money (open, not a debt).
-pub(crate) fn row_is_asset(m: &accounts::Model) -> bool {
+/// Whether a stored account holds the client's own money (open, not a loan or credit card),
+/// whatever the sign of its balance: ratings read overdrafts from these.
+pub(crate) fn row_is_own_money(m: &accounts::Model) -> bool {
     m.closed_at.is_none()
         && status_of_row(&m.status).is_ok_and(|s| s == AccountStatus::Open)
         && kind_of_row(m).is_ok_and(|k| !k.is_debt())
@@ -99,21 +103,24 @@ pub(crate) fn kind_from_bank(kind: &crm_connector::AccountKind) -> AccountKind {
 }
 
 /// SQL condition on `accounts` (a literal, for `concat!`) for a balance that is the client's
-/// money: an open account that is not a debt (a row stored before kinds were kept counts unless
-/// the migration marked it a loan).
+/// money: an open account that is not a debt and not overdrawn (a row stored before kinds were
+/// kept counts unless the migration marked it a loan). Every open account is in exactly one of
+/// `asset_sql` and `debt_sql`.
 macro_rules! asset_sql {
     () => {
         "accounts.closed_at IS NULL AND accounts.status NOT IN ('CLOSED', 'DISABLED') \
-         AND (accounts.kind IS NULL OR accounts.kind NOT IN ('LOAN', 'CREDIT_CARD'))"
+         AND (accounts.kind IS NULL OR accounts.kind NOT IN ('LOAN', 'CREDIT_CARD')) \
+         AND (accounts.balance_minor IS NULL OR accounts.balance_minor >= 0)"
     };
 }
 pub(crate) use asset_sql;
 
-/// SQL condition on `accounts` for a balance the client owes: an open loan or credit card.
+/// SQL condition on `accounts` for a balance the client owes (`ABS(balance_minor)`): an open
+/// loan or credit card, or any other open account in overdraft.
 macro_rules! debt_sql {
     () => {
         "accounts.closed_at IS NULL AND accounts.status NOT IN ('CLOSED', 'DISABLED') \
-         AND accounts.kind IN ('LOAN', 'CREDIT_CARD')"
+         AND (accounts.kind IN ('LOAN', 'CREDIT_CARD') OR accounts.balance_minor < 0)"
     };
 }
 pub(crate) use debt_sql;
@@ -319,12 +326,14 @@ mod tests {
         let mut closed_loan = account(Some(-9_00), "RUB");
         closed_loan.kind = AccountKind::CreditCard;
         closed_loan.status = AccountStatus::Closed;
+        let overdrawn = account(Some(-20_00), "RUB");
         let accounts = [
             account(Some(1_000_00), "RUB"),
             loan,
             bank_in_a_box_loan,
             closed,
             closed_loan,
+            overdrawn,
         ];
         let totals = total_by_currency(&accounts);
         assert_eq!(totals.len(), 1);
@@ -332,7 +341,8 @@ mod tests {
         let position = position_by_currency(&accounts);
         assert_eq!(position.len(), 1);
         assert_eq!(position[0].assets_minor, 1_000_00);
-        assert_eq!(position[0].debts_minor, 350_000_00);
-        assert_eq!(position[0].net().minor, 1_000_00 - 350_000_00);
+        // The loans and the overdraft: positive, as owed.
+        assert_eq!(position[0].debts_minor, 350_000_00 + 20_00);
+        assert_eq!(position[0].net().minor, 1_000_00 - 350_000_00 - 20_00);
     }
 }

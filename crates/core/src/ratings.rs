@@ -200,7 +200,7 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
         .all(conn)
         .await?
         .into_iter()
-        .filter(crate::accounts::row_is_asset)
+        .filter(crate::accounts::row_is_own_money)
         .collect();
     let balance: i64 = accounts
         .iter()

@@ -444,12 +444,23 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
         vec![
             (a.id, 240_000_00),
             (b.id, 47_500_00),
+            // An overdraft is a debt, not negative money: C's balance counts as nothing, and
+            // ties go by name.
             (d, 0),
-            (c.id, -5_000_00)
+            (c.id, 0)
         ]
     );
 
     let stats = core.stats().await.unwrap();
+    // C's overdraft is owed money in the headline figures, not a smaller balance.
+    assert_eq!(
+        stats
+            .debts
+            .iter()
+            .map(|m| (m.minor, m.currency.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(5_000_00, "RUB")]
+    );
     // The headline figures carry the same averages as the portfolio, from the stored scores.
     assert_eq!(
         stats

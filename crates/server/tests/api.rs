@@ -287,6 +287,7 @@ async fn manual_transactions_analytics_and_stats_add_up() {
         .ok(
             "query($id: ID!, $from: DateTime!, $to: DateTime!) { client(id: $id) {
                 totalBalance { amount currency }
+                position { currency assets debts net }
                 accounts { id bank { code name } name type currency status balance { amount currency } }
                 transactions(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { description amount direction bookedAt } } }
                 spendingByCategory(from: $from, to: $to) { category amount count share }
@@ -298,7 +299,15 @@ async fn manual_transactions_analytics_and_stats_add_up() {
     let cl = &page["client"];
     assert_eq!(
         cl["totalBalance"],
-        json!([{ "amount": "148400.50", "currency": "RUB" }, { "amount": "-20.00", "currency": "USD" }])
+        json!([{ "amount": "148400.50", "currency": "RUB" }])
+    );
+    // The USD account is overdrawn: a debt, never negative money.
+    assert_eq!(
+        cl["position"],
+        json!([
+            { "currency": "RUB", "assets": "148400.50", "debts": "0.00", "net": "148400.50" },
+            { "currency": "USD", "assets": "0.00", "debts": "20.00", "net": "-20.00" }
+        ])
     );
     assert_eq!(cl["accounts"].as_array().unwrap().len(), 2);
     assert_eq!(cl["accounts"][0]["bank"]["code"], "manual");

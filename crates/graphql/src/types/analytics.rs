@@ -320,12 +320,13 @@ impl BankTotals {
     async fn accounts(&self) -> u64 {
         self.0.accounts
     }
-    /// The clients' money per currency, base currency first: balances of open accounts that
-    /// are not debts.
+    /// The clients' money per currency, base currency first: balances of open accounts in
+    /// credit that are not debts.
     async fn balance(&self) -> Vec<MoneyObject> {
         self.0.balances.iter().map(MoneyObject::from).collect()
     }
-    /// What clients owe on open loan and credit-card accounts per currency, positive.
+    /// What clients owe on open loan and credit-card accounts and overdrafts per currency,
+    /// positive.
     async fn debts(&self) -> Vec<MoneyObject> {
         self.0.debts.iter().map(MoneyObject::from).collect()
     }

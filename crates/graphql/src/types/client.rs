@@ -81,7 +81,7 @@ impl ClientObject {
     }
 
     /// What the client has and owes per currency over open accounts: `assets` (= `totalBalance`),
-    /// `debts` (loans and credit cards, positive) and `net` (RUB first).
+    /// `debts` (loans, credit cards and overdrafts, positive) and `net` (RUB first).
     async fn position(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PositionObject>> {
         let accounts = loader(ctx)
             .load_one(AccountsOf(self.0.id))
@@ -119,8 +119,8 @@ impl ClientObject {
     }
 
     /// The client's money summed across banks, one entry per currency (base currency first):
-    /// balances of open accounts that are not debts. Loans and credit cards are in
-    /// `position.debts`; closed accounts count nowhere.
+    /// balances of open accounts in credit that are not debts. Loans, credit cards and
+    /// overdrawn accounts are in `position.debts`; closed accounts count nowhere.
     async fn total_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MoneyObject>> {
         let accounts = loader(ctx)
             .load_one(AccountsOf(self.0.id))

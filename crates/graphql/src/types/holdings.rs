@@ -16,14 +16,16 @@ use crate::error::ApiResultExt;
 use crate::loaders::{AccountById, CoreLoader};
 
 /// What a client has and owes in one currency, over open accounts. `assets` is
-/// `totalBalance`; `debts` is what is owed on loan and credit-card accounts (positive).
+/// `totalBalance`; `debts` is what is owed on loan and credit-card accounts and on overdrawn
+/// accounts (positive).
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(name = "Position")]
 pub struct PositionObject {
     pub currency: String,
-    /// Balances of open accounts that are not debts.
+    /// Balances of open accounts in credit that are not loans or credit cards.
     pub assets: Decimal,
-    /// What is owed on open loan and credit-card accounts, as a positive amount.
+    /// What is owed on open loan and credit-card accounts and on overdrawn accounts, as a
+    /// positive amount.
     pub debts: Decimal,
     /// Assets less debts.
     pub net: Decimal,

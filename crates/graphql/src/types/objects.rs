@@ -590,10 +590,11 @@ pub struct Stats {
     pub transactions: TransactionStats,
     /// Banks with at least one linked client.
     pub banks: u64,
-    /// The clients' money per currency: balances of open accounts that are not debts (loans
-    /// and credit cards are in `debts`, closed accounts nowhere).
+    /// The clients' money per currency: balances of open accounts in credit that are not debts
+    /// (loans, credit cards and overdrafts are in `debts`, closed accounts nowhere).
     pub balances: Vec<MoneyObject>,
-    /// What clients owe on open loan and credit-card accounts per currency, positive.
+    /// What clients owe on open loan and credit-card accounts and overdrafts per currency,
+    /// positive.
     pub debts: Vec<MoneyObject>,
     /// Rated clients per grade (A, B, C).
     pub grades: Vec<super::GradeCount>,
