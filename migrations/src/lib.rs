@@ -12,6 +12,9 @@ mod m20261126_000001_analytics_aggregates;
 pub const ANALYTICS_AGGREGATES: &str = "m20261126_000001_analytics_aggregates";
 /// Followed by pairing the own transfers already stored (a job, `sync::PairOwnTransfersJob`).
 pub const OWN_TRANSFERS: &str = "m20261207_000010_own_transfers";
+/// The rows own-transfer pairing reads: its query states this predicate word for word, so the
+/// partial index `idx_transactions_transfer_legs` serves it.
+pub use m20261207_000040_transfer_legs_index::TRANSFER_LEG_PREDICATE;
 mod m20261202_000001_recategorisations;
 mod m20261202_000010_sync_resilience;
 mod m20261207_000001_jobs;
@@ -19,6 +22,7 @@ mod m20261207_000010_link_states;
 mod m20261207_000010_own_transfers;
 mod m20261207_000020_pending_revocations;
 mod m20261207_000030_accounts_products;
+mod m20261207_000040_transfer_legs_index;
 
 /// The name of the migration after which core rebuilds every client's search text (phone
 /// numbers then match in any spelling).
@@ -39,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_own_transfers::Migration),
             Box::new(m20261207_000020_pending_revocations::Migration),
             Box::new(m20261207_000030_accounts_products::Migration),
+            Box::new(m20261207_000040_transfer_legs_index::Migration),
         ]
     }
 }

@@ -885,7 +885,19 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_the_next_start() {
         .await
         .unwrap();
     }
+    let pairing_jobs = || async {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        crm_core::entity::jobs::Entity::find()
+            .filter(crm_core::entity::jobs::Column::Kind.eq("pair_own_transfers"))
+            .count(core.db().conn())
+            .await
+            .unwrap()
+    };
+    let before = pairing_jobs().await;
     assert_eq!(core.sync().close_interrupted_runs().await.unwrap(), 1);
+    // The run may have stored rows and stopped before pairing own transfers: a job pairs the
+    // whole history (a later run pairs only around what it stores).
+    assert_eq!(pairing_jobs().await, before + 1);
     let runs = core.sync().sync_runs(10).await.unwrap();
     assert_eq!(runs[0].status, SyncRunStatus::Failed);
     assert!(runs[0]

@@ -29,6 +29,8 @@ struct Bank {
     identity: BankIdentity,
     accounts: Mutex<Vec<AccountData>>,
     rows: Mutex<Vec<TransactionData>>,
+    /// An account whose balance read fails (the bank is down half-way through a link).
+    failing: Mutex<Option<String>>,
 }
 
 impl Bank {
@@ -40,6 +42,7 @@ impl Bank {
             },
             accounts: Mutex::new(accounts),
             rows: Mutex::new(Vec::new()),
+            failing: Mutex::new(None),
         })
     }
 
@@ -79,7 +82,13 @@ impl BankConnector for Bank {
     async fn accounts(&self, _access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
         Ok(self.accounts.lock().unwrap().clone())
     }
-    async fn balances(&self, _a: &Access<'_>, _account: &str) -> ConnectorResult<Vec<BalanceData>> {
+    async fn balances(&self, _a: &Access<'_>, account: &str) -> ConnectorResult<Vec<BalanceData>> {
+        if self.failing.lock().unwrap().as_deref() == Some(account) {
+            return Err(ConnectorError::Unavailable {
+                bank: self.identity.code.clone(),
+                status: 503,
+            });
+        }
         Ok(vec![BalanceData {
             kind: BalanceKind::InterimAvailable,
             amount: Decimal::new(100_000_00, 2),
@@ -468,6 +477,38 @@ async fn a_leg_arriving_in_a_later_sync_is_paired_then() {
     assert_eq!(rows["out-1"], own("in-1"));
     assert_eq!(rows["in-1"], own("out-1"));
     assert_eq!(w.flows().await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_leg_stored_by_a_link_that_then_fails_is_paired_in_that_run() {
+    let w = world().await;
+    let at = Utc::now() - Duration::days(2);
+    w.vbank
+        .add(row("in-1", "b-1", 4_000_00, true, at, "Входящий перевод"));
+    w.sync().await;
+    assert_eq!(w.rows().await["in-1"].0, "TRANSFERS_IN");
+    // The debit is stored with its account; the bank then fails on the next account, so
+    // the link fails and the run knows nothing of what it committed before.
+    w.abank.add(row(
+        "out-1",
+        "a-1",
+        4_000_00,
+        false,
+        at,
+        "Перевод на счет в VBank",
+    ));
+    *w.abank.failing.lock().unwrap() = Some("a-2".into());
+    let run = w
+        .core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert!(!run.errors.is_empty(), "the link must fail");
+    let rows = w.rows().await;
+    assert_eq!(rows["out-1"], own("in-1"));
+    assert_eq!(rows["in-1"], own("out-1"));
+    check_consistent(&w.core).await;
 }
 
 #[tokio::test]

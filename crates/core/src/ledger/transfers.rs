@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -120,56 +121,61 @@ fn is_transfer_category(category: &str) -> bool {
 /// A possible pair: (evidence, seconds apart, debit, credit).
 type Candidate = (u8, i64, usize, usize);
 
-/// Chooses the pairs among `legs` (at most one partner each): see the module documentation.
+/// Chooses the pairs among `legs` (booked-time order, as read; at most one partner each): see
+/// the module documentation.
 fn choose_pairs(
     legs: &[transactions::Model],
     accounts: &HashMap<i64, accounts::Model>,
     window: TransferWindow,
 ) -> Vec<(usize, usize)> {
-    // A leg whose counterparty account is not one of the client's (a transfer to someone
-    // else, or to the client's account at a bank we do not link) is no leg here.
-    let eligible: Vec<bool> = legs
+    // The client's account each leg's counterparty account names, once per leg. A leg whose
+    // counterparty account is not one of the client's (a transfer to someone else, or to the
+    // client's account at a bank we do not link) is no leg here.
+    let named: Vec<Option<i64>> = legs
         .iter()
-        .map(|l| match l.counterparty_account {
-            Some(_) => named_account(l, accounts).is_some(),
-            None => is_transfer_category(&l.category),
-        })
+        .map(|l| named_account(l, accounts).map(|a| a.id))
         .collect();
-    // Credits by (currency, amount), so each debit looks only at equal amounts.
+    let eligible = |i: usize| match legs[i].counterparty_account {
+        Some(_) => named[i].is_some(),
+        None => is_transfer_category(&legs[i].category),
+    };
+    // Credits by (currency, amount), in booked-time order, so each debit looks only at equal
+    // amounts within the window.
     let mut credits: BTreeMap<(&str, i64), Vec<usize>> = BTreeMap::new();
     for (i, l) in legs.iter().enumerate() {
-        if eligible[i] && l.direction == Direction::Credit.as_str() {
+        if eligible(i) && l.direction == Direction::Credit.as_str() {
             credits
                 .entry((l.currency.as_str(), l.amount_minor))
                 .or_default()
                 .push(i);
         }
     }
+    let span = window.duration();
     let mut candidates: Vec<Candidate> = Vec::new();
     for (d, debit) in legs.iter().enumerate() {
-        if !eligible[d] || debit.direction != Direction::Debit.as_str() {
+        if !eligible(d) || debit.direction != Direction::Debit.as_str() {
             continue;
         }
         let Some(same) = credits.get(&(debit.currency.as_str(), debit.amount_minor)) else {
             continue;
         };
-        let debit_names = named_account(debit, accounts).map(|a| a.id);
-        for &c in same {
+        let first = same.partition_point(|&c| legs[c].booked_at < debit.booked_at - span);
+        for &c in &same[first..] {
             let credit = &legs[c];
+            if credit.booked_at > debit.booked_at + span {
+                break;
+            }
             if credit.account_id == debit.account_id {
                 continue;
             }
             // A leg whose counterparty is one of the client's accounts pairs only with a leg
             // on that account (its partner may not have arrived yet).
-            if debit_names.is_some_and(|a| a != credit.account_id)
-                || named_account(credit, accounts).is_some_and(|a| a.id != debit.account_id)
+            if named[d].is_some_and(|a| a != credit.account_id)
+                || named[c].is_some_and(|a| a != debit.account_id)
             {
                 continue;
             }
             let apart = (credit.booked_at - debit.booked_at).num_seconds().abs();
-            if apart > window.duration().num_seconds() {
-                continue;
-            }
             let evidence = u8::from(
                 accounts
                     .get(&credit.account_id)
@@ -201,6 +207,28 @@ fn choose_pairs(
     pairs
 }
 
+/// The client's rows booked from `from` on that may be a leg and are not paired yet: booked,
+/// not replaced, not categorised by a person; transfers, and rows naming a counterparty account
+/// (as the partial index `idx_transactions_transfer_legs` states it, so that it serves the
+/// query and the rest of the client's rows are never visited). In booking order.
+fn unpaired_legs(client_id: i64, from: DateTime<Utc>) -> sea_orm::Select<transactions::Entity> {
+    use transactions::Column as T;
+    transactions::Entity::find()
+        .filter(T::ClientId.eq(client_id))
+        .filter(T::BookedAt.gte(from))
+        .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
+        .filter(T::ReplacedById.is_null())
+        .filter(T::TransferPeerId.is_null())
+        .filter(T::CategorySource.ne(CategorySource::Manual.as_str()))
+        .filter(Expr::cust(crm_migration::TRANSFER_LEG_PREDICATE))
+        .order_by_asc(T::BookedAt)
+        .order_by_asc(T::Id)
+}
+
+/// Pairs written per UPDATE statement (two ids and a CASE arm each, well under SQLite's and
+/// PostgreSQL's parameter limits).
+const PAIRS_PER_STATEMENT: usize = 200;
+
 impl Posting {
     /// Pairs the unpaired legs of transfers between `client_id`'s own accounts booked since
     /// `since` (less the window, so a leg's partner booked just before is found). Returns how
@@ -224,24 +252,7 @@ impl Posting {
         if accounts.len() < 2 {
             return Ok(0);
         }
-        use transactions::Column as T;
-        let legs = transactions::Entity::find()
-            .filter(T::ClientId.eq(client_id))
-            .filter(T::BookedAt.gte(since - window.duration()))
-            .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
-            .filter(T::ReplacedById.is_null())
-            .filter(T::TransferPeerId.is_null())
-            .filter(T::CategorySource.ne(CategorySource::Manual.as_str()))
-            .filter(
-                T::Category
-                    .is_in([
-                        Category::TransfersOut.as_str(),
-                        Category::TransfersIn.as_str(),
-                    ])
-                    .or(T::CounterpartyAccount.is_not_null()),
-            )
-            .order_by_asc(T::BookedAt)
-            .order_by_asc(T::Id)
+        let legs = unpaired_legs(client_id, since - window.duration())
             .lock_exclusive()
             .all(conn)
             .await?;
@@ -249,18 +260,35 @@ impl Posting {
         if pairs.is_empty() {
             return Ok(0);
         }
+        use transactions::Column as T;
         let banks = bank_codes(conn, legs.iter().map(|l| l.account_id)).await?;
         let now = Utc::now();
-        for &(d, c) in &pairs {
-            for (leg, peer) in [(&legs[d], &legs[c]), (&legs[c], &legs[d])] {
-                self.change_category(leg, bank_of(&banks, leg)?, Category::OwnTransfer)?;
-                let mut m: transactions::ActiveModel = leg.clone().into();
-                m.category = Set(Category::OwnTransfer.as_str().to_owned());
-                m.category_source = Set(CategorySource::TransferMatch.as_str().to_owned());
-                m.transfer_peer_id = Set(Some(peer.id));
-                m.updated_at = Set(now);
-                m.update(conn).await?;
+        for chunk in pairs.chunks(PAIRS_PER_STATEMENT) {
+            // One statement per chunk: both legs of every pair become own transfers, each
+            // pointing at the other.
+            let mut peer_of = CaseStatement::new();
+            let mut ids = Vec::with_capacity(chunk.len() * 2);
+            for &(d, c) in chunk {
+                for (leg, peer) in [(&legs[d], &legs[c]), (&legs[c], &legs[d])] {
+                    self.change_category(leg, bank_of(&banks, leg)?, Category::OwnTransfer)?;
+                    peer_of = peer_of.case(T::Id.eq(leg.id), Expr::val(peer.id));
+                    ids.push(leg.id);
+                }
             }
+            transactions::Entity::update_many()
+                .col_expr(
+                    T::Category,
+                    Expr::val(Category::OwnTransfer.as_str()).into(),
+                )
+                .col_expr(
+                    T::CategorySource,
+                    Expr::val(CategorySource::TransferMatch.as_str()).into(),
+                )
+                .col_expr(T::TransferPeerId, peer_of.into())
+                .col_expr(T::UpdatedAt, Expr::val(now).into())
+                .filter(T::Id.is_in(ids))
+                .exec(conn)
+                .await?;
         }
         Ok(pairs.len() as u32)
     }
@@ -297,10 +325,64 @@ impl Posting {
 }
 
 #[cfg(test)]
-// Amounts are written as rubles_kopecks (50_000_00) on purpose.
-#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
+    // Amounts are written as rubles_kopecks (50_000_00) on purpose.
+    #![allow(clippy::inconsistent_digit_grouping)]
     use super::*;
+
+    /// Pairing reads a client's possible legs through the partial index, never visiting the
+    /// client's other rows: the query must state the index's predicate as the index does.
+    #[tokio::test]
+    async fn the_legs_query_is_served_by_the_partial_index() {
+        use sea_orm::{QueryTrait, Statement};
+        let pg = crate::testing::test_database_url();
+        let tdb = crate::testing::TestDatabase::create(pg.as_deref())
+            .await
+            .expect("test database");
+        let backend = tdb.db.conn().get_database_backend();
+        // One connection for the setting and the plan.
+        let conn = tdb.db.begin_write().await.expect("transaction");
+        let query = unpaired_legs(7, Utc::now() - Duration::days(30)).build(backend);
+        let explain = match backend {
+            sea_orm::DatabaseBackend::Sqlite => "EXPLAIN QUERY PLAN",
+            _ => {
+                // On an empty table any index costs the same: without scans and the client's
+                // other index (dropped in this transaction only), the partial index is chosen
+                // if and only if the planner proves the query within its predicate.
+                conn.execute_unprepared(
+                    "SET LOCAL enable_seqscan = off; \
+                     DROP INDEX idx_transactions_client_id_booked_at_id; \
+                     DROP INDEX idx_transactions_client_id_booked_month_category",
+                )
+                .await
+                .expect("set");
+                "EXPLAIN"
+            }
+        };
+        let rows = conn
+            .query_all(Statement::from_sql_and_values(
+                backend,
+                format!("{explain} {}", query.sql),
+                query.values.map(|v| v.0).unwrap_or_default(),
+            ))
+            .await
+            .expect("explain");
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let column = match backend {
+                    sea_orm::DatabaseBackend::Sqlite => "detail",
+                    _ => "QUERY PLAN",
+                };
+                r.try_get::<String>("", column).expect("plan line")
+            })
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("idx_transactions_transfer_legs")),
+            "plan: {plan:?}"
+        );
+    }
 
     fn account(id: i64, number: &str) -> accounts::Model {
         accounts::Model {

@@ -498,8 +498,10 @@ impl SyncEngine {
                         .update_imported(txn, bank_code, old, &row, &*self.classifier)
                         .await?;
                     outcome.updated += 1;
+                    outcome.changed_at(old.booked_at.min(row.booked_at));
                 }
                 None => {
+                    outcome.changed_at(row.booked_at);
                     inserts.push(row);
                     outcome.added += 1;
                 }

@@ -17,7 +17,7 @@ mod status;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
@@ -98,9 +98,17 @@ pub struct LinkOutcome {
     /// Not attempted (backing off, circuit open, consent not authorised): why, in a code and
     /// words.
     pub skipped: Option<(SkipReason, String)>,
+    /// The earliest booking time among the rows this sync stored or changed: own-transfer
+    /// pairing looks at unpaired legs from there (less its window) on.
+    pub earliest_change: Option<DateTime<Utc>>,
 }
 
 impl LinkOutcome {
+    /// Notes a stored or changed row booked at `at`.
+    fn changed_at(&mut self, at: DateTime<Utc>) {
+        self.earliest_change = Some(self.earliest_change.map_or(at, |e| e.min(at)));
+    }
+
     fn skip(reason: SkipReason, why: impl Into<String>) -> Self {
         LinkOutcome {
             skipped: Some((reason, why.into())),
@@ -513,22 +521,25 @@ impl SyncEngine {
         // Transfers between the client's own accounts: paired once every link of the run is
         // stored, so the legs of one run (two banks synced side by side) all take part, and
         // the choice between equal candidates does not depend on which bank answered first.
-        // Every unpaired leg of the synced clients within the history window takes part, so a
-        // leg whose partner is stored by a later run, or whose run was cut off before this
-        // step, is paired then. Each client's pairing is one database transaction: the
-        // categories, counters and aggregates move together.
-        let mut touched: Vec<i64> = outcomes
-            .iter()
-            .filter(|(_, o)| o.error.is_none() && o.skipped.is_none())
-            .map(|(l, _)| l.client_id)
-            .collect();
-        touched.sort_unstable();
-        touched.dedup();
-        let since = Utc::now() - chrono::Duration::days(self.settings.history_days);
-        for client in touched {
+        // The unpaired legs from the earliest row the run stored or changed (less the window)
+        // take part, so a leg whose partner is stored by a later run is paired then; a client
+        // with a failed link looks at its whole history (rows committed before the failure are
+        // not in the outcome), and a run cut off before this step or a pairing that failed
+        // leaves it to a background job over all history. Each client's pairing is one
+        // database transaction: the categories, counters and aggregates move together.
+        let mut retry_pairing = false;
+        for (client, since) in pairing_starts(&outcomes, self.settings.history_days) {
             if let Err(e) = self.pair_own_transfers(client, since).await {
                 run.errors
                     .push(format!("client {client}: pairing own transfers: {e}"));
+                retry_pairing = true;
+            }
+        }
+        if retry_pairing {
+            // A later run would look only at what it stores: the whole history is paired
+            // again in the background.
+            if let Err(e) = self.queue_full_pairing().await {
+                tracing::error!(error = %e, "queueing own-transfer pairing failed");
             }
         }
         // Ratings of the clients this run synced, now that their data is in.
@@ -694,6 +705,19 @@ impl SyncEngine {
         self.ingest_link(connector.as_ref(), &link, now).await
     }
 
+    /// Queues pairing over every client's whole history (after a run cut off before its
+    /// pairing step, or a pairing that failed).
+    pub(crate) async fn queue_full_pairing(&self) -> CoreResult<()> {
+        crate::jobs::enqueue_in(
+            self.db.conn(),
+            &PairOwnTransfersJob::default(),
+            crate::jobs::Schedule::now(),
+        )
+        .await?;
+        self.jobs.wake();
+        Ok(())
+    }
+
     /// Pairs the legs of transfers between `client_id`'s own accounts booked since `since`, in
     /// a transaction of its own. Returns how many pairs were made.
     pub(crate) async fn pair_own_transfers(
@@ -727,6 +751,33 @@ impl SyncEngine {
 }
 
 use budget::Breakers;
+
+/// Per client of a run, where own-transfer pairing starts: the earliest row its links stored
+/// or changed (the pairing adds its window before that), or the start of the history window
+/// when one of its links failed (what it committed before failing is not known). Clients with
+/// nothing new are left out: nothing of theirs can have found a partner.
+fn pairing_starts(
+    outcomes: &[(BankLink, LinkOutcome)],
+    history_days: i64,
+) -> std::collections::BTreeMap<i64, DateTime<Utc>> {
+    let history = Utc::now() - chrono::Duration::days(history_days);
+    let mut starts: std::collections::BTreeMap<i64, DateTime<Utc>> =
+        std::collections::BTreeMap::new();
+    for (link, o) in outcomes {
+        let since = if o.error.is_some() {
+            Some(history)
+        } else {
+            o.earliest_change
+        };
+        if let Some(since) = since {
+            starts
+                .entry(link.client_id)
+                .and_modify(|s| *s = (*s).min(since))
+                .or_insert(since);
+        }
+    }
+    starts
+}
 
 impl SyncEngine {
     /// For the command line and the demo: makes sure the bank client `external_id` (the same id

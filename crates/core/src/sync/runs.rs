@@ -164,6 +164,9 @@ impl SyncEngine {
     /// so no run claims to be running forever. Their data is consistent: every account's rows
     /// were committed with its cursor, and the next run resumes from there.
     ///
+    /// Own transfers among the rows such a run stored are paired by a background job over the
+    /// whole history.
+    ///
     /// On SQLite one process owns the file, so at start every such run is over; on PostgreSQL
     /// another replica may be mid-run, so only runs older than six hours are closed.
     pub async fn close_interrupted_runs(&self) -> CoreResult<u64> {
@@ -191,6 +194,10 @@ impl SyncEngine {
             .filter(sync_runs::Column::StartedAt.lt(before))
             .exec(self.db.conn())
             .await?;
+        if result.rows_affected > 0 {
+            // Such a run may have stored rows and stopped before pairing own transfers.
+            self.queue_full_pairing().await?;
+        }
         Ok(result.rows_affected)
     }
 
