@@ -169,7 +169,7 @@ export class DashboardView {
         list: h('div', { class: 'list', 'aria-busy': 'false' }),
         pager: h('nav', { class: 'pager', 'aria-label': t('pagination') }),
       };
-      const canSync = this.ctx.user() && this.ctx.user().role !== 'VIEWER';
+      const canSync = this.ctx.user() && this.ctx.user().role === 'ADMIN';
       this.sync.render();
       replace(this.el,
         h('div', { class: 'view-head' },

@@ -21,10 +21,11 @@ fn month_of(d: NaiveDate) -> i32 {
 pub(crate) const OWN_TRANSFER: &str = "OWN_TRANSFER";
 
 /// Whose rows a range read covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Scope {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope<'a> {
     Client(i64),
-    Portfolio,
+    /// The clients of a user's book (every client for an administrator).
+    Portfolio(&'a crate::access::Book),
 }
 
 /// Booked money of one category and direction in a range.
@@ -130,14 +131,17 @@ impl Sql {
 
     fn filters(
         &mut self,
-        scope: Scope,
+        scope: Scope<'_>,
         currency: &Currency,
         direction: Option<Direction>,
     ) -> String {
         let mut w = match scope {
             Scope::Client(id) => format!("client_id = {}", self.param(id)),
             // Through the per-client index rather than a scan of every row.
-            Scope::Portfolio => "client_id IN (SELECT id FROM clients)".to_owned(),
+            Scope::Portfolio(crate::access::Book::All) => {
+                "client_id IN (SELECT id FROM clients)".to_owned()
+            }
+            Scope::Portfolio(book) => format!("1 = 1{}", book.sql("client_id")),
         };
         w.push_str(&format!(
             " AND currency = {}",
@@ -160,7 +164,7 @@ impl Sql {
 /// neither, and is left out.
 pub(crate) async fn category_totals<C: ConnectionTrait>(
     conn: &C,
-    scope: Scope,
+    scope: Scope<'_>,
     currency: &Currency,
     direction: Option<Direction>,
     from: DateTime<Utc>,

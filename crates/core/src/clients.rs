@@ -27,6 +27,10 @@ pub struct Client {
     pub status: ClientStatus,
     /// The key the list is ordered by (normalised name).
     pub sort_name: String,
+    /// The manager whose book the client is in (`None`: not assigned yet).
+    pub owner_id: Option<i64>,
+    /// The owner's team.
+    pub team_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -41,6 +45,8 @@ impl TryFrom<clients::Model> for Client {
             email: m.email,
             phone: m.phone,
             sort_name: m.sort_name,
+            owner_id: m.owner_id,
+            team_id: m.team_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -203,7 +209,15 @@ pub(crate) async fn rebuild_search_text<C: sea_orm::ConnectionTrait>(conn: &C) -
     Ok(changed)
 }
 
-fn apply_filter(mut q: Select<clients::Entity>, filter: &ClientFilter) -> Select<clients::Entity> {
+/// `filter` on the clients `actor` may see (see [`crate::access`]).
+fn apply_filter(
+    actor: &Actor,
+    mut q: Select<clients::Entity>,
+    filter: &ClientFilter,
+) -> Select<clients::Entity> {
+    if let Some(visible) = crate::access::visible_condition(actor, Utc::now()) {
+        q = q.filter(visible);
+    }
     if let Some(search) = filter
         .search
         .as_deref()
@@ -274,15 +288,16 @@ impl Core {
             .collect()
     }
 
-    /// One page of clients in alphabetical order (case-insensitive, ё as е), then by id: a
-    /// stable order for cursors.
+    /// One page of the clients `actor` sees, in alphabetical order (case-insensitive, ё as е),
+    /// then by id: a stable order for cursors.
     pub async fn list_clients(
         &self,
+        actor: &Actor,
         filter: &ClientFilter,
         first: u64,
         after: Option<&ClientCursor>,
     ) -> CoreResult<Page<Client>> {
-        let mut q = apply_filter(clients::Entity::find(), filter);
+        let mut q = apply_filter(actor, clients::Entity::find(), filter);
         if let Some(c) = after {
             q = q.filter(
                 Condition::any()
@@ -307,6 +322,7 @@ impl Core {
     /// (an indexed subquery each) and sort the filtered clients: fine for thousands of clients.
     pub async fn list_clients_ordered(
         &self,
+        actor: &Actor,
         filter: &ClientFilter,
         order: ClientOrder,
         first: u64,
@@ -318,7 +334,9 @@ impl Core {
                     name: p.name.clone(),
                     id: p.id,
                 });
-                let page = self.list_clients(filter, first, cursor.as_ref()).await?;
+                let page = self
+                    .list_clients(actor, filter, first, cursor.as_ref())
+                    .await?;
                 return Ok(Page {
                     has_next: page.has_next,
                     items: page
@@ -345,7 +363,7 @@ impl Core {
         };
         let key = Expr::expr(key).cast_as(sea_orm::sea_query::Alias::new("BIGINT"));
         let mut q =
-            apply_filter(clients::Entity::find(), filter).column_as(key.clone(), "sort_key");
+            apply_filter(actor, clients::Entity::find(), filter).column_as(key.clone(), "sort_key");
         if let Some(p) = after {
             q = q.filter(
                 Condition::any().add(Expr::expr(key.clone()).lt(p.key)).add(
@@ -377,8 +395,9 @@ impl Core {
         })
     }
 
-    pub async fn count_clients(&self, filter: &ClientFilter) -> CoreResult<u64> {
-        Ok(apply_filter(clients::Entity::find(), filter)
+    /// How many clients `actor` sees that match `filter`.
+    pub async fn count_clients(&self, actor: &Actor, filter: &ClientFilter) -> CoreResult<u64> {
+        Ok(apply_filter(actor, clients::Entity::find(), filter)
             .count(self.db.conn())
             .await?)
     }
@@ -419,6 +438,13 @@ impl Core {
             ..Default::default()
         };
         let txn = self.db.begin_write().await?;
+        // New clients are in their creator's book (and team).
+        let creator = crate::entity::users::Entity::find_by_id(actor.user_id)
+            .one(&txn)
+            .await?;
+        let mut model = model;
+        model.owner_id = Set(creator.as_ref().map(|u| u.id));
+        model.team_id = Set(creator.and_then(|u| u.team_id));
         let model = model.insert(&txn).await?;
         crate::audit::record_in(
             &txn,
@@ -437,7 +463,8 @@ impl Core {
         id: i64,
         changes: ClientChanges,
     ) -> CoreResult<Client> {
-        actor.require(Role::Manager)?;
+        self.client_for(actor, id, crate::access::Need::Change)
+            .await?;
         let txn = self.db.begin_write().await?;
         let current = clients::Entity::find_by_id(id)
             .one(&txn)
@@ -497,8 +524,8 @@ impl Core {
     /// is revoked at its bank first; a bank that cannot be reached keeps a pending revocation,
     /// which a background job finishes (the bank's status counts them).
     pub async fn delete_client(&self, actor: &Actor, id: i64) -> CoreResult<()> {
-        actor.require(Role::Manager)?;
-        self.client(id).await?;
+        self.client_for(actor, id, crate::access::Need::Delete)
+            .await?;
         let pending = self.sync.revoke_client_consents(actor, id).await?;
         let txn = self.db.begin_write().await?;
         let removed = clients::Entity::delete_by_id(id).exec(&txn).await?;
@@ -525,6 +552,76 @@ impl Core {
             .await
     }
 }
+
+impl Core {
+    /// The client `id` if `actor` may do `need` with it: `NOT_FOUND` when it is outside their
+    /// view (or does not exist), `FORBIDDEN` when they see it but may not do this. Refusals of
+    /// an existing client are audited (`authz.denied`).
+    pub async fn client_for(&self, actor: &Actor, id: i64, need: crate::access::Need) -> CoreResult<Client> {
+        let mut q = clients::Entity::find_by_id(id);
+        if let Some(cond) = crate::access::visible_condition(actor, Utc::now()) {
+            q = q.filter(cond);
+        }
+        let Some(model) = q.one(self.db.conn()).await? else {
+            if clients::Entity::find_by_id(id)
+                .one(self.db.conn())
+                .await?
+                .is_some()
+            {
+                self.deny(actor, id, need, "outside the user's book").await?;
+            }
+            return Err(CoreError::not_found("client", id));
+        };
+        let allowed = match (actor.role, need) {
+            (_, crate::access::Need::Read) => true,
+            (Role::Admin, _) => true,
+            (Role::Viewer, _) => false,
+            (Role::Manager, crate::access::Need::Change) => true,
+            (Role::Manager, crate::access::Need::Delete) => {
+                model.owner_id == Some(actor.user_id) || self.leads(actor, model.team_id).await?
+            }
+            (Role::Manager, crate::access::Need::Assign) => self.leads(actor, model.team_id).await?,
+        };
+        if !allowed {
+            self.deny(actor, id, need, "not allowed for this user").await?;
+            return Err(CoreError::Forbidden(format!(
+                "you may not {} this client",
+                need.as_str()
+            )));
+        }
+        model.try_into()
+    }
+
+    /// Whether `actor` leads the team `team_id`.
+    async fn leads(&self, actor: &Actor, team_id: Option<i64>) -> CoreResult<bool> {
+        let Some(team_id) = team_id else {
+            return Ok(false);
+        };
+        Ok(crate::entity::teams::Entity::find_by_id(team_id)
+            .one(self.db.conn())
+            .await?
+            .is_some_and(|t| t.lead_user_id == Some(actor.user_id)))
+    }
+
+    async fn deny(&self, actor: &Actor, client_id: i64, need: crate::access::Need, why: &str) -> CoreResult<()> {
+        tracing::warn!(
+            user = actor.user_id,
+            client = client_id,
+            operation = need.as_str(),
+            "access refused"
+        );
+        self.audit
+            .record(
+                AuditEvent::new("authz.denied")
+                    .actor(actor)
+                    .entity("client", client_id)
+                    .detail("operation", need.as_str())
+                    .detail("reason", why),
+            )
+            .await
+    }
+}
+
 
 #[cfg(test)]
 mod tests {

@@ -120,25 +120,27 @@ fn sort_currencies(set: BTreeSet<String>) -> Vec<Currency> {
 /// Booked amounts per category and currency (one row per pair, both directions).
 const CATEGORY_SQL: &str = "\
 SELECT category, currency, CAST(COUNT(*) AS BIGINT), CAST(SUM(amount_minor) AS BIGINT) \
-  FROM transactions WHERE status = 'BOOKED' AND replaced_by_id IS NULL \
+  FROM transactions WHERE status = 'BOOKED' AND replaced_by_id IS NULL{book} \
   GROUP BY category, currency";
 
 /// Per bank: linked clients, accounts, transactions.
 const BANK_SQL: &str = "\
 SELECT 'links' AS kind, bank_code, '' AS currency, CAST(COUNT(DISTINCT client_id) AS BIGINT) \
-  FROM bank_links GROUP BY bank_code \
-UNION ALL SELECT 'accounts', bank_code, '', CAST(COUNT(*) AS BIGINT) FROM accounts GROUP BY bank_code \
+  FROM bank_links WHERE 1 = 1{book} GROUP BY bank_code \
+UNION ALL SELECT 'accounts', bank_code, '', CAST(COUNT(*) AS BIGINT) FROM accounts WHERE 1 = 1{book} \
+  GROUP BY bank_code \
 UNION ALL SELECT 'tx', a.bank_code, '', CAST(COUNT(t.id) AS BIGINT) \
-  FROM transactions t JOIN accounts a ON a.id = t.account_id WHERE t.replaced_by_id IS NULL \
+  FROM transactions t JOIN accounts a ON a.id = t.account_id WHERE t.replaced_by_id IS NULL{tbook} \
   GROUP BY a.bank_code \
 UNION ALL SELECT 'balance', bank_code, currency, CAST(SUM(balance_minor) AS BIGINT) \
-  FROM accounts WHERE balance_minor IS NOT NULL GROUP BY bank_code, currency";
+  FROM accounts WHERE balance_minor IS NOT NULL{book} GROUP BY bank_code, currency";
 
 impl Core {
-    /// What an export of `client_id` needs besides the rows; fails with `NOT_FOUND` for an
-    /// unknown client.
-    pub async fn export_context(&self, client_id: i64) -> CoreResult<ExportContext> {
-        self.client(client_id).await?;
+    /// What an export of `client_id` by `actor` needs besides the rows; fails with `NOT_FOUND`
+    /// for a client outside the actor's book (or unknown).
+    pub async fn export_context(&self, actor: &Actor, client_id: i64) -> CoreResult<ExportContext> {
+        self.client_for(actor, client_id, crate::access::Need::Read)
+            .await?;
         let accounts = accounts::Entity::find()
             .filter(accounts::Column::ClientId.eq(client_id))
             .all(self.db.conn())
@@ -241,13 +243,15 @@ impl Core {
         self.audit.record(event).await
     }
 
-    /// Every client with grade, balances, banks and totals, plus totals per category and bank.
-    pub async fn portfolio_report(&self) -> CoreResult<PortfolioReport> {
+    /// Every client of `actor`'s book with grade, balances, banks and totals, plus totals per
+    /// category and bank over the book.
+    pub async fn portfolio_report(&self, actor: &Actor) -> CoreResult<PortfolioReport> {
+        let book = self.book_of(actor).await?;
         let mut clients = Vec::new();
         let mut after = None;
         loop {
             let page = self
-                .list_clients(&ClientFilter::default(), 100, after.as_ref())
+                .list_clients(actor, &ClientFilter::default(), 100, after.as_ref())
                 .await?;
             after = page.items.last().map(|c| crate::clients::ClientCursor {
                 name: c.sort_name.clone(),
@@ -321,7 +325,7 @@ impl Core {
         for row in self
             .db
             .conn()
-            .query_all(Statement::from_string(backend, CATEGORY_SQL))
+            .query_all(Statement::from_string(backend, book.apply(CATEGORY_SQL)))
             .await?
         {
             let category: String = row.try_get_by_index(0)?;
@@ -353,7 +357,10 @@ impl Core {
         for row in self
             .db
             .conn()
-            .query_all(Statement::from_string(backend, BANK_SQL))
+            .query_all(Statement::from_string(
+                backend,
+                book.apply(BANK_SQL).replace("{tbook}", &book.sql("t.client_id")),
+            ))
             .await?
         {
             let kind: String = row.try_get_by_index(0)?;

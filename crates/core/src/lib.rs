@@ -2,6 +2,7 @@
 //! banks (through the connector registry), and nothing of HTTP, GraphQL or the environment:
 //! settings come in as values from the server crate.
 
+pub mod access;
 pub mod accounts;
 pub(crate) mod aggregates;
 pub mod analytics;
@@ -32,6 +33,7 @@ pub mod portfolio;
 pub mod ratings;
 pub mod stats;
 pub mod sync;
+pub mod teams;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod transactions;

@@ -151,6 +151,31 @@ impl TryFrom<bank_links::Model> for BankLink {
 }
 
 impl Core {
+    /// Checks that `actor` may change the client of bank link `link_id`: `NOT_FOUND` (for the
+    /// link) when the link does not exist or its client is outside the actor's book.
+    pub async fn check_link_access(
+        &self,
+        actor: &crate::auth::Actor,
+        link_id: i64,
+    ) -> CoreResult<()> {
+        let client: Option<i64> = bank_links::Entity::find_by_id(link_id)
+            .select_only()
+            .column(bank_links::Column::ClientId)
+            .into_tuple()
+            .one(self.db.conn())
+            .await?;
+        let Some(client) = client else {
+            return Err(CoreError::not_found("bank link", link_id));
+        };
+        match self
+            .client_for(actor, client, crate::access::Need::Change)
+            .await
+        {
+            Err(CoreError::NotFound { .. }) => Err(CoreError::not_found("bank link", link_id)),
+            other => other.map(|_| ()),
+        }
+    }
+
     /// The links of several clients in one query, keyed by client id.
     pub async fn links_of_clients(
         &self,

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::aggregates::{category_totals, Scope};
 use crate::analytics::{shares, CategorySpend};
+use crate::auth::Actor;
 use crate::domain::{Currency, Direction, Grade, Money};
 use crate::error::{CoreError, CoreResult};
 use crate::Core;
@@ -45,27 +46,27 @@ pub struct BankTotals {
 const BANKS_SQL: &str = concat!("\
 SELECT 'clients' AS kind, bank_code AS k, '' AS c, CAST(COUNT(DISTINCT client_id) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b \
   FROM (SELECT bank_code, client_id FROM bank_links UNION SELECT bank_code, client_id FROM accounts) linked \
-  GROUP BY bank_code \
+  WHERE 1 = 1{book} GROUP BY bank_code \
 UNION ALL SELECT 'accounts', bank_code, currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(balance_minor), 0) AS BIGINT) \
-  FROM accounts WHERE ", crate::accounts::asset_sql!(), " GROUP BY bank_code, currency \
+  FROM accounts WHERE ", crate::accounts::asset_sql!(), "{book} GROUP BY bank_code, currency \
 UNION ALL SELECT 'debts', bank_code, currency, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(ABS(balance_minor)), 0) AS BIGINT) \
-  FROM accounts WHERE ", crate::accounts::debt_sql!(), " GROUP BY bank_code, currency \
+  FROM accounts WHERE ", crate::accounts::debt_sql!(), "{book} GROUP BY bank_code, currency \
 UNION ALL SELECT direction, bank_code, currency, CAST(SUM(tx_count) AS BIGINT), CAST(SUM(amount_minor) AS BIGINT) \
-  FROM client_month_totals WHERE category <> 'OWN_TRANSFER' GROUP BY bank_code, currency, direction");
+  FROM client_month_totals WHERE category <> 'OWN_TRANSFER'{book} GROUP BY bank_code, currency, direction");
 
 impl Core {
-    /// Clients per grade (A, B, C, then the unrated), in one statement.
-    pub async fn grade_distribution(&self) -> CoreResult<Vec<GradeCount>> {
+    /// Clients of `actor`'s book per grade (A, B, C, then the unrated), in one statement.
+    pub async fn grade_distribution(&self, actor: &Actor) -> CoreResult<Vec<GradeCount>> {
+        let sql = self.book_of(actor).await?.apply(
+            "SELECT grade, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(ROUND(AVG(score)), 0) AS BIGINT) \
+             FROM ratings WHERE 1 = 1{book} GROUP BY grade \
+             UNION ALL SELECT '', CAST(COUNT(*) AS BIGINT), CAST(0 AS BIGINT) FROM clients \
+             WHERE id NOT IN (SELECT client_id FROM ratings){book_id}",
+        );
         let rows = self
             .db
             .conn()
-            .query_all(Statement::from_string(
-                self.db.backend(),
-                "SELECT grade, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(ROUND(AVG(score)), 0) AS BIGINT) \
-                 FROM ratings GROUP BY grade \
-                 UNION ALL SELECT '', CAST(COUNT(*) AS BIGINT), CAST(0 AS BIGINT) FROM clients \
-                 WHERE id NOT IN (SELECT client_id FROM ratings)",
-            ))
+            .query_all(Statement::from_string(self.db.backend(), sql))
             .await?;
         let mut out: Vec<GradeCount> = Grade::ALL
             .iter()
@@ -97,13 +98,14 @@ impl Core {
         Ok(out)
     }
 
-    /// Totals per bank, in one statement, ordered by bank code.
-    pub async fn bank_totals(&self) -> CoreResult<Vec<BankTotals>> {
+    /// Totals per bank over `actor`'s book, in one statement, ordered by bank code.
+    pub async fn bank_totals(&self, actor: &Actor) -> CoreResult<Vec<BankTotals>> {
         let base = self.settings.base_currency.clone();
+        let sql = self.book_of(actor).await?.apply(BANKS_SQL);
         let rows = self
             .db
             .conn()
-            .query_all(Statement::from_string(self.db.backend(), BANKS_SQL))
+            .query_all(Statement::from_string(self.db.backend(), sql))
             .await?;
         let mut banks: BTreeMap<String, BankTotals> = BTreeMap::new();
         for row in rows {
@@ -160,6 +162,7 @@ impl Core {
     /// the aggregates, with the partial edge days from the rows).
     pub async fn portfolio_spending_by_category(
         &self,
+        actor: &Actor,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         currency: &Currency,
@@ -167,9 +170,10 @@ impl Core {
         if from >= to {
             return Err(CoreError::invalid("`from` must be before `to`"));
         }
+        let book = self.book_of(actor).await?;
         let rows = category_totals(
             self.db.conn(),
-            Scope::Portfolio,
+            Scope::Portfolio(&book),
             currency,
             Some(Direction::Debit),
             from,

@@ -37,7 +37,7 @@ use crate::analytics::history::{self, WINDOW_MONTHS};
 use crate::analytics::income::{detect_salary, Salary};
 use crate::auth::Actor;
 use crate::domain::day_key;
-use crate::domain::{Category, Currency, Direction, Grade, Role};
+use crate::domain::{Category, Currency, Direction, Grade};
 use crate::entity::{
     accounts, balances, client_day_totals, client_month_totals, ratings, transactions,
 };
@@ -368,7 +368,8 @@ impl Core {
         actor: &Actor,
         client_id: i64,
     ) -> CoreResult<Option<Rating>> {
-        actor.require(Role::Manager)?;
+        self.client_for(actor, client_id, crate::access::Need::Change)
+            .await?;
         self.rate_client(client_id, Utc::now()).await
     }
 

@@ -33,26 +33,29 @@ pub struct Stats {
 /// PostgreSQL (whose SUM(bigint) is numeric) and SQLite both return integers.
 const STATS_SQL: &str = concat!("\
 SELECT 'status' AS kind, status AS k, CAST(COUNT(*) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c \
-  FROM clients GROUP BY status \
+  FROM clients WHERE 1 = 1{book_id} GROUP BY status \
 UNION ALL SELECT 'totals', currency, CAST(SUM(tx_count) AS BIGINT), CAST(SUM(income_minor) AS BIGINT), \
-  CAST(SUM(expense_minor) AS BIGINT) FROM client_totals GROUP BY currency \
+  CAST(SUM(expense_minor) AS BIGINT) FROM client_totals WHERE 1 = 1{book} GROUP BY currency \
 UNION ALL SELECT 'balance', currency, CAST(SUM(balance_minor) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
-  FROM accounts WHERE balance_minor IS NOT NULL AND ", crate::accounts::asset_sql!(), " GROUP BY currency \
+  FROM accounts WHERE balance_minor IS NOT NULL AND ", crate::accounts::asset_sql!(), "{book} GROUP BY currency \
 UNION ALL SELECT 'debt', currency, CAST(SUM(ABS(balance_minor)) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
-  FROM accounts WHERE balance_minor IS NOT NULL AND ", crate::accounts::debt_sql!(), " GROUP BY currency \
+  FROM accounts WHERE balance_minor IS NOT NULL AND ", crate::accounts::debt_sql!(), "{book} GROUP BY currency \
 UNION ALL SELECT 'banks', '', CAST(COUNT(DISTINCT bank_code) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) \
-  FROM bank_links \
+  FROM bank_links WHERE 1 = 1{book} \
 UNION ALL SELECT 'grade', grade, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(ROUND(AVG(score)), 0) AS BIGINT), \
   CAST(0 AS BIGINT) \
-  FROM ratings GROUP BY grade");
+  FROM ratings WHERE 1 = 1{book} GROUP BY grade");
 
 impl Core {
-    pub async fn stats(&self) -> CoreResult<Stats> {
+    /// The headline figures of the clients `actor` sees (their book; every client for an
+    /// administrator).
+    pub async fn stats(&self, actor: &crate::auth::Actor) -> CoreResult<Stats> {
         let base = self.settings.base_currency.clone();
+        let sql = self.book_of(actor).await?.apply(STATS_SQL);
         let rows = self
             .db
             .conn()
-            .query_all(Statement::from_string(self.db.backend(), STATS_SQL))
+            .query_all(Statement::from_string(self.db.backend(), sql))
             .await?;
         let mut stats = Stats {
             clients_total: 0,

@@ -471,3 +471,13 @@ pub async fn set_job_lease(
         .await?;
     Ok(())
 }
+
+/// An administrator acting in a test (sees every client; no user row needed).
+pub fn admin() -> crate::auth::Actor {
+    crate::auth::Actor {
+        user_id: 0,
+        username: "test-admin".into(),
+        role: crate::domain::Role::Admin,
+        session_id: 0,
+    }
+}

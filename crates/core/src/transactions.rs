@@ -291,7 +291,8 @@ impl Core {
         actor: &Actor,
         input: NewManualTransaction,
     ) -> CoreResult<Transaction> {
-        actor.require(Role::Manager)?;
+        self.client_for(actor, input.client_id, crate::access::Need::Change)
+            .await?;
         let currency = Currency::parse(&input.currency)?;
         if input.amount <= Decimal::ZERO {
             return Err(CoreError::invalid(
@@ -475,6 +476,24 @@ impl Core {
         category: Category,
     ) -> CoreResult<Transaction> {
         actor.require(Role::Manager)?;
+        // The transaction's client must be in the actor's book; outside it, the transaction
+        // does not exist for them.
+        let owner: Option<i64> = transactions::Entity::find_by_id(id)
+            .select_only()
+            .column(transactions::Column::ClientId)
+            .into_tuple()
+            .one(self.db.conn())
+            .await?;
+        let Some(client_id) = owner else {
+            return Err(CoreError::not_found("transaction", id));
+        };
+        match self
+            .client_for(actor, client_id, crate::access::Need::Change)
+            .await
+        {
+            Err(CoreError::NotFound { .. }) => return Err(CoreError::not_found("transaction", id)),
+            other => other?,
+        };
         let txn = self.db.begin_write().await?;
         // Locked until commit (PostgreSQL), so the aggregates move exactly once.
         let current = transactions::Entity::find_by_id(id)

@@ -408,7 +408,7 @@ async fn an_account_the_bank_stops_listing_is_closed_kept_and_reopened() {
     w.set(|s| {
         s.balances.insert("acc-sav".into(), 777_00);
     });
-    let stats = w.core.stats().await.unwrap();
+    let stats = w.core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(amounts(&stats.balances), vec![rub(1_000_00)]);
 
     // Listed again: open again.
@@ -417,7 +417,7 @@ async fn an_account_the_bank_stops_listing_is_closed_kept_and_reopened() {
     let reopened = &w.accounts().await["acc-sav"];
     assert_eq!(reopened.status, Status::Open);
     assert_eq!(reopened.closed_at, None);
-    let stats = w.core.stats().await.unwrap();
+    let stats = w.core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(amounts(&stats.balances), vec![rub(1_000_00 + 777_00)]);
     w.tdb.cleanup().await.unwrap();
 }
@@ -503,10 +503,10 @@ async fn a_loan_is_a_debt_never_the_clients_money() {
     assert_eq!(position[0].debts().minor, 300_000_00);
 
     // Portfolio figures: assets and debts apart.
-    let stats = w.core.stats().await.unwrap();
+    let stats = w.core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(amounts(&stats.balances), vec![rub(1_500_00)]);
     assert_eq!(amounts(&stats.debts), vec![rub(300_000_00)]);
-    let banks = w.core.bank_totals().await.unwrap();
+    let banks = w.core.bank_totals(&crm_core::testing::admin()).await.unwrap();
     let fake = banks.iter().find(|b| b.bank_code == "fake").unwrap();
     assert_eq!(amounts(&fake.balances), vec![rub(1_500_00)]);
     assert_eq!(amounts(&fake.debts), vec![rub(300_000_00)]);

@@ -403,14 +403,14 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
         rating: Some(Grade::A),
         ..Default::default()
     };
-    let page = core.list_clients(&only_a, 10, None).await.unwrap();
+    let page = core.list_clients(&crm_core::testing::admin(), &only_a, 10, None).await.unwrap();
     assert_eq!(
         page.items.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![a.id]
     );
     let d = new_client(&core, "Аарон Безданных").await;
     let by_score = core
-        .list_clients_ordered(&ClientFilter::default(), ClientOrder::ScoreDesc, 10, None)
+        .list_clients_ordered(&crm_core::testing::admin(), &ClientFilter::default(), ClientOrder::ScoreDesc, 10, None)
         .await
         .unwrap();
     let ids: Vec<i64> = by_score.items.iter().map(|c| c.client.id).collect();
@@ -420,7 +420,7 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
     let mut after = None;
     loop {
         let p = core
-            .list_clients_ordered(
+            .list_clients_ordered(&crm_core::testing::admin(), 
                 &ClientFilter::default(),
                 ClientOrder::BalanceDesc,
                 1,
@@ -451,7 +451,7 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
         ]
     );
 
-    let stats = core.stats().await.unwrap();
+    let stats = core.stats(&crm_core::testing::admin()).await.unwrap();
     // C's overdraft is owed money in the headline figures, not a smaller balance.
     assert_eq!(
         stats
@@ -474,7 +474,7 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
             (Some(Grade::C), 1, 18)
         ]
     );
-    let grades = core.grade_distribution().await.unwrap();
+    let grades = core.grade_distribution(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(
         grades
             .iter()
@@ -620,7 +620,7 @@ async fn analytics_match_sums_computed_from_the_rows() {
         }
         // The portfolio adds the clients up.
         let portfolio = core
-            .portfolio_spending_by_category(from, to, &rub)
+            .portfolio_spending_by_category(&crm_core::testing::admin(), from, to, &rub)
             .await
             .unwrap();
         let mut want = spent(&a.rows, from, to);
@@ -689,7 +689,7 @@ async fn analytics_match_sums_computed_from_the_rows() {
     assert!(core.top_merchants(a.id, to, from, &rub, 5).await.is_err());
 
     // Portfolio banks: every booked row counted once.
-    let banks = core.bank_totals().await.unwrap();
+    let banks = core.bank_totals(&crm_core::testing::admin()).await.unwrap();
     let abank = banks.iter().find(|b| b.bank_code == "abank").unwrap();
     assert_eq!(abank.transactions, (a.rows.len() + b.rows.len()) as u64);
     assert_eq!((abank.clients, abank.accounts), (2, 2));
@@ -1408,7 +1408,7 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
     );
 
     // The counters agree too.
-    let stats = core.stats().await.unwrap();
+    let stats = core.stats(&crm_core::testing::admin()).await.unwrap();
     let booked_debits: i64 = transactions::Entity::find()
         .filter(transactions::Column::Direction.eq("DEBIT"))
         .filter(transactions::Column::Status.eq("BOOKED"))

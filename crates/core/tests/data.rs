@@ -225,14 +225,14 @@ async fn clients_paginate_by_cursor_and_filter() {
         .unwrap();
     }
     let all = ClientFilter::default();
-    let p1 = core.list_clients(&all, 3, None).await.unwrap();
+    let p1 = core.list_clients(&crm_core::testing::admin(), &all, 3, None).await.unwrap();
     assert!(p1.has_next);
     let last = p1.items.last().unwrap();
     let cursor = ClientCursor {
         name: last.sort_name.clone(),
         id: last.id,
     };
-    let p2 = core.list_clients(&all, 3, Some(&cursor)).await.unwrap();
+    let p2 = core.list_clients(&crm_core::testing::admin(), &all, 3, Some(&cursor)).await.unwrap();
     assert!(!p2.has_next);
     let names: Vec<String> = p1
         .items
@@ -252,7 +252,7 @@ async fn clients_paginate_by_cursor_and_filter() {
         search: Some("елкин".into()),
         ..Default::default()
     };
-    assert_eq!(core.count_clients(&search).await.unwrap(), 1);
+    assert_eq!(core.count_clients(&crm_core::testing::admin(), &search).await.unwrap(), 1);
     let c = &p1.items[0];
     core.update_client(
         &a,
@@ -268,7 +268,7 @@ async fn clients_paginate_by_cursor_and_filter() {
         status: Some(ClientStatus::Inactive),
         ..Default::default()
     };
-    assert_eq!(core.count_clients(&inactive).await.unwrap(), 1);
+    assert_eq!(core.count_clients(&crm_core::testing::admin(), &inactive).await.unwrap(), 1);
     let viewer = Actor {
         role: Role::Viewer,
         ..admin(2)
@@ -324,7 +324,7 @@ async fn clients_are_found_by_phone_in_any_spelling_and_by_email_in_any_case() {
         let q = q.to_owned();
         async move {
             let mut ids: Vec<i64> = core
-                .list_clients(
+                .list_clients(&crm_core::testing::admin(), 
                     &ClientFilter {
                         search: Some(q),
                         ..Default::default()
@@ -399,15 +399,15 @@ async fn the_search_text_migration_rebuilds_stored_clients() {
         ..Default::default()
     };
     assert_eq!(
-        core.count_clients(&by("+7 916 123-45-67")).await.unwrap(),
+        core.count_clients(&crm_core::testing::admin(), &by("+7 916 123-45-67")).await.unwrap(),
         0
     );
     crm_core::migrate(core.db()).await.unwrap();
     assert_eq!(
-        core.count_clients(&by("+7 916 123-45-67")).await.unwrap(),
+        core.count_clients(&crm_core::testing::admin(), &by("+7 916 123-45-67")).await.unwrap(),
         1
     );
-    assert_eq!(core.count_clients(&by("Старый")).await.unwrap(), 1);
+    assert_eq!(core.count_clients(&crm_core::testing::admin(), &by("Старый")).await.unwrap(), 1);
     tdb.cleanup().await.unwrap();
 }
 
@@ -459,7 +459,7 @@ async fn totals_counters_match_the_rows() {
         42
     );
 
-    let stats = core.stats().await.unwrap();
+    let stats = core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(stats.transaction_count, 122);
     assert_eq!(stats.clients_total, 3);
     assert_eq!(stats.banks, 1);

@@ -23,6 +23,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         password_hash: Set("$argon2id$...".into()),
         role: Set("admin".into()),
         disabled: Set(false),
+        team_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -42,6 +43,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         password_hash: Set("x".into()),
         role: Set("viewer".into()),
         disabled: Set(true),
+        team_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -57,6 +59,8 @@ async fn insert_and_read(db: &DatabaseConnection) {
         email: Set(Some("ivan@example.com".into())),
         phone: Set(None),
         status: Set("active".into()),
+        owner_id: Set(Some(user.id)),
+        team_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

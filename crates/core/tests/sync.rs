@@ -352,7 +352,7 @@ async fn syncing_twice_changes_nothing_the_second_time() {
     );
     assert_eq!(row_count(&core, client).await, (4, 4));
     // Two identical coffees on one day stay two transactions.
-    let stats = core.stats().await.unwrap();
+    let stats = core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(stats.income.minor, 150_000_00);
     assert_eq!(stats.expense.minor, 1_249_50 + 500_00 + 500_00);
     // The bank's products were stored once, however often it synced.
@@ -389,7 +389,7 @@ async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
         .await
         .unwrap();
     assert_eq!(row_count(&core, client).await, (5, 5));
-    let expense_before = core.stats().await.unwrap().expense.minor;
+    let expense_before = core.stats(&crm_core::testing::admin()).await.unwrap().expense.minor;
     {
         let mut s = bank.state.lock().unwrap();
         s.transactions.retain(|t| t.id != "tx-p");
@@ -408,7 +408,7 @@ async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
         "the booked row replaces the pending one"
     );
     assert_eq!(
-        core.stats().await.unwrap().expense.minor,
+        core.stats(&crm_core::testing::admin()).await.unwrap().expense.minor,
         expense_before + 777_00
     );
     tdb.cleanup().await.unwrap();
@@ -818,7 +818,7 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
         .await
         .unwrap();
     assert_eq!(row_count(&core, client).await, (6, 6));
-    let expense_before = core.stats().await.unwrap().expense.minor;
+    let expense_before = core.stats(&crm_core::testing::admin()).await.unwrap().expense.minor;
     {
         let mut s = bank.state.lock().unwrap();
         s.transactions.retain(|t| !t.id.starts_with("tx-p"));
@@ -839,7 +839,7 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
         "two coffees, counted once each"
     );
     assert_eq!(
-        core.stats().await.unwrap().expense.minor,
+        core.stats(&crm_core::testing::admin()).await.unwrap().expense.minor,
         expense_before + 2 * 250_00
     );
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

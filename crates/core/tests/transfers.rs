@@ -390,7 +390,7 @@ async fn a_transfer_across_banks_is_neither_spending_nor_income() {
         "a client who only moves money spends and earns nothing"
     );
     assert_eq!(w.moved().await, (10_000_00, 10_000_00));
-    let stats = w.core.stats().await.unwrap();
+    let stats = w.core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!((stats.income.minor, stats.expense.minor), (0, 0));
     assert!(w
         .core

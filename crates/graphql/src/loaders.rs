@@ -197,3 +197,34 @@ impl Loader<ProductsOf> for CoreLoader {
             .collect())
     }
 }
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct UserById(pub i64);
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct TeamById(pub i64);
+
+impl Loader<UserById> for CoreLoader {
+    type Value = crm_core::auth::User;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, Self::Value>, Self::Error> {
+        let mut found = self.0.users_by_ids(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.remove(&k.0).map(|u| (*k, u)))
+            .collect())
+    }
+}
+
+impl Loader<TeamById> for CoreLoader {
+    type Value = crm_core::teams::Team;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TeamById]) -> Result<HashMap<TeamById, Self::Value>, Self::Error> {
+        let mut found = self.0.teams_by_ids(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.remove(&k.0).map(|t| (*k, t)))
+            .collect())
+    }
+}

@@ -27,7 +27,9 @@ async fn on_link(
 ) -> async_graphql::Result<BankLinkObject> {
     let who = actor(ctx).api()?;
     let id = parse_id(link_id, "bank link").api()?;
-    let sync = core(ctx).api()?.sync();
+    let core = core(ctx).api()?;
+    core.check_link_access(who, id).await.api()?;
+    let sync = core.sync();
     let link = match action {
         LinkAction::Unlink => sync.unlink_bank(who, id).await,
         LinkAction::Relink => sync.relink_bank(who, id).await,
@@ -204,6 +206,129 @@ impl MutationRoot {
         Ok(true)
     }
 
+    /// Creates a team (administrators); its lead, if given, joins it.
+    async fn create_team(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        lead_id: Option<ID>,
+    ) -> async_graphql::Result<TeamObject> {
+        let who = actor(ctx).api()?;
+        let lead = lead_id
+            .as_ref()
+            .map(|id| parse_id(id, "user"))
+            .transpose()
+            .api()?;
+        let team = core(ctx)
+            .api()?
+            .create_team(who, &name, lead)
+            .await
+            .api()?;
+        Ok(TeamObject(team))
+    }
+
+    /// Renames a team or gives it a new lead (administrators; the lead joins the team).
+    async fn update_team(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: Option<String>,
+        lead_id: Option<ID>,
+    ) -> async_graphql::Result<TeamObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "team").api()?;
+        let lead = lead_id
+            .as_ref()
+            .map(|id| parse_id(id, "user"))
+            .transpose()
+            .api()?;
+        let team = core(ctx)
+            .api()?
+            .update_team(who, id, name.as_deref(), lead.map(Some))
+            .await
+            .api()?;
+        Ok(TeamObject(team))
+    }
+
+    /// Puts a user in a team, or in none with `teamId: null` (administrators). The clients
+    /// the user owns move with them.
+    async fn set_user_team(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        team_id: Option<ID>,
+    ) -> async_graphql::Result<User> {
+        let who = actor(ctx).api()?;
+        let user_id = parse_id(&user_id, "user").api()?;
+        let team_id = team_id
+            .as_ref()
+            .map(|id| parse_id(id, "team"))
+            .transpose()
+            .api()?;
+        let user = core(ctx)
+            .api()?
+            .set_user_team(who, user_id, team_id)
+            .await
+            .api()?;
+        Ok(User::from(&user))
+    }
+
+    /// Gives a client to another manager's book: administrators, or the lead of the client's
+    /// team within the team. Audited.
+    async fn assign_client(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+        owner_id: ID,
+    ) -> async_graphql::Result<ClientObject> {
+        let who = actor(ctx).api()?;
+        let client_id = parse_id(&client_id, "client").api()?;
+        let owner_id = parse_id(&owner_id, "user").api()?;
+        let client = core(ctx)
+            .api()?
+            .assign_client(who, client_id, owner_id)
+            .await
+            .api()?;
+        Ok(ClientObject(client))
+    }
+
+    /// Shares a client with one more user until `until` (null: until withdrawn): its owner,
+    /// its team's lead or an administrator may. Sharing again sets a new end. Audited.
+    async fn share_client(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+        user_id: ID,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> async_graphql::Result<ShareObject> {
+        let who = actor(ctx).api()?;
+        let client_id = parse_id(&client_id, "client").api()?;
+        let user_id = parse_id(&user_id, "user").api()?;
+        let share = core(ctx)
+            .api()?
+            .share_client(who, client_id, user_id, until)
+            .await
+            .api()?;
+        Ok(ShareObject(share))
+    }
+
+    /// Withdraws a share; true if there was one.
+    async fn unshare_client(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+        user_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let who = actor(ctx).api()?;
+        let client_id = parse_id(&client_id, "client").api()?;
+        let user_id = parse_id(&user_id, "user").api()?;
+        core(ctx)
+            .api()?
+            .unshare_client(who, client_id, user_id)
+            .await
+            .api()
+    }
+
     /// Records a transaction by hand; it is categorised like an imported one.
     async fn create_transaction(
         &self,
@@ -249,8 +374,11 @@ impl MutationRoot {
     ) -> async_graphql::Result<BankLinkObject> {
         let who = actor(ctx).api()?;
         let client_id = parse_id(&client_id, "client").api()?;
-        let link = core(ctx)
-            .api()?
+        let core = core(ctx).api()?;
+        core.client_for(who, client_id, crm_core::access::Need::Change)
+            .await
+            .api()?;
+        let link = core
             .sync()
             .link_bank(who, client_id, &bank, &external_client_id)
             .await
@@ -290,9 +418,9 @@ impl MutationRoot {
         on_link(ctx, &link_id, LinkAction::AskAgain).await
     }
 
-    /// Queues a sync of the links in scope (all when both are absent) and returns the run at
-    /// once; a job runner does the work. Follow it with the `syncProgress` subscription or
-    /// `syncRuns`.
+    /// Queues a sync of the links in scope and returns the run at once; a job runner does the
+    /// work. One client must be in your book; every client (both absent) or a whole bank is an
+    /// administrator's run. Follow it with the `syncProgress` subscription or `syncRuns`.
     async fn sync_now(
         &self,
         ctx: &Context<'_>,
@@ -308,8 +436,19 @@ impl MutationRoot {
                 .transpose()
                 .api()?,
         };
-        let run = core(ctx)
-            .api()?
+        let core = core(ctx).api()?;
+        match scope.client_id {
+            // One client: it must be in the caller's book (the foreign-key error of an unknown
+            // id never reaches the database).
+            Some(id) => {
+                core.client_for(who, id, crm_core::access::Need::Change)
+                    .await
+                    .api()?;
+            }
+            // Every client (or every client of a bank): an administrator's run.
+            None => who.require(crm_core::domain::Role::Admin).api()?,
+        }
+        let run = core
             .sync()
             .request_sync(who, &scope)
             .await

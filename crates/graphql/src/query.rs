@@ -12,7 +12,17 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        Ok(User::from(actor(ctx).api()?))
+        let who = actor(ctx).api()?;
+        Ok(User::from(
+            &core(ctx).api()?.auth().user(who.user_id).await.api()?,
+        ))
+    }
+
+    /// The teams you may see: all for an administrator, otherwise your own and those you lead.
+    async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TeamObject>> {
+        let who = actor(ctx).api()?;
+        let teams = core(ctx).api()?.teams(who).await.api()?;
+        Ok(teams.into_iter().map(TeamObject).collect())
     }
 
     /// Every user (administrators only).
@@ -43,7 +53,7 @@ impl QueryRoot {
         let filter: crm_core::clients::ClientFilter = filter.unwrap_or_default().into();
         let page = core(ctx)
             .api()?
-            .list_clients_ordered(&filter, order, first, cursor.as_ref())
+            .list_clients_ordered(actor(ctx).api()?, &filter, order, first, cursor.as_ref())
             .await
             .api()?;
         Ok(ClientConnection::new(page, order, cursor.is_some(), filter))
@@ -54,14 +64,18 @@ impl QueryRoot {
         let who = actor(ctx).api()?;
         let id = parse_id(&id, "client").api()?;
         let core = core(ctx).api()?;
-        let client = core.client(id).await.api()?;
+        let client = core
+            .client_for(who, id, crm_core::access::Need::Read)
+            .await
+            .api()?;
         core.record_client_view(who, id).await.api()?;
         Ok(ClientObject(client))
     }
 
-    /// Headline figures of the whole portfolio.
+    /// Headline figures of your book (the whole portfolio for an administrator).
     async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
-        Ok(core(ctx).api()?.stats().await.api()?.into())
+        let who = actor(ctx).api()?;
+        Ok(core(ctx).api()?.stats(who).await.api()?.into())
     }
 
     /// The portfolio view: grades, totals per bank, spending by category.

@@ -24,6 +24,8 @@ pub struct App {
     pub sandbox: Option<Arc<crm_sandbox_bank::RunningSandbox>>,
     /// Set on a first start without configured credentials: print it once.
     pub generated_admin_password: Option<String>,
+    /// The administrator's name (the demo's managers sign in with its password).
+    pub admin_username: String,
     /// The scheduled sync's schedule (none when no bank is configured).
     pub sync_schedule: Option<cron::Schedule>,
     /// How this process runs background jobs.
@@ -162,6 +164,7 @@ impl App {
             state,
             sandbox: banks.sandbox,
             generated_admin_password,
+            admin_username: config.auth_username.clone(),
             sync_schedule,
             jobs: crm_core::jobs::RunnerSettings::default(),
         })
@@ -191,8 +194,9 @@ impl App {
         // the background so the server answers at once; the dashboard fills as the run goes.
         let demo = self.sandbox.clone().map(|sandbox| {
             let core = core.clone();
+            let admin = self.admin_username.clone();
             tokio::spawn(async move {
-                if let Err(e) = crate::demo::prepare(&core, &sandbox).await {
+                if let Err(e) = crate::demo::prepare(&core, &sandbox, &admin).await {
                     tracing::error!("demo: preparing the sandbox clients failed: {e:#}");
                     return;
                 }

@@ -181,7 +181,7 @@ async fn sync(config: Config, bank: Option<String>, client: Option<String>) -> a
         .context("loading the category rules")?;
     if let Some(sandbox) = &banks.sandbox {
         println!("no bank URL is configured: syncing from the built-in sandbox banks");
-        crate::demo::prepare(&core, sandbox).await?;
+        crate::demo::prepare(&core, sandbox, &config.auth_username).await?;
     }
     let client_id = match &client {
         Some(external) => {

@@ -114,7 +114,11 @@ pub async fn connect(config: &Config, db: &Database) -> anyhow::Result<Banks> {
 /// Links every demo client at every sandbox bank that knows them (first start), or asks the
 /// banks for the consents they forgot (later starts), then approves the consents that wait for
 /// the client, but for the last few. After this a sync brings everything in.
-pub async fn prepare(core: &Core, sandbox: &RunningSandbox) -> anyhow::Result<()> {
+pub async fn prepare(
+    core: &Core,
+    sandbox: &RunningSandbox,
+    admin_username: &str,
+) -> anyhow::Result<()> {
     let has_links = crm_core::links::first_link_created_at(core.db())
         .await?
         .is_some();
@@ -131,10 +135,15 @@ pub async fn prepare(core: &Core, sandbox: &RunningSandbox) -> anyhow::Result<()
             .collect();
         people.sort_by_key(|id| person_number(id));
         people.dedup();
+        let mut clients = Vec::new();
         for id in &people {
-            if let Err(e) = core.sync().link_external_client(id, None).await {
-                tracing::warn!(client = %id, "demo: linking failed: {e}");
+            match core.sync().link_external_client(id, None).await {
+                Ok((client, _)) => clients.push(client),
+                Err(e) => tracing::warn!(client = %id, "demo: linking failed: {e}"),
             }
+        }
+        if let Err(e) = books(core, admin_username, &clients).await {
+            tracing::warn!("demo: setting up the teams and books failed: {e:#}");
         }
         tracing::info!(
             clients = people.len(),
@@ -158,6 +167,57 @@ pub async fn prepare(core: &Core, sandbox: &RunningSandbox) -> anyhow::Result<()
             }
         }
     }
+    Ok(())
+}
+
+/// The demo's teams, each with its lead first, then a manager.
+const DEMO_TEAMS: [(&str, [&str; 2]); 2] = [
+    ("Центр", ["ivanova", "petrov"]),
+    ("Северо-Запад", ["smirnova", "kozlov"]),
+];
+
+/// Two teams of two managers (the first of each leads it), created on the first start; the
+/// demo clients are dealt to the four managers in turn. The managers sign in with the
+/// administrator's password.
+async fn books(core: &Core, admin_username: &str, clients: &[i64]) -> anyhow::Result<()> {
+    let Some(admin) = core.auth().user_named(admin_username).await? else {
+        anyhow::bail!("no administrator {admin_username} to set the books up as");
+    };
+    let actor = crm_core::auth::Actor {
+        user_id: admin.id,
+        username: admin.username.clone(),
+        role: crm_core::domain::Role::Admin,
+        session_id: 0,
+    };
+    let mut managers = Vec::new();
+    for (team, members) in DEMO_TEAMS {
+        let mut ids = Vec::new();
+        for name in members {
+            let user = match core.auth().user_named(name).await? {
+                Some(u) => u,
+                None => {
+                    core.auth()
+                        .create_user_like(name, crm_core::domain::Role::Manager, admin_username)
+                        .await?
+                }
+            };
+            ids.push(user.id);
+        }
+        let team = core.create_team(&actor, team, ids.first().copied()).await?;
+        for id in &ids {
+            core.set_user_team(&actor, *id, Some(team.id)).await?;
+        }
+        managers.extend(ids);
+    }
+    for (i, client) in clients.iter().enumerate() {
+        core.assign_client(&actor, *client, managers[i % managers.len()])
+            .await?;
+    }
+    tracing::info!(
+        managers = managers.len(),
+        clients = clients.len(),
+        "demo: clients dealt to two teams of managers (they sign in with the administrator's password)"
+    );
     Ok(())
 }
 

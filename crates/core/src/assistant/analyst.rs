@@ -172,6 +172,7 @@ pub fn chunks(text: &str) -> Vec<&str> {
 /// first) for follow-ups such as «а в апреле?».
 pub async fn answer(
     core: &dyn ClientData,
+    actor: &crate::auth::Actor,
     client: Option<&Client>,
     question: &str,
     earlier_questions: &[String],
@@ -182,7 +183,7 @@ pub async fn answer(
         plan = intent::continue_plan(plan, &intent::plan(previous, now));
     }
     let Some(client) = client else {
-        return portfolio(core, &plan).await;
+        return portfolio(core, actor, &plan).await;
     };
     let id = client.id;
     match plan.intent {
@@ -220,9 +221,13 @@ pub fn help(lang: Language) -> String {
     out
 }
 
-async fn portfolio(core: &dyn ClientData, plan: &Plan) -> CoreResult<String> {
+async fn portfolio(
+    core: &dyn ClientData,
+    actor: &crate::auth::Actor,
+    plan: &Plan,
+) -> CoreResult<String> {
     let lang = plan.language;
-    let s = core.stats().await?;
+    let s = core.stats(actor).await?;
     let net = rub(s.income.minor - s.expense.minor, &s.income.currency);
     let balances: Vec<String> = s.balances.iter().map(|m| money(m, lang)).collect();
     let balances = if balances.is_empty() {

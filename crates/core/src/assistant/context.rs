@@ -265,10 +265,11 @@ pub async fn client_block(
 /// The data block when no client is chosen: portfolio figures only.
 pub async fn portfolio_block(
     core: &dyn ClientData,
+    actor: &crate::auth::Actor,
     budget: usize,
     now: DateTime<Utc>,
 ) -> CoreResult<String> {
-    let s = core.stats().await?;
+    let s = core.stats(actor).await?;
     let mut b = Budget::new(budget);
     b.line(&format!(
         "Portfolio figures from the CRM database as of {} (UTC); no client is selected.",

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::auth::Actor;
 use crate::accounts::Account;
 use crate::analytics::{CategorySpend, IncomeProfile, MerchantSpend, MonthFlow, RecurringPayment};
 use crate::clients::Client;
@@ -30,7 +31,8 @@ pub trait ClientData: Send + Sync {
     /// A bank's display name.
     fn bank_name(&self, code: &str) -> String;
 
-    async fn client(&self, id: i64) -> CoreResult<Client>;
+    /// The client `id` if `actor` may read it (`NOT_FOUND` outside their book).
+    async fn client(&self, actor: &Actor, id: i64) -> CoreResult<Client>;
     async fn accounts_of_clients(&self, ids: &[i64]) -> CoreResult<HashMap<i64, Vec<Account>>>;
     async fn links_of_clients(&self, ids: &[i64]) -> CoreResult<HashMap<i64, Vec<BankLink>>>;
     async fn ratings_of_clients(&self, ids: &[i64]) -> CoreResult<HashMap<i64, Rating>>;
@@ -102,8 +104,8 @@ pub trait ClientData: Send + Sync {
         filter: &TransactionFilter,
     ) -> CoreResult<Vec<TransactionTotal>>;
 
-    /// The portfolio's figures.
-    async fn stats(&self) -> CoreResult<Stats>;
+    /// The figures of `actor`'s book (the portfolio for an administrator).
+    async fn stats(&self, actor: &Actor) -> CoreResult<Stats>;
 }
 
 #[async_trait]
@@ -116,8 +118,8 @@ impl ClientData for crate::Core {
         self.banks().describe(code).name
     }
 
-    async fn client(&self, id: i64) -> CoreResult<Client> {
-        crate::Core::client(self, id).await
+    async fn client(&self, actor: &Actor, id: i64) -> CoreResult<Client> {
+        self.client_for(actor, id, crate::access::Need::Read).await
     }
 
     async fn accounts_of_clients(&self, ids: &[i64]) -> CoreResult<HashMap<i64, Vec<Account>>> {
@@ -250,7 +252,7 @@ impl ClientData for crate::Core {
         crate::Core::transaction_totals(self, client_id, filter).await
     }
 
-    async fn stats(&self) -> CoreResult<Stats> {
-        crate::Core::stats(self).await
+    async fn stats(&self, actor: &Actor) -> CoreResult<Stats> {
+        crate::Core::stats(self, actor).await
     }
 }

@@ -33,6 +33,8 @@ const HISTORY_TURNS: usize = 6;
 const HISTORY_CHARS: usize = 1500;
 
 pub(super) struct Job {
+    /// Who asked: the portfolio figures are those of their book.
+    pub actor: Actor,
     pub question: String,
     pub client: Option<Client>,
     pub conversation_id: Option<i64>,
@@ -130,7 +132,7 @@ async fn messages(
     let budget = assistant.settings.context_tokens;
     let data = match &job.client {
         Some(c) => context::client_block(core, c, redactor, budget, now).await?,
-        None => context::portfolio_block(core, budget, now).await?,
+        None => context::portfolio_block(core, &job.actor, budget, now).await?,
     };
     let mut out = vec![
         ChatMessage::System(system_prompt(now, job.client.is_some())),
@@ -334,7 +336,7 @@ pub(super) fn run(
                 fallback_reason = Some(e.kind().to_owned());
             }
             let earlier: Vec<String> = job.history.iter().map(|t| t.question.clone()).collect();
-            let text = match analyst::answer(core, job.client.as_ref(), &job.question, &earlier, now).await {
+            let text = match analyst::answer(core, &job.actor, job.client.as_ref(), &job.question, &earlier, now).await {
                 Ok(t) => t,
                 Err(e) => {
                     outcome.failed("analyst").await;

@@ -211,7 +211,7 @@ impl Assistant {
         actor.require(Role::Viewer)?;
         let question = clean_question(&request.question)?;
         let client = match request.client_id {
-            Some(id) => Some(data.client(id).await?),
+            Some(id) => Some(data.client(actor, id).await?),
             None => None,
         };
         let history = match request.conversation_id {
@@ -254,6 +254,7 @@ impl Assistant {
             data,
             actor.clone(),
             engine::Job {
+                actor: actor.clone(),
                 question,
                 client,
                 conversation_id: request.conversation_id,

@@ -319,6 +319,8 @@ mod tests {
             phone: Some("+7 (916) 123-45-67".into()),
             status: ClientStatus::Active,
             sort_name: "иван петров".into(),
+            owner_id: None,
+            team_id: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

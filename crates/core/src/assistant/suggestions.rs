@@ -45,7 +45,7 @@ impl Assistant {
                 ),
             ]);
         };
-        data.client(id).await?;
+        data.client(actor, id).await?;
         let base = data.base_currency();
         let mut out = Vec::new();
         let window = last_days(now, 90);

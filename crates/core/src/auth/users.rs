@@ -19,6 +19,7 @@ pub struct User {
     pub username: String,
     pub role: Role,
     pub disabled: bool,
+    pub team_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,6 +31,7 @@ impl TryFrom<users::Model> for User {
             role: Role::parse(&m.role)?,
             username: m.username,
             disabled: m.disabled,
+            team_id: m.team_id,
             created_at: m.created_at,
         })
     }
@@ -70,6 +72,37 @@ impl Auth {
             .filter(users::Column::Username.eq(username))
             .one(self.db.conn())
             .await?)
+    }
+
+    /// The user named `username` (any case), if there is one.
+    pub async fn user_named(&self, username: &str) -> CoreResult<Option<User>> {
+        self.find_user_model(&normalize_username(username)?)
+            .await?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    /// For the demo: a user who signs in with the same password as `like` (its hash is
+    /// copied; the password itself is never known here). Fails if the name is taken or `like`
+    /// does not exist.
+    pub async fn create_user_like(
+        &self,
+        username: &str,
+        role: Role,
+        like: &str,
+    ) -> CoreResult<User> {
+        let username = normalize_username(username)?;
+        if self.find_user_model(&username).await?.is_some() {
+            return Err(CoreError::invalid(format!(
+                "user {username} already exists"
+            )));
+        }
+        let model = self
+            .find_user_model(&normalize_username(like)?)
+            .await?
+            .ok_or_else(|| CoreError::not_found("user", like))?;
+        self.insert_user(self.db.conn(), &username, model.password_hash, role)
+            .await
     }
 
     pub async fn user(&self, id: i64) -> CoreResult<User> {

@@ -17,6 +17,11 @@ pub struct Model {
     /// The name lower-cased with ё folded to е: the list order (alphabetical the Russian way).
     #[sea_orm(column_type = "Text")]
     pub sort_name: String,
+    /// The manager whose book the client is in; `None` for clients from before books (only
+    /// administrators see those until they are assigned).
+    pub owner_id: Option<i64>,
+    /// The owner's team when the client was assigned (the access filter's column).
+    pub team_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -13,6 +13,7 @@ pub struct Model {
     pub role: String,
     #[sea_orm(default_value = false)]
     pub disabled: bool,
+    pub team_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::enums::{Category, Grade};
 use super::objects::{bank_of, Bank, CategorySpend, MoneyObject};
-use crate::context::core;
+use crate::context::{actor, core};
 use crate::error::ApiResultExt;
 
 /// The language of texts.
@@ -349,19 +349,21 @@ pub struct Portfolio;
 
 #[Object]
 impl Portfolio {
-    /// Clients per grade: A, B, C, then the unrated (`grade: null`).
+    /// Clients of your book per grade: A, B, C, then the unrated (`grade: null`).
     async fn grades(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GradeCount>> {
-        let grades = core(ctx).api()?.grade_distribution().await.api()?;
+        let who = actor(ctx).api()?;
+        let grades = core(ctx).api()?.grade_distribution(who).await.api()?;
         Ok(grades.iter().map(GradeCount::from).collect())
     }
 
-    /// Totals per bank (and `manual` for hand-recorded entries).
+    /// Totals per bank over your book (and `manual` for hand-recorded entries).
     async fn banks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BankTotals>> {
-        let banks = core(ctx).api()?.bank_totals().await.api()?;
+        let who = actor(ctx).api()?;
+        let banks = core(ctx).api()?.bank_totals(who).await.api()?;
         Ok(banks.into_iter().map(BankTotals).collect())
     }
 
-    /// Booked spending of all clients in `[from, to)` by category, largest first (one currency,
+    /// Booked spending of your book's clients in `[from, to)` by category, largest first (one currency,
     /// the base currency by default).
     async fn categories(
         &self,
@@ -376,7 +378,7 @@ impl Portfolio {
             None => core.settings().base_currency.clone(),
         };
         let rows = core
-            .portfolio_spending_by_category(from, to, &currency)
+            .portfolio_spending_by_category(actor(ctx).api()?, from, to, &currency)
             .await
             .api()?;
         Ok(rows.iter().map(CategorySpend::from).collect())

@@ -11,9 +11,10 @@ use crm_core::transactions::TransactionCursor;
 use super::analytics::*;
 use super::enums::*;
 use super::holdings::*;
+use super::teams::{ShareObject, TeamObject};
 use super::objects::*;
 use super::TransactionFilter;
-use crate::context::core;
+use crate::context::{actor, core};
 use crate::cursor::{decode_transaction, encode_client_position, encode_transaction, page_size};
 use crate::error::ApiResultExt;
 use crate::loaders::{AccountsOf, AgreementsOf, CardsOf, CoreLoader, LinksOf, RatingOf};
@@ -54,6 +55,33 @@ impl ClientObject {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// The manager whose book the client is in (null: not assigned yet; administrators see
+    /// such clients and assign them).
+    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.0.owner_id {
+            Some(id) => super::teams::user_by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The owner's team.
+    async fn team(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<TeamObject>> {
+        let Some(id) = self.0.team_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)
+            .load_one(crate::loaders::TeamById(id))
+            .await
+            .api()?
+            .map(TeamObject))
+    }
+
+    /// The users the client is shared with beyond its owner's book, while the share lasts.
+    async fn shares(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ShareObject>> {
+        let shares = core(ctx).api()?.client_shares(self.0.id).await.api()?;
+        Ok(shares.into_iter().map(ShareObject).collect())
     }
 
     /// The client's links to banks, with consent status.
@@ -348,9 +376,13 @@ impl ClientConnection {
     async fn page_info(&self) -> &PageInfo {
         &self.page_info
     }
-    /// All clients matching the filter (not just this page).
+    /// All clients of your book matching the filter (not just this page).
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        core(ctx).api()?.count_clients(&self.filter).await.api()
+        core(ctx)
+            .api()?
+            .count_clients(actor(ctx).api()?, &self.filter)
+            .await
+            .api()
     }
 }
 

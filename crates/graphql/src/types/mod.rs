@@ -9,6 +9,7 @@ mod inputs;
 mod objects;
 mod rules;
 mod sync;
+mod teams;
 
 pub use analytics::*;
 pub use assistant::*;
@@ -19,3 +20,4 @@ pub use inputs::*;
 pub use objects::*;
 pub use rules::*;
 pub use sync::*;
+pub use teams::*;

@@ -34,12 +34,34 @@ impl From<&CoreMoney> for MoneyObject {
 }
 
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct User {
     pub id: ID,
     pub username: String,
     pub role: Role,
     /// A disabled user cannot sign in.
     pub disabled: bool,
+    #[graphql(skip)]
+    pub team_id: Option<i64>,
+}
+
+#[async_graphql::ComplexObject]
+impl User {
+    /// The user's team (null: none).
+    async fn team(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<super::TeamObject>> {
+        let Some(id) = self.team_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .data_unchecked::<async_graphql::dataloader::DataLoader<crate::loaders::CoreLoader>>()
+            .load_one(crate::loaders::TeamById(id))
+            .await
+            .api()?
+            .map(super::TeamObject))
+    }
 }
 
 impl From<&crm_core::auth::User> for User {
@@ -49,17 +71,7 @@ impl From<&crm_core::auth::User> for User {
             username: u.username.clone(),
             role: u.role.into(),
             disabled: u.disabled,
-        }
-    }
-}
-
-impl From<&crm_core::auth::Actor> for User {
-    fn from(a: &crm_core::auth::Actor) -> Self {
-        User {
-            id: ID(a.user_id.to_string()),
-            username: a.username.clone(),
-            role: a.role.into(),
-            disabled: false,
+            team_id: u.team_id,
         }
     }
 }

@@ -146,7 +146,7 @@ pub async fn client_file(
         }
     };
     let core = state.core.clone();
-    let ctx = match core.export_context(client_id).await {
+    let ctx = match core.export_context(&actor, client_id).await {
         Ok(c) => c,
         Err(e) => return core_error(e),
     };
@@ -291,7 +291,7 @@ pub async fn portfolio(State(state): State<AppState>, cookies: Cookies) -> Respo
         Ok(a) => a,
         Err(res) => return *res,
     };
-    let report = match state.core.portfolio_report().await {
+    let report = match state.core.portfolio_report(&actor).await {
         Ok(r) => r,
         Err(e) => return core_error(e),
     };

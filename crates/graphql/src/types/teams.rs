@@ -1,0 +1,66 @@
+//! Teams, books and shares.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+use crm_core::teams::{Share, Team};
+
+use super::objects::User;
+use crate::error::ApiResultExt;
+use crate::loaders::{CoreLoader, UserById};
+
+fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<CoreLoader> {
+    ctx.data_unchecked::<DataLoader<CoreLoader>>()
+}
+
+/// The user `id`, if it exists.
+pub(crate) async fn user_by_id(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<User>> {
+    Ok(loader(ctx)
+        .load_one(UserById(id))
+        .await
+        .api()?
+        .as_ref()
+        .map(User::from))
+}
+
+/// A group of users. Its lead sees (and, as a manager, works on) every client of the team; a
+/// viewer in the team reads them.
+pub struct TeamObject(pub Team);
+
+#[Object(name = "Team")]
+impl TeamObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The team lead (null: none yet).
+    async fn lead(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.0.lead_user_id {
+            Some(id) => user_by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A client shared with a user beyond its owner's book.
+pub struct ShareObject(pub Share);
+
+#[Object(name = "ClientShare")]
+impl ShareObject {
+    /// Who the client is shared with.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        user_by_id(ctx, self.0.user_id).await
+    }
+    /// Until when (null: until withdrawn).
+    async fn until(&self) -> Option<DateTime<Utc>> {
+        self.0.until
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

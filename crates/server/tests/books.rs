@@ -1,0 +1,390 @@
+//! Books of clients: two teams, four managers and a viewer each see exactly their book — in
+//! lists, totals, search, figures, single reads, exports and changes — and every refusal is
+//! audited. Sharing (and its end) and assignment by an administrator or a team lead.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{code, start, Client};
+use crm_server::testkit::TestServer;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "a-long-test-password";
+
+async fn create_user(admin: &Client, name: &str, role: &str) -> String {
+    admin
+        .ok(
+            "mutation($input: CreateUserInput!) { createUser(input: $input) { id } }",
+            json!({ "input": { "username": name, "password": PASSWORD, "role": role } }),
+        )
+        .await["createUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn signed_in(server: &TestServer, name: &str) -> Client {
+    let c = Client::new(server);
+    let body = c.login(name, PASSWORD).await;
+    assert!(body.get("errors").is_none(), "{name} signs in: {body}");
+    c
+}
+
+/// The names of the clients `c` lists, and the list's total.
+async fn book(c: &Client) -> (BTreeSet<String>, u64) {
+    let data = c
+        .ok(
+            "{ clients(first: 100) { totalCount edges { node { displayName } } } }",
+            json!({}),
+        )
+        .await;
+    let names = data["clients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["displayName"].as_str().unwrap().to_owned())
+        .collect();
+    (names, data["clients"]["totalCount"].as_u64().unwrap())
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+struct World {
+    server: TestServer,
+    admin: Client,
+    clients: Vec<String>,
+    users: Vec<String>,
+}
+
+const CLIENTS: [&str; 4] = ["Клиент Лида", "Клиент Маши", "Клиент Льва", "Клиент Миши"];
+const USERS: [&str; 5] = ["lida", "masha", "lev", "misha", "vera"];
+
+/// Team A: lida (lead), masha, vera (viewer). Team B: lev (lead), misha. One client each for
+/// the four managers, with one spending each (100, 200, 300, 400 ₽).
+async fn world() -> World {
+    let server = start().await;
+    let admin = Client::new(&server);
+    admin.login_admin().await;
+    let mut users = Vec::new();
+    for (name, role) in USERS.iter().zip(["MANAGER", "MANAGER", "MANAGER", "MANAGER", "VIEWER"]) {
+        users.push(create_user(&admin, name, role).await);
+    }
+    let mut teams = Vec::new();
+    for (team, lead) in [("A", &users[0]), ("B", &users[2])] {
+        let data = admin
+            .ok(
+                "mutation($n: String!, $l: ID) { createTeam(name: $n, leadId: $l) { id name lead { username } } }",
+                json!({ "n": team, "l": lead }),
+            )
+            .await;
+        teams.push(data["createTeam"]["id"].as_str().unwrap().to_owned());
+    }
+    for (user, team) in [(&users[1], &teams[0]), (&users[4], &teams[0]), (&users[3], &teams[1])] {
+        let data = admin
+            .ok(
+                "mutation($u: ID!, $t: ID) { setUserTeam(userId: $u, teamId: $t) { id team { id } } }",
+                json!({ "u": user, "t": team }),
+            )
+            .await;
+        assert_eq!(&data["setUserTeam"]["team"]["id"], team);
+    }
+    let mut clients = Vec::new();
+    for (i, name) in CLIENTS.iter().enumerate() {
+        let id = admin
+            .ok(
+                "mutation($n: String!) { createClient(input: { displayName: $n }) { id owner { username } } }",
+                json!({ "n": name }),
+            )
+            .await["createClient"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        admin
+            .ok(
+                "mutation($c: ID!, $a: String!) { createTransaction(input: { clientId: $c, bookedAt: \"2026-11-02T10:00:00Z\", amount: $a, currency: \"RUB\", direction: DEBIT, description: \"Покупка\" }) { id } }",
+                json!({ "c": id, "a": format!("{}.00", (i + 1) * 100) }),
+            )
+            .await;
+        let data = admin
+            .ok(
+                "mutation($c: ID!, $o: ID!) { assignClient(clientId: $c, ownerId: $o) { owner { username } team { name } } }",
+                json!({ "c": id, "o": users[i] }),
+            )
+            .await;
+        assert_eq!(data["assignClient"]["owner"]["username"], USERS[i]);
+        clients.push(id);
+    }
+    World {
+        server,
+        admin,
+        clients,
+        users,
+    }
+}
+
+async fn denials(server: &TestServer, user: &str) -> Vec<(String, String)> {
+    server
+        .core
+        .audit()
+        .recent_audit(500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "authz.denied" && r.username.as_deref() == Some(user))
+        .map(|r| {
+            let details: Value = serde_json::from_str(&r.details).unwrap_or(Value::Null);
+            (
+                r.entity_id.unwrap_or_default(),
+                details["operation"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_user_sees_exactly_their_book_and_refusals_are_audited() {
+    let w = world().await;
+    let lida = signed_in(&w.server, "lida").await;
+    let masha = signed_in(&w.server, "masha").await;
+    let lev = signed_in(&w.server, "lev").await;
+    let misha = signed_in(&w.server, "misha").await;
+    let vera = signed_in(&w.server, "vera").await;
+
+    // Lists and their totals.
+    assert_eq!(book(&w.admin).await, (names(&CLIENTS), 4));
+    assert_eq!(book(&lida).await, (names(&[CLIENTS[0], CLIENTS[1]]), 2));
+    assert_eq!(book(&masha).await, (names(&[CLIENTS[1]]), 1));
+    assert_eq!(book(&lev).await, (names(&[CLIENTS[2], CLIENTS[3]]), 2));
+    assert_eq!(book(&misha).await, (names(&[CLIENTS[3]]), 1));
+    assert_eq!(book(&vera).await, (names(&[CLIENTS[0], CLIENTS[1]]), 2));
+
+    // Search finds nothing outside the book.
+    let found = masha
+        .ok(
+            "{ clients(filter: { search: \"Льва\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(found["clients"]["totalCount"], 0);
+
+    // Headline figures and the portfolio are the book's.
+    let figures = "{ stats { clients { total } transactions { count expense } } portfolio { grades { grade count } } }";
+    let s = masha.ok(figures, json!({})).await;
+    assert_eq!(s["stats"]["clients"]["total"], 1);
+    assert_eq!(s["stats"]["transactions"]["count"], 1);
+    assert_eq!(s["stats"]["transactions"]["expense"], "200.00");
+    let graded: u64 = s["portfolio"]["grades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(graded, 1, "the portfolio's grades count the book's clients");
+    let s = lev.ok(figures, json!({})).await;
+    assert_eq!(s["stats"]["transactions"]["expense"], "700.00");
+    let s = w.admin.ok(figures, json!({})).await;
+    assert_eq!(s["stats"]["transactions"]["expense"], "1000.00");
+
+    // A client outside the book does not exist for the user; the refusal is audited.
+    let other = &w.clients[2];
+    let body = masha
+        .gql(
+            "query($id: ID!) { client(id: $id) { displayName } }",
+            json!({ "id": other }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    for mutation in [
+        "mutation($id: ID!) { updateClient(id: $id, input: { displayName: \"X\" }) { id } }",
+        "mutation($id: ID!) { deleteClient(id: $id) }",
+        "mutation($id: ID!) { syncNow(clientId: $id) { id } }",
+        "mutation($id: ID!) { recomputeRating(clientId: $id) { grade } }",
+        "mutation($id: ID!) { linkBank(clientId: $id, bank: \"abank\", externalClientId: \"x\") { id } }",
+    ] {
+        let body = masha.gql(mutation, json!({ "id": other })).await;
+        assert_eq!(code(&body), "NOT_FOUND", "{mutation}: {body}");
+    }
+    // An unknown id is NOT_FOUND too, and nothing is audited for it.
+    let body = masha
+        .gql(
+            "mutation { syncNow(clientId: \"999999\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    let denied = denials(&w.server, "masha").await;
+    assert!(denied.contains(&(other.clone(), "read".to_owned())), "{denied:?}");
+    assert!(denied.contains(&(other.clone(), "change".to_owned())), "{denied:?}");
+    assert!(denied.iter().all(|(client, _)| client == other), "{denied:?}");
+
+    // The assistant answers only about the book.
+    let body = masha
+        .gql(
+            "mutation($id: ID!) { askAssistant(question: \"Какой баланс?\", clientId: $id) { answer } }",
+            json!({ "id": other }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+
+    // Exports too.
+    let res = masha
+        .http
+        .get(format!(
+            "{}/export/clients/{other}/transactions.csv",
+            masha.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    let res = masha
+        .http
+        .get(format!(
+            "{}/export/clients/{}/transactions.csv",
+            masha.base, w.clients[1]
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+
+    // A viewer reads the team's clients and changes none; refusals are audited.
+    let own_team = &w.clients[0];
+    let body = vera
+        .gql(
+            "query($id: ID!) { client(id: $id) { displayName owner { username } team { name } } }",
+            json!({ "id": own_team }),
+        )
+        .await;
+    assert_eq!(body["data"]["client"]["owner"]["username"], "lida", "{body}");
+    assert_eq!(body["data"]["client"]["team"]["name"], "A", "{body}");
+    let body = vera
+        .gql(
+            "mutation($id: ID!) { updateClient(id: $id, input: { displayName: \"X\" }) { id } }",
+            json!({ "id": own_team }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    assert!(denials(&w.server, "vera")
+        .await
+        .contains(&(own_team.clone(), "change".to_owned())));
+
+    // A manager may not run a sync of everyone.
+    let body = masha.gql("mutation { syncNow { id } }", json!({})).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    w.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn sharing_and_assigning_move_clients_between_books() {
+    let w = world().await;
+    let masha = signed_in(&w.server, "masha").await;
+    let lev = signed_in(&w.server, "lev").await;
+    let lida = signed_in(&w.server, "lida").await;
+    let misha = signed_in(&w.server, "misha").await;
+    let levs = &w.clients[2];
+
+    // Lev shares his client with Masha (another team): she sees it and may work on it, but
+    // may neither delete it nor share it further.
+    let share = "mutation($c: ID!, $u: ID!, $until: DateTime) { shareClient(clientId: $c, userId: $u, until: $until) { user { username } until } }";
+    let data = lev
+        .ok(share, json!({ "c": levs, "u": w.users[1], "until": null }))
+        .await;
+    assert_eq!(data["shareClient"]["user"]["username"], "masha");
+    assert_eq!(book(&masha).await.1, 2);
+    masha
+        .ok(
+            "mutation($id: ID!) { updateClient(id: $id, input: { phone: \"+7 900 111-22-33\" }) { id } }",
+            json!({ "id": levs }),
+        )
+        .await;
+    let body = masha
+        .gql("mutation($id: ID!) { deleteClient(id: $id) }", json!({ "id": levs }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let body = masha
+        .gql(share, json!({ "c": levs, "u": w.users[3], "until": null }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    // A share that already ended is refused; one that ends soon ends.
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let body = lev
+        .gql(share, json!({ "c": levs, "u": w.users[1], "until": past }))
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    lev.ok(share, json!({ "c": levs, "u": w.users[1], "until": soon }))
+        .await;
+    assert_eq!(book(&masha).await.1, 2);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(book(&masha).await.1, 1, "the share has ended");
+
+    // A team lead assigns within the team only.
+    let lidas = &w.clients[0];
+    let assign = "mutation($c: ID!, $o: ID!) { assignClient(clientId: $c, ownerId: $o) { owner { username } team { name } } }";
+    let data = lida
+        .ok(assign, json!({ "c": lidas, "o": w.users[1] }))
+        .await;
+    assert_eq!(data["assignClient"]["owner"]["username"], "masha");
+    assert_eq!(book(&masha).await.1, 2);
+    let body = lida
+        .gql(assign, json!({ "c": lidas, "o": w.users[3] }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    // A manager who is no lead assigns nothing.
+    let body = masha
+        .gql(assign, json!({ "c": lidas, "o": w.users[0] }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+
+    // An administrator moves a client across teams: it leaves one book for the other.
+    let data = w
+        .admin
+        .ok(assign, json!({ "c": lidas, "o": w.users[3] }))
+        .await;
+    assert_eq!(data["assignClient"]["team"]["name"], "B");
+    assert_eq!(book(&masha).await.1, 1);
+    assert_eq!(book(&misha).await.1, 2);
+    assert_eq!(book(&lev).await.1, 3, "the lead of B sees B's clients");
+
+    // Every assignment is audited.
+    let assigned = w
+        .server
+        .core
+        .audit()
+        .recent_audit(500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "client.assign")
+        .count();
+    assert_eq!(assigned, CLIENTS.len() + 2);
+    w.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn new_clients_are_in_their_creators_book() {
+    let w = world().await;
+    let masha = signed_in(&w.server, "masha").await;
+    let data = masha
+        .ok(
+            "mutation { createClient(input: { displayName: \"Новый клиент\" }) { id owner { username } team { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["createClient"]["owner"]["username"], "masha");
+    assert_eq!(data["createClient"]["team"]["name"], "A");
+    assert_eq!(book(&masha).await.1, 2);
+    let misha = signed_in(&w.server, "misha").await;
+    assert_eq!(book(&misha).await.1, 1);
+    let me = masha
+        .ok("{ me { username team { name lead { username } } } }", json!({}))
+        .await;
+    assert_eq!(me["me"]["team"]["name"], "A");
+    assert_eq!(me["me"]["team"]["lead"]["username"], "lida");
+    w.server.stop().await.unwrap();
+}
