@@ -557,7 +557,12 @@ impl Core {
     /// The client `id` if `actor` may do `need` with it: `NOT_FOUND` when it is outside their
     /// view (or does not exist), `FORBIDDEN` when they see it but may not do this. Refusals of
     /// an existing client are audited (`authz.denied`).
-    pub async fn client_for(&self, actor: &Actor, id: i64, need: crate::access::Need) -> CoreResult<Client> {
+    pub async fn client_for(
+        &self,
+        actor: &Actor,
+        id: i64,
+        need: crate::access::Need,
+    ) -> CoreResult<Client> {
         let mut q = clients::Entity::find_by_id(id);
         if let Some(cond) = crate::access::visible_condition(actor, Utc::now()) {
             q = q.filter(cond);
@@ -568,7 +573,8 @@ impl Core {
                 .await?
                 .is_some()
             {
-                self.deny(actor, id, need, "outside the user's book").await?;
+                self.deny(actor, id, need, "outside the user's book")
+                    .await?;
             }
             return Err(CoreError::not_found("client", id));
         };
@@ -580,10 +586,13 @@ impl Core {
             (Role::Manager, crate::access::Need::Delete) => {
                 model.owner_id == Some(actor.user_id) || self.leads(actor, model.team_id).await?
             }
-            (Role::Manager, crate::access::Need::Assign) => self.leads(actor, model.team_id).await?,
+            (Role::Manager, crate::access::Need::Assign) => {
+                self.leads(actor, model.team_id).await?
+            }
         };
         if !allowed {
-            self.deny(actor, id, need, "not allowed for this user").await?;
+            self.deny(actor, id, need, "not allowed for this user")
+                .await?;
             return Err(CoreError::Forbidden(format!(
                 "you may not {} this client",
                 need.as_str()
@@ -603,7 +612,13 @@ impl Core {
             .is_some_and(|t| t.lead_user_id == Some(actor.user_id)))
     }
 
-    async fn deny(&self, actor: &Actor, client_id: i64, need: crate::access::Need, why: &str) -> CoreResult<()> {
+    async fn deny(
+        &self,
+        actor: &Actor,
+        client_id: i64,
+        need: crate::access::Need,
+        why: &str,
+    ) -> CoreResult<()> {
         tracing::warn!(
             user = actor.user_id,
             client = client_id,
@@ -621,7 +636,6 @@ impl Core {
             .await
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -359,7 +359,8 @@ impl Core {
             .conn()
             .query_all(Statement::from_string(
                 backend,
-                book.apply(BANK_SQL).replace("{tbook}", &book.sql("t.client_id")),
+                book.apply(BANK_SQL)
+                    .replace("{tbook}", &book.sql("t.client_id")),
             ))
             .await?
         {

@@ -72,7 +72,9 @@ fn clean_team_name(name: &str) -> CoreResult<String> {
         )));
     }
     if name.chars().any(char::is_control) {
-        return Err(CoreError::invalid("a team name cannot hold control characters"));
+        return Err(CoreError::invalid(
+            "a team name cannot hold control characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -87,8 +89,8 @@ impl Core {
                 .one(self.db.conn())
                 .await?
                 .and_then(|u| u.team_id);
-            let mut cond = sea_orm::Condition::any()
-                .add(teams::Column::LeadUserId.eq(actor.user_id));
+            let mut cond =
+                sea_orm::Condition::any().add(teams::Column::LeadUserId.eq(actor.user_id));
             if let Some(own) = own {
                 cond = cond.add(teams::Column::Id.eq(own));
             }
@@ -327,9 +329,15 @@ impl Core {
             ..Default::default()
         })
         .on_conflict(
-            OnConflict::columns([client_shares::Column::ClientId, client_shares::Column::UserId])
-                .update_columns([client_shares::Column::Until, client_shares::Column::CreatedBy])
-                .to_owned(),
+            OnConflict::columns([
+                client_shares::Column::ClientId,
+                client_shares::Column::UserId,
+            ])
+            .update_columns([
+                client_shares::Column::Until,
+                client_shares::Column::CreatedBy,
+            ])
+            .to_owned(),
         )
         .exec_without_returning(&txn)
         .await?;

@@ -506,7 +506,11 @@ async fn a_loan_is_a_debt_never_the_clients_money() {
     let stats = w.core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(amounts(&stats.balances), vec![rub(1_500_00)]);
     assert_eq!(amounts(&stats.debts), vec![rub(300_000_00)]);
-    let banks = w.core.bank_totals(&crm_core::testing::admin()).await.unwrap();
+    let banks = w
+        .core
+        .bank_totals(&crm_core::testing::admin())
+        .await
+        .unwrap();
     let fake = banks.iter().find(|b| b.bank_code == "fake").unwrap();
     assert_eq!(amounts(&fake.balances), vec![rub(1_500_00)]);
     assert_eq!(amounts(&fake.debts), vec![rub(300_000_00)]);

@@ -403,14 +403,23 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
         rating: Some(Grade::A),
         ..Default::default()
     };
-    let page = core.list_clients(&crm_core::testing::admin(), &only_a, 10, None).await.unwrap();
+    let page = core
+        .list_clients(&crm_core::testing::admin(), &only_a, 10, None)
+        .await
+        .unwrap();
     assert_eq!(
         page.items.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![a.id]
     );
     let d = new_client(&core, "Аарон Безданных").await;
     let by_score = core
-        .list_clients_ordered(&crm_core::testing::admin(), &ClientFilter::default(), ClientOrder::ScoreDesc, 10, None)
+        .list_clients_ordered(
+            &crm_core::testing::admin(),
+            &ClientFilter::default(),
+            ClientOrder::ScoreDesc,
+            10,
+            None,
+        )
         .await
         .unwrap();
     let ids: Vec<i64> = by_score.items.iter().map(|c| c.client.id).collect();
@@ -420,7 +429,8 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
     let mut after = None;
     loop {
         let p = core
-            .list_clients_ordered(&crm_core::testing::admin(), 
+            .list_clients_ordered(
+                &crm_core::testing::admin(),
                 &ClientFilter::default(),
                 ClientOrder::BalanceDesc,
                 1,
@@ -474,7 +484,10 @@ async fn crafted_a_b_and_c_clients_have_known_factors() {
             (Some(Grade::C), 1, 18)
         ]
     );
-    let grades = core.grade_distribution(&crm_core::testing::admin()).await.unwrap();
+    let grades = core
+        .grade_distribution(&crm_core::testing::admin())
+        .await
+        .unwrap();
     assert_eq!(
         grades
             .iter()

@@ -509,10 +509,14 @@ async fn export_pages_run_oldest_first_and_the_portfolio_adds_up() {
     )
     .await;
     assert!(matches!(
-        core.export_context(&crm_core::testing::admin(), 999_999).await,
+        core.export_context(&crm_core::testing::admin(), 999_999)
+            .await,
         Err(CoreError::NotFound { .. })
     ));
-    let ctx = core.export_context(&crm_core::testing::admin(), client).await.unwrap();
+    let ctx = core
+        .export_context(&crm_core::testing::admin(), client)
+        .await
+        .unwrap();
     let mut seen = Vec::new();
     let mut after = None;
     loop {
@@ -561,7 +565,10 @@ async fn export_pages_run_oldest_first_and_the_portfolio_adds_up() {
     .await
     .unwrap();
 
-    let report = core.portfolio_report(&crm_core::testing::admin()).await.unwrap();
+    let report = core
+        .portfolio_report(&crm_core::testing::admin())
+        .await
+        .unwrap();
     assert_eq!(report.clients.len(), 1);
     let c = &report.clients[0];
     assert_eq!(c.transactions, 8);

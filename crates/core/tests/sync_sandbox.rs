@@ -252,7 +252,13 @@ async fn a_pending_payment_that_books_is_updated_and_a_late_posting_is_picked_up
         )
         .unwrap();
     w.sync().await;
-    let before = w.core.stats(&crm_core::testing::admin()).await.unwrap().expense.minor;
+    let before = w
+        .core
+        .stats(&crm_core::testing::admin())
+        .await
+        .unwrap()
+        .expense
+        .minor;
     assert_eq!(
         w.stored(client).await,
         w.truth("abank", &[external.as_str()])
@@ -276,7 +282,12 @@ async fn a_pending_payment_that_books_is_updated_and_a_late_posting_is_picked_up
         w.truth("abank", &[external.as_str()])
     );
     assert_eq!(
-        w.core.stats(&crm_core::testing::admin()).await.unwrap().expense.minor,
+        w.core
+            .stats(&crm_core::testing::admin())
+            .await
+            .unwrap()
+            .expense
+            .minor,
         before + 1_249_00 + 350_00,
         "the booked payment and the late posting count once each"
     );

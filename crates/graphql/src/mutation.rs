@@ -219,11 +219,7 @@ impl MutationRoot {
             .map(|id| parse_id(id, "user"))
             .transpose()
             .api()?;
-        let team = core(ctx)
-            .api()?
-            .create_team(who, &name, lead)
-            .await
-            .api()?;
+        let team = core(ctx).api()?.create_team(who, &name, lead).await.api()?;
         Ok(TeamObject(team))
     }
 
@@ -448,11 +444,7 @@ impl MutationRoot {
             // Every client (or every client of a bank): an administrator's run.
             None => who.require(crm_core::domain::Role::Admin).api()?,
         }
-        let run = core
-            .sync()
-            .request_sync(who, &scope)
-            .await
-            .api()?;
+        let run = core.sync().request_sync(who, &scope).await.api()?;
         Ok(run.into())
     }
 

@@ -635,11 +635,22 @@ async fn roles_input_rate_limit_and_audit() {
         .await
         .unwrap();
     let viewer = Client::new(&server);
-    assert!(viewer
-        .login("viewer", "viewer-password-123")
-        .await
-        .get("errors")
-        .is_none());
+    let signed_in = viewer.login("viewer", "viewer-password-123").await;
+    assert!(signed_in.get("errors").is_none());
+    // Outside the viewer's book the client does not exist for the assistant either.
+    let outside = viewer
+        .gql(
+            ASK,
+            json!({ "question": "Почему у клиента рейтинг B?", "clientId": s.client_id }),
+        )
+        .await;
+    assert_eq!(code(&outside), "NOT_FOUND", "{outside}");
+    admin
+        .ok(
+            "mutation($c: ID!, $u: ID!) { shareClient(clientId: $c, userId: $u) { until } }",
+            json!({ "c": s.client_id, "u": signed_in["data"]["login"]["user"]["id"] }),
+        )
+        .await;
     let mine = ask(&viewer, "Почему у клиента рейтинг B?", Some(&s.client_id)).await;
     let conversation = mine["conversationId"].as_str().unwrap();
     let admins = ask(&admin, "Почему у клиента рейтинг B?", Some(&s.client_id)).await;

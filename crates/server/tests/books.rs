@@ -70,7 +70,10 @@ async fn world() -> World {
     let admin = Client::new(&server);
     admin.login_admin().await;
     let mut users = Vec::new();
-    for (name, role) in USERS.iter().zip(["MANAGER", "MANAGER", "MANAGER", "MANAGER", "VIEWER"]) {
+    for (name, role) in USERS
+        .iter()
+        .zip(["MANAGER", "MANAGER", "MANAGER", "MANAGER", "VIEWER"])
+    {
         users.push(create_user(&admin, name, role).await);
     }
     let mut teams = Vec::new();
@@ -83,7 +86,11 @@ async fn world() -> World {
             .await;
         teams.push(data["createTeam"]["id"].as_str().unwrap().to_owned());
     }
-    for (user, team) in [(&users[1], &teams[0]), (&users[4], &teams[0]), (&users[3], &teams[1])] {
+    for (user, team) in [
+        (&users[1], &teams[0]),
+        (&users[4], &teams[0]),
+        (&users[3], &teams[1]),
+    ] {
         let data = admin
             .ok(
                 "mutation($u: ID!, $t: ID) { setUserTeam(userId: $u, teamId: $t) { id team { id } } }",
@@ -217,9 +224,18 @@ async fn each_user_sees_exactly_their_book_and_refusals_are_audited() {
         .await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
     let denied = denials(&w.server, "masha").await;
-    assert!(denied.contains(&(other.clone(), "read".to_owned())), "{denied:?}");
-    assert!(denied.contains(&(other.clone(), "change".to_owned())), "{denied:?}");
-    assert!(denied.iter().all(|(client, _)| client == other), "{denied:?}");
+    assert!(
+        denied.contains(&(other.clone(), "read".to_owned())),
+        "{denied:?}"
+    );
+    assert!(
+        denied.contains(&(other.clone(), "change".to_owned())),
+        "{denied:?}"
+    );
+    assert!(
+        denied.iter().all(|(client, _)| client == other),
+        "{denied:?}"
+    );
 
     // The assistant answers only about the book.
     let body = masha
@@ -260,7 +276,10 @@ async fn each_user_sees_exactly_their_book_and_refusals_are_audited() {
             json!({ "id": own_team }),
         )
         .await;
-    assert_eq!(body["data"]["client"]["owner"]["username"], "lida", "{body}");
+    assert_eq!(
+        body["data"]["client"]["owner"]["username"], "lida",
+        "{body}"
+    );
     assert_eq!(body["data"]["client"]["team"]["name"], "A", "{body}");
     let body = vera
         .gql(
@@ -303,7 +322,10 @@ async fn sharing_and_assigning_move_clients_between_books() {
         )
         .await;
     let body = masha
-        .gql("mutation($id: ID!) { deleteClient(id: $id) }", json!({ "id": levs }))
+        .gql(
+            "mutation($id: ID!) { deleteClient(id: $id) }",
+            json!({ "id": levs }),
+        )
         .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     let body = masha
@@ -382,7 +404,10 @@ async fn new_clients_are_in_their_creators_book() {
     let misha = signed_in(&w.server, "misha").await;
     assert_eq!(book(&misha).await.1, 1);
     let me = masha
-        .ok("{ me { username team { name lead { username } } } }", json!({}))
+        .ok(
+            "{ me { username team { name lead { username } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(me["me"]["team"]["name"], "A");
     assert_eq!(me["me"]["team"]["lead"]["username"], "lida");

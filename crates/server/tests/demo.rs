@@ -356,6 +356,32 @@ async fn link_states_runs_per_link_and_asking_for_a_consent_again_over_graphql()
         .await
         .get("errors")
         .is_none());
+    // Outside the viewer's book the link does not exist for them; inside it (shared), they
+    // still may not ask.
+    let refused = viewer.gql(again, json!({ "id": link_id })).await;
+    assert_eq!(code(&refused), "NOT_FOUND", "{refused}");
+    let link_client = {
+        use sea_orm::EntityTrait;
+        crm_core::entity::bank_links::Entity::find_by_id(link_id.parse::<i64>().unwrap())
+            .one(server.core.db().conn())
+            .await
+            .unwrap()
+            .unwrap()
+            .client_id
+    };
+    let viewer_id = server
+        .core
+        .auth()
+        .user_named("viewer")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    c.ok(
+        "mutation($c: ID!, $u: ID!) { shareClient(clientId: $c, userId: $u) { until } }",
+        json!({ "c": link_client.to_string(), "u": viewer_id.to_string() }),
+    )
+    .await;
     let refused = viewer.gql(again, json!({ "id": link_id })).await;
     assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
     let asked = c.ok(again, json!({ "id": link_id })).await;

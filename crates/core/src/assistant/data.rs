@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::auth::Actor;
 use crate::accounts::Account;
 use crate::analytics::{CategorySpend, IncomeProfile, MerchantSpend, MonthFlow, RecurringPayment};
+use crate::auth::Actor;
 use crate::clients::Client;
 use crate::domain::Currency;
 use crate::error::CoreResult;

@@ -21,6 +21,9 @@ pub struct Model {
     pub errors: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub message: Option<String>,
+    /// When the run's own-transfer pairing step finished; `None` for a run cut off before it
+    /// (or still running), which makes the next run pair every client's whole history.
+    pub paired_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

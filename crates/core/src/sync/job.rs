@@ -143,8 +143,7 @@ impl SyncEngine {
 }
 
 /// Pairs the legs of transfers between clients' own accounts over all stored history: queued
-/// once after the upgrade that introduced pairing, and after a sync run cut off before its
-/// pairing step or whose pairing failed (a run pairs only around the rows it stores).
+/// once after the upgrade that introduced pairing (later syncs pair what they store).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PairOwnTransfersJob {}
 

@@ -524,22 +524,39 @@ impl SyncEngine {
         // The unpaired legs from the earliest row the run stored or changed (less the window)
         // take part, so a leg whose partner is stored by a later run is paired then; a client
         // with a failed link looks at its whole history (rows committed before the failure are
-        // not in the outcome), and a run cut off before this step or a pairing that failed
-        // leaves it to a background job over all history. Each client's pairing is one
-        // database transaction: the categories, counters and aggregates move together.
-        let mut retry_pairing = false;
-        for (client, since) in pairing_starts(&outcomes, self.settings.history_days) {
+        // not in the outcome). An earlier run that never finished this step (cut off, or its
+        // pairing failed; `paired_at` empty) makes this one pair every client's whole history.
+        // Each client's pairing is one database transaction: the categories, counters and
+        // aggregates move together.
+        let history = Utc::now() - chrono::Duration::days(self.settings.history_days);
+        let catch_up = match runs::unpaired_before(self.db.conn(), run.id).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "looking for runs left unpaired failed");
+                true
+            }
+        };
+        let starts = if catch_up {
+            all_clients(self.db.conn())
+                .await?
+                .into_iter()
+                .map(|c| (c, history))
+                .collect()
+        } else {
+            pairing_starts(&outcomes, self.settings.history_days)
+        };
+        let mut paired = true;
+        for (client, since) in starts {
             if let Err(e) = self.pair_own_transfers(client, since).await {
                 run.errors
                     .push(format!("client {client}: pairing own transfers: {e}"));
-                retry_pairing = true;
+                paired = false;
             }
         }
-        if retry_pairing {
-            // A later run would look only at what it stores: the whole history is paired
-            // again in the background.
-            if let Err(e) = self.queue_full_pairing().await {
-                tracing::error!(error = %e, "queueing own-transfer pairing failed");
+        if paired {
+            // Failing to note it only makes the next run pair everything again.
+            if let Err(e) = runs::mark_paired(self.db.conn(), run.id, catch_up).await {
+                tracing::error!(error = %e, "noting the run's pairing failed");
             }
         }
         // Ratings of the clients this run synced, now that their data is in.
@@ -705,19 +722,6 @@ impl SyncEngine {
         self.ingest_link(connector.as_ref(), &link, now).await
     }
 
-    /// Queues pairing over every client's whole history (after a run cut off before its
-    /// pairing step, or a pairing that failed).
-    pub(crate) async fn queue_full_pairing(&self) -> CoreResult<()> {
-        crate::jobs::enqueue_in(
-            self.db.conn(),
-            &PairOwnTransfersJob::default(),
-            crate::jobs::Schedule::now(),
-        )
-        .await?;
-        self.jobs.wake();
-        Ok(())
-    }
-
     /// Pairs the legs of transfers between `client_id`'s own accounts booked since `since`, in
     /// a transaction of its own. Returns how many pairs were made.
     pub(crate) async fn pair_own_transfers(
@@ -751,6 +755,17 @@ impl SyncEngine {
 }
 
 use budget::Breakers;
+
+/// Every client's id.
+async fn all_clients<C: sea_orm::ConnectionTrait>(conn: &C) -> CoreResult<Vec<i64>> {
+    use sea_orm::QuerySelect;
+    Ok(clients::Entity::find()
+        .select_only()
+        .column(clients::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
 
 /// Per client of a run, where own-transfer pairing starts: the earliest row its links stored
 /// or changed (the pairing adds its window before that), or the start of the history window

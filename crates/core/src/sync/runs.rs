@@ -164,8 +164,8 @@ impl SyncEngine {
     /// so no run claims to be running forever. Their data is consistent: every account's rows
     /// were committed with its cursor, and the next run resumes from there.
     ///
-    /// Own transfers among the rows such a run stored are paired by a background job over the
-    /// whole history.
+    /// Such a run has no `paired_at`: the next run pairs every client's whole history, so the
+    /// own transfers among the rows it stored are paired then.
     ///
     /// On SQLite one process owns the file, so at start every such run is over; on PostgreSQL
     /// another replica may be mid-run, so only runs older than six hours are closed.
@@ -194,10 +194,6 @@ impl SyncEngine {
             .filter(sync_runs::Column::StartedAt.lt(before))
             .exec(self.db.conn())
             .await?;
-        if result.rows_affected > 0 {
-            // Such a run may have stored rows and stopped before pairing own transfers.
-            self.queue_full_pairing().await?;
-        }
         Ok(result.rows_affected)
     }
 
@@ -212,4 +208,51 @@ impl SyncEngine {
             .map(SyncRunSummary::try_from)
             .collect()
     }
+}
+
+/// Whether a run before `run_id` never finished its own-transfer pairing step (cut off, its
+/// pairing failed, or still running on another replica).
+pub(crate) async fn unpaired_before<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    run_id: i64,
+) -> CoreResult<bool> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let found: Option<i64> = sync_runs::Entity::find()
+        .select_only()
+        .column(sync_runs::Column::Id)
+        .filter(sync_runs::Column::Id.lt(run_id))
+        .filter(sync_runs::Column::PairedAt.is_null())
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Notes that run `run_id` finished pairing; after a catch-up over everything, so did every
+/// earlier run that is over (a run still marked running notes its own when it ends).
+pub(crate) async fn mark_paired<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    run_id: i64,
+    catch_up: bool,
+) -> CoreResult<()> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let now = Utc::now();
+    let mut cond = sea_orm::Condition::any().add(sync_runs::Column::Id.eq(run_id));
+    if catch_up {
+        cond = cond.add(
+            sea_orm::Condition::all()
+                .add(sync_runs::Column::Id.lt(run_id))
+                .add(sync_runs::Column::PairedAt.is_null())
+                .add(sync_runs::Column::Status.ne(SyncRunStatus::Running.as_str())),
+        );
+    }
+    sync_runs::Entity::update_many()
+        .col_expr(
+            sync_runs::Column::PairedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(cond)
+        .exec(conn)
+        .await?;
+    Ok(())
 }
