@@ -601,6 +601,18 @@ impl Core {
         model.try_into()
     }
 
+    /// Whether `actor` may see client `id` (nothing is audited: for filtering events).
+    pub async fn sees_client(&self, actor: &Actor, id: i64) -> CoreResult<bool> {
+        let Some(cond) = crate::access::visible_condition(actor, Utc::now()) else {
+            return Ok(true);
+        };
+        Ok(clients::Entity::find_by_id(id)
+            .filter(cond)
+            .one(self.db.conn())
+            .await?
+            .is_some())
+    }
+
     /// Whether `actor` leads the team `team_id`.
     async fn leads(&self, actor: &Actor, team_id: Option<i64>) -> CoreResult<bool> {
         let Some(team_id) = team_id else {

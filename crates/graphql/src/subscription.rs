@@ -14,23 +14,38 @@ pub struct SubscriptionRoot;
 
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
-    /// Progress of every bank sync from now on: one event when a run starts, one per link, one
-    /// when it finishes. A subscriber that falls behind skips what it missed.
+    /// Progress of every bank sync from now on: one event when a run starts, one per link of
+    /// a client in your book, one when it finishes. A subscriber that falls behind skips what
+    /// it missed.
     async fn sync_progress(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = SyncProgress>> {
-        actor(ctx).api()?;
-        let events = core(ctx).api()?.sync().sync_events();
-        Ok(futures_util::stream::unfold(events, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(event) => return Some((SyncProgress::from(event), rx)),
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
+        let who = actor(ctx).api()?.clone();
+        let core = core(ctx).api()?.clone();
+        let events = core.sync().sync_events();
+        Ok(futures_util::stream::unfold(
+            (events, core, who),
+            |(mut rx, core, who)| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(event) => {
+                            if let crm_core::domain::SyncEvent::LinkDone { client_id, .. } = &event
+                            {
+                                // Another book's client: not this subscriber's business (a
+                                // failed check hides the event rather than show it).
+                                if !core.sees_client(&who, *client_id).await.unwrap_or(false) {
+                                    continue;
+                                }
+                            }
+                            return Some((SyncProgress::from(event), (rx, core, who)));
+                        }
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    }
                 }
-            }
-        }))
+            },
+        ))
     }
 
     /// The assistant's answer as it is written: one event per chunk, then a last event with

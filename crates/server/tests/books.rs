@@ -413,3 +413,110 @@ async fn new_clients_are_in_their_creators_book() {
     assert_eq!(me["me"]["team"]["lead"]["username"], "lida");
     w.server.stop().await.unwrap();
 }
+
+/// `crm_session=…` of a login of `name` (no cookie store).
+async fn cookie_of(server: &TestServer, name: &str, password: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(server.url("/graphql"))
+        .json(&json!({
+            "query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { id } } }",
+            "variables": { "u": name, "p": password }
+        }))
+        .send()
+        .await
+        .unwrap();
+    let set = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_demo_deals_its_clients_to_two_teams_and_progress_stays_in_the_book() {
+    use common::{open_ws, startup_run, ws_next, ws_send};
+    use crm_server::testkit::ADMIN_PASSWORD;
+    use std::time::Duration;
+
+    let server = common::start_with(&[("SANDBOX", "on")]).await;
+    let admin = Client::new(&server);
+    admin.login_admin().await;
+    startup_run(&admin, 0).await;
+
+    // Two teams, four managers (signing in with the administrator's password), the clients
+    // dealt in turn: every client has an owner, every manager a fifth of them.
+    let teams = admin
+        .ok("{ teams { name lead { username } } }", json!({}))
+        .await;
+    assert_eq!(teams["teams"].as_array().unwrap().len(), 2, "{teams}");
+    let all = book(&admin).await.1;
+    assert_eq!(all, 20);
+    let mut seen = 0;
+    for name in ["ivanova", "petrov", "smirnova", "kozlov"] {
+        let m = Client::new(&server);
+        let body = m.login(name, ADMIN_PASSWORD).await;
+        assert!(body.get("errors").is_none(), "{name}: {body}");
+        seen += book(&m).await.1;
+    }
+    // Leads see their team's clients too: ivanova's and smirnova's books hold their team.
+    assert_eq!(
+        seen,
+        all + all / 2,
+        "each lead sees the team, each member their own"
+    );
+
+    // Petrov's live progress shows his clients' links only.
+    let petrov = Client::new(&server);
+    petrov.login("petrov", ADMIN_PASSWORD).await;
+    let mine = petrov
+        .ok("{ clients(first: 1) { edges { node { id } } } }", json!({}))
+        .await["clients"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cookie = cookie_of(&server, "petrov", ADMIN_PASSWORD).await;
+    let mut ws = open_ws(&server, &cookie).await;
+    ws_send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "p", "payload": {
+            "query": "subscription { syncProgress { kind runId clientId } }"
+        } }),
+    )
+    .await;
+    // A sync of everyone (an administrator's), until Petrov's subscriber reports it finished.
+    let mut clients_seen: BTreeSet<String> = BTreeSet::new();
+    let mut finished = false;
+    for _ in 0..5 {
+        admin.ok("mutation { syncNow { id } }", json!({})).await;
+        while let Ok(Some(msg)) =
+            tokio::time::timeout(Duration::from_secs(10), ws_next(&mut ws)).await
+        {
+            let p = &msg["payload"]["data"]["syncProgress"];
+            if let Some(c) = p["clientId"].as_str() {
+                clients_seen.insert(c.to_owned());
+            }
+            if p["kind"] == "FINISHED" {
+                finished = true;
+                break;
+            }
+        }
+        if finished {
+            break;
+        }
+    }
+    assert!(finished, "Petrov's subscriber saw a run end");
+    let petrovs: BTreeSet<String> = petrov
+        .ok(
+            "{ clients(first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["clients"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(clients_seen.contains(&mine), "{clients_seen:?}");
+    assert!(
+        clients_seen.is_subset(&petrovs),
+        "{clients_seen:?} ⊄ {petrovs:?}"
+    );
+    server.stop().await.unwrap();
+}
