@@ -115,6 +115,17 @@ impl Book {
 }
 
 impl Core {
+    /// The ids of the clients `actor` sees; `None` for every client (an administrator).
+    pub async fn visible_client_ids(
+        &self,
+        actor: &Actor,
+    ) -> CoreResult<Option<std::collections::HashSet<i64>>> {
+        Ok(match self.book_of(actor).await? {
+            Book::All => None,
+            Book::Only(ids) => Some(ids.into_iter().collect()),
+        })
+    }
+
     /// The clients `actor` sees, for aggregates over their book.
     pub(crate) async fn book_of(&self, actor: &Actor) -> CoreResult<Book> {
         let Some(cond) = visible_condition(actor, Utc::now()) else {

@@ -518,5 +518,38 @@ async fn the_demo_deals_its_clients_to_two_teams_and_progress_stays_in_the_book(
         clients_seen.is_subset(&petrovs),
         "{clients_seen:?} ⊄ {petrovs:?}"
     );
+    // The runs' per-link results show his book's links; the runs' errors (which name other
+    // clients) are an administrator's.
+    let runs = petrov
+        .ok(
+            "{ syncRuns(first: 5) { errors links { clientId } } }",
+            json!({}),
+        )
+        .await;
+    let mut linked: BTreeSet<String> = BTreeSet::new();
+    for run in runs["syncRuns"].as_array().unwrap() {
+        assert_eq!(run["errors"], json!([]), "{run}");
+        for l in run["links"].as_array().unwrap() {
+            linked.insert(l["clientId"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(
+        !linked.is_empty() && linked.is_subset(&petrovs),
+        "{linked:?}"
+    );
+    let all_runs = admin
+        .ok("{ syncRuns(first: 1) { links { clientId } } }", json!({}))
+        .await;
+    let everyone: BTreeSet<&str> = all_runs["syncRuns"][0]["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["clientId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        everyone.len(),
+        20,
+        "an administrator sees every client's links"
+    );
     server.stop().await.unwrap();
 }

@@ -45,13 +45,26 @@ pub struct SyncRun {
     pub added: u32,
     pub updated: u32,
     pub unchanged: u32,
+    #[graphql(skip)]
     pub errors: Vec<String>,
     pub message: Option<String>,
 }
 
 #[ComplexObject]
 impl SyncRun {
-    /// What each link's sync did in this run (bank, then client order).
+    /// The run's errors, naming banks and the banks' client ids: administrators only (others
+    /// read `links`, which shows their book's links with their messages).
+    async fn errors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        let who = crate::context::actor(ctx).api()?;
+        Ok(if who.role == crm_core::domain::Role::Admin {
+            self.errors.clone()
+        } else {
+            Vec::new()
+        })
+    }
+
+    /// What each link's sync did in this run (bank, then client order): the links of clients
+    /// in your book.
     async fn links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SyncRunLink>> {
         let id: i64 = self
             .id
@@ -59,9 +72,25 @@ impl SyncRun {
             .map_err(|_| async_graphql::Error::new("bad run id"))?;
         let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
         let links = loader.load_one(RunLinksOf(id)).await.api()?;
+        let Some(links) = links else {
+            return Ok(Vec::new());
+        };
+        let who = crate::context::actor(ctx).api()?;
+        let visible = crate::context::core(ctx)
+            .api()?
+            .visible_client_ids(who)
+            .await
+            .api()?;
         Ok(links
-            .map(|l| l.iter().cloned().map(SyncRunLink::from).collect())
-            .unwrap_or_default())
+            .iter()
+            .filter(|l| {
+                visible
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&l.client_id))
+            })
+            .cloned()
+            .map(SyncRunLink::from)
+            .collect())
     }
 }
 
