@@ -95,6 +95,7 @@ export function clientQuery(extra = []) {
   return `query Client(${vars}) {
   client(id: $id) {
     id displayName email phone status createdAt updatedAt
+    owner { id username } team { id name }
     links {
       id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
       state failureCount nextAttemptAt consentRequestedAt lastError { code message at }

@@ -175,6 +175,8 @@ export class ClientView {
           moneyLines((c.position || []).filter((p) => Number(p.debts) !== 0).map((p) => ({ amount: p.debts, currency: p.currency }))))),
         row('netPosition', h('span', { class: 'num', id: 'client-net' },
           moneyLines((c.position || []).map((p) => ({ amount: p.net, currency: p.currency }))))),
+        row('clientOwner', c.owner ? h('span', { id: 'client-owner' }, c.owner.username) : null),
+        row('clientTeam', c.team ? h('span', { id: 'client-team' }, c.team.name) : null),
         row('clientSince', date(c.createdAt))));
   }
 
