@@ -6,6 +6,8 @@
 //!   when the client was assigned, so the access filter is one indexed column, never a join).
 //!   Clients stored before books existed have no owner: administrators see them and assign them.
 //! - `client_shares`: a client shared with one more user, until a moment or for good.
+//! - `users.must_change_password`: set by an administrator's password reset; the temporary
+//!   password must be changed at the next login.
 //!
 //! Indexes serve the access filter of the client list: `(owner_id, sort_name)` and
 //! `(team_id, sort_name)` give a manager's book in list order; `client_shares (user_id)` the
@@ -32,6 +34,7 @@ enum Users {
     Table,
     Id,
     TeamId,
+    MustChangePassword,
 }
 
 #[derive(DeriveIden)]
@@ -98,6 +101,14 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Users::Table)
                     .add_column(big_integer_null(Users::TeamId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .add_column(boolean(Users::MustChangePassword).default(false))
                     .to_owned(),
             )
             .await?;
@@ -201,14 +212,16 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .drop_column(Users::TeamId)
-                    .to_owned(),
-            )
-            .await?;
+        for column in [Users::TeamId, Users::MustChangePassword] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Users::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table(Teams::Table).to_owned())
             .await

@@ -479,5 +479,6 @@ pub fn admin() -> crate::auth::Actor {
         username: "test-admin".into(),
         role: crate::domain::Role::Admin,
         session_id: 0,
+        password_change_required: false,
     }
 }

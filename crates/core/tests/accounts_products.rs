@@ -364,6 +364,7 @@ fn admin() -> Actor {
         username: "admin".into(),
         role: Role::Admin,
         session_id: 0,
+        password_change_required: false,
     }
 }
 

@@ -29,6 +29,7 @@ fn admin(user_id: i64) -> Actor {
         username: "admin".into(),
         role: Role::Admin,
         session_id: 0,
+        password_change_required: false,
     }
 }
 

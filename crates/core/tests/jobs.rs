@@ -296,6 +296,7 @@ async fn a_sync_request_checks_the_role_and_the_scope_then_records_and_queues() 
         username: "viewer".into(),
         role: Role::Viewer,
         session_id: 0,
+        password_change_required: false,
     };
     let manager = Actor {
         role: Role::Manager,

@@ -24,6 +24,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         role: Set("admin".into()),
         disabled: Set(false),
         team_id: Set(None),
+        must_change_password: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -44,6 +45,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         role: Set("viewer".into()),
         disabled: Set(true),
         team_id: Set(None),
+        must_change_password: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -137,6 +137,7 @@ fn manager(user_id: i64) -> Actor {
         username: "manager".into(),
         role: Role::Manager,
         session_id: 0,
+        password_change_required: false,
     }
 }
 

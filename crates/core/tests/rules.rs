@@ -41,6 +41,7 @@ fn actor(role: Role) -> Actor {
         username: "tester".into(),
         role,
         session_id: 0,
+        password_change_required: false,
     }
 }
 

@@ -275,6 +275,7 @@ async fn setup(auto_approve: bool) -> (Arc<Core>, Arc<FakeBank>, TestDatabase, i
         username: "admin".into(),
         role: Role::Admin,
         session_id: 0,
+        password_change_required: false,
     };
     let client = core
         .create_client(
@@ -295,6 +296,7 @@ fn admin() -> Actor {
         username: "admin".into(),
         role: Role::Admin,
         session_id: 0,
+        password_change_required: false,
     }
 }
 

@@ -27,8 +27,21 @@ pub struct RequestContext {
     pub cookies: Option<Arc<dyn SessionCookies>>,
 }
 
-/// The caller, or `UNAUTHENTICATED`.
+/// The caller, or `UNAUTHENTICATED`; `PASSWORD_CHANGE_REQUIRED` while the caller signed in
+/// with a temporary password (see [`signed_in`]).
 pub fn actor<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Actor> {
+    let who = signed_in(ctx)?;
+    if who.password_change_required {
+        return Err(ApiError::new(
+            crate::error::code::PASSWORD_CHANGE_REQUIRED,
+            "choose a new password first (changePassword): you signed in with a temporary one",
+        ));
+    }
+    Ok(who)
+}
+
+/// The caller even with a temporary password: only for `me` and `changePassword`.
+pub fn signed_in<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Actor> {
     ctx.data_opt::<RequestContext>()
         .and_then(|r| r.actor.as_ref())
         .ok_or_else(ApiError::unauthenticated)

@@ -15,6 +15,8 @@ pub mod code {
     pub const CONSENT_REQUIRED: &str = "CONSENT_REQUIRED";
     pub const AI_UNAVAILABLE: &str = "AI_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
+    /// Signed in with a temporary password: only `me`, `changePassword` and `logout` work.
+    pub const PASSWORD_CHANGE_REQUIRED: &str = "PASSWORD_CHANGE_REQUIRED";
 }
 
 /// An error ready for a GraphQL response.

@@ -88,7 +88,7 @@ impl MutationRoot {
         current_password: String,
         new_password: String,
     ) -> async_graphql::Result<LoginPayload> {
-        let who = actor(ctx).api()?;
+        let who = crate::context::signed_in(ctx).api()?;
         let req = request(ctx);
         let outcome = core(ctx)
             .api()?
@@ -141,6 +141,29 @@ impl MutationRoot {
             .await
             .api()?;
         Ok(User::from(&user))
+    }
+
+    /// Gives a user a one-time temporary password (administrators; not themselves), shown
+    /// once in the answer. Every session of the user ends; at the next login they can only
+    /// choose a new password (`changePassword`); anything else answers
+    /// `PASSWORD_CHANGE_REQUIRED`. Audited.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+    ) -> async_graphql::Result<TemporaryPassword> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&user_id, "user").api()?;
+        let (user, password) = core(ctx)
+            .api()?
+            .auth()
+            .reset_password(who, id)
+            .await
+            .api()?;
+        Ok(TemporaryPassword {
+            user: User::from(&user),
+            password,
+        })
     }
 
     /// Signs out everywhere: ends every session of the signed-in user (all browsers, open

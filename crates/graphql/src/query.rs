@@ -12,7 +12,7 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let who = actor(ctx).api()?;
+        let who = crate::context::signed_in(ctx).api()?;
         Ok(User::from(
             &core(ctx).api()?.auth().user(who.user_id).await.api()?,
         ))

@@ -188,6 +188,7 @@ async fn books(core: &Core, admin_username: &str, clients: &[i64]) -> anyhow::Re
         username: admin.username.clone(),
         role: crm_core::domain::Role::Admin,
         session_id: 0,
+        password_change_required: false,
     };
     let mut managers = Vec::new();
     for (team, members) in DEMO_TEAMS {

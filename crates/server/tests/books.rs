@@ -553,3 +553,79 @@ async fn the_demo_deals_its_clients_to_two_teams_and_progress_stays_in_the_book(
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_reset_password_works_once_and_must_be_changed_first() {
+    let w = world().await;
+    let masha = signed_in(&w.server, "masha").await;
+    let reset = "mutation($u: ID!) { resetPassword(userId: $u) { user { username passwordChangeRequired } password } }";
+    // Only administrators reset, and not their own.
+    let body = masha.gql(reset, json!({ "u": w.users[3] })).await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let me = w.admin.ok("{ me { id } }", json!({})).await;
+    let body = w.admin.gql(reset, json!({ "u": me["me"]["id"] })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+
+    let data = w.admin.ok(reset, json!({ "u": w.users[1] })).await;
+    assert_eq!(
+        data["resetPassword"]["user"]["passwordChangeRequired"],
+        true
+    );
+    let temporary = data["resetPassword"]["password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(temporary.len() >= 16);
+    // Her open session has ended; the old password no longer works.
+    let body = masha.gql("{ clients { totalCount } }", json!({})).await;
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+    let body = Client::new(&w.server).login("masha", PASSWORD).await;
+    assert!(body.get("errors").is_some(), "{body}");
+
+    // With the temporary password she may only see who she is and choose a new one.
+    let fresh = Client::new(&w.server);
+    let body = fresh.login("masha", &temporary).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let me = fresh
+        .ok("{ me { username passwordChangeRequired } }", json!({}))
+        .await;
+    assert_eq!(me["me"]["passwordChangeRequired"], true);
+    let body = fresh.gql("{ clients { totalCount } }", json!({})).await;
+    assert_eq!(code(&body), "PASSWORD_CHANGE_REQUIRED", "{body}");
+    let res = fresh
+        .http
+        .get(format!(
+            "{}/export/clients/{}/transactions.csv",
+            fresh.base, w.clients[1]
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let changed = fresh
+        .ok(
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { user { passwordChangeRequired } } }",
+            json!({ "c": temporary, "n": "masha-new-password-1" }),
+        )
+        .await;
+    assert_eq!(
+        changed["changePassword"]["user"]["passwordChangeRequired"],
+        false
+    );
+    assert_eq!(book(&fresh).await.1, 1);
+    // The temporary password worked once.
+    let body = Client::new(&w.server).login("masha", &temporary).await;
+    assert!(body.get("errors").is_some(), "{body}");
+    let resets = w
+        .server
+        .core
+        .audit()
+        .recent_audit(500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "user.password_reset")
+        .count();
+    assert_eq!(resets, 1);
+    w.server.stop().await.unwrap();
+}

@@ -189,6 +189,7 @@ impl Auth {
             username: user.username,
             role,
             session_id,
+            password_change_required: user.must_change_password,
         }))
     }
 

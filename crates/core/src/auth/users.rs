@@ -20,6 +20,8 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub team_id: Option<i64>,
+    /// A temporary password (from a reset) that must be changed before anything else.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -32,6 +34,7 @@ impl TryFrom<users::Model> for User {
             username: m.username,
             disabled: m.disabled,
             team_id: m.team_id,
+            must_change_password: m.must_change_password,
             created_at: m.created_at,
         })
     }
@@ -353,6 +356,7 @@ impl Auth {
         let txn = self.db.begin_write().await?;
         let mut active = stored.into_active_model();
         active.password_hash = Set(hash);
+        active.must_change_password = Set(false);
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
         let ended = self.end_sessions_in(&txn, actor.user_id).await?;
@@ -375,6 +379,46 @@ impl Auth {
             user,
             expires_at,
         })
+    }
+}
+
+impl Auth {
+    /// Gives a user a one-time temporary password (administrators; not themselves): every
+    /// session of the user ends, and at the next login they may do nothing but choose a new
+    /// password. Returns the temporary password, shown once to the administrator.
+    pub async fn reset_password(&self, actor: &Actor, user_id: i64) -> CoreResult<(User, String)> {
+        actor.require(Role::Admin)?;
+        if user_id == actor.user_id {
+            return Err(CoreError::invalid(
+                "change your own password with changePassword",
+            ));
+        }
+        let temporary = generate_password();
+        let hash = self.passwords.hash(&temporary).await?;
+        let txn = self.db.begin_write().await?;
+        let current = users::Entity::find_by_id(user_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| CoreError::not_found("user", user_id))?;
+        let mut active = current.into_active_model();
+        active.password_hash = Set(hash);
+        active.must_change_password = Set(true);
+        active.updated_at = Set(Utc::now());
+        let model = active.update(&txn).await?;
+        let ended = self.end_sessions_in(&txn, user_id).await?;
+        crate::audit::record_in(
+            &txn,
+            AuditEvent::new("user.password_reset")
+                .actor(actor)
+                .entity("user", user_id)
+                .detail("sessionsEnded", ended),
+        )
+        .await?;
+        txn.commit().await?;
+        if ended > 0 {
+            self.notify_sessions_ended(user_id);
+        }
+        Ok((model.try_into()?, temporary))
     }
 }
 

@@ -10,6 +10,9 @@ pub struct Actor {
     pub username: String,
     pub role: Role,
     pub session_id: i64,
+    /// Signed in with a temporary password an administrator set: until the user chooses a new
+    /// one, they may only read who they are, change the password or sign out.
+    pub password_change_required: bool,
 }
 
 impl Actor {

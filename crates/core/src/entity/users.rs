@@ -14,6 +14,9 @@ pub struct Model {
     #[sea_orm(default_value = false)]
     pub disabled: bool,
     pub team_id: Option<i64>,
+    /// Set by a password reset: the temporary password must be changed at the next login.
+    #[sea_orm(default_value = false)]
+    pub must_change_password: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

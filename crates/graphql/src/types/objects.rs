@@ -43,6 +43,17 @@ pub struct User {
     pub disabled: bool,
     #[graphql(skip)]
     pub team_id: Option<i64>,
+    /// Signed in with a temporary password: a new one must be chosen (`changePassword`)
+    /// before anything else.
+    pub password_change_required: bool,
+}
+
+/// A temporary password set by an administrator, shown this once.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TemporaryPassword {
+    pub user: User,
+    /// Give it to the user over a separate channel; they must change it at their next login.
+    pub password: String,
 }
 
 #[async_graphql::ComplexObject]
@@ -72,6 +83,7 @@ impl From<&crm_core::auth::User> for User {
             role: u.role.into(),
             disabled: u.disabled,
             team_id: u.team_id,
+            password_change_required: u.must_change_password,
         }
     }
 }

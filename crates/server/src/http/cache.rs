@@ -134,6 +134,7 @@ mod tests {
             username: "u".into(),
             role,
             session_id: 1,
+            password_change_required: false,
         }
     }
 

@@ -48,6 +48,11 @@ async fn signed_in(state: &AppState, cookies: &Cookies) -> Result<Actor, Box<Res
         return Err(unauthenticated());
     };
     match state.core.auth().authenticate(&token).await {
+        Ok(Some(actor)) if actor.password_change_required => Err(Box::new(json_error(
+            StatusCode::FORBIDDEN,
+            crm_graphql::code::PASSWORD_CHANGE_REQUIRED,
+            "choose a new password first: you signed in with a temporary one",
+        ))),
         Ok(Some(actor)) => Ok(actor),
         Ok(None) => Err(unauthenticated()),
         Err(e) => Err(Box::new(core_error(e))),
