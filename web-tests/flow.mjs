@@ -523,6 +523,41 @@ async function rulesSteps(page, vp) {
   await page.waitForSelector('#client-title .badge');
 }
 
+async function passwordSteps(browser, adminPage, vp, viewport) {
+  // An administrator resets a manager's password; the manager signs in with the temporary one,
+  // can do nothing but choose a new password, then sees their book (empty: no clients yet).
+  const username = `browser-${vp}`;
+  const created = await api(adminPage, 'mutation($u: String!) { createUser(input: { username: $u, password: "first-password-123", role: MANAGER }) { id } }', { u: username });
+  const reset = await api(adminPage, 'mutation($id: ID!) { resetPassword(userId: $id) { password } }', { id: created.createUser.id });
+  const temporary = reset.resetPassword.password;
+  const { context, page } = await openPage(browser, viewport);
+  await page.goto(`${env.base}/`);
+  await page.waitForSelector('#login-username');
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', temporary);
+  await page.click('#login-submit');
+  await page.waitForSelector('#password-title');
+  assert(/временным паролем/.test(await text(page, '#password-required')), 'the page says why');
+  assert(await page.locator('#rules-link').isHidden(), 'nothing else is offered');
+  await page.fill('#password-current', temporary);
+  await page.fill('#password-new', 'second-password-123');
+  await page.fill('#password-repeat', 'second-password-12');
+  await page.click('#password-submit');
+  await until(page, () => /не совпадают/.test(document.querySelector('#password-message')?.textContent || ''), null, 'a mismatch is refused');
+  await axe(page, `${vp} password`);
+  await screenshot(page, `${vp}-15-password`);
+  await page.fill('#password-repeat', 'second-password-123');
+  await page.click('#password-submit');
+  await until(page, () => /Пароль изменён/.test(document.querySelector('#password-message')?.textContent || ''), null, 'the password changed');
+  await page.goto(`${env.base}/#/`);
+  await page.waitForSelector('#dashboard-title');
+  const me = await api(page, '{ me { passwordChangeRequired } clients { totalCount } }');
+  assertEq(me.me.passwordChangeRequired, false, 'no change is required any more');
+  assertEq(me.clients.totalCount, 0, 'a new manager\'s book is empty');
+  assertClean(page, `${vp} password`);
+  await context.close();
+}
+
 async function frameSteps(page, vp) {
   await page.click('#client-back');
   await page.waitForSelector('#dashboard-title');
@@ -586,6 +621,8 @@ run('flow', async () => {
     log(`${vp}: session expiry keeps the route`);
     await rulesSteps(page, vp);
     log(`${vp}: category rule added, listed, deleted`);
+    await passwordSteps(browser, page, vp, viewport);
+    log(`${vp}: a reset password changed at the first login`);
     await frameSteps(page, vp);
     log(`${vp}: theme, language, signed out`);
     await context.close();

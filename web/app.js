@@ -20,6 +20,7 @@ import { LoginView } from './views/login.js';
 import { DashboardView } from './views/dashboard.js';
 import { ClientView } from './views/client.js';
 import { RulesView } from './views/rules.js';
+import { PasswordView } from './views/password.js';
 import { AssistantPanel } from './views/assistant.js';
 
 /**
@@ -184,15 +185,17 @@ function renderFrame() {
   theme.dataset.effective = effectiveTheme();
   replace($('graphiql-link'), t('graphiql'));
   replace($('rules-link'), t('rulesLink'));
+  replace($('password-link'), t('passwordLink'));
   replace($('logout'), t('logout'));
   $('top-nav').setAttribute('aria-label', t('topNav'));
   const signedIn = Boolean(app.user);
   $('logout').hidden = !signedIn;
   $('graphiql-link').hidden = !(signedIn && app.graphiql);
-  $('rules-link').hidden = !signedIn;
+  $('rules-link').hidden = !signedIn || app.user.passwordChangeRequired;
+  $('password-link').hidden = !signedIn;
   const assistantButton = $('assistant-toggle');
   replace(assistantButton, t('assistantTitle'));
-  assistantButton.hidden = !(signedIn && FEATURES.assistant);
+  assistantButton.hidden = !(signedIn && FEATURES.assistant && !app.user.passwordChangeRequired);
   replace($('who'), signedIn ? t('signedInAs', app.user.username, label('Role', app.user.role)) : '');
   if (app.view) ctx.setTitle(app.view.title());
 }
@@ -256,6 +259,20 @@ async function logout() {
 function route() {
   if (!app.user) {
     if (!(app.view instanceof LoginView)) showLogin();
+    return;
+  }
+  // A temporary password (an administrator's reset) must be changed before anything else.
+  if (app.user.passwordChangeRequired || /^#\/password\b/.test(location.hash)) {
+    ctx.assistantContext(null);
+    mount(new PasswordView(ctx, {
+      required: Boolean(app.user.passwordChangeRequired),
+      onChanged(user) {
+        app.user = user;
+        // The change opened a new session: the socket must be opened again.
+        app.ws.close();
+        renderFrame();
+      },
+    }));
     return;
   }
   const m = /^#\/client\/([^?]+)/.exec(location.hash);
