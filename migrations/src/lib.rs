@@ -24,6 +24,7 @@ mod m20261207_000020_pending_revocations;
 mod m20261207_000030_accounts_products;
 mod m20261207_000040_transfer_legs_index;
 mod m20261207_000050_books;
+mod m20261207_000060_notes;
 
 /// The name of the migration after which core rebuilds every client's search text (phone
 /// numbers then match in any spelling).
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_accounts_products::Migration),
             Box::new(m20261207_000040_transfer_legs_index::Migration),
             Box::new(m20261207_000050_books::Migration),
+            Box::new(m20261207_000060_notes::Migration),
         ]
     }
 }

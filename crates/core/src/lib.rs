@@ -28,6 +28,7 @@ pub mod insights;
 pub mod jobs;
 mod ledger;
 pub mod links;
+pub mod notes;
 pub mod offers;
 pub mod portfolio;
 pub mod ratings;

@@ -348,6 +348,53 @@ impl MutationRoot {
             .api()
     }
 
+    /// Adds a note to a client of your book (`occurredAt`: when it happened, now by default;
+    /// never in the future). Plain text, 20 000 characters at most. Audited (without its text).
+    async fn add_note(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+        kind: NoteKind,
+        body: String,
+        occurred_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> async_graphql::Result<NoteObject> {
+        let who = actor(ctx).api()?;
+        let client_id = parse_id(&client_id, "client").api()?;
+        let note = core(ctx)
+            .api()?
+            .add_note(who, client_id, kind.into(), &body, occurred_at)
+            .await
+            .api()?;
+        Ok(NoteObject(note))
+    }
+
+    /// Changes your note (administrators: any); absent fields stay as they are.
+    async fn edit_note(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        kind: Option<NoteKind>,
+        body: Option<String>,
+        occurred_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> async_graphql::Result<NoteObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "note").api()?;
+        let note = core(ctx)
+            .api()?
+            .edit_note(who, id, kind.map(Into::into), body.as_deref(), occurred_at)
+            .await
+            .api()?;
+        Ok(NoteObject(note))
+    }
+
+    /// Deletes your note (administrators: any).
+    async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "note").api()?;
+        core(ctx).api()?.delete_note(who, id).await.api()?;
+        Ok(true)
+    }
+
     /// Records a transaction by hand; it is categorised like an imported one.
     async fn create_transaction(
         &self,

@@ -629,3 +629,98 @@ async fn a_reset_password_works_once_and_must_be_changed_first() {
     assert_eq!(resets, 1);
     w.server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn notes_belong_to_the_book_and_their_authors() {
+    let w = world().await;
+    let masha = signed_in(&w.server, "masha").await;
+    let lida = signed_in(&w.server, "lida").await;
+    let vera = signed_in(&w.server, "vera").await;
+    let misha = signed_in(&w.server, "misha").await;
+    let mashas = &w.clients[1];
+    let add = "mutation($c: ID!, $k: NoteKind!, $b: String!, $at: DateTime) { addNote(clientId: $c, kind: $k, body: $b, occurredAt: $at) { id kind body occurredAt author { username } } }";
+    let earlier = "2026-11-20T09:30:00Z";
+    let call = masha
+        .ok(add, json!({ "c": mashas, "k": "CALL", "b": "  Обсудили вклад на 6 месяцев.\r\nПерезвонить в пятницу.  ", "at": earlier }))
+        .await["addNote"]
+        .clone();
+    assert_eq!(
+        call["body"],
+        "Обсудили вклад на 6 месяцев.\nПерезвонить в пятницу."
+    );
+    assert_eq!(call["author"]["username"], "masha");
+    let note = lida
+        .ok(
+            add,
+            json!({ "c": mashas, "k": "NOTE", "b": "Лид команды: клиент важный" }),
+        )
+        .await["addNote"]
+        .clone();
+    // Newest first, by when they happened.
+    let list = "query($c: ID!) { client(id: $c) { notes { kind body author { username } } } }";
+    let notes = vera.ok(list, json!({ "c": mashas })).await;
+    let kinds: Vec<&str> = notes["client"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["NOTE", "CALL"]);
+
+    // Refusals: another book (NOT_FOUND), a viewer (FORBIDDEN), someone else's note
+    // (FORBIDDEN), bad input (BAD_USER_INPUT).
+    let body = misha
+        .gql(add, json!({ "c": mashas, "k": "NOTE", "b": "x" }))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    let body = misha.gql(list, json!({ "c": mashas })).await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    let body = vera
+        .gql(add, json!({ "c": mashas, "k": "NOTE", "b": "x" }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let edit = "mutation($id: ID!, $b: String) { editNote(id: $id, body: $b) { body updatedAt } }";
+    let body = masha
+        .gql(edit, json!({ "id": note["id"], "b": "чужая" }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    let body = misha
+        .gql(edit, json!({ "id": call["id"], "b": "чужая" }))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    for bad in [
+        json!({ "c": mashas, "k": "NOTE", "b": "   " }),
+        json!({ "c": mashas, "k": "NOTE", "b": "я".repeat(20_001) }),
+        json!({ "c": mashas, "k": "NOTE", "b": "a\u{202E}b" }),
+        json!({ "c": mashas, "k": "NOTE", "b": "завтра", "at": "2030-01-01T00:00:00Z" }),
+    ] {
+        let body = masha.gql(add, bad).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    }
+
+    // The author edits and deletes; an administrator may too.
+    let edited = masha
+        .ok(
+            edit,
+            json!({ "id": call["id"], "b": "Перезвонить в понедельник." }),
+        )
+        .await;
+    assert_eq!(edited["editNote"]["body"], "Перезвонить в понедельник.");
+    let delete = "mutation($id: ID!) { deleteNote(id: $id) }";
+    w.admin.ok(delete, json!({ "id": note["id"] })).await;
+    masha.ok(delete, json!({ "id": call["id"] })).await;
+    let notes = masha.ok(list, json!({ "c": mashas })).await;
+    assert_eq!(notes["client"]["notes"], json!([]));
+    let audited = w
+        .server
+        .core
+        .audit()
+        .recent_audit(500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action.starts_with("note."))
+        .count();
+    assert_eq!(audited, 5, "two added, one edited, two deleted");
+    w.server.stop().await.unwrap();
+}

@@ -16,6 +16,7 @@ pub mod clients;
 pub mod conversations;
 pub mod jobs;
 pub mod login_throttle;
+pub mod notes;
 pub mod pending_revocations;
 pub mod product_agreements;
 pub mod products;

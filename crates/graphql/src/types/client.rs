@@ -12,7 +12,7 @@ use super::analytics::*;
 use super::enums::*;
 use super::holdings::*;
 use super::objects::*;
-use super::teams::{ShareObject, TeamObject};
+use super::teams::{NoteObject, ShareObject, TeamObject};
 use super::TransactionFilter;
 use crate::context::{actor, core};
 use crate::cursor::{decode_transaction, encode_client_position, encode_transaction, page_size};
@@ -76,6 +76,22 @@ impl ClientObject {
             .await
             .api()?
             .map(TeamObject))
+    }
+
+    /// Notes on the client (calls, meetings, e-mails, notes), newest first, `first` at most
+    /// (200).
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Vec<NoteObject>> {
+        let first = u64::try_from(first.clamp(1, 200)).unwrap_or(50);
+        let notes = core(ctx)
+            .api()?
+            .notes(actor(ctx).api()?, self.0.id, first)
+            .await
+            .api()?;
+        Ok(notes.into_iter().map(NoteObject).collect())
     }
 
     /// The users the client is shared with beyond its owner's book, while the share lasts.

@@ -64,3 +64,67 @@ impl ShareObject {
         self.0.created_at
     }
 }
+
+/// What a note records.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum NoteKind {
+    Note,
+    Call,
+    Meeting,
+    Email,
+}
+
+impl From<NoteKind> for crm_core::notes::NoteKind {
+    fn from(k: NoteKind) -> Self {
+        match k {
+            NoteKind::Note => crm_core::notes::NoteKind::Note,
+            NoteKind::Call => crm_core::notes::NoteKind::Call,
+            NoteKind::Meeting => crm_core::notes::NoteKind::Meeting,
+            NoteKind::Email => crm_core::notes::NoteKind::Email,
+        }
+    }
+}
+
+impl From<crm_core::notes::NoteKind> for NoteKind {
+    fn from(k: crm_core::notes::NoteKind) -> Self {
+        match k {
+            crm_core::notes::NoteKind::Note => NoteKind::Note,
+            crm_core::notes::NoteKind::Call => NoteKind::Call,
+            crm_core::notes::NoteKind::Meeting => NoteKind::Meeting,
+            crm_core::notes::NoteKind::Email => NoteKind::Email,
+        }
+    }
+}
+
+/// A manager's note on a client: plain text (the web app shows a safe Markdown subset).
+pub struct NoteObject(pub crm_core::notes::Note);
+
+#[Object(name = "Note")]
+impl NoteObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn kind(&self) -> NoteKind {
+        self.0.kind.into()
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// When the call, meeting or e-mail happened (or the note was taken).
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Who wrote it (null once that user is deleted).
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.0.author_id {
+            Some(id) => user_by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+}
