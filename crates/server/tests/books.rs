@@ -133,6 +133,19 @@ async fn world() -> World {
     }
 }
 
+/// How many audit rows have an action starting with `prefix`.
+async fn audited(server: &TestServer, prefix: &str) -> usize {
+    server
+        .core
+        .audit()
+        .recent_audit(500)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action.starts_with(prefix))
+        .count()
+}
+
 async fn denials(server: &TestServer, user: &str) -> Vec<(String, String)> {
     server
         .core
@@ -374,16 +387,7 @@ async fn sharing_and_assigning_move_clients_between_books() {
     assert_eq!(book(&lev).await.1, 3, "the lead of B sees B's clients");
 
     // Every assignment is audited.
-    let assigned = w
-        .server
-        .core
-        .audit()
-        .recent_audit(500)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.action == "client.assign")
-        .count();
+    let assigned = audited(&w.server, "client.assign").await;
     assert_eq!(assigned, CLIENTS.len() + 2);
     w.server.stop().await.unwrap();
 }
@@ -616,16 +620,7 @@ async fn a_reset_password_works_once_and_must_be_changed_first() {
     // The temporary password worked once.
     let body = Client::new(&w.server).login("masha", &temporary).await;
     assert!(body.get("errors").is_some(), "{body}");
-    let resets = w
-        .server
-        .core
-        .audit()
-        .recent_audit(500)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.action == "user.password_reset")
-        .count();
+    let resets = audited(&w.server, "user.password_reset").await;
     assert_eq!(resets, 1);
     w.server.stop().await.unwrap();
 }
@@ -711,16 +706,7 @@ async fn notes_belong_to_the_book_and_their_authors() {
     masha.ok(delete, json!({ "id": call["id"] })).await;
     let notes = masha.ok(list, json!({ "c": mashas })).await;
     assert_eq!(notes["client"]["notes"], json!([]));
-    let audited = w
-        .server
-        .core
-        .audit()
-        .recent_audit(500)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.action.starts_with("note."))
-        .count();
+    let audited = audited(&w.server, "note.").await;
     assert_eq!(audited, 5, "two added, one edited, two deleted");
     w.server.stop().await.unwrap();
 }
