@@ -523,6 +523,28 @@ async function rulesSteps(page, vp) {
   await page.waitForSelector('#client-title .badge');
 }
 
+async function notesSteps(page, vp) {
+  // A note on the client: written, listed newest first with its kind, author and Markdown,
+  // then deleted by its author.
+  await page.waitForSelector('#notes-title');
+  const body = `Звонок: обсудили **вклад** (${vp})`;
+  await page.selectOption('#note-kind', 'CALL');
+  await page.fill('#note-body', body);
+  await page.click('#note-submit');
+  await until(page, () => document.querySelector('#notes-list .note'), null, 'the note listed');
+  const first = page.locator('#notes-list .note').first();
+  const head = await first.locator('.note-head').textContent();
+  assert(/Звонок/.test(head) && head.includes(env.username), `the note's kind and author: ${head}`);
+  assertEq(await first.locator('.note-body strong').textContent(), 'вклад', 'the note\'s Markdown is shown');
+  await axe(page, `${vp} notes`);
+  await first.scrollIntoViewIfNeeded();
+  await screenshot(page, `${vp}-16-notes`);
+  const id = await first.getAttribute('data-note-id');
+  await page.click(`#note-delete-${id}`);
+  await until(page, (i) => !document.querySelector(`[data-note-id="${i}"]`), id, 'the note deleted');
+  assertClean(page, `${vp} notes`);
+}
+
 async function passwordSteps(browser, adminPage, vp, viewport) {
   // An administrator resets a manager's password; the manager signs in with the temporary one,
   // can do nothing but choose a new password, then sees their book (empty: no clients yet).
@@ -619,6 +641,8 @@ run('flow', async () => {
     log(`${vp}: assistant streamed and stopped`);
     await sessionSteps(page, context, vp);
     log(`${vp}: session expiry keeps the route`);
+    await notesSteps(page, vp);
+    log(`${vp}: a note added, shown and deleted`);
     await rulesSteps(page, vp);
     log(`${vp}: category rule added, listed, deleted`);
     await passwordSteps(browser, page, vp, viewport);

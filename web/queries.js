@@ -100,6 +100,7 @@ export function clientQuery(extra = []) {
   client(id: $id) {
     id displayName email phone status createdAt updatedAt
     owner { id username } team { id name }
+    notes(first: 20) { id kind body occurredAt author { id username } }
     links {
       id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
       state failureCount nextAttemptAt consentRequestedAt lastError { code message at }
@@ -152,6 +153,12 @@ export const CLIENT_ANALYTICS = `query ClientAnalytics($id: ID!, $from: DateTime
     cashflow(months: 12) { month income expense net movedOut movedIn currency }
   }
 }`;
+
+export const ADD_NOTE = `mutation AddNote($clientId: ID!, $kind: NoteKind!, $body: String!) {
+  addNote(clientId: $clientId, kind: $kind, body: $body) { id kind body occurredAt author { id username } }
+}`;
+
+export const DELETE_NOTE = 'mutation DeleteNote($id: ID!) { deleteNote(id: $id) }';
 
 export const UPDATE_CLIENT = `mutation UpdateClient($id: ID!, $input: UpdateClientInput!) {
   updateClient(id: $id, input: $input) { id displayName email phone status updatedAt }

@@ -6,7 +6,8 @@ import { h, replace, table, focusHeading } from '../dom.js';
 import { label, lang, t } from '../i18n.js';
 import { date, dateTime, integer, money, signedNumber } from '../format.js';
 import { FEATURES } from '../features.js';
-import { clientQuery, LINK_BANK, RELINK_BANK, REQUEST_CONSENT_AGAIN, UNLINK_BANK, UPDATE_CLIENT } from '../queries.js';
+import { ADD_NOTE, clientQuery, DELETE_NOTE, LINK_BANK, RELINK_BANK, REQUEST_CONSENT_AGAIN, UNLINK_BANK, UPDATE_CLIENT } from '../queries.js';
+import { renderMarkdown } from '../markdown.js';
 import { gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
 import { AnalyticsSection } from './analytics.js';
 import { TransactionsSection } from './transactions.js';
@@ -134,6 +135,7 @@ export class ClientView {
         this.profileCard(c, canEdit),
         this.ratingCard(c)),
       this.linksSection(c, canEdit),
+      this.notesSection(c, canEdit),
       h('section', { 'aria-labelledby': 'accounts-title' },
         h('h2', { id: 'accounts-title' }, t('accountsTitle')),
         this.accountsTable(c.accounts)),
@@ -151,6 +153,80 @@ export class ClientView {
       }),
       this.transactions.el,
       FEATURES.exports ? this.exportsSection(c) : null);
+  }
+
+  // ---- notes --------------------------------------------------------------------------------
+
+  notesSection(c, canEdit) {
+    const me = this.ctx.user();
+    const notes = c.notes || [];
+    const item = (n) => h('li', { class: 'note', 'data-note-id': n.id },
+      h('p', { class: 'note-head' },
+        h('span', { class: 'badge' }, label('NoteKind', n.kind)), ' ',
+        h('time', { datetime: n.occurredAt }, dateTime(n.occurredAt)), ' · ',
+        n.author ? n.author.username : t('none'),
+        canEdit && me && (me.role === 'ADMIN' || (n.author && n.author.id === me.id))
+          ? h('button', {
+            type: 'button', class: 'link small', id: `note-delete-${n.id}`,
+            'aria-label': t('deleteNoteLabel', dateTime(n.occurredAt)),
+            on: { click: () => this.deleteNote(c, n) },
+          }, t('deleteNote'))
+          : null),
+      h('div', { class: 'note-body' }, renderMarkdown(n.body)));
+    const form = canEdit ? h('form', { class: 'stack note-form', id: 'note-form', novalidate: true, on: { submit: (ev) => this.addNote(ev, c) } },
+      h('label', { for: 'note-kind' }, t('noteKind')),
+      h('select', { id: 'note-kind', name: 'kind' },
+        ['NOTE', 'CALL', 'MEETING', 'EMAIL'].map((k) => h('option', { value: k }, label('NoteKind', k)))),
+      h('label', { for: 'note-body' }, t('noteBody')),
+      h('textarea', { id: 'note-body', name: 'body', rows: 3, maxlength: 20000, required: true }),
+      h('button', { type: 'submit', id: 'note-submit', disabled: this.noteBusy }, t('addNote')),
+      h('p', { id: 'note-message', class: this.noteError ? 'error' : 'notice', role: this.noteError ? 'alert' : 'status' }, this.noteError || null))
+      : null;
+    return h('section', { 'aria-labelledby': 'notes-title', class: 'notes-section' },
+      h('h2', { id: 'notes-title' }, t('notesTitle')),
+      notes.length ? h('ul', { class: 'notes', id: 'notes-list' }, notes.map(item)) : h('p', { class: 'muted', id: 'notes-empty' }, t('noNotes')),
+      form);
+  }
+
+  async addNote(ev, c) {
+    ev.preventDefault();
+    const body = this.el.querySelector('#note-body').value.trim();
+    const kind = this.el.querySelector('#note-kind').value;
+    if (!body) {
+      this.noteError = t('noteRequired');
+      this.update();
+      document.getElementById('note-body')?.focus();
+      return;
+    }
+    this.noteBusy = true;
+    this.noteError = '';
+    try {
+      const data = await this.ctx.request(ADD_NOTE, { clientId: c.id, kind, body });
+      this.client.notes = [data.addNote, ...(this.client.notes || [])];
+      this.noteBusy = false;
+      this.update();
+      this.ctx.announce(t('noteAdded'));
+      document.getElementById('note-body')?.focus();
+    } catch (e) {
+      this.noteBusy = false;
+      if (e.handled) return;
+      this.noteError = this.ctx.errorMessage(e);
+      this.update();
+    }
+  }
+
+  async deleteNote(c, n) {
+    try {
+      await this.ctx.request(DELETE_NOTE, { id: n.id });
+      this.client.notes = (this.client.notes || []).filter((x) => x.id !== n.id);
+      this.update();
+      this.ctx.announce(t('noteDeleted'));
+      document.getElementById('note-body')?.focus();
+    } catch (e) {
+      if (e.handled) return;
+      this.noteError = this.ctx.errorMessage(e);
+      this.update();
+    }
   }
 
   // ---- profile ------------------------------------------------------------------------------
