@@ -34,6 +34,8 @@ struct BankState {
     unreachable: bool,
     /// The oldest rows of each read are not delivered (and are reported as a shortfall).
     short: u64,
+    /// Rows refused as malformed by the connector: left out of a read and reported as rejected.
+    refused: Vec<String>,
     /// Data calls (accounts, balances, transactions) made so far.
     data_calls: u32,
     accounts: Vec<AccountData>,
@@ -175,11 +177,16 @@ impl BankConnector for FakeBank {
         transactions.sort_by_key(|t| std::cmp::Reverse(t.booked_at));
         let kept = total.saturating_sub(s.short) as usize;
         transactions.truncate(kept);
+        let delivered = transactions.len();
+        transactions.retain(|t| !s.refused.contains(&t.id));
+        let rejected = (transactions.len()..delivered)
+            .map(|_| "bookingDateTime is not a date".to_owned())
+            .collect();
         Ok(TransactionBatch {
             reported_total: Some(total),
             shortfall: total - kept as u64,
             transactions,
-            rejected: vec![],
+            rejected,
         })
     }
     async fn products(&self) -> ConnectorResult<Vec<ProductData>> {
@@ -1131,6 +1138,74 @@ async fn a_short_read_keeps_the_cursor_so_a_later_sync_recovers_the_rows() {
         .unwrap();
     assert_eq!(whole.status, SyncRunStatus::Succeeded, "{whole:?}");
     assert_eq!(row_count(&core, client).await, (4, 4));
+    let link = link_of(&core, client).await;
+    assert_eq!(link.last_error, None);
+    assert_eq!(link.state(Utc::now(), 7), LinkState::Ok);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn refused_rows_keep_the_cursor_before_them_and_a_clean_read_fills_them_in() {
+    let (core, bank, tdb, client) = setup(true).await;
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    let first = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(first.status, SyncRunStatus::Succeeded, "{first:?}");
+    // acc-1's cursor is now tx-2 (10 days back): the next read starts 17 days back. A row booked
+    // 9 days back is refused, a newer one is stored: moving the cursor to the newer one would
+    // leave the refused row outside every later read (they start 7 days before the cursor).
+    {
+        let mut s = bank.state.lock().unwrap();
+        s.transactions
+            .push(tx("tx-5", "acc-1", 2_000_00, false, 9, false));
+        s.transactions
+            .push(tx("tx-6", "acc-1", 3_000_00, true, 1, false));
+        s.refused = vec!["tx-5".into()];
+    }
+    let refused = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(refused.status, SyncRunStatus::Partial, "{refused:?}");
+    let links = run_links(&core, refused.id).await;
+    assert_eq!(
+        links[&client],
+        (LinkResult::Partial, Some("SHORTFALL".into()))
+    );
+    let link = link_of(&core, client).await;
+    assert_eq!(link.state(Utc::now(), 7), LinkState::Incomplete);
+    // The link says from which date the rows are read again: 7 days before acc-1's cursor.
+    let reread = (Utc::now() - Duration::days(17))
+        .format("%Y-%m-%d")
+        .to_string();
+    let message = link.status_message.clone().unwrap_or_default();
+    assert!(
+        message.contains(&format!("from {reread} on are read again")),
+        "{message}"
+    );
+    assert!(refused
+        .errors
+        .iter()
+        .any(|e| e.contains(&format!("from {reread} on"))));
+    assert_eq!(row_count(&core, client).await.1, 5);
+
+    // The bank's rows come through clean: the refused row is read (it is inside the range the
+    // cursor was held at) and the client has exactly the bank's six rows.
+    bank.state.lock().unwrap().refused.clear();
+    let clean = core
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap();
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!(row_count(&core, client).await, (6, 6));
     let link = link_of(&core, client).await;
     assert_eq!(link.last_error, None);
     assert_eq!(link.state(Utc::now(), 7), LinkState::Ok);

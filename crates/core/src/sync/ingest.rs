@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 // PostgreSQL keeps microseconds: every stored time is cut to them, so a re-read compares equal.
 use crm_connector::{
-    Access, AccountData, BankConnector, BookingStatus, ConnectorError, TransactionData,
+    Access, AccountData, BankConnector, BookingStatus, ConnectorError, TransactionBatch,
+    TransactionData,
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
@@ -39,6 +40,35 @@ fn status(s: BookingStatus) -> TransactionStatus {
     match s {
         BookingStatus::Booked => TransactionStatus::Booked,
         BookingStatus::Pending => TransactionStatus::Pending,
+    }
+}
+
+/// The newest booked row of a read: where the account's cursor may move after a complete read.
+fn newest_booked(batch: &TransactionBatch) -> Option<DateTime<Utc>> {
+    batch
+        .transactions
+        .iter()
+        .filter(|t| t.status == BookingStatus::Booked)
+        .map(|t| t.booked_at.trunc_subsecs(6))
+        .max()
+}
+
+/// Whether a read holds every row the bank reported in its range, none refused.
+fn read_whole(batch: &TransactionBatch) -> bool {
+    batch.shortfall == 0 && batch.rejected.is_empty()
+}
+
+impl LinkOutcome {
+    /// Counts a read's missing and refused rows and, when there are any, where the next sync
+    /// reads again (the start of the range read: the cursor stays before every gap). True when
+    /// the read holds every row the bank reported in the range, none refused.
+    fn note_read(&mut self, batch: &TransactionBatch, from: DateTime<Utc>) -> bool {
+        if read_whole(batch) {
+            return true;
+        }
+        self.shortfall += batch.shortfall + batch.rejected.len() as u64;
+        self.reread_from = Some(self.reread_from.map_or(from, |r| r.min(from)));
+        false
     }
 }
 
@@ -120,18 +150,13 @@ impl SyncEngine {
                 .transactions(&access, &account.id, from, now)
                 .await?;
             outcome.accounts += 1;
-            outcome.shortfall += batch.shortfall + batch.rejected.len() as u64;
-            let newest_booked = batch
-                .transactions
-                .iter()
-                .filter(|t| t.status == BookingStatus::Booked)
-                .map(|t| t.booked_at.trunc_subsecs(6))
-                .max();
-            // A read short of the bank's total leaves the cursor where it was: the next sync
-            // reads the same range again (the connector varies its paging) until it is whole.
-            let complete = batch.shortfall == 0;
+            let complete = outcome.note_read(&batch, from);
+            // A read short of the bank's total or with refused rows leaves the cursor where it
+            // was: the rows it missed may be anywhere in the range (a refused row's date cannot
+            // be trusted), so the next sync reads the same range again (the connector varies its
+            // paging) until it is whole.
             let account_cursor = if complete {
-                cursor.max(newest_booked)
+                cursor.max(newest_booked(&batch))
             } else {
                 cursor
             };
@@ -175,7 +200,10 @@ impl SyncEngine {
         }
         let now = Utc::now();
         let message = if outcome.shortfall > 0 {
-            Some(super::shortfall_message(outcome.shortfall))
+            Some(super::shortfall_message(
+                outcome.shortfall,
+                outcome.reread_from,
+            ))
         } else if stored.renewal_request_id.is_some() {
             let expires = stored
                 .consent_expires_at
@@ -278,16 +306,12 @@ impl SyncEngine {
                             .insert(&*txn)
                             .await?;
                         }
-                        let newest = batch
-                            .transactions
-                            .iter()
-                            .filter(|t| t.status == BookingStatus::Booked)
-                            .map(|t| t.booked_at.trunc_subsecs(6))
-                            .max();
-                        // A short read keeps the cursor, as for a listed account.
-                        let complete = batch.shortfall == 0;
+                        // A short read or refused rows keep the cursor, as for a listed
+                        // account (a closed account is not read again: nothing to count).
+                        let complete = read_whole(batch);
                         if complete {
-                            model.last_booked_at = Set(account.last_booked_at.max(newest));
+                            model.last_booked_at =
+                                Set(account.last_booked_at.max(newest_booked(batch)));
                         }
                         self.store_transactions(
                             &txn,

@@ -93,6 +93,9 @@ pub struct LinkOutcome {
     pub unchanged: u32,
     /// Rows the bank reported that could not be read, or that were refused.
     pub shortfall: u64,
+    /// Where the next sync starts reading again because of that shortfall: the start of the
+    /// earliest range an account's cursor was held at (the cursor never moves past a gap).
+    pub reread_from: Option<DateTime<Utc>>,
     /// Attempted and failed: the error's code and message.
     pub error: Option<(String, String)>,
     /// Not attempted (backing off, circuit open, consent not authorised): why, in a code and
@@ -153,17 +156,24 @@ impl LinkOutcome {
     fn message(&self) -> Option<String> {
         match (&self.error, &self.skipped) {
             (Some((_, m)), _) | (None, Some((_, m))) => Some(m.clone()),
-            _ if self.shortfall > 0 => Some(shortfall_message(self.shortfall)),
+            _ if self.shortfall > 0 => Some(shortfall_message(self.shortfall, self.reread_from)),
             _ => None,
         }
     }
 }
 
-/// What a link says after a read that missed rows the bank reported.
-pub(crate) fn shortfall_message(rows: u64) -> String {
-    format!(
-        "{rows} transactions reported by the bank could not be read; the same range is read again on the next sync"
-    )
+/// What a link says after a read that missed or refused rows the bank reported: how many, and
+/// from which date the next sync reads again.
+pub(crate) fn shortfall_message(rows: u64, reread_from: Option<DateTime<Utc>>) -> String {
+    match reread_from {
+        Some(from) => format!(
+            "{rows} transactions reported by the bank could not be read or were refused; transactions from {} on are read again on the next sync",
+            from.format("%Y-%m-%d")
+        ),
+        None => format!(
+            "{rows} transactions reported by the bank could not be read or were refused; the same range is read again on the next sync"
+        ),
+    }
 }
 
 /// A failure's code, as a link's last error and a run's link outcome carry it.
@@ -513,8 +523,10 @@ impl SyncEngine {
             }
             if o.shortfall > 0 {
                 run.errors.push(format!(
-                    "{} / {}: {} transactions reported by the bank could not be read",
-                    link.bank_code, link.external_client_id, o.shortfall
+                    "{} / {}: {}",
+                    link.bank_code,
+                    link.external_client_id,
+                    shortfall_message(o.shortfall, o.reread_from)
                 ));
             }
         }
