@@ -195,6 +195,12 @@ pub trait BankControl: Send + Sync {
     /// Unstable paging: equal-time rows reorder on every query; after `insert_after` page
     /// requests a new row is booked, shifting later pages.
     async fn unstable_paging(&self, shuffle_ties: bool, insert_after: Option<u32>);
+    /// After `n` more transaction-page requests the bank's newest rows drop out of the list
+    /// it pages (its total shrinks, later pages shift up) until a read starts afresh at page 1
+    /// (capability `unstable_paging`; a control that cannot leaves paging alone).
+    async fn shrink_total_after(&self, n: u32) {
+        let _ = n;
+    }
     /// Whether the bank applies the date filter of transaction pages.
     async fn honour_date_filter(&self, honour: bool);
     /// Unknown fields everywhere in the bank's answers.
@@ -1058,6 +1064,30 @@ pub async fn unstable_paging(
     )
 }
 
+/// The bank's total shrinks between the pages of a read (rows drop out of the front, later
+/// pages shift up): the total is the largest announced, the read starts again, and ends with
+/// exactly the bank's rows, none skipped.
+pub async fn shrinking_total(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.unstable_paging {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    // The second page comes from a list three rows shorter.
+    control.shrink_total_after(2).await;
+    let batch = read(bank, &access, &account).await?;
+    let truth = control.transactions(&account).await;
+    exact(&batch, &truth, "a read whose total shrank")
+}
+
 /// A transaction booked late appears, pending, then booked once the bank books it.
 pub async fn late_posting(
     bank: &dyn BankConnector,
@@ -1440,6 +1470,7 @@ pub async fn run_all(
         malformed_bodies,
         unknown_fields,
         unstable_paging,
+        shrinking_total,
         late_posting,
         product_agreements,
         cards,

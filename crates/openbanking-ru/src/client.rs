@@ -111,6 +111,32 @@ struct Collected {
     unnamed: u64,
 }
 
+/// What one or more full reads of an account's pages showed of the bank's total.
+#[derive(Default)]
+struct PagesRead {
+    /// The largest total the bank announced (`meta.totalRecords`).
+    total: Option<u64>,
+    /// A page announced a smaller total than an earlier one: rows left the list mid-read.
+    shrank: bool,
+}
+
+impl PagesRead {
+    /// A page's announced total, if it gave one.
+    fn announced(&mut self, total: Option<u64>) {
+        let Some(now) = total else { return };
+        if self.total.is_some_and(|largest| now < largest) {
+            self.shrank = true;
+        }
+        self.total = self.total.max(Some(now));
+    }
+
+    /// Another full read of the same range (a re-read with another page size).
+    fn merge(&mut self, other: PagesRead) {
+        self.shrank |= other.shrank;
+        self.announced(other.total);
+    }
+}
+
 impl Collected {
     /// Distinct rows the bank has shown us, in the range or not, readable or not: what its
     /// total counts.
@@ -155,6 +181,8 @@ pub struct OpenBankingClient {
 
 /// A read that goes on longer than this is a bank whose paging never ends.
 const MAX_PAGES: u64 = 200_000;
+/// Fresh reads of an account's transactions after its total shrank mid-read.
+const MAX_RESTARTS: u32 = 2;
 /// Renew this long before the bank's stated expiry.
 const RENEW_MARGIN_SECS: i64 = 300;
 /// Every permission in one consent (§8: the newest consent hides older ones, so a second
@@ -620,10 +648,10 @@ impl OpenBankingClient {
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         limit: u32,
         seen: &mut Collected,
-    ) -> ConnectorResult<Option<u64>> {
+    ) -> ConnectorResult<PagesRead> {
         let path = format!("/accounts/{account_id}/transactions");
         let mut page = 1u64;
-        let mut total = None;
+        let mut read = PagesRead::default();
         let mut read_unnamed = 0;
         let now = Utc::now();
         loop {
@@ -651,7 +679,7 @@ impl OpenBankingClient {
             let env: wire::Envelope<wire::TransactionList> =
                 self.envelope(&text, "transactions")?;
             let meta = env.meta.unwrap_or_default();
-            total = meta.total_records().or(total);
+            read.announced(meta.total_records());
             let rows = env.data.transaction.len();
             let mut unnamed = 0;
             for row in &env.data.transaction {
@@ -679,7 +707,7 @@ impl OpenBankingClient {
                 None => rows as u32 == limit,
             };
             if !more || rows == 0 {
-                return Ok(total);
+                return Ok(read);
             }
             if page >= MAX_PAGES {
                 return Err(self.malformed(format!(
@@ -894,23 +922,38 @@ impl BankConnector for OpenBankingClient {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> ConnectorResult<TransactionBatch> {
-        let mut seen = Collected::default();
         let limit = self.settings.page_size.clamp(1, 100);
         let window = (from, to);
-        let mut reported = self
-            .read_all_pages(access, account_id, window, limit, &mut seen)
-            .await?;
-        // Offset paging is unstable: re-read with other page sizes (which shift the page
-        // boundaries) and union, until the distinct ids reach the bank's total.
-        let mut extra = 0;
-        while extra < self.settings.max_rereads && reported.is_some_and(|t| seen.count() < t) {
-            extra += 1;
-            let other_limit = (limit - (7 * extra).min(limit - 1)).max(1);
-            reported = self
-                .read_all_pages(access, account_id, window, other_limit, &mut seen)
-                .await?
-                .or(reported);
-        }
+        let mut restarts = 0;
+        let (seen, reported) = loop {
+            let mut seen = Collected::default();
+            let mut read = self
+                .read_all_pages(access, account_id, window, limit, &mut seen)
+                .await?;
+            // Offset paging is unstable: re-read with other page sizes (which shift the page
+            // boundaries) and union, until the distinct ids reach the largest total announced.
+            let mut extra = 0;
+            while !read.shrank
+                && extra < self.settings.max_rereads
+                && read.total.is_some_and(|t| seen.count() < t)
+            {
+                extra += 1;
+                let other_limit = (limit - (7 * extra).min(limit - 1)).max(1);
+                let again = self
+                    .read_all_pages(access, account_id, window, other_limit, &mut seen)
+                    .await?;
+                read.merge(again);
+            }
+            // Rows left the list while it was read: later pages shifted and rows in between
+            // were skipped unseen. The data changed: read it afresh, a bounded number of times;
+            // after that the largest total stands and what is missing is a shortfall.
+            if read.shrank && restarts < MAX_RESTARTS {
+                restarts += 1;
+                tracing::info!(bank = %self.settings.identity.code, restarts, "the bank's transaction total shrank during a read: reading again");
+                continue;
+            }
+            break (seen, read.total);
+        };
         if !seen.rejected.is_empty() {
             tracing::warn!(bank = %self.settings.identity.code, rejected = seen.rejected.len(), "refused malformed or foreign transaction rows");
         }

@@ -23,7 +23,9 @@ use serde_json::{json, Value};
 use crate::config::Approval;
 use crate::history::{Tx, CARD};
 use crate::render::Renderer;
-use crate::state::{Bank, ConsentRec, ConsentState, RequestRec, RequestState, TokenRec};
+use crate::state::{
+    Bank, ConsentRec, ConsentState, RequestRec, RequestState, TokenRec, SHRUNK_ROWS,
+};
 use crate::world::{rng, tag};
 
 pub(crate) type Shared = Arc<Bank>;
@@ -728,19 +730,26 @@ async fn transactions(
             }
         }
     }
-    let (shuffle, insert_now, request_no, noise) = {
+    let (shuffle, insert_now, hidden, request_no, noise) = {
         let mut rt = bank.rt();
         rt.page_requests += 1;
-        let mut insert = false;
-        if let Some(n) = rt.paging.insert_after {
-            if n <= 1 {
-                rt.paging.insert_after = None;
-                insert = true;
-            } else {
-                rt.paging.insert_after = Some(n - 1);
-            }
+        let insert = countdown(&mut rt.paging.insert_after);
+        // A read started afresh (page 1) sees the whole list again.
+        if page == 1 {
+            rt.shrunk = false;
         }
-        (rt.paging.shuffle_ties, insert, rt.page_requests, rt.noise)
+        if countdown(&mut rt.paging.shrink_after) {
+            rt.shrunk = true;
+        }
+        let shrunk = rt.shrunk || (rt.paging.shrink_every_read && page > 1);
+        let hidden = if shrunk { SHRUNK_ROWS } else { 0 };
+        (
+            rt.paging.shuffle_ties,
+            insert,
+            hidden,
+            rt.page_requests,
+            rt.noise,
+        )
     };
     if insert_now {
         late_posting(&bank, index);
@@ -753,6 +762,7 @@ async fn transactions(
     } else {
         &rows
     };
+    let slice = &slice[hidden.min(slice.len())..];
     let total = slice.len() as u64;
     let offset = (page - 1).saturating_mul(limit).min(total) as usize;
     let end = (offset + limit as usize).min(slice.len());
@@ -771,6 +781,22 @@ async fn transactions(
         StatusCode::OK,
         r.transactions_page(account, &page_rows, custom.as_deref(), page, limit, total),
     )
+}
+
+/// Counts a paging knob down by one request: true (and the knob cleared) on the request it
+/// names.
+fn countdown(knob: &mut Option<u32>) -> bool {
+    match *knob {
+        Some(n) if n <= 1 => {
+            *knob = None;
+            true
+        }
+        Some(n) => {
+            *knob = Some(n - 1);
+            false
+        }
+        None => false,
+    }
 }
 
 /// Rows `offset..end` when rows of equal booking time come back in an order of their own on

@@ -220,6 +220,14 @@ impl BankControl for SandboxControl {
         self.bank.set_paging(Paging {
             shuffle_ties,
             insert_after,
+            ..Paging::default()
+        });
+    }
+
+    async fn shrink_total_after(&self, n: u32) {
+        self.bank.set_paging(Paging {
+            shrink_after: Some(n),
+            ..Paging::default()
         });
     }
 

@@ -45,7 +45,20 @@ pub struct Paging {
     /// pages by one. Once.
     #[serde(default)]
     pub insert_after: Option<u32>,
+    /// After this many more transaction-page requests the bank's three newest rows drop out of
+    /// the list it pages (the total shrinks by three and later pages shift up, so a reader that
+    /// trusts the last page's total skips three rows), until page 1 is asked for again: a read
+    /// started afresh sees every row. Once.
+    #[serde(default)]
+    pub shrink_after: Option<u32>,
+    /// Every read's pages after the first come from a list three rows shorter (a list that
+    /// keeps changing under the reader: no read of several pages is ever whole).
+    #[serde(default)]
+    pub shrink_every_read: bool,
 }
+
+/// Rows hidden from the front of the paged list while a shrink is in force.
+pub(crate) const SHRUNK_ROWS: usize = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ConsentState {
@@ -113,6 +126,8 @@ pub(crate) struct Runtime {
     pub faults_on_token_calls: bool,
     pub latency: Duration,
     pub paging: Paging,
+    /// A shrink (`Paging::shrink_after`) is in force: the newest rows are left out of pages.
+    pub shrunk: bool,
     pub page_requests: u64,
     pub date_filter: Option<bool>,
     pub noise: bool,
