@@ -96,6 +96,11 @@ pub struct LinkOutcome {
     /// Where the next sync starts reading again because of that shortfall: the start of the
     /// earliest range an account's cursor was held at (the cursor never moves past a gap).
     pub reread_from: Option<DateTime<Utc>>,
+    /// Booked rows the bank stopped listing in a complete read of their dates: now `REVERSED`.
+    pub reversed: u32,
+    /// Booked rows the bank stopped listing, kept because too many of their range vanished at
+    /// once to trust the read (the cursor stays, the next sync looks again).
+    pub vanished_kept: u64,
     /// Attempted and failed: the error's code and message.
     pub error: Option<(String, String)>,
     /// Not attempted (backing off, circuit open, consent not authorised): why, in a code and
@@ -137,7 +142,7 @@ impl LinkOutcome {
             LinkResult::Failed
         } else if self.skipped.is_some() {
             LinkResult::Skipped
-        } else if self.shortfall > 0 {
+        } else if self.shortfall > 0 || self.vanished_kept > 0 {
             LinkResult::Partial
         } else {
             LinkResult::Succeeded
@@ -149,6 +154,7 @@ impl LinkOutcome {
             (Some((code, _)), _) => Some(code.clone()),
             (None, Some((reason, _))) => Some(reason.as_str().to_owned()),
             _ if self.shortfall > 0 => Some(crate::links::SHORTFALL.to_owned()),
+            _ if self.vanished_kept > 0 => Some(crate::links::VANISHED.to_owned()),
             _ => None,
         }
     }
@@ -156,10 +162,28 @@ impl LinkOutcome {
     fn message(&self) -> Option<String> {
         match (&self.error, &self.skipped) {
             (Some((_, m)), _) | (None, Some((_, m))) => Some(m.clone()),
-            _ if self.shortfall > 0 => Some(shortfall_message(self.shortfall, self.reread_from)),
-            _ => None,
+            _ => self.incomplete_message(),
         }
     }
+
+    /// What a read that stored what it could still lacks: rows missed or refused, and booked
+    /// rows kept although the bank stopped listing them.
+    pub(crate) fn incomplete_message(&self) -> Option<String> {
+        let missed =
+            (self.shortfall > 0).then(|| shortfall_message(self.shortfall, self.reread_from));
+        let kept = (self.vanished_kept > 0).then(|| vanished_message(self.vanished_kept));
+        missed
+            .into_iter()
+            .chain(kept)
+            .reduce(|a, b| format!("{a}; {b}"))
+    }
+}
+
+/// What a link says when a read left out too many stored booked rows at once to reverse them.
+pub(crate) fn vanished_message(rows: u64) -> String {
+    format!(
+        "{rows} booked transactions the bank no longer lists were kept: more than a fifth of their dates' rows vanished at once, which looks like a faulty read; the next sync looks again"
+    )
 }
 
 /// What a link says after a read that missed or refused rows the bank reported: how many, and
@@ -521,12 +545,10 @@ impl SyncEngine {
                     link.bank_code, link.external_client_id
                 ));
             }
-            if o.shortfall > 0 {
+            if let Some(words) = o.incomplete_message() {
                 run.errors.push(format!(
-                    "{} / {}: {}",
-                    link.bank_code,
-                    link.external_client_id,
-                    shortfall_message(o.shortfall, o.reread_from)
+                    "{} / {}: {words}",
+                    link.bank_code, link.external_client_id
                 ));
             }
         }
