@@ -36,6 +36,9 @@ struct BankState {
     short: u64,
     /// Rows refused as malformed by the connector: left out of a read and reported as rejected.
     refused: Vec<String>,
+    /// The consent is revoked in the bank's app when this data call comes (`balances`,
+    /// `transactions`, `agreements`, `cards`): that call and every later one need consent.
+    revoke_on: Option<&'static str>,
     /// Data calls (accounts, balances, transactions) made so far.
     data_calls: u32,
     accounts: Vec<AccountData>,
@@ -52,6 +55,22 @@ fn err(detail: &str) -> ConnectorError {
     ConnectorError::ConsentRequired {
         bank: "fake".into(),
         detail: detail.into(),
+    }
+}
+
+impl FakeBank {
+    /// A data call other than the accounts list: refused once the consent is revoked, which
+    /// happens at the call `revoke_on` names.
+    fn data_call(&self, call: &str) -> ConnectorResult<()> {
+        let mut s = self.state.lock().unwrap();
+        s.data_calls += 1;
+        if s.revoke_on == Some(call) {
+            s.revoked = true;
+        }
+        if s.revoked {
+            return Err(err("consent revoked"));
+        }
+        Ok(())
     }
 }
 
@@ -143,7 +162,7 @@ impl BankConnector for FakeBank {
         _access: &Access<'_>,
         _account: &str,
     ) -> ConnectorResult<Vec<BalanceData>> {
-        self.state.lock().unwrap().data_calls += 1;
+        self.data_call("balances")?;
         Ok(vec![BalanceData {
             kind: BalanceKind::InterimAvailable,
             amount: Decimal::new(1_000_00, 2),
@@ -158,8 +177,8 @@ impl BankConnector for FakeBank {
         from: chrono::DateTime<Utc>,
         to: chrono::DateTime<Utc>,
     ) -> ConnectorResult<TransactionBatch> {
-        let mut s = self.state.lock().unwrap();
-        s.data_calls += 1;
+        self.data_call("transactions")?;
+        let s = self.state.lock().unwrap();
         if s.fail_account.as_deref() == Some(account) {
             return Err(ConnectorError::Unavailable {
                 bank: "fake".into(),
@@ -188,6 +207,17 @@ impl BankConnector for FakeBank {
             transactions,
             rejected,
         })
+    }
+    async fn product_agreements(
+        &self,
+        _access: &Access<'_>,
+    ) -> ConnectorResult<Vec<ProductAgreementData>> {
+        self.data_call("agreements")?;
+        Ok(vec![])
+    }
+    async fn cards(&self, _access: &Access<'_>) -> ConnectorResult<Vec<CardData>> {
+        self.data_call("cards")?;
+        Ok(vec![])
     }
     async fn products(&self) -> ConnectorResult<Vec<ProductData>> {
         Ok(vec![ProductData {
@@ -534,16 +564,62 @@ async fn a_revoked_consent_stops_the_link_with_a_reason() {
     assert_eq!((status.revoked_consents, status.awaiting_consents), (1, 0));
     assert_eq!(status.health, crm_core::sync::BankHealth::Degraded);
     // Linking again asks for a new consent and the data flows again.
+    relink_and_sync_whole(&core, client).await;
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_consent_revoked_during_any_data_call_says_so_on_the_link_and_a_relink_reads_it_all() {
+    let (core, bank, tdb, client) = setup(true).await;
+    link_and_sync(&core, client).await;
+    for call in ["agreements", "cards", "balances", "transactions"] {
+        bank.state.lock().unwrap().revoke_on = Some(call);
+        let run = sync_all(&core).await;
+        assert_eq!(run.status, SyncRunStatus::Failed, "{call}: {run:?}");
+        assert_eq!(
+            run_links(&core, run.id).await[&client],
+            (LinkResult::Failed, Some("CONSENT_REQUIRED".into())),
+            "{call}"
+        );
+        // The link says it, as when the accounts list is refused: not a healthy link.
+        let link = link_of(&core, client).await;
+        assert_eq!(link.consent_status, LinkConsent::Revoked, "{call}");
+        assert_eq!(
+            link.state(Utc::now(), 7),
+            LinkState::ConsentRevoked,
+            "{call}"
+        );
+        assert!(
+            link.status_message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("revoked"),
+            "{call}: {link:?}"
+        );
+        let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+        assert_eq!(status.revoked_consents, 1, "{call}");
+        // A new consent: the data flows again, exactly the bank's.
+        bank.state.lock().unwrap().revoke_on = None;
+        relink_and_sync_whole(&core, client).await;
+        assert_eq!(
+            link_of(&core, client).await.state(Utc::now(), 7),
+            LinkState::Ok
+        );
+    }
+    tdb.cleanup().await.unwrap();
+}
+
+/// Links the client again (a new consent, authorised at once) and syncs: the bank's four rows.
+async fn relink_and_sync_whole(core: &Core, client: i64) {
     let relinked = core
         .sync()
         .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     assert_eq!(relinked.consent_status, LinkConsent::Authorized);
-    let again = sync_all(&core).await;
+    let again = sync_all(core).await;
     assert_eq!(again.status, SyncRunStatus::Succeeded, "{again:?}");
-    assert_eq!(row_count(&core, client).await, (4, 4));
-    tdb.cleanup().await.unwrap();
+    assert_eq!(row_count(core, client).await, (4, 4));
 }
 
 async fn stored_link(core: &Core, client: i64) -> crm_core::entity::bank_links::Model {

@@ -138,15 +138,14 @@ impl SyncEngine {
         let mut outcome = LinkOutcome::default();
         let accounts = match connector.accounts(&access).await {
             Ok(a) => a,
-            Err(e @ ConnectorError::ConsentRequired { .. }) => {
-                self.consent_lost(link.id, &link.bank_code).await?;
-                return Err(e.into());
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(self.data_call_failed(link, e).await),
         };
         // Deposits, loans and cards first: an agreement says what its account is (a loan's account
         // is a debt whatever its sub-type says).
-        let holdings = super::holdings::read(connector, &access).await;
+        let holdings = match super::holdings::read(connector, &access).await {
+            Ok(h) => h,
+            Err(e) => return Err(self.data_call_failed(link, e).await),
+        };
         let kinds = holdings.account_kinds(&accounts);
         let cursors: HashMap<String, Option<DateTime<Utc>>> = accounts::Entity::find()
             .filter(accounts::Column::BankCode.eq(link.bank_code.as_str()))
@@ -164,10 +163,17 @@ impl SyncEngine {
                 Some(last) => last - Duration::days(settings.overlap_days),
                 None => now - Duration::days(settings.history_days),
             };
-            let balances = connector.balances(&access, &account.id).await?;
-            let batch = connector
+            let balances = match connector.balances(&access, &account.id).await {
+                Ok(b) => b,
+                Err(e) => return Err(self.data_call_failed(link, e).await),
+            };
+            let batch = match connector
                 .transactions(&access, &account.id, from, now)
-                .await?;
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => return Err(self.data_call_failed(link, e).await),
+            };
             outcome.accounts += 1;
             let complete = outcome.note_read(&batch, from);
             // A read short of the bank's total or with refused rows leaves the cursor where it
@@ -256,6 +262,18 @@ impl SyncEngine {
         .update(self.db.conn())
         .await?;
         Ok(outcome)
+    }
+
+    /// A data call of the link failed. A consent the bank no longer honours (on any call:
+    /// accounts, balances, transactions, agreements, cards) is said on the link, its state and
+    /// message, before the error fails the link.
+    async fn data_call_failed(&self, link: &BankLink, e: ConnectorError) -> CoreError {
+        if matches!(e, ConnectorError::ConsentRequired { .. }) {
+            if let Err(db) = self.consent_lost(link.id, &link.bank_code).await {
+                return db;
+            }
+        }
+        e.into()
     }
 
     /// Closes the link's stored accounts that a complete, successful list left out (the bank
