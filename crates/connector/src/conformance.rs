@@ -178,6 +178,12 @@ pub trait BankControl: Send + Sync {
     async fn fail_next(&self, n: u32, status: u16);
     /// The next `n` data calls answer 429 with this `Retry-After`.
     async fn rate_limit_next(&self, n: u32, retry_after: Duration);
+    /// The next `n` data calls answer 429 saying only that the limit resets after `reset`
+    /// (`X-RateLimit-*-Reset`, no `Retry-After`; capability `faults`; a control that cannot
+    /// answers normally).
+    async fn rate_limit_reset_next(&self, n: u32, reset: Duration) {
+        let _ = (n, reset);
+    }
     /// The next `n` data calls answer only after `delay`.
     async fn delay_next(&self, n: u32, delay: Duration);
     /// The next `n` data calls answer 200 with a cut-off JSON body.
@@ -859,6 +865,42 @@ pub async fn rate_limited(
     )
 }
 
+/// A 429 whose limit resets in an hour is not waited for: the call ends at once as rate
+/// limited, carrying the reset (so the caller's next attempt is no earlier); once the limit is
+/// gone the read is exact.
+pub async fn long_rate_limit_reset(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    settings: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.faults {
+        return Ok(());
+    }
+    let (client, account, consent) = busiest(bank, control, caps).await?;
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.as_deref(),
+    };
+    let reset = Duration::from_secs(3600);
+    control.rate_limit_reset_next(1, reset).await;
+    let started = Instant::now();
+    match bank.balances(&access, &account).await {
+        Err(ConnectorError::RateLimited {
+            retry_after: Some(wait),
+            ..
+        }) => check(wait >= reset - Duration::from_secs(1), || {
+            format!("the bank's reset in {reset:?} is carried as {wait:?}")
+        })?,
+        other => return Err(format!("a 429 resetting in an hour: {other:?}")),
+    }
+    check(started.elapsed() < settings.request_timeout * 4, || {
+        format!("an hour's reset is not waited for: {:?}", started.elapsed())
+    })?;
+    let batch = read(bank, &access, &account).await?;
+    exact(&batch, &control.transactions(&account).await, &account)
+}
+
 /// 5xx bursts (JSON and a proxy's HTML 502) are retried; a burst longer than the retries ends
 /// as a retryable error, not a wrong answer.
 pub async fn server_errors(
@@ -1465,6 +1507,7 @@ pub async fn run_all(
         tokens_and_request_ids,
         token_expiry_mid_read,
         rate_limited,
+        long_rate_limit_reset,
         server_errors,
         timeouts,
         malformed_bodies,

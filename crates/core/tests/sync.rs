@@ -39,6 +39,8 @@ struct BankState {
     /// The consent is revoked in the bank's app when this data call comes (`balances`,
     /// `transactions`, `agreements`, `cards`): that call and every later one need consent.
     revoke_on: Option<&'static str>,
+    /// Every data call answers 429, the limit resetting after this long.
+    limited: Option<std::time::Duration>,
     /// Data calls (accounts, balances, transactions) made so far.
     data_calls: u32,
     accounts: Vec<AccountData>,
@@ -138,6 +140,12 @@ impl BankConnector for FakeBank {
     async fn accounts(&self, access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
         let mut s = self.state.lock().unwrap();
         s.data_calls += 1;
+        if let Some(reset) = s.limited {
+            return Err(ConnectorError::RateLimited {
+                bank: "fake".into(),
+                retry_after: Some(reset),
+            });
+        }
         if s.down {
             return Err(ConnectorError::Unavailable {
                 bank: "fake".into(),
@@ -620,6 +628,57 @@ async fn relink_and_sync_whole(core: &Core, client: i64) {
     let again = sync_all(core).await;
     assert_eq!(again.status, SyncRunStatus::Succeeded, "{again:?}");
     assert_eq!(row_count(core, client).await, (4, 4));
+}
+
+#[tokio::test]
+async fn a_long_rate_limit_reset_holds_the_link_and_the_bank_until_it_passes() {
+    let (core, bank, tdb, client) = setup(true).await;
+    link_and_sync(&core, client).await;
+    bank.state.lock().unwrap().limited = Some(std::time::Duration::from_secs(3600));
+    let limited = sync_all(&core).await;
+    assert_eq!(limited.status, SyncRunStatus::Failed, "{limited:?}");
+    assert_eq!(
+        run_links(&core, limited.id).await[&client],
+        (LinkResult::Failed, Some("RATE_LIMITED".into()))
+    );
+    // The link's next automatic attempt is no earlier than the bank's reset (the backoff alone
+    // says five minutes), and the link says when the limit resets.
+    let link = stored_link(&core, client).await;
+    let next = link.next_attempt_at.expect("a next attempt time");
+    assert!(next >= Utc::now() + Duration::minutes(59), "{next}");
+    assert!(
+        link.status_message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("resets in 3600 s"),
+        "{link:?}"
+    );
+    // The bank is not called again before then, not even by a person.
+    let calls = bank.state.lock().unwrap().data_calls;
+    let manual = sync_all(&core).await;
+    assert_eq!(
+        run_links(&core, manual.id).await[&client],
+        (LinkResult::Skipped, Some("CIRCUIT_OPEN".into()))
+    );
+    assert_eq!(bank.state.lock().unwrap().data_calls, calls);
+
+    // An hour later (a new process; the link's next attempt is now): the data flows again.
+    bank.state.lock().unwrap().limited = None;
+    let mut stored: crm_core::entity::bank_links::ActiveModel = link.into();
+    stored.next_attempt_at = sea_orm::Set(Some(Utc::now() - Duration::seconds(1)));
+    sea_orm::ActiveModelTrait::update(stored, core.db().conn())
+        .await
+        .unwrap();
+    let registry = BankRegistry::new(vec![bank.clone() as Arc<dyn BankConnector>]);
+    let later = Core::new(tdb.db.clone(), CoreSettings::default(), registry).unwrap();
+    let nightly = later
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Schedule)
+        .await
+        .unwrap();
+    assert_eq!(nightly.status, SyncRunStatus::Succeeded, "{nightly:?}");
+    assert_eq!(row_count(&later, client).await, (4, 4));
+    tdb.cleanup().await.unwrap();
 }
 
 async fn stored_link(core: &Core, client: i64) -> crm_core::entity::bank_links::Model {

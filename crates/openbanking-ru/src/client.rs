@@ -16,7 +16,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::retry::{parse_retry_after, Attempts, RetryPolicy};
+use crate::retry::{rate_limit_wait, Attempts, RetryPolicy};
 use crate::{parse, wire};
 
 /// How a bank treats consent requests.
@@ -502,11 +502,7 @@ impl OpenBankingClient {
 
     async fn read(&self, res: reqwest::Response) -> ConnectorResult<String> {
         let status = res.status();
-        let retry_after = res
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, Utc::now()));
+        let retry_after = rate_limit_wait(res.headers(), Utc::now());
         let text = res.text().await.map_err(|e| ConnectorError::Network {
             bank: self.bank(),
             detail: network_detail(&e),

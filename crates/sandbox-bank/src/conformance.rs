@@ -173,6 +173,15 @@ impl BankControl for SandboxControl {
         self.bank.inject(Fault::Status { status }, n);
     }
 
+    async fn rate_limit_reset_next(&self, n: u32, reset: Duration) {
+        self.bank.inject(
+            Fault::RateLimitReset {
+                seconds: reset.as_secs().max(1),
+            },
+            n,
+        );
+    }
+
     async fn rate_limit_next(&self, n: u32, retry_after: Duration) {
         self.bank.inject(
             Fault::RateLimit {

@@ -1,6 +1,6 @@
 //! What stands between the network and the protocol handlers: configured latency, counting of
 //! request ids, and the queue of injected faults (5xx, 429, delays, cut-off bodies, wrong JSON,
-//! HTML proxy pages, token expiry). Faults apply to every protocol call but the token calls
+//! HTML proxy pages, token expiry, a rate limit with a long reset). Faults apply to every protocol call but the token calls
 //! (those too when `faults_on_token_calls` is set).
 
 use std::time::Duration;
@@ -100,6 +100,18 @@ pub(crate) async fn inject(State(bank): State<Shared>, req: Request, next: Next)
             let mut res = detail(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
             if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        Fault::RateLimitReset { seconds } => {
+            let mut res = detail(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            let headers = res.headers_mut();
+            headers.insert(
+                "x-ratelimit-requests-remaining",
+                HeaderValue::from_static("0"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                headers.insert("x-ratelimit-requests-reset", v);
             }
             res
         }

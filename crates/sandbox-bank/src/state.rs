@@ -20,6 +20,9 @@ pub enum Fault {
     Status { status: u16 },
     /// Answers 429 with `Retry-After: seconds`.
     RateLimit { seconds: u64 },
+    /// Answers 429 saying only when the limit resets: `X-RateLimit-Requests-Remaining: 0` and
+    /// `X-RateLimit-Requests-Reset: seconds` (no `Retry-After`).
+    RateLimitReset { seconds: u64 },
     /// Answers normally after this long (beyond a client's timeout: a timeout).
     Delay { millis: u64 },
     /// Answers 200 with the real body cut in half (a consistent `Content-Length`).

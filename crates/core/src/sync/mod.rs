@@ -103,6 +103,9 @@ pub struct LinkOutcome {
     pub vanished_kept: u64,
     /// Attempted and failed: the error's code and message.
     pub error: Option<(String, String)>,
+    /// The bank said not to call before this long (a rate limit's reset): the next automatic
+    /// attempt is no earlier.
+    pub retry_after: Option<std::time::Duration>,
     /// Not attempted (backing off, circuit open, consent not authorised): why, in a code and
     /// words.
     pub skipped: Option<(SkipReason, String)>,
@@ -131,8 +134,17 @@ impl LinkOutcome {
             }
             other => other.to_string(),
         };
+        let retry_after = e.bank_retry_after();
+        let message = match retry_after {
+            Some(wait) => format!(
+                "{message}; the bank's limit resets in {} s",
+                wait.as_secs().max(1)
+            ),
+            None => message,
+        };
         LinkOutcome {
             error: Some((error_code(e).to_owned(), message)),
+            retry_after,
             ..Default::default()
         }
     }
@@ -627,7 +639,9 @@ impl SyncEngine {
         let result = self.sync_link(link).await;
         self.in_flight.release(link.id);
         let bank_failure = matches!(result, Err(CoreError::BankUnavailable { .. }));
-        self.breakers.record(&link.bank_code, bank_failure, budget);
+        let not_before = result.as_ref().err().and_then(CoreError::bank_retry_after);
+        self.breakers
+            .record(&link.bank_code, (bank_failure, not_before), budget);
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
@@ -660,7 +674,8 @@ impl SyncEngine {
                 let next = self
                     .settings
                     .budget
-                    .next_attempt(failures.max(0) as u32, now);
+                    .next_attempt(failures.max(0) as u32, now)
+                    .max(budget::not_before(outcome.retry_after, now));
                 update = update
                     .col_expr(bank_links::Column::FailureCount, Expr::value(failures))
                     .col_expr(bank_links::Column::NextAttemptAt, Expr::value(Some(next)));
