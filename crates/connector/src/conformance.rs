@@ -184,6 +184,11 @@ pub trait BankControl: Send + Sync {
     async fn rate_limit_reset_next(&self, n: u32, reset: Duration) {
         let _ = (n, reset);
     }
+    /// The next `n` data calls answer 200 with a body of `bytes` bytes, streamed with no
+    /// `Content-Length` (capability `faults`; a control that cannot answers normally).
+    async fn oversize_next(&self, n: u32, bytes: u64) {
+        let _ = (n, bytes);
+    }
     /// The next `n` data calls answer only after `delay`.
     async fn delay_next(&self, n: u32, delay: Duration);
     /// The next `n` data calls answer 200 with a cut-off JSON body.
@@ -478,6 +483,45 @@ async fn busiest(
     let (client, account) = control.busiest_account().await;
     let consent = authorize(bank, control, caps, &client).await?;
     Ok((client, account, consent))
+}
+
+/// The busiest account and a consent to read it, for checks that read it under a fault.
+struct Busiest {
+    client: String,
+    account: String,
+    consent: Option<String>,
+}
+
+impl Busiest {
+    async fn new(
+        bank: &dyn BankConnector,
+        control: &dyn BankControl,
+        caps: &Capabilities,
+    ) -> Result<Self, String> {
+        let (client, account, consent) = busiest(bank, control, caps).await?;
+        Ok(Busiest {
+            client,
+            account,
+            consent,
+        })
+    }
+
+    fn access(&self) -> Access<'_> {
+        Access {
+            client_id: &self.client,
+            consent_id: self.consent.as_deref(),
+        }
+    }
+
+    /// Reads the whole account; it must hold exactly the bank's rows.
+    async fn read_exact(&self, bank: &dyn BankConnector, control: &dyn BankControl) -> Outcome {
+        let batch = read(bank, &self.access(), &self.account).await?;
+        exact(
+            &batch,
+            &control.transactions(&self.account).await,
+            &self.account,
+        )
+    }
 }
 
 /// An account of several hundred transactions is read across many pages, each row once.
@@ -877,15 +921,11 @@ pub async fn long_rate_limit_reset(
     if !caps.faults {
         return Ok(());
     }
-    let (client, account, consent) = busiest(bank, control, caps).await?;
-    let access = Access {
-        client_id: &client,
-        consent_id: consent.as_deref(),
-    };
+    let busiest = Busiest::new(bank, control, caps).await?;
     let reset = Duration::from_secs(3600);
     control.rate_limit_reset_next(1, reset).await;
     let started = Instant::now();
-    match bank.balances(&access, &account).await {
+    match bank.balances(&busiest.access(), &busiest.account).await {
         Err(ConnectorError::RateLimited {
             retry_after: Some(wait),
             ..
@@ -897,8 +937,27 @@ pub async fn long_rate_limit_reset(
     check(started.elapsed() < settings.request_timeout * 4, || {
         format!("an hour's reset is not waited for: {:?}", started.elapsed())
     })?;
-    let batch = read(bank, &access, &account).await?;
-    exact(&batch, &control.transactions(&account).await, &account)
+    busiest.read_exact(bank, control).await
+}
+
+/// An answer larger than any page should be (20 MB, beyond the 16 MiB default limit) is
+/// refused as `Malformed` (not retried, never held whole); the next read is exact.
+pub async fn oversized_body(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.faults {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    control.oversize_next(1, 20_000_000).await;
+    match bank.balances(&busiest.access(), &busiest.account).await {
+        Err(ConnectorError::Malformed { .. }) => {}
+        other => return Err(format!("a 20 MB answer: {other:?}")),
+    }
+    busiest.read_exact(bank, control).await
 }
 
 /// 5xx bursts (JSON and a proxy's HTML 502) are retried; a burst longer than the retries ends
@@ -1118,16 +1177,10 @@ pub async fn shrinking_total(
     if !caps.unstable_paging {
         return Ok(());
     }
-    let (client, account, consent) = busiest(bank, control, caps).await?;
-    let access = Access {
-        client_id: &client,
-        consent_id: consent.as_deref(),
-    };
+    let busiest = Busiest::new(bank, control, caps).await?;
     // The second page comes from a list three rows shorter.
     control.shrink_total_after(2).await;
-    let batch = read(bank, &access, &account).await?;
-    let truth = control.transactions(&account).await;
-    exact(&batch, &truth, "a read whose total shrank")
+    busiest.read_exact(bank, control).await
 }
 
 /// A transaction booked late appears, pending, then booked once the bank books it.
@@ -1508,6 +1561,7 @@ pub async fn run_all(
         token_expiry_mid_read,
         rate_limited,
         long_rate_limit_reset,
+        oversized_body,
         server_errors,
         timeouts,
         malformed_bodies,

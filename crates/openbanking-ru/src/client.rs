@@ -64,6 +64,8 @@ pub struct BankSettings {
     pub page_size: u32,
     /// Extra full reads with other page sizes when distinct ids fall short of the bank's total.
     pub max_rereads: u32,
+    /// The largest answer read, as it streams in; a larger one is refused (`Malformed`).
+    pub max_body_bytes: u64,
 }
 
 impl std::fmt::Debug for BankSettings {
@@ -95,6 +97,7 @@ impl BankSettings {
             retry: RetryPolicy::default(),
             page_size: 100,
             max_rereads: 2,
+            max_body_bytes: crm_connector::HttpLimits::default().max_body_bytes,
         }
     }
 }
@@ -409,14 +412,9 @@ impl OpenBankingClient {
         for (name, value) in res.headers() {
             builder = builder.header(name.as_str(), value.as_bytes());
         }
-        let bytes = res.bytes().await.map_err(|e| {
-            Transport(ConnectorError::Network {
-                bank: self.bank(),
-                detail: network_detail(&e),
-            })
-        })?;
+        let bytes = self.capped_body(res).await.map_err(Transport)?;
         builder
-            .body(bytes.to_vec())
+            .body(bytes)
             .map_err(|_| Transport(self.malformed("token response headers")))
     }
 
@@ -500,13 +498,44 @@ impl OpenBankingClient {
         }
     }
 
+    /// The answer's body as text (bytes that are not UTF-8 replaced, as before), within
+    /// `max_body_bytes`.
+    async fn body(&self, res: reqwest::Response) -> ConnectorResult<String> {
+        let bytes = self.capped_body(res).await?;
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    /// The answer's body, read chunk by chunk and refused as soon as it passes `max_body_bytes`
+    /// (or says it will in `Content-Length`): a huge answer is never held whole.
+    async fn capped_body(&self, mut res: reqwest::Response) -> ConnectorResult<Vec<u8>> {
+        let limit = self.settings.max_body_bytes;
+        let too_large = |size: String| {
+            tracing::warn!(bank = %self.settings.identity.code, limit, "an answer over the size limit was refused");
+            self.malformed(format!(
+                "the answer is larger than the limit of {limit} bytes ({size}; BANK_MAX_BODY_BYTES)"
+            ))
+        };
+        if let Some(length) = res.content_length().filter(|l| *l > limit) {
+            return Err(too_large(format!("{length} bytes announced")));
+        }
+        let mut body: Vec<u8> = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| ConnectorError::Network {
+            bank: self.bank(),
+            detail: network_detail(&e),
+        })? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large("cut off while reading".to_owned()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
     async fn read(&self, res: reqwest::Response) -> ConnectorResult<String> {
         let status = res.status();
         let retry_after = rate_limit_wait(res.headers(), Utc::now());
-        let text = res.text().await.map_err(|e| ConnectorError::Network {
-            bank: self.bank(),
-            detail: network_detail(&e),
-        })?;
+        let text = self.body(res).await?;
         tracing::trace!(bank = %self.settings.identity.code, status = status.as_u16(), bytes = text.len(), "bank answered");
         if status.is_success() {
             return Ok(text);

@@ -173,6 +173,10 @@ impl BankControl for SandboxControl {
         self.bank.inject(Fault::Status { status }, n);
     }
 
+    async fn oversize_next(&self, n: u32, bytes: u64) {
+        self.bank.inject(Fault::Oversize { bytes }, n);
+    }
+
     async fn rate_limit_reset_next(&self, n: u32, reset: Duration) {
         self.bank.inject(
             Fault::RateLimitReset {

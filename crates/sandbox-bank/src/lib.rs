@@ -78,7 +78,7 @@
 //! | `POST /sandbox/consent-requests/{id}/approve` | the client approves: `{"consentId"}` (a new id) |
 //! | `POST /sandbox/consent-requests/{id}/reject` | the client rejects |
 //! | `GET /sandbox/consents` | consents and their status |
-//! | `POST /sandbox/faults` | `{"fault": F, "count": 1, "after": 0}` queues `count` faults after `after` normal calls; `F` is `{"type":"status","status":503}`, `{"type":"rateLimit","seconds":1}`, `{"type":"rateLimitReset","seconds":3600}` (429 with `X-RateLimit-Requests-Reset` only), `{"type":"delay","millis":1500}`, `{"type":"truncate"}`, `{"type":"wrongShape"}`, `{"type":"html"}` or `{"type":"expireTokens"}` |
+//! | `POST /sandbox/faults` | `{"fault": F, "count": 1, "after": 0}` queues `count` faults after `after` normal calls; `F` is `{"type":"status","status":503}`, `{"type":"rateLimit","seconds":1}`, `{"type":"rateLimitReset","seconds":3600}` (429 with `X-RateLimit-Requests-Reset` only), `{"type":"oversize","bytes":20000000}` (a 200 body that large, streamed), `{"type":"delay","millis":1500}`, `{"type":"truncate"}`, `{"type":"wrongShape"}`, `{"type":"html"}` or `{"type":"expireTokens"}` |
 //! | `DELETE /sandbox/faults` | clears the queue |
 //! | `PUT /sandbox/faults/scope` | `{"tokenCalls": true}`: faults hit the token calls too |
 //! | `PUT /sandbox/latency` | `{"millis": 200}` before every call |

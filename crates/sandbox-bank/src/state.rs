@@ -23,6 +23,9 @@ pub enum Fault {
     /// Answers 429 saying only when the limit resets: `X-RateLimit-Requests-Remaining: 0` and
     /// `X-RateLimit-Requests-Reset: seconds` (no `Retry-After`).
     RateLimitReset { seconds: u64 },
+    /// Answers 200 with a JSON body of this many bytes, streamed without a `Content-Length`
+    /// (a page gone wild: a client must stop reading at its limit).
+    Oversize { bytes: u64 },
     /// Answers normally after this long (beyond a client's timeout: a timeout).
     Delay { millis: u64 },
     /// Answers 200 with the real body cut in half (a consistent `Content-Length`).
