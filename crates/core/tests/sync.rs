@@ -26,7 +26,8 @@ struct BankState {
     revoked: bool,
     /// Consents issued so far (ids are `consent-<n>`), and the one in force.
     issued: u32,
-    active: Option<String>,
+    /// Per client id.
+    active: std::collections::HashMap<String, String>,
     fail_account: Option<String>,
     /// Every data call answers 503.
     down: bool,
@@ -41,6 +42,10 @@ struct BankState {
     revoke_on: Option<&'static str>,
     /// Every data call answers 429, the limit resetting after this long.
     limited: Option<std::time::Duration>,
+    /// Our credentials are refused (the connector's token renewal failed too).
+    credentials_refused: bool,
+    /// Catalogue reads so far.
+    product_calls: u32,
     /// Data calls (accounts, balances, transactions) made so far.
     data_calls: u32,
     accounts: Vec<AccountData>,
@@ -104,7 +109,7 @@ impl BankConnector for FakeBank {
         if self.auto_approve {
             s.approved = true;
             s.revoked = false;
-            s.active = Some(id.clone());
+            s.active.insert(client_id.to_owned(), id.clone());
         }
         Ok(Consent {
             status: if self.auto_approve {
@@ -132,7 +137,7 @@ impl BankConnector for FakeBank {
     }
     async fn revoke_consent(&self, id: &str) -> ConnectorResult<()> {
         let mut s = self.state.lock().unwrap();
-        if s.active.as_deref() == Some(id) || !self.auto_approve {
+        if s.active.values().any(|a| a == id) || !self.auto_approve {
             s.revoked = true;
         }
         Ok(())
@@ -140,6 +145,12 @@ impl BankConnector for FakeBank {
     async fn accounts(&self, access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
         let mut s = self.state.lock().unwrap();
         s.data_calls += 1;
+        if s.credentials_refused {
+            return Err(ConnectorError::Unauthorized {
+                bank: "fake".into(),
+                detail: "invalid client credentials".into(),
+            });
+        }
         if let Some(reset) = s.limited {
             return Err(ConnectorError::RateLimited {
                 bank: "fake".into(),
@@ -155,7 +166,7 @@ impl BankConnector for FakeBank {
         if !s.approved || s.revoked {
             return Err(err("no consent"));
         }
-        if let (Some(asked), Some(active)) = (access.consent_id, s.active.as_deref()) {
+        if let (Some(asked), Some(active)) = (access.consent_id, s.active.get(access.client_id)) {
             if asked != active {
                 return Err(err("unknown consent"));
             }
@@ -228,6 +239,7 @@ impl BankConnector for FakeBank {
         Ok(vec![])
     }
     async fn products(&self) -> ConnectorResult<Vec<ProductData>> {
+        self.state.lock().unwrap().product_calls += 1;
         Ok(vec![ProductData {
             id: "prod-dep-01".into(),
             product_type: ProductType::Deposit,
@@ -1011,6 +1023,19 @@ fn fake_bank(code: &str, auto_approve: bool, state: BankState) -> Arc<FakeBank> 
     })
 }
 
+/// The bank `fake`, approving consents at once, with one account of one row.
+fn one_row_bank() -> Arc<FakeBank> {
+    fake_bank(
+        "fake",
+        true,
+        BankState {
+            accounts: vec![account("acc-1")],
+            transactions: vec![tx("tx-1", "acc-1", 100_00, false, 3, false)],
+            ..Default::default()
+        },
+    )
+}
+
 async fn client_linked(core: &Core, name: &str, bank: &str, external: &str) -> i64 {
     let c = core
         .create_client(
@@ -1048,15 +1073,7 @@ async fn run_links(
 async fn a_run_that_skips_or_fails_a_link_is_never_succeeded_and_says_why_per_link() {
     let pg = std::env::var("TEST_DATABASE_URL").ok();
     let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
-    let good = fake_bank(
-        "fake",
-        true,
-        BankState {
-            accounts: vec![account("acc-1")],
-            transactions: vec![tx("tx-1", "acc-1", 100_00, false, 3, false)],
-            ..Default::default()
-        },
-    );
+    let good = one_row_bank();
     let other = fake_bank("other", true, BankState::default());
     let registry = BankRegistry::new(vec![
         good.clone() as Arc<dyn BankConnector>,
@@ -1127,6 +1144,63 @@ async fn a_run_that_skips_or_fails_a_link_is_never_succeeded_and_says_why_per_li
         statuses["other"].health,
         crm_core::sync::BankHealth::Unavailable
     );
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn refused_credentials_stop_the_banks_other_calls_in_the_run_and_show_on_its_status() {
+    let pg = std::env::var("TEST_DATABASE_URL").ok();
+    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+    let bank = one_row_bank();
+    let registry = BankRegistry::new(vec![bank.clone() as Arc<dyn BankConnector>]);
+    let mut settings = CoreSettings::default();
+    settings.sync.per_bank_concurrency = 1;
+    let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
+    let a = client_linked(&core, "А", "fake", "team200-1").await;
+    let b = client_linked(&core, "Б", "fake", "team200-2").await;
+    let c = client_linked(&core, "В", "fake", "team200-3").await;
+    bank.state.lock().unwrap().credentials_refused = true;
+
+    let run = sync_all(&core).await;
+    assert_eq!(run.status, SyncRunStatus::Failed, "{run:?}");
+    // One link is refused; the bank is not called for the others, nor for its catalogue.
+    let links = run_links(&core, run.id).await;
+    let mut codes: Vec<_> = [a, b, c]
+        .iter()
+        .map(|id| links[id].1.clone().unwrap_or_default())
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        ["CREDENTIALS", "CREDENTIALS_REFUSED", "CREDENTIALS_REFUSED"]
+    );
+    let failed = [a, b, c]
+        .iter()
+        .filter(|id| links[id].0 == LinkResult::Failed)
+        .count();
+    assert_eq!(failed, 1);
+    let calls = {
+        let s = bank.state.lock().unwrap();
+        (s.data_calls, s.product_calls)
+    };
+    assert_eq!(calls, (1, 0));
+    assert!(run
+        .errors
+        .iter()
+        .any(|e| e.contains("products not refreshed")));
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert!(status.credentials_refused, "{status:?}");
+    assert_eq!(status.health, crm_core::sync::BankHealth::Unavailable);
+
+    // Credentials fixed: every link and the catalogue are read, the status clears.
+    bank.state.lock().unwrap().credentials_refused = false;
+    let fixed = sync_all(&core).await;
+    assert_eq!(fixed.status, SyncRunStatus::Succeeded, "{fixed:?}");
+    assert_eq!(bank.state.lock().unwrap().product_calls, 1);
+    assert_eq!(row_count(&core, a).await, (1, 1));
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert!(!status.credentials_refused, "{status:?}");
+    assert_eq!(status.health, crm_core::sync::BankHealth::Ok);
     tdb.cleanup().await.unwrap();
 }
 

@@ -38,7 +38,7 @@ use crate::db::Database;
 use crate::domain::Actor;
 use crate::domain::{ConsentStatus, Role};
 use crate::entity::{bank_links, clients};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{BankFailure, CoreError, CoreResult};
 use crate::events::EventBus;
 use crate::jobs::JobWaker;
 use crate::links::BankLink;
@@ -209,6 +209,26 @@ pub(crate) fn shortfall_message(rows: u64, reread_from: Option<DateTime<Utc>>) -
         None => format!(
             "{rows} transactions reported by the bank could not be read or were refused; the same range is read again on the next sync"
         ),
+    }
+}
+
+/// The banks of one run that refused our credentials.
+#[derive(Default)]
+struct RefusedBanks(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl RefusedBanks {
+    fn contains(&self, bank: &str) -> bool {
+        self.0.lock().map(|s| s.contains(bank)).unwrap_or(false)
+    }
+
+    fn insert(&self, bank: &str) {
+        if let Ok(mut s) = self.0.lock() {
+            tracing::warn!(
+                bank,
+                "the bank refused our credentials: its other calls in this run are skipped"
+            );
+            s.insert(bank.to_owned());
+        }
     }
 }
 
@@ -511,11 +531,29 @@ impl SyncEngine {
         }
         let run_id = run.id;
         let automatic = matches!(run.trigger, SyncTrigger::Schedule | SyncTrigger::Startup);
+        // Banks that refused our credentials in this run (after the connector's one token
+        // renewal): their other links and their catalogue are not called again in it.
+        let refused = &RefusedBanks::default();
         let outcomes: Vec<(BankLink, LinkOutcome)> = stream::iter(by_bank.into_values())
             .map(|links| async move {
                 stream::iter(links)
                     .map(|link| async move {
-                        let outcome = self.sync_one(&link, automatic).await;
+                        let outcome = if refused.contains(&link.bank_code) {
+                            LinkOutcome::skip(
+                                SkipReason::CredentialsRefused,
+                                format!(
+                                    "{} refused our credentials earlier in this run: not called again until they are fixed (CLIENT_ID, CLIENT_SECRET)",
+                                    link.bank_code
+                                ),
+                            )
+                        } else {
+                            self.sync_one(&link, automatic).await
+                        };
+                        if outcome.error.as_ref().is_some_and(|(code, _)| {
+                            code == BankFailure::Credentials.code()
+                        }) {
+                            refused.insert(&link.bank_code);
+                        }
                         self.emit(SyncEvent::LinkDone {
                             run_id,
                             bank: link.bank_code.clone(),
@@ -540,6 +578,12 @@ impl SyncEngine {
         let banks: std::collections::BTreeSet<&str> =
             outcomes.iter().map(|(l, _)| l.bank_code.as_str()).collect();
         for code in banks {
+            if refused.contains(code) {
+                run.errors.push(format!(
+                    "{code}: products not refreshed: the bank refused our credentials"
+                ));
+                continue;
+            }
             if let Some(connector) = self.banks.connector(code) {
                 if let Err(e) = self.refresh_products(connector.as_ref()).await {
                     run.errors.push(format!("{code}: products: {e}"));
@@ -1022,6 +1066,7 @@ fn skip_phrase(reason: SkipReason) -> &'static str {
         SkipReason::Backoff => "backing off after failures",
         SkipReason::Suspended => "suspended after repeated failures",
         SkipReason::CircuitOpen => "bank circuit open",
+        SkipReason::CredentialsRefused => "bank refused our credentials",
         SkipReason::AlreadyRunning => "already being synced",
         SkipReason::ConsentMissing => "without a consent",
         SkipReason::ConsentWaiting => "waiting for consent",
