@@ -89,6 +89,14 @@ impl World {
             .unwrap()
     }
 
+    /// A run that ends `PARTIAL`: its links of `result`.
+    async fn partial_run(&self, result: LinkResult) -> Vec<crm_core::sync::SyncRunLink> {
+        let run = self.sync().await;
+        assert_eq!(run.status, SyncRunStatus::Partial, "{run:?}");
+        let links = self.core.sync().run_links(&[run.id]).await.unwrap()[&run.id].clone();
+        links.into_iter().filter(|l| l.result == result).collect()
+    }
+
     /// What the bank holds for these clients.
     fn truth(&self, bank: &str, clients: &[&str]) -> u64 {
         let handle = self.bank(bank);
@@ -362,14 +370,8 @@ async fn a_total_that_keeps_shrinking_mid_read_is_partial_and_a_clean_run_ends_e
         shrink_every_read: true,
         ..Paging::default()
     });
-    let run = w.sync().await;
-    assert_eq!(run.status, SyncRunStatus::Partial, "{run:?}");
-    let links = w.core.sync().run_links(&[run.id]).await.unwrap()[&run.id].clone();
-    let short: Vec<_> = links
-        .iter()
-        .filter(|l| l.result == LinkResult::Partial)
-        .collect();
-    assert!(!short.is_empty(), "{links:?}");
+    let short = w.partial_run(LinkResult::Partial).await;
+    assert!(!short.is_empty());
     for l in &short {
         assert_eq!(l.code.as_deref(), Some("SHORTFALL"));
         assert!(l.shortfall > 0);
@@ -386,6 +388,54 @@ async fn a_total_that_keeps_shrinking_mid_read_is_partial_and_a_clean_run_ends_e
 
     // The list holds still: the rows skipped, however old, are read and the counts match.
     abank.set_paging(Paging::default());
+    let clean = w.sync().await;
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!(w.stored_all(&clients).await, truth);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_consent_revoked_while_transactions_are_read_says_so_on_the_link() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let truth = w.truth("abank", &ids(&clients));
+    let abank = w.bank("abank");
+    // The client revokes while the third transaction page is asked for, mid-run.
+    abank.set_paging(Paging {
+        revoke_after: Some(3),
+        ..Paging::default()
+    });
+    let lost = w.partial_run(LinkResult::Failed).await;
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0].code.as_deref(), Some("CONSENT_REQUIRED"));
+    // The link says it: revoked, not a healthy link with the reason only in the run.
+    let client = lost[0].client_id;
+    let link = w.core.links_of_clients(&[client]).await.unwrap()[&client][0].clone();
+    assert_eq!(link.consent_status, ConsentStatus::Revoked);
+    assert_eq!(
+        link.state(chrono::Utc::now(), 7),
+        crm_core::links::LinkState::ConsentRevoked
+    );
+    assert!(link.status_message.unwrap_or_default().contains("revoked"));
+
+    // A new consent: the next run ends with exactly the bank's rows.
+    let external = clients
+        .iter()
+        .find(|(_, id)| *id == client)
+        .unwrap()
+        .0
+        .clone();
+    let admin = crm_core::auth::Actor {
+        user_id: 1,
+        username: "admin".into(),
+        role: crm_core::domain::Role::Admin,
+        session_id: 0,
+    };
+    w.core
+        .sync()
+        .link_bank(&admin, client, "abank", &external)
+        .await
+        .unwrap();
     let clean = w.sync().await;
     assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
     assert_eq!(w.stored_all(&clients).await, truth);

@@ -697,6 +697,7 @@ async fn transactions(
     Path(id): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
+    revoke_when_due(&bank, &headers);
     let index = match account_for(&bank, &headers, &id) {
         Ok(i) => i,
         Err(e) => return e,
@@ -781,6 +782,20 @@ async fn transactions(
         StatusCode::OK,
         r.transactions_page(account, &page_rows, custom.as_deref(), page, limit, total),
     )
+}
+
+/// `Paging::revoke_after`: on the request it names, the consent that request came with is
+/// revoked by the client before the bank answers.
+fn revoke_when_due(bank: &Bank, headers: &HeaderMap) {
+    let mut rt = bank.rt();
+    if !countdown(&mut rt.paging.revoke_after) {
+        return;
+    }
+    let consent = headers.get("x-consent-id").and_then(|v| v.to_str().ok());
+    if let Some(c) = consent.and_then(|id| rt.consents.get_mut(id)) {
+        c.state = ConsentState::Revoked;
+        c.updated = Utc::now();
+    }
 }
 
 /// Counts a paging knob down by one request: true (and the knob cleared) on the request it

@@ -61,6 +61,11 @@ pub struct Paging {
     /// keeps changing under the reader: no read of several pages is ever whole).
     #[serde(default)]
     pub shrink_every_read: bool,
+    /// After this many more transaction-page requests the client revokes, in the bank's app,
+    /// the consent that request came with (before it is answered): a consent lost mid-read.
+    /// Once.
+    #[serde(default)]
+    pub revoke_after: Option<u32>,
 }
 
 /// Rows hidden from the front of the paged list while a shrink is in force.
