@@ -395,6 +395,40 @@ async fn a_total_that_keeps_shrinking_mid_read_is_partial_and_a_clean_run_ends_e
 }
 
 #[tokio::test]
+async fn refused_rows_hold_the_cursor_and_a_clean_run_reads_them_however_old() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let truth = w.truth("abank", &ids(&clients));
+    let abank = w.bank("abank");
+    // The oldest rows of a read (its last page: a year back, far behind any overlap window)
+    // are malformed.
+    abank.set_paging(Paging {
+        garble_rows: Some(4),
+        ..Paging::default()
+    });
+    let short = w.partial_run(LinkResult::Partial).await;
+    assert_eq!(short.len(), 1, "{short:?}");
+    assert_eq!(short[0].code.as_deref(), Some("SHORTFALL"));
+    // Four, or fewer when the last page read first holds fewer rows.
+    let refused = short[0].shortfall;
+    assert!((1..=4).contains(&refused), "{short:?}");
+    assert!(
+        short[0]
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("on are read again"),
+        "{short:?}"
+    );
+    assert_eq!(w.stored_all(&clients).await, truth - refused);
+    // The bank's rows come through clean: the refused ones are read, the counts match.
+    let clean = w.sync().await;
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!(w.stored_all(&clients).await, truth);
+    w.stop().await;
+}
+
+#[tokio::test]
 async fn a_consent_revoked_while_transactions_are_read_says_so_on_the_link() {
     let w = World::start().await;
     let clients = w.link_all("abank").await;

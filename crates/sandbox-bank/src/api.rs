@@ -767,6 +767,12 @@ async fn transactions(
     let total = slice.len() as u64;
     let offset = (page - 1).saturating_mul(limit).min(total) as usize;
     let end = (offset + limit as usize).min(slice.len());
+    // Malformed rows go on a read's last page: its oldest rows.
+    let garble = if end == slice.len() && end > offset {
+        bank.rt().paging.garble_rows.take()
+    } else {
+        None
+    };
     let page_rows: Vec<Tx> = if shuffle {
         shuffled_page(slice, offset, end, bank.world.seed ^ request_no)
     } else {
@@ -778,10 +784,27 @@ async fn transactions(
         noise,
     };
     let account = &bank.data().accounts[index];
-    json_response(
-        StatusCode::OK,
-        r.transactions_page(account, &page_rows, custom.as_deref(), page, limit, total),
-    )
+    let body = r.transactions_page(account, &page_rows, custom.as_deref(), page, limit, total);
+    json_response(StatusCode::OK, garbled(body, garble))
+}
+
+/// `Paging::garble_rows`: the last page's last `rows` rows get a `bookingDateTime` that is no
+/// date.
+fn garbled(body: Vec<u8>, rows: Option<u32>) -> Vec<u8> {
+    let Some(rows) = rows else { return body };
+    let Ok(mut page) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body;
+    };
+    if let Some(list) = page
+        .pointer_mut("/data/transaction")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        let skip = list.len().saturating_sub(rows as usize);
+        for row in list.iter_mut().skip(skip) {
+            row["bookingDateTime"] = serde_json::Value::from("вчера");
+        }
+    }
+    serde_json::to_vec(&page).unwrap_or(body)
 }
 
 /// `Paging::revoke_after`: on the request it names, the consent that request came with is

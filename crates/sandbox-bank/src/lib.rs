@@ -83,7 +83,7 @@
 //! | `PUT /sandbox/faults/scope` | `{"tokenCalls": true}`: faults hit the token calls too |
 //! | `PUT /sandbox/latency` | `{"millis": 200}` before every call |
 //! | `POST /sandbox/tokens/expire` | every issued token answers 401 from now on |
-//! | `PUT /sandbox/paging` | `{"shuffleTies": true, "insertAfter": 2}` unstable paging; `{"shrinkAfter": 2}` the total shrinks from the 2nd page request until a read restarts, `{"shrinkEveryRead": true}` in every read; `{"revokeAfter": 3}` the client revokes the consent of the 3rd page request; `{}` stable |
+//! | `PUT /sandbox/paging` | `{"shuffleTies": true, "insertAfter": 2}` unstable paging; `{"shrinkAfter": 2}` the total shrinks from the 2nd page request until a read restarts, `{"shrinkEveryRead": true}` in every read; `{"revokeAfter": 3}` the client revokes the consent of the 3rd page request; `{"garbleRows": 4}` the next read's 4 oldest rows are malformed; `{}` stable |
 //! | `PUT /sandbox/date-filter` | `{"honour": false}` ignore the date filter, `null` the bank's default |
 //! | `PUT /sandbox/noise` | `{"enabled": true}` unknown fields everywhere |
 //! | `GET /sandbox/accounts/{id}` | the account with its true count and balance |

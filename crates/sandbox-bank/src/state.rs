@@ -66,6 +66,10 @@ pub struct Paging {
     /// Once.
     #[serde(default)]
     pub revoke_after: Option<u32>,
+    /// The next last page of a read (the account's oldest rows) has this many of its last rows
+    /// malformed (a `bookingDateTime` that is no date): a client refuses them. Once.
+    #[serde(default)]
+    pub garble_rows: Option<u32>,
 }
 
 /// Rows hidden from the front of the paged list while a shrink is in force.
