@@ -39,6 +39,28 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Deployment-wide limits of every bank's HTTP calls (`BANK_TIMEOUT_SECS`, `BANK_RETRIES`,
+/// `BANK_MAX_BODY_BYTES`); a bank's own options (`<CODE>_TIMEOUT_MS`) override them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Each attempt of each call gives up after this long.
+    pub timeout: std::time::Duration,
+    /// Attempts after the first for a call that failed in a way a retry can help.
+    pub retries: u32,
+    /// The largest answer read; a larger one is refused as malformed, never read whole.
+    pub max_body_bytes: u64,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            timeout: std::time::Duration::from_secs(20),
+            retries: 3,
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
 /// One bank to connect: everything a builder needs, as configured (no HTTP, no protocol).
 /// Options are upper-case keys (`APPROVAL`); an operator sets them as `<CODE>_<KEY>`
 /// (`SBANK_APPROVAL`), and errors name them that way.
@@ -52,6 +74,7 @@ pub struct BankConfig {
     pub url: String,
     pub credentials: Credentials,
     pub options: BTreeMap<String, String>,
+    pub limits: HttpLimits,
 }
 
 impl BankConfig {
@@ -63,7 +86,13 @@ impl BankConfig {
             url: url.to_owned(),
             credentials,
             options: BTreeMap::new(),
+            limits: HttpLimits::default(),
         }
+    }
+
+    pub fn with_limits(mut self, limits: HttpLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn with_name(mut self, name: &str) -> Self {

@@ -178,6 +178,17 @@ pub trait BankControl: Send + Sync {
     async fn fail_next(&self, n: u32, status: u16);
     /// The next `n` data calls answer 429 with this `Retry-After`.
     async fn rate_limit_next(&self, n: u32, retry_after: Duration);
+    /// The next `n` data calls answer 429 saying only that the limit resets after `reset`
+    /// (`X-RateLimit-*-Reset`, no `Retry-After`; capability `faults`; a control that cannot
+    /// answers normally).
+    async fn rate_limit_reset_next(&self, n: u32, reset: Duration) {
+        let _ = (n, reset);
+    }
+    /// The next `n` data calls answer 200 with a body of `bytes` bytes, streamed with no
+    /// `Content-Length` (capability `faults`; a control that cannot answers normally).
+    async fn oversize_next(&self, n: u32, bytes: u64) {
+        let _ = (n, bytes);
+    }
     /// The next `n` data calls answer only after `delay`.
     async fn delay_next(&self, n: u32, delay: Duration);
     /// The next `n` data calls answer 200 with a cut-off JSON body.
@@ -195,6 +206,12 @@ pub trait BankControl: Send + Sync {
     /// Unstable paging: equal-time rows reorder on every query; after `insert_after` page
     /// requests a new row is booked, shifting later pages.
     async fn unstable_paging(&self, shuffle_ties: bool, insert_after: Option<u32>);
+    /// After `n` more transaction-page requests the bank's newest rows drop out of the list
+    /// it pages (its total shrinks, later pages shift up) until a read starts afresh at page 1
+    /// (capability `unstable_paging`; a control that cannot leaves paging alone).
+    async fn shrink_total_after(&self, n: u32) {
+        let _ = n;
+    }
     /// Whether the bank applies the date filter of transaction pages.
     async fn honour_date_filter(&self, honour: bool);
     /// Unknown fields everywhere in the bank's answers.
@@ -466,6 +483,45 @@ async fn busiest(
     let (client, account) = control.busiest_account().await;
     let consent = authorize(bank, control, caps, &client).await?;
     Ok((client, account, consent))
+}
+
+/// The busiest account and a consent to read it, for checks that read it under a fault.
+struct Busiest {
+    client: String,
+    account: String,
+    consent: Option<String>,
+}
+
+impl Busiest {
+    async fn new(
+        bank: &dyn BankConnector,
+        control: &dyn BankControl,
+        caps: &Capabilities,
+    ) -> Result<Self, String> {
+        let (client, account, consent) = busiest(bank, control, caps).await?;
+        Ok(Busiest {
+            client,
+            account,
+            consent,
+        })
+    }
+
+    fn access(&self) -> Access<'_> {
+        Access {
+            client_id: &self.client,
+            consent_id: self.consent.as_deref(),
+        }
+    }
+
+    /// Reads the whole account; it must hold exactly the bank's rows.
+    async fn read_exact(&self, bank: &dyn BankConnector, control: &dyn BankControl) -> Outcome {
+        let batch = read(bank, &self.access(), &self.account).await?;
+        exact(
+            &batch,
+            &control.transactions(&self.account).await,
+            &self.account,
+        )
+    }
 }
 
 /// An account of several hundred transactions is read across many pages, each row once.
@@ -853,6 +909,57 @@ pub async fn rate_limited(
     )
 }
 
+/// A 429 whose limit resets in an hour is not waited for: the call ends at once as rate
+/// limited, carrying the reset (so the caller's next attempt is no earlier); once the limit is
+/// gone the read is exact.
+pub async fn long_rate_limit_reset(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    settings: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.faults {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    let reset = Duration::from_secs(3600);
+    control.rate_limit_reset_next(1, reset).await;
+    let started = Instant::now();
+    match bank.balances(&busiest.access(), &busiest.account).await {
+        Err(ConnectorError::RateLimited {
+            retry_after: Some(wait),
+            ..
+        }) => check(wait >= reset - Duration::from_secs(1), || {
+            format!("the bank's reset in {reset:?} is carried as {wait:?}")
+        })?,
+        other => return Err(format!("a 429 resetting in an hour: {other:?}")),
+    }
+    check(started.elapsed() < settings.request_timeout * 4, || {
+        format!("an hour's reset is not waited for: {:?}", started.elapsed())
+    })?;
+    busiest.read_exact(bank, control).await
+}
+
+/// An answer larger than any page should be (20 MB, beyond the 16 MiB default limit) is
+/// refused as `Malformed` (not retried, never held whole); the next read is exact.
+pub async fn oversized_body(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.faults {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    control.oversize_next(1, 20_000_000).await;
+    match bank.balances(&busiest.access(), &busiest.account).await {
+        Err(ConnectorError::Malformed { .. }) => {}
+        other => return Err(format!("a 20 MB answer: {other:?}")),
+    }
+    busiest.read_exact(bank, control).await
+}
+
 /// 5xx bursts (JSON and a proxy's HTML 502) are retried; a burst longer than the retries ends
 /// as a retryable error, not a wrong answer.
 pub async fn server_errors(
@@ -1056,6 +1163,24 @@ pub async fn unstable_paging(
             )
         },
     )
+}
+
+/// The bank's total shrinks between the pages of a read (rows drop out of the front, later
+/// pages shift up): the total is the largest announced, the read starts again, and ends with
+/// exactly the bank's rows, none skipped.
+pub async fn shrinking_total(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.unstable_paging {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    // The second page comes from a list three rows shorter.
+    control.shrink_total_after(2).await;
+    busiest.read_exact(bank, control).await
 }
 
 /// A transaction booked late appears, pending, then booked once the bank books it.
@@ -1435,11 +1560,14 @@ pub async fn run_all(
         tokens_and_request_ids,
         token_expiry_mid_read,
         rate_limited,
+        long_rate_limit_reset,
+        oversized_body,
         server_errors,
         timeouts,
         malformed_bodies,
         unknown_fields,
         unstable_paging,
+        shrinking_total,
         late_posting,
         product_agreements,
         cards,

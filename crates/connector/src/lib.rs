@@ -10,7 +10,9 @@ pub mod conformance;
 mod error;
 mod types;
 
-pub use config::{option_var, BankConfig, BuildFn, ConfigError, Credentials, Registration};
+pub use config::{
+    option_var, BankConfig, BuildFn, ConfigError, Credentials, HttpLimits, Registration,
+};
 pub use error::{ConnectorError, ConnectorResult};
 pub use types::*;
 

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use crm_connector::BankConnector;
-pub use crm_connector::{option_var, BankConfig, ConfigError, Credentials, Registration};
+pub use crm_connector::{
+    option_var, BankConfig, ConfigError, Credentials, HttpLimits, Registration,
+};
 
 use crate::banks::BankRegistry;
 

@@ -30,8 +30,13 @@ pub enum CoreError {
     #[error("{0}")]
     AiUnavailable(String),
     /// A bank could not be reached or answered with an error; the message names the bank.
+    /// `retry_after`: the bank said not to call before this long (a rate limit's reset).
     #[error("{message}")]
-    BankUnavailable { kind: BankFailure, message: String },
+    BankUnavailable {
+        kind: BankFailure,
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
     /// The bank needs a (new) consent from the client before it shares data.
     #[error("{0}")]
     ConsentRequired(String),
@@ -65,7 +70,11 @@ impl From<crm_connector::ConnectorError> for CoreError {
                     C::Rejected { .. } => BankFailure::Refused,
                     _ => BankFailure::Malformed,
                 };
-                CoreError::bank(kind, other.to_string())
+                CoreError::BankUnavailable {
+                    kind,
+                    message: other.to_string(),
+                    retry_after: other.retry_after(),
+                }
             }
         }
     }
@@ -116,6 +125,15 @@ impl CoreError {
         CoreError::BankUnavailable {
             kind,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// How long the bank said not to be called again, when it said (a rate limit's reset).
+    pub fn bank_retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            CoreError::BankUnavailable { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 

@@ -130,7 +130,8 @@ SELECT 'links' AS kind, bank_code, '' AS currency, CAST(COUNT(DISTINCT client_id
 UNION ALL SELECT 'accounts', bank_code, '', CAST(COUNT(*) AS BIGINT) FROM accounts WHERE 1 = 1{book} \
   GROUP BY bank_code \
 UNION ALL SELECT 'tx', a.bank_code, '', CAST(COUNT(t.id) AS BIGINT) \
-  FROM transactions t JOIN accounts a ON a.id = t.account_id WHERE t.replaced_by_id IS NULL{tbook} \
+  FROM transactions t JOIN accounts a ON a.id = t.account_id \
+  WHERE t.replaced_by_id IS NULL AND t.status <> 'REVERSED'{tbook} \
   GROUP BY a.bank_code \
 UNION ALL SELECT 'balance', bank_code, currency, CAST(SUM(balance_minor) AS BIGINT) \
   FROM accounts WHERE balance_minor IS NOT NULL{book} GROUP BY bank_code, currency";

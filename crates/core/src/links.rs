@@ -40,7 +40,7 @@ pub struct BankLink {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkError {
     /// `NETWORK`, `BANK_DOWN`, `RATE_LIMITED`, `CREDENTIALS`, `MALFORMED`, `REQUEST_REFUSED`,
-    /// `FOREIGN_DATA`, `NOT_FOUND`, `CONSENT_REQUIRED`, `INTERNAL`, `SHORTFALL`, or a consent
+    /// `FOREIGN_DATA`, `NOT_FOUND`, `CONSENT_REQUIRED`, `INTERNAL`, `SHORTFALL`, `VANISHED`, or a consent
     /// state (`CONSENT_REVOKED`, `CONSENT_REJECTED`, `CONSENT_EXPIRED`, `CONSENT_NO_ANSWER`).
     pub code: String,
     pub message: String,
@@ -106,7 +106,7 @@ impl BankLink {
         } else if self
             .last_error
             .as_ref()
-            .is_some_and(|e| e.code == SHORTFALL)
+            .is_some_and(|e| e.code == SHORTFALL || e.code == VANISHED)
         {
             LinkState::Incomplete
         } else if self.last_synced_at.is_none() {
@@ -119,6 +119,10 @@ impl BankLink {
 
 /// The code of a sync that stored what it read but missed rows the bank reported.
 pub const SHORTFALL: &str = "SHORTFALL";
+
+/// The code of a sync that kept booked rows the bank stopped listing, because too many of a
+/// range vanished at once to trust the read.
+pub const VANISHED: &str = "VANISHED";
 
 impl TryFrom<bank_links::Model> for BankLink {
     type Error = CoreError;

@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn bodies_are_trimmed_bounded_and_free_of_control_characters() {
         assert_eq!(
-            clean_body("  позвонил\r\nдоговорились  ").unwrap(),
+            clean_body("  позвонил\r\nдоговорились  ").expect("valid"),
             "позвонил\nдоговорились"
         );
         assert!(clean_body("   ").is_err());
@@ -277,7 +277,7 @@ mod tests {
     #[test]
     fn a_note_records_the_past() {
         let now = Utc::now();
-        assert_eq!(clean_occurred_at(None, now).unwrap(), now);
+        assert_eq!(clean_occurred_at(None, now).expect("valid"), now);
         assert!(clean_occurred_at(Some(now + Duration::hours(1)), now).is_err());
         assert!(clean_occurred_at(Some(now - Duration::days(3)), now).is_ok());
     }

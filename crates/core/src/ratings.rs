@@ -240,6 +240,9 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
         .filter(transactions::Column::BookedAt.gte(window.from))
         .filter(transactions::Column::BookedAt.lt(now))
         .filter(transactions::Column::ReplacedById.is_null())
+        .filter(
+            transactions::Column::Status.ne(crate::domain::TransactionStatus::Reversed.as_str()),
+        )
         .filter(returned)
         .count(conn)
         .await?;

@@ -84,6 +84,9 @@ pub struct TransactionFilter {
     pub account_id: Option<i64>,
     /// Matches description, merchant or counterparty, case-insensitively.
     pub search: Option<String>,
+    /// Only rows of this status; without it, every row but reversed ones (a booked row the
+    /// bank stopped listing is shown only when asked for).
+    pub status: Option<TransactionStatus>,
 }
 
 impl TransactionFilter {
@@ -94,6 +97,7 @@ impl TransactionFilter {
             && self.direction.is_none()
             && self.account_id.is_none()
             && self.search.as_deref().is_none_or(|s| s.trim().is_empty())
+            && self.status.is_none()
     }
 }
 
@@ -128,6 +132,10 @@ pub struct NewManualTransaction {
     pub mcc: Option<String>,
 }
 
+/// How the id of a row a person entered begins (on a bank's account or the manual one): the
+/// sync never takes such a row for one the bank stopped listing.
+pub(crate) const MANUAL_ID_PREFIX: &str = "manual-";
+
 fn apply_filter(
     mut q: Select<transactions::Entity>,
     client_id: i64,
@@ -136,6 +144,10 @@ fn apply_filter(
     q = q.filter(transactions::Column::ClientId.eq(client_id));
     // A pending row replaced by its booked row is kept (with a pointer) but never shown twice.
     q = q.filter(transactions::Column::ReplacedById.is_null());
+    q = match f.status {
+        Some(status) => q.filter(transactions::Column::Status.eq(status.as_str())),
+        None => q.filter(transactions::Column::Status.ne(TransactionStatus::Reversed.as_str())),
+    };
     if let Some(from) = f.from {
         q = q.filter(transactions::Column::BookedAt.gte(from));
     }
@@ -372,7 +384,7 @@ impl Core {
         let row = NewTransaction {
             client_id: input.client_id,
             account_id: account.id,
-            external_id: format!("manual-{}", uuid::Uuid::new_v4().simple()),
+            external_id: format!("{MANUAL_ID_PREFIX}{}", uuid::Uuid::new_v4().simple()),
             booked_at: input.booked_at,
             value_at: None,
             amount_minor: minor,

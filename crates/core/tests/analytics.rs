@@ -16,7 +16,9 @@ use crm_core::entity::{accounts, products, transactions};
 use crm_core::testing::TestDatabase;
 use crm_core::{Core, CoreSettings};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+};
 
 fn admin() -> Actor {
     Actor {
@@ -1099,11 +1101,13 @@ async fn check_consistent(core: &Core, client: i64, rng: &mut Lcg, step: &str) {
         .unwrap();
     let rebuilt = aggregate_tables(core).await;
     assert_eq!(incremental, rebuilt, "aggregates drifted after {step}");
-    // The per-client counters, recomputed from the rows: every row not replaced counts, booked
-    // ones move income or expense, unless they moved money between the client's own accounts.
+    // The per-client counters, recomputed from the rows: every row not replaced nor reversed
+    // counts, booked ones move income or expense, unless they moved money between the client's
+    // own accounts.
     let mut want: BTreeMap<(i64, String), (i64, i64, i64)> = BTreeMap::new();
     for t in transactions::Entity::find()
         .filter(transactions::Column::ReplacedById.is_null())
+        .filter(transactions::Column::Status.ne("REVERSED"))
         .all(core.db().conn())
         .await
         .unwrap()
@@ -1258,6 +1262,7 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
         .unwrap()
         .expect("rated by the sync");
 
+    let mut taken = None;
     for round in 0..6 {
         {
             let mut rows = fake.rows.lock().unwrap();
@@ -1301,6 +1306,17 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
                     rows.push(booked);
                 }
             }
+            // The bank takes back its newest booked row (inside the read window: the sync
+            // reverses it), and lists the one it took back the round before again.
+            let newest = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.status == crm_connector::BookingStatus::Booked)
+                .max_by_key(|(_, t)| t.booked_at)
+                .map(|(i, _)| i);
+            let back = taken.take();
+            taken = newest.map(|i| rows.remove(i));
+            rows.extend(back);
             for _ in 0..10 {
                 next_id += 1;
                 rows.push(bank::tx(
@@ -1321,6 +1337,15 @@ async fn aggregates_stay_equal_to_the_rows_through_every_writer() {
             .unwrap();
         assert!(run.errors.is_empty() && run.updated > 0, "{run:?}");
         check_consistent(&core, client, &mut rng, &format!("sync round {round}")).await;
+        let reversed = transactions::Entity::find()
+            .filter(transactions::Column::Status.eq("REVERSED"))
+            .count(core.db().conn())
+            .await
+            .unwrap();
+        assert!(
+            reversed >= 1,
+            "round {round}: the row taken back is reversed"
+        );
 
         // Manual entries and recategorisations.
         for _ in 0..2 {

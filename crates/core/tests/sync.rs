@@ -26,7 +26,8 @@ struct BankState {
     revoked: bool,
     /// Consents issued so far (ids are `consent-<n>`), and the one in force.
     issued: u32,
-    active: Option<String>,
+    /// Per client id.
+    active: std::collections::HashMap<String, String>,
     fail_account: Option<String>,
     /// Every data call answers 503.
     down: bool,
@@ -34,6 +35,17 @@ struct BankState {
     unreachable: bool,
     /// The oldest rows of each read are not delivered (and are reported as a shortfall).
     short: u64,
+    /// Rows refused as malformed by the connector: left out of a read and reported as rejected.
+    refused: Vec<String>,
+    /// The consent is revoked in the bank's app when this data call comes (`balances`,
+    /// `transactions`, `agreements`, `cards`): that call and every later one need consent.
+    revoke_on: Option<&'static str>,
+    /// Every data call answers 429, the limit resetting after this long.
+    limited: Option<std::time::Duration>,
+    /// Our credentials are refused (the connector's token renewal failed too).
+    credentials_refused: bool,
+    /// Catalogue reads so far.
+    product_calls: u32,
     /// Data calls (accounts, balances, transactions) made so far.
     data_calls: u32,
     accounts: Vec<AccountData>,
@@ -50,6 +62,22 @@ fn err(detail: &str) -> ConnectorError {
     ConnectorError::ConsentRequired {
         bank: "fake".into(),
         detail: detail.into(),
+    }
+}
+
+impl FakeBank {
+    /// A data call other than the accounts list: refused once the consent is revoked, which
+    /// happens at the call `revoke_on` names.
+    fn data_call(&self, call: &str) -> ConnectorResult<()> {
+        let mut s = self.state.lock().unwrap();
+        s.data_calls += 1;
+        if s.revoke_on == Some(call) {
+            s.revoked = true;
+        }
+        if s.revoked {
+            return Err(err("consent revoked"));
+        }
+        Ok(())
     }
 }
 
@@ -81,7 +109,7 @@ impl BankConnector for FakeBank {
         if self.auto_approve {
             s.approved = true;
             s.revoked = false;
-            s.active = Some(id.clone());
+            s.active.insert(client_id.to_owned(), id.clone());
         }
         Ok(Consent {
             status: if self.auto_approve {
@@ -109,7 +137,7 @@ impl BankConnector for FakeBank {
     }
     async fn revoke_consent(&self, id: &str) -> ConnectorResult<()> {
         let mut s = self.state.lock().unwrap();
-        if s.active.as_deref() == Some(id) || !self.auto_approve {
+        if s.active.values().any(|a| a == id) || !self.auto_approve {
             s.revoked = true;
         }
         Ok(())
@@ -117,6 +145,18 @@ impl BankConnector for FakeBank {
     async fn accounts(&self, access: &Access<'_>) -> ConnectorResult<Vec<AccountData>> {
         let mut s = self.state.lock().unwrap();
         s.data_calls += 1;
+        if s.credentials_refused {
+            return Err(ConnectorError::Unauthorized {
+                bank: "fake".into(),
+                detail: "invalid client credentials".into(),
+            });
+        }
+        if let Some(reset) = s.limited {
+            return Err(ConnectorError::RateLimited {
+                bank: "fake".into(),
+                retry_after: Some(reset),
+            });
+        }
         if s.down {
             return Err(ConnectorError::Unavailable {
                 bank: "fake".into(),
@@ -126,7 +166,7 @@ impl BankConnector for FakeBank {
         if !s.approved || s.revoked {
             return Err(err("no consent"));
         }
-        if let (Some(asked), Some(active)) = (access.consent_id, s.active.as_deref()) {
+        if let (Some(asked), Some(active)) = (access.consent_id, s.active.get(access.client_id)) {
             if asked != active {
                 return Err(err("unknown consent"));
             }
@@ -141,7 +181,7 @@ impl BankConnector for FakeBank {
         _access: &Access<'_>,
         _account: &str,
     ) -> ConnectorResult<Vec<BalanceData>> {
-        self.state.lock().unwrap().data_calls += 1;
+        self.data_call("balances")?;
         Ok(vec![BalanceData {
             kind: BalanceKind::InterimAvailable,
             amount: Decimal::new(1_000_00, 2),
@@ -156,8 +196,8 @@ impl BankConnector for FakeBank {
         from: chrono::DateTime<Utc>,
         to: chrono::DateTime<Utc>,
     ) -> ConnectorResult<TransactionBatch> {
-        let mut s = self.state.lock().unwrap();
-        s.data_calls += 1;
+        self.data_call("transactions")?;
+        let s = self.state.lock().unwrap();
         if s.fail_account.as_deref() == Some(account) {
             return Err(ConnectorError::Unavailable {
                 bank: "fake".into(),
@@ -175,14 +215,31 @@ impl BankConnector for FakeBank {
         transactions.sort_by_key(|t| std::cmp::Reverse(t.booked_at));
         let kept = total.saturating_sub(s.short) as usize;
         transactions.truncate(kept);
+        let delivered = transactions.len();
+        transactions.retain(|t| !s.refused.contains(&t.id));
+        let rejected = (transactions.len()..delivered)
+            .map(|_| "bookingDateTime is not a date".to_owned())
+            .collect();
         Ok(TransactionBatch {
             reported_total: Some(total),
             shortfall: total - kept as u64,
             transactions,
-            rejected: vec![],
+            rejected,
         })
     }
+    async fn product_agreements(
+        &self,
+        _access: &Access<'_>,
+    ) -> ConnectorResult<Vec<ProductAgreementData>> {
+        self.data_call("agreements")?;
+        Ok(vec![])
+    }
+    async fn cards(&self, _access: &Access<'_>) -> ConnectorResult<Vec<CardData>> {
+        self.data_call("cards")?;
+        Ok(vec![])
+    }
     async fn products(&self) -> ConnectorResult<Vec<ProductData>> {
+        self.state.lock().unwrap().product_calls += 1;
         Ok(vec![ProductData {
             id: "prod-dep-01".into(),
             product_type: ProductType::Deposit,
@@ -290,6 +347,42 @@ async fn setup(auto_approve: bool) -> (Arc<Core>, Arc<FakeBank>, TestDatabase, i
     (core, bank, tdb, client.id)
 }
 
+/// The run is partial, the client's link says `code` and is incomplete, and its message holds
+/// `words`.
+async fn assert_incomplete(
+    core: &Core,
+    client: i64,
+    run: &crm_core::sync::SyncRunSummary,
+    code: &str,
+    words: &str,
+) {
+    assert_eq!(run.status, SyncRunStatus::Partial, "{run:?}");
+    let links = run_links(core, run.id).await;
+    assert_eq!(links[&client], (LinkResult::Partial, Some(code.into())));
+    let link = link_of(core, client).await;
+    assert_eq!(link.state(Utc::now(), 7), LinkState::Incomplete);
+    let message = link.status_message.unwrap_or_default();
+    assert!(message.contains(words), "{message}");
+}
+
+/// Links the client at the fake bank and syncs once, completely.
+async fn link_and_sync(core: &Core, client: i64) {
+    core.sync()
+        .link_bank(&admin(), client, "fake", "team200-1")
+        .await
+        .unwrap();
+    let first = sync_all(core).await;
+    assert_eq!(first.status, SyncRunStatus::Succeeded, "{first:?}");
+}
+
+/// A manual run over every link.
+async fn sync_all(core: &Core) -> crm_core::sync::SyncRunSummary {
+    core.sync()
+        .run(&SyncScope::default(), SyncTrigger::Manual)
+        .await
+        .unwrap()
+}
+
 fn admin() -> Actor {
     Actor {
         user_id: 1,
@@ -324,11 +417,7 @@ async fn syncing_twice_changes_nothing_the_second_time() {
         .await
         .unwrap();
     assert_eq!(link.consent_status, LinkConsent::Authorized);
-    let first = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let first = sync_all(&core).await;
     assert_eq!(
         (
             first.status,
@@ -340,11 +429,7 @@ async fn syncing_twice_changes_nothing_the_second_time() {
         (SyncRunStatus::Succeeded, 2, 4, 0, 0),
         "{first:?}"
     );
-    let second = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let second = sync_all(&core).await;
     // The second run re-reads only the overlap window behind the newest booked row (7 days
     // before 5 days ago): the three recent rows, unchanged.
     assert_eq!(
@@ -386,10 +471,7 @@ async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
         .unwrap()
         .transactions
         .push(tx("tx-p", "acc-1", 777_00, false, 1, true));
-    core.sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    sync_all(&core).await;
     assert_eq!(row_count(&core, client).await, (5, 5));
     let expense_before = core
         .stats(&crm_core::testing::admin())
@@ -403,11 +485,7 @@ async fn a_pending_row_booked_under_a_new_id_is_replaced_not_doubled() {
         s.transactions
             .push(tx("tx-b", "acc-1", 777_00, false, 1, false));
     }
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let run = sync_all(&core).await;
     assert_eq!(run.added, 1, "{run:?}");
     assert_eq!(
         row_count(&core, client).await,
@@ -435,19 +513,11 @@ async fn a_consent_awaiting_approval_is_picked_up_by_a_later_sync() {
         .unwrap();
     assert_eq!(link.consent_status, LinkConsent::AwaitingAuthorization);
     assert!(link.status_message.unwrap_or_default().contains("approve"));
-    let waiting = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let waiting = sync_all(&core).await;
     assert_eq!(waiting.added, 0);
     assert!(waiting.message.unwrap_or_default().contains("1 waiting"));
     bank.state.lock().unwrap().approved = true;
-    let synced = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let synced = sync_all(&core).await;
     assert_eq!(synced.added, 4, "{synced:?}");
     let links = core.links_of_clients(&[client]).await.unwrap();
     assert_eq!(links[&client][0].consent_status, LinkConsent::Authorized);
@@ -469,11 +539,7 @@ async fn an_interrupted_run_repeated_ends_with_exactly_the_banks_data() {
         .await
         .unwrap();
     bank.state.lock().unwrap().fail_account = Some("acc-2".into());
-    let broken = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let broken = sync_all(&core).await;
     assert_eq!(broken.status, SyncRunStatus::Failed, "{broken:?}");
     assert!(broken.errors[0].contains("503"), "{broken:?}");
     let links = core.links_of_clients(&[client]).await.unwrap();
@@ -482,11 +548,7 @@ async fn an_interrupted_run_repeated_ends_with_exactly_the_banks_data() {
         "the cursor does not move past a failure"
     );
     bank.state.lock().unwrap().fail_account = None;
-    let repeated = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let repeated = sync_all(&core).await;
     assert_eq!(repeated.status, SyncRunStatus::Succeeded);
     // acc-1 was stored with its cursor, so only its overlap window is read again (tx-2);
     // acc-2 is read in full.
@@ -502,16 +564,9 @@ async fn a_revoked_consent_stops_the_link_with_a_reason() {
         .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
-    core.sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    sync_all(&core).await;
     bank.state.lock().unwrap().revoked = true;
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let run = sync_all(&core).await;
     assert_eq!(run.status, SyncRunStatus::Failed);
     let link = &core.links_of_clients(&[client]).await.unwrap()[&client][0];
     assert_eq!(link.consent_status, LinkConsent::Revoked);
@@ -522,11 +577,7 @@ async fn a_revoked_consent_stops_the_link_with_a_reason() {
         .contains("revoked"));
     // Later runs skip it with the reason, and call the bank for no data.
     let calls = bank.state.lock().unwrap().data_calls;
-    let skipped = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let skipped = sync_all(&core).await;
     assert_eq!(skipped.status, SyncRunStatus::Partial, "{skipped:?}");
     assert!(skipped
         .message
@@ -544,19 +595,112 @@ async fn a_revoked_consent_stops_the_link_with_a_reason() {
     assert_eq!((status.revoked_consents, status.awaiting_consents), (1, 0));
     assert_eq!(status.health, crm_core::sync::BankHealth::Degraded);
     // Linking again asks for a new consent and the data flows again.
+    relink_and_sync_whole(&core, client).await;
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_consent_revoked_during_any_data_call_says_so_on_the_link_and_a_relink_reads_it_all() {
+    let (core, bank, tdb, client) = setup(true).await;
+    link_and_sync(&core, client).await;
+    for call in ["agreements", "cards", "balances", "transactions"] {
+        bank.state.lock().unwrap().revoke_on = Some(call);
+        let run = sync_all(&core).await;
+        assert_eq!(run.status, SyncRunStatus::Failed, "{call}: {run:?}");
+        assert_eq!(
+            run_links(&core, run.id).await[&client],
+            (LinkResult::Failed, Some("CONSENT_REQUIRED".into())),
+            "{call}"
+        );
+        // The link says it, as when the accounts list is refused: not a healthy link.
+        let link = link_of(&core, client).await;
+        assert_eq!(link.consent_status, LinkConsent::Revoked, "{call}");
+        assert_eq!(
+            link.state(Utc::now(), 7),
+            LinkState::ConsentRevoked,
+            "{call}"
+        );
+        assert!(
+            link.status_message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("revoked"),
+            "{call}: {link:?}"
+        );
+        let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+        assert_eq!(status.revoked_consents, 1, "{call}");
+        // A new consent: the data flows again, exactly the bank's.
+        bank.state.lock().unwrap().revoke_on = None;
+        relink_and_sync_whole(&core, client).await;
+        assert_eq!(
+            link_of(&core, client).await.state(Utc::now(), 7),
+            LinkState::Ok
+        );
+    }
+    tdb.cleanup().await.unwrap();
+}
+
+/// Links the client again (a new consent, authorised at once) and syncs: the bank's four rows.
+async fn relink_and_sync_whole(core: &Core, client: i64) {
     let relinked = core
         .sync()
         .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
     assert_eq!(relinked.consent_status, LinkConsent::Authorized);
-    let again = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
+    let again = sync_all(core).await;
+    assert_eq!(again.status, SyncRunStatus::Succeeded, "{again:?}");
+    assert_eq!(row_count(core, client).await, (4, 4));
+}
+
+#[tokio::test]
+async fn a_long_rate_limit_reset_holds_the_link_and_the_bank_until_it_passes() {
+    let (core, bank, tdb, client) = setup(true).await;
+    link_and_sync(&core, client).await;
+    bank.state.lock().unwrap().limited = Some(std::time::Duration::from_secs(3600));
+    let limited = sync_all(&core).await;
+    assert_eq!(limited.status, SyncRunStatus::Failed, "{limited:?}");
+    assert_eq!(
+        run_links(&core, limited.id).await[&client],
+        (LinkResult::Failed, Some("RATE_LIMITED".into()))
+    );
+    // The link's next automatic attempt is no earlier than the bank's reset (the backoff alone
+    // says five minutes), and the link says when the limit resets.
+    let link = stored_link(&core, client).await;
+    let next = link.next_attempt_at.expect("a next attempt time");
+    assert!(next >= Utc::now() + Duration::minutes(59), "{next}");
+    assert!(
+        link.status_message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("resets in 3600 s"),
+        "{link:?}"
+    );
+    // The bank is not called again before then, not even by a person.
+    let calls = bank.state.lock().unwrap().data_calls;
+    let manual = sync_all(&core).await;
+    assert_eq!(
+        run_links(&core, manual.id).await[&client],
+        (LinkResult::Skipped, Some("CIRCUIT_OPEN".into()))
+    );
+    assert_eq!(bank.state.lock().unwrap().data_calls, calls);
+
+    // An hour later (a new process; the link's next attempt is now): the data flows again.
+    bank.state.lock().unwrap().limited = None;
+    let mut stored: crm_core::entity::bank_links::ActiveModel = link.into();
+    stored.next_attempt_at = sea_orm::Set(Some(Utc::now() - Duration::seconds(1)));
+    sea_orm::ActiveModelTrait::update(stored, core.db().conn())
         .await
         .unwrap();
-    assert_eq!(again.status, SyncRunStatus::Succeeded, "{again:?}");
-    assert_eq!(row_count(&core, client).await, (4, 4));
+    let registry = BankRegistry::new(vec![bank.clone() as Arc<dyn BankConnector>]);
+    let later = Core::new(tdb.db.clone(), CoreSettings::default(), registry).unwrap();
+    let nightly = later
+        .sync()
+        .run(&SyncScope::default(), SyncTrigger::Schedule)
+        .await
+        .unwrap();
+    assert_eq!(nightly.status, SyncRunStatus::Succeeded, "{nightly:?}");
+    assert_eq!(row_count(&later, client).await, (4, 4));
     tdb.cleanup().await.unwrap();
 }
 
@@ -586,11 +730,7 @@ async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
         .await
         .unwrap();
     bank.state.lock().unwrap().fail_account = Some("acc-2".into());
-    let failed = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let failed = sync_all(&core).await;
     assert_eq!(failed.status, SyncRunStatus::Failed);
     let link = stored_link(&core, client).await;
     assert_eq!(link.failure_count, 1);
@@ -620,11 +760,7 @@ async fn a_failing_link_backs_off_for_automatic_runs_and_recovers() {
 
     // A person may still try, and a success resets the budget.
     bank.state.lock().unwrap().fail_account = None;
-    let manual = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let manual = sync_all(&core).await;
     assert_eq!(manual.status, SyncRunStatus::Succeeded, "{manual:?}");
     let link = stored_link(&core, client).await;
     assert_eq!((link.failure_count, link.next_attempt_at), (0, None));
@@ -649,10 +785,7 @@ async fn a_link_over_its_failure_budget_is_left_to_a_person() {
         .link_bank(&admin(), client, "fake", "team200-1")
         .await
         .unwrap();
-    core.sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    sync_all(&core).await;
     // Eight failures in a row, the last one a while ago (as after a restart).
     use sea_orm::{ActiveModelTrait, Set};
     let mut link: crm_core::entity::bank_links::ActiveModel =
@@ -674,11 +807,7 @@ async fn a_link_over_its_failure_budget_is_left_to_a_person() {
         "the nightly run does not call the bank again: {nightly:?}"
     );
     // A person syncing it by hand does, and the success resets the budget.
-    let manual = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let manual = sync_all(&core).await;
     assert_eq!(manual.status, SyncRunStatus::Succeeded, "{manual:?}");
     assert_eq!(stored_link(&core, client).await.failure_count, 0);
     tdb.cleanup().await.unwrap();
@@ -718,11 +847,7 @@ async fn a_failing_bank_opens_its_circuit_and_later_links_are_skipped() {
             .unwrap();
     }
     bank.state.lock().unwrap().down = true;
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let run = sync_all(&core).await;
     assert_eq!(
         run.errors.len(),
         2,
@@ -748,11 +873,7 @@ async fn a_consent_close_to_expiry_is_renewed_at_an_auto_approving_bank() {
     let first = stored_link(&core, client).await;
     assert!(first.consent_expires_at.is_some(), "the expiry is learnt");
     set_consent_expiry(&core, client, Utc::now() + Duration::days(3)).await;
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let run = sync_all(&core).await;
     assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
     let renewed = stored_link(&core, client).await;
     assert_ne!(renewed.consent_id, first.consent_id, "a new consent");
@@ -769,21 +890,14 @@ async fn a_renewal_waiting_for_the_client_keeps_the_current_consent_in_use() {
         .await
         .unwrap();
     bank.state.lock().unwrap().approved = true;
-    core.sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    sync_all(&core).await;
     let approved = stored_link(&core, client).await;
     assert_eq!(approved.consent_status, "AUTHORIZED");
     let estimated = approved.consent_expires_at.expect("the protocol's 90 days");
     assert!(estimated > Utc::now() + Duration::days(89));
 
     set_consent_expiry(&core, client, Utc::now() + Duration::days(3)).await;
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let run = sync_all(&core).await;
     assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
     let waiting = stored_link(&core, client).await;
     assert_eq!(waiting.consent_status, "AUTHORIZED");
@@ -797,11 +911,7 @@ async fn a_renewal_waiting_for_the_client_keeps_the_current_consent_in_use() {
     // The old consent lapses; the client had approved the renewal, which the bank shows only
     // through data calls: the link follows it.
     set_consent_expiry(&core, client, Utc::now() - Duration::minutes(1)).await;
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let run = sync_all(&core).await;
     assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
     let followed = stored_link(&core, client).await;
     assert_eq!(followed.consent_status, "AUTHORIZED");
@@ -824,10 +934,7 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
         s.transactions
             .push(tx("tx-p2", "acc-1", 250_00, false, 1, true));
     }
-    core.sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    sync_all(&core).await;
     assert_eq!(row_count(&core, client).await, (6, 6));
     let expense_before = core
         .stats(&crm_core::testing::admin())
@@ -843,11 +950,7 @@ async fn two_identical_pending_rows_booked_under_new_ids_are_each_replaced_once(
         s.transactions
             .push(tx("tx-b2", "acc-1", 250_00, false, 1, false));
     }
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let run = sync_all(&core).await;
     assert_eq!(run.added, 2, "{run:?}");
     assert_eq!(
         row_count(&core, client).await,
@@ -928,6 +1031,19 @@ fn fake_bank(code: &str, auto_approve: bool, state: BankState) -> Arc<FakeBank> 
     })
 }
 
+/// The bank `fake`, approving consents at once, with one account of one row.
+fn one_row_bank() -> Arc<FakeBank> {
+    fake_bank(
+        "fake",
+        true,
+        BankState {
+            accounts: vec![account("acc-1")],
+            transactions: vec![tx("tx-1", "acc-1", 100_00, false, 3, false)],
+            ..Default::default()
+        },
+    )
+}
+
 async fn client_linked(core: &Core, name: &str, bank: &str, external: &str) -> i64 {
     let c = core
         .create_client(
@@ -965,15 +1081,7 @@ async fn run_links(
 async fn a_run_that_skips_or_fails_a_link_is_never_succeeded_and_says_why_per_link() {
     let pg = std::env::var("TEST_DATABASE_URL").ok();
     let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
-    let good = fake_bank(
-        "fake",
-        true,
-        BankState {
-            accounts: vec![account("acc-1")],
-            transactions: vec![tx("tx-1", "acc-1", 100_00, false, 3, false)],
-            ..Default::default()
-        },
-    );
+    let good = one_row_bank();
     let other = fake_bank("other", true, BankState::default());
     let registry = BankRegistry::new(vec![
         good.clone() as Arc<dyn BankConnector>,
@@ -988,11 +1096,7 @@ async fn a_run_that_skips_or_fails_a_link_is_never_succeeded_and_says_why_per_li
     let c = client_linked(&core, "В", "other", "team200-3").await;
     other.state.lock().unwrap().down = true;
 
-    let first = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let first = sync_all(&core).await;
     assert_eq!(first.status, SyncRunStatus::Partial, "{first:?}");
     let links = run_links(&core, first.id).await;
     assert_eq!(links[&a], (LinkResult::Succeeded, None));
@@ -1018,11 +1122,7 @@ async fn a_run_that_skips_or_fails_a_link_is_never_succeeded_and_says_why_per_li
 
     // Nothing fails now, but the circuit is still open: the other bank's links are skipped,
     // and a run that skipped links does not claim success.
-    let second = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let second = sync_all(&core).await;
     assert!(second.errors.is_empty(), "{second:?}");
     assert_eq!(second.status, SyncRunStatus::Partial, "{second:?}");
     assert!(
@@ -1056,6 +1156,63 @@ async fn a_run_that_skips_or_fails_a_link_is_never_succeeded_and_says_why_per_li
 }
 
 #[tokio::test]
+async fn refused_credentials_stop_the_banks_other_calls_in_the_run_and_show_on_its_status() {
+    let pg = std::env::var("TEST_DATABASE_URL").ok();
+    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+    let bank = one_row_bank();
+    let registry = BankRegistry::new(vec![bank.clone() as Arc<dyn BankConnector>]);
+    let mut settings = CoreSettings::default();
+    settings.sync.per_bank_concurrency = 1;
+    let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
+    let a = client_linked(&core, "А", "fake", "team200-1").await;
+    let b = client_linked(&core, "Б", "fake", "team200-2").await;
+    let c = client_linked(&core, "В", "fake", "team200-3").await;
+    bank.state.lock().unwrap().credentials_refused = true;
+
+    let run = sync_all(&core).await;
+    assert_eq!(run.status, SyncRunStatus::Failed, "{run:?}");
+    // One link is refused; the bank is not called for the others, nor for its catalogue.
+    let links = run_links(&core, run.id).await;
+    let mut codes: Vec<_> = [a, b, c]
+        .iter()
+        .map(|id| links[id].1.clone().unwrap_or_default())
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        ["CREDENTIALS", "CREDENTIALS_REFUSED", "CREDENTIALS_REFUSED"]
+    );
+    let failed = [a, b, c]
+        .iter()
+        .filter(|id| links[id].0 == LinkResult::Failed)
+        .count();
+    assert_eq!(failed, 1);
+    let calls = {
+        let s = bank.state.lock().unwrap();
+        (s.data_calls, s.product_calls)
+    };
+    assert_eq!(calls, (1, 0));
+    assert!(run
+        .errors
+        .iter()
+        .any(|e| e.contains("products not refreshed")));
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert!(status.credentials_refused, "{status:?}");
+    assert_eq!(status.health, crm_core::sync::BankHealth::Unavailable);
+
+    // Credentials fixed: every link and the catalogue are read, the status clears.
+    bank.state.lock().unwrap().credentials_refused = false;
+    let fixed = sync_all(&core).await;
+    assert_eq!(fixed.status, SyncRunStatus::Succeeded, "{fixed:?}");
+    assert_eq!(bank.state.lock().unwrap().product_calls, 1);
+    assert_eq!(row_count(&core, a).await, (1, 1));
+    let status = &core.sync().bank_statuses(&["fake".into()]).await.unwrap()["fake"];
+    assert!(!status.credentials_refused, "{status:?}");
+    assert_eq!(status.health, crm_core::sync::BankHealth::Ok);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_network_error_when_linking_is_on_the_link_and_the_bank_is_not_healthy() {
     let pg = std::env::var("TEST_DATABASE_URL").ok();
     let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
@@ -1079,10 +1236,7 @@ async fn a_network_error_when_linking_is_on_the_link_and_the_bank_is_not_healthy
 
     // The bank is back: a sync asks for the consent, reads, and clears the error.
     bank.state.lock().unwrap().unreachable = false;
-    core.sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    sync_all(&core).await;
     // (The fake bank keeps one consent at a time: the other client's is replaced, so only
     // this link is checked.)
     let link = link_of(&core, cut).await;
@@ -1100,48 +1254,178 @@ async fn a_short_read_keeps_the_cursor_so_a_later_sync_recovers_the_rows() {
         .unwrap();
     // The oldest row of each account (tx-1, 40 days back) does not come.
     bank.state.lock().unwrap().short = 1;
-    let short = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
-    assert_eq!(short.status, SyncRunStatus::Partial, "{short:?}");
-    let links = run_links(&core, short.id).await;
-    assert_eq!(
-        links[&client],
-        (LinkResult::Partial, Some("SHORTFALL".into()))
-    );
-    let link = link_of(&core, client).await;
-    assert_eq!(link.state(Utc::now(), 7), LinkState::Incomplete);
-    assert!(link
-        .status_message
-        .as_deref()
-        .unwrap_or_default()
-        .contains("read again"));
+    let short = sync_all(&core).await;
+    assert_incomplete(&core, client, &short, "SHORTFALL", "read again").await;
     let stored_after_short = row_count(&core, client).await.1;
     assert!(stored_after_short < 4, "{stored_after_short}");
 
     // Still short: the range is read again from where it was, nothing is lost or doubled.
-    let again = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let again = sync_all(&core).await;
     assert_eq!(again.status, SyncRunStatus::Partial, "{again:?}");
     assert_eq!(row_count(&core, client).await.1, stored_after_short);
 
     // The bank delivers everything: the rows from beyond the overlap window come in too.
     bank.state.lock().unwrap().short = 0;
-    let whole = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let whole = sync_all(&core).await;
     assert_eq!(whole.status, SyncRunStatus::Succeeded, "{whole:?}");
     assert_eq!(row_count(&core, client).await, (4, 4));
     let link = link_of(&core, client).await;
     assert_eq!(link.last_error, None);
     assert_eq!(link.state(Utc::now(), 7), LinkState::Ok);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn refused_rows_keep_the_cursor_before_them_and_a_clean_read_fills_them_in() {
+    let (core, bank, tdb, client) = setup(true).await;
+    link_and_sync(&core, client).await;
+    // acc-1's cursor is now tx-2 (10 days back): the next read starts 17 days back. A row booked
+    // 9 days back is refused, a newer one is stored: moving the cursor to the newer one would
+    // leave the refused row outside every later read (they start 7 days before the cursor).
+    {
+        let mut s = bank.state.lock().unwrap();
+        s.transactions
+            .push(tx("tx-5", "acc-1", 2_000_00, false, 9, false));
+        s.transactions
+            .push(tx("tx-6", "acc-1", 3_000_00, true, 1, false));
+        s.refused = vec!["tx-5".into()];
+    }
+    let refused = sync_all(&core).await;
+    // The link says from which date the rows are read again: 7 days before acc-1's cursor.
+    let reread = (Utc::now() - Duration::days(17))
+        .format("%Y-%m-%d")
+        .to_string();
+    let words = format!("from {reread} on are read again");
+    assert_incomplete(&core, client, &refused, "SHORTFALL", &words).await;
+    assert!(refused
+        .errors
+        .iter()
+        .any(|e| e.contains(&format!("from {reread} on"))));
+    assert_eq!(row_count(&core, client).await.1, 5);
+
+    // The bank's rows come through clean: the refused row is read (it is inside the range the
+    // cursor was held at) and the client has exactly the bank's six rows.
+    bank.state.lock().unwrap().refused.clear();
+    let clean = sync_all(&core).await;
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!(row_count(&core, client).await, (6, 6));
+    let link = link_of(&core, client).await;
+    assert_eq!(link.last_error, None);
+    assert_eq!(link.state(Utc::now(), 7), LinkState::Ok);
+    tdb.cleanup().await.unwrap();
+}
+
+/// The client's booked spending of the last 100 days as the aggregates hold it: rows and
+/// minor units.
+async fn spending(core: &Core, client: i64) -> (u64, i64) {
+    let now = Utc::now();
+    let rows = core
+        .spending_by_category(
+            client,
+            now - Duration::days(100),
+            now + Duration::days(1),
+            &crm_core::domain::Currency::rub(),
+        )
+        .await
+        .unwrap();
+    (
+        rows.iter().map(|r| r.count).sum(),
+        rows.iter().map(|r| r.amount.minor).sum(),
+    )
+}
+
+async fn reversed_rows(core: &Core, client: i64) -> u64 {
+    let reversed = TransactionFilter {
+        status: Some(crm_core::domain::TransactionStatus::Reversed),
+        ..Default::default()
+    };
+    core.count_transactions(client, &reversed).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_booked_row_the_bank_stops_listing_is_reversed_and_booked_again_when_it_returns() {
+    let (core, bank, tdb, client) = setup(true).await;
+    link_and_sync(&core, client).await;
+    assert_eq!(row_count(&core, client).await, (4, 4));
+    // tx-2, tx-3, tx-4: three debits.
+    assert_eq!(
+        spending(&core, client).await,
+        (3, 1_249_50 + 500_00 + 500_00)
+    );
+
+    // The bank takes tx-2 back: a complete read of its dates no longer lists it.
+    let taken = {
+        let mut s = bank.state.lock().unwrap();
+        let i = s.transactions.iter().position(|t| t.id == "tx-2").unwrap();
+        s.transactions.remove(i)
+    };
+    let run = sync_all(&core).await;
+    assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
+    // The bank's three rows are what counts; the reversed one is kept and shown when asked for.
+    assert_eq!(row_count(&core, client).await, (3, 3));
+    assert_eq!(spending(&core, client).await, (2, 500_00 + 500_00));
+    assert_eq!(reversed_rows(&core, client).await, 1);
+
+    // The bank lists it again: booked again, counted again.
+    bank.state.lock().unwrap().transactions.push(taken);
+    let back = sync_all(&core).await;
+    assert_eq!(back.status, SyncRunStatus::Succeeded, "{back:?}");
+    assert_eq!(row_count(&core, client).await, (4, 4));
+    assert_eq!(
+        spending(&core, client).await,
+        (3, 1_249_50 + 500_00 + 500_00)
+    );
+    assert_eq!(reversed_rows(&core, client).await, 0);
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn many_booked_rows_vanishing_at_once_are_kept_and_the_run_is_partial() {
+    let (core, bank, tdb, client) = setup(true).await;
+    bank.state
+        .lock()
+        .unwrap()
+        .transactions
+        .extend((5..=9).map(|n| tx(&format!("tx-{n}"), "acc-2", 100_00 * n, false, 4, false)));
+    link_and_sync(&core, client).await;
+    assert_eq!(row_count(&core, client).await, (9, 9));
+    let before = spending(&core, client).await;
+
+    // Four of acc-2's seven rows drop out of a read that is otherwise complete: a faulty read,
+    // not four reversals.
+    let gone: Vec<TransactionData> = {
+        let mut s = bank.state.lock().unwrap();
+        let (gone, kept) = s
+            .transactions
+            .drain(..)
+            .partition(|t| ["tx-5", "tx-6", "tx-7", "tx-8"].contains(&t.id.as_str()));
+        s.transactions = kept;
+        gone
+    };
+    let run = sync_all(&core).await;
+    assert_incomplete(
+        &core,
+        client,
+        &run,
+        "VANISHED",
+        "4 booked transactions the bank no longer lists were kept",
+    )
+    .await;
+    assert_eq!(row_count(&core, client).await, (9, 9));
+    assert_eq!(spending(&core, client).await, before);
+    assert_eq!(reversed_rows(&core, client).await, 0);
+
+    // The bank lists them again: nothing changed, the link is whole.
+    bank.state.lock().unwrap().transactions.extend(gone);
+    let clean = sync_all(&core).await;
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!((clean.added, clean.updated), (0, 0), "{clean:?}");
+    assert_eq!(row_count(&core, client).await, (9, 9));
+    assert_eq!(spending(&core, client).await, before);
+    assert_eq!(
+        link_of(&core, client).await.state(Utc::now(), 7),
+        LinkState::Ok
+    );
     tdb.cleanup().await.unwrap();
 }
 
@@ -1155,11 +1439,7 @@ async fn an_unanswered_consent_request_says_so_and_a_manager_asks_again() {
         .unwrap();
     assert_eq!(link.consent_status, LinkConsent::AwaitingAuthorization);
     let asked = link.consent_requested_at.expect("the request time is kept");
-    let waiting = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let waiting = sync_all(&core).await;
     assert_eq!(waiting.status, SyncRunStatus::Partial, "{waiting:?}");
     assert_eq!(
         run_links(&core, waiting.id).await[&client],
@@ -1179,11 +1459,7 @@ async fn an_unanswered_consent_request_says_so_and_a_manager_asks_again() {
         m.consent_requested_at = Set(Some(Utc::now() - Duration::days(8)));
         m.update(core.db().conn()).await.unwrap();
     }
-    let unanswered = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let unanswered = sync_all(&core).await;
     assert_eq!(
         run_links(&core, unanswered.id).await[&client],
         (LinkResult::Skipped, Some("CONSENT_NO_ANSWER".into()))
@@ -1240,11 +1516,7 @@ async fn an_unanswered_consent_request_says_so_and_a_manager_asks_again() {
 
     // Approved: the link syncs; asking again is then refused.
     bank.state.lock().unwrap().approved = true;
-    let synced = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
+    let synced = sync_all(&core).await;
     assert_eq!(synced.status, SyncRunStatus::Succeeded, "{synced:?}");
     assert_eq!(link_of(&core, client).await.consent_requested_at, None);
     assert!(matches!(

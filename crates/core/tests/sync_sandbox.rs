@@ -89,6 +89,14 @@ impl World {
             .unwrap()
     }
 
+    /// A run that ends `PARTIAL`: its links of `result`.
+    async fn partial_run(&self, result: LinkResult) -> Vec<crm_core::sync::SyncRunLink> {
+        let run = self.sync().await;
+        assert_eq!(run.status, SyncRunStatus::Partial, "{run:?}");
+        let links = self.core.sync().run_links(&[run.id]).await.unwrap()[&run.id].clone();
+        links.into_iter().filter(|l| l.result == result).collect()
+    }
+
     /// What the bank holds for these clients.
     fn truth(&self, bank: &str, clients: &[&str]) -> u64 {
         let handle = self.bank(bank);
@@ -208,6 +216,7 @@ async fn unstable_paging_still_ends_with_the_banks_rows_or_says_what_is_missing(
     abank.set_paging(Paging {
         shuffle_ties: true,
         insert_after: Some(3),
+        ..Paging::default()
     });
     let run = w.sync().await;
     // A row booked while we paged is in the bank's truth now.
@@ -360,6 +369,120 @@ async fn consents_waiting_rejected_and_revoked_say_why_and_resume_when_authorize
 }
 
 #[tokio::test]
+async fn a_total_that_keeps_shrinking_mid_read_is_partial_and_a_clean_run_ends_exact() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let truth = w.truth("abank", &ids(&clients));
+    let abank = w.bank("abank");
+    // Every read's later pages come from a list three rows shorter: rows at each page boundary
+    // are skipped unseen, while the ids seen match the shrunk total. The reader takes the
+    // largest total, starts again (twice), and then says what it could not read.
+    abank.set_paging(Paging {
+        shrink_every_read: true,
+        ..Paging::default()
+    });
+    let short = w.partial_run(LinkResult::Partial).await;
+    assert!(!short.is_empty());
+    for l in &short {
+        assert_eq!(l.code.as_deref(), Some("SHORTFALL"));
+        assert!(l.shortfall > 0);
+        assert!(
+            l.message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("on are read again"),
+            "{l:?}"
+        );
+    }
+    let stored = w.stored_all(&clients).await;
+    assert!(stored < truth, "{stored} of {truth}");
+
+    // The list holds still: the rows skipped, however old, are read and the counts match.
+    abank.set_paging(Paging::default());
+    let clean = w.sync().await;
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!(w.stored_all(&clients).await, truth);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn refused_rows_hold_the_cursor_and_a_clean_run_reads_them_however_old() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let truth = w.truth("abank", &ids(&clients));
+    let abank = w.bank("abank");
+    // The oldest rows of a read (its last page: a year back, far behind any overlap window)
+    // are malformed.
+    abank.set_paging(Paging {
+        garble_rows: Some(4),
+        ..Paging::default()
+    });
+    let short = w.partial_run(LinkResult::Partial).await;
+    assert_eq!(short.len(), 1, "{short:?}");
+    assert_eq!(short[0].code.as_deref(), Some("SHORTFALL"));
+    // Four, or fewer when the last page read first holds fewer rows.
+    let refused = short[0].shortfall;
+    assert!((1..=4).contains(&refused), "{short:?}");
+    assert!(
+        short[0]
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("on are read again"),
+        "{short:?}"
+    );
+    assert_eq!(w.stored_all(&clients).await, truth - refused);
+    // The bank's rows come through clean: the refused ones are read, the counts match.
+    let clean = w.sync().await;
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!(w.stored_all(&clients).await, truth);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_consent_revoked_while_transactions_are_read_says_so_on_the_link() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let truth = w.truth("abank", &ids(&clients));
+    let abank = w.bank("abank");
+    // The client revokes while the third transaction page is asked for, mid-run.
+    abank.set_paging(Paging {
+        revoke_after: Some(3),
+        ..Paging::default()
+    });
+    let lost = w.partial_run(LinkResult::Failed).await;
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0].code.as_deref(), Some("CONSENT_REQUIRED"));
+    // The link says it: revoked, not a healthy link with the reason only in the run.
+    let client = lost[0].client_id;
+    let link = w.core.links_of_clients(&[client]).await.unwrap()[&client][0].clone();
+    assert_eq!(link.consent_status, ConsentStatus::Revoked);
+    assert_eq!(
+        link.state(chrono::Utc::now(), 7),
+        crm_core::links::LinkState::ConsentRevoked
+    );
+    assert!(link.status_message.unwrap_or_default().contains("revoked"));
+
+    // A new consent: the next run ends with exactly the bank's rows.
+    let external = clients
+        .iter()
+        .find(|(_, id)| *id == client)
+        .unwrap()
+        .0
+        .clone();
+    let admin = crm_core::testing::admin();
+    w.core
+        .sync()
+        .link_bank(&admin, client, "abank", &external)
+        .await
+        .unwrap();
+    let clean = w.sync().await;
+    assert_eq!(clean.status, SyncRunStatus::Succeeded, "{clean:?}");
+    assert_eq!(w.stored_all(&clients).await, truth);
+    w.stop().await;
+}
+
+#[tokio::test]
 async fn a_short_paged_read_is_said_per_link_and_a_later_sync_reads_the_rows_it_missed() {
     // Small pages over rows of equal booking time that come back in a new order on every
     // query: reads miss rows, and the connector's re-reads do not always find them all.
@@ -390,6 +513,7 @@ async fn a_short_paged_read_is_said_per_link_and_a_later_sync_reads_the_rows_it_
     abank.set_paging(Paging {
         shuffle_ties: true,
         insert_after: None,
+        ..Paging::default()
     });
     let mut short_runs = 0;
     for _ in 0..3 {

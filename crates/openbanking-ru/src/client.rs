@@ -16,7 +16,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::retry::{parse_retry_after, Attempts, RetryPolicy};
+use crate::retry::{rate_limit_wait, Attempts, RetryPolicy};
 use crate::{parse, wire};
 
 /// How a bank treats consent requests.
@@ -64,6 +64,8 @@ pub struct BankSettings {
     pub page_size: u32,
     /// Extra full reads with other page sizes when distinct ids fall short of the bank's total.
     pub max_rereads: u32,
+    /// The largest answer read, as it streams in; a larger one is refused (`Malformed`).
+    pub max_body_bytes: u64,
 }
 
 impl std::fmt::Debug for BankSettings {
@@ -95,6 +97,7 @@ impl BankSettings {
             retry: RetryPolicy::default(),
             page_size: 100,
             max_rereads: 2,
+            max_body_bytes: crm_connector::HttpLimits::default().max_body_bytes,
         }
     }
 }
@@ -109,6 +112,32 @@ struct Collected {
     rejected: BTreeSet<String>,
     /// Rows without an id in the read that had the most of them (they cannot be told apart).
     unnamed: u64,
+}
+
+/// What one or more full reads of an account's pages showed of the bank's total.
+#[derive(Default)]
+struct PagesRead {
+    /// The largest total the bank announced (`meta.totalRecords`).
+    total: Option<u64>,
+    /// A page announced a smaller total than an earlier one: rows left the list mid-read.
+    shrank: bool,
+}
+
+impl PagesRead {
+    /// A page's announced total, if it gave one.
+    fn announced(&mut self, total: Option<u64>) {
+        let Some(now) = total else { return };
+        if self.total.is_some_and(|largest| now < largest) {
+            self.shrank = true;
+        }
+        self.total = self.total.max(Some(now));
+    }
+
+    /// Another full read of the same range (a re-read with another page size).
+    fn merge(&mut self, other: PagesRead) {
+        self.shrank |= other.shrank;
+        self.announced(other.total);
+    }
 }
 
 impl Collected {
@@ -155,6 +184,8 @@ pub struct OpenBankingClient {
 
 /// A read that goes on longer than this is a bank whose paging never ends.
 const MAX_PAGES: u64 = 200_000;
+/// Fresh reads of an account's transactions after its total shrank mid-read.
+const MAX_RESTARTS: u32 = 2;
 /// Renew this long before the bank's stated expiry.
 const RENEW_MARGIN_SECS: i64 = 300;
 /// Every permission in one consent (§8: the newest consent hides older ones, so a second
@@ -381,14 +412,9 @@ impl OpenBankingClient {
         for (name, value) in res.headers() {
             builder = builder.header(name.as_str(), value.as_bytes());
         }
-        let bytes = res.bytes().await.map_err(|e| {
-            Transport(ConnectorError::Network {
-                bank: self.bank(),
-                detail: network_detail(&e),
-            })
-        })?;
+        let bytes = self.capped_body(res).await.map_err(Transport)?;
         builder
-            .body(bytes.to_vec())
+            .body(bytes)
             .map_err(|_| Transport(self.malformed("token response headers")))
     }
 
@@ -472,17 +498,44 @@ impl OpenBankingClient {
         }
     }
 
-    async fn read(&self, res: reqwest::Response) -> ConnectorResult<String> {
-        let status = res.status();
-        let retry_after = res
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, Utc::now()));
-        let text = res.text().await.map_err(|e| ConnectorError::Network {
+    /// The answer's body as text (bytes that are not UTF-8 replaced, as before), within
+    /// `max_body_bytes`.
+    async fn body(&self, res: reqwest::Response) -> ConnectorResult<String> {
+        let bytes = self.capped_body(res).await?;
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    /// The answer's body, read chunk by chunk and refused as soon as it passes `max_body_bytes`
+    /// (or says it will in `Content-Length`): a huge answer is never held whole.
+    async fn capped_body(&self, mut res: reqwest::Response) -> ConnectorResult<Vec<u8>> {
+        let limit = self.settings.max_body_bytes;
+        let too_large = |size: String| {
+            tracing::warn!(bank = %self.settings.identity.code, limit, "an answer over the size limit was refused");
+            self.malformed(format!(
+                "the answer is larger than the limit of {limit} bytes ({size}; BANK_MAX_BODY_BYTES)"
+            ))
+        };
+        if let Some(length) = res.content_length().filter(|l| *l > limit) {
+            return Err(too_large(format!("{length} bytes announced")));
+        }
+        let mut body: Vec<u8> = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| ConnectorError::Network {
             bank: self.bank(),
             detail: network_detail(&e),
-        })?;
+        })? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large("cut off while reading".to_owned()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    async fn read(&self, res: reqwest::Response) -> ConnectorResult<String> {
+        let status = res.status();
+        let retry_after = rate_limit_wait(res.headers(), Utc::now());
+        let text = self.body(res).await?;
         tracing::trace!(bank = %self.settings.identity.code, status = status.as_u16(), bytes = text.len(), "bank answered");
         if status.is_success() {
             return Ok(text);
@@ -620,10 +673,10 @@ impl OpenBankingClient {
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         limit: u32,
         seen: &mut Collected,
-    ) -> ConnectorResult<Option<u64>> {
+    ) -> ConnectorResult<PagesRead> {
         let path = format!("/accounts/{account_id}/transactions");
         let mut page = 1u64;
-        let mut total = None;
+        let mut read = PagesRead::default();
         let mut read_unnamed = 0;
         let now = Utc::now();
         loop {
@@ -651,7 +704,7 @@ impl OpenBankingClient {
             let env: wire::Envelope<wire::TransactionList> =
                 self.envelope(&text, "transactions")?;
             let meta = env.meta.unwrap_or_default();
-            total = meta.total_records().or(total);
+            read.announced(meta.total_records());
             let rows = env.data.transaction.len();
             let mut unnamed = 0;
             for row in &env.data.transaction {
@@ -679,7 +732,7 @@ impl OpenBankingClient {
                 None => rows as u32 == limit,
             };
             if !more || rows == 0 {
-                return Ok(total);
+                return Ok(read);
             }
             if page >= MAX_PAGES {
                 return Err(self.malformed(format!(
@@ -894,23 +947,38 @@ impl BankConnector for OpenBankingClient {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> ConnectorResult<TransactionBatch> {
-        let mut seen = Collected::default();
         let limit = self.settings.page_size.clamp(1, 100);
         let window = (from, to);
-        let mut reported = self
-            .read_all_pages(access, account_id, window, limit, &mut seen)
-            .await?;
-        // Offset paging is unstable: re-read with other page sizes (which shift the page
-        // boundaries) and union, until the distinct ids reach the bank's total.
-        let mut extra = 0;
-        while extra < self.settings.max_rereads && reported.is_some_and(|t| seen.count() < t) {
-            extra += 1;
-            let other_limit = (limit - (7 * extra).min(limit - 1)).max(1);
-            reported = self
-                .read_all_pages(access, account_id, window, other_limit, &mut seen)
-                .await?
-                .or(reported);
-        }
+        let mut restarts = 0;
+        let (seen, reported) = loop {
+            let mut seen = Collected::default();
+            let mut read = self
+                .read_all_pages(access, account_id, window, limit, &mut seen)
+                .await?;
+            // Offset paging is unstable: re-read with other page sizes (which shift the page
+            // boundaries) and union, until the distinct ids reach the largest total announced.
+            let mut extra = 0;
+            while !read.shrank
+                && extra < self.settings.max_rereads
+                && read.total.is_some_and(|t| seen.count() < t)
+            {
+                extra += 1;
+                let other_limit = (limit - (7 * extra).min(limit - 1)).max(1);
+                let again = self
+                    .read_all_pages(access, account_id, window, other_limit, &mut seen)
+                    .await?;
+                read.merge(again);
+            }
+            // Rows left the list while it was read: later pages shifted and rows in between
+            // were skipped unseen. The data changed: read it afresh, a bounded number of times;
+            // after that the largest total stands and what is missing is a shortfall.
+            if read.shrank && restarts < MAX_RESTARTS {
+                restarts += 1;
+                tracing::info!(bank = %self.settings.identity.code, restarts, "the bank's transaction total shrank during a read: reading again");
+                continue;
+            }
+            break (seen, read.total);
+        };
         if !seen.rejected.is_empty() {
             tracing::warn!(bank = %self.settings.identity.code, rejected = seen.rejected.len(), "refused malformed or foreign transaction rows");
         }

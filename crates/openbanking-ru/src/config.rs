@@ -53,13 +53,17 @@ impl BankSettings {
     /// The protocol's defaults for `config`'s bank (code, name, URL, credentials); the options
     /// are not applied yet, so a bank crate can set its quirks first.
     pub fn from_config(config: &BankConfig) -> BankSettings {
-        BankSettings::new(
+        let mut settings = BankSettings::new(
             &config.code,
             &config.name,
             &config.url,
             &config.credentials.client_id,
             config.credentials.secret(),
-        )
+        );
+        settings.request_timeout = config.limits.timeout;
+        settings.retry.max_attempts = config.limits.retries.saturating_add(1);
+        settings.max_body_bytes = config.limits.max_body_bytes;
+        settings
     }
 
     /// Applies `config`'s options over these settings, refusing an unknown or unusable one by
@@ -143,6 +147,23 @@ mod tests {
         s.apply_options(&config()).expect("no options");
         assert_eq!(s.consent_approval, ConsentApproval::Automatic);
         assert_eq!(s.base_url, "https://x.example");
+        // The deployment's limits, unless the bank's own options say otherwise.
+        assert_eq!(s.request_timeout, Duration::from_secs(20));
+        assert_eq!(
+            (s.retry.max_attempts, s.max_body_bytes),
+            (4, 16 * 1024 * 1024)
+        );
+        let limits = crm_connector::HttpLimits {
+            timeout: Duration::from_secs(5),
+            retries: 0,
+            max_body_bytes: 1024,
+        };
+        let limited = BankSettings::from_config(&config().with_limits(limits));
+        assert_eq!(limited.request_timeout, Duration::from_secs(5));
+        assert_eq!(
+            (limited.retry.max_attempts, limited.max_body_bytes),
+            (1, 1024)
+        );
         assert_eq!(s.identity.name, "XBank");
         let tuned = config()
             .with_option("APPROVAL", "client")

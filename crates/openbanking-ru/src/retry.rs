@@ -126,6 +126,43 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// How long a 429 says to wait: the longest of `Retry-After` and the rate-limit reset headers
+/// (`X-RateLimit-Reset`, and per-limit ones such as `X-RateLimit-Requests-Reset`), each in
+/// seconds from now or, when as large as a Unix time, as the moment the limit resets.
+pub fn rate_limit_wait(
+    headers: &reqwest::header::HeaderMap,
+    now: DateTime<Utc>,
+) -> Option<Duration> {
+    let retry_after = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, now));
+    let resets = headers.iter().filter_map(|(name, value)| {
+        let name = name.as_str();
+        let reset = name.starts_with("x-ratelimit-") && name.ends_with("-reset")
+            || name == "x-ratelimit-reset";
+        reset.then(|| parse_reset(value.to_str().ok()?, now))?
+    });
+    retry_after.into_iter().chain(resets).max()
+}
+
+/// Seconds at or above this are a Unix time, not a wait (2001-09-09).
+const UNIX_TIME_FROM: u64 = 1_000_000_000;
+
+/// A rate-limit reset: seconds to wait (fractions rounded up) or the Unix time of the reset.
+fn parse_reset(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    let secs = secs.ceil() as u64;
+    if secs < UNIX_TIME_FROM {
+        return Some(Duration::from_secs(secs));
+    }
+    let now = u64::try_from(now.timestamp()).ok()?;
+    Some(Duration::from_secs(secs.saturating_sub(now)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +246,61 @@ mod tests {
             Some(Duration::from_secs(60))
         );
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn a_rate_limit_waits_for_the_latest_reset_the_bank_names() {
+        use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 7, 10, 0, 0)
+            .single()
+            .expect("date");
+        let headers = |pairs: &[(&str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(
+                    HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                    HeaderValue::from_str(v).expect("value"),
+                );
+            }
+            h
+        };
+        assert_eq!(rate_limit_wait(&headers(&[]), now), None);
+        assert_eq!(
+            rate_limit_wait(&headers(&[("retry-after", "300")]), now),
+            Some(Duration::from_secs(300))
+        );
+        // The reset is later than Retry-After: the reset wins.
+        assert_eq!(
+            rate_limit_wait(
+                &headers(&[
+                    ("retry-after", "300"),
+                    ("x-ratelimit-requests-reset", "3600")
+                ]),
+                now
+            ),
+            Some(Duration::from_secs(3600))
+        );
+        // As a Unix time, and with a fraction of a second.
+        let at = (now.timestamp() + 1800).to_string();
+        assert_eq!(
+            rate_limit_wait(&headers(&[("x-ratelimit-reset", &at)]), now),
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(
+            rate_limit_wait(&headers(&[("x-ratelimit-reset", "2.5")]), now),
+            Some(Duration::from_secs(3))
+        );
+        // Other rate-limit headers and nonsense are not waits.
+        assert_eq!(
+            rate_limit_wait(
+                &headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "soon")
+                ]),
+                now
+            ),
+            None
+        );
     }
 }

@@ -259,3 +259,53 @@ fn no_secret_token_consent_id_or_account_number_is_ever_logged() {
         assert!(!logs.contains(&n), "an account number was logged");
     }
 }
+
+#[tokio::test]
+async fn an_answer_over_the_size_limit_is_refused_by_name_and_not_retried() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let handle = sandbox.control("abank").unwrap();
+    let control = SandboxControl::new(handle.clone());
+    let (client, account) = control.busiest_account().await;
+    let connector = |max_body_bytes| {
+        let mut s = settings(
+            &sandbox,
+            "abank",
+            TokenStyle::QueryParameters,
+            sandbox.team_secret(),
+        );
+        s.max_body_bytes = max_body_bytes;
+        OpenBankingClient::new(s).unwrap()
+    };
+    let small = connector(16 * 1024);
+    let consent = small.request_consent(&client).await.unwrap();
+    let access = Access {
+        client_id: &client,
+        consent_id: consent.consent_id.as_deref(),
+    };
+    let (from, to) = (Utc::now() - Span::days(3650), Utc::now());
+    // A page of 100 rows is larger than 16 KiB (announced in Content-Length), and a streamed
+    // answer of 1 MB has no length to announce: both end the call by name, nothing retried.
+    handle.inject(crm_sandbox_bank::Fault::Oversize { bytes: 1_000_000 }, 1);
+    for what in ["streamed", "announced"] {
+        let calls = handle.stats().calls;
+        match small.transactions(&access, &account, from, to).await {
+            Err(e @ ConnectorError::Malformed { .. }) => {
+                assert!(e.to_string().contains("BANK_MAX_BODY_BYTES"), "{what}: {e}");
+                assert!(!e.is_retryable());
+            }
+            other => panic!("{what}: an answer over the limit: {other:?}"),
+        }
+        assert_eq!(handle.stats().calls, calls + 1, "{what}: not retried");
+    }
+    // Within the limit the same read is exact.
+    let batch = connector(16 * 1024 * 1024)
+        .transactions(&access, &account, from, to)
+        .await
+        .unwrap();
+    assert_eq!(
+        batch.transactions.len(),
+        control.transactions(&account).await.len()
+    );
+    assert_eq!((batch.shortfall, batch.rejected.len()), (0, 0));
+    sandbox.stop().await;
+}

@@ -23,7 +23,9 @@ use serde_json::{json, Value};
 use crate::config::Approval;
 use crate::history::{Tx, CARD};
 use crate::render::Renderer;
-use crate::state::{Bank, ConsentRec, ConsentState, RequestRec, RequestState, TokenRec};
+use crate::state::{
+    Bank, ConsentRec, ConsentState, RequestRec, RequestState, TokenRec, SHRUNK_ROWS,
+};
 use crate::world::{rng, tag};
 
 pub(crate) type Shared = Arc<Bank>;
@@ -695,6 +697,7 @@ async fn transactions(
     Path(id): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
+    revoke_when_due(&bank, &headers);
     let index = match account_for(&bank, &headers, &id) {
         Ok(i) => i,
         Err(e) => return e,
@@ -728,19 +731,26 @@ async fn transactions(
             }
         }
     }
-    let (shuffle, insert_now, request_no, noise) = {
+    let (shuffle, insert_now, hidden, request_no, noise) = {
         let mut rt = bank.rt();
         rt.page_requests += 1;
-        let mut insert = false;
-        if let Some(n) = rt.paging.insert_after {
-            if n <= 1 {
-                rt.paging.insert_after = None;
-                insert = true;
-            } else {
-                rt.paging.insert_after = Some(n - 1);
-            }
+        let insert = countdown(&mut rt.paging.insert_after);
+        // A read started afresh (page 1) sees the whole list again.
+        if page == 1 {
+            rt.shrunk = false;
         }
-        (rt.paging.shuffle_ties, insert, rt.page_requests, rt.noise)
+        if countdown(&mut rt.paging.shrink_after) {
+            rt.shrunk = true;
+        }
+        let shrunk = rt.shrunk || (rt.paging.shrink_every_read && page > 1);
+        let hidden = if shrunk { SHRUNK_ROWS } else { 0 };
+        (
+            rt.paging.shuffle_ties,
+            insert,
+            hidden,
+            rt.page_requests,
+            rt.noise,
+        )
     };
     if insert_now {
         late_posting(&bank, index);
@@ -753,9 +763,16 @@ async fn transactions(
     } else {
         &rows
     };
+    let slice = &slice[hidden.min(slice.len())..];
     let total = slice.len() as u64;
     let offset = (page - 1).saturating_mul(limit).min(total) as usize;
     let end = (offset + limit as usize).min(slice.len());
+    // Malformed rows go on a read's last page: its oldest rows.
+    let garble = if end == slice.len() && end > offset {
+        bank.rt().paging.garble_rows.take()
+    } else {
+        None
+    };
     let page_rows: Vec<Tx> = if shuffle {
         shuffled_page(slice, offset, end, bank.world.seed ^ request_no)
     } else {
@@ -767,10 +784,57 @@ async fn transactions(
         noise,
     };
     let account = &bank.data().accounts[index];
-    json_response(
-        StatusCode::OK,
-        r.transactions_page(account, &page_rows, custom.as_deref(), page, limit, total),
-    )
+    let body = r.transactions_page(account, &page_rows, custom.as_deref(), page, limit, total);
+    json_response(StatusCode::OK, garbled(body, garble))
+}
+
+/// `Paging::garble_rows`: the last page's last `rows` rows get a `bookingDateTime` that is no
+/// date.
+fn garbled(body: Vec<u8>, rows: Option<u32>) -> Vec<u8> {
+    let Some(rows) = rows else { return body };
+    let Ok(mut page) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body;
+    };
+    if let Some(list) = page
+        .pointer_mut("/data/transaction")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        let skip = list.len().saturating_sub(rows as usize);
+        for row in list.iter_mut().skip(skip) {
+            row["bookingDateTime"] = serde_json::Value::from("вчера");
+        }
+    }
+    serde_json::to_vec(&page).unwrap_or(body)
+}
+
+/// `Paging::revoke_after`: on the request it names, the consent that request came with is
+/// revoked by the client before the bank answers.
+fn revoke_when_due(bank: &Bank, headers: &HeaderMap) {
+    let mut rt = bank.rt();
+    if !countdown(&mut rt.paging.revoke_after) {
+        return;
+    }
+    let consent = headers.get("x-consent-id").and_then(|v| v.to_str().ok());
+    if let Some(c) = consent.and_then(|id| rt.consents.get_mut(id)) {
+        c.state = ConsentState::Revoked;
+        c.updated = Utc::now();
+    }
+}
+
+/// Counts a paging knob down by one request: true (and the knob cleared) on the request it
+/// names.
+fn countdown(knob: &mut Option<u32>) -> bool {
+    match *knob {
+        Some(n) if n <= 1 => {
+            *knob = None;
+            true
+        }
+        Some(n) => {
+            *knob = Some(n - 1);
+            false
+        }
+        None => false,
+    }
 }
 
 /// Rows `offset..end` when rows of equal booking time come back in an order of their own on

@@ -173,6 +173,19 @@ impl BankControl for SandboxControl {
         self.bank.inject(Fault::Status { status }, n);
     }
 
+    async fn oversize_next(&self, n: u32, bytes: u64) {
+        self.bank.inject(Fault::Oversize { bytes }, n);
+    }
+
+    async fn rate_limit_reset_next(&self, n: u32, reset: Duration) {
+        self.bank.inject(
+            Fault::RateLimitReset {
+                seconds: reset.as_secs().max(1),
+            },
+            n,
+        );
+    }
+
     async fn rate_limit_next(&self, n: u32, retry_after: Duration) {
         self.bank.inject(
             Fault::RateLimit {
@@ -220,6 +233,14 @@ impl BankControl for SandboxControl {
         self.bank.set_paging(Paging {
             shuffle_ties,
             insert_after,
+            ..Paging::default()
+        });
+    }
+
+    async fn shrink_total_after(&self, n: u32) {
+        self.bank.set_paging(Paging {
+            shrink_after: Some(n),
+            ..Paging::default()
         });
     }
 

@@ -1,6 +1,6 @@
 //! What stands between the network and the protocol handlers: configured latency, counting of
 //! request ids, and the queue of injected faults (5xx, 429, delays, cut-off bodies, wrong JSON,
-//! HTML proxy pages, token expiry). Faults apply to every protocol call but the token calls
+//! HTML proxy pages, token expiry, a rate limit with a long reset). Faults apply to every protocol call but the token calls
 //! (those too when `faults_on_token_calls` is set).
 
 use std::time::Duration;
@@ -76,6 +76,26 @@ fn wrong_shape(n: u64) -> Response {
     )
 }
 
+/// A 200 JSON body of `bytes` bytes (a string of padding), streamed in 64 KiB chunks with no
+/// `Content-Length`, so a client learns its size only by reading.
+fn oversize(bytes: u64) -> Response {
+    const CHUNK: u64 = 64 * 1024;
+    let (head, tail) = (r#"{"data":{"padding":""#, r#""}}"#);
+    let pad = bytes.saturating_sub((head.len() + tail.len()) as u64);
+    let full = pad / CHUNK;
+    let chunks = std::iter::once(head.to_owned())
+        .chain((0..full).map(|_| "x".repeat(CHUNK as usize)))
+        .chain(std::iter::once("x".repeat((pad % CHUNK) as usize)))
+        .chain(std::iter::once(tail.to_owned()))
+        .map(Ok::<_, std::convert::Infallible>);
+    let mut res = Response::new(Body::from_stream(futures_util::stream::iter(chunks)));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
 /// Applies the next queued fault, if any, to this call.
 pub(crate) async fn inject(State(bank): State<Shared>, req: Request, next: Next) -> Response {
     let token_call = matches!(req.uri().path(), "/auth/bank-token" | "/oauth2/token");
@@ -103,6 +123,19 @@ pub(crate) async fn inject(State(bank): State<Shared>, req: Request, next: Next)
             }
             res
         }
+        Fault::RateLimitReset { seconds } => {
+            let mut res = detail(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            let headers = res.headers_mut();
+            headers.insert(
+                "x-ratelimit-requests-remaining",
+                HeaderValue::from_static("0"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                headers.insert("x-ratelimit-requests-reset", v);
+            }
+            res
+        }
+        Fault::Oversize { bytes } => oversize(bytes),
         Fault::Delay { millis } => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
             next.run(req).await

@@ -78,12 +78,12 @@
 //! | `POST /sandbox/consent-requests/{id}/approve` | the client approves: `{"consentId"}` (a new id) |
 //! | `POST /sandbox/consent-requests/{id}/reject` | the client rejects |
 //! | `GET /sandbox/consents` | consents and their status |
-//! | `POST /sandbox/faults` | `{"fault": F, "count": 1, "after": 0}` queues `count` faults after `after` normal calls; `F` is `{"type":"status","status":503}`, `{"type":"rateLimit","seconds":1}`, `{"type":"delay","millis":1500}`, `{"type":"truncate"}`, `{"type":"wrongShape"}`, `{"type":"html"}` or `{"type":"expireTokens"}` |
+//! | `POST /sandbox/faults` | `{"fault": F, "count": 1, "after": 0}` queues `count` faults after `after` normal calls; `F` is `{"type":"status","status":503}`, `{"type":"rateLimit","seconds":1}`, `{"type":"rateLimitReset","seconds":3600}` (429 with `X-RateLimit-Requests-Reset` only), `{"type":"oversize","bytes":20000000}` (a 200 body that large, streamed), `{"type":"delay","millis":1500}`, `{"type":"truncate"}`, `{"type":"wrongShape"}`, `{"type":"html"}` or `{"type":"expireTokens"}` |
 //! | `DELETE /sandbox/faults` | clears the queue |
 //! | `PUT /sandbox/faults/scope` | `{"tokenCalls": true}`: faults hit the token calls too |
 //! | `PUT /sandbox/latency` | `{"millis": 200}` before every call |
 //! | `POST /sandbox/tokens/expire` | every issued token answers 401 from now on |
-//! | `PUT /sandbox/paging` | `{"shuffleTies": true, "insertAfter": 2}` unstable paging; `{}` stable |
+//! | `PUT /sandbox/paging` | `{"shuffleTies": true, "insertAfter": 2}` unstable paging; `{"shrinkAfter": 2}` the total shrinks from the 2nd page request until a read restarts, `{"shrinkEveryRead": true}` in every read; `{"revokeAfter": 3}` the client revokes the consent of the 3rd page request; `{"garbleRows": 4}` the next read's 4 oldest rows are malformed; `{}` stable |
 //! | `PUT /sandbox/date-filter` | `{"honour": false}` ignore the date filter, `null` the bank's default |
 //! | `PUT /sandbox/noise` | `{"enabled": true}` unknown fields everywhere |
 //! | `GET /sandbox/accounts/{id}` | the account with its true count and balance |

@@ -20,6 +20,12 @@ pub enum Fault {
     Status { status: u16 },
     /// Answers 429 with `Retry-After: seconds`.
     RateLimit { seconds: u64 },
+    /// Answers 429 saying only when the limit resets: `X-RateLimit-Requests-Remaining: 0` and
+    /// `X-RateLimit-Requests-Reset: seconds` (no `Retry-After`).
+    RateLimitReset { seconds: u64 },
+    /// Answers 200 with a JSON body of this many bytes, streamed without a `Content-Length`
+    /// (a page gone wild: a client must stop reading at its limit).
+    Oversize { bytes: u64 },
     /// Answers normally after this long (beyond a client's timeout: a timeout).
     Delay { millis: u64 },
     /// Answers 200 with the real body cut in half (a consistent `Content-Length`).
@@ -45,7 +51,29 @@ pub struct Paging {
     /// pages by one. Once.
     #[serde(default)]
     pub insert_after: Option<u32>,
+    /// After this many more transaction-page requests the bank's three newest rows drop out of
+    /// the list it pages (the total shrinks by three and later pages shift up, so a reader that
+    /// trusts the last page's total skips three rows), until page 1 is asked for again: a read
+    /// started afresh sees every row. Once.
+    #[serde(default)]
+    pub shrink_after: Option<u32>,
+    /// Every read's pages after the first come from a list three rows shorter (a list that
+    /// keeps changing under the reader: no read of several pages is ever whole).
+    #[serde(default)]
+    pub shrink_every_read: bool,
+    /// After this many more transaction-page requests the client revokes, in the bank's app,
+    /// the consent that request came with (before it is answered): a consent lost mid-read.
+    /// Once.
+    #[serde(default)]
+    pub revoke_after: Option<u32>,
+    /// The next last page of a read (the account's oldest rows) has this many of its last rows
+    /// malformed (a `bookingDateTime` that is no date): a client refuses them. Once.
+    #[serde(default)]
+    pub garble_rows: Option<u32>,
 }
+
+/// Rows hidden from the front of the paged list while a shrink is in force.
+pub(crate) const SHRUNK_ROWS: usize = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ConsentState {
@@ -113,6 +141,8 @@ pub(crate) struct Runtime {
     pub faults_on_token_calls: bool,
     pub latency: Duration,
     pub paging: Paging,
+    /// A shrink (`Paging::shrink_after`) is in force: the newest rows are left out of pages.
+    pub shrunk: bool,
     pub page_requests: u64,
     pub date_filter: Option<bool>,
     pub noise: bool,

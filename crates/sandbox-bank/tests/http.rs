@@ -793,6 +793,7 @@ async fn unstable_paging_shuffles_ties_and_shifts_pages() {
     control.set_paging(Paging {
         shuffle_ties: true,
         insert_after: Some(2),
+        ..Paging::default()
     });
     let page = format!("/accounts/{account}/transactions?page=1&limit=100");
     let first = bank.json(&page, None).await;

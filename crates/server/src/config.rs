@@ -94,6 +94,9 @@ pub struct Config {
     pub ratings: crm_core::ratings::RatingSettings,
     pub log_format: LogFormat,
     pub banks: BankConfig,
+    /// Every bank's HTTP limits: per-attempt timeout, retries, largest answer
+    /// (`BANK_TIMEOUT_SECS`, `BANK_RETRIES`, `BANK_MAX_BODY_BYTES`).
+    pub bank_limits: crm_core::connectors::HttpLimits,
     /// When the scheduled sync runs (UTC), as a `cron` schedule with seconds.
     pub sync_cron: cron::Schedule,
     /// The schedule as configured, for messages.
@@ -642,7 +645,26 @@ impl Config {
             }
         };
 
+        let limits = crm_core::connectors::HttpLimits::default();
+        let bank_limits = crm_core::connectors::HttpLimits {
+            timeout: r.seconds(
+                "BANK_TIMEOUT_SECS",
+                limits.timeout.as_secs_f64(),
+                0.1,
+                600.0,
+            )?,
+            retries: r.ranged("BANK_RETRIES", u64::from(limits.retries), 0, 10)? as u32,
+            max_body_bytes: r.ranged(
+                "BANK_MAX_BODY_BYTES",
+                limits.max_body_bytes,
+                64 * 1024,
+                1024 * 1024 * 1024,
+            )?,
+        };
         let mut bank_list = bank_configs(&r)?;
+        for bank in &mut bank_list {
+            bank.limits = bank_limits;
+        }
         let banks = if bank_list.is_empty() {
             if r.flag("SANDBOX", true)? {
                 BankConfig::Sandbox {
@@ -711,6 +733,7 @@ impl Config {
             sandbox_port,
             assistant,
             banks,
+            bank_limits,
             sync_cron,
             sync_cron_text,
             sync,
@@ -812,6 +835,45 @@ mod tests {
                 .var,
             "AUTH_PASSWORD_HASH"
         );
+    }
+
+    #[test]
+    fn bank_limits_default_to_the_connectors_and_a_bad_one_is_named() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!(c.bank_limits, crm_core::connectors::HttpLimits::default());
+        assert_eq!(c.bank_limits.timeout, Duration::from_secs(20));
+        assert_eq!(c.bank_limits.retries, 3);
+        assert_eq!(c.bank_limits.max_body_bytes, 16 * 1024 * 1024);
+        let c = cfg(&[
+            ("BANK_TIMEOUT_SECS", "2.5"),
+            ("BANK_RETRIES", "0"),
+            ("BANK_MAX_BODY_BYTES", "1048576"),
+            ("ABANK_URL", "https://abank.example.ru"),
+            ("CLIENT_ID", "team200"),
+            ("CLIENT_SECRET", "secret"),
+        ])
+        .expect("custom");
+        assert_eq!(c.bank_limits.timeout, Duration::from_millis(2500));
+        assert_eq!(
+            (c.bank_limits.retries, c.bank_limits.max_body_bytes),
+            (0, 1_048_576)
+        );
+        let BankConfig::Remote { banks } = c.banks else {
+            panic!("expected remote banks");
+        };
+        assert!(banks.iter().all(|b| b.limits == c.bank_limits));
+        for (var, bad) in [
+            ("BANK_TIMEOUT_SECS", "0"),
+            ("BANK_TIMEOUT_SECS", "soon"),
+            ("BANK_RETRIES", "11"),
+            ("BANK_RETRIES", "-1"),
+            ("BANK_MAX_BODY_BYTES", "1000"),
+            ("BANK_MAX_BODY_BYTES", "16MiB"),
+        ] {
+            let e = cfg(&[(var, bad)]).expect_err(bad);
+            assert_eq!(e.var, var, "{bad}");
+            assert!(e.to_string().contains(var), "{e}");
+        }
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub async fn connect(config: &Config, db: &Database) -> anyhow::Result<Banks> {
                     Bank::new(&b.code, &b.url, credentials.clone())
                         .with_name(&b.name)
                         .with_option("APPROVAL", approval)
+                        .with_limits(config.bank_limits)
                 })
                 .collect();
             let registry = crm_core::connectors::build_registry(&banks)

@@ -275,6 +275,7 @@ async fn run(
                 direction,
                 account_id: None,
                 search,
+                status: None,
             };
             let page = core.list_transactions(id, &filter, limit).await?;
             let count = core.count_transactions(id, &filter).await?;

@@ -114,8 +114,10 @@ text_enum!(
 );
 
 text_enum!(
-    /// Booked rows count in totals; pending rows are shown but may still change or vanish.
-    TransactionStatus { Booked => "BOOKED", Pending => "PENDING" }
+    /// Booked rows count in totals; pending rows are shown but may still change or vanish;
+    /// reversed rows are booked rows the bank stopped listing: kept, counted nowhere, and booked
+    /// again if the bank lists them again.
+    TransactionStatus { Booked => "BOOKED", Pending => "PENDING", Reversed => "REVERSED" }
 );
 
 text_enum!(

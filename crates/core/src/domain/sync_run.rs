@@ -137,6 +137,8 @@ pub enum SkipReason {
     Suspended,
     /// The bank's circuit is open after repeated bank-side failures.
     CircuitOpen,
+    /// The bank refused our credentials earlier in this run: its other links are not called.
+    CredentialsRefused,
     /// Another sync of the same link was running.
     AlreadyRunning,
     /// No consent has been asked for yet (or asking failed).
@@ -156,6 +158,7 @@ impl SkipReason {
             SkipReason::Backoff => "BACKOFF",
             SkipReason::Suspended => "SUSPENDED",
             SkipReason::CircuitOpen => "CIRCUIT_OPEN",
+            SkipReason::CredentialsRefused => "CREDENTIALS_REFUSED",
             SkipReason::AlreadyRunning => "ALREADY_RUNNING",
             SkipReason::ConsentMissing => "CONSENT_MISSING",
             SkipReason::ConsentWaiting => "CONSENT_WAITING",

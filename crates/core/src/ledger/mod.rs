@@ -151,6 +151,11 @@ fn booked_money(m: &transactions::Model) -> CoreResult<Option<(Direction, i64)>>
     Ok(Some((Direction::parse(&m.direction)?, m.amount_minor)))
 }
 
+/// A booked row the bank stopped listing: kept, counted nowhere.
+fn is_reversed(m: &transactions::Model) -> bool {
+    m.status == TransactionStatus::Reversed.as_str()
+}
+
 /// Whether a stored row's category is income or spending (not an own transfer).
 fn is_flow(category: &str) -> bool {
     category != Category::OwnTransfer.as_str()
@@ -202,16 +207,23 @@ impl Posting {
         }
     }
 
-    /// Takes a stored row out of the counters and aggregates (before it changes or goes).
+    /// Takes a stored row out of the counters and aggregates (before it changes or goes). A
+    /// reversed row is counted nowhere: nothing to take out.
     fn count_out(&mut self, m: &transactions::Model, bank_code: &str) -> CoreResult<()> {
+        if is_reversed(m) {
+            return Ok(());
+        }
         self.totals
             .add(m.client_id, &m.currency, -1, negate(stored_money(m)?));
         self.aggregates.add_model(m, bank_code, -1);
         Ok(())
     }
 
-    /// Counts a stored row in (after it was written as it is now).
+    /// Counts a stored row in (after it was written as it is now); a reversed row counts nowhere.
     fn count_in(&mut self, m: &transactions::Model, bank_code: &str) -> CoreResult<()> {
+        if is_reversed(m) {
+            return Ok(());
+        }
         self.totals
             .add(m.client_id, &m.currency, 1, stored_money(m)?);
         self.aggregates.add_model(m, bank_code, 1);
@@ -343,6 +355,37 @@ impl Posting {
         m.replaced_by_id = Set(Some(by));
         m.updated_at = Set(Utc::now());
         m.update(conn).await?;
+        Ok(())
+    }
+
+    /// A booked row the bank no longer lists in a complete read of its dates: kept as
+    /// `REVERSED`, out of the counters and aggregates. A leg of an own transfer is released
+    /// (its peer is categorised again) and categorised itself as if unpaired, so the row reads
+    /// right if the bank lists it again ([`Posting::update_imported`] books it again).
+    pub(crate) async fn mark_reversed<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        bank_code: &str,
+        row: transactions::Model,
+        categorise: &dyn Categorise,
+    ) -> CoreResult<()> {
+        self.count_out(&row, bank_code)?;
+        let peer = row.transfer_peer_id;
+        let mut m: transactions::ActiveModel = row.clone().into();
+        m.status = Set(TransactionStatus::Reversed.as_str().to_owned());
+        if peer.is_some() {
+            m.transfer_peer_id = Set(None);
+            if row.category_source == CategorySource::TransferMatch.as_str() {
+                let (category, source) = categorise.categorise(&row);
+                m.category = Set(category.as_str().to_owned());
+                m.category_source = Set(source.as_str().to_owned());
+            }
+        }
+        m.updated_at = Set(Utc::now());
+        m.update(conn).await?;
+        if let Some(peer) = peer {
+            self.release(conn, peer, categorise).await?;
+        }
         Ok(())
     }
 

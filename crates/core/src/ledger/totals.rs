@@ -1,5 +1,5 @@
 //! `client_totals`: per client and currency, how many transactions are stored (pending and
-//! booked, not replaced) and the booked income and expense. The dashboard reads these counters
+//! booked, not replaced, not reversed) and the booked income and expense. The dashboard reads these counters
 //! instead of counting rows.
 
 use std::collections::BTreeMap;

@@ -61,6 +61,14 @@ impl RetryBudget {
     }
 }
 
+/// The earliest moment a bank that asked for `retry_after` may be called again (now, when it
+/// did not ask).
+pub(crate) fn not_before(retry_after: Option<Duration>, now: DateTime<Utc>) -> DateTime<Utc> {
+    retry_after
+        .and_then(|wait| chrono::Duration::from_std(wait).ok())
+        .map_or(now, |wait| now + wait)
+}
+
 /// Why an automatic run leaves a link alone, if it does.
 pub(crate) fn automatic_skip(
     budget: &RetryBudget,
@@ -136,16 +144,33 @@ impl Breakers {
         until.checked_duration_since(Instant::now())
     }
 
-    pub(crate) fn record(&self, bank: &str, bank_failure: bool, budget: &RetryBudget) {
+    /// A call's end: a failure that is the bank's (and how long the bank said not to call it
+    /// again, a rate limit's reset, which keeps the circuit open at least that long), or not.
+    pub(crate) fn record(
+        &self,
+        bank: &str,
+        (bank_failure, not_before): (bool, Option<Duration>),
+        budget: &RetryBudget,
+    ) {
         let Ok(mut all) = self.0.lock() else {
             return;
         };
         let circuit = all.entry(bank.to_owned()).or_default();
         circuit.probing = false;
+        if let Some(wait) = not_before.filter(|_| bank_failure) {
+            let until = Instant::now() + wait;
+            circuit.open_until = Some(circuit.open_until.map_or(until, |u| u.max(until)));
+            tracing::warn!(
+                bank,
+                "the bank's rate limit resets in {} s: not called until then",
+                wait.as_secs()
+            );
+        }
         if bank_failure {
             circuit.consecutive_failures += 1;
             if circuit.consecutive_failures >= budget.breaker_threshold {
-                circuit.open_until = Some(Instant::now() + budget.breaker_cooldown);
+                let until = Instant::now() + budget.breaker_cooldown;
+                circuit.open_until = Some(circuit.open_until.map_or(until, |u| u.max(until)));
                 tracing::warn!(
                     bank,
                     failures = circuit.consecutive_failures,
@@ -205,9 +230,9 @@ mod tests {
         let b = budget();
         let breakers = Breakers::default();
         assert_eq!(breakers.admit("abank"), Admission::Go);
-        breakers.record("abank", true, &b);
+        breakers.record("abank", (true, None), &b);
         assert_eq!(breakers.admit("abank"), Admission::Go);
-        breakers.record("abank", true, &b);
+        breakers.record("abank", (true, None), &b);
         assert!(matches!(breakers.admit("abank"), Admission::Open(_)));
         // Other banks are not affected.
         assert_eq!(breakers.admit("vbank"), Admission::Go);
@@ -217,7 +242,26 @@ mod tests {
             matches!(breakers.admit("abank"), Admission::Open(_)),
             "only one probe at a time"
         );
-        breakers.record("abank", false, &b);
+        breakers.record("abank", (false, None), &b);
         assert_eq!(breakers.admit("abank"), Admission::Go, "closed again");
+    }
+
+    #[test]
+    fn a_rate_limit_reset_keeps_the_circuit_open_until_it_passes() {
+        let b = budget();
+        let breakers = Breakers::default();
+        // One failure, below the threshold, but the bank named its reset.
+        breakers.record("abank", (true, Some(Duration::from_secs(3600))), &b);
+        let open = breakers.open_for("abank").expect("open");
+        assert!(open > Duration::from_secs(3590), "{open:?}");
+        // A later threshold opening does not shorten it.
+        breakers.record("abank", (true, None), &b);
+        assert!(breakers.open_for("abank").expect("open") > Duration::from_secs(3590));
+        let now = Utc::now();
+        assert_eq!(not_before(None, now), now);
+        assert_eq!(
+            not_before(Some(Duration::from_secs(60)), now),
+            now + chrono::Duration::seconds(60)
+        );
     }
 }

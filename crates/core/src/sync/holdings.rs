@@ -36,12 +36,17 @@ pub(crate) struct Holdings {
     pub(crate) notes: Vec<String>,
 }
 
-/// Reads the client's agreements and cards; never fails the link (the accounts are the sync).
-pub(crate) async fn read(connector: &dyn BankConnector, access: &Access<'_>) -> Holdings {
+/// Reads the client's agreements and cards; fails the link only when the bank no longer honours
+/// the consent (the accounts are the sync: any other failure is a note on the link).
+pub(crate) async fn read(
+    connector: &dyn BankConnector,
+    access: &Access<'_>,
+) -> Result<Holdings, ConnectorError> {
     let mut out = Holdings::default();
     match connector.product_agreements(access).await {
         Ok(list) => out.agreements = Some(list),
         Err(ConnectorError::Unsupported { .. }) => {}
+        Err(e @ ConnectorError::ConsentRequired { .. }) => return Err(e),
         Err(e) => {
             tracing::warn!(bank = %connector.identity().code, "product agreements not read: {e}");
             out.notes.push(format!(
@@ -56,6 +61,7 @@ pub(crate) async fn read(connector: &dyn BankConnector, access: &Access<'_>) -> 
         Err(ConnectorError::PermissionMissing { permission, .. }) => out.notes.push(format!(
             "cards are not shown: the client's consent does not include {permission}; a new consent is needed to see them"
         )),
+        Err(e @ ConnectorError::ConsentRequired { .. }) => return Err(e),
         Err(e) => {
             tracing::warn!(bank = %connector.identity().code, "cards not read: {e}");
             out.notes.push(format!(
@@ -64,7 +70,7 @@ pub(crate) async fn read(connector: &dyn BankConnector, access: &Access<'_>) -> 
             ));
         }
     }
-    out
+    Ok(out)
 }
 
 /// The error's words without the bank's body (at most a line).

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 // PostgreSQL keeps microseconds: every stored time is cut to them, so a re-read compares equal.
 use crm_connector::{
-    Access, AccountData, BankConnector, BookingStatus, ConnectorError, TransactionData,
+    Access, AccountData, BankConnector, BookingStatus, ConnectorError, TransactionBatch,
+    TransactionData,
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
@@ -39,6 +40,54 @@ fn status(s: BookingStatus) -> TransactionStatus {
     match s {
         BookingStatus::Booked => TransactionStatus::Booked,
         BookingStatus::Pending => TransactionStatus::Pending,
+    }
+}
+
+/// The newest booked row of a read: where the account's cursor may move after a complete read.
+fn newest_booked(batch: &TransactionBatch) -> Option<DateTime<Utc>> {
+    batch
+        .transactions
+        .iter()
+        .filter(|t| t.status == BookingStatus::Booked)
+        .map(|t| t.booked_at.trunc_subsecs(6))
+        .max()
+}
+
+/// Fewer booked rows than this vanishing from a read are reversed whatever their share of the
+/// range (one row of a quiet week is a fifth of it); from this many on, more than a fifth of the
+/// range vanishing at once is taken for a faulty read.
+const VANISHED_MIN: usize = 3;
+
+/// Moves an account's cursor back where it was, in the transaction that stored its rows.
+async fn hold_cursor(
+    txn: &DatabaseTransaction,
+    account_id: i64,
+    cursor: Option<DateTime<Utc>>,
+) -> CoreResult<()> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::LastBookedAt, Expr::value(cursor))
+        .filter(accounts::Column::Id.eq(account_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Whether a read holds every row the bank reported in its range, none refused.
+fn read_whole(batch: &TransactionBatch) -> bool {
+    batch.shortfall == 0 && batch.rejected.is_empty()
+}
+
+impl LinkOutcome {
+    /// Counts a read's missing and refused rows and, when there are any, where the next sync
+    /// reads again (the start of the range read: the cursor stays before every gap). True when
+    /// the read holds every row the bank reported in the range, none refused.
+    fn note_read(&mut self, batch: &TransactionBatch, from: DateTime<Utc>) -> bool {
+        if read_whole(batch) {
+            return true;
+        }
+        self.shortfall += batch.shortfall + batch.rejected.len() as u64;
+        self.reread_from = Some(self.reread_from.map_or(from, |r| r.min(from)));
+        false
     }
 }
 
@@ -89,15 +138,14 @@ impl SyncEngine {
         let mut outcome = LinkOutcome::default();
         let accounts = match connector.accounts(&access).await {
             Ok(a) => a,
-            Err(e @ ConnectorError::ConsentRequired { .. }) => {
-                self.consent_lost(link.id, &link.bank_code).await?;
-                return Err(e.into());
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(self.data_call_failed(link, e).await),
         };
         // Deposits, loans and cards first: an agreement says what its account is (a loan's account
         // is a debt whatever its sub-type says).
-        let holdings = super::holdings::read(connector, &access).await;
+        let holdings = match super::holdings::read(connector, &access).await {
+            Ok(h) => h,
+            Err(e) => return Err(self.data_call_failed(link, e).await),
+        };
         let kinds = holdings.account_kinds(&accounts);
         let cursors: HashMap<String, Option<DateTime<Utc>>> = accounts::Entity::find()
             .filter(accounts::Column::BankCode.eq(link.bank_code.as_str()))
@@ -115,27 +163,28 @@ impl SyncEngine {
                 Some(last) => last - Duration::days(settings.overlap_days),
                 None => now - Duration::days(settings.history_days),
             };
-            let balances = connector.balances(&access, &account.id).await?;
-            let batch = connector
+            let balances = match connector.balances(&access, &account.id).await {
+                Ok(b) => b,
+                Err(e) => return Err(self.data_call_failed(link, e).await),
+            };
+            let batch = match connector
                 .transactions(&access, &account.id, from, now)
-                .await?;
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => return Err(self.data_call_failed(link, e).await),
+            };
             outcome.accounts += 1;
-            outcome.shortfall += batch.shortfall + batch.rejected.len() as u64;
-            let newest_booked = batch
-                .transactions
-                .iter()
-                .filter(|t| t.status == BookingStatus::Booked)
-                .map(|t| t.booked_at.trunc_subsecs(6))
-                .max();
-            // A read short of the bank's total leaves the cursor where it was: the next sync
-            // reads the same range again (the connector varies its paging) until it is whole.
-            let complete = batch.shortfall == 0;
+            let complete = outcome.note_read(&batch, from);
+            // A read short of the bank's total or with refused rows leaves the cursor where it
+            // was: the rows it missed may be anywhere in the range (a refused row's date cannot
+            // be trusted), so the next sync reads the same range again (the connector varies its
+            // paging) until it is whole.
             let account_cursor = if complete {
-                cursor.max(newest_booked)
+                cursor.max(newest_booked(&batch))
             } else {
                 cursor
             };
-            latest_booked = latest_booked.max(account_cursor);
             // One transaction per account (rows, balance, cursor, counters, aggregates). PostgreSQL
             // may abort it when another sync of the same client holds the client's counters; it is
             // then run again with the same rows, and counted once, when it commits.
@@ -143,7 +192,8 @@ impl SyncEngine {
                 .get(&account.id)
                 .copied()
                 .unwrap_or_else(|| crate::accounts::kind_from_bank(&account.kind));
-            outcome = crate::db::retry_on_conflict("account write", || {
+            let stored_cursor;
+            (outcome, stored_cursor) = crate::db::retry_on_conflict("account write", || {
                 let mut counted = outcome.clone();
                 let (balance, rows) = (balances.first(), &batch.transactions);
                 async move {
@@ -151,20 +201,29 @@ impl SyncEngine {
                     let account_id = self
                         .store_account(&txn, link, (account, kind), balance, account_cursor)
                         .await?;
-                    self.store_transactions(
-                        &txn,
-                        (link.client_id, &link.bank_code),
-                        account_id,
-                        rows,
-                        (from, now, complete),
-                        &mut counted,
-                    )
-                    .await?;
+                    let kept = self
+                        .store_transactions(
+                            &txn,
+                            (link.client_id, &link.bank_code),
+                            account_id,
+                            rows,
+                            (from, now, complete),
+                            &mut counted,
+                        )
+                        .await?;
+                    // Stored rows kept although unlisted: the next sync reads their range again.
+                    let stored_cursor = if kept && account_cursor != cursor {
+                        hold_cursor(&txn, account_id, cursor).await?;
+                        cursor
+                    } else {
+                        account_cursor
+                    };
                     txn.commit().await?;
-                    Ok(counted)
+                    Ok((counted, stored_cursor))
                 }
             })
             .await?;
+            latest_booked = latest_booked.max(stored_cursor);
         }
         // Every listed account is stored: the list was complete, so what it left out is closed.
         self.close_unlisted(connector, &access, link, &accounts, &mut outcome)
@@ -174,8 +233,8 @@ impl SyncEngine {
             self.name_client_after_holder(link, &holder).await?;
         }
         let now = Utc::now();
-        let message = if outcome.shortfall > 0 {
-            Some(super::shortfall_message(outcome.shortfall))
+        let message = if let Some(incomplete) = outcome.incomplete_message() {
+            Some(incomplete)
         } else if stored.renewal_request_id.is_some() {
             let expires = stored
                 .consent_expires_at
@@ -203,6 +262,18 @@ impl SyncEngine {
         .update(self.db.conn())
         .await?;
         Ok(outcome)
+    }
+
+    /// A data call of the link failed. A consent the bank no longer honours (on any call:
+    /// accounts, balances, transactions, agreements, cards) is said on the link, its state and
+    /// message, before the error fails the link.
+    async fn data_call_failed(&self, link: &BankLink, e: ConnectorError) -> CoreError {
+        if matches!(e, ConnectorError::ConsentRequired { .. }) {
+            if let Err(db) = self.consent_lost(link.id, &link.bank_code).await {
+                return db;
+            }
+        }
+        e.into()
     }
 
     /// Closes the link's stored accounts that a complete, successful list left out (the bank
@@ -278,26 +349,26 @@ impl SyncEngine {
                             .insert(&*txn)
                             .await?;
                         }
-                        let newest = batch
-                            .transactions
-                            .iter()
-                            .filter(|t| t.status == BookingStatus::Booked)
-                            .map(|t| t.booked_at.trunc_subsecs(6))
-                            .max();
-                        // A short read keeps the cursor, as for a listed account.
-                        let complete = batch.shortfall == 0;
+                        // A short read or refused rows keep the cursor, as for a listed
+                        // account (a closed account is not read again: nothing to count).
+                        let complete = read_whole(batch);
                         if complete {
-                            model.last_booked_at = Set(account.last_booked_at.max(newest));
+                            model.last_booked_at =
+                                Set(account.last_booked_at.max(newest_booked(batch)));
                         }
-                        self.store_transactions(
-                            &txn,
-                            (link.client_id, &link.bank_code),
-                            account.id,
-                            &batch.transactions,
-                            (from, now, complete),
-                            &mut counted,
-                        )
-                        .await?;
+                        let kept = self
+                            .store_transactions(
+                                &txn,
+                                (link.client_id, &link.bank_code),
+                                account.id,
+                                &batch.transactions,
+                                (from, now, complete),
+                                &mut counted,
+                            )
+                            .await?;
+                        if kept {
+                            model.last_booked_at = Set(account.last_booked_at);
+                        }
                     }
                     model.update(&*txn).await?;
                     txn.commit().await?;
@@ -436,7 +507,7 @@ impl SyncEngine {
         // The range read, and whether the read held every row the bank reported in it.
         (from, to, complete): (DateTime<Utc>, DateTime<Utc>, bool),
         outcome: &mut LinkOutcome,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<bool> {
         // A bank may list a row twice (unstable paging): the first listing is stored, once.
         let mut seen: HashSet<&str> = HashSet::with_capacity(rows.len());
         let rows: Vec<&TransactionData> =
@@ -508,7 +579,8 @@ impl SyncEngine {
             }
         }
         posting.insert_imported(txn, bank_code, &inserts).await?;
-        // Only a complete read shows which pending rows are gone.
+        // Only a complete read shows which rows are gone.
+        let mut kept = false;
         if complete {
             self.retire_vanished_pending(
                 txn,
@@ -518,8 +590,75 @@ impl SyncEngine {
                 &mut posting,
             )
             .await?;
+            kept = self
+                .reverse_vanished_booked(
+                    txn,
+                    (bank_code, account_id),
+                    &rows,
+                    (from, to),
+                    (&mut posting, outcome),
+                )
+                .await?;
         }
-        posting.post(txn).await
+        posting.post(txn).await?;
+        Ok(kept)
+    }
+
+    /// Booked rows the bank no longer lists in a complete read of their dates were taken back
+    /// by the bank: each is marked `REVERSED` through the ledger (kept, counted nowhere). When
+    /// more than a fifth of the range's booked rows (and at least [`VANISHED_MIN`]) vanish at
+    /// once the read is not trusted: nothing is reversed, the rows are counted as kept (the run
+    /// is partial) and true is returned, so the account's cursor stays and the next sync looks
+    /// again. A person's entries on the account are never the bank's to take back.
+    async fn reverse_vanished_booked(
+        &self,
+        txn: &DatabaseTransaction,
+        (bank_code, account_id): (&str, i64),
+        rows: &[&TransactionData],
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        (posting, outcome): (&mut Posting, &mut LinkOutcome),
+    ) -> CoreResult<bool> {
+        let listed: HashSet<&str> = rows.iter().map(|t| t.id.as_str()).collect();
+        let booked = transactions::Entity::find()
+            .filter(transactions::Column::AccountId.eq(account_id))
+            .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
+            .filter(transactions::Column::BookedAt.gte(from))
+            .filter(transactions::Column::BookedAt.lte(to))
+            .filter(
+                transactions::Column::ExternalId
+                    .not_like(format!("{}%", crate::transactions::MANUAL_ID_PREFIX)),
+            )
+            .lock_exclusive()
+            .all(txn)
+            .await?;
+        let in_range = booked.len();
+        let vanished: Vec<transactions::Model> = booked
+            .into_iter()
+            .filter(|t| !listed.contains(t.external_id.as_str()))
+            .collect();
+        if vanished.is_empty() {
+            return Ok(false);
+        }
+        if vanished.len() >= VANISHED_MIN && vanished.len() * 5 > in_range {
+            tracing::warn!(
+                bank = %bank_code,
+                account = account_id,
+                vanished = vanished.len(),
+                of = in_range,
+                "too many booked rows vanished from a complete read: kept, none reversed"
+            );
+            outcome.vanished_kept += vanished.len() as u64;
+            return Ok(true);
+        }
+        for row in vanished {
+            tracing::info!(bank = %bank_code, account = account_id, row = row.id, "a booked row the bank no longer lists: reversed");
+            outcome.reversed += 1;
+            outcome.changed_at(row.booked_at);
+            posting
+                .mark_reversed(txn, bank_code, row, &*self.classifier)
+                .await?;
+        }
+        Ok(false)
     }
 
     /// A pending row the bank no longer lists was either booked under a new id (the booked row

@@ -180,10 +180,10 @@ impl Job for RevocationJob {
     async fn run(self, core: Arc<Core>) -> CoreResult<()> {
         let left = core.sync().retry_revocations().await?;
         if left > 0 {
-            return Err(CoreError::BankUnavailable {
-                kind: crate::error::BankFailure::Down,
-                message: format!("{left} consent revocations are still pending"),
-            });
+            return Err(CoreError::bank(
+                crate::error::BankFailure::Down,
+                format!("{left} consent revocations are still pending"),
+            ));
         }
         Ok(())
     }

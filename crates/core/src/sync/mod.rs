@@ -38,7 +38,7 @@ use crate::db::Database;
 use crate::domain::Actor;
 use crate::domain::{ConsentStatus, Role};
 use crate::entity::{bank_links, clients};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{BankFailure, CoreError, CoreResult};
 use crate::events::EventBus;
 use crate::jobs::JobWaker;
 use crate::links::BankLink;
@@ -93,8 +93,19 @@ pub struct LinkOutcome {
     pub unchanged: u32,
     /// Rows the bank reported that could not be read, or that were refused.
     pub shortfall: u64,
+    /// Where the next sync starts reading again because of that shortfall: the start of the
+    /// earliest range an account's cursor was held at (the cursor never moves past a gap).
+    pub reread_from: Option<DateTime<Utc>>,
+    /// Booked rows the bank stopped listing in a complete read of their dates: now `REVERSED`.
+    pub reversed: u32,
+    /// Booked rows the bank stopped listing, kept because too many of their range vanished at
+    /// once to trust the read (the cursor stays, the next sync looks again).
+    pub vanished_kept: u64,
     /// Attempted and failed: the error's code and message.
     pub error: Option<(String, String)>,
+    /// The bank said not to call before this long (a rate limit's reset): the next automatic
+    /// attempt is no earlier.
+    pub retry_after: Option<std::time::Duration>,
     /// Not attempted (backing off, circuit open, consent not authorised): why, in a code and
     /// words.
     pub skipped: Option<(SkipReason, String)>,
@@ -123,8 +134,17 @@ impl LinkOutcome {
             }
             other => other.to_string(),
         };
+        let retry_after = e.bank_retry_after();
+        let message = match retry_after {
+            Some(wait) => format!(
+                "{message}; the bank's limit resets in {} s",
+                wait.as_secs().max(1)
+            ),
+            None => message,
+        };
         LinkOutcome {
             error: Some((error_code(e).to_owned(), message)),
+            retry_after,
             ..Default::default()
         }
     }
@@ -134,7 +154,7 @@ impl LinkOutcome {
             LinkResult::Failed
         } else if self.skipped.is_some() {
             LinkResult::Skipped
-        } else if self.shortfall > 0 {
+        } else if self.shortfall > 0 || self.vanished_kept > 0 {
             LinkResult::Partial
         } else {
             LinkResult::Succeeded
@@ -146,6 +166,7 @@ impl LinkOutcome {
             (Some((code, _)), _) => Some(code.clone()),
             (None, Some((reason, _))) => Some(reason.as_str().to_owned()),
             _ if self.shortfall > 0 => Some(crate::links::SHORTFALL.to_owned()),
+            _ if self.vanished_kept > 0 => Some(crate::links::VANISHED.to_owned()),
             _ => None,
         }
     }
@@ -153,17 +174,62 @@ impl LinkOutcome {
     fn message(&self) -> Option<String> {
         match (&self.error, &self.skipped) {
             (Some((_, m)), _) | (None, Some((_, m))) => Some(m.clone()),
-            _ if self.shortfall > 0 => Some(shortfall_message(self.shortfall)),
-            _ => None,
+            _ => self.incomplete_message(),
         }
+    }
+
+    /// What a read that stored what it could still lacks: rows missed or refused, and booked
+    /// rows kept although the bank stopped listing them.
+    pub(crate) fn incomplete_message(&self) -> Option<String> {
+        let missed =
+            (self.shortfall > 0).then(|| shortfall_message(self.shortfall, self.reread_from));
+        let kept = (self.vanished_kept > 0).then(|| vanished_message(self.vanished_kept));
+        missed
+            .into_iter()
+            .chain(kept)
+            .reduce(|a, b| format!("{a}; {b}"))
     }
 }
 
-/// What a link says after a read that missed rows the bank reported.
-pub(crate) fn shortfall_message(rows: u64) -> String {
+/// What a link says when a read left out too many stored booked rows at once to reverse them.
+pub(crate) fn vanished_message(rows: u64) -> String {
     format!(
-        "{rows} transactions reported by the bank could not be read; the same range is read again on the next sync"
+        "{rows} booked transactions the bank no longer lists were kept: more than a fifth of their dates' rows vanished at once, which looks like a faulty read; the next sync looks again"
     )
+}
+
+/// What a link says after a read that missed or refused rows the bank reported: how many, and
+/// from which date the next sync reads again.
+pub(crate) fn shortfall_message(rows: u64, reread_from: Option<DateTime<Utc>>) -> String {
+    match reread_from {
+        Some(from) => format!(
+            "{rows} transactions reported by the bank could not be read or were refused; transactions from {} on are read again on the next sync",
+            from.format("%Y-%m-%d")
+        ),
+        None => format!(
+            "{rows} transactions reported by the bank could not be read or were refused; the same range is read again on the next sync"
+        ),
+    }
+}
+
+/// The banks of one run that refused our credentials.
+#[derive(Default)]
+struct RefusedBanks(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl RefusedBanks {
+    fn contains(&self, bank: &str) -> bool {
+        self.0.lock().map(|s| s.contains(bank)).unwrap_or(false)
+    }
+
+    fn insert(&self, bank: &str) {
+        if let Ok(mut s) = self.0.lock() {
+            tracing::warn!(
+                bank,
+                "the bank refused our credentials: its other calls in this run are skipped"
+            );
+            s.insert(bank.to_owned());
+        }
+    }
 }
 
 /// A failure's code, as a link's last error and a run's link outcome carry it.
@@ -465,11 +531,29 @@ impl SyncEngine {
         }
         let run_id = run.id;
         let automatic = matches!(run.trigger, SyncTrigger::Schedule | SyncTrigger::Startup);
+        // Banks that refused our credentials in this run (after the connector's one token
+        // renewal): their other links and their catalogue are not called again in it.
+        let refused = &RefusedBanks::default();
         let outcomes: Vec<(BankLink, LinkOutcome)> = stream::iter(by_bank.into_values())
             .map(|links| async move {
                 stream::iter(links)
                     .map(|link| async move {
-                        let outcome = self.sync_one(&link, automatic).await;
+                        let outcome = if refused.contains(&link.bank_code) {
+                            LinkOutcome::skip(
+                                SkipReason::CredentialsRefused,
+                                format!(
+                                    "{} refused our credentials earlier in this run: not called again until they are fixed (CLIENT_ID, CLIENT_SECRET)",
+                                    link.bank_code
+                                ),
+                            )
+                        } else {
+                            self.sync_one(&link, automatic).await
+                        };
+                        if outcome.error.as_ref().is_some_and(|(code, _)| {
+                            code == BankFailure::Credentials.code()
+                        }) {
+                            refused.insert(&link.bank_code);
+                        }
                         self.emit(SyncEvent::LinkDone {
                             run_id,
                             bank: link.bank_code.clone(),
@@ -494,6 +578,12 @@ impl SyncEngine {
         let banks: std::collections::BTreeSet<&str> =
             outcomes.iter().map(|(l, _)| l.bank_code.as_str()).collect();
         for code in banks {
+            if refused.contains(code) {
+                run.errors.push(format!(
+                    "{code}: products not refreshed: the bank refused our credentials"
+                ));
+                continue;
+            }
             if let Some(connector) = self.banks.connector(code) {
                 if let Err(e) = self.refresh_products(connector.as_ref()).await {
                     run.errors.push(format!("{code}: products: {e}"));
@@ -511,10 +601,10 @@ impl SyncEngine {
                     link.bank_code, link.external_client_id
                 ));
             }
-            if o.shortfall > 0 {
+            if let Some(words) = o.incomplete_message() {
                 run.errors.push(format!(
-                    "{} / {}: {} transactions reported by the bank could not be read",
-                    link.bank_code, link.external_client_id, o.shortfall
+                    "{} / {}: {words}",
+                    link.bank_code, link.external_client_id
                 ));
             }
         }
@@ -610,7 +700,9 @@ impl SyncEngine {
         let result = self.sync_link(link).await;
         self.in_flight.release(link.id);
         let bank_failure = matches!(result, Err(CoreError::BankUnavailable { .. }));
-        self.breakers.record(&link.bank_code, bank_failure, budget);
+        let not_before = result.as_ref().err().and_then(CoreError::bank_retry_after);
+        self.breakers
+            .record(&link.bank_code, (bank_failure, not_before), budget);
         let outcome = match result {
             Ok(o) => o,
             Err(e) => {
@@ -643,7 +735,8 @@ impl SyncEngine {
                 let next = self
                     .settings
                     .budget
-                    .next_attempt(failures.max(0) as u32, now);
+                    .next_attempt(failures.max(0) as u32, now)
+                    .max(budget::not_before(outcome.retry_after, now));
                 update = update
                     .col_expr(bank_links::Column::FailureCount, Expr::value(failures))
                     .col_expr(bank_links::Column::NextAttemptAt, Expr::value(Some(next)));
@@ -988,6 +1081,7 @@ fn skip_phrase(reason: SkipReason) -> &'static str {
         SkipReason::Backoff => "backing off after failures",
         SkipReason::Suspended => "suspended after repeated failures",
         SkipReason::CircuitOpen => "bank circuit open",
+        SkipReason::CredentialsRefused => "bank refused our credentials",
         SkipReason::AlreadyRunning => "already being synced",
         SkipReason::ConsentMissing => "without a consent",
         SkipReason::ConsentWaiting => "waiting for consent",

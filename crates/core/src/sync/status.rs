@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use super::SyncEngine;
 use crate::domain::ConsentStatus;
 use crate::entity::bank_links;
-use crate::error::CoreResult;
+use crate::error::{BankFailure, CoreResult};
 
 /// A bank's health in one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub enum BankHealth {
     Ok,
     /// Some links are failing, or consents are revoked, rejected or expired.
     Degraded,
-    /// Every link is failing, or the bank's circuit is open.
+    /// Every link is failing, the bank refuses our credentials, or its circuit is open.
     Unavailable,
 }
 
@@ -40,14 +40,26 @@ pub struct BankStatus {
     pub expired_consents: u64,
     /// Links whose latest sync failed.
     pub failing_links: u64,
+    /// The bank refused our team credentials at the latest attempt of some link: nothing of it
+    /// is read until they are fixed.
+    pub credentials_refused: bool,
     pub last_synced_at: Option<DateTime<Utc>>,
     /// Seconds until the open circuit lets a probe through.
     pub circuit_open_secs: Option<u64>,
 }
 
-/// (bank, consent status, links, failing links, unanswered requests, expired consents, last
-/// sync) per bank and consent status.
-type LinkGroup = (String, String, i64, i64, i64, i64, Option<DateTime<Utc>>);
+/// (bank, consent status, links, failing links, unanswered requests, expired consents, links
+/// refused our credentials, last sync) per bank and consent status.
+type LinkGroup = (
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<DateTime<Utc>>,
+);
 
 impl SyncEngine {
     /// The status of each of these banks, in one query.
@@ -80,6 +92,10 @@ impl SyncEngine {
                 count_where(bank_links::Column::ConsentExpiresAt.lte(now)),
                 "expired",
             )
+            .column_as(
+                count_where(bank_links::Column::LastErrorCode.eq(BankFailure::Credentials.code())),
+                "refused",
+            )
             .column_as(Expr::col(bank_links::Column::LastSyncedAt).max(), "last")
             .filter(bank_links::Column::BankCode.is_in(codes.iter().cloned()))
             .group_by(bank_links::Column::BankCode)
@@ -100,14 +116,16 @@ impl SyncEngine {
                 rejected_consents: 0,
                 expired_consents: 0,
                 failing_links: 0,
+                credentials_refused: false,
                 last_synced_at: None,
                 circuit_open_secs: self.breakers.open_for(code).map(|d| d.as_secs().max(1)),
             };
-            for (_, consent, links, failing, unanswered, expired, last) in mine {
+            for (_, consent, links, failing, unanswered, expired, refused, last) in mine {
                 let n = |v: &i64| (*v).max(0) as u64;
                 let links = n(links);
                 s.linked_clients += links;
                 s.failing_links += n(failing);
+                s.credentials_refused |= *refused > 0;
                 match ConsentStatus::parse(consent) {
                     // Banks keep calling an expired consent authorised (§8).
                     Ok(ConsentStatus::Authorized) => {
@@ -133,12 +151,14 @@ impl SyncEngine {
     }
 }
 
-/// A bank is unavailable while its circuit is open or every link's latest attempt failed;
+/// A bank is unavailable while its circuit is open, it refuses our credentials, or every link's
+/// latest attempt failed;
 /// degraded while some fail or consents are revoked, rejected or expired (those links read
 /// nothing, so the bank's picture of those clients is not whole); ok otherwise.
 fn health(s: &BankStatus) -> BankHealth {
     let lost = s.revoked_consents + s.rejected_consents + s.expired_consents;
     if s.circuit_open_secs.is_some()
+        || s.credentials_refused
         || (s.linked_clients > 0 && s.failing_links == s.linked_clients)
     {
         BankHealth::Unavailable

@@ -103,6 +103,8 @@ pub enum Direction {
 pub enum TransactionStatus {
     Booked,
     Pending,
+    /// A booked row the bank stopped listing: kept, counted in no total.
+    Reversed,
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]

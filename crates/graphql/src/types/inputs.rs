@@ -38,6 +38,8 @@ pub struct TransactionFilter {
     pub account_id: Option<ID>,
     /// Part of the description, merchant or counterparty.
     pub search: Option<String>,
+    /// Only rows of this status; without it every row but `REVERSED` ones.
+    pub status: Option<TransactionStatus>,
 }
 
 impl TransactionFilter {
@@ -53,6 +55,7 @@ impl TransactionFilter {
                 .map(|id| parse_id(id, "account"))
                 .transpose()?,
             search: self.search.clone(),
+            status: self.status.map(Into::into),
         })
     }
 }

@@ -153,7 +153,8 @@ pub enum BankHealth {
     Ok,
     /// Some links are failing, or consents are revoked, rejected or expired.
     Degraded,
-    /// Every link is failing, or calls are paused after repeated failures.
+    /// Every link is failing, the bank refuses our credentials, or calls are paused after
+    /// repeated failures.
     Unavailable,
 }
 
@@ -172,6 +173,9 @@ pub struct BankStatus {
     pub expired_consents: u64,
     /// Links whose latest sync (or consent call) failed.
     pub failing_links: u64,
+    /// The bank refused our team credentials (`CLIENT_ID`, `CLIENT_SECRET`): nothing of it is
+    /// read until they are fixed.
+    pub credentials_refused: bool,
     pub last_synced_at: Option<DateTime<Utc>>,
     /// While calls to the bank are paused after repeated failures: seconds until the next try.
     pub circuit_open_secs: Option<u64>,
@@ -189,6 +193,7 @@ impl From<crm_core::sync::BankStatus> for BankStatus {
             rejected_consents: s.rejected_consents,
             expired_consents: s.expired_consents,
             failing_links: s.failing_links,
+            credentials_refused: s.credentials_refused,
             last_synced_at: s.last_synced_at,
             circuit_open_secs: s.circuit_open_secs,
         }
