@@ -440,6 +440,45 @@ async fn refused_rows_hold_the_cursor_and_a_clean_run_reads_them_however_old() {
 }
 
 #[tokio::test]
+async fn a_booking_the_bank_takes_back_is_reversed_and_the_counts_match_again() {
+    let w = World::start().await;
+    let clients = w.link_all("abank").await;
+    let abank = w.bank("abank");
+    let first = w.sync().await;
+    assert_eq!(first.status, SyncRunStatus::Succeeded, "{first:?}");
+    // A recent booked row (inside the overlap window every sync reads again) is withdrawn.
+    let (person, account) = abank.busiest_account().unwrap();
+    let row = abank
+        .transactions(&account)
+        .unwrap()
+        .into_iter()
+        .find(|t| !t.pending)
+        .unwrap();
+    abank.withdraw(&row.id).unwrap();
+    let truth = w.truth("abank", &ids(&clients));
+    let run = w.sync().await;
+    assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
+    assert_eq!(
+        w.stored_all(&clients).await,
+        truth,
+        "the CRM counts what the bank lists"
+    );
+    let client = clients.iter().find(|(p, _)| *p == person).unwrap().1;
+    let stored = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        crm_core::entity::transactions::Entity::find()
+            .filter(crm_core::entity::transactions::Column::ClientId.eq(client))
+            .filter(crm_core::entity::transactions::Column::ExternalId.eq(row.id.as_str()))
+            .one(w.core.db().conn())
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(stored.status, "REVERSED", "kept, marked reversed");
+    w.stop().await;
+}
+
+#[tokio::test]
 async fn a_consent_revoked_while_transactions_are_read_says_so_on_the_link() {
     let w = World::start().await;
     let clients = w.link_all("abank").await;

@@ -549,6 +549,17 @@ impl BankHandle {
     }
 
     /// A pending transaction is booked (`pending` -> `completed`/`Booked`).
+    /// The bank takes a row back: it vanishes from the listing (and the balance).
+    pub fn withdraw(&self, transaction_id: &str) -> Result<(), ControlError> {
+        let unknown = || ControlError::UnknownTransaction(transaction_id.to_owned());
+        let id = parse_tx_id(transaction_id).ok_or_else(unknown)?;
+        if self.bank.withdraw_row(id) {
+            Ok(())
+        } else {
+            Err(unknown())
+        }
+    }
+
     pub fn book(&self, transaction_id: &str) -> Result<(), ControlError> {
         let unknown = || ControlError::UnknownTransaction(transaction_id.to_owned());
         let id = parse_tx_id(transaction_id).ok_or_else(unknown)?;
@@ -767,6 +778,7 @@ pub(crate) fn routes(bank: Arc<Bank>) -> Router {
             get(account_transactions).post(add_transaction),
         )
         .route("/sandbox/transactions/{id}/book", post(book))
+        .route("/sandbox/transactions/{id}/withdraw", post(withdraw))
         .route("/sandbox/reset", post(reset))
         .layer(axum::middleware::from_fn_with_state(bank, guard))
         .with_state(handle)
@@ -1095,6 +1107,13 @@ async fn add_transaction(
 
 async fn book(State(h): State<BankHandle>, Path(id): Path<String>) -> Response {
     match h.book(&id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn withdraw(State(h): State<BankHandle>, Path(id): Path<String>) -> Response {
+    match h.withdraw(&id) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }

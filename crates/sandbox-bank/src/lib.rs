@@ -90,6 +90,7 @@
 //! | `GET /sandbox/accounts/{id}/transactions[?rows=true]` | the true count (and rows) |
 //! | `POST /sandbox/accounts/{id}/transactions` | books a row now: `{"amount":"120.00","direction":"debit","description":"...","pending":true,"merchant":{"name":"...","mcc":"5411"}}` → `{"transactionId"}` |
 //! | `POST /sandbox/transactions/{id}/book` | a pending row becomes booked |
+//! | `POST /sandbox/transactions/{id}/withdraw` | the bank takes a row back: it is no longer listed, nor in the balance (a booking reversed) |
 //! | `POST /sandbox/clients/{id}/consents` | `{"permissions": ["ReadAccountsDetail"]}` grants a consent with exactly these (an old one without `ReadCards`): `{"consentId"}` |
 //! | `GET /sandbox/clients/{id}/cards`, `GET /sandbox/clients/{id}/agreements` | the client's cards and deposit/loan agreements as the bank holds them |
 //! | `POST /sandbox/accounts/{id}/close` | closes the account (§9: no money moves, it drops out of `GET /accounts`, still served by id, its agreement reads `closed`) |

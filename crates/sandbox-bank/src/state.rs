@@ -258,6 +258,30 @@ impl Bank {
         row.id
     }
 
+    /// The bank takes a row back (a reversed booking): it is no longer listed and the balance
+    /// no longer holds it. Returns whether the row was found.
+    pub fn withdraw_row(&self, id: u64) -> bool {
+        for account in 0..self.data().accounts.len() {
+            let (rows, _) = self.rows(account);
+            let Some(pos) = rows.iter().position(|t| t.id == id) else {
+                continue;
+            };
+            let base = self.base_rows(account);
+            let mut rt = self.rt();
+            let overlay = rt.overlays.entry(account).or_insert_with(|| Overlay {
+                rows: base,
+                custom: HashMap::new(),
+                delta: 0,
+            });
+            let rows = Arc::make_mut(&mut overlay.rows);
+            let row = rows.remove(pos);
+            overlay.delta -= row.signed();
+            overlay.custom.remove(&row.id);
+            return true;
+        }
+        false
+    }
+
     /// Marks a pending row booked. Returns whether the row was found.
     pub fn book_row(&self, id: u64) -> bool {
         let candidates: Vec<usize> = (0..self.data().accounts.len()).collect();

@@ -1240,3 +1240,41 @@ async fn own_transfers_between_banks_name_the_other_account_and_land_within_two_
     }
     assert!(pairs > 10 && lagged > 0, "pairs {pairs}, lagged {lagged}");
 }
+
+#[tokio::test]
+async fn a_withdrawn_booking_vanishes_from_the_listing_and_the_balance() {
+    let sandbox = start().await;
+    let control = sandbox.control("abank").unwrap();
+    let (client, account) = control.busiest_account().unwrap();
+    let bank = authorized(&sandbox, "abank", &client).await;
+    let before = control.transaction_count(&account).unwrap();
+    let balance = control.balance(&account).unwrap();
+    let row = control.transactions(&account).unwrap()[3].clone();
+    let (status, _) = bank
+        .control(
+            reqwest::Method::POST,
+            &format!("/transactions/{}/withdraw", row.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(control.transaction_count(&account).unwrap(), before - 1);
+    let listed = bank.all_rows(&account, 100).await;
+    assert_eq!(listed.len() as u64, before - 1);
+    assert!(listed
+        .iter()
+        .all(|r| r["transactionId"].as_str() != Some(row.id.as_str())));
+    let signed = match row.direction {
+        crm_sandbox_bank::Direction::Credit => row.amount,
+        crm_sandbox_bank::Direction::Debit => -row.amount,
+    };
+    assert_eq!(control.balance(&account).unwrap(), balance - signed);
+    let (status, _) = bank
+        .control(
+            reqwest::Method::POST,
+            &format!("/transactions/{}/withdraw", row.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "gone already");
+}
