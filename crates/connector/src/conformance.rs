@@ -212,6 +212,23 @@ pub trait BankControl: Send + Sync {
     async fn shrink_total_after(&self, n: u32) {
         let _ = n;
     }
+    /// The next transaction read's `n` oldest rows come malformed (capability
+    /// `unstable_paging`; a control that cannot leaves the rows alone).
+    async fn garble_next_read(&self, n: u32) {
+        let _ = n;
+    }
+    /// The client revokes the consent while the `n`-th transaction page is asked for
+    /// (capability `unstable_paging`; a control that cannot does nothing).
+    async fn revoke_during_page(&self, n: u32) {
+        let _ = n;
+    }
+    /// The bank takes a booked row back: it is no longer listed (capability `faults`).
+    async fn withdraw(&self, transaction_id: &str) {
+        let _ = transaction_id;
+    }
+    /// The bank refuses the team's credentials from now on: token calls answer 401
+    /// (capability `faults`; a control that cannot does nothing).
+    async fn refuse_credentials(&self) {}
     /// Whether the bank applies the date filter of transaction pages.
     async fn honour_date_filter(&self, honour: bool);
     /// Unknown fields everywhere in the bank's answers.
@@ -960,6 +977,145 @@ pub async fn oversized_body(
     busiest.read_exact(bank, control).await
 }
 
+/// Malformed rows are reported (rejected, or counted short), never dropped in silence; the next
+/// read is exact.
+pub async fn refused_rows(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.unstable_paging {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    control.garble_next_read(3).await;
+    let batch = read(bank, &busiest.access(), &busiest.account).await?;
+    let truth = control.transactions(&busiest.account).await.len() as u64;
+    let missing = truth.saturating_sub(batch.transactions.len() as u64);
+    check(missing > 0, || {
+        "three malformed rows: the read is short of the bank's list".into()
+    })?;
+    check(
+        batch.rejected.len() as u64 + batch.shortfall >= missing,
+        || {
+            format!(
+                "{missing} rows missing, but {} rejected and a shortfall of {}: rows dropped in silence",
+                batch.rejected.len(),
+                batch.shortfall
+            )
+        },
+    )?;
+    busiest.read_exact(bank, control).await
+}
+
+/// A consent the client revokes while transactions are read ends the read with
+/// `ConsentRequired` (not a short read that looks complete). The revocation hits the read's
+/// first page request: some banks serve a busy account in one page.
+pub async fn consent_revoked_mid_read(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.unstable_paging {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    if busiest.consent.is_some() {
+        control.revoke_during_page(1).await;
+    } else {
+        // Calls that name no consent: the bank cannot tell which one the read used, so the
+        // client revokes them all just before it.
+        control.revoke_all(&busiest.client).await;
+    }
+    let (from, to) = whole_range();
+    let first = bank
+        .transactions(&busiest.access(), &busiest.account, from, to)
+        .await;
+    match first {
+        Err(ConnectorError::ConsentRequired { .. }) => Ok(()),
+        // A bank that checks the consent before the revocation lands, or that serves a revoked
+        // consent's data for a grace period (SBank does, ten minutes), answers that read; the
+        // consent's status then says it is gone.
+        Ok(_) => {
+            let status = bank
+                .consent_status(
+                    &busiest.client,
+                    &crate::Consent {
+                        status: ConsentStatus::Authorized,
+                        consent_id: busiest.consent.clone(),
+                        request_id: None,
+                        expires_at: None,
+                        message: None,
+                    },
+                )
+                .await
+                .map_err(|e| format!("consent_status: {e}"))?;
+            check(status.status != ConsentStatus::Authorized, || {
+                "a consent the client revoked mid-read is no longer authorized".into()
+            })
+        }
+        other => Err(format!(
+            "a consent revoked mid-read ends it with ConsentRequired, got {other:?}"
+        )),
+    }
+}
+
+/// A booked row the bank takes back is no longer read: the next read is the bank's list.
+pub async fn vanished_booking(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    _: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.faults {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    let before = control.transactions(&busiest.account).await;
+    let Some(row) = before.iter().find(|t| !t.pending) else {
+        return Err("the busiest account has a booked row".into());
+    };
+    control.withdraw(&row.id).await;
+    let after = control.transactions(&busiest.account).await;
+    check(after.len() + 1 == before.len(), || {
+        "the control took the row back".into()
+    })?;
+    busiest.read_exact(bank, control).await
+}
+
+/// Credentials the bank refuses end a call with `Unauthorized`, quickly and without a token
+/// asked for again and again.
+pub async fn refused_credentials(
+    bank: &dyn BankConnector,
+    control: &dyn BankControl,
+    settings: &KitSettings,
+    caps: &Capabilities,
+) -> Outcome {
+    if !caps.faults {
+        return Ok(());
+    }
+    let busiest = Busiest::new(bank, control, caps).await?;
+    control.expire_tokens().await;
+    control.refuse_credentials().await;
+    let tokens = control.tokens_issued().await;
+    let started = Instant::now();
+    match bank.balances(&busiest.access(), &busiest.account).await {
+        Err(ConnectorError::Unauthorized { .. }) => {}
+        other => return Err(format!("refused credentials: {other:?}")),
+    }
+    check(started.elapsed() < settings.request_timeout * 4, || {
+        format!(
+            "a refusal is not retried at length: {:?}",
+            started.elapsed()
+        )
+    })?;
+    check(control.tokens_issued().await == tokens, || {
+        "no token is issued for refused credentials".into()
+    })
+}
+
 /// 5xx bursts (JSON and a proxy's HTML 502) are retried; a burst longer than the retries ends
 /// as a retryable error, not a wrong answer.
 pub async fn server_errors(
@@ -1568,6 +1724,10 @@ pub async fn run_all(
         unknown_fields,
         unstable_paging,
         shrinking_total,
+        refused_rows,
+        consent_revoked_mid_read,
+        vanished_booking,
+        refused_credentials,
         late_posting,
         product_agreements,
         cards,

@@ -376,7 +376,8 @@ impl OpenBankingClient {
     }
 
     /// The `oauth2` crate's HTTP calls, sent by our client: 5xx, 429 and network failures
-    /// come back as our (retryable) errors, every other answer goes to the crate to read.
+    /// come back as our (retryable) errors, a 401 or 403 as refused credentials whatever its
+    /// body says, every other answer goes to the crate to read.
     async fn oauth2_http(
         &self,
         request: oauth2::HttpRequest,
@@ -407,6 +408,12 @@ impl OpenBankingClient {
                     status: status.as_u16(),
                 }
             })));
+        }
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(Transport(ConnectorError::Unauthorized {
+                bank: self.bank(),
+                detail: format!("the token endpoint refused the credentials (HTTP {status})"),
+            }));
         }
         let mut builder = oauth2::http::Response::builder().status(status.as_u16());
         for (name, value) in res.headers() {

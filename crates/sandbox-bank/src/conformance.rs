@@ -237,6 +237,31 @@ impl BankControl for SandboxControl {
         });
     }
 
+    async fn garble_next_read(&self, n: u32) {
+        self.bank.set_paging(Paging {
+            garble_rows: Some(n),
+            ..Paging::default()
+        });
+    }
+
+    async fn revoke_during_page(&self, n: u32) {
+        self.bank.set_paging(Paging {
+            revoke_after: Some(n),
+            ..Paging::default()
+        });
+    }
+
+    async fn withdraw(&self, transaction_id: &str) {
+        if let Err(e) = self.bank.withdraw(transaction_id) {
+            tracing::warn!("withdraw {transaction_id}: {e}");
+        }
+    }
+
+    async fn refuse_credentials(&self) {
+        self.bank.set_faults_on_token_calls(true);
+        self.bank.inject(Fault::Status { status: 401 }, 1000);
+    }
+
     async fn shrink_total_after(&self, n: u32) {
         self.bank.set_paging(Paging {
             shrink_after: Some(n),
