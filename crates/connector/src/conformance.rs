@@ -789,16 +789,7 @@ pub async fn consent_revoked(
             .await
             .map_err(|e| format!("revoke_consent: {e}"))?;
         let status = bank
-            .consent_status(
-                &client,
-                &crate::Consent {
-                    status: ConsentStatus::Authorized,
-                    consent_id: Some(id.to_owned()),
-                    request_id: None,
-                    expires_at: None,
-                    message: None,
-                },
-            )
+            .consent_status(&client, &held(Some(id.to_owned())))
             .await
             .map_err(|e| format!("consent_status: {e}"))?;
         check(status.status == ConsentStatus::Revoked, || {
@@ -807,16 +798,7 @@ pub async fn consent_revoked(
     } else {
         control.revoke_all(&client).await;
         let status = bank
-            .consent_status(
-                &client,
-                &crate::Consent {
-                    status: ConsentStatus::Authorized,
-                    consent_id: None,
-                    request_id: None,
-                    expires_at: None,
-                    message: None,
-                },
-            )
+            .consent_status(&client, &held(None))
             .await
             .map_err(|e| format!("consent_status: {e}"))?;
         check(status.status != ConsentStatus::Authorized, || {
@@ -977,6 +959,17 @@ pub async fn oversized_body(
     busiest.read_exact(bank, control).await
 }
 
+/// A consent as the CRM holds it (authorized), to ask the bank for its status.
+fn held(consent_id: Option<String>) -> crate::Consent {
+    crate::Consent {
+        status: ConsentStatus::Authorized,
+        consent_id,
+        request_id: None,
+        expires_at: None,
+        message: None,
+    }
+}
+
 /// Malformed rows are reported (rejected, or counted short), never dropped in silence; the next
 /// read is exact.
 pub async fn refused_rows(
@@ -1040,16 +1033,7 @@ pub async fn consent_revoked_mid_read(
         // consent's status then says it is gone.
         Ok(_) => {
             let status = bank
-                .consent_status(
-                    &busiest.client,
-                    &crate::Consent {
-                        status: ConsentStatus::Authorized,
-                        consent_id: busiest.consent.clone(),
-                        request_id: None,
-                        expires_at: None,
-                        message: None,
-                    },
-                )
+                .consent_status(&busiest.client, &held(busiest.consent.clone()))
                 .await
                 .map_err(|e| format!("consent_status: {e}"))?;
             check(status.status != ConsentStatus::Authorized, || {
@@ -1619,16 +1603,7 @@ pub async fn revocation(
         }
     }
     let status = bank
-        .consent_status(
-            &client,
-            &crate::Consent {
-                status: ConsentStatus::Authorized,
-                consent_id: Some(id.to_owned()),
-                request_id: None,
-                expires_at: None,
-                message: None,
-            },
-        )
+        .consent_status(&client, &held(Some(id.to_owned())))
         .await
         .map_err(|e| format!("consent_status: {e}"))?;
     check(status.status == ConsentStatus::Revoked, || {
