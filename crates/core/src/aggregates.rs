@@ -223,11 +223,6 @@ pub(crate) async fn category_totals<C: ConnectionTrait>(
         .collect()
 }
 
-/// The whole days between two moments, at least a fraction of one (for monthly averages).
-pub(crate) fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    ((to - from).num_seconds() as f64 / 86_400.0).max(0.0)
-}
-
 /// The same moment `n` calendar months earlier (the last day of the month when it is shorter).
 pub(crate) fn months_before(at: DateTime<Utc>, n: u32) -> DateTime<Utc> {
     at.checked_sub_months(chrono::Months::new(n))

@@ -125,7 +125,9 @@ pub(crate) struct Window {
     /// The first day with a booked row in the window (UTC midnight), if any.
     pub first_booked: Option<DateTime<Utc>>,
     /// Months the client's data covers in the window: 12 when it starts by the window's start,
-    /// else days since the first booked day / 30.44, at least 1.
+    /// else the whole days from the first booked day to today / 30.44, at least 1.
+    /// Whole days, so every read on one day (the API's, the assistant's) divides by the same
+    /// number and gets the same kopeck.
     pub months: f64,
 }
 
@@ -159,7 +161,8 @@ pub(crate) async fn window<C: sea_orm::ConnectionTrait>(
     // A history that reaches back to the window's start covers the whole window.
     let months = match first_booked {
         Some(first) if first > from => {
-            (crate::aggregates::days_between(first, now) / DAYS_PER_MONTH).clamp(1.0, 12.0)
+            let days = (now.date_naive() - first.date_naive()).num_days();
+            (days as f64 / DAYS_PER_MONTH).clamp(1.0, 12.0)
         }
         _ => f64::from(WINDOW_MONTHS),
     };
