@@ -151,7 +151,7 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
     let debits = sum(&|_, d| d == Direction::Debit);
     let loans = sum(&|c, _| c == Category::LoanPayments);
     let cash = sum(&|c, _| c == Category::Cash);
-    let monthly = |total: i64| (total as f64 / window.months).round() as i64;
+    let monthly = |total: i64| window.per_month(total);
 
     let credits = history::load(conn, client_id, Direction::Credit, window.from, now).await?;
     let detected = detect_salary(&credits, now);
@@ -269,10 +269,10 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
     let inputs = RatingInputs {
         currency: base.clone(),
         months: window.months,
-        income_minor: monthly(income),
-        spending_minor: monthly((debits - refunds).max(0)),
-        loan_minor: monthly(loans),
-        cash_minor: monthly(cash),
+        income_minor: monthly(income)?,
+        spending_minor: monthly((debits - refunds).max(0))?,
+        loan_minor: monthly(loans)?,
+        cash_minor: monthly(cash)?,
         balance_minor: balance,
         salary,
         income_months,

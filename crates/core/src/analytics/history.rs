@@ -125,10 +125,35 @@ pub(crate) struct Window {
     /// The first day with a booked row in the window (UTC midnight), if any.
     pub first_booked: Option<DateTime<Utc>>,
     /// Months the client's data covers in the window: 12 when it starts by the window's start,
-    /// else the whole days from the first booked day to today / 30.44, at least 1.
-    /// Whole days, so every read on one day (the API's, the assistant's) divides by the same
-    /// number and gets the same kopeck.
+    /// else the whole days from the first booked day to today / 30.44, at least 1 (for the
+    /// rating's history factor; money is spread with [`Window::per_month`]).
     pub months: f64,
+    /// Those whole days; `None` when the data covers the whole window.
+    days: Option<i64>,
+}
+
+impl Window {
+    /// A total in minor units per month of the window, rounded to a minor unit and computed
+    /// exactly in decimal: months are whole days × 12 / 365.25 (at least 1, at most 12), so
+    /// every read on one day (the API's, the assistant's, the rating's) gets the same kopeck.
+    pub fn per_month(&self, total_minor: i64) -> CoreResult<i64> {
+        use rust_decimal::prelude::ToPrimitive;
+        use rust_decimal::Decimal;
+        let twelve = Decimal::from(WINDOW_MONTHS);
+        let months = match self.days {
+            None => twelve,
+            Some(days) => (Decimal::from(days) * Decimal::from(48) / Decimal::from(1461))
+                .clamp(Decimal::ONE, twelve),
+        };
+        (Decimal::from(total_minor) / months)
+            .round()
+            .to_i64()
+            .ok_or_else(|| {
+                crate::error::CoreError::Internal(format!(
+                    "average per month of {total_minor} over {months} months"
+                ))
+            })
+    }
 }
 
 pub(crate) const WINDOW_MONTHS: u32 = 12;
@@ -159,24 +184,48 @@ pub(crate) async fn window<C: sea_orm::ConnectionTrait>(
             .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
     });
     // A history that reaches back to the window's start covers the whole window.
-    let months = match first_booked {
-        Some(first) if first > from => {
-            let days = (now.date_naive() - first.date_naive()).num_days();
-            (days as f64 / DAYS_PER_MONTH).clamp(1.0, 12.0)
-        }
-        _ => f64::from(WINDOW_MONTHS),
-    };
+    let days = first_booked
+        .filter(|first| *first > from)
+        .map(|first| (now.date_naive() - first.date_naive()).num_days());
+    let months = days.map_or(f64::from(WINDOW_MONTHS), |d| {
+        (d as f64 / DAYS_PER_MONTH).clamp(1.0, 12.0)
+    });
     Ok(Window {
         from,
         to: now,
         first_booked,
         months,
+        days,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn window(days: Option<i64>) -> Window {
+        Window {
+            from: Utc::now(),
+            to: Utc::now(),
+            first_booked: None,
+            months: 0.0,
+            days,
+        }
+    }
+
+    #[test]
+    fn totals_are_spread_over_months_in_decimal() {
+        assert_eq!(window(None).per_month(1_200_000).ok(), Some(100_000));
+        // 100.00 over 91 days (2.99 months): 33.45, rounded to the kopeck.
+        assert_eq!(window(Some(91)).per_month(10_000).ok(), Some(3_345));
+        // Less than a month of data counts as a month.
+        assert_eq!(window(Some(0)).per_month(10_000).ok(), Some(10_000));
+        // Beyond what a float holds exactly (2^53 + 1 minor units a month).
+        assert_eq!(
+            window(None).per_month(12 * 9_007_199_254_740_993).ok(),
+            Some(9_007_199_254_740_993)
+        );
+    }
 
     #[test]
     fn payees_group_by_name_or_description_without_digits() {

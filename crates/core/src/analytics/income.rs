@@ -198,22 +198,7 @@ pub(crate) async fn monthly_income<C: sea_orm::ConnectionTrait>(
     .filter(|c| c.category != Category::Refunds)
     .map(|c| c.amount_minor)
     .sum();
-    per_month(total, window.months)
-}
-
-/// A total in minor units spread over `months` (a fraction of days), rounded to a minor unit,
-/// computed in decimal: money never goes through a float.
-fn per_month(total_minor: i64, months: f64) -> CoreResult<i64> {
-    use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-    use rust_decimal::Decimal;
-    Decimal::from_f64(months)
-        .filter(|m| *m > Decimal::ZERO)
-        .and_then(|m| (Decimal::from(total_minor) / m).round().to_i64())
-        .ok_or_else(|| {
-            crate::error::CoreError::Internal(format!(
-                "average per month of {total_minor} over {months} months"
-            ))
-        })
+    window.per_month(total)
 }
 
 impl Core {
@@ -272,19 +257,6 @@ pub(crate) fn profile(salary: Option<Salary>, average: Money, months: f64) -> In
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    #[test]
-    fn totals_are_spread_over_months_in_decimal() {
-        assert_eq!(per_month(1_200_000, 12.0).ok(), Some(100_000));
-        // 100.00 over 3 months: 33.33, rounded to the kopeck.
-        assert_eq!(per_month(10_000, 3.0).ok(), Some(3_333));
-        // Beyond what a float holds exactly (2^53 + 1 minor units over one month).
-        assert_eq!(
-            per_month(9_007_199_254_740_993, 1.0).ok(),
-            Some(9_007_199_254_740_993)
-        );
-        assert!(per_month(1, 0.0).is_err());
-    }
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, 9, 0, 0)
