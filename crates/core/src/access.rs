@@ -31,6 +31,8 @@ pub enum Need {
     Change,
     /// Delete it: its owner, its team's lead, an administrator.
     Delete,
+    /// Share it with another user (or withdraw a share): the same as deleting it.
+    Share,
     /// Give it to another manager or share it: its team's lead, an administrator.
     Assign,
 }
@@ -41,6 +43,7 @@ impl Need {
             Need::Read => "read",
             Need::Change => "change",
             Need::Delete => "delete",
+            Need::Share => "share",
             Need::Assign => "assign",
         }
     }

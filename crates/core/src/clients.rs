@@ -583,7 +583,7 @@ impl Core {
             (Role::Admin, _) => true,
             (Role::Viewer, _) => false,
             (Role::Manager, crate::access::Need::Change) => true,
-            (Role::Manager, crate::access::Need::Delete) => {
+            (Role::Manager, crate::access::Need::Delete | crate::access::Need::Share) => {
                 model.owner_id == Some(actor.user_id) || self.leads(actor, model.team_id).await?
             }
             (Role::Manager, crate::access::Need::Assign) => {

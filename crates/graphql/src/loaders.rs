@@ -228,3 +228,19 @@ impl Loader<TeamById> for CoreLoader {
             .collect())
     }
 }
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct SharesOf(pub i64);
+
+impl Loader<SharesOf> for CoreLoader {
+    type Value = Arc<Vec<crm_core::teams::Share>>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[SharesOf]) -> Result<HashMap<SharesOf, Self::Value>, Self::Error> {
+        let mut found = self.0.shares_of_clients(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, Arc::new(found.remove(&k.0).unwrap_or_default())))
+            .collect())
+    }
+}

@@ -96,8 +96,12 @@ impl ClientObject {
 
     /// The users the client is shared with beyond its owner's book, while the share lasts.
     async fn shares(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ShareObject>> {
-        let shares = core(ctx).api()?.client_shares(self.0.id).await.api()?;
-        Ok(shares.into_iter().map(ShareObject).collect())
+        let shares = loader(ctx)
+            .load_one(crate::loaders::SharesOf(self.0.id))
+            .await
+            .api()?
+            .unwrap_or_default();
+        Ok(shares.iter().cloned().map(ShareObject).collect())
     }
 
     /// The client's links to banks, with consent status.
