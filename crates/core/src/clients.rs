@@ -13,9 +13,11 @@ use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::domain::{
     like_pattern, normalize_for_search, phone_key, phone_search_keys, ClientStatus, Grade, Role,
+    TimelineKind,
 };
 use crate::entity::{bank_links, clients, ratings};
 use crate::error::{CoreError, CoreResult};
+use crate::timeline::{EventData, NewEvent};
 use crate::{Core, Page};
 
 #[derive(Clone, Debug)]
@@ -446,6 +448,13 @@ impl Core {
         model.owner_id = Set(creator.as_ref().map(|u| u.id));
         model.team_id = Set(creator.and_then(|u| u.team_id));
         let model = model.insert(&txn).await?;
+        crate::timeline::record(
+            &txn,
+            NewEvent::new(model.id, TimelineKind::ClientCreated, EventData::Plain)
+                .at(now)
+                .by(actor),
+        )
+        .await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("client.create")
@@ -454,6 +463,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
+        self.announce_timeline(model.id);
         model.try_into()
     }
 
@@ -508,15 +518,33 @@ impl Core {
         active.phone = Set(phone);
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
+        if !changed.is_empty() {
+            let fields = changed
+                .iter()
+                .map(|f| match *f {
+                    "displayName" => "name".to_owned(),
+                    other => other.to_owned(),
+                })
+                .collect();
+            crate::timeline::record(
+                &txn,
+                NewEvent::new(id, TimelineKind::ClientEdited, EventData::Edited { fields })
+                    .by(actor),
+            )
+            .await?;
+        }
         crate::audit::record_in(
             &txn,
             AuditEvent::new("client.update")
                 .actor(actor)
                 .entity("client", id)
-                .detail("fields", changed),
+                .detail("fields", changed.clone()),
         )
         .await?;
         txn.commit().await?;
+        if !changed.is_empty() {
+            self.announce_timeline(id);
+        }
         model.try_into()
     }
 

@@ -34,9 +34,11 @@ pub mod portfolio;
 pub mod ratings;
 pub mod stats;
 pub mod sync;
+pub mod tasks;
 pub mod teams;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod timeline;
 pub mod transactions;
 
 use std::sync::Arc;

@@ -12,9 +12,10 @@ use sea_orm::{
 use crate::access::Need;
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::domain::Role;
+use crate::domain::{Role, TimelineKind};
 use crate::entity::notes;
 use crate::error::{CoreError, CoreResult};
+use crate::timeline::{EventData, NewEvent};
 use crate::Core;
 
 /// Longest note, in characters.
@@ -164,6 +165,20 @@ impl Core {
         }
         .insert(&txn)
         .await?;
+        crate::timeline::record(
+            &txn,
+            NewEvent::new(
+                client_id,
+                TimelineKind::Note,
+                EventData::Note {
+                    note_kind: kind.as_str().to_owned(),
+                },
+            )
+            .at(occurred_at)
+            .by(actor)
+            .object("note", note.id),
+        )
+        .await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("note.add")
@@ -174,6 +189,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
+        self.announce_timeline(client_id);
         note.try_into()
     }
 
@@ -207,6 +223,7 @@ impl Core {
         }
         active.updated_at = Set(now);
         let note = active.update(&txn).await?;
+        crate::timeline::follow_note(&txn, &note).await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("note.edit")
@@ -216,6 +233,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
+        self.announce_timeline(client_id);
         note.try_into()
     }
 
@@ -224,6 +242,7 @@ impl Core {
         let current = self.note_for_change(actor, id).await?;
         let txn = self.db.begin_write().await?;
         notes::Entity::delete_by_id(id).exec(&txn).await?;
+        crate::timeline::forget_object(&txn, "note", id).await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("note.delete")

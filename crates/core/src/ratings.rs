@@ -37,11 +37,12 @@ use crate::analytics::history::{self, WINDOW_MONTHS};
 use crate::analytics::income::{detect_salary, Salary};
 use crate::auth::Actor;
 use crate::domain::day_key;
-use crate::domain::{Category, Currency, Direction, Grade};
+use crate::domain::{Category, Currency, Direction, Grade, TimelineKind};
 use crate::entity::{
     accounts, balances, client_day_totals, client_month_totals, ratings, transactions,
 };
 use crate::error::{CoreError, CoreResult};
+use crate::timeline::{EventData, NewEvent};
 use crate::Core;
 
 /// One reason behind a score: its measured value (as people read it) and its signed contribution
@@ -296,6 +297,37 @@ pub(crate) async fn compute_and_store<C: ConnectionTrait>(
         return Ok(None);
     };
     let (score, grade, factors) = model::score(&inputs, settings);
+    let previous = ratings::Entity::find_by_id(client_id)
+        .one(conn)
+        .await?
+        .map(|m| m.grade);
+    if previous.as_deref() != Some(grade.as_str()) {
+        // A new or changed grade is on the client's timeline, with the factor that weighs most
+        // in the direction of the change.
+        let up = previous
+            .as_deref()
+            .and_then(|p| Grade::parse(p).ok())
+            .is_none_or(|p| grade < p);
+        let main = factors
+            .iter()
+            .filter(|f| if up { f.impact > 0.0 } else { f.impact < 0.0 })
+            .max_by(|a, b| a.impact.abs().total_cmp(&b.impact.abs()));
+        crate::timeline::record(
+            conn,
+            NewEvent::new(
+                client_id,
+                TimelineKind::RatingChanged,
+                EventData::Rating {
+                    from: previous,
+                    to: grade.as_str().to_owned(),
+                    factor_ru: main.map(|f| format!("{} {}", f.name, f.value)),
+                    factor_en: main.map(|f| format!("{} {}", f.name_en, f.value_en)),
+                },
+            )
+            .at(now),
+        )
+        .await?;
+    }
     let json = serde_json::to_string(&factors)
         .map_err(|e| CoreError::Internal(format!("rating factors: {e}")))?;
     ratings::Entity::insert(ratings::ActiveModel {
@@ -326,10 +358,27 @@ pub(crate) async fn compute_and_store<C: ConnectionTrait>(
     }))
 }
 
+/// [`compute_and_store`] in one write transaction of its own (the rating and its timeline
+/// entry commit together); the client's timeline subscribers are told.
+pub(crate) async fn rate_and_store(
+    db: &crate::db::Database,
+    events: &crate::events::EventBus,
+    (settings, base): (&RatingSettings, &Currency),
+    client_id: i64,
+    now: DateTime<Utc>,
+) -> CoreResult<Option<Rating>> {
+    let txn = db.begin_write().await?;
+    let rating = compute_and_store(&*txn, settings, base, client_id, now).await?;
+    txn.commit().await?;
+    events.publish(crate::events::Event::Timeline { client_id });
+    Ok(rating)
+}
+
 /// Rates several existing clients (after a sync or a re-categorisation) and stores the
 /// ratings; a failure is logged and does not stop the others. Returns how many were rated.
-pub(crate) async fn rate_clients<C: ConnectionTrait>(
-    conn: &C,
+pub(crate) async fn rate_clients(
+    db: &crate::db::Database,
+    events: &crate::events::EventBus,
     settings: &RatingSettings,
     base: &Currency,
     client_ids: &[i64],
@@ -337,7 +386,7 @@ pub(crate) async fn rate_clients<C: ConnectionTrait>(
 ) -> usize {
     let mut rated = 0;
     for id in client_ids {
-        match compute_and_store(conn, settings, base, *id, now).await {
+        match rate_and_store(db, events, (settings, base), *id, now).await {
             Ok(Some(_)) => rated += 1,
             Ok(None) => {}
             Err(e) => tracing::warn!(client = id, "rating failed: {e}"),
@@ -355,10 +404,10 @@ impl Core {
         now: DateTime<Utc>,
     ) -> CoreResult<Option<Rating>> {
         self.client(client_id).await?;
-        compute_and_store(
-            self.db.conn(),
-            &self.settings.ratings,
-            &self.settings.base_currency,
+        rate_and_store(
+            &self.db,
+            self.events(),
+            (&self.settings.ratings, &self.settings.base_currency),
             client_id,
             now,
         )
@@ -389,7 +438,8 @@ impl Core {
     /// stop the others.
     pub async fn rate_clients(&self, client_ids: &[i64], now: DateTime<Utc>) -> usize {
         rate_clients(
-            self.db.conn(),
+            &self.db,
+            self.events(),
             &self.settings.ratings,
             &self.settings.base_currency,
             client_ids,
@@ -447,10 +497,10 @@ impl Core {
             .all(self.db.conn())
             .await?;
         for id in with_data {
-            if let Some(r) = compute_and_store(
-                self.db.conn(),
-                &self.settings.ratings,
-                &self.settings.base_currency,
+            if let Some(r) = rate_and_store(
+                &self.db,
+                self.events(),
+                (&self.settings.ratings, &self.settings.base_currency),
                 id,
                 now,
             )

@@ -13,9 +13,10 @@ use crate::access::Need;
 use crate::audit::AuditEvent;
 use crate::auth::{Actor, User};
 use crate::clients::Client;
-use crate::domain::Role;
+use crate::domain::{Role, TimelineKind};
 use crate::entity::{client_shares, clients, teams, users};
 use crate::error::{CoreError, CoreResult};
+use crate::timeline::{EventData, NewEvent};
 use crate::Core;
 
 /// Longest team name.
@@ -284,6 +285,16 @@ impl Core {
         active.team_id = Set(owner.team_id);
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
+        crate::timeline::record(
+            &txn,
+            NewEvent::new(
+                client_id,
+                TimelineKind::ClientAssigned,
+                EventData::Assigned { to: Some(owner.id) },
+            )
+            .by(actor),
+        )
+        .await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("client.assign")
@@ -294,6 +305,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
+        self.announce_timeline(client_id);
         model.try_into()
     }
 
@@ -340,6 +352,20 @@ impl Core {
         )
         .exec_without_returning(&txn)
         .await?;
+        crate::timeline::record(
+            &txn,
+            NewEvent::new(
+                client_id,
+                TimelineKind::ClientShared,
+                EventData::Shared {
+                    user: user_id,
+                    until,
+                },
+            )
+            .at(now)
+            .by(actor),
+        )
+        .await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("client.share")
@@ -350,6 +376,7 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
+        self.announce_timeline(client_id);
         Ok(Share {
             client_id,
             user_id,
@@ -375,6 +402,19 @@ impl Core {
             .await?
             .rows_affected;
         if removed > 0 {
+            crate::timeline::record(
+                &txn,
+                NewEvent::new(
+                    client_id,
+                    TimelineKind::ClientUnshared,
+                    EventData::Shared {
+                        user: user_id,
+                        until: None,
+                    },
+                )
+                .by(actor),
+            )
+            .await?;
             crate::audit::record_in(
                 &txn,
                 AuditEvent::new("client.unshare")
@@ -385,6 +425,9 @@ impl Core {
             .await?;
         }
         txn.commit().await?;
+        if removed > 0 {
+            self.announce_timeline(client_id);
+        }
         Ok(removed > 0)
     }
 

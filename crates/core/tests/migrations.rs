@@ -25,6 +25,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         disabled: Set(false),
         team_id: Set(None),
         must_change_password: Set(false),
+        time_zone: Set("Europe/Moscow".into()),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -46,6 +47,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         disabled: Set(true),
         team_id: Set(None),
         must_change_password: Set(false),
+        time_zone: Set("Europe/Moscow".into()),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -395,6 +395,76 @@ impl MutationRoot {
         Ok(true)
     }
 
+    /// Creates a task (not as a viewer): about a client of your book or not, for you or for a
+    /// manager who can see the client. Audited; on the client's timeline.
+    async fn create_task(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTaskInput,
+    ) -> async_graphql::Result<TaskObject> {
+        let who = actor(ctx).api()?;
+        let new = input.into_core().api()?;
+        Ok(TaskObject(
+            core(ctx).api()?.create_task(who, new).await.api()?,
+        ))
+    }
+
+    /// Changes a task's title, details, due time, assignee or priority (its assignee, its
+    /// creator, whoever may change its client, an administrator).
+    async fn update_task(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateTaskInput,
+    ) -> async_graphql::Result<TaskObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "task").api()?;
+        let patch = input.into_core().api()?;
+        Ok(TaskObject(
+            core(ctx).api()?.update_task(who, id, patch).await.api()?,
+        ))
+    }
+
+    /// Completes an open task.
+    async fn complete_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TaskObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "task").api()?;
+        Ok(TaskObject(
+            core(ctx).api()?.complete_task(who, id).await.api()?,
+        ))
+    }
+
+    /// Cancels an open task.
+    async fn cancel_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TaskObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "task").api()?;
+        Ok(TaskObject(
+            core(ctx).api()?.cancel_task(who, id).await.api()?,
+        ))
+    }
+
+    /// Opens a completed or cancelled task again.
+    async fn reopen_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TaskObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "task").api()?;
+        Ok(TaskObject(
+            core(ctx).api()?.reopen_task(who, id).await.api()?,
+        ))
+    }
+
+    /// Sets your time zone (an IANA name such as `Europe/Moscow` or `Asia/Vladivostok`): the
+    /// day "due today" means.
+    async fn set_my_time_zone(
+        &self,
+        ctx: &Context<'_>,
+        time_zone: String,
+    ) -> async_graphql::Result<User> {
+        let who = actor(ctx).api()?;
+        let core = core(ctx).api()?;
+        core.set_time_zone(who, &time_zone).await.api()?;
+        Ok(User::from(&core.auth().user(who.user_id).await.api()?))
+    }
+
     /// Records a transaction by hand; it is categorised like an imported one.
     async fn create_transaction(
         &self,

@@ -18,6 +18,27 @@ impl QueryRoot {
         ))
     }
 
+    /// Your tasks (assigned to you), soonest due first: open ones unless `filter.status` says
+    /// otherwise; `due` counts in your days (`User.timeZone`). Tasks about clients outside your
+    /// book are left out.
+    async fn my_tasks(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TaskFilterInput>,
+    ) -> async_graphql::Result<Vec<TaskObject>> {
+        let who = actor(ctx).api()?;
+        let filter = filter.unwrap_or_default().into_core().api()?;
+        let tasks = core(ctx).api()?.my_tasks(who, &filter).await.api()?;
+        Ok(tasks.into_iter().map(TaskObject).collect())
+    }
+
+    /// One task you can see (its client in your book, or yours).
+    async fn task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TaskObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "task").api()?;
+        Ok(TaskObject(core(ctx).api()?.task(who, id).await.api()?))
+    }
+
     /// The teams you may see: all for an administrator, otherwise your own and those you lead.
     async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TeamObject>> {
         let who = actor(ctx).api()?;

@@ -7,8 +7,9 @@ use futures_util::StreamExt;
 
 use crate::assistant::ask;
 use crate::context::{actor, core};
+use crate::cursor::parse_id;
 use crate::error::ApiResultExt;
-use crate::types::{AssistantChunk, SyncProgress};
+use crate::types::{AssistantChunk, SyncProgress, TaskObject, TimelineEntryObject};
 
 pub struct SubscriptionRoot;
 
@@ -46,6 +47,45 @@ impl SubscriptionRoot {
                 }
             },
         ))
+    }
+
+    /// New entries of a client's timeline as they are committed (on any replica): notes,
+    /// tasks, syncs, consents, ratings… The client must be in your book; the subscription ends
+    /// with `NOT_FOUND` when it leaves your book.
+    async fn client_events(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<TimelineEntryObject>>> {
+        let who = actor(ctx).api()?.clone();
+        let core = core(ctx).api()?.clone();
+        let client_id = parse_id(&client_id, "client").api()?;
+        // Refused at once (not as the stream's first item) when the client is not in the book.
+        core.client_for(&who, client_id, crm_core::access::Need::Read)
+            .await
+            .api()?;
+        Ok(
+            crm_core::timeline::live_feed(core, who, client_id).map(|item| match item {
+                Ok(entry) => Ok(TimelineEntryObject(entry)),
+                Err(e) => Err(crate::error::ApiError::from(e).into()),
+            }),
+        )
+    }
+
+    /// Your tasks as they are created or changed (on any replica): each task assigned to you,
+    /// and one that was yours and went to someone else.
+    async fn my_tasks_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<TaskObject>>> {
+        let who = actor(ctx).api()?.clone();
+        let core = core(ctx).api()?.clone();
+        Ok(
+            crm_core::tasks::live_feed(core, who).map(|item| match item {
+                Ok(task) => Ok(TaskObject(task)),
+                Err(e) => Err(crate::error::ApiError::from(e).into()),
+            }),
+        )
     }
 
     /// The assistant's answer as it is written: one event per chunk, then a last event with

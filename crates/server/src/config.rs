@@ -725,6 +725,15 @@ impl Config {
                 0,
                 30,
             )? as u32),
+            large_transaction_minor: match r.ranged(
+                "TIMELINE_LARGE_AMOUNT",
+                (crm_core::sync::LARGE_TRANSACTION_DEFAULT_MINOR / 100) as u64,
+                0,
+                1_000_000_000_000,
+            )? {
+                0 => None,
+                units => Some(units as i64 * 100),
+            },
         };
         let assistant = assistant_settings(&r, prod)?;
         let sandbox_port = r.ranged("SANDBOX_PORT", 9001, 1, 65_533)? as u16;

@@ -191,3 +191,68 @@ async fn the_scheduled_sync_runs_once_across_replicas() {
     assert_eq!(scheduled, 1, "one SyncRun recorded");
     stop(a, b).await;
 }
+
+#[tokio::test]
+async fn a_note_and_a_task_made_on_one_replica_reach_live_subscribers_on_the_other() {
+    let Some((a, b)) = replicas(&[]).await else {
+        return;
+    };
+    let on_a = Client::new(&a);
+    on_a.login_admin().await;
+    let client = on_a
+        .ok(
+            "mutation { createClient(input: { displayName: \"Клиент реплик\" }) { id } }",
+            json!({}),
+        )
+        .await["createClient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ws = open_ws(&b, &admin_cookie(&b).await).await;
+    ws_send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "events", "payload": {
+            "query": "subscription($c: ID!) { clientEvents(clientId: $c) { kind summary } }",
+            "variables": { "c": client },
+        } }),
+    )
+    .await;
+    ws_send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "tasks", "payload": {
+            "query": "subscription { myTasksChanged { title } }",
+        } }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    on_a.ok(
+        "mutation($c: ID!) { addNote(clientId: $c, kind: NOTE, body: \"С реплики А\") { id } }",
+        json!({ "c": client }),
+    )
+    .await;
+    on_a.ok(
+        "mutation($c: ID!) { createTask(input: { clientId: $c, title: \"Задача с реплики А\" }) { id } }",
+        json!({ "c": client }),
+    )
+    .await;
+    // Faster than the feed's 15-second poll: the bus carried them.
+    let mut note = Value::Null;
+    let mut task = Value::Null;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while note.is_null() || task.is_null() {
+            let msg = ws_next(&mut ws).await.expect("open");
+            match msg["id"].as_str() {
+                Some("events") if msg["payload"]["data"]["clientEvents"]["kind"] == "NOTE" => {
+                    note = msg["payload"]["data"]["clientEvents"].clone();
+                }
+                Some("tasks") => task = msg["payload"]["data"]["myTasksChanged"].clone(),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("both arrive on B");
+    assert_eq!(note["summary"], "Заметка: С реплики А");
+    assert_eq!(task["title"], "Задача с реплики А");
+    stop(a, b).await;
+}

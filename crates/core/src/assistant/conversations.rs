@@ -197,7 +197,7 @@ impl Assistant {
                 id
             }
             None => {
-                conversations::ActiveModel {
+                let id = conversations::ActiveModel {
                     client_id: Set(turn.client_id),
                     user_id: Set(actor.user_id),
                     title: Set(title_of(turn.question)),
@@ -207,7 +207,22 @@ impl Assistant {
                 }
                 .insert(&txn)
                 .await?
-                .id
+                .id;
+                if let Some(client_id) = turn.client_id {
+                    crate::timeline::record(
+                        &txn,
+                        crate::timeline::NewEvent::new(
+                            client_id,
+                            crate::domain::TimelineKind::AssistantConversation,
+                            crate::timeline::EventData::Plain,
+                        )
+                        .at(turn.asked_at)
+                        .by(actor)
+                        .object("conversation", id),
+                    )
+                    .await?;
+                }
+                id
             }
         };
         assistant_messages::ActiveModel {

@@ -22,6 +22,8 @@ pub struct User {
     pub team_id: Option<i64>,
     /// A temporary password (from a reset) that must be changed before anything else.
     pub must_change_password: bool,
+    /// The IANA time zone of the user's day (`Europe/Moscow` unless they chose another).
+    pub time_zone: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -35,6 +37,7 @@ impl TryFrom<users::Model> for User {
             disabled: m.disabled,
             team_id: m.team_id,
             must_change_password: m.must_change_password,
+            time_zone: m.time_zone,
             created_at: m.created_at,
         })
     }

@@ -300,3 +300,41 @@ mod tests {
         assert_eq!(income, 5);
     }
 }
+
+text_enum!(
+    /// What a client's timeline entry records.
+    TimelineKind {
+        Note => "NOTE",
+        TaskCreated => "TASK_CREATED",
+        TaskCompleted => "TASK_COMPLETED",
+        TaskCancelled => "TASK_CANCELLED",
+        TaskReopened => "TASK_REOPENED",
+        BankLinked => "BANK_LINKED",
+        BankUnlinked => "BANK_UNLINKED",
+        ConsentChanged => "CONSENT_CHANGED",
+        SyncImported => "SYNC_IMPORTED",
+        LargeTransaction => "LARGE_TRANSACTION",
+        RatingChanged => "RATING_CHANGED",
+        ClientCreated => "CLIENT_CREATED",
+        ClientEdited => "CLIENT_EDITED",
+        ClientAssigned => "CLIENT_ASSIGNED",
+        ClientShared => "CLIENT_SHARED",
+        ClientUnshared => "CLIENT_UNSHARED",
+        AssistantConversation => "ASSISTANT_CONVERSATION",
+    }
+);
+
+text_enum!(
+    /// Where a task stands: open until done or cancelled (either may be reopened).
+    TaskStatus { Open => "OPEN", Done => "DONE", Cancelled => "CANCELLED" }
+);
+
+text_enum!(
+    /// How urgent a task is.
+    TaskPriority { Low => "LOW", Normal => "NORMAL", High => "HIGH", Urgent => "URGENT" }
+);
+
+text_enum!(
+    /// Who made a task: a person, a signal, the assistant.
+    TaskSource { Manual => "MANUAL", Signal => "SIGNAL", Assistant => "ASSISTANT" }
+);

@@ -12,7 +12,8 @@ pub use actor::Actor;
 pub use calendar::{date_key, day_key, month_key};
 pub use enums::{
     AccountKind, AccountStatus, AgreementKind, AgreementStatus, CardKind, CardStatus, Category,
-    CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role, TransactionStatus,
+    CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role, TaskPriority, TaskSource,
+    TaskStatus, TimelineKind, TransactionStatus,
 };
 pub use format::{format_money, Lang, Localized};
 pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE};

@@ -17,6 +17,8 @@ pub struct Model {
     /// Set by a password reset: the temporary password must be changed at the next login.
     #[sea_orm(default_value = false)]
     pub must_change_password: bool,
+    /// The IANA time zone whose day "today" is for the user (`Europe/Moscow` by default).
+    pub time_zone: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

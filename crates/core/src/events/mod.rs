@@ -40,6 +40,23 @@ pub enum Event {
     SessionsEnded { user_id: i64 },
     /// A re-categorisation run ended (finished or failed).
     RecategorisationFinished { run_id: i64 },
+    /// A client's timeline has new entries (committed): `clientEvents` subscribers read them.
+    Timeline { client_id: i64 },
+    /// A task was created or changed (committed): `myTasksChanged` subscribers of its assignee
+    /// (and of its previous assignee, when it moved) read it.
+    TaskChanged {
+        task_id: i64,
+        assignee_id: Option<i64>,
+        previous_assignee_id: Option<i64>,
+    },
+}
+
+/// A task's change as the bus carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskChange {
+    pub task_id: i64,
+    pub assignee_id: Option<i64>,
+    pub previous_assignee_id: Option<i64>,
 }
 
 /// The process's subscribers of each kind of event.
@@ -47,6 +64,8 @@ struct Local {
     sync: broadcast::Sender<SyncEvent>,
     sessions: watch::Sender<u64>,
     recategorisations: watch::Sender<u64>,
+    timeline: broadcast::Sender<i64>,
+    tasks: broadcast::Sender<TaskChange>,
     writes: Arc<WriteClock>,
 }
 
@@ -61,6 +80,20 @@ impl Local {
             Event::RecategorisationFinished { .. } => self
                 .recategorisations
                 .send_modify(|v| *v = v.wrapping_add(1)),
+            Event::Timeline { client_id } => {
+                let _ = self.timeline.send(client_id);
+            }
+            Event::TaskChanged {
+                task_id,
+                assignee_id,
+                previous_assignee_id,
+            } => {
+                let _ = self.tasks.send(TaskChange {
+                    task_id,
+                    assignee_id,
+                    previous_assignee_id,
+                });
+            }
         }
     }
 
@@ -90,6 +123,8 @@ impl EventBus {
                 sync: broadcast::channel(256).0,
                 sessions: watch::Sender::new(0),
                 recategorisations: watch::Sender::new(0),
+                timeline: broadcast::channel(256).0,
+                tasks: broadcast::channel(256).0,
                 writes: db.write_clock(),
             }),
             remote: OnceLock::new(),
@@ -133,5 +168,14 @@ impl EventBus {
 
     pub fn recategorisations(&self) -> watch::Receiver<u64> {
         self.local.recategorisations.subscribe()
+    }
+
+    /// Ids of clients whose timeline grew.
+    pub fn timeline_changes(&self) -> broadcast::Receiver<i64> {
+        self.local.timeline.subscribe()
+    }
+
+    pub fn task_changes(&self) -> broadcast::Receiver<TaskChange> {
+        self.local.tasks.subscribe()
     }
 }

@@ -48,6 +48,14 @@ pub(super) enum Wire {
     RecategorisationFinished {
         run_id: i64,
     },
+    Timeline {
+        client_id: i64,
+    },
+    TaskChanged {
+        task_id: i64,
+        assignee_id: Option<i64>,
+        previous_assignee_id: Option<i64>,
+    },
     /// Data changed.
     Writes,
 }
@@ -84,6 +92,18 @@ impl Envelope {
             Event::RecategorisationFinished { run_id } => {
                 Wire::RecategorisationFinished { run_id: *run_id }
             }
+            Event::Timeline { client_id } => Wire::Timeline {
+                client_id: *client_id,
+            },
+            Event::TaskChanged {
+                task_id,
+                assignee_id,
+                previous_assignee_id,
+            } => Wire::TaskChanged {
+                task_id: *task_id,
+                assignee_id: *assignee_id,
+                previous_assignee_id: *previous_assignee_id,
+            },
         };
         Envelope::with(origin, body)
     }
@@ -148,6 +168,16 @@ impl Wire {
             }),
             Wire::SessionsEnded { user_id } => Event::SessionsEnded { user_id },
             Wire::RecategorisationFinished { run_id } => Event::RecategorisationFinished { run_id },
+            Wire::Timeline { client_id } => Event::Timeline { client_id },
+            Wire::TaskChanged {
+                task_id,
+                assignee_id,
+                previous_assignee_id,
+            } => Event::TaskChanged {
+                task_id,
+                assignee_id,
+                previous_assignee_id,
+            },
             Wire::SyncFinished { .. } | Wire::Writes => return None,
         })
     }
@@ -191,6 +221,12 @@ mod tests {
             })),
             Event::SessionsEnded { user_id: 3 },
             Event::RecategorisationFinished { run_id: 9 },
+            Event::Timeline { client_id: 12 },
+            Event::TaskChanged {
+                task_id: 4,
+                assignee_id: Some(3),
+                previous_assignee_id: None,
+            },
         ]
     }
 
@@ -221,7 +257,10 @@ mod tests {
                             .is_some_and(|c| c.len() <= MAX_CODE
                                 && c.chars().all(|c| c.is_ascii_alphanumeric())))
                     }
-                    _ => assert!(v.is_number() || v.is_boolean(), "{name} in {payload}"),
+                    _ => assert!(
+                        v.is_number() || v.is_boolean() || v.is_null(),
+                        "{name} in {payload}"
+                    ),
                 }
             }
         }

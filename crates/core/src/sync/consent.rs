@@ -6,10 +6,11 @@ use crm_connector::{Consent, ConsentStatus as Wire};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::SyncEngine;
-use crate::domain::ConsentStatus;
+use crate::domain::{ConsentStatus, TimelineKind};
 use crate::entity::bank_links;
 use crate::error::{CoreError, CoreResult};
 use crate::links::BankLink;
+use crate::timeline::{EventData, NewEvent};
 
 fn to_domain(s: Wire) -> ConsentStatus {
     match s {
@@ -194,7 +195,30 @@ impl SyncEngine {
                         explain(new_status, &bank)
                     },
                 );
-                active.update(self.db.conn()).await?.try_into()
+                if new_status == status {
+                    return active.update(self.db.conn()).await?.try_into();
+                }
+                // A consent that changed state is on the client's timeline, written with it.
+                let txn = self.db.begin_write().await?;
+                let stored: BankLink = active.update(&txn).await?.try_into()?;
+                crate::timeline::record(
+                    &txn,
+                    NewEvent::new(
+                        stored.client_id,
+                        TimelineKind::ConsentChanged,
+                        EventData::Consent {
+                            bank: bank.clone(),
+                            from: status.as_str().to_owned(),
+                            to: new_status.as_str().to_owned(),
+                        },
+                    )
+                    .at(now)
+                    .object("link", stored.id),
+                )
+                .await?;
+                txn.commit().await?;
+                self.announce_timeline(stored.client_id);
+                Ok(stored)
             }
             Err(e) => {
                 let err = CoreError::from(e);
@@ -298,25 +322,51 @@ impl SyncEngine {
     /// any other as revoked.
     pub(crate) async fn consent_lost(&self, link_id: i64, bank_code: &str) -> CoreResult<()> {
         let bank = self.banks.describe(bank_code).name;
-        let expired = bank_links::Entity::find_by_id(link_id)
+        let Some(current) = bank_links::Entity::find_by_id(link_id)
             .one(self.db.conn())
             .await?
-            .and_then(|m| m.consent_expires_at)
-            .is_some_and(|at| at <= Utc::now());
+        else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        let expired = current.consent_expires_at.is_some_and(|at| at <= now);
         let status = if expired {
             ConsentStatus::Expired
         } else {
             ConsentStatus::Revoked
         };
+        let txn = self.db.begin_write().await?;
         bank_links::ActiveModel {
             id: Set(link_id),
             consent_status: Set(status.as_str().to_owned()),
             status_message: Set(explain(status, &bank)),
-            updated_at: Set(Utc::now()),
+            updated_at: Set(now),
             ..Default::default()
         }
-        .update(self.db.conn())
+        .update(&txn)
         .await?;
+        let changed = current.consent_status != status.as_str();
+        if changed {
+            crate::timeline::record(
+                &txn,
+                NewEvent::new(
+                    current.client_id,
+                    TimelineKind::ConsentChanged,
+                    EventData::Consent {
+                        bank: bank.clone(),
+                        from: current.consent_status.clone(),
+                        to: status.as_str().to_owned(),
+                    },
+                )
+                .at(now)
+                .object("link", link_id),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        if changed {
+            self.announce_timeline(current.client_id);
+        }
         Ok(())
     }
 }

@@ -22,12 +22,13 @@ use super::SyncEngine;
 use crate::categorize::TransactionFacts;
 use crate::domain::{
     decimal_to_minor, mask_number, normalize_for_search, AccountKind, AccountStatus, Direction,
-    TransactionStatus,
+    TimelineKind, TransactionStatus,
 };
 use crate::entity::{accounts, balances, bank_links, transactions};
 use crate::error::{CoreError, CoreResult};
 use crate::ledger::{NewTransaction, Posting};
 use crate::links::BankLink;
+use crate::timeline::{EventData, NewEvent};
 
 fn direction(d: crm_connector::Direction) -> Direction {
     match d {
@@ -579,6 +580,8 @@ impl SyncEngine {
             }
         }
         posting.insert_imported(txn, bank_code, &inserts).await?;
+        let large = self.note_added(client_id, account_id, &inserts, outcome);
+        crate::timeline::record_many(txn, large).await?;
         // Only a complete read shows which rows are gone.
         let mut kept = false;
         if complete {
@@ -602,6 +605,52 @@ impl SyncEngine {
         }
         posting.post(txn).await?;
         Ok(kept)
+    }
+
+    /// Adds the booked money of the new `rows` to the outcome's sums and returns the timeline
+    /// entries of the large ones (base currency, at least the configured amount).
+    fn note_added(
+        &self,
+        client_id: i64,
+        account_id: i64,
+        rows: &[NewTransaction],
+        outcome: &mut LinkOutcome,
+    ) -> Vec<NewEvent> {
+        let threshold = self.settings.large_transaction_minor;
+        let base = self.ratings.base_currency.as_str();
+        let mut large = Vec::new();
+        for row in rows
+            .iter()
+            .filter(|r| r.status == TransactionStatus::Booked)
+        {
+            let sums = match row.direction {
+                Direction::Debit => &mut outcome.added_out,
+                Direction::Credit => &mut outcome.added_in,
+            };
+            let sum = sums.entry(row.currency.clone()).or_insert(0);
+            *sum = sum.saturating_add(row.amount_minor.abs());
+            if row.currency == base && threshold.is_some_and(|t| row.amount_minor.abs() >= t) {
+                large.push(
+                    NewEvent::new(
+                        client_id,
+                        TimelineKind::LargeTransaction,
+                        EventData::LargeTransaction {
+                            minor: row.amount_minor.abs(),
+                            currency: row.currency.clone(),
+                            credit: row.direction == Direction::Credit,
+                            description: row
+                                .merchant
+                                .clone()
+                                .or_else(|| row.counterparty.clone())
+                                .unwrap_or_else(|| row.description.clone()),
+                        },
+                    )
+                    .at(row.booked_at)
+                    .object("account", account_id),
+                );
+            }
+        }
+        large
     }
 
     /// Booked rows the bank no longer lists in a complete read of their dates were taken back

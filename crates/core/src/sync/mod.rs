@@ -36,12 +36,16 @@ use crate::banks::BankRegistry;
 use crate::category_rules::Classifier;
 use crate::db::Database;
 use crate::domain::Actor;
-use crate::domain::{ConsentStatus, Role};
+use crate::domain::{ConsentStatus, Role, TimelineKind};
 use crate::entity::{bank_links, clients};
 use crate::error::{BankFailure, CoreError, CoreResult};
 use crate::events::EventBus;
 use crate::jobs::JobWaker;
 use crate::links::BankLink;
+use crate::timeline::{EventData, NewEvent};
+
+/// A large transaction unless configured otherwise: 300 000,00 in the base currency.
+pub const LARGE_TRANSACTION_DEFAULT_MINOR: i64 = 30_000_000;
 
 /// How far back and how wide each run reads.
 #[derive(Clone, Debug)]
@@ -61,6 +65,9 @@ pub struct SyncSettings {
     pub budget: RetryBudget,
     /// How far apart the two legs of a transfer between a client's own accounts may be booked.
     pub own_transfer_window: TransferWindow,
+    /// A booked transaction in the base currency of at least this much (minor units, either
+    /// direction) is put on the client's timeline as a large one; `None`: none is.
+    pub large_transaction_minor: Option<i64>,
 }
 
 impl Default for SyncSettings {
@@ -73,6 +80,7 @@ impl Default for SyncSettings {
             consent_pending_max_days: 7,
             budget: RetryBudget::default(),
             own_transfer_window: TransferWindow::default(),
+            large_transaction_minor: Some(LARGE_TRANSACTION_DEFAULT_MINOR),
         }
     }
 }
@@ -112,6 +120,10 @@ pub struct LinkOutcome {
     /// The earliest booking time among the rows this sync stored or changed: own-transfer
     /// pairing looks at unpaired legs from there (less its window) on.
     pub earliest_change: Option<DateTime<Utc>>,
+    /// Booked money out and in among the rows this sync added, per currency (minor units):
+    /// the timeline's "12 new, 3 580 ₽ out".
+    pub added_out: std::collections::BTreeMap<String, i64>,
+    pub added_in: std::collections::BTreeMap<String, i64>,
 }
 
 impl LinkOutcome {
@@ -337,6 +349,19 @@ impl SyncEngine {
         let link = self
             .ensure_link_in(&txn, client_id, bank, external_client_id)
             .await?;
+        crate::timeline::record(
+            &txn,
+            NewEvent::new(
+                client_id,
+                TimelineKind::BankLinked,
+                EventData::Bank {
+                    bank: self.banks.describe(bank).name,
+                },
+            )
+            .by(actor)
+            .object("link", link.id),
+        )
+        .await?;
         crate::audit::record_in(
             &txn,
             AuditEvent::new("bank.link")
@@ -347,13 +372,15 @@ impl SyncEngine {
         )
         .await?;
         txn.commit().await?;
+        self.announce_timeline(client_id);
         match self.refresh_consent(&link, ConsentCheck::AskAgain).await {
             Ok(link) => Ok(link),
-            // Unknown to the bank: no link is kept.
+            // Unknown to the bank: no link is kept, nor its entry.
             Err(e @ CoreError::InvalidInput(_)) => {
-                bank_links::Entity::delete_by_id(link.id)
-                    .exec(self.db.conn())
-                    .await?;
+                let txn = self.db.begin_write().await?;
+                crate::timeline::forget_object(&txn, "link", link.id).await?;
+                bank_links::Entity::delete_by_id(link.id).exec(&txn).await?;
+                txn.commit().await?;
                 Err(e)
             }
             // The bank is down or refused: the link stays and says why; a later sync retries.
@@ -658,7 +685,8 @@ impl SyncEngine {
         synced.sort_unstable();
         synced.dedup();
         crate::ratings::rate_clients(
-            self.db.conn(),
+            &self.db,
+            &self.events,
             &self.ratings.settings,
             &self.ratings.base_currency,
             &synced,
@@ -771,13 +799,37 @@ impl SyncEngine {
             Some((code, message)) => (Some(code), Some(message), Some(now)),
             None => (None, None, None),
         };
-        update
+        let update = update
             .col_expr(bank_links::Column::LastErrorCode, Expr::value(code))
             .col_expr(bank_links::Column::LastErrorMessage, Expr::value(message))
             .col_expr(bank_links::Column::LastErrorAt, Expr::value(at))
-            .filter(bank_links::Column::Id.eq(link.id))
-            .exec(self.db.conn())
-            .await?;
+            .filter(bank_links::Column::Id.eq(link.id));
+        if outcome.added == 0 {
+            update.exec(self.db.conn()).await?;
+            return Ok(());
+        }
+        // A sync that brought transactions is on the client's timeline, written with its
+        // result on the link.
+        let txn = self.db.begin_write().await?;
+        update.exec(&*txn).await?;
+        crate::timeline::record(
+            &*txn,
+            NewEvent::new(
+                link.client_id,
+                TimelineKind::SyncImported,
+                EventData::Sync {
+                    bank: self.banks.describe(&link.bank_code).name,
+                    added: outcome.added,
+                    out: outcome.added_out.clone().into_iter().collect(),
+                    r#in: outcome.added_in.clone().into_iter().collect(),
+                },
+            )
+            .at(now)
+            .object("link", link.id),
+        )
+        .await?;
+        txn.commit().await?;
+        self.announce_timeline(link.client_id);
         Ok(())
     }
 
@@ -844,6 +896,12 @@ impl SyncEngine {
 
     fn emit(&self, event: SyncEvent) {
         self.events.publish(crate::events::Event::Sync(event));
+    }
+
+    /// Tells `clientEvents` subscribers that the client's timeline grew (after the commit).
+    pub(crate) fn announce_timeline(&self, client_id: i64) {
+        self.events
+            .publish(crate::events::Event::Timeline { client_id });
     }
 }
 

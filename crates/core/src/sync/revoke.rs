@@ -11,11 +11,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 use super::SyncEngine;
 use crate::audit::AuditEvent;
-use crate::domain::{Actor, ConsentStatus, Role};
+use crate::domain::{Actor, ConsentStatus, Role, TimelineKind};
 use crate::entity::{bank_links, pending_revocations};
 use crate::error::{CoreError, CoreResult};
 use crate::jobs::{self, Schedule};
 use crate::links::BankLink;
+use crate::timeline::{EventData, NewEvent};
 
 /// Why a consent is revoked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,9 +73,22 @@ impl SyncEngine {
             status_message: Set(Some(message)),
             updated_at: Set(Utc::now()),
             ..Default::default()
-        }
-        .update(self.db.conn())
+        };
+        let txn = self.db.begin_write().await?;
+        let stored = stored.update(&*txn).await?;
+        crate::timeline::record(
+            &*txn,
+            NewEvent::new(
+                link.client_id,
+                TimelineKind::BankUnlinked,
+                EventData::Bank { bank },
+            )
+            .by(actor)
+            .object("link", link.id),
+        )
         .await?;
+        txn.commit().await?;
+        self.announce_timeline(link.client_id);
         stored.try_into()
     }
 

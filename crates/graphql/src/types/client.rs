@@ -94,6 +94,33 @@ impl ClientObject {
         Ok(notes.into_iter().map(NoteObject).collect())
     }
 
+    /// The client's tasks: open ones first (soonest due first), then done and cancelled ones.
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<super::TaskStatus>,
+    ) -> async_graphql::Result<Vec<super::TaskObject>> {
+        let tasks = core(ctx)
+            .api()?
+            .client_tasks(actor(ctx).api()?, self.0.id, status.map(Into::into))
+            .await
+            .api()?;
+        Ok(tasks.into_iter().map(super::TaskObject).collect())
+    }
+
+    /// What happened to the client, newest first: notes, tasks, bank links and consents, syncs
+    /// that brought transactions, large transactions, rating changes, edits, assignments,
+    /// shares and assistant conversations. `kinds` narrows it (all when empty).
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        kinds: Option<Vec<super::TimelineKind>>,
+    ) -> async_graphql::Result<super::TimelineConnection> {
+        super::work::client_timeline(ctx, self.0.id, first, after, kinds).await
+    }
+
     /// The users the client is shared with beyond its owner's book, while the share lasts.
     async fn shares(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ShareObject>> {
         let shares = loader(ctx)

@@ -10,6 +10,7 @@ mod objects;
 mod rules;
 mod sync;
 mod teams;
+mod work;
 
 pub use analytics::*;
 pub use assistant::*;
@@ -21,3 +22,4 @@ pub use objects::*;
 pub use rules::*;
 pub use sync::*;
 pub use teams::*;
+pub use work::*;

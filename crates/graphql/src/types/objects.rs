@@ -46,6 +46,8 @@ pub struct User {
     /// Signed in with a temporary password: a new one must be chosen (`changePassword`)
     /// before anything else.
     pub password_change_required: bool,
+    /// The IANA time zone of the user's day ("due today" means today there).
+    pub time_zone: String,
 }
 
 /// A temporary password set by an administrator, shown this once.
@@ -84,6 +86,7 @@ impl From<&crm_core::auth::User> for User {
             disabled: u.disabled,
             team_id: u.team_id,
             password_change_required: u.must_change_password,
+            time_zone: u.time_zone.clone(),
         }
     }
 }
