@@ -105,7 +105,7 @@ const STRINGS = {
     syncErrors: (n) => `Ошибки (${n})`,
     syncLinksNotDone: (n) => `Синхронизированы не полностью (${n})`,
     syncAnnounceDone: (status) => `Синхронизация завершена: ${status}`,
-    syncViewerNote: 'Синхронизацию запускают менеджеры и администраторы.',
+    syncViewerNote: 'Всех клиентов синхронизирует администратор.',
     exportPortfolio: 'Портфель в Excel',
 
     clientsCaption: 'Список клиентов',
@@ -555,7 +555,7 @@ const STRINGS = {
     syncErrors: (n) => `Errors (${n})`,
     syncLinksNotDone: (n) => `Not fully synced (${n})`,
     syncAnnounceDone: (status) => `Sync finished: ${status}`,
-    syncViewerNote: 'Managers and administrators start syncs.',
+    syncViewerNote: 'An administrator syncs all clients.',
     exportPortfolio: 'Portfolio as Excel',
 
     clientsCaption: 'Client list',
