@@ -633,6 +633,7 @@ async function newClientSteps(page, vp, name, { shots = false } = {}) {
   await page.click('#new-client-submit');
   await until(page, () => /Укажите имя/.test(document.querySelector('#new-client-message')?.textContent || ''), null, 'a name is required');
   await page.fill('#new-client-name', name);
+  assertEq(await text(page, '#new-client-message'), '', 'typing the name takes the "enter the name" away');
   await page.fill('#new-client-email', `${vp}.client@example.org`);
   if (shots) {
     await axe(page, `${vp} new client`);

@@ -55,7 +55,10 @@ export class NewClientForm {
     if (!this.open || !this.allowed()) { replace(this.el); return this.el; }
     const v = this.values;
     const input = (id, key, attrs) => {
-      const el = h('input', { id, name: key, autocomplete: 'off', ...attrs, on: { input: () => { v[key] = el.value; } } });
+      const el = h('input', {
+        id, name: key, autocomplete: 'off', ...attrs,
+        on: { input: () => { v[key] = el.value; if (key === 'displayName' && this.missingName && el.value.trim()) this.clearError(); } },
+      });
       el.value = v[key];
       return el;
     };
@@ -86,6 +89,17 @@ export class NewClientForm {
     return this.el;
   }
 
+  /** The name is there now: "enter the name" no longer stands under the form. */
+  clearError() {
+    this.error = '';
+    this.missingName = false;
+    const message = document.getElementById('new-client-message');
+    if (!message) return;
+    replace(message);
+    message.className = 'form-message notice';
+    message.setAttribute('role', 'status');
+  }
+
   async create() {
     const v = this.values;
     const input = { displayName: v.displayName.trim(), status: v.status };
@@ -93,12 +107,14 @@ export class NewClientForm {
     if (v.phone.trim()) input.phone = v.phone.trim();
     if (!input.displayName) {
       this.error = later('nameRequired');
+      this.missingName = true;
       this.render();
       document.getElementById('new-client-name')?.focus();
       return;
     }
     this.busy = true;
     this.error = '';
+    this.missingName = false;
     this.render();
     try {
       const data = await this.ctx.request(CREATE_CLIENT, { input });
