@@ -5,7 +5,9 @@
 // rating, insights, income, recurring payments, offers and top merchants, paging through and
 // filtering transactions, recategorising one (persisted), the exports, editing the profile, the
 // assistant streaming its answer (and being stopped) and its stored conversations, the session
-// ending, a category rule added and deleted, the theme and language, and signing out. Values
+// ending, a category rule added and deleted, the administration (a team, a manager in it, a
+// password reset shown once, a client created, assigned and deleted with a confirmation, the
+// manager's first sign-in), the theme and language, and signing out. Values
 // are compared with what the API says (the seed, or a query from the page), not hard-coded.
 // axe-core runs on every page; each page is saved as a screenshot.
 import {
@@ -545,14 +547,10 @@ async function notesSteps(page, vp) {
   assertClean(page, `${vp} notes`);
 }
 
-async function passwordSteps(browser, adminPage, vp, viewport) {
-  // An administrator resets a manager's password; the manager signs in with the temporary one,
-  // can do nothing but choose a new password, then sees their book (empty: no clients yet).
-  const username = `browser-${vp}`;
-  const created = await api(adminPage, 'mutation($u: String!) { createUser(input: { username: $u, password: "first-password-123", role: MANAGER }) { id } }', { u: username });
-  const reset = await api(adminPage, 'mutation($id: ID!) { resetPassword(userId: $id) { password } }', { id: created.createUser.id });
-  const temporary = reset.resetPassword.password;
-  const { context, page } = await openPage(browser, viewport);
+/** A browser of its own signed in as `username` with a temporary password: only the password page. */
+async function signInTemporary(browser, viewport, username, temporary) {
+  const opened = await openPage(browser, viewport);
+  const { page } = opened;
   await page.goto(`${env.base}/`);
   await page.waitForSelector('#login-username');
   await page.fill('#login-username', username);
@@ -560,6 +558,17 @@ async function passwordSteps(browser, adminPage, vp, viewport) {
   await page.click('#login-submit');
   await page.waitForSelector('#password-title');
   assert(/временным паролем/.test(await text(page, '#password-required')), 'the page says why');
+  return opened;
+}
+
+async function passwordSteps(browser, adminPage, vp, viewport) {
+  // An administrator resets a manager's password; the manager signs in with the temporary one,
+  // can do nothing but choose a new password, then sees their book (empty: no clients yet).
+  const username = `browser-${vp}`;
+  const created = await api(adminPage, 'mutation($u: String!) { createUser(input: { username: $u, password: "first-password-123", role: MANAGER }) { id } }', { u: username });
+  const reset = await api(adminPage, 'mutation($id: ID!) { resetPassword(userId: $id) { password } }', { id: created.createUser.id });
+  const temporary = reset.resetPassword.password;
+  const { context, page } = await signInTemporary(browser, viewport, username, temporary);
   assert(await page.locator('#rules-link').isHidden(), 'nothing else is offered');
   await page.fill('#password-current', temporary);
   await page.fill('#password-new', 'second-password-123');
@@ -578,6 +587,242 @@ async function passwordSteps(browser, adminPage, vp, viewport) {
   assertEq(me.clients.totalCount, 0, 'a new manager\'s book is empty');
   assertClean(page, `${vp} password`);
   await context.close();
+}
+
+/** Switches the language, runs `fn` in English, and switches back to Russian. */
+async function inEnglish(page, heading, english, fn) {
+  await page.click('#lang-toggle');
+  await until(page, ({ sel, want }) => document.querySelector(sel)?.textContent.includes(want), { sel: heading, want: english }, `${heading} in English`);
+  await fn();
+  await page.click('#lang-toggle');
+  await until(page, (sel) => document.documentElement.lang === 'ru' && document.querySelector(sel), heading, 'Russian again');
+}
+
+/** On a client's page: deletes it through the confirmation step (a wrong name first). */
+async function deleteClientSteps(page, vp, name, { shots = false } = {}) {
+  await page.click('#delete-client');
+  await until(page, () => document.activeElement?.id === 'delete-confirm-name', null, 'the confirmation asks for the name, focused');
+  await page.keyboard.type(`${name} нет`);
+  await page.keyboard.press('Enter');
+  await until(page, () => /не совпадает/.test(document.querySelector('#delete-message')?.textContent || ''), null, 'a wrong name is refused');
+  assertEq(await page.evaluate(() => document.activeElement.id), 'delete-confirm-name', 'the focus stays on the name');
+  if (shots) {
+    await axe(page, `${vp} delete confirmation`);
+    await screenshot(page, `${vp}-21-delete-confirm`);
+  }
+  // Escape cancels, keeping the client; then again, with the right name.
+  await page.keyboard.press('Escape');
+  await until(page, () => document.activeElement?.id === 'delete-client', null, 'Escape cancels, the focus back on the button');
+  await page.keyboard.press('Enter');
+  await until(page, () => document.activeElement?.id === 'delete-confirm-name', null, 'the confirmation again');
+  await page.keyboard.type(name);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dashboard-title');
+  await until(page, () => document.querySelectorAll('table.clients tbody tr.clickable').length > 0, null, 'the dashboard after the deletion');
+  const left = await api(page, 'query($q: String!) { clients(filter: { search: $q }) { edges { node { displayName } } } }', { q: name });
+  assert(!left.clients.edges.some((e) => e.node.displayName === name), `the API no longer has ${name}`);
+}
+
+/** Creates a client from the dashboard's form; resolves on the new client's page with its id. */
+async function newClientSteps(page, vp, name, { shots = false } = {}) {
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector('#new-client-toggle');
+  await page.click('#new-client-toggle');
+  await until(page, () => document.activeElement?.id === 'new-client-name', null, 'the new client form, name focused');
+  // Nothing typed: the form says what is missing.
+  await page.click('#new-client-submit');
+  await until(page, () => /Укажите имя/.test(document.querySelector('#new-client-message')?.textContent || ''), null, 'a name is required');
+  await page.fill('#new-client-name', name);
+  assertEq(await text(page, '#new-client-message'), '', 'typing the name takes the "enter the name" away');
+  await page.fill('#new-client-email', `${vp}.client@example.org`);
+  if (shots) {
+    await axe(page, `${vp} new client`);
+    await screenshot(page, `${vp}-19-new-client`);
+    await inEnglish(page, '#new-client-title', 'New client', async () => {
+      assertEq(await page.inputValue('#new-client-name'), name, 'what was typed survives the language switch');
+      await screenshot(page, `${vp}-19-new-client-en`);
+    });
+  }
+  await page.click('#new-client-submit');
+  await until(page, (n) => document.querySelector('#client-title')?.textContent.includes(n), name, 'the new client\'s page');
+  const id = decodeURIComponent(/#\/client\/([^?]+)/.exec(page.url())[1]);
+  const stored = await api(page, 'query($id: ID!) { client(id: $id) { displayName email status } }', { id });
+  assertEq(JSON.stringify(stored.client), JSON.stringify({ displayName: name, email: `${vp}.client@example.org`, status: 'ACTIVE' }), 'the API has the new client');
+  await page.waitForSelector('#client-book');
+  return id;
+}
+
+async function adminSteps(browser, page, vp, viewport) {
+  // An administrator makes a team and a manager in it, resets the manager's password (shown
+  // once), gives the team the manager as its lead, creates a client and deletes it (with the
+  // confirmation), creates another and assigns it to the manager; the manager signs in with the
+  // temporary password, must choose a new one, and finds the client on the dashboard.
+  const team = `Отдел ${vp}`;
+  const username = `mgr-${vp}`;
+  await page.click('#admin-link');
+  await page.waitForSelector('#admin-title');
+  assertEq(await text(page, '#admin-title'), 'Пользователи', 'the users page');
+  await until(page, () => document.querySelector('.users-table tbody tr[data-user-id]'), null, 'the users listed');
+  const before = await api(page, '{ users { id username } }');
+  assertEq(await page.locator('.users-table tbody tr[data-user-id]').count(), before.users.length, 'every user listed');
+
+  // A team first.
+  await page.click('#admin-tab-teams');
+  await page.waitForSelector('#team-name');
+  await page.click('#team-submit');
+  await until(page, () => /Укажите название/.test(document.querySelector('#team-message')?.textContent || ''), null, 'a name is required');
+  assertEq(await page.evaluate(() => document.activeElement.id), 'team-name', 'the focus goes to the field');
+  await page.fill('#team-name', team);
+  await page.click('#team-submit');
+  await until(page, (n) => document.querySelector('#team-message')?.textContent === `Команда «${n}» создана.`, team, 'the team created');
+  assertEq(await page.evaluate(() => document.activeElement.id), 'team-message', 'the focus goes to the result');
+  const teams = await api(page, '{ teams { id name lead { username } } }');
+  const made = teams.teams.find((x) => x.name === team);
+  assert(made && !made.lead, `the API has the team, no lead yet: ${JSON.stringify(teams.teams)}`);
+  // The same name again: the server's refusal is shown next to the form.
+  await page.fill('#team-name', team);
+  await page.click('#team-submit');
+  await until(page, () => /Сервер не принял данные/.test(document.querySelector('#team-message')?.textContent || ''), null, 'a taken name is refused');
+  assertEq(await page.getAttribute('#team-message', 'role'), 'alert', 'the refusal is announced');
+  await page.fill('#team-name', '');
+
+  // A manager in that team.
+  await page.click('#admin-tab-users');
+  await page.waitForSelector('#user-username');
+  await until(page, (n) => [...document.querySelectorAll('#user-team option')].some((o) => o.textContent === n), team, 'the new team offered');
+  await page.fill('#user-username', username);
+  await page.fill('#user-password', 'short');
+  await page.click('#user-submit');
+  await until(page, () => /Не короче 12/.test(document.querySelector('#user-message')?.textContent || ''), null, 'a short password is refused');
+  await page.fill('#user-password', 'initial-password-123');
+  await page.selectOption('#user-role', 'MANAGER');
+  await page.selectOption('#user-team', made.id);
+  await page.click('#user-submit');
+  await until(page, (n) => document.querySelector('#user-message')?.textContent === `Пользователь ${n} создан.`, username, 'the user created');
+  const users = await api(page, '{ users { id username role disabled passwordChangeRequired team { id name } } }');
+  const user = users.users.find((u) => u.username === username);
+  assert(user && user.role === 'MANAGER' && user.team && user.team.id === made.id && !user.disabled, `the API has the manager in the team: ${JSON.stringify(user)}`);
+  const row = `.users-table tr[data-user-id="${user.id}"]`;
+  await until(page, (sel) => document.querySelector(sel), row, 'the new user listed');
+  assertEq(await page.$eval(`#user-team-${user.id}`, (el) => el.selectedOptions[0].textContent), team, 'the row shows the team');
+  // The same username again: the server says why.
+  await page.fill('#user-username', username);
+  await page.fill('#user-password', 'initial-password-123');
+  await page.click('#user-submit');
+  await until(page, () => /Сервер не принял данные: .*already exists/.test(document.querySelector('#user-message')?.textContent || ''), null, 'a taken username is refused');
+  await page.fill('#user-username', '');
+  await page.fill('#user-password', '');
+
+  // Disabled and enabled again.
+  await page.click(`#user-disable-${user.id}`);
+  await until(page, (sel) => document.querySelector(`${sel} [data-state="disabled"]`), row, 'the user disabled');
+  assertEq((await api(page, '{ users { username disabled } }')).users.find((u) => u.username === username).disabled, true, 'disabled in the API');
+  await page.click(`#user-disable-${user.id}`);
+  await until(page, (sel) => document.querySelector(`${sel} [data-state="active"]`), row, 'the user enabled');
+
+  // The temporary password, shown once.
+  await page.click(`#user-reset-${user.id}`);
+  await until(page, () => document.activeElement?.id === 'temp-password-title', null, 'the temporary password shown and focused');
+  const temporary = await text(page, '#temp-password');
+  assert(temporary.length >= 12, `a temporary password is shown: ${temporary}`);
+  assert(/один раз/.test(await text(page, '#temp-password-box')), 'the box warns it is shown once');
+  await until(page, (sel) => document.querySelector(`${sel} [data-state="must-change"]`), row, 'the row says the password must be changed');
+  await page.click('#temp-password-copy');
+  await until(page, () => (document.querySelector('#temp-password-copied')?.textContent || '').length > 0, null, 'the copy button answers');
+  await axe(page, `${vp} users`);
+  await screenshot(page, `${vp}-17-admin-users`);
+  await inEnglish(page, '#admin-title', 'Users', async () => {
+    assertEq(await text(page, '#temp-password'), temporary, 'the password stays while the page is open');
+    await axe(page, `${vp} users (English)`);
+    await screenshot(page, `${vp}-17-admin-users-en`);
+  });
+  await page.click('#temp-password-done');
+  await until(page, () => !document.querySelector('#temp-password'), null, 'the password hidden');
+  assertEq(await page.evaluate(() => document.activeElement.id), `user-reset-${user.id}`, 'the focus back on the row');
+
+  // The team: renamed, the manager as its lead.
+  await page.click('#admin-tab-teams');
+  await page.waitForSelector(`#team-edit-${made.id}`);
+  await page.click(`#team-edit-${made.id}`);
+  await until(page, () => document.activeElement?.id === 'team-edit-name', null, 'editing starts at the name');
+  await page.fill('#team-edit-name', `${team} продаж`);
+  await page.selectOption('#team-edit-lead', user.id);
+  await page.click('#team-edit-save');
+  await until(page, ({ id, lead }) => document.querySelector(`tr[data-team-id="${id}"] .team-lead`)?.textContent === lead, { id: made.id, lead: username }, 'the new lead shown');
+  assertEq(await page.evaluate(() => document.activeElement.id), `team-edit-${made.id}`, 'the focus back on the row');
+  const members = await page.$eval(`tr[data-team-id="${made.id}"] .members`, (el) => el.textContent);
+  assert(members.includes(username), `the manager is a member: ${members}`);
+  const edited = (await api(page, '{ teams { id name lead { username } } }')).teams.find((x) => x.id === made.id);
+  assertEq(`${edited.name} ${edited.lead && edited.lead.username}`, `${team} продаж ${username}`, 'the API has the new name and lead');
+  await axe(page, `${vp} teams`);
+  await screenshot(page, `${vp}-18-admin-teams`);
+  await page.click(`#team-edit-${made.id}`);
+  await inEnglish(page, '#admin-title', 'Teams', async () => {
+    await axe(page, `${vp} teams (English)`);
+    await screenshot(page, `${vp}-18-admin-teams-en`);
+  });
+  await page.focus('#team-edit-name');
+  await page.keyboard.press('Escape');
+  await until(page, (id) => !document.querySelector('#team-edit-form') && document.activeElement?.id === `team-edit-${id}`, made.id, 'Escape closes the form, the focus back on the row');
+  assertClean(page, `${vp} administration`);
+
+  // A client created and deleted again.
+  const gone = `Удаляемый клиент ${vp}`;
+  await newClientSteps(page, vp, gone, { shots: true });
+  await deleteClientSteps(page, vp, gone, { shots: true });
+
+  // A client for the manager.
+  const theirs = `Клиент менеджера ${vp}`;
+  const clientId = await newClientSteps(page, vp, theirs);
+  await until(page, (id) => [...document.querySelectorAll('#assign-owner option')].some((o) => o.value === id), user.id, 'the manager offered');
+  await page.selectOption('#assign-owner', user.id);
+  await page.click('#assign-submit');
+  await until(page, (n) => document.querySelector('#client-owner')?.textContent === n, username, 'the new owner on the profile');
+  assertEq(await page.evaluate(() => document.activeElement.id), 'assign-message', 'the focus goes to the result');
+  const owned = await api(page, 'query($id: ID!) { client(id: $id) { owner { username } team { name } } }', { id: clientId });
+  assertEq(`${owned.client.owner.username} ${owned.client.team.name}`, `${username} ${team} продаж`, 'the API has the new owner and team');
+  await axe(page, `${vp} client assigned`);
+  await screenshot(page, `${vp}-20-client-assigned`);
+  await inEnglish(page, '#client-book-title', 'Manager and deletion', async () => {
+    assertEq(await text(page, '#assign-message'), `The client now belongs to ${username}.`, 'the result follows the language');
+    await screenshot(page, `${vp}-20-client-assigned-en`);
+  });
+  assertClean(page, `${vp} clients`);
+
+  // The manager: the temporary password, a new one, and the client on the dashboard.
+  const manager = await signInTemporary(browser, viewport, username, temporary);
+  const mp = manager.page;
+  assert(await mp.locator('#admin-link').isHidden(), 'no administration for a manager');
+  await mp.fill('#password-current', temporary);
+  await mp.fill('#password-new', 'managers-own-password');
+  await mp.fill('#password-repeat', 'managers-own-password');
+  await mp.click('#password-submit');
+  await until(mp, () => /Пароль изменён/.test(document.querySelector('#password-message')?.textContent || ''), null, 'the password changed');
+  await mp.goto(`${env.base}/#/`);
+  await until(mp, () => document.querySelector('table.clients tbody tr .client-link'), null, 'the manager\'s clients');
+  const names = await mp.$$eval('table.clients tbody tr .client-link', (as) => as.map((a) => a.textContent));
+  assert(names.includes(theirs), `the assigned client is on the manager's dashboard: ${names}`);
+  assert(await mp.locator('#new-client-toggle').isVisible(), 'a manager may create clients');
+  assert(await mp.locator('#admin-link').isHidden(), 'still no administration');
+  await axe(mp, `${vp} manager's dashboard`);
+  await screenshot(mp, `${vp}-22-manager-dashboard`);
+  // The client's owner may delete it but not give it away (that is for leads and administrators,
+  // and the manager leads the team: still no list of users to offer).
+  await mp.click(`a.client-link[href="#/client/${clientId}"]`);
+  await mp.waitForSelector('#client-book');
+  assert(await mp.locator('#delete-client').isVisible(), 'the owner may delete the client');
+  assert(await mp.locator('#assign-form').count() === 0, 'no assignment without a list of users');
+  assertClean(mp, `${vp} manager`);
+  await manager.context.close();
+
+  // The administrator deletes it again, so the next round sees the demo as it was.
+  await page.reload();
+  await page.waitForSelector('#client-book');
+  await deleteClientSteps(page, vp, theirs);
+  // Where the next steps expect to be: the busiest client's page.
+  await page.evaluate((id) => { location.hash = `#/client/${id}`; }, busy.id);
+  await page.waitForSelector('#client-title .badge');
+  assertClean(page, `${vp} administration done`);
 }
 
 async function frameSteps(page, vp) {
@@ -647,6 +892,8 @@ run('flow', async () => {
     log(`${vp}: category rule added, listed, deleted`);
     await passwordSteps(browser, page, vp, viewport);
     log(`${vp}: a reset password changed at the first login`);
+    await adminSteps(browser, page, vp, viewport);
+    log(`${vp}: users, teams, a client created, assigned and deleted; the manager sees theirs`);
     await frameSteps(page, vp);
     log(`${vp}: theme, language, signed out`);
     await context.close();

@@ -5,6 +5,8 @@
 //   #/?q=…&grade=A…    the same with search, filters and sort
 //   #/client/ID        one client
 //   #/rules            category rules
+//   #/admin/users      users (administrators)
+//   #/admin/teams      teams (administrators)
 // Signed out, every route shows the login form and goes on to the route after signing in; when
 // the session ends (UNAUTHENTICATED from any request, or the websocket closed with 4401) the
 // login form comes back and the route is kept.
@@ -21,6 +23,7 @@ import { DashboardView } from './views/dashboard.js';
 import { ClientView } from './views/client.js';
 import { RulesView } from './views/rules.js';
 import { PasswordView } from './views/password.js';
+import { TeamsView, UsersView } from './views/admin.js';
 import { AssistantPanel } from './views/assistant.js';
 
 /**
@@ -186,6 +189,7 @@ function renderFrame() {
   replace($('graphiql-link'), t('graphiql'));
   replace($('rules-link'), t('rulesLink'));
   replace($('password-link'), t('passwordLink'));
+  replace($('admin-link'), t('adminLink'));
   replace($('logout'), t('logout'));
   $('top-nav').setAttribute('aria-label', t('topNav'));
   const signedIn = Boolean(app.user);
@@ -193,6 +197,7 @@ function renderFrame() {
   $('graphiql-link').hidden = !(signedIn && app.graphiql);
   $('rules-link').hidden = !signedIn || app.user.passwordChangeRequired;
   $('password-link').hidden = !signedIn;
+  $('admin-link').hidden = !signedIn || app.user.role !== 'ADMIN' || app.user.passwordChangeRequired;
   const assistantButton = $('assistant-toggle');
   replace(assistantButton, t('assistantTitle'));
   assistantButton.hidden = !(signedIn && FEATURES.assistant && !app.user.passwordChangeRequired);
@@ -289,6 +294,12 @@ function route() {
   if (/^#\/rules\b/.test(location.hash)) {
     ctx.assistantContext(null);
     mount(new RulesView(ctx));
+    return;
+  }
+  const admin = /^#\/admin\/(users|teams)\b/.exec(location.hash);
+  if (admin) {
+    ctx.assistantContext(null);
+    mount(admin[1] === 'teams' ? new TeamsView(ctx) : new UsersView(ctx));
     return;
   }
   if (!app.dashboard) app.dashboard = new DashboardView(ctx);

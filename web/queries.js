@@ -99,7 +99,7 @@ export function clientQuery(extra = []) {
   return `query Client(${vars}) {
   client(id: $id) {
     id displayName email phone status createdAt updatedAt
-    owner { id username } team { id name }
+    owner { id username } team { id name lead { id } }
     notes(first: 20) { id kind body occurredAt author { id username } }
     links {
       id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
@@ -249,4 +249,53 @@ export const DELETE_RULE = `mutation DeleteCategoryRule($id: ID!) {
 
 export const RECATEGORISATION = `query Recategorisation($id: ID) {
   recategorisation(id: $id) { id trigger status rowsScanned rowsChanged startedAt finishedAt message }
+}`;
+
+// ---- administration (users, teams) and the client's book ----------------------------------
+
+const USER_FIELDS = 'id username role disabled passwordChangeRequired team { id name }';
+const TEAM_FIELDS = 'id name lead { id username } createdAt';
+
+/** Every user and team (administrators only). */
+export const ADMIN_DATA = `query AdminData {
+  users { ${USER_FIELDS} }
+  teams { ${TEAM_FIELDS} }
+}`;
+
+export const CREATE_USER = `mutation CreateUser($input: CreateUserInput!) {
+  createUser(input: $input) { ${USER_FIELDS} }
+}`;
+
+export const UPDATE_USER = `mutation UpdateUser($id: ID!, $input: UpdateUserInput!) {
+  updateUser(id: $id, input: $input) { ${USER_FIELDS} }
+}`;
+
+/** A one-time temporary password: shown once, never asked for again. */
+export const RESET_PASSWORD = `mutation ResetPassword($userId: ID!) {
+  resetPassword(userId: $userId) { user { ${USER_FIELDS} } password }
+}`;
+
+export const SET_USER_TEAM = `mutation SetUserTeam($userId: ID!, $teamId: ID) {
+  setUserTeam(userId: $userId, teamId: $teamId) { ${USER_FIELDS} }
+}`;
+
+export const CREATE_TEAM = `mutation CreateTeam($name: String!, $leadId: ID) {
+  createTeam(name: $name, leadId: $leadId) { ${TEAM_FIELDS} }
+}`;
+
+export const UPDATE_TEAM = `mutation UpdateTeam($id: ID!, $name: String, $leadId: ID) {
+  updateTeam(id: $id, name: $name, leadId: $leadId) { ${TEAM_FIELDS} }
+}`;
+
+export const CREATE_CLIENT = `mutation CreateClient($input: CreateClientInput!) {
+  createClient(input: $input) { id displayName }
+}`;
+
+export const DELETE_CLIENT = 'mutation DeleteClient($id: ID!) { deleteClient(id: $id) }';
+
+/** The users a client can be given to (administrators: `users` is theirs only). */
+export const ASSIGNABLE_USERS = 'query AssignableUsers { users { id username role disabled team { id name } } }';
+
+export const ASSIGN_CLIENT = `mutation AssignClient($clientId: ID!, $ownerId: ID!) {
+  assignClient(clientId: $clientId, ownerId: $ownerId) { id owner { id username } team { id name lead { id } } }
 }`;

@@ -7,6 +7,7 @@ import { label, lang, t } from '../i18n.js';
 import { date, dateTime, integer, money, signedNumber } from '../format.js';
 import { FEATURES } from '../features.js';
 import { ADD_NOTE, clientQuery, DELETE_NOTE, LINK_BANK, RELINK_BANK, REQUEST_CONSENT_AGAIN, UNLINK_BANK, UPDATE_CLIENT } from '../queries.js';
+import { OwnerSection } from './client-owner.js';
 import { renderMarkdown } from '../markdown.js';
 import { gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
 import { AnalyticsSection } from './analytics.js';
@@ -40,6 +41,12 @@ export class ClientView {
       id: 'sync-client', scope: { clientId: id }, buttonLabel: 'syncClient',
       clientName: () => (this.client ? this.client.displayName : t('clientTitle')),
       onFinished: () => { this.load(); this.transactions.load(); this.analytics.load(); },
+    });
+    this.owner = new OwnerSection(ctx, {
+      onChange: (changed) => {
+        Object.assign(this.client, changed);
+        preserveFocus(() => this.update());
+      },
     });
     this.el = h('section', { class: 'view client', 'aria-labelledby': 'client-title' });
   }
@@ -134,6 +141,7 @@ export class ClientView {
       h('div', { class: 'client-grid' },
         this.profileCard(c, canEdit),
         this.ratingCard(c)),
+      this.owner.render(c),
       this.linksSection(c, canEdit),
       this.notesSection(c, canEdit),
       h('section', { 'aria-labelledby': 'accounts-title' },

@@ -83,3 +83,23 @@ export function bankNames(links) {
   const names = [...new Set((links || []).map((l) => l.bank && l.bank.name).filter(Boolean))];
   return names.length ? names.join(', ') : t('none');
 }
+
+/**
+ * The text for a form's error: the server's refusal of what was typed (`BAD_USER_INPUT`, whose
+ * message says what is wrong) with a lead-in in the interface language; anything else as
+ * everywhere (ctx.errorMessage).
+ */
+export function formError(ctx, e) {
+  if (e && e.code === 'BAD_USER_INPUT') return t('errInput', e.message);
+  return ctx.errorMessage(e);
+}
+
+/** `t(key, ...args)` later: a message kept as this function is shown in the language of the moment. */
+export function later(key, ...args) {
+  return () => t(key, ...args);
+}
+
+/** The text of a message kept as a function (see `later`) or as a string. */
+export function say(message) {
+  return typeof message === 'function' ? message() : (message || '');
+}

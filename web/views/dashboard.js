@@ -16,6 +16,7 @@ import { FEATURES } from '../features.js';
 import { BANKS, DASHBOARD, PAGE_SIZE, PORTFOLIO } from '../queries.js';
 import { bankNames, captureFocus, gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
 import { SyncControl } from './sync.js';
+import { NewClientForm } from './new-client.js';
 
 const SEARCH_DELAY_MS = 350;
 const GRADES = ['A', 'B', 'C'];
@@ -89,6 +90,7 @@ export class DashboardView {
       clientName: (id) => this.names.get(String(id)) || t('clientNumber', id),
       onFinished: () => { this.loadPortfolio(); this.load(); },
     });
+    this.newClient = new NewClientForm(ctx);
     this.el = h('section', { class: 'view dashboard', 'aria-labelledby': 'dashboard-title' });
   }
 
@@ -109,7 +111,9 @@ export class DashboardView {
     const loads = [this.load(), this.loadPortfolio()];
     if (!this.banks.length) loads.push(this.loadBanks());
     await Promise.all(loads);
-    focusHeading(this.el.querySelector('h1'));
+    // Not when the focus went into the page meanwhile (e.g. "New client" opened before the
+    // figures came): that would take it from under the user's hands.
+    if (!this.el.contains(document.activeElement)) focusHeading(this.el.querySelector('h1'));
   }
 
   render() {
@@ -175,9 +179,11 @@ export class DashboardView {
         h('div', { class: 'view-head' },
           h('h1', { id: 'dashboard-title' }, t('dashboardTitle')),
           h('div', { class: 'view-actions' },
+            this.newClient.toggle(),
             FEATURES.exports
               ? h('a', { class: 'button secondary', href: '/export/portfolio.xlsx', download: '', id: 'export-portfolio' }, t('exportPortfolio'))
               : null)),
+        this.newClient.render(),
         this.parts.stats,
         h('div', { class: 'dash-grid' },
           this.parts.grades,
