@@ -104,6 +104,22 @@ impl Core {
             .collect())
     }
 
+    /// The members of a team `actor` may see (see [`Core::teams`]), by user name: what a team
+    /// lead assigns clients and tasks to. Disabled members are included (marked so).
+    pub async fn team_members(&self, actor: &Actor, team_id: i64) -> CoreResult<Vec<User>> {
+        if !self.teams(actor).await?.iter().any(|t| t.id == team_id) {
+            return Err(CoreError::not_found("team", team_id));
+        }
+        users::Entity::find()
+            .filter(users::Column::TeamId.eq(team_id))
+            .order_by_asc(users::Column::Username)
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(User::try_from)
+            .collect()
+    }
+
     /// Teams by id (for loaders); missing ids are absent.
     pub async fn teams_by_ids(&self, ids: &[i64]) -> CoreResult<HashMap<i64, Team>> {
         Ok(teams::Entity::find()

@@ -45,6 +45,13 @@ impl TeamObject {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The team's users, by user name (a team lead assigns clients and tasks to them).
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        let core = crate::context::core(ctx).api()?;
+        let who = crate::context::actor(ctx).api()?;
+        let users = core.team_members(who, self.0.id).await.api()?;
+        Ok(users.iter().map(User::from).collect())
+    }
 }
 
 /// A client shared with a user beyond its owner's book.
