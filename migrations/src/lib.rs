@@ -31,6 +31,9 @@ mod m20261207_000070_tasks_timeline;
 /// numbers then match in any spelling).
 pub const CLIENT_SEARCH_TEXT: &str = "m20261207_000010_link_states";
 
+/// The migration after which core fills `notes.search_text` for the notes stored before.
+pub const NOTES_SEARCH_TEXT: &str = "m20261207_000070_tasks_timeline";
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -9,6 +9,8 @@
 //!   serves the newest-first pages. `actor_id` names a user without a foreign key: history
 //!   keeps who acted even when that user's row is gone (the entry then says so).
 //! - `users.time_zone`: the IANA zone whose day "today" means for the user (Europe/Moscow).
+//! - `notes.search_text`: the note's text as searches compare it (lower case, `ё` as `е`);
+//!   core fills it for the notes stored before ([`crate::NOTES_SEARCH_TEXT`]).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -47,6 +49,12 @@ enum ClientEvents {
     ObjectType,
     ObjectId,
     Data,
+}
+
+#[derive(DeriveIden)]
+enum Notes {
+    Table,
+    SearchText,
 }
 
 #[derive(DeriveIden)]
@@ -186,6 +194,14 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
+                    .table(Notes::Table)
+                    .add_column(text(Notes::SearchText).default(""))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
                     .table(Users::Table)
                     .add_column(string(Users::TimeZone).default("Europe/Moscow"))
                     .to_owned(),
@@ -199,6 +215,14 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Users::Table)
                     .drop_column(Users::TimeZone)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Notes::Table)
+                    .drop_column(Notes::SearchText)
                     .to_owned(),
             )
             .await?;

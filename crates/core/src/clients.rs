@@ -75,7 +75,8 @@ pub struct ClientChanges {
 
 #[derive(Clone, Debug, Default)]
 pub struct ClientFilter {
-    /// Matches name, e-mail or phone, case-insensitively in any script.
+    /// Matches name, e-mail, phone or the text of the client's notes, case-insensitively in
+    /// any script.
     pub search: Option<String>,
     pub rating: Option<Grade>,
     /// A bank code the client has a link with.
@@ -235,6 +236,9 @@ fn apply_filter(
         for key in phone_search_keys(&search) {
             any = any.add(like(&key));
         }
+        // A manager finds a client by what their notes say ("вклад", "ипотека").
+        any = any
+            .add(clients::Column::Id.in_subquery(crate::notes::clients_with_notes_like(&search)));
         q = q.filter(any);
     }
     if let Some(status) = filter.status {

@@ -298,6 +298,15 @@ pub async fn migrate(db: &Database) -> CoreResult<()> {
         txn.commit().await?;
         tracing::info!(changed, "clients' search text rebuilt");
     }
+    if applied
+        .iter()
+        .any(|name| name == crm_migration::NOTES_SEARCH_TEXT)
+    {
+        let txn = db.begin_write().await?;
+        let changed = notes::fill_search_text(&*txn).await?;
+        txn.commit().await?;
+        tracing::info!(changed, "notes' search text filled");
+    }
     Ok(())
 }
 

@@ -12,8 +12,9 @@ use sea_orm::{
 use crate::access::Need;
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
+use crate::domain::{like_pattern, normalize_for_search};
 use crate::domain::{Role, TimelineKind};
-use crate::entity::notes;
+use crate::entity::{clients, notes};
 use crate::error::{CoreError, CoreResult};
 use crate::timeline::{EventData, NewEvent};
 use crate::Core;
@@ -122,7 +123,73 @@ fn clean_occurred_at(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> CoreResul
     Ok(at)
 }
 
+/// Fills the search text of notes stored without one (before the column existed). Returns how
+/// many changed.
+pub(crate) async fn fill_search_text<C: sea_orm::ConnectionTrait>(conn: &C) -> CoreResult<u64> {
+    let rows = notes::Entity::find()
+        .filter(notes::Column::SearchText.eq(""))
+        .all(conn)
+        .await?;
+    let mut changed = 0;
+    for row in rows {
+        let text = normalize_for_search(&row.body);
+        let mut active = row.into_active_model();
+        active.search_text = Set(text);
+        active.update(conn).await?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// Clients (`client_id` of `notes`) with a note matching `needle` (already normalised): for the
+/// client search.
+pub(crate) fn clients_with_notes_like(needle: &str) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Expr, LikeExpr, Query};
+    Query::select()
+        .column(notes::Column::ClientId)
+        .from(notes::Entity)
+        .and_where(
+            Expr::col(notes::Column::SearchText)
+                .like(LikeExpr::new(like_pattern(needle)).escape('\\')),
+        )
+        .to_owned()
+}
+
 impl Core {
+    /// Notes of clients in `actor`'s book whose text contains `query` (any case, `ё` as `е`),
+    /// newest first, `first` at most ([`PAGE_MAX`]).
+    pub async fn search_notes(
+        &self,
+        actor: &Actor,
+        query: &str,
+        first: u64,
+    ) -> CoreResult<Vec<Note>> {
+        let needle = normalize_for_search(query);
+        if needle.chars().count() < 2 {
+            return Err(CoreError::invalid("search for at least two characters"));
+        }
+        let mut q = notes::Entity::find().filter(
+            sea_orm::sea_query::Expr::col(notes::Column::SearchText)
+                .like(sea_orm::sea_query::LikeExpr::new(like_pattern(&needle)).escape('\\')),
+        );
+        if let Some(cond) = crate::access::visible_condition(actor, Utc::now()) {
+            let visible = sea_orm::sea_query::Query::select()
+                .column(clients::Column::Id)
+                .from(clients::Entity)
+                .cond_where(cond)
+                .to_owned();
+            q = q.filter(notes::Column::ClientId.in_subquery(visible));
+        }
+        q.order_by_desc(notes::Column::OccurredAt)
+            .order_by_desc(notes::Column::Id)
+            .limit(first.clamp(1, PAGE_MAX))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(Note::try_from)
+            .collect()
+    }
+
     /// A client's notes, newest first (by when they happened), `first` at most
     /// ([`PAGE_MAX`]); the client must be in `actor`'s book.
     pub async fn notes(&self, actor: &Actor, client_id: i64, first: u64) -> CoreResult<Vec<Note>> {
@@ -157,6 +224,7 @@ impl Core {
             client_id: Set(client_id),
             author_id: Set(Some(actor.user_id).filter(|id| *id > 0)),
             kind: Set(kind.as_str().to_owned()),
+            search_text: Set(normalize_for_search(&body)),
             body: Set(body),
             occurred_at: Set(occurred_at),
             created_at: Set(now),
@@ -216,6 +284,7 @@ impl Core {
             active.kind = Set(kind.as_str().to_owned());
         }
         if let Some(body) = body {
+            active.search_text = Set(normalize_for_search(&body));
             active.body = Set(body);
         }
         if let Some(at) = occurred_at {

@@ -32,6 +32,24 @@ impl QueryRoot {
         Ok(tasks.into_iter().map(TaskObject).collect())
     }
 
+    /// Notes on the clients of your book whose text contains `text` (any case; at least two
+    /// characters), newest first, `first` at most (200).
+    async fn search_notes(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Vec<NoteObject>> {
+        let who = actor(ctx).api()?;
+        let first = u64::try_from(first.clamp(1, 200)).unwrap_or(50);
+        let notes = core(ctx)
+            .api()?
+            .search_notes(who, &text, first)
+            .await
+            .api()?;
+        Ok(notes.into_iter().map(NoteObject).collect())
+    }
+
     /// One task you can see (its client in your book, or yours).
     async fn task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TaskObject> {
         let who = actor(ctx).api()?;

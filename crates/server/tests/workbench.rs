@@ -625,3 +625,40 @@ async fn client_events_and_my_tasks_arrive_live_and_only_from_the_book() {
     assert_eq!(created["kind"], "TASK_CREATED");
     w.server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn notes_are_searchable_within_the_book() {
+    let w = world().await;
+    let masha = signed_in(&w.server, "masha").await;
+    let lev = signed_in(&w.server, "lev").await;
+    masha
+        .ok(
+            "mutation($c: ID!) { addNote(clientId: $c, kind: CALL, body: \"Клиент думает об ИПОТЕКЕ на Ёлочной\") { id } }",
+            json!({ "c": w.masha_client }),
+        )
+        .await;
+    // Any case, ё as е; the client list finds the client by its notes.
+    let found = masha
+        .ok(
+            "{ searchNotes(text: \"ипотеке на елочной\") { body clientId } clients(filter: { search: \"ипотек\" }) { totalCount edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(found["searchNotes"].as_array().unwrap().len(), 1);
+    assert_eq!(found["searchNotes"][0]["clientId"], w.masha_client.as_str());
+    assert_eq!(found["clients"]["totalCount"], 1);
+    assert_eq!(
+        found["clients"]["edges"][0]["node"]["id"],
+        w.masha_client.as_str()
+    );
+    // Outside the book nothing is found, not even a count.
+    let foreign = lev
+        .ok(
+            "{ searchNotes(text: \"ипотек\") { body } clients(filter: { search: \"ипотек\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(foreign["searchNotes"], json!([]));
+    assert_eq!(foreign["clients"]["totalCount"], 0);
+    w.server.stop().await.unwrap();
+}

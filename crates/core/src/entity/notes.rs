@@ -12,6 +12,9 @@ pub struct Model {
     pub kind: String,
     #[sea_orm(column_type = "Text")]
     pub body: String,
+    /// `body` as searches compare it.
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub occurred_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -114,6 +114,10 @@ impl NoteObject {
     async fn kind(&self) -> NoteKind {
         self.0.kind.into()
     }
+    /// The client the note is about.
+    async fn client_id(&self) -> ID {
+        ID(self.0.client_id.to_string())
+    }
     async fn body(&self) -> &str {
         &self.0.body
     }
