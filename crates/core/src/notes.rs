@@ -206,6 +206,36 @@ impl Core {
             .collect()
     }
 
+    /// The client's latest notes and open tasks, without an access check: for the assistant,
+    /// whose question was already checked against the book.
+    pub(crate) async fn manager_record(
+        &self,
+        client_id: i64,
+        limit: u64,
+    ) -> CoreResult<(Vec<Note>, Vec<crate::tasks::Task>)> {
+        let notes = notes::Entity::find()
+            .filter(notes::Column::ClientId.eq(client_id))
+            .order_by_desc(notes::Column::OccurredAt)
+            .order_by_desc(notes::Column::Id)
+            .limit(limit.clamp(1, PAGE_MAX))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(Note::try_from)
+            .collect::<CoreResult<Vec<_>>>()?;
+        let tasks = crate::entity::tasks::Entity::find()
+            .filter(crate::entity::tasks::Column::ClientId.eq(client_id))
+            .filter(crate::entity::tasks::Column::Status.eq("OPEN"))
+            .order_by_asc(crate::entity::tasks::Column::DueAt)
+            .limit(50)
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(crate::tasks::Task::try_from)
+            .collect::<CoreResult<Vec<_>>>()?;
+        Ok((notes, tasks))
+    }
+
     /// Adds a note to a client in `actor`'s book (viewers may not). Audited without its text.
     pub async fn add_note(
         &self,

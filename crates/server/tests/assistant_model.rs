@@ -925,3 +925,41 @@ async fn analysis_tools_answer_with_the_analytics_apis_numbers() {
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_manager_notes_tool_reads_notes_and_open_tasks_without_personal_data() {
+    let fake = FakeLlm::start().await.unwrap();
+    let server = start_llm(&fake, &[]).await;
+    let c = Client::new(&server);
+    c.login_admin().await;
+    let s = seed(&server, &c, Utc::now()).await;
+    c.ok(
+        "mutation($c: ID!, $b: String!) { addNote(clientId: $c, kind: CALL, body: $b) { id } }",
+        json!({ "c": s.client_id, "b": format!("Договорились о встрече. Перезвонить на {PHONE}, почта {EMAIL}, счёт {ACCOUNT_NUMBER}") }),
+    )
+    .await;
+    c.ok(
+        "mutation($c: ID!) { createTask(input: { clientId: $c, title: \"Подготовить предложение по вкладу\", dueAt: \"2020-01-10T09:00:00Z\" }) { id } }",
+        json!({ "c": s.client_id }),
+    )
+    .await;
+    fake.push(Reply::tool_call("n1", "manager_notes", json!({})));
+    fake.push(Reply::text(&["Готово."]));
+    let body = ask(&c, "О чём договорились с клиентом?", &s.client_id).await;
+    assert_eq!(body["data"]["askAssistant"]["answer"], "Готово.", "{body}");
+    let requests = fake.requests();
+    let result = tool_result(&requests[1].json);
+    let text = result["notes"][0]["text"].as_str().unwrap();
+    assert!(text.starts_with("Договорились о встрече."), "{text}");
+    for secret in [PHONE, EMAIL, ACCOUNT_NUMBER, "916"] {
+        assert!(!text.contains(secret), "{secret} left in {text}");
+    }
+    assert_eq!(result["notes"][0]["kind"], "CALL");
+    assert_eq!(
+        result["open_tasks"][0]["title"],
+        "Подготовить предложение по вкладу"
+    );
+    assert_eq!(result["open_tasks"][0]["overdue"], true);
+    assert_eq!(result["open_tasks"][0]["due"], "2020-01-10");
+    server.stop().await.unwrap();
+}

@@ -106,6 +106,14 @@ pub trait ClientData: Send + Sync {
 
     /// The figures of `actor`'s book (the portfolio for an administrator).
     async fn stats(&self, actor: &Actor) -> CoreResult<Stats>;
+
+    /// The client's latest notes (newest first, `limit` at most) and open tasks (soonest due
+    /// first): the manager's own record, which the assistant may read.
+    async fn manager_record(
+        &self,
+        client_id: i64,
+        limit: u64,
+    ) -> CoreResult<(Vec<crate::notes::Note>, Vec<crate::tasks::Task>)>;
 }
 
 #[async_trait]
@@ -120,6 +128,14 @@ impl ClientData for crate::Core {
 
     async fn client(&self, actor: &Actor, id: i64) -> CoreResult<Client> {
         self.client_for(actor, id, crate::access::Need::Read).await
+    }
+
+    async fn manager_record(
+        &self,
+        client_id: i64,
+        limit: u64,
+    ) -> CoreResult<(Vec<crate::notes::Note>, Vec<crate::tasks::Task>)> {
+        crate::Core::manager_record(self, client_id, limit).await
     }
 
     async fn accounts_of_clients(&self, ids: &[i64]) -> CoreResult<HashMap<i64, Vec<Account>>> {

@@ -20,6 +20,9 @@ use crm_llm::{ToolCall, ToolSpec};
 
 /// Longest list of transactions one call returns.
 const MAX_ROWS: u64 = 50;
+/// Notes `manager_notes` shows, and the characters of each.
+const NOTES_SHOWN: u64 = 20;
+const NOTE_CHARS: usize = 1000;
 
 fn date_param(what: &str) -> Value {
     json!({ "type": "string", "description": format!("{what}, YYYY-MM-DD") })
@@ -117,6 +120,11 @@ pub fn specs() -> Vec<ToolSpec> {
         ToolSpec {
             name: "insights".into(),
             description: "Observations about the client computed by the CRM (spending changes, savings, buffer, debt load, cash, overdrafts…), each with its figures.".into(),
+            parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
+        },
+        ToolSpec {
+            name: "manager_notes".into(),
+            description: "The relationship manager's own notes on the client (calls, meetings, e-mails, notes; newest first, at most 20, each cut to 1000 characters, personal data removed) and the client's open tasks with their due dates. What the client said and what was agreed; not bank data.".into(),
             parameters: json!({ "type": "object", "properties": {}, "additionalProperties": false }),
         },
         ToolSpec {
@@ -449,6 +457,32 @@ async fn run(
                     "value": figure_value(&f.value),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>() }))
+        }
+        "manager_notes" => {
+            let (notes, tasks) = core.manager_record(id, NOTES_SHOWN).await?;
+            let cut = |text: &str| -> String {
+                let scrubbed = redactor.scrub(text);
+                if scrubbed.chars().count() > NOTE_CHARS {
+                    let mut s: String = scrubbed.chars().take(NOTE_CHARS - 1).collect();
+                    s.push('…');
+                    s
+                } else {
+                    scrubbed
+                }
+            };
+            Ok(json!({
+                "notes": notes.iter().map(|n| json!({
+                    "kind": n.kind.as_str(),
+                    "date": n.occurred_at.format("%Y-%m-%d").to_string(),
+                    "text": cut(&n.body),
+                })).collect::<Vec<_>>(),
+                "open_tasks": tasks.iter().map(|t| json!({
+                    "title": cut(&t.title),
+                    "due": t.due_at.map(|d| d.format("%Y-%m-%d").to_string()),
+                    "overdue": t.overdue_at(now),
+                    "priority": t.priority.as_str(),
+                })).collect::<Vec<_>>(),
+            }))
         }
         other => Err(CoreError::invalid(format!(
             "there is no tool {other:?}; the tools are: {}",
