@@ -22,6 +22,21 @@ use crate::Core;
 /// Longest team name.
 const NAME_MAX: usize = 100;
 
+/// A team's lead: an active manager or administrator.
+async fn check_lead<C: sea_orm::ConnectionTrait>(conn: &C, lead: i64) -> CoreResult<()> {
+    let user = users::Entity::find_by_id(lead)
+        .one(conn)
+        .await?
+        .ok_or_else(|| CoreError::not_found("user", lead))?;
+    if user.disabled || Role::parse(&user.role)? == Role::Viewer {
+        return Err(CoreError::invalid(format!(
+            "{} cannot lead a team: a lead is an active manager or administrator",
+            user.username
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Team {
     pub id: i64,
@@ -161,10 +176,7 @@ impl Core {
             return Err(CoreError::invalid(format!("team {name} already exists")));
         }
         if let Some(lead) = lead_user_id {
-            users::Entity::find_by_id(lead)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| CoreError::not_found("user", lead))?;
+            check_lead(&txn, lead).await?;
         }
         let now = Utc::now();
         let team = teams::ActiveModel {
@@ -213,10 +225,7 @@ impl Core {
         }
         if let Some(lead) = lead_user_id {
             if let Some(lead) = lead {
-                users::Entity::find_by_id(lead)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| CoreError::not_found("user", lead))?;
+                check_lead(&txn, lead).await?;
                 move_user_to_team(&txn, lead, Some(id)).await?;
             }
             active.lead_user_id = Set(lead);
@@ -480,6 +489,20 @@ async fn move_user_to_team<C: sea_orm::ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| CoreError::not_found("user", user_id))?;
+    // A lead who leaves a team stops leading it (lead rights over a team's clients go with
+    // membership, never past it).
+    teams::Entity::update_many()
+        .col_expr(
+            teams::Column::LeadUserId,
+            sea_orm::sea_query::Expr::value(Option::<i64>::None),
+        )
+        .filter(teams::Column::LeadUserId.eq(user_id))
+        .filter(match team_id {
+            Some(t) => teams::Column::Id.ne(t),
+            None => teams::Column::Id.is_not_null(),
+        })
+        .exec(conn)
+        .await?;
     let mut active = user.into_active_model();
     active.team_id = Set(team_id);
     active.updated_at = Set(Utc::now());

@@ -246,13 +246,16 @@ impl MutationRoot {
         Ok(TeamObject(team))
     }
 
-    /// Renames a team or gives it a new lead (administrators; the lead joins the team).
+    /// Renames a team or gives it a new lead (administrators; the lead, an active manager or
+    /// administrator, joins the team and stops leading any other); `clearLead: true` leaves
+    /// the team without a lead.
     async fn update_team(
         &self,
         ctx: &Context<'_>,
         id: ID,
         name: Option<String>,
         lead_id: Option<ID>,
+        #[graphql(default)] clear_lead: bool,
     ) -> async_graphql::Result<TeamObject> {
         let who = actor(ctx).api()?;
         let id = parse_id(&id, "team").api()?;
@@ -261,9 +264,20 @@ impl MutationRoot {
             .map(|id| parse_id(id, "user"))
             .transpose()
             .api()?;
+        let lead = match (lead, clear_lead) {
+            (Some(_), true) => {
+                return Err(crate::error::ApiError::bad_input(
+                    "give either `leadId` or `clearLead`, not both",
+                )
+                .into())
+            }
+            (Some(l), false) => Some(Some(l)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
         let team = core(ctx)
             .api()?
-            .update_team(who, id, name.as_deref(), lead.map(Some))
+            .update_team(who, id, name.as_deref(), lead)
             .await
             .api()?;
         Ok(TeamObject(team))

@@ -662,3 +662,108 @@ async fn notes_are_searchable_within_the_book() {
     assert_eq!(foreign["clients"]["totalCount"], 0);
     w.server.stop().await.unwrap();
 }
+
+async fn sees(c: &Client, client: &str) -> bool {
+    c.gql(
+        "query($c: ID!) { client(id: $c) { id } }",
+        json!({ "c": client }),
+    )
+    .await
+    .get("errors")
+    .is_none()
+}
+
+#[tokio::test]
+async fn a_lead_who_leaves_the_team_stops_leading_it_and_only_managers_lead() {
+    let w = world().await;
+    let lida = signed_in(&w.server, "lida").await;
+    let teams = w
+        .admin
+        .ok(
+            "{ teams { id name lead { username } members { username } } }",
+            json!({}),
+        )
+        .await;
+    let team = |name: &str| {
+        teams["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (a, b) = (team("A"), team("B"));
+    assert_eq!(a["lead"]["username"], "lida");
+    let members: Vec<&str> = a["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, ["lida", "masha", "vera"]);
+    assert!(
+        sees(&lida, &w.masha_client).await,
+        "the lead sees the team's client"
+    );
+
+    // lida moves to team B: she no longer leads A, nor sees its clients.
+    let lida_id = a["lead"].clone();
+    let users = w.admin.ok("{ users { id username } }", json!({})).await;
+    let id_of = |name: &str| {
+        users["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(lida_id.is_object());
+    w.admin
+        .ok(
+            "mutation($u: ID!, $t: ID) { setUserTeam(userId: $u, teamId: $t) { id } }",
+            json!({ "u": id_of("lida"), "t": b["id"] }),
+        )
+        .await;
+    let after = w
+        .admin
+        .ok("query { teams { name lead { username } } }", json!({}))
+        .await;
+    let lead_of = |name: &str| {
+        after["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()["lead"]
+            .clone()
+    };
+    assert_eq!(lead_of("A"), Value::Null);
+    assert_eq!(lead_of("B")["username"], "lev");
+    assert!(
+        !sees(&lida, &w.masha_client).await,
+        "a former lead sees the old team's clients no more"
+    );
+
+    // A viewer never leads; clearLead leaves a team without one.
+    let viewer = w
+        .admin
+        .gql(
+            "mutation($t: ID!, $l: ID) { updateTeam(id: $t, leadId: $l) { id } }",
+            json!({ "t": a["id"], "l": id_of("vera") }),
+        )
+        .await;
+    assert_eq!(code(&viewer), "BAD_USER_INPUT");
+    let cleared = w
+        .admin
+        .ok(
+            "mutation($t: ID!) { updateTeam(id: $t, clearLead: true) { lead { username } } }",
+            json!({ "t": b["id"] }),
+        )
+        .await;
+    assert_eq!(cleared["updateTeam"]["lead"], Value::Null);
+    w.server.stop().await.unwrap();
+}
