@@ -215,11 +215,71 @@ async fn books(core: &Core, admin_username: &str, clients: &[i64]) -> anyhow::Re
         core.assign_client(&actor, *client, managers[i % managers.len()])
             .await?;
     }
+    work(core, &actor, clients, &managers).await?;
     tracing::info!(
         managers = managers.len(),
         clients = clients.len(),
         "demo: clients dealt to two teams of managers (they sign in with the administrator's password)"
     );
+    Ok(())
+}
+
+/// Each manager's first clients get a note of a call and three tasks (one overdue, one due
+/// today, one later this week), so "My day" and the timeline show a manager's work at once.
+async fn work(
+    core: &Core,
+    admin: &crm_core::auth::Actor,
+    clients: &[i64],
+    managers: &[i64],
+) -> anyhow::Result<()> {
+    use crm_core::domain::{TaskPriority, TaskSource};
+    let now = Utc::now();
+    // The managers' default zone, Europe/Moscow, is UTC+3 all year.
+    let Some(moscow) = chrono::FixedOffset::east_opt(3 * 3600) else {
+        anyhow::bail!("UTC+3 is not an offset");
+    };
+    let today = now.with_timezone(&moscow).date_naive();
+    let at = |days: i64, hour: u32| {
+        (today + chrono::Duration::days(days))
+            .and_hms_opt(hour, 0, 0)
+            .and_then(|t| t.and_local_timezone(moscow).single())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let tasks: [(&str, i64, u32, TaskPriority); 3] = [
+        ("Отправить клиенту условия по вкладу", -1, 18, TaskPriority::High),
+        ("Перезвонить по рефинансированию кредита", 0, 17, TaskPriority::Normal),
+        ("Подготовить обзор расходов к встрече", 4, 11, TaskPriority::Low),
+    ];
+    for (i, client) in clients.iter().enumerate().take(managers.len() * 2) {
+        let manager = managers[i % managers.len()];
+        core.add_note(
+            admin,
+            *client,
+            crm_core::notes::NoteKind::Call,
+            "Клиент интересуется вкладом с ежемесячными процентами и хочет сравнить условия банков. Договорились прислать предложения до конца недели.",
+            Some(now - chrono::Duration::days(2)),
+        )
+        .await?;
+        if i >= managers.len() {
+            continue;
+        }
+        for (title, days, hour, priority) in &tasks {
+            core.create_task(
+                admin,
+                crm_core::tasks::NewTask {
+                    client_id: Some(*client),
+                    title: (*title).to_owned(),
+                    details: String::new(),
+                    due_at: at(*days, *hour),
+                    assignee_id: Some(manager),
+                    priority: *priority,
+                    source: TaskSource::Manual,
+                    source_ref: None,
+                },
+            )
+            .await?;
+        }
+    }
     Ok(())
 }
 
