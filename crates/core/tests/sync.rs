@@ -438,6 +438,30 @@ async fn syncing_twice_changes_nothing_the_second_time() {
         "{second:?}"
     );
     assert_eq!(row_count(&core, client).await, (4, 4));
+    // The first sync is on the client's timeline once, with its money; the second brought
+    // nothing and is not.
+    let timeline = core
+        .timeline(&crm_core::testing::admin(), client, 50, None, &[])
+        .await
+        .unwrap();
+    let syncs: Vec<_> = timeline
+        .entries
+        .iter()
+        .filter(|e| e.kind == crm_core::domain::TimelineKind::SyncImported)
+        .collect();
+    assert_eq!(syncs.len(), 1, "{:?}", timeline.entries);
+    assert_eq!(
+        syncs[0].summary.ru,
+        "FakeBank: 4 новые операции, списано 2\u{a0}249,50\u{a0}₽, поступило 150\u{a0}000\u{a0}₽"
+    );
+    assert_eq!(
+        syncs[0].summary.en,
+        "FakeBank: 4 new transactions, ₽2,249.50 out, ₽150,000 in"
+    );
+    assert!(timeline
+        .entries
+        .iter()
+        .any(|e| e.kind == crm_core::domain::TimelineKind::BankLinked));
     // Two identical coffees on one day stay two transactions.
     let stats = core.stats(&crm_core::testing::admin()).await.unwrap();
     assert_eq!(stats.income.minor, 150_000_00);
@@ -1523,5 +1547,55 @@ async fn an_unanswered_consent_request_says_so_and_a_manager_asks_again() {
         core.sync().request_consent_again(&manager, link.id).await,
         Err(crm_core::CoreError::InvalidInput(_))
     ));
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_large_booked_transaction_is_on_the_timeline_at_its_booking_time() {
+    let pg = std::env::var("TEST_DATABASE_URL").ok();
+    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
+    let bank = fake_bank(
+        "fake",
+        true,
+        BankState {
+            accounts: vec![account("acc-1")],
+            transactions: vec![
+                tx("big-in", "acc-1", 450_000_00, true, 12, false),
+                tx("big-pending", "acc-1", 900_000_00, false, 1, true),
+                tx("small", "acc-1", 299_999_99, false, 3, false),
+            ],
+            ..Default::default()
+        },
+    );
+    let registry = BankRegistry::new(vec![bank.clone() as Arc<dyn BankConnector>]);
+    let mut settings = CoreSettings::default();
+    assert_eq!(settings.sync.large_transaction_minor, Some(300_000_00));
+    settings.sync.per_bank_concurrency = 1;
+    let core = Arc::new(Core::new(tdb.db.clone(), settings, registry).unwrap());
+    let client = client_linked(&core, "Клиент", "fake", "team200-1").await;
+    sync_all(&core).await;
+    let large = core
+        .timeline(
+            &admin(),
+            client,
+            50,
+            None,
+            &[crm_core::domain::TimelineKind::LargeTransaction],
+        )
+        .await
+        .unwrap()
+        .entries;
+    // Booked and at least the threshold: the pending row and the one kopeck short are not.
+    assert_eq!(large.len(), 1, "{large:?}");
+    assert!(
+        large[0]
+            .summary
+            .ru
+            .starts_with("Крупное поступление 450\u{a0}000\u{a0}₽"),
+        "{}",
+        large[0].summary.ru
+    );
+    let booked = Utc::now() - Duration::days(12);
+    assert!((large[0].at - booked).num_minutes().abs() < 5);
     tdb.cleanup().await.unwrap();
 }

@@ -246,9 +246,24 @@ async fn work(
             .map(|t| t.with_timezone(&Utc))
     };
     let tasks: [(&str, i64, u32, TaskPriority); 3] = [
-        ("Отправить клиенту условия по вкладу", -1, 18, TaskPriority::High),
-        ("Перезвонить по рефинансированию кредита", 0, 17, TaskPriority::Normal),
-        ("Подготовить обзор расходов к встрече", 4, 11, TaskPriority::Low),
+        (
+            "Отправить клиенту условия по вкладу",
+            -1,
+            18,
+            TaskPriority::High,
+        ),
+        (
+            "Перезвонить по рефинансированию кредита",
+            0,
+            17,
+            TaskPriority::Normal,
+        ),
+        (
+            "Подготовить обзор расходов к встрече",
+            4,
+            11,
+            TaskPriority::Low,
+        ),
     ];
     for (i, client) in clients.iter().enumerate().take(managers.len() * 2) {
         let manager = managers[i % managers.len()];
