@@ -42,7 +42,9 @@ import { AssistantPanel } from './views/assistant.js';
  * @property {(hash: string) => void} navigate
  * @property {(title: string) => void} setTitle   the document title's first part
  * @property {(text: string) => void} announce    says `text` to screen readers (polite)
- * @property {() => ({id: string, username: string, role: string}|null)} user
+ * @property {() => ({id: string, username: string, role: string, timeZone: string}|null)} user
+ *   the signed-in user (`timeZone`: the IANA zone of their day; times of tasks, notes and the
+ *   timeline are shown on its clock)
  * @property {() => Promise<object[]>} categories  the category taxonomy (fetched once)
  * @property {() => Promise<object[]>} banks       the banks the CRM knows (fetched once)
  * @property {() => (object[]|null)} banksCached

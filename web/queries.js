@@ -3,15 +3,15 @@
 // send each of them. Operations of features that are off (features.js) are sent only when on.
 
 export const LOGIN = `mutation Login($username: String!, $password: String!) {
-  login(username: $username, password: $password) { user { id username role passwordChangeRequired } expiresAt }
+  login(username: $username, password: $password) { user { id username role passwordChangeRequired timeZone } expiresAt }
 }`;
 
 export const LOGOUT = 'mutation Logout { logout }';
 
-export const ME = 'query Me { me { id username role passwordChangeRequired } }';
+export const ME = 'query Me { me { id username role passwordChangeRequired timeZone } }';
 
 export const CHANGE_PASSWORD = `mutation ChangePassword($current: String!, $next: String!) {
-  changePassword(currentPassword: $current, newPassword: $next) { user { id username role passwordChangeRequired } expiresAt }
+  changePassword(currentPassword: $current, newPassword: $next) { user { id username role passwordChangeRequired timeZone } expiresAt }
 }`;
 
 export const PAGE_SIZE = 20;

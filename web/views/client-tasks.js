@@ -112,6 +112,11 @@ export class ClientTasksSection {
       this.assignees().map((u) => h('option', { value: u.id },
         u.id === (this.me && this.me.id) ? t('taskAssigneeMe', u.username) : `${u.username} (${label('Role', u.role)})`)));
     assignee.value = d.assignee || (this.me ? this.me.id : '');
+    // One the list does not offer (any more): me again.
+    if (assignee.value !== (d.assignee || (this.me ? this.me.id : '')) && this.me) {
+      assignee.value = this.me.id;
+      this.draft.assignee = this.me.id;
+    }
     assignee.addEventListener('change', () => { this.draft.assignee = assignee.value; });
     return h('form', {
       class: 'filters task-form', id: 'task-form', 'aria-labelledby': 'task-form-title', novalidate: true,

@@ -8,7 +8,7 @@
 // the heading.
 import { h, replace, table, focusHeading } from '../dom.js';
 import { label, lang, t } from '../i18n.js';
-import { date, dateTime, integer, money, signedNumber } from '../format.js';
+import { date, dateTime, dateTimeIn, integer, money, signedNumber } from '../format.js';
 import { FEATURES } from '../features.js';
 import { ADD_NOTE, clientQuery, DELETE_NOTE, LINK_BANK, RELINK_BANK, REQUEST_CONSENT_AGAIN, UNLINK_BANK, UPDATE_CLIENT } from '../queries.js';
 import { OwnerSection } from './client-owner.js';
@@ -69,7 +69,7 @@ export class ClientView {
     this.tasks = new ClientTasksSection(ctx, { clientId: id, canEdit });
     this.timeline = new TimelineSection(ctx, {
       clientId: id,
-      timeZone: () => (this.tasks.me ? this.tasks.me.timeZone : null),
+      timeZone: () => (this.ctx.user() ? this.ctx.user().timeZone : null),
       // A task changed by someone else shows in the task list too.
       onEntry: (entry) => { if (/^TASK_/.test(entry.kind)) this.tasks.refresh(); },
     });
@@ -253,12 +253,12 @@ export class ClientView {
     const item = (n) => h('li', { class: 'note', 'data-note-id': n.id },
       h('p', { class: 'note-head' },
         h('span', { class: 'badge' }, label('NoteKind', n.kind)), ' ',
-        h('time', { datetime: n.occurredAt }, dateTime(n.occurredAt)), ' · ',
+        h('time', { datetime: n.occurredAt }, dateTimeIn(n.occurredAt, me && me.timeZone)), ' · ',
         n.author ? n.author.username : t('none'),
         canEdit && me && (me.role === 'ADMIN' || (n.author && n.author.id === me.id))
           ? h('button', {
             type: 'button', class: 'link small', id: `note-delete-${n.id}`,
-            'aria-label': t('deleteNoteLabel', dateTime(n.occurredAt)),
+            'aria-label': t('deleteNoteLabel', dateTimeIn(n.occurredAt, me && me.timeZone)),
             on: { click: () => this.deleteNote(c, n) },
           }, t('deleteNote'))
           : null),

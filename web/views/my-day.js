@@ -197,6 +197,9 @@ export class MyDayView {
       this.zoneChoice = null;
       this.zoneError = false;
       this.zoneMessage = t('zoneSaved', data.setMyTimeZone.timeZone);
+      // The other pages show times on this clock too.
+      const user = this.ctx.user();
+      if (user) user.timeZone = data.setMyTimeZone.timeZone;
       this.ctx.announce(this.zoneMessage);
       this.zoneBusy = false;
       // "Today" moved with the zone: the lists again.
