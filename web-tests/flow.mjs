@@ -903,7 +903,7 @@ async function workbenchSteps(browser, adminPage, vp, viewport) {
   // An overdue task made through the API arrives on the open page (myTasksChanged).
   const client = mine[0];
   const overdueTitle = `Перезвонить (${vp})`;
-  await page.evaluate(() => new Promise((r) => setTimeout(r, 300))); // the subscription is up
+  await page.waitForSelector('.my-day[data-live="on"]', { state: 'attached' }); // the server has the subscription
   const made = (await api(page, 'mutation($i: CreateTaskInput!) { createTask(input: $i) { id overdue } }',
     { i: { clientId: client.id, title: overdueTitle, dueAt: hoursFromNow(-2), priority: 'HIGH' } })).createTask;
   assert(made.overdue, 'the API says the task is overdue');
@@ -1020,6 +1020,7 @@ async function workbenchSteps(browser, adminPage, vp, viewport) {
   await page.click('#timeline-chip-all');
   await until(page, () => [...document.querySelectorAll('#timeline-list .timeline-entry')].some((li) => li.dataset.kind === 'NOTE'), null, 'everything again');
   // Live: a note written elsewhere arrives.
+  await page.waitForSelector('.timeline-section[data-live="on"]', { state: 'attached' });
   const liveNote = `Письмо от клиента (${vp})`;
   await api(page, 'mutation($c: ID!, $b: String!) { addNote(clientId: $c, kind: EMAIL, body: $b) { id } }', { c: client.id, b: liveNote });
   await until(page, (b) => document.querySelector('#timeline-list .timeline-entry')?.textContent.includes(b), liveNote, 'the new note on top, live');

@@ -74,9 +74,11 @@ export class MyDayView {
         clearTimeout(this.reloadTimer);
         this.reloadTimer = setTimeout(() => this.load({ quiet: true }), RELOAD_DELAY_MS);
       },
-      error: () => { this.stopSub = null; },
-      complete: () => { this.stopSub = null; },
+      error: () => { this.stopSub = null; delete this.el.dataset.live; },
+      complete: () => { this.stopSub = null; delete this.el.dataset.live; },
     });
+    // Once the server has read the subscription, changes reach this page (`data-live`).
+    this.ctx.wsRoundTrip().then(() => { if (this.stopSub) this.el.dataset.live = 'on'; }).catch(() => {});
   }
 
   async load({ quiet = false } = {}) {

@@ -70,12 +70,20 @@ export class TimelineSection {
 
   listen() {
     if (this.stopSub) this.stopSub();
+    delete this.el.dataset.live;
     this.liveLang = lang();
     this.stopSub = this.ctx.subscribe({ query: CLIENT_EVENTS, variables: { clientId: this.clientId, lang: this.liveLang.toUpperCase() } }, {
       next: (data) => this.arrived(data && data.clientEvents),
-      error: (e) => { this.stopSub = null; if (!e.handled) { this.liveError = this.ctx.errorMessage(e); this.render(); } },
-      complete: () => { this.stopSub = null; },
+      error: (e) => {
+        this.stopSub = null;
+        delete this.el.dataset.live;
+        if (!e.handled) { this.liveError = this.ctx.errorMessage(e); this.render(); }
+      },
+      complete: () => { this.stopSub = null; delete this.el.dataset.live; },
     });
+    // Once the server has read the subscription, new entries reach this list (`data-live`).
+    const stop = this.stopSub;
+    this.ctx.wsRoundTrip().then(() => { if (this.stopSub === stop) this.el.dataset.live = 'on'; }).catch(() => {});
   }
 
   arrived(entry) {
