@@ -7,7 +7,9 @@
 // assistant streaming its answer (and being stopped) and its stored conversations, the session
 // ending, a category rule added and deleted, the administration (a team, a manager in it, a
 // password reset shown once, a client created, assigned and deleted with a confirmation, the
-// manager's first sign-in), the theme and language, and signing out. Values
+// manager's first sign-in), a demo manager's workbench (My day with an overdue task arriving
+// live, their time zone, a client's notes and tasks, its timeline tab), the theme and language,
+// and signing out. Values
 // are compared with what the API says (the seed, or a query from the page), not hard-coded.
 // axe-core runs on every page; each page is saved as a screenshot.
 import {
@@ -100,10 +102,14 @@ async function loginSteps(page, vp, first) {
 
   // The right one, with the keyboard only.
   await signIn(page, env.password, { keyboard: true });
-  await page.waitForSelector('#dashboard-title');
+  await page.waitForSelector('#day-title');
+  assertEq(await page.getAttribute('#day-link', 'aria-current'), 'page', 'a signed-in user lands on My day');
 }
 
 async function dashboardSteps(page, vp) {
+  await page.click('#clients-link');
+  await page.waitForSelector('#dashboard-title');
+  assert(page.url().endsWith('#/clients'), `the client list's route: ${page.url()}`);
   await until(page, () => document.querySelectorAll('table.clients tbody tr.clickable').length === 20, null, 'the first page of 20 clients');
   const stat = await text(page, '.stats .stat:first-child .stat-value');
   assertEq(stat, String(clients.length), 'the clients figure');
@@ -182,17 +188,25 @@ async function dashboardSteps(page, vp) {
   assertClean(page, `${vp} dashboard`);
 }
 
-async function syncSteps(page, vp) {
-  // Live progress arrives over the websocket: watch its frames.
-  const frames = [];
-  const onSocket = (ws) => {
+/**
+ * Records the frames the app's websocket receives from now on, into `page.wsFrames`. Installed
+ * before signing in: the socket is shared and opened by the first subscription (My day's), so a
+ * step that wants its frames cannot wait for a new socket.
+ */
+function watchSocket(page) {
+  page.wsFrames = [];
+  page.on('websocket', (ws) => {
     if (!ws.url().endsWith('/graphql/ws')) return;
-    ws.on('framereceived', (f) => { try { frames.push(JSON.parse(String(f.payload))); } catch (e) { /* binary */ } });
-  };
-  page.on('websocket', onSocket);
+    ws.on('framereceived', (f) => { try { page.wsFrames.push(JSON.parse(String(f.payload))); } catch (e) { /* binary */ } });
+  });
+}
+
+async function syncSteps(page, vp) {
+  // Live progress arrives over the websocket: its frames from the click on.
+  const from = page.wsFrames.length;
   await page.click('#sync-all-button');
   await until(page, () => document.querySelector('.sync')?.dataset.state === 'done', null, 'the sync finished', 90000);
-  page.off('websocket', onSocket);
+  const frames = page.wsFrames.slice(from);
   const progress = frames.filter((f) => f.type === 'next' && f.payload && f.payload.data && f.payload.data.syncProgress).map((f) => f.payload.data.syncProgress);
   assert(progress.some((p) => p.kind === 'STARTED'), `a STARTED event arrived live: ${JSON.stringify(frames)}`);
   assert(progress.some((p) => p.kind === 'FINISHED' && p.run && p.run.status), 'a FINISHED event arrived live');
@@ -217,7 +231,7 @@ async function waitingLinkSteps(page, vp) {
   assertEq(action, 'Проверить согласие', 'the action the manager can take');
   await axe(page, `${vp} waiting link`);
   await screenshot(page, `${vp}-06b-waiting-link`);
-  await page.evaluate(() => { location.hash = '#/'; });
+  await page.evaluate(() => { location.hash = '#/clients'; });
   await until(page, () => document.querySelector('table.clients tbody tr .client-link'), null, 'back on the dashboard');
 }
 
@@ -242,14 +256,23 @@ async function clientSteps(page, vp) {
   assert(/штриховка/.test(legend), 'the legend names the patterns, not only colours');
   assertEq(await text(page, '.rating-line .badge'), busy.grade, 'the rating');
   assertEq(await page.locator('table.factors tbody tr').count(), busy.factors, 'the rating factors');
+  assert(await page.locator('#client-assets').count() === 1 && await page.locator('#client-debts').count() === 1, 'money and debts apart on the profile');
+  // The page is in tabs; Overview first, the others hidden until chosen.
+  assertEq(await page.getAttribute('#tab-overview', 'aria-selected'), 'true', 'Overview is the first tab');
+  assert(await page.isHidden('#panel-transactions') && await page.isVisible('#panel-overview'), 'one tab panel at a time');
+  await axe(page, `${vp} client`);
+  await screenshot(page, `${vp}-07-client`);
+  await openTab(page, busy.id, 'products');
   // Accounts say whether they are open; deposits and loans, and cards, have sections of their own.
   const accountStates = await page.$$eval('table.accounts tbody tr[data-status]', (trs) => trs.map((tr) => tr.dataset.status));
   assert(accountStates.length > 0 && accountStates.every((s) => s === 'OPEN' || s === 'CLOSED'), `account rows say OPEN or CLOSED: ${accountStates}`);
-  assert(await page.locator('#agreements-title').count() === 1 && await page.locator('#cards-title').count() === 1, 'the deposits/loans and cards sections');
-  assert(await page.locator('#client-assets').count() === 1 && await page.locator('#client-debts').count() === 1, 'money and debts apart on the profile');
+  assert(await page.isVisible('#agreements-title') && await page.isVisible('#cards-title'), 'the deposits/loans and cards sections');
+  await axe(page, `${vp} client products`);
+  await screenshot(page, `${vp}-07c-client-products`);
+  await openTab(page, busy.id, 'analytics');
   await analyticsChecks(page, vp);
-  await axe(page, `${vp} client`);
-  await screenshot(page, `${vp}-07-client`);
+  await axe(page, `${vp} client analytics`);
+  await openTab(page, busy.id, 'transactions');
 
   // Paging through transactions.
   const total = busy.transactions;
@@ -330,6 +353,7 @@ async function clientSteps(page, vp) {
 
   // The profile is editable.
   const phone = vp === 'desktop' ? '+7 900 000-00-01' : '+7 900 000-00-02';
+  await openTab(page, busy.id, 'overview');
   await page.click('#profile-edit');
   assertEq(await page.evaluate(() => document.activeElement.id), 'profile-name', 'editing starts at the name');
   await page.fill('#profile-phone', phone);
@@ -479,6 +503,7 @@ async function assistantSteps(context, vp, realAssistant) {
 async function sessionSteps(page, context, vp) {
   // The session ends under the manager's feet: the next request brings the login back, and
   // signing in returns to the same client.
+  await openTab(page, busy.id, 'transactions');
   await context.clearCookies();
   await page.fill('#tx-search', '');
   await page.press('#tx-search', 'Enter');
@@ -487,6 +512,7 @@ async function sessionSteps(page, context, vp) {
   assert(page.url().includes(`#/client/${busy.id}`), 'the route is kept');
   await signIn(page);
   await until(page, (name) => document.querySelector('#client-title') && document.querySelector('#client-title')?.textContent.includes(name), busy.name, 'back on the same client');
+  await until(page, () => document.querySelector('#tab-transactions')?.getAttribute('aria-selected') === 'true', null, 'on the same tab');
   assertClean(page, `${vp} session`);
 }
 
@@ -528,6 +554,7 @@ async function rulesSteps(page, vp) {
 async function notesSteps(page, vp) {
   // A note on the client: written, listed newest first with its kind, author and Markdown,
   // then deleted by its author.
+  await openTab(page, busy.id, 'notes');
   await page.waitForSelector('#notes-title');
   const body = `Звонок: обсудили **вклад** (${vp})`;
   await page.selectOption('#note-kind', 'CALL');
@@ -580,7 +607,7 @@ async function passwordSteps(browser, adminPage, vp, viewport) {
   await page.fill('#password-repeat', 'second-password-123');
   await page.click('#password-submit');
   await until(page, () => /Пароль изменён/.test(document.querySelector('#password-message')?.textContent || ''), null, 'the password changed');
-  await page.goto(`${env.base}/#/`);
+  await page.goto(`${env.base}/#/clients`);
   await page.waitForSelector('#dashboard-title');
   const me = await api(page, '{ me { passwordChangeRequired } clients { totalCount } }');
   assertEq(me.me.passwordChangeRequired, false, 'no change is required any more');
@@ -625,7 +652,7 @@ async function deleteClientSteps(page, vp, name, { shots = false } = {}) {
 
 /** Creates a client from the dashboard's form; resolves on the new client's page with its id. */
 async function newClientSteps(page, vp, name, { shots = false } = {}) {
-  await page.evaluate(() => { location.hash = '#/'; });
+  await page.evaluate(() => { location.hash = '#/clients'; });
   await page.waitForSelector('#new-client-toggle');
   await page.click('#new-client-toggle');
   await until(page, () => document.activeElement?.id === 'new-client-name', null, 'the new client form, name focused');
@@ -798,7 +825,7 @@ async function adminSteps(browser, page, vp, viewport) {
   await mp.fill('#password-repeat', 'managers-own-password');
   await mp.click('#password-submit');
   await until(mp, () => /Пароль изменён/.test(document.querySelector('#password-message')?.textContent || ''), null, 'the password changed');
-  await mp.goto(`${env.base}/#/`);
+  await mp.goto(`${env.base}/#/clients`);
   await until(mp, () => document.querySelector('table.clients tbody tr .client-link'), null, 'the manager\'s clients');
   const names = await mp.$$eval('table.clients tbody tr .client-link', (as) => as.map((a) => a.textContent));
   assert(names.includes(theirs), `the assigned client is on the manager's dashboard: ${names}`);
@@ -823,6 +850,204 @@ async function adminSteps(browser, page, vp, viewport) {
   await page.evaluate((id) => { location.hash = `#/client/${id}`; }, busy.id);
   await page.waitForSelector('#client-title .badge');
   assertClean(page, `${vp} administration done`);
+}
+
+/** Opens a tab of the client's page by clicking it: selected, its panel shown, the tab in the route. */
+async function openTab(page, clientId, tab) {
+  await page.click(`#tab-${tab}`);
+  await until(page, (k) => document.querySelector(`#tab-${k}`)?.getAttribute('aria-selected') === 'true'
+    && !document.querySelector(`#panel-${k}`)?.hidden, tab, `the ${tab} tab shown`);
+  const want = tab === 'overview' ? `#/client/${clientId}` : `#/client/${clientId}?tab=${tab}`;
+  assert(page.url().endsWith(want), `the tab is in the route: ${page.url()} (want ${want})`);
+}
+
+/** The instant `h` hours from now (negative: ago), as the API takes it. */
+const hoursFromNow = (h) => new Date(Date.now() + h * 3600000).toISOString();
+
+/**
+ * The manager's workbench, as a demo manager (signs in with the administrator's password):
+ * only their book on the client list; My day shows an overdue task made through the API (live,
+ * over `myTasksChanged`), the time zone is changed and back; on a client of theirs a note and a
+ * task are added (due time on the manager's clock, sent as UTC), an assignee who cannot see the
+ * client is refused next to the form, the task completed; both are on the timeline tab (the tab
+ * in the route, kept by a reload; arrow keys move between tabs), a note from elsewhere arrives
+ * live. Both languages, axe and screenshots.
+ */
+async function workbenchSteps(browser, adminPage, vp, viewport) {
+  // A manager of each team: ivanova (Центр) at the desktop, smirnova (Северо-Запад) on the phone.
+  const username = vp === 'desktop' ? 'ivanova' : 'smirnova';
+  const outsider = vp === 'desktop' ? 'kozlov' : 'petrov';
+  const users = (await api(adminPage, '{ users { id username } }')).users;
+  const outsiderId = users.find((u) => u.username === outsider).id;
+  const { context, page } = await openPage(browser, viewport);
+  await page.goto(`${env.base}/`);
+  await page.waitForSelector('#login-username');
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', env.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#day-title');
+  await until(page, () => document.querySelector('#tasks-overdue'), null, 'My day\'s lists');
+
+  // Only their book: the client list is the API's list for them, a part of all the clients.
+  const book = (await api(page, '{ me { id timeZone } clients(first: 100) { totalCount edges { node { id displayName } } } }'));
+  const mine = book.clients.edges.map((e) => e.node);
+  assert(mine.length > 0 && mine.length < clients.length, `${username} sees a part of the ${clients.length} clients: ${mine.length}`);
+  await page.click('#clients-link');
+  await until(page, (n) => document.querySelectorAll('table.clients tbody tr.clickable').length === n, Math.min(20, mine.length), 'their clients listed');
+  const listed = await page.$$eval('table.clients tbody tr .client-link', (as) => as.map((a) => a.textContent));
+  assert(listed.every((n) => mine.some((c) => c.displayName === n)), `only their clients: ${listed}`);
+  assert((await text(page, '.stats .stat:first-child .stat-value')) === String(mine.length), 'the figures count their book');
+  await page.click('#day-link');
+  await page.waitForSelector('#tasks-overdue');
+
+  // An overdue task made through the API arrives on the open page (myTasksChanged).
+  const client = mine[0];
+  const overdueTitle = `Перезвонить (${vp})`;
+  await page.waitForSelector('.my-day[data-live="on"]', { state: 'attached' }); // the server has the subscription
+  const made = (await api(page, 'mutation($i: CreateTaskInput!) { createTask(input: $i) { id overdue } }',
+    { i: { clientId: client.id, title: overdueTitle, dueAt: hoursFromNow(-2), priority: 'HIGH' } })).createTask;
+  assert(made.overdue, 'the API says the task is overdue');
+  const overdueItem = `#tasks-overdue li[data-task-id="${made.id}"]`;
+  await until(page, (sel) => document.querySelector(sel), overdueItem, 'the overdue task on My day, live');
+  const itemText = await text(page, overdueItem);
+  assert(itemText.includes(overdueTitle) && itemText.includes('просрочена') && itemText.includes(client.displayName) && itemText.includes('высокий'),
+    `the task says overdue in words, its client and priority: ${itemText}`);
+  assertEq(await page.getAttribute(`${overdueItem} a.task-client`, 'href'), `#/client/${client.id}`, 'the task links to its client');
+  assert((await text(page, '#tz-current')) === book.me.timeZone, 'the time zone is shown');
+  await axe(page, `${vp} my day`);
+  await screenshot(page, `${vp}-23-my-day`);
+  await inEnglish(page, '#day-title', 'My day', async () => {
+    assert((await text(page, overdueItem)).includes('overdue'), 'overdue in English too');
+    await axe(page, `${vp} my day (English)`);
+    await screenshot(page, `${vp}-23-my-day-en`);
+  });
+
+  // The time zone: another one, then a typed IANA name, then back.
+  await page.selectOption('#tz-select', 'Asia/Vladivostok');
+  await page.click('#tz-save');
+  await until(page, () => document.querySelector('#tz-current')?.textContent === 'Asia/Vladivostok', null, 'the new zone shown');
+  assertEq((await api(page, '{ me { timeZone } }')).me.timeZone, 'Asia/Vladivostok', 'the API has the new zone');
+  await page.selectOption('#tz-select', 'other');
+  await page.fill('#tz-custom', 'Mars/Olympus');
+  await page.click('#tz-save');
+  await until(page, () => document.querySelector('#tz-message')?.getAttribute('role') === 'alert', null, 'an unknown zone is refused');
+  await page.fill('#tz-custom', book.me.timeZone);
+  await page.click('#tz-save');
+  await until(page, (z) => document.querySelector('#tz-current')?.textContent === z, book.me.timeZone, 'the zone back');
+
+  // Completed from My day, then reopened from the completed list.
+  await page.click(`#day-complete-${made.id}`);
+  await until(page, (id) => document.querySelector(`#tasks-done li[data-task-id="${id}"]`) && !document.querySelector(`#tasks-overdue li[data-task-id="${id}"]`), made.id, 'the task among the completed');
+  assertEq((await api(page, 'query($id: ID!) { task(id: $id) { status } }', { id: made.id })).task.status, 'DONE', 'the API has it done');
+  await page.click(`#day-reopen-${made.id}`);
+  await until(page, (sel) => document.querySelector(sel), overdueItem, 'the task overdue again');
+
+  // The client's page, from the task's link: a note and a task on the Notes & tasks tab.
+  await page.click(`${overdueItem} a.task-client`);
+  await until(page, (n) => document.querySelector('#client-title')?.textContent.includes(n), client.displayName, 'the client\'s page');
+  await openTab(page, client.id, 'notes');
+  const note = `Встреча в отделении (${vp})`;
+  await page.selectOption('#note-kind', 'MEETING');
+  await page.fill('#note-body', note);
+  await page.click('#note-submit');
+  await until(page, (b) => document.querySelector('#notes-list .note .note-body')?.textContent.includes(b), note, 'the note listed');
+  await until(page, (id) => document.querySelector(`#tasks-list li[data-task-id="${id}"].overdue`), made.id, 'the overdue task listed first, marked');
+  assert((await text(page, `#tasks-list li[data-task-id="${made.id}"]`)).includes('просрочена'), 'overdue in words');
+  // Refused: an assignee who cannot see the client (offered here by hand; the form offers only those who can).
+  const title = `Отправить предложение по вкладу (${vp})`;
+  await page.fill('#task-title', title);
+  await page.evaluate(({ id, name }) => {
+    const select = document.querySelector('#task-assignee');
+    select.append(new Option(name, id));
+    select.value = id;
+    select.dispatchEvent(new Event('change'));
+  }, { id: outsiderId, name: outsider });
+  await page.click('#task-submit');
+  await until(page, () => document.querySelector('#task-message')?.getAttribute('role') === 'alert'
+    && document.querySelector('#task-message')?.textContent.length > 0, null, 'the server\'s refusal next to the form');
+  const refusal = await text(page, '#task-message');
+  log(`  an assignee who cannot see the client: ${refusal}`);
+  await screenshot(page, `${vp}-24-task-refused`);
+  const before = (await api(page, 'query($id: ID!) { client(id: $id) { tasks { id } } }', { id: client.id })).client.tasks.length;
+  // Now for themself, due tomorrow at 10:00 on their clock.
+  await page.selectOption('#task-assignee', book.me.id);
+  await page.fill('#task-details', 'Ставка 14%, срок 6 месяцев');
+  const tomorrow = await page.evaluate((zone) => {
+    const d = new Date(Date.now() + 86400000);
+    return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  }, book.me.timeZone);
+  await page.fill('#task-due-date', tomorrow);
+  await page.fill('#task-due-time', '10:00');
+  await page.selectOption('#task-priority', 'URGENT');
+  await page.click('#task-submit');
+  await until(page, (t) => [...document.querySelectorAll('#tasks-list .task-title strong')].some((s) => s.textContent === t), title, 'the new task listed');
+  const stored = (await api(page, 'query($id: ID!) { client(id: $id) { tasks { id title dueAt priority assignee { username } } } }', { id: client.id })).client.tasks;
+  assertEq(stored.length, before + 1, 'the refused task was not stored, the new one was');
+  const task = stored.find((x) => x.title === title);
+  const localDue = await page.evaluate(({ at, zone }) => new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).format(new Date(at)), { at: task.dueAt, zone: book.me.timeZone });
+  assertEq(localDue, `${tomorrow}, 10:00`, 'the due time is 10:00 on the manager\'s clock (sent as UTC)');
+  assertEq(`${task.priority} ${task.assignee.username}`, `URGENT ${username}`, 'priority and assignee');
+  await axe(page, `${vp} notes and tasks`);
+  await screenshot(page, `${vp}-25-notes-tasks`);
+  await page.click(`#task-complete-${task.id}`);
+  await until(page, (id) => document.querySelector(`#tasks-list li[data-task-id="${id}"]`)?.dataset.status === 'DONE', task.id, 'the task completed');
+  assertEq(await page.evaluate(() => document.activeElement.id), `task-reopen-${task.id}`, 'the focus follows the task to Reopen');
+  await inEnglish(page, '#tab-notes', 'Notes & tasks', async () => {
+    await axe(page, `${vp} notes and tasks (English)`);
+    await screenshot(page, `${vp}-25-notes-tasks-en`);
+  });
+
+  // The timeline: the note, the task made and completed, newest first; kept by a reload.
+  await openTab(page, client.id, 'timeline');
+  await until(page, () => document.querySelectorAll('#timeline-list .timeline-entry').length > 0, null, 'the timeline');
+  const entries = async () => page.$$eval('#timeline-list .timeline-entry', (lis) => lis.map((li) => ({ kind: li.dataset.kind, text: li.textContent })));
+  const seen = await entries();
+  const at = (kind, words) => seen.findIndex((e) => e.kind === kind && e.text.includes(words));
+  assert(at('TASK_COMPLETED', title) >= 0 && at('TASK_CREATED', title) > at('TASK_COMPLETED', title), `the task created, then completed: ${JSON.stringify(seen.slice(0, 6))}`);
+  assert(seen[at('TASK_CREATED', title)].text.includes('Новая задача'), 'the summary in Russian');
+  assert(at('NOTE', username) >= 0, `the note with its author: ${JSON.stringify(seen.slice(0, 6))}`);
+  await page.reload();
+  await until(page, () => document.querySelector('#tab-timeline')?.getAttribute('aria-selected') === 'true'
+    && document.querySelectorAll('#timeline-list .timeline-entry').length > 0, null, 'the timeline tab after a reload');
+  // Filter chips: tasks only.
+  await page.click('#timeline-chip-tasks');
+  await until(page, () => {
+    const kinds = [...document.querySelectorAll('#timeline-list .timeline-entry')].map((li) => li.dataset.kind);
+    return kinds.length > 0 && kinds.every((k) => k.startsWith('TASK_'));
+  }, null, 'only tasks');
+  await page.click('#timeline-chip-all');
+  await until(page, () => [...document.querySelectorAll('#timeline-list .timeline-entry')].some((li) => li.dataset.kind === 'NOTE'), null, 'everything again');
+  // Live: a note written elsewhere arrives.
+  await page.waitForSelector('.timeline-section[data-live="on"]', { state: 'attached' });
+  const liveNote = `Письмо от клиента (${vp})`;
+  await api(page, 'mutation($c: ID!, $b: String!) { addNote(clientId: $c, kind: EMAIL, body: $b) { id } }', { c: client.id, b: liveNote });
+  await until(page, (b) => document.querySelector('#timeline-list .timeline-entry')?.textContent.includes(b), liveNote, 'the new note on top, live');
+  // "Load more" follows the cursor when there is more.
+  const count = await page.locator('#timeline-list .timeline-entry').count();
+  if (await page.locator('#timeline-more').count()) {
+    await page.click('#timeline-more');
+    await until(page, (n) => document.querySelectorAll('#timeline-list .timeline-entry').length > n, count, 'more entries');
+  }
+  // Arrow keys move between the tabs; Back returns to the tab before.
+  await page.focus('#tab-timeline');
+  await page.keyboard.press('ArrowRight');
+  await until(page, () => document.activeElement?.id === 'tab-products' && document.querySelector('#tab-products').getAttribute('aria-selected') === 'true', null, 'ArrowRight: Products');
+  await page.keyboard.press('ArrowLeft');
+  await until(page, () => document.activeElement?.id === 'tab-timeline', null, 'ArrowLeft: Timeline again');
+  await axe(page, `${vp} timeline`);
+  await screenshot(page, `${vp}-26-timeline`);
+  await inEnglish(page, '#timeline-title', 'Client timeline', async () => {
+    await until(page, (t) => [...document.querySelectorAll('#timeline-list .timeline-entry[data-kind="TASK_CREATED"] .timeline-summary')]
+      .some((p) => p.textContent.startsWith('New task') && p.textContent.includes(t)), title, 'the summaries in English (asked again)');
+    await axe(page, `${vp} timeline (English)`);
+    await screenshot(page, `${vp}-26-timeline-en`);
+  });
+  await page.goBack();
+  await until(page, () => document.querySelector('#tab-notes')?.getAttribute('aria-selected') === 'true', null, 'Back: the notes tab');
+  assertClean(page, `${vp} workbench`);
+  await context.close();
 }
 
 async function frameSteps(page, vp) {
@@ -872,6 +1097,7 @@ run('flow', async () => {
   for (const [vp, viewport] of Object.entries(VIEWPORTS)) {
     log(`== ${vp} ${viewport.width}×${viewport.height}`);
     const { context, page } = await openPage(browser, viewport);
+    watchSocket(page);
     await loginSteps(page, vp, first);
     log(`${vp}: signed in`);
     await dashboardSteps(page, vp);
@@ -894,6 +1120,8 @@ run('flow', async () => {
     log(`${vp}: a reset password changed at the first login`);
     await adminSteps(browser, page, vp, viewport);
     log(`${vp}: users, teams, a client created, assigned and deleted; the manager sees theirs`);
+    await workbenchSteps(browser, page, vp, viewport);
+    log(`${vp}: a manager's day, a client's notes, tasks and timeline`);
     await frameSteps(page, vp);
     log(`${vp}: theme, language, signed out`);
     await context.close();

@@ -1,9 +1,11 @@
 // The manager's web app: session, routing and the page frame. Views live in ./views/.
 //
 // Routes (in the URL hash, so the static server needs no rewrites):
-//   #/                 dashboard: headline figures and the client list
-//   #/?q=…&grade=A…    the same with search, filters and sort
+//   #/                 my day: my tasks (overdue, today, this week), recently changed clients
+//   #/clients          dashboard: headline figures and the client list
+//   #/clients?q=…&grade=A…  the same with search, filters and sort
 //   #/client/ID        one client
+//   #/client/ID?tab=timeline  one client, a tab of its page open
 //   #/rules            category rules
 //   #/admin/users      users (administrators)
 //   #/admin/teams      teams (administrators)
@@ -20,6 +22,7 @@ import { GraphQLWsClient } from './ws.js';
 import { effectiveTheme, nextThemeMode, onThemeChange, setThemeMode, themeMode } from './theme.js';
 import { LoginView } from './views/login.js';
 import { DashboardView } from './views/dashboard.js';
+import { MyDayView } from './views/my-day.js';
 import { ClientView } from './views/client.js';
 import { RulesView } from './views/rules.js';
 import { PasswordView } from './views/password.js';
@@ -39,7 +42,9 @@ import { AssistantPanel } from './views/assistant.js';
  * @property {(hash: string) => void} navigate
  * @property {(title: string) => void} setTitle   the document title's first part
  * @property {(text: string) => void} announce    says `text` to screen readers (polite)
- * @property {() => ({id: string, username: string, role: string}|null)} user
+ * @property {() => ({id: string, username: string, role: string, timeZone: string}|null)} user
+ *   the signed-in user (`timeZone`: the IANA zone of their day; times of tasks, notes and the
+ *   timeline are shown on its clock)
  * @property {() => Promise<object[]>} categories  the category taxonomy (fetched once)
  * @property {() => Promise<object[]>} banks       the banks the CRM knows (fetched once)
  * @property {() => (object[]|null)} banksCached
@@ -187,6 +192,8 @@ function renderFrame() {
   theme.title = t('themeNext', t(`theme_${nextThemeMode()}`));
   theme.dataset.effective = effectiveTheme();
   replace($('graphiql-link'), t('graphiql'));
+  replace($('day-link'), t('dayLink'));
+  replace($('clients-link'), t('clientsLink'));
   replace($('rules-link'), t('rulesLink'));
   replace($('password-link'), t('passwordLink'));
   replace($('admin-link'), t('adminLink'));
@@ -196,6 +203,9 @@ function renderFrame() {
   $('logout').hidden = !signedIn;
   $('graphiql-link').hidden = !(signedIn && app.graphiql);
   $('rules-link').hidden = !signedIn || app.user.passwordChangeRequired;
+  $('day-link').hidden = !signedIn || app.user.passwordChangeRequired;
+  $('clients-link').hidden = !signedIn || app.user.passwordChangeRequired;
+  markCurrentNav();
   $('password-link').hidden = !signedIn;
   $('admin-link').hidden = !signedIn || app.user.role !== 'ADMIN' || app.user.passwordChangeRequired;
   const assistantButton = $('assistant-toggle');
@@ -203,6 +213,16 @@ function renderFrame() {
   assistantButton.hidden = !(signedIn && FEATURES.assistant && !app.user.passwordChangeRequired);
   replace($('who'), signedIn ? t('signedInAs', app.user.username, label('Role', app.user.role)) : '');
   if (app.view) ctx.setTitle(app.view.title());
+}
+
+/** The header link of the page shown says so (`aria-current`). */
+function markCurrentNav() {
+  const hash = location.hash || '#/';
+  const current = /^#\/?$/.test(hash) ? 'day-link' : /^#\/clients\b/.test(hash) ? 'clients-link' : null;
+  for (const id of ['day-link', 'clients-link']) {
+    if (id === current) $(id).setAttribute('aria-current', 'page');
+    else $(id).removeAttribute('aria-current');
+  }
 }
 
 async function mount(view) {
@@ -280,7 +300,7 @@ function route() {
     }));
     return;
   }
-  const m = /^#\/client\/([^?]+)/.exec(location.hash);
+  const m = /^#\/client\/([^?]+)(?:\?(.*))?$/.exec(location.hash);
   if (m) {
     let id;
     try {
@@ -288,7 +308,13 @@ function route() {
     } catch (e) {
       id = m[1];
     }
-    mount(new ClientView(ctx, id));
+    const tab = new URLSearchParams(m[2] || '').get('tab') || '';
+    // Another tab of the client shown: the same page, that tab.
+    if (app.view instanceof ClientView && app.view.id === id) {
+      app.view.selectTab(tab);
+      return;
+    }
+    mount(new ClientView(ctx, id, tab));
     return;
   }
   if (/^#\/rules\b/.test(location.hash)) {
@@ -302,11 +328,24 @@ function route() {
     mount(admin[1] === 'teams' ? new TeamsView(ctx) : new UsersView(ctx));
     return;
   }
-  if (!app.dashboard) app.dashboard = new DashboardView(ctx);
-  const q = /^#\/?\?(.*)$/.exec(location.hash);
-  app.dashboard.setQuery(q ? q[1] : '');
+  markCurrentNav();
+  const clients = /^#\/clients(?:\?(.*))?$/.exec(location.hash);
+  if (clients) {
+    if (!app.dashboard) app.dashboard = new DashboardView(ctx);
+    app.dashboard.setQuery(clients[1] || '');
+    ctx.assistantContext(null);
+    mount(app.dashboard);
+    return;
+  }
+  // The old dashboard addresses (#/?q=…) keep working.
+  const old = /^#\/?\?(.*)$/.exec(location.hash);
+  if (old) {
+    history.replaceState(null, '', `#/clients?${old[1]}`);
+    route();
+    return;
+  }
   ctx.assistantContext(null);
-  mount(app.dashboard);
+  mount(new MyDayView(ctx));
 }
 
 /** Shows the GraphiQL link only when the server has GraphiQL on. */

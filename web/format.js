@@ -124,3 +124,54 @@ export function sumDecimal(values) {
   const abs = neg ? -cents : cents;
   return `${neg ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 }
+
+/** Whether `tz` is an IANA time zone this browser knows ("Europe/Moscow"). */
+export function validTimeZone(tz) {
+  if (!tz || typeof tz !== 'string') return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz }).format(0);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+/** 21.11.2026, 13:05 as the clock reads in `timeZone` (the user's zone; the browser's if unknown). */
+export function dateTimeIn(iso, timeZone) {
+  if (!iso) return t('none');
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const zone = validTimeZone(timeZone) ? timeZone : undefined;
+  return formatter(`dtz:${zone}`, (l) => new Intl.DateTimeFormat(l, { dateStyle: 'short', timeStyle: 'short', timeZone: zone })).format(d);
+}
+
+/** The wall-clock parts of instant `ms` in `timeZone`, as a UTC timestamp of the same reading. */
+function wallClock(ms, timeZone) {
+  const parts = {};
+  for (const p of new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(ms)) parts[p.type] = p.value;
+  return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+}
+
+/**
+ * "2026-12-07" and "18:30" read on a clock in `timeZone` → the UTC instant (RFC 3339), or null.
+ * Without a time the end of that day (23:59) is meant.
+ */
+export function zonedToUtc(day, time, timeZone) {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day || ''));
+  const m = /^(\d{2}):(\d{2})$/.exec(String(time || '23:59'));
+  if (!d || !m) return null;
+  const wanted = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(m[1]), Number(m[2]));
+  if (!validTimeZone(timeZone)) return new Date(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(m[1]), Number(m[2])).toISOString();
+  // The zone's offset at that moment; once more in case the guess crossed an offset change.
+  let guess = wanted - (wallClock(wanted, timeZone) - wanted);
+  guess = wanted - (wallClock(guess, timeZone) - guess);
+  return new Date(guess).toISOString();
+}
+
+/** Today's date (YYYY-MM-DD) as the clock reads in `timeZone`. */
+export function todayIn(timeZone) {
+  const ms = validTimeZone(timeZone) ? wallClock(Date.now(), timeZone) : Date.now() - new Date().getTimezoneOffset() * 60000;
+  return new Date(ms).toISOString().slice(0, 10);
+}

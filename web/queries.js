@@ -3,15 +3,15 @@
 // send each of them. Operations of features that are off (features.js) are sent only when on.
 
 export const LOGIN = `mutation Login($username: String!, $password: String!) {
-  login(username: $username, password: $password) { user { id username role passwordChangeRequired } expiresAt }
+  login(username: $username, password: $password) { user { id username role passwordChangeRequired timeZone } expiresAt }
 }`;
 
 export const LOGOUT = 'mutation Logout { logout }';
 
-export const ME = 'query Me { me { id username role passwordChangeRequired } }';
+export const ME = 'query Me { me { id username role passwordChangeRequired timeZone } }';
 
 export const CHANGE_PASSWORD = `mutation ChangePassword($current: String!, $next: String!) {
-  changePassword(currentPassword: $current, newPassword: $next) { user { id username role passwordChangeRequired } expiresAt }
+  changePassword(currentPassword: $current, newPassword: $next) { user { id username role passwordChangeRequired timeZone } expiresAt }
 }`;
 
 export const PAGE_SIZE = 20;
@@ -298,4 +298,67 @@ export const ASSIGNABLE_USERS = 'query AssignableUsers { users { id username rol
 
 export const ASSIGN_CLIENT = `mutation AssignClient($clientId: ID!, $ownerId: ID!) {
   assignClient(clientId: $clientId, ownerId: $ownerId) { id owner { id username } team { id name lead { id } } }
+}`;
+
+// ---- the manager's workbench: tasks, the timeline, the time zone ----------------------------
+
+const TASK_FIELDS = `id title details dueAt overdue status priority source sourceRef clientId
+    assignee { id username } creator { id username } createdAt closedAt`;
+
+/**
+ * "My day": my overdue tasks, today's (in my time zone) and the coming week's, my time zone,
+ * and my book's clients (their names for the tasks' links, and the recently changed ones).
+ */
+export const MY_DAY = `query MyDay {
+  me { id timeZone }
+  overdue: myTasks(filter: { due: OVERDUE }) { ${TASK_FIELDS} }
+  today: myTasks(filter: { due: TODAY }) { ${TASK_FIELDS} }
+  week: myTasks(filter: { due: WEEK }) { ${TASK_FIELDS} }
+  done: myTasks(filter: { status: DONE }) { ${TASK_FIELDS} }
+  clients(first: 100) { totalCount edges { node { id displayName updatedAt status } } }
+}`;
+
+export const SET_MY_TIME_ZONE = `mutation SetMyTimeZone($timeZone: String!) {
+  setMyTimeZone(timeZone: $timeZone) { id timeZone }
+}`;
+
+export const MY_TASKS_CHANGED = `subscription MyTasksChanged {
+  myTasksChanged { ${TASK_FIELDS} }
+}`;
+
+/** A client's tasks, open ones first, and my time zone (the form's clock). */
+export const CLIENT_TASKS = `query ClientTasks($id: ID!) {
+  me { id username role timeZone }
+  client(id: $id) { id tasks { ${TASK_FIELDS} } owner { id username role disabled } }
+}`;
+
+/** Who may be given a task about the client: its team's members (asked apart: a team may be hidden). */
+export const CLIENT_MEMBERS = `query ClientMembers($id: ID!) {
+  client(id: $id) { id team { id members { id username role disabled } } }
+}`;
+
+export const CREATE_TASK = `mutation CreateTask($input: CreateTaskInput!) {
+  createTask(input: $input) { ${TASK_FIELDS} }
+}`;
+
+export const COMPLETE_TASK = `mutation CompleteTask($id: ID!) { completeTask(id: $id) { ${TASK_FIELDS} } }`;
+
+export const REOPEN_TASK = `mutation ReopenTask($id: ID!) { reopenTask(id: $id) { ${TASK_FIELDS} } }`;
+
+export const CANCEL_TASK = `mutation CancelTask($id: ID!) { cancelTask(id: $id) { ${TASK_FIELDS} } }`;
+
+export const TIMELINE_PAGE_SIZE = 25;
+
+export const CLIENT_TIMELINE = `query ClientTimeline($id: ID!, $after: String, $kinds: [TimelineKind!], $lang: Lang! = RU) {
+  client(id: $id) {
+    id
+    timeline(first: ${TIMELINE_PAGE_SIZE}, after: $after, kinds: $kinds) {
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { id kind at actor { username } summary(lang: $lang) object { kind id } } }
+    }
+  }
+}`;
+
+export const CLIENT_EVENTS = `subscription ClientEvents($clientId: ID!, $lang: Lang! = RU) {
+  clientEvents(clientId: $clientId) { id kind at actor { username } summary(lang: $lang) object { kind id } }
 }`;

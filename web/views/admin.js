@@ -115,7 +115,7 @@ class AdminBase {
       href, id: `admin-tab-${page}`, 'aria-current': this.page === page ? 'page' : null,
     }, t(page === 'users' ? 'adminUsersTitle' : 'adminTeamsTitle'));
     replace(this.el,
-      h('p', { class: 'back' }, h('a', { href: '#/', id: 'admin-back' }, t('backToClients'))),
+      h('p', { class: 'back' }, h('a', { href: '#/clients', id: 'admin-back' }, t('backToClients'))),
       h('h1', { id: 'admin-title' }, this.title()),
       this.isAdmin()
         ? h('nav', { class: 'admin-tabs', 'aria-label': t('adminNav') },

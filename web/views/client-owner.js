@@ -181,7 +181,7 @@ export class OwnerSection {
       this.deleteBusy = false;
       this.confirming = false;
       this.ctx.announce(t('deleteClientDone', c.displayName));
-      this.ctx.navigate('#/');
+      this.ctx.navigate('#/clients');
     } catch (e) {
       this.deleteBusy = false;
       if (e.handled) return;

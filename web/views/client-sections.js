@@ -1,11 +1,12 @@
 // Extra sections of the client page, each bringing the fields it reads. The page's query is
 // built from the base selection plus every enabled section's `fields`, so a section is added
 // here together with the server fields it needs, and nothing is sent for fields the server
-// does not have. Sections render in this order after the transactions.
+// does not have. Sections render in this order, each in its tab of the page.
 //
 // A section: {
 //   id: 'insights',                       // DOM id of the section, also its heading's id prefix
 //   enabled: () => boolean,               // e.g. () => FEATURES.insights
+//   tab: 'analytics',                     // the tab of the client's page it is shown in
 //   fields: 'insights { title text severity }',   // selection inside client { … }
 //   title: () => the heading (a string of i18n.js),
 //   render: (client, ctx) => Node | null,  // the section's content
@@ -100,11 +101,12 @@ function offers(client) {
   }));
 }
 
-/** @type {Array<{id: string, enabled: () => boolean, fields: string, title: () => string, render: (client: object, ctx: object) => Node|null}>} */
+/** @type {Array<{id: string, enabled: () => boolean, tab: string, fields: string, title: () => string, render: (client: object, ctx: object) => Node|null}>} */
 export const CLIENT_SECTIONS = [
   {
     id: 'insights',
     enabled: () => true,
+    tab: 'analytics',
     fields: `insights(lang: $lang) { kind severity text ${FIGURES} }`,
     title: () => t('insightsTitle'),
     render: insights,
@@ -112,6 +114,7 @@ export const CLIENT_SECTIONS = [
   {
     id: 'income',
     enabled: () => true,
+    tab: 'analytics',
     fields: `income {
       salaryDetected employer typicalAmount { amount currency } typicalDay regularity monthsPaid monthsExpected
       lastPaidAt nextExpectedAt monthlyAverageIncome { amount currency } monthsObserved
@@ -122,6 +125,7 @@ export const CLIENT_SECTIONS = [
   {
     id: 'recurring',
     enabled: () => true,
+    tab: 'analytics',
     fields: `recurringPayments {
       merchant key category typicalAmount { amount currency } monthlyAmount { amount currency }
       interval intervalDays dayOfMonth occurrences firstAt lastAt nextExpectedAt
@@ -132,6 +136,7 @@ export const CLIENT_SECTIONS = [
   {
     id: 'offers',
     enabled: () => true,
+    tab: 'products',
     fields: `offers(lang: $lang) {
       reasonCode reason ${FIGURES}
       product { bank { code name } id name type description rate minAmount { amount currency } maxAmount { amount currency } termMonths }

@@ -1,10 +1,14 @@
-// One client: profile (editable), rating with its factors, bank links with consent status and
-// what to do about it, accounts and balances, spending and cashflow charts, transactions with
-// filters and paging (views/transactions.js), exports, and the extra sections of
-// views/client-sections.js. "Sync this client" and "Ask the assistant" sit under the heading.
+// One client, in tabs (the open one in the route: #/client/ID?tab=timeline, so a reload and Back
+// keep it): Overview (profile, editable; rating with its factors; the client's manager; bank
+// links with consent status and what to do about it), Transactions (filters and paging,
+// views/transactions.js; exports), Analytics (charts, views/analytics.js; insights, income,
+// recurring payments), Notes & tasks (views/client-tasks.js), Timeline (views/timeline.js),
+// Products (accounts and balances, deposits and loans, cards, offers). The extra sections of
+// views/client-sections.js name their tab. "Sync this client" and "Ask the assistant" sit under
+// the heading.
 import { h, replace, table, focusHeading } from '../dom.js';
 import { label, lang, t } from '../i18n.js';
-import { date, dateTime, integer, money, signedNumber } from '../format.js';
+import { date, dateTime, dateTimeIn, integer, money, signedNumber } from '../format.js';
 import { FEATURES } from '../features.js';
 import { ADD_NOTE, clientQuery, DELETE_NOTE, LINK_BANK, RELINK_BANK, REQUEST_CONSENT_AGAIN, UNLINK_BANK, UPDATE_CLIENT } from '../queries.js';
 import { OwnerSection } from './client-owner.js';
@@ -14,17 +18,30 @@ import { AnalyticsSection } from './analytics.js';
 import { TransactionsSection } from './transactions.js';
 import { enabledSections } from './client-sections.js';
 import { SyncControl } from './sync.js';
+import { ClientTasksSection } from './client-tasks.js';
+import { TimelineSection } from './timeline.js';
 
 const EXPIRY_WARNING_DAYS = 14;
+
+/** The page's tabs, in order; the first is shown when the route names none. */
+export const CLIENT_TABS = ['overview', 'transactions', 'analytics', 'notes', 'timeline', 'products'];
+
+/** The route of a client's tab. */
+export function clientHash(id, tab) {
+  const base = `#/client/${encodeURIComponent(id)}`;
+  return tab && tab !== CLIENT_TABS[0] ? `${base}?tab=${tab}` : base;
+}
 
 export class ClientView {
   /**
    * @param {import('../app.js').Context} ctx
    * @param {string} id  the client's id
+   * @param {string} [tab]  the tab to show (CLIENT_TABS)
    */
-  constructor(ctx, id) {
+  constructor(ctx, id, tab) {
     this.ctx = ctx;
     this.id = id;
+    this.tab = CLIENT_TABS.includes(tab) ? tab : CLIENT_TABS[0];
     this.client = null;
     this.loading = false;
     this.error = '';
@@ -48,6 +65,14 @@ export class ClientView {
         preserveFocus(() => this.update());
       },
     });
+    const canEdit = () => Boolean(this.ctx.user() && this.ctx.user().role !== 'VIEWER');
+    this.tasks = new ClientTasksSection(ctx, { clientId: id, canEdit });
+    this.timeline = new TimelineSection(ctx, {
+      clientId: id,
+      timeZone: () => (this.ctx.user() ? this.ctx.user().timeZone : null),
+      // A task changed by someone else shows in the task list too.
+      onEntry: (entry) => { if (/^TASK_/.test(entry.kind)) this.tasks.refresh(); },
+    });
     this.el = h('section', { class: 'view client', 'aria-labelledby': 'client-title' });
   }
 
@@ -61,8 +86,46 @@ export class ClientView {
     focusHeading(this.el.querySelector('h1'));
     if (this.client) {
       this.ctx.assistantContext({ clientId: this.id, name: this.client.displayName });
-      await Promise.all([this.transactions.start(), this.analytics.load()]);
+      await Promise.all([this.transactions.start(), this.analytics.load(), this.tasks.load()]);
+      if (this.tab === 'timeline') this.timeline.start();
     }
+  }
+
+  /** Shows `tab` (from the route, or the keyboard); `focus` puts the focus on its tab. */
+  selectTab(tab, { focus = false } = {}) {
+    this.tab = CLIENT_TABS.includes(tab) ? tab : CLIENT_TABS[0];
+    if (this.tab === 'timeline' && this.client) this.timeline.start();
+    if (!this.parts) return;
+    for (const k of CLIENT_TABS) {
+      const button = this.el.querySelector(`#tab-${k}`);
+      const panel = this.el.querySelector(`#panel-${k}`);
+      if (!button || !panel) continue;
+      const on = k === this.tab;
+      button.setAttribute('aria-selected', String(on));
+      button.tabIndex = on ? 0 : -1;
+      panel.hidden = !on;
+    }
+    if (focus) this.el.querySelector(`#tab-${this.tab}`)?.focus();
+  }
+
+  /** A click or Enter opens a tab as a new history entry; arrow keys replace the entry. */
+  openTab(tab, { replaceEntry = false } = {}) {
+    const hash = clientHash(this.id, tab);
+    if (replaceEntry) {
+      history.replaceState(null, '', hash);
+      this.selectTab(tab, { focus: true });
+    } else if (location.hash !== hash) {
+      location.hash = hash; // the route selects it (see app.js)
+    }
+  }
+
+  tabKey(ev) {
+    const k = CLIENT_TABS.indexOf(this.tab);
+    const last = CLIENT_TABS.length - 1;
+    const to = { ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: last }[ev.key];
+    if (to === undefined) return;
+    ev.preventDefault();
+    this.openTab(CLIENT_TABS[(to + CLIENT_TABS.length) % CLIENT_TABS.length], { replaceEntry: true });
   }
 
   render() {
@@ -72,6 +135,8 @@ export class ClientView {
     if (this.client) {
       this.transactions.render();
       this.analytics.render();
+      this.tasks.render();
+      this.timeline.relocalise();
     }
   }
 
@@ -83,7 +148,7 @@ export class ClientView {
         body: h('div', { class: 'client-body' }),
       };
       replace(this.el,
-        h('p', { class: 'back' }, h('a', { href: '#/', id: 'client-back' }, t('backToClients'))),
+        h('p', { class: 'back' }, h('a', { href: '#/clients', id: 'client-back' }, t('backToClients'))),
         this.parts.heading,
         this.parts.status,
         this.parts.body);
@@ -132,35 +197,52 @@ export class ClientView {
     const canEdit = this.ctx.user() && this.ctx.user().role !== 'VIEWER';
     replace(heading, h('span', {}, c.displayName), ' ', statusBadge(c.status));
     this.sync.render();
+    const sections = (tab) => this.sections.filter((s) => s.tab === tab).map((s) => {
+      const content = s.render(c, this.ctx);
+      return content ? h('section', { id: s.id, class: 'client-section', 'aria-labelledby': `${s.id}-title` },
+        h('h2', { id: `${s.id}-title` }, s.title()), content) : null;
+    });
+    const panels = {
+      overview: [
+        h('div', { class: 'client-grid' },
+          this.profileCard(c, canEdit),
+          this.ratingCard(c)),
+        this.owner.render(c),
+        this.linksSection(c, canEdit),
+      ],
+      transactions: [this.transactions.el, FEATURES.exports ? this.exportsSection(c) : null],
+      analytics: [this.analytics.el, sections('analytics')],
+      notes: [this.notesSection(c, canEdit), this.tasks.el],
+      timeline: [this.timeline.el],
+      products: [
+        h('section', { 'aria-labelledby': 'accounts-title' },
+          h('h2', { id: 'accounts-title' }, t('accountsTitle')),
+          this.accountsTable(c.accounts)),
+        h('section', { 'aria-labelledby': 'agreements-title', class: 'agreements-section' },
+          h('h2', { id: 'agreements-title' }, t('agreementsTitle')),
+          this.agreementsTable(c.agreements || [])),
+        h('section', { 'aria-labelledby': 'cards-title', class: 'cards-section' },
+          h('h2', { id: 'cards-title' }, t('cardsTitle')),
+          this.cardsTable(c.cards || [])),
+        sections('products'),
+      ],
+    };
+    const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('clientTabs'), on: { keydown: (ev) => this.tabKey(ev) } },
+      CLIENT_TABS.map((k) => h('button', {
+        type: 'button', role: 'tab', id: `tab-${k}`, class: 'tab',
+        'aria-controls': `panel-${k}`, 'aria-selected': String(k === this.tab), tabindex: k === this.tab ? '0' : '-1',
+        on: { click: () => this.openTab(k) },
+      }, t(`clientTab_${k}`))));
     replace(body,
       h('div', { class: 'client-actions' },
         canEdit ? this.sync.el : null,
         FEATURES.assistant
           ? h('button', { type: 'button', class: 'secondary', id: 'ask-about-client', on: { click: () => this.ctx.openAssistant() } }, t('askAboutClient'))
           : null),
-      h('div', { class: 'client-grid' },
-        this.profileCard(c, canEdit),
-        this.ratingCard(c)),
-      this.owner.render(c),
-      this.linksSection(c, canEdit),
-      this.notesSection(c, canEdit),
-      h('section', { 'aria-labelledby': 'accounts-title' },
-        h('h2', { id: 'accounts-title' }, t('accountsTitle')),
-        this.accountsTable(c.accounts)),
-      h('section', { 'aria-labelledby': 'agreements-title', class: 'agreements-section' },
-        h('h2', { id: 'agreements-title' }, t('agreementsTitle')),
-        this.agreementsTable(c.agreements || [])),
-      h('section', { 'aria-labelledby': 'cards-title', class: 'cards-section' },
-        h('h2', { id: 'cards-title' }, t('cardsTitle')),
-        this.cardsTable(c.cards || [])),
-      this.analytics.el,
-      this.sections.map((s) => {
-        const content = s.render(c, this.ctx);
-        return content ? h('section', { id: s.id, class: 'client-section', 'aria-labelledby': `${s.id}-title` },
-          h('h2', { id: `${s.id}-title` }, s.title()), content) : null;
-      }),
-      this.transactions.el,
-      FEATURES.exports ? this.exportsSection(c) : null);
+      tablist,
+      CLIENT_TABS.map((k) => h('div', {
+        role: 'tabpanel', id: `panel-${k}`, class: 'tab-panel', 'aria-labelledby': `tab-${k}`, tabindex: '0', hidden: k !== this.tab,
+      }, panels[k])));
   }
 
   // ---- notes --------------------------------------------------------------------------------
@@ -171,12 +253,12 @@ export class ClientView {
     const item = (n) => h('li', { class: 'note', 'data-note-id': n.id },
       h('p', { class: 'note-head' },
         h('span', { class: 'badge' }, label('NoteKind', n.kind)), ' ',
-        h('time', { datetime: n.occurredAt }, dateTime(n.occurredAt)), ' · ',
+        h('time', { datetime: n.occurredAt }, dateTimeIn(n.occurredAt, me && me.timeZone)), ' · ',
         n.author ? n.author.username : t('none'),
         canEdit && me && (me.role === 'ADMIN' || (n.author && n.author.id === me.id))
           ? h('button', {
             type: 'button', class: 'link small', id: `note-delete-${n.id}`,
-            'aria-label': t('deleteNoteLabel', dateTime(n.occurredAt)),
+            'aria-label': t('deleteNoteLabel', dateTimeIn(n.occurredAt, me && me.timeZone)),
             on: { click: () => this.deleteNote(c, n) },
           }, t('deleteNote'))
           : null),
@@ -642,6 +724,7 @@ export class ClientView {
 
   destroy() {
     this.sync.destroy();
+    this.timeline.destroy();
   }
 }
 

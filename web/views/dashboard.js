@@ -1,7 +1,7 @@
 // The dashboard: headline figures, the grade distribution, "sync now" with live progress, and
 // the client list with search, filters (grade, bank, status), sorting and pages of 20.
 //
-// Search and filters live in the route (#/?q=…&grade=A&bank=abank&status=ACTIVE&sort=score), so
+// Search and filters live in the route (#/clients?q=…&grade=A&bank=abank&status=ACTIVE&sort=score), so
 // a reload, the Back button or signing in again after the session ended shows the same list.
 // Pages follow `pageInfo.endCursor`; the cursors seen are kept so Previous works. The server
 // orders by name, score or balance (`orderBy`; a cursor belongs to its order, so changing the
@@ -47,7 +47,7 @@ export function dashboardHash(state) {
   if (state.status) p.set('status', state.status);
   if (state.sort && state.sort !== 'name') p.set('sort', state.sort);
   const q = p.toString();
-  return q ? `#/?${q}` : '#/';
+  return q ? `#/clients?${q}` : '#/clients';
 }
 
 /** The latest `lastSyncedAt` of a client's links, or null. */

@@ -78,7 +78,7 @@ export class RulesView {
       form: h('div', {}),
     };
     replace(this.el,
-      h('p', { class: 'back' }, h('a', { href: '#/', id: 'rules-back' }, t('backToClients'))),
+      h('p', { class: 'back' }, h('a', { href: '#/clients', id: 'rules-back' }, t('backToClients'))),
       h('h1', { id: 'rules-title' }, t('rulesTitle')),
       h('p', { class: 'muted' }, t('rulesIntro')),
       this.parts.status,
