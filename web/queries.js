@@ -303,11 +303,11 @@ export const ASSIGN_CLIENT = `mutation AssignClient($clientId: ID!, $ownerId: ID
 // ---- the manager's workbench: tasks, the timeline, the time zone ----------------------------
 
 const TASK_FIELDS = `id title details dueAt overdue status priority source sourceRef clientId
-    assignee { id username } creator { id username } createdAt closedAt`;
+    client { id displayName } assignee { id username } creator { id username } createdAt closedAt`;
 
 /**
  * "My day": my overdue tasks, today's (in my time zone) and the coming week's, my time zone,
- * and my book's clients (their names for the tasks' links, and the recently changed ones).
+ * and the clients of my book where something happened most recently.
  */
 export const MY_DAY = `query MyDay {
   me { id timeZone }
@@ -315,7 +315,8 @@ export const MY_DAY = `query MyDay {
   today: myTasks(filter: { due: TODAY }) { ${TASK_FIELDS} }
   week: myTasks(filter: { due: WEEK }) { ${TASK_FIELDS} }
   done: myTasks(filter: { status: DONE }) { ${TASK_FIELDS} }
-  clients(first: 100) { totalCount edges { node { id displayName updatedAt status } } }
+  clients(first: 0) { totalCount }
+  recentClients(first: 8) { id displayName status lastActivityAt }
 }`;
 
 export const SET_MY_TIME_ZONE = `mutation SetMyTimeZone($timeZone: String!) {

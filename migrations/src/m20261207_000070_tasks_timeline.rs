@@ -8,6 +8,8 @@
 //!   the one-line summary is written in the reader's language. `(client_id, occurred_at, id)`
 //!   serves the newest-first pages. `actor_id` names a user without a foreign key: history
 //!   keeps who acted even when that user's row is gone (the entry then says so).
+//! - `clients.last_activity_at`: when the client's timeline last grew (set with each entry);
+//!   indexed, so "recently changed clients of my book" is an index read.
 //! - `users.time_zone`: the IANA zone whose day "today" means for the user (Europe/Moscow).
 //! - `notes.search_text`: the note's text as searches compare it (lower case, `ё` as `е`);
 //!   core fills it for the notes stored before ([`crate::NOTES_SEARCH_TEXT`]).
@@ -61,6 +63,7 @@ enum Notes {
 enum Clients {
     Table,
     Id,
+    LastActivityAt,
 }
 
 #[derive(DeriveIden)]
@@ -202,6 +205,23 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
+                    .table(Clients::Table)
+                    .add_column(timestamp_with_time_zone_null(Clients::LastActivityAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_clients_last_activity_at")
+                    .table(Clients::Table)
+                    .col(Clients::LastActivityAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
                     .table(Users::Table)
                     .add_column(string(Users::TimeZone).default("Europe/Moscow"))
                     .to_owned(),
@@ -223,6 +243,22 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Notes::Table)
                     .drop_column(Notes::SearchText)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_clients_last_activity_at")
+                    .table(Clients::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Clients::Table)
+                    .drop_column(Clients::LastActivityAt)
                     .to_owned(),
             )
             .await?;

@@ -120,7 +120,6 @@ export class MyDayView {
     const d = this.data;
     if (!d) { replace(this.parts.body); return; }
     const zone = d.me.timeZone;
-    const names = new Map(d.clients.edges.map((e) => [e.node.id, e.node.displayName]));
     // A task is listed once: overdue, else today, else later this week.
     const seen = new Set();
     const only = (list) => list.filter((x) => !seen.has(x.id) && seen.add(x.id));
@@ -134,7 +133,7 @@ export class MyDayView {
         ? h('ul', { class: 'tasks plain' }, tasks.map((task) => taskItem(task, {
           prefix: 'day',
           timeZone: zone,
-          clientName: (cid) => names.get(cid) || null,
+          clientName: (cid) => (task.client && task.client.id === cid ? task.client.displayName : null),
           actions: ['complete', 'reopen'],
           busy: this.busy === task.id,
           onAction: (x, a) => this.act(x, a),
@@ -148,7 +147,7 @@ export class MyDayView {
         list('tasks-today', t('dayToday'), today, t('dayNoToday')),
         list('tasks-week', t('dayWeek'), week, t('dayNoWeek')),
         list('tasks-done', t('dayDone'), done, t('dayNoDone'))),
-      this.recentClients(d.clients, zone));
+      this.recentClients(d.recentClients, d.clients.totalCount, zone));
   }
 
   zoneForm(zone) {
@@ -233,23 +232,17 @@ export class MyDayView {
     if (!document.activeElement || document.activeElement === document.body) focusHeading(this.parts.heading);
   }
 
-  /**
-   * The clients of my book changed most recently (`updatedAt`; the API has no order by recent
-   * activity, so the first 100 of the book are sorted here).
-   */
-  recentClients(clients, zone) {
-    const nodes = clients.edges.map((e) => e.node)
-      .sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt))
-      .slice(0, RECENT_CLIENTS);
+  /** The clients of my book where something happened most recently (their timeline grew). */
+  recentClients(nodes, total, zone) {
     return h('section', { class: 'recent-clients', id: 'recent-clients', 'aria-labelledby': 'recent-clients-title' },
       h('h2', { id: 'recent-clients-title' }, t('dayRecentClients')),
-      h('p', { class: 'muted small' }, t('dayRecentHow', clients.totalCount), ' ',
+      h('p', { class: 'muted small' }, t('dayRecentHow', total), ' ',
         h('a', { href: '#/clients', id: 'day-all-clients' }, t('dayAllClients'))),
       nodes.length
         ? h('ul', { class: 'recent plain' }, nodes.map((c) => h('li', { dataset: { clientId: c.id } },
           h('a', { href: `#/client/${encodeURIComponent(c.id)}`, class: 'client-link' }, c.displayName), ' ',
           statusBadge(c.status), ' ',
-          h('span', { class: 'muted small' }, t('dayChangedAt', dateTimeIn(c.updatedAt, zone))))))
+          h('span', { class: 'muted small' }, t('dayChangedAt', dateTimeIn(c.lastActivityAt, zone))))))
         : h('p', { class: 'muted' }, t('dayNoClients')));
   }
 

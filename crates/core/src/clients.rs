@@ -35,6 +35,8 @@ pub struct Client {
     pub team_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When something last happened to the client (its timeline last grew).
+    pub last_activity_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<clients::Model> for Client {
@@ -51,6 +53,7 @@ impl TryFrom<clients::Model> for Client {
             team_id: m.team_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            last_activity_at: m.last_activity_at,
         })
     }
 }
@@ -469,6 +472,23 @@ impl Core {
         txn.commit().await?;
         self.announce_timeline(model.id);
         model.try_into()
+    }
+
+    /// The clients of `actor`'s book where something happened most recently (their timeline
+    /// grew), newest first, `first` at most (50).
+    pub async fn recent_clients(&self, actor: &Actor, first: u64) -> CoreResult<Vec<Client>> {
+        let mut q = clients::Entity::find().filter(clients::Column::LastActivityAt.is_not_null());
+        if let Some(cond) = crate::access::visible_condition(actor, Utc::now()) {
+            q = q.filter(cond);
+        }
+        q.order_by_desc(clients::Column::LastActivityAt)
+            .order_by_desc(clients::Column::Id)
+            .limit(first.clamp(1, 50))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(Client::try_from)
+            .collect()
     }
 
     pub async fn update_client(

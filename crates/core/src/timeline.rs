@@ -26,7 +26,7 @@ use crate::access::Need;
 use crate::auth::Actor;
 use crate::domain::format::format_date_of;
 use crate::domain::{format_money, Currency, Lang, Localized, Money, TimelineKind};
-use crate::entity::{client_events, notes, tasks, users};
+use crate::entity::{client_events, clients, notes, tasks, users};
 use crate::error::{CoreError, CoreResult};
 use crate::events::Event;
 use crate::Core;
@@ -146,7 +146,18 @@ pub(crate) async fn record<C: ConnectionTrait>(conn: &C, event: NewEvent) -> Cor
     }
     .insert(conn)
     .await?;
+    touch_clients(conn, &[event.client_id]).await?;
     Ok(row.id)
+}
+
+/// Marks the clients as active now (`clients.last_activity_at`), with their entries.
+async fn touch_clients<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> CoreResult<()> {
+    clients::Entity::update_many()
+        .col_expr(clients::Column::LastActivityAt, Expr::value(Utc::now()))
+        .filter(clients::Column::Id.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Writes several entries in one statement (a sync's large transactions).
@@ -158,6 +169,9 @@ pub(crate) async fn record_many<C: ConnectionTrait>(
         return Ok(());
     }
     let now = Utc::now();
+    let mut touched: Vec<i64> = events.iter().map(|e| e.client_id).collect();
+    touched.sort_unstable();
+    touched.dedup();
     let mut rows = Vec::with_capacity(events.len());
     for event in events {
         let data = serde_json::to_string(&event.data)
@@ -179,7 +193,7 @@ pub(crate) async fn record_many<C: ConnectionTrait>(
             .exec_without_returning(conn)
             .await?;
     }
-    Ok(())
+    touch_clients(conn, &touched).await
 }
 
 /// Removes the entries that record `object` (a deleted note's), in the deletion's transaction.

@@ -67,6 +67,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         team_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        last_activity_at: Set(None),
     }
     .insert(db)
     .await

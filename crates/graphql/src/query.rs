@@ -50,6 +50,19 @@ impl QueryRoot {
         Ok(notes.into_iter().map(NoteObject).collect())
     }
 
+    /// The clients of your book where something happened most recently (`lastActivityAt`),
+    /// newest first, `first` at most (50).
+    async fn recent_clients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: i32,
+    ) -> async_graphql::Result<Vec<ClientObject>> {
+        let who = actor(ctx).api()?;
+        let first = u64::try_from(first.clamp(1, 50)).unwrap_or(10);
+        let clients = core(ctx).api()?.recent_clients(who, first).await.api()?;
+        Ok(clients.into_iter().map(ClientObject).collect())
+    }
+
     /// One task you can see (its client in your book, or yours).
     async fn task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TaskObject> {
         let who = actor(ctx).api()?;

@@ -299,6 +299,21 @@ async fn tasks_follow_the_book_and_due_filters_count_in_the_users_own_day() {
         1,
         "{tasks}"
     );
+    // A task names its client; the client where something happened last comes first.
+    let day = masha
+        .ok(
+            "{ myTasks { client { displayName } } recentClients { displayName lastActivityAt } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(day["myTasks"][0]["client"]["displayName"], "Клиент Маши");
+    assert_eq!(day["recentClients"][0]["displayName"], "Клиент Маши");
+    assert!(day["recentClients"][0]["lastActivityAt"].is_string());
+    let lev_day = lev.ok("{ recentClients { displayName } }", json!({})).await;
+    assert_eq!(
+        lev_day["recentClients"],
+        json!([{ "displayName": "Клиент Льва" }])
+    );
     // A task without a client goes to oneself or one's team only.
     let outside = masha
         .gql(

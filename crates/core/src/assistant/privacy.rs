@@ -323,6 +323,7 @@ mod tests {
             team_id: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            last_activity_at: None,
         }
     }
 

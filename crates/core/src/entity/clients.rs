@@ -24,6 +24,8 @@ pub struct Model {
     pub team_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the client's timeline last grew.
+    pub last_activity_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

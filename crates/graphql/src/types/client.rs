@@ -56,6 +56,11 @@ impl ClientObject {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// When something last happened to the client: its timeline's newest entry was written
+    /// (a note, a task, a sync that brought transactions, an edit…). Null: nothing yet.
+    async fn last_activity_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_activity_at
+    }
 
     /// The manager whose book the client is in (null: not assigned yet; administrators see
     /// such clients and assign them).

@@ -233,10 +233,24 @@ impl TaskObject {
     async fn source_ref(&self) -> Option<&str> {
         self.0.source_ref.as_deref()
     }
-    /// The client's id (null: a task without a client). The client itself through
-    /// `client(id:)`, which applies the reader's book.
+    /// The client's id (null: a task without a client).
     async fn client_id(&self) -> Option<ID> {
         self.0.client_id.map(|id| ID(id.to_string()))
+    }
+    /// The client it is about (a task is only ever shown to those who see its client).
+    async fn client(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::ClientObject>> {
+        let Some(id) = self.0.client_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .data_unchecked::<async_graphql::dataloader::DataLoader<crate::loaders::CoreLoader>>()
+            .load_one(crate::loaders::ClientById(id))
+            .await
+            .api()?
+            .map(super::ClientObject))
     }
     async fn assignee(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         match self.0.assignee_id {
