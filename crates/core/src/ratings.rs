@@ -304,13 +304,21 @@ pub(crate) async fn compute_and_store<C: ConnectionTrait>(
     if previous.as_deref() != Some(grade.as_str()) {
         // A new or changed grade is on the client's timeline, with the factor that weighs most
         // in the direction of the change.
-        let up = previous
-            .as_deref()
-            .and_then(|p| Grade::parse(p).ok())
-            .is_none_or(|p| grade < p);
+        // Up: the strongest plus; down: the strongest minus. A first grade: an A by its
+        // strongest plus, a C by its strongest minus, a B by whatever weighs most.
+        let wanted = match previous.as_deref().and_then(|p| Grade::parse(p).ok()) {
+            Some(p) => Some(grade < p),
+            None if grade == Grade::A => Some(true),
+            None if grade == Grade::C => Some(false),
+            None => None,
+        };
         let main = factors
             .iter()
-            .filter(|f| if up { f.impact > 0.0 } else { f.impact < 0.0 })
+            .filter(|f| match wanted {
+                Some(true) => f.impact > 0.0,
+                Some(false) => f.impact < 0.0,
+                None => f.impact != 0.0,
+            })
             .max_by(|a, b| a.impact.abs().total_cmp(&b.impact.abs()));
         crate::timeline::record(
             conn,

@@ -488,6 +488,14 @@ fn quote(text: &str) -> String {
     }
 }
 
+/// A title in the language's quotation marks: «…» / “…”.
+fn quoted(text: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ru => format!("«{text}»"),
+        Lang::En => format!("“{text}”"),
+    }
+}
+
 fn note_kind_word(kind: &str, lang: Lang) -> &'static str {
     match kind {
         "CALL" => lang.pick("Звонок", "Call"),
@@ -581,30 +589,30 @@ fn summary(
         }
         (TimelineKind::TaskCreated, EventData::Task { title }) => {
             format!(
-                "{} «{}»",
+                "{} {}",
                 lang.pick("Новая задача", "New task"),
-                task_title(title)
+                quoted(&task_title(title), lang)
             )
         }
         (TimelineKind::TaskCompleted, EventData::Task { title }) => {
             format!(
-                "{} «{}»",
+                "{} {}",
                 lang.pick("Выполнена задача", "Task done:"),
-                task_title(title)
+                quoted(&task_title(title), lang)
             )
         }
         (TimelineKind::TaskCancelled, EventData::Task { title }) => {
             format!(
-                "{} «{}»",
+                "{} {}",
                 lang.pick("Отменена задача", "Task cancelled:"),
-                task_title(title)
+                quoted(&task_title(title), lang)
             )
         }
         (TimelineKind::TaskReopened, EventData::Task { title }) => {
             format!(
-                "{} «{}»",
+                "{} {}",
                 lang.pick("Снова открыта задача", "Task reopened:"),
-                task_title(title)
+                quoted(&task_title(title), lang)
             )
         }
         (TimelineKind::BankLinked, EventData::Bank { bank }) => match lang {

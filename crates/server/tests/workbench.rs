@@ -399,7 +399,7 @@ async fn the_timeline_is_stored_newest_first_paged_and_costs_the_same_however_lo
     assert_eq!(first["pageInfo"]["hasNextPage"], true);
     let done = &first["edges"][0]["node"];
     assert_eq!(done["summary"], "Выполнена задача «Позвонить»");
-    assert_eq!(done["en"], "Task done: «Позвонить»");
+    assert_eq!(done["en"], "Task done: “Позвонить”");
     assert_eq!(done["actor"]["username"], "masha");
     assert_eq!(done["object"], json!({ "kind": "task", "id": task }));
     let cursor = first["pageInfo"]["endCursor"].as_str().unwrap().to_owned();

@@ -1018,15 +1018,31 @@ impl SyncEngine {
                 last_error.map(|e| format!(" ({e})")).unwrap_or_default()
             )));
         }
-        self.audit
-            .record(
-                AuditEvent::new("bank.link")
-                    .username("system")
-                    .entity("client", client_id)
-                    .detail("externalClientId", external)
-                    .detail("banks", linked.clone()),
+        let txn = self.db.begin_write().await?;
+        for code in &linked {
+            crate::timeline::record(
+                &*txn,
+                NewEvent::new(
+                    client_id,
+                    TimelineKind::BankLinked,
+                    EventData::Bank {
+                        bank: self.banks.describe(code).name,
+                    },
+                ),
             )
             .await?;
+        }
+        crate::audit::record_in(
+            &txn,
+            AuditEvent::new("bank.link")
+                .username("system")
+                .entity("client", client_id)
+                .detail("externalClientId", external)
+                .detail("banks", linked.clone()),
+        )
+        .await?;
+        txn.commit().await?;
+        self.announce_timeline(client_id);
         Ok((client_id, linked))
     }
 }
