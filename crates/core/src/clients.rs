@@ -318,8 +318,16 @@ impl Core {
                     ),
             );
         }
+        // A book is read through its own indexes (owner, team, shares) and its few thousand
+        // rows sorted; walking the whole portfolio's name index to find them (the plan SQLite
+        // picks for a plain `ORDER BY sort_name`) cost a manager of 2 000 clients in 100 000
+        // five times the page. An administrator's list (no condition) walks the index.
+        let q = if crate::access::visible_condition(actor, Utc::now()).is_some() {
+            q.order_by(Expr::cust("clients.sort_name || ''"), sea_orm::Order::Asc)
+        } else {
+            q.order_by_asc(clients::Column::SortName)
+        };
         let rows = q
-            .order_by_asc(clients::Column::SortName)
             .order_by_asc(clients::Column::Id)
             .limit(first + 1)
             .all(self.db.conn())
