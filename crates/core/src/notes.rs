@@ -100,11 +100,7 @@ fn clean_body(body: &str) -> CoreResult<String> {
             "a note has at most {BODY_MAX} characters; this one has {chars}"
         )));
     }
-    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if body
-        .chars()
-        .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c))
-    {
+    if crate::domain::has_hidden_controls(body) {
         return Err(CoreError::invalid(
             "a note cannot hold control or text-direction characters",
         ));

@@ -196,11 +196,7 @@ fn clean_details(details: &str) -> CoreResult<String> {
             "a task's details have at most {DETAILS_MAX} characters; these have {n}"
         )));
     }
-    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if details
-        .chars()
-        .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c))
-    {
+    if crate::domain::has_hidden_controls(details) {
         return Err(CoreError::invalid(
             "a task's details cannot hold control or text-direction characters",
         ));

@@ -103,6 +103,21 @@ pub fn decode_transaction(cursor: &str) -> ApiResult<TransactionCursor> {
     Ok(TransactionCursor { booked_at, id })
 }
 
+/// A timeline cursor: the entry's time (microseconds) and id.
+pub fn encode_timeline(at: DateTime<Utc>, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("e1:{}:{id}", at.timestamp_micros()))
+}
+
+pub fn decode_timeline(cursor: &str) -> ApiResult<(DateTime<Utc>, i64)> {
+    let rest = decode(cursor, "e1:")?;
+    let bad = || ApiError::bad_input("malformed timeline cursor");
+    let (micros, id) = rest.split_once(':').ok_or_else(bad)?;
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let id: i64 = id.parse().map_err(|_| bad())?;
+    let at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
+    Ok((at, id))
+}
+
 /// Parses a GraphQL `ID` of one of our rows.
 pub fn parse_id(id: &async_graphql::ID, what: &str) -> ApiResult<i64> {
     id.as_str()
@@ -115,6 +130,19 @@ pub fn parse_id(id: &async_graphql::ID, what: &str) -> ApiResult<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeline_cursors_round_trip_and_refuse_others() {
+        let at = DateTime::<Utc>::from_timestamp_micros(1_765_000_000_123_456).expect("time");
+        let c = encode_timeline(at, 42);
+        assert_eq!(decode_timeline(&c).expect("decoded"), (at, 42));
+        assert!(decode_timeline("bm9wZQ").is_err());
+        let transaction = encode_transaction(&TransactionCursor {
+            booked_at: at,
+            id: 42,
+        });
+        assert!(decode_timeline(&transaction).is_err());
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_foreign_values() {

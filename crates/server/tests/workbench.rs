@@ -24,22 +24,11 @@ struct World {
 }
 
 async fn create_user(admin: &Client, name: &str, role: &str) -> String {
-    admin
-        .ok(
-            "mutation($input: CreateUserInput!) { createUser(input: $input) { id } }",
-            json!({ "input": { "username": name, "password": PASSWORD, "role": role } }),
-        )
-        .await["createUser"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    common::create_user(admin, name, role, PASSWORD).await
 }
 
 async fn signed_in(server: &TestServer, name: &str) -> Client {
-    let c = Client::new(server);
-    let body = c.login(name, PASSWORD).await;
-    assert!(body.get("errors").is_none(), "{name} signs in: {body}");
-    c
+    common::signed_in_as(server, name, PASSWORD).await
 }
 
 /// Team A: lida (lead), masha, vera (viewer). Team B: lev (lead). A client each for masha and

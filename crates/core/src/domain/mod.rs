@@ -20,4 +20,7 @@ pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE
 pub use sync_run::{
     LinkResult, SkipReason, SyncEvent, SyncRunLink, SyncRunStatus, SyncRunSummary, SyncTrigger,
 };
-pub use text::{like_pattern, mask_number, normalize_for_search, phone_key, phone_search_keys};
+pub use text::{
+    has_hidden_controls, like_pattern, mask_number, normalize_for_search, phone_key,
+    phone_search_keys,
+};

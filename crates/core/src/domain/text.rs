@@ -24,6 +24,15 @@ pub fn normalize_for_search(text: &str) -> String {
     out
 }
 
+/// Whether `text` holds a character no person's text should: a control character other than a
+/// line break or a tab, or a bidirectional override (which can make text read otherwise than
+/// it is stored).
+pub fn has_hidden_controls(text: &str) -> bool {
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    text.chars()
+        .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c))
+}
+
 /// Escapes LIKE wildcards so a search for `50%` finds the text `50%`.
 pub fn like_pattern(needle: &str) -> String {
     let mut out = String::with_capacity(needle.len() + 2);

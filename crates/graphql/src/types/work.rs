@@ -1,15 +1,13 @@
 //! The manager's work: tasks and a client's timeline.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use crm_core::domain::{
     TaskPriority as CorePriority, TaskSource as CoreSource, TaskStatus as CoreStatus,
     TimelineKind as CoreKind,
 };
 use crm_core::tasks::Task;
-use crm_core::timeline::{TimelineCursor, TimelineEntry};
+use crm_core::timeline::TimelineEntry;
 
 use super::objects::{PageInfo, User};
 use super::teams::user_by_id;
@@ -332,25 +330,6 @@ pub struct TimelineConnection {
     pub page_info: PageInfo,
 }
 
-pub(crate) fn encode_timeline_cursor(at: DateTime<Utc>, id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("t1:{}:{id}", at.timestamp_micros()))
-}
-
-pub(crate) fn decode_timeline_cursor(cursor: &str) -> ApiResult<TimelineCursor> {
-    let bad =
-        || ApiError::bad_input("`after` is not a cursor from this list; use pageInfo.endCursor");
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.as_bytes())
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let rest = text.strip_prefix("t1:").ok_or_else(bad)?;
-    let (micros, id) = rest.split_once(':').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let id: i64 = id.parse().map_err(|_| bad())?;
-    let at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
-    Ok((at, id))
-}
-
 /// `Client.timeline`.
 pub(crate) async fn client_timeline(
     ctx: &Context<'_>,
@@ -360,7 +339,10 @@ pub(crate) async fn client_timeline(
     kinds: Option<Vec<TimelineKind>>,
 ) -> async_graphql::Result<TimelineConnection> {
     let first = crate::cursor::page_size(first, 20)?;
-    let after = after.as_deref().map(decode_timeline_cursor).transpose()?;
+    let after = after
+        .as_deref()
+        .map(crate::cursor::decode_timeline)
+        .transpose()?;
     let kinds: Vec<CoreKind> = kinds
         .unwrap_or_default()
         .into_iter()
@@ -386,7 +368,7 @@ pub(crate) async fn client_timeline(
         .entries
         .into_iter()
         .map(|e| TimelineEdge {
-            cursor: encode_timeline_cursor(e.at, e.id),
+            cursor: crate::cursor::encode_timeline(e.at, e.id),
             node: TimelineEntryObject(e),
         })
         .collect();
@@ -399,18 +381,4 @@ pub(crate) async fn client_timeline(
         },
         edges,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeline_cursors_round_trip_and_refuse_others() {
-        let at = DateTime::<Utc>::from_timestamp_micros(1_765_000_000_123_456).expect("time");
-        let c = encode_timeline_cursor(at, 42);
-        assert_eq!(decode_timeline_cursor(&c).expect("decoded"), (at, 42));
-        assert!(decode_timeline_cursor("bm9wZQ").is_err());
-        assert!(decode_timeline_cursor(&URL_SAFE_NO_PAD.encode("c1:1:x")).is_err());
-    }
 }

@@ -21,6 +21,27 @@ pub async fn start_with(extra: &[(&str, &str)]) -> TestServer {
         .expect("server starts")
 }
 
+/// Creates a user as `admin` and returns its id.
+pub async fn create_user(admin: &Client, name: &str, role: &str, password: &str) -> String {
+    admin
+        .ok(
+            "mutation($input: CreateUserInput!) { createUser(input: $input) { id } }",
+            json!({ "input": { "username": name, "password": password, "role": role } }),
+        )
+        .await["createUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A client signed in as `name`.
+pub async fn signed_in_as(server: &TestServer, name: &str, password: &str) -> Client {
+    let c = Client::new(server);
+    let body = c.login(name, password).await;
+    assert!(body.get("errors").is_none(), "{name} signs in: {body}");
+    c
+}
+
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
