@@ -110,10 +110,25 @@ impl Book {
     }
 
     /// Replaces the markers `{book}` (a `client_id` column) and `{book_id}` (the `clients.id`
-    /// column) in `sql`.
+    /// column) in `sql`, one whole statement that starts with `SELECT`. A book's ids are
+    /// written once, as a `WITH book_ids` list the markers read, rather than once per marker:
+    /// the statements that use it name the book five or six times, and parsing 2 000 ids six
+    /// times was most of a manager's dashboard.
     pub(crate) fn apply(&self, sql: &str) -> String {
-        sql.replace("{book}", &self.sql("client_id"))
-            .replace("{book_id}", &self.sql("id"))
+        match self {
+            Book::Only(ids) if !ids.is_empty() => {
+                let values: Vec<String> = ids.iter().map(|id| format!("({id})")).collect();
+                format!(
+                    "WITH book_ids(id) AS (VALUES {}) {}",
+                    values.join(","),
+                    sql.replace("{book}", " AND client_id IN (SELECT id FROM book_ids)")
+                        .replace("{book_id}", " AND id IN (SELECT id FROM book_ids)")
+                )
+            }
+            _ => sql
+                .replace("{book}", &self.sql("client_id"))
+                .replace("{book_id}", &self.sql("id")),
+        }
     }
 }
 
@@ -143,5 +158,29 @@ impl Core {
             .all(self.db.conn())
             .await?;
         Ok(Book::Only(ids))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_book_names_its_ids_once_and_no_marker_is_left() {
+        let sql = "SELECT 1 FROM a WHERE 1 = 1{book} UNION ALL SELECT 2 FROM clients WHERE 1 = 1{book_id}";
+        let only = Book::Only(vec![3, 5]).apply(sql);
+        assert_eq!(
+            only,
+            "WITH book_ids(id) AS (VALUES (3),(5)) SELECT 1 FROM a WHERE 1 = 1 AND client_id IN (SELECT id FROM book_ids) UNION ALL SELECT 2 FROM clients WHERE 1 = 1 AND id IN (SELECT id FROM book_ids)"
+        );
+        assert_eq!(
+            Book::All.apply(sql),
+            "SELECT 1 FROM a WHERE 1 = 1 UNION ALL SELECT 2 FROM clients WHERE 1 = 1"
+        );
+        let empty = Book::Only(vec![]).apply(sql);
+        assert!(
+            !empty.contains('{') && empty.matches("1 = 0").count() == 2,
+            "{empty}"
+        );
     }
 }

@@ -142,6 +142,7 @@ async fn chunks_reach_the_subscriber_before_the_provider_has_finished() {
             "recurring_payments",
             "income_profile",
             "insights",
+            "manager_notes",
             "offers"
         ]
     );
