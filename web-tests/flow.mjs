@@ -991,6 +991,16 @@ async function workbenchSteps(browser, adminPage, vp, viewport) {
   assertEq(`${task.priority} ${task.assignee.username}`, `URGENT ${username}`, 'priority and assignee');
   await axe(page, `${vp} notes and tasks`);
   await screenshot(page, `${vp}-25-notes-tasks`);
+  // Edit: the form comes back with the task's fields on the manager's clock; a new priority is saved.
+  await page.click(`#task-edit-${task.id}`);
+  await until(page, () => document.querySelector('#task-form-title')?.textContent === 'Изменить задачу', null, 'the form edits the task');
+  assertEq(await page.inputValue('#task-title'), title, 'the title in the form');
+  assertEq(`${await page.inputValue('#task-due-date')} ${await page.inputValue('#task-due-time')}`, `${tomorrow} 10:00`, 'the due time on the manager\'s clock');
+  await page.selectOption('#task-priority', 'HIGH');
+  await page.click('#task-submit');
+  await until(page, () => document.querySelector('#task-form-title')?.textContent === 'Новая задача', null, 'the form is for a new task again');
+  const edited = (await api(page, 'query($id: ID!) { task(id: $id) { title priority dueAt } }', { id: task.id })).task;
+  assertEq(`${edited.title} ${edited.priority} ${edited.dueAt}`, `${title} HIGH ${task.dueAt}`, 'only the priority changed');
   await page.click(`#task-complete-${task.id}`);
   await until(page, (id) => document.querySelector(`#tasks-list li[data-task-id="${id}"]`)?.dataset.status === 'DONE', task.id, 'the task completed');
   assertEq(await page.evaluate(() => document.activeElement.id), `task-reopen-${task.id}`, 'the focus follows the task to Reopen');

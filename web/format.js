@@ -170,6 +170,15 @@ export function zonedToUtc(day, time, timeZone) {
   return new Date(guess).toISOString();
 }
 
+/** The date (YYYY-MM-DD) and time (HH:MM) instant `iso` reads on the clock of `timeZone`. */
+export function utcToZoned(iso, timeZone) {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return { date: '', time: '' };
+  const wall = validTimeZone(timeZone) ? wallClock(ms, timeZone) : ms - new Date(ms).getTimezoneOffset() * 60000;
+  const text = new Date(wall).toISOString();
+  return { date: text.slice(0, 10), time: text.slice(11, 16) };
+}
+
 /** Today's date (YYYY-MM-DD) as the clock reads in `timeZone`. */
 export function todayIn(timeZone) {
   const ms = validTimeZone(timeZone) ? wallClock(Date.now(), timeZone) : Date.now() - new Date().getTimezoneOffset() * 60000;

@@ -342,6 +342,10 @@ export const CREATE_TASK = `mutation CreateTask($input: CreateTaskInput!) {
   createTask(input: $input) { ${TASK_FIELDS} }
 }`;
 
+export const UPDATE_TASK = `mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) {
+  updateTask(id: $id, input: $input) { ${TASK_FIELDS} }
+}`;
+
 export const COMPLETE_TASK = `mutation CompleteTask($id: ID!) { completeTask(id: $id) { ${TASK_FIELDS} } }`;
 
 export const REOPEN_TASK = `mutation ReopenTask($id: ID!) { reopenTask(id: $id) { ${TASK_FIELDS} } }`;

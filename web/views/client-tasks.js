@@ -5,8 +5,8 @@
 // client; its words are shown next to the form.
 import { h, replace } from '../dom.js';
 import { label, t } from '../i18n.js';
-import { todayIn, zonedToUtc } from '../format.js';
-import { CLIENT_MEMBERS, CLIENT_TASKS, CREATE_TASK } from '../queries.js';
+import { todayIn, utcToZoned, zonedToUtc } from '../format.js';
+import { CLIENT_MEMBERS, CLIENT_TASKS, CREATE_TASK, UPDATE_TASK } from '../queries.js';
 import { formError, preserveFocus } from './common.js';
 import { runTaskAction, sortTasks, taskItem } from './tasks.js';
 
@@ -33,6 +33,8 @@ export class ClientTasksSection {
     this.message = '';
     this.messageIsError = false;
     this.draft = {};
+    /** The task the form edits (null: the form creates one). */
+    this.editing = null;
     this.el = h('section', { class: 'tasks-section', 'aria-labelledby': 'tasks-title' });
   }
 
@@ -83,7 +85,7 @@ export class ClientTasksSection {
             ? h('ul', { class: 'tasks plain', id: 'tasks-list' }, tasks.map((task) => taskItem(task, {
               prefix: 'task',
               timeZone: zone,
-              actions: this.canEdit() ? ['complete', 'reopen', 'cancel'] : [],
+              actions: this.canEdit() ? ['complete', 'reopen', 'cancel', 'edit'] : [],
               busy: this.busy === task.id,
               onAction: (x, a) => this.act(x, a),
             })))
@@ -122,7 +124,7 @@ export class ClientTasksSection {
       class: 'filters task-form', id: 'task-form', 'aria-labelledby': 'task-form-title', novalidate: true,
       on: { submit: (ev) => { ev.preventDefault(); this.create(zone); } },
     },
-    h('h3', { id: 'task-form-title', class: 'form-title' }, t('taskNew')),
+    h('h3', { id: 'task-form-title', class: 'form-title' }, this.editing ? t('taskEditTitle') : t('taskNew')),
     field('task-title', 'taskTitle', input('task-title', { name: 'title', required: true, maxlength: 200, autocomplete: 'off' }, d.title), 'field grow'),
     h('div', { class: 'field full' }, h('label', { for: 'task-details' }, t('taskDetails')), details),
     field('task-due-date', 'taskDueDate', input('task-due-date', { name: 'dueDate', type: 'date', min: zone ? todayIn(zone) : null, 'aria-describedby': 'task-zone' }, d.dueDate)),
@@ -130,7 +132,11 @@ export class ClientTasksSection {
     field('task-priority', 'taskPriority', priority),
     field('task-assignee', 'taskAssigneeField', assignee),
     h('p', { class: 'muted small full', id: 'task-zone' }, t('taskZoneHint', zone || t('none'))),
-    h('div', { class: 'field end' }, h('button', { type: 'submit', id: 'task-submit', disabled: this.saving }, this.saving ? t('saving') : t('taskAdd'))),
+    h('div', { class: 'field end' },
+      h('button', { type: 'submit', id: 'task-submit', disabled: this.saving }, this.saving ? t('saving') : this.editing ? t('taskSave') : t('taskAdd')),
+      this.editing ? [' ', h('button', {
+        type: 'button', class: 'secondary', id: 'task-edit-cancel', on: { click: () => this.stopEditing() },
+      }, t('taskEditCancel'))] : null),
     h('p', {
       id: 'task-message', tabindex: '-1', class: ['form-message', 'full', this.messageIsError ? 'error' : 'notice'], role: this.messageIsError ? 'alert' : 'status',
     }, this.message || null));
@@ -147,20 +153,25 @@ export class ClientTasksSection {
     };
     if (!title) { fail(t('taskTitleRequired'), 'task-title'); return; }
     if (d.dueTime && !d.dueDate) { fail(t('taskDateRequired'), 'task-due-date'); return; }
-    const input = { clientId: this.clientId, title, details: (d.details || '').trim(), priority: d.priority || 'NORMAL' };
+    const input = { title, details: (d.details || '').trim(), priority: d.priority || 'NORMAL' };
     if (d.dueDate) input.dueAt = zonedToUtc(d.dueDate, d.dueTime || '', zone);
+    else if (this.editing) input.clearDueAt = true;
     const assignee = d.assignee || (this.me && this.me.id);
     if (assignee) input.assigneeId = assignee;
     this.saving = true;
     this.message = '';
     this.render();
     try {
-      const data = await this.ctx.request(CREATE_TASK, { input });
-      this.tasks = [...this.tasks.filter((x) => x.id !== data.createTask.id), data.createTask];
+      const task = this.editing
+        ? (await this.ctx.request(UPDATE_TASK, { id: this.editing, input })).updateTask
+        : (await this.ctx.request(CREATE_TASK, { input: { clientId: this.clientId, ...input } })).createTask;
+      const done = this.editing ? 'taskUpdated' : 'taskCreated';
+      this.tasks = [...this.tasks.filter((x) => x.id !== task.id), task];
       this.draft = {};
+      this.editing = null;
       this.saving = false;
       this.messageIsError = false;
-      this.message = t('taskCreated', data.createTask.title);
+      this.message = t(done, task.title);
       this.render();
       this.ctx.announce(this.message);
       document.getElementById('task-title')?.focus();
@@ -173,7 +184,30 @@ export class ClientTasksSection {
     }
   }
 
+  /** Fills the form with an open task's fields, on the user's clock, to change them. */
+  edit(task) {
+    const zone = this.me ? this.me.timeZone : null;
+    const due = task.dueAt ? utcToZoned(task.dueAt, zone) : { date: '', time: '' };
+    this.editing = task.id;
+    this.draft = {
+      title: task.title, details: task.details, priority: task.priority,
+      dueDate: due.date, dueTime: due.time, assignee: task.assignee ? task.assignee.id : '',
+    };
+    this.message = '';
+    this.render();
+    document.getElementById('task-title')?.focus();
+  }
+
+  stopEditing() {
+    this.editing = null;
+    this.draft = {};
+    this.message = '';
+    this.render();
+    document.getElementById('task-title')?.focus();
+  }
+
   async act(task, action) {
+    if (action === 'edit') { this.edit(task); return; }
     this.busy = task.id;
     this.render();
     try {

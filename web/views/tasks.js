@@ -25,12 +25,13 @@ export function priorityBadge(priority) {
  * @param {string} o.prefix         id prefix of its buttons (unique per list)
  * @param {string} o.timeZone       the user's time zone (due times read on its clock)
  * @param {(id: string) => string|null} [o.clientName]  a link to the client when given
- * @param {string[]} o.actions      which of complete / reopen / cancel to offer
+ * @param {string[]} o.actions      which of complete / reopen / cancel / edit to offer
  * @param {(task: object, action: string) => void} o.onAction
  * @param {boolean} [o.busy]
  */
 export function taskItem(task, { prefix, timeZone, clientName, actions, onAction, busy = false }) {
   const open = task.status === 'OPEN';
+  // Reopen a closed task; complete, cancel or edit an open one.
   const offered = actions.filter((a) => (a === 'reopen' ? !open : open));
   const name = clientName && task.clientId ? clientName(task.clientId) : null;
   return h('li', {
