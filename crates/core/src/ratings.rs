@@ -269,7 +269,7 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
 
     let inputs = RatingInputs {
         currency: base.clone(),
-        months: window.months,
+        months: window.months(),
         income_minor: monthly(income)?,
         spending_minor: monthly((debits - refunds).max(0))?,
         loan_minor: monthly(loans)?,

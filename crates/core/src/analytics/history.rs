@@ -124,27 +124,40 @@ pub(crate) struct Window {
     pub to: DateTime<Utc>,
     /// The first day with a booked row in the window (UTC midnight), if any.
     pub first_booked: Option<DateTime<Utc>>,
-    /// Months the client's data covers in the window: 12 when it starts by the window's start,
-    /// else the whole days from the first booked day to today / 30.44, at least 1 (for the
-    /// rating's history factor; money is spread with [`Window::per_month`]).
-    pub months: f64,
-    /// Those whole days; `None` when the data covers the whole window.
+    /// Whole days from the first booked day to today; `None` when the data covers the whole
+    /// window.
     days: Option<i64>,
 }
 
 impl Window {
+    /// Months the client's data covers in the window, exactly: 12 when it starts by the
+    /// window's start, else whole days × 12 / 365.25, at least 1.
+    fn months_exact(&self) -> rust_decimal::Decimal {
+        use rust_decimal::Decimal;
+        let twelve = Decimal::from(WINDOW_MONTHS);
+        match self.days {
+            None => twelve,
+            Some(days) => (Decimal::from(days) * Decimal::from(48) / Decimal::from(1461))
+                .clamp(Decimal::ONE, twelve),
+        }
+    }
+
+    /// The same months as a plain number, for the rating's history factor (a length of time,
+    /// never used to divide money: that is [`Window::per_month`]).
+    pub fn months(&self) -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        self.months_exact()
+            .to_f64()
+            .unwrap_or(f64::from(WINDOW_MONTHS))
+    }
+
     /// A total in minor units per month of the window, rounded to a minor unit and computed
     /// exactly in decimal: months are whole days × 12 / 365.25 (at least 1, at most 12), so
     /// every read on one day (the API's, the assistant's, the rating's) gets the same kopeck.
     pub fn per_month(&self, total_minor: i64) -> CoreResult<i64> {
         use rust_decimal::prelude::ToPrimitive;
         use rust_decimal::Decimal;
-        let twelve = Decimal::from(WINDOW_MONTHS);
-        let months = match self.days {
-            None => twelve,
-            Some(days) => (Decimal::from(days) * Decimal::from(48) / Decimal::from(1461))
-                .clamp(Decimal::ONE, twelve),
-        };
+        let months = self.months_exact();
         (Decimal::from(total_minor) / months)
             .round()
             .to_i64()
@@ -157,7 +170,6 @@ impl Window {
 }
 
 pub(crate) const WINDOW_MONTHS: u32 = 12;
-const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
 
 pub(crate) async fn window<C: sea_orm::ConnectionTrait>(
     conn: &C,
@@ -187,14 +199,10 @@ pub(crate) async fn window<C: sea_orm::ConnectionTrait>(
     let days = first_booked
         .filter(|first| *first > from)
         .map(|first| (now.date_naive() - first.date_naive()).num_days());
-    let months = days.map_or(f64::from(WINDOW_MONTHS), |d| {
-        (d as f64 / DAYS_PER_MONTH).clamp(1.0, 12.0)
-    });
     Ok(Window {
         from,
         to: now,
         first_booked,
-        months,
         days,
     })
 }
@@ -208,7 +216,6 @@ mod tests {
             from: Utc::now(),
             to: Utc::now(),
             first_booked: None,
-            months: 0.0,
             days,
         }
     }
@@ -220,6 +227,9 @@ mod tests {
         assert_eq!(window(Some(91)).per_month(10_000).ok(), Some(3_345));
         // Less than a month of data counts as a month.
         assert_eq!(window(Some(0)).per_month(10_000).ok(), Some(10_000));
+        // The rating's months are the same months.
+        assert!((window(Some(91)).months() - 2.9897).abs() < 1e-4);
+        assert_eq!(window(None).months(), 12.0);
         // Beyond what a float holds exactly (2^53 + 1 minor units a month).
         assert_eq!(
             window(None).per_month(12 * 9_007_199_254_740_993).ok(),

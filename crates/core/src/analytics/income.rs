@@ -218,7 +218,7 @@ impl Core {
         let credits = history::load(conn, client_id, Direction::Credit, from, now).await?;
         let salary = detect_salary(&credits, now);
         let average = monthly_income(conn, client_id, &base, &window).await?;
-        Ok(profile(salary, Money::new(average, base), window.months))
+        Ok(profile(salary, Money::new(average, base), window.months()))
     }
 }
 
