@@ -292,16 +292,28 @@ pub(crate) async fn compute_and_store<C: ConnectionTrait>(
     client_id: i64,
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Rating>> {
+    Ok(store_rating(conn, settings, base, client_id, now).await?.0)
+}
+
+/// [`compute_and_store`], saying also whether the grade changed (and so the timeline grew).
+async fn store_rating<C: ConnectionTrait>(
+    conn: &C,
+    settings: &RatingSettings,
+    base: &Currency,
+    client_id: i64,
+    now: DateTime<Utc>,
+) -> CoreResult<(Option<Rating>, bool)> {
     let Some(inputs) = measure(conn, base, client_id, now).await? else {
         ratings::Entity::delete_by_id(client_id).exec(conn).await?;
-        return Ok(None);
+        return Ok((None, false));
     };
     let (score, grade, factors) = model::score(&inputs, settings);
     let previous = ratings::Entity::find_by_id(client_id)
         .one(conn)
         .await?
         .map(|m| m.grade);
-    if previous.as_deref() != Some(grade.as_str()) {
+    let changed = previous.as_deref() != Some(grade.as_str());
+    if changed {
         // A new or changed grade is on the client's timeline, with the factor that weighs most
         // in the direction of the change.
         // Up: the strongest plus; down: the strongest minus. A first grade: an A by its
@@ -357,13 +369,16 @@ pub(crate) async fn compute_and_store<C: ConnectionTrait>(
     )
     .exec_without_returning(conn)
     .await?;
-    Ok(Some(Rating {
-        client_id,
-        grade,
-        score,
-        factors,
-        computed_at: now,
-    }))
+    Ok((
+        Some(Rating {
+            client_id,
+            grade,
+            score,
+            factors,
+            computed_at: now,
+        }),
+        changed,
+    ))
 }
 
 /// [`compute_and_store`] in one write transaction of its own (the rating and its timeline
@@ -376,9 +391,13 @@ pub(crate) async fn rate_and_store(
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Rating>> {
     let txn = db.begin_write().await?;
-    let rating = compute_and_store(&*txn, settings, base, client_id, now).await?;
+    let (rating, changed) = store_rating(&*txn, settings, base, client_id, now).await?;
     txn.commit().await?;
-    events.publish(crate::events::Event::Timeline { client_id });
+    // Only a changed grade wrote an entry: a nightly re-rating of unchanged clients tells
+    // no subscriber (nor another replica) anything.
+    if changed {
+        events.publish(crate::events::Event::Timeline { client_id });
+    }
     Ok(rating)
 }
 
