@@ -284,7 +284,8 @@ pub(crate) async fn measure_with_salary<C: ConnectionTrait>(
     Ok(Some((inputs, detected)))
 }
 
-/// Computes and stores (or removes, without data) one client's rating.
+/// Computes and stores (or removes, without data) one client's rating (the test fixtures').
+#[cfg(any(test, feature = "testing"))]
 pub(crate) async fn compute_and_store<C: ConnectionTrait>(
     conn: &C,
     settings: &RatingSettings,
