@@ -2,12 +2,10 @@
 //! bootstrap administrator, the schema and the router. Tests call [`App::build`] with their own
 //! configuration and serve it on port 0.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use axum::serve::ListenerExt;
 use chrono::Duration as ChronoDuration;
 use crm_core::auth::{SessionSettings, ThrottlePolicy};
 use crm_core::db::{Database, DbSettings};
@@ -30,6 +28,8 @@ pub struct App {
     pub sync_schedule: Option<cron::Schedule>,
     /// How this process runs background jobs.
     pub jobs: crm_core::jobs::RunnerSettings,
+    /// The HTTP server's header timeout and connection caps.
+    pub connections: http::conn::ConnectionLimits,
 }
 
 /// Opens (creating or migrating) the configured database.
@@ -167,6 +167,7 @@ impl App {
             admin_username: config.auth_username.clone(),
             sync_schedule,
             jobs: crm_core::jobs::RunnerSettings::default(),
+            connections: config.connections,
         })
     }
 
@@ -213,18 +214,7 @@ impl App {
         });
         let runner = core.job_runner(self.jobs.clone()).run(stopped());
         let scheduler = crate::scheduler::run(core.clone(), self.sync_schedule.clone(), stopped());
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        // Streamed answers are many small writes: send each at once instead of waiting for the
-        // previous one to be acknowledged (Nagle's algorithm).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("TCP_NODELAY: {e}");
-            }
-        });
-        let http = axum::serve(listener, app).with_graceful_shutdown(stopped());
-        let http = async move { http.await };
+        let http = http::conn::serve(listener, self.router(), self.connections, stopped());
         tokio::pin!(http, runner, scheduler, shutdown);
         let mut result = Ok(());
         let (mut http_done, mut runner_done, mut scheduler_done) = (false, false, false);

@@ -86,6 +86,9 @@ pub struct Config {
     pub graphql_cache: Duration,
     /// Take the client address from the last `X-Forwarded-For` hop (only behind a proxy you run).
     pub trust_proxy: bool,
+    /// Header timeout and connection caps of the HTTP server (`HTTP_HEADER_TIMEOUT_SECS`,
+    /// `MAX_CONNECTIONS`, `MAX_CONNECTIONS_PER_ADDRESS`).
+    pub connections: crate::http::conn::ConnectionLimits,
     /// Serve the web app from this folder instead of the copy built into the binary
     /// (development: edits show without a rebuild).
     pub web_dir: Option<PathBuf>,
@@ -216,6 +219,48 @@ impl Reader<'_> {
             Some(v) => Err(err(var, format!("must be true or false, got {v:?}"))),
         }
     }
+}
+
+/// The HTTP server's limits. A connection holds a database connection only while one of its
+/// requests runs; idle keep-alive connections and websockets hold none, so the default cap is
+/// 32 connections per pooled database connection (at least 256): room for every user's
+/// browser and sockets, while a flood of connections stops at a number the process can carry.
+/// One address may hold half of them; behind a trusted proxy every connection comes from the
+/// proxy, so there is no per-address cap (the proxy's own limits apply).
+fn connection_limits(
+    r: &Reader,
+    pool: u32,
+    trust_proxy: bool,
+) -> Result<crate::http::conn::ConnectionLimits, ConfigError> {
+    let header_timeout = r.seconds("HTTP_HEADER_TIMEOUT_SECS", 10.0, 1.0, 300.0)?;
+    let max_connections = r.ranged(
+        "MAX_CONNECTIONS",
+        (u64::from(pool) * 32).max(256),
+        16,
+        1_000_000,
+    )? as usize;
+    let per_address = r.ranged(
+        "MAX_CONNECTIONS_PER_ADDRESS",
+        (max_connections / 2) as u64,
+        1,
+        max_connections as u64,
+    );
+    let max_per_address = match per_address {
+        _ if trust_proxy && r.text("MAX_CONNECTIONS_PER_ADDRESS").is_some() => {
+            return Err(err(
+                "MAX_CONNECTIONS_PER_ADDRESS",
+                "has no effect with TRUST_PROXY=true (every connection comes from the proxy): limit connections per client at the proxy",
+            ))
+        }
+        _ if trust_proxy => None,
+        Ok(v) => Some(v as usize),
+        Err(e) => return Err(e),
+    };
+    Ok(crate::http::conn::ConnectionLimits {
+        header_timeout,
+        max_connections,
+        max_per_address,
+    })
 }
 
 fn origin_of(url: &str, var: &'static str) -> Result<String, ConfigError> {
@@ -602,6 +647,7 @@ impl Config {
         let graphql_cache =
             Duration::from_millis(r.ranged("GRAPHQL_CACHE_MS", 1_000, 0, 60_000)?);
         let trust_proxy = r.flag("TRUST_PROXY", false)?;
+        let connections = connection_limits(&r, database_max_connections, trust_proxy)?;
         let web_dir = r.text("WEB_DIR").map(PathBuf::from);
         let base_currency = match r.text("BASE_CURRENCY") {
             None => Currency::rub(),
@@ -775,6 +821,7 @@ impl Config {
             audit_view_window,
             graphql_cache,
             trust_proxy,
+            connections,
             web_dir,
             base_currency,
             ratings,

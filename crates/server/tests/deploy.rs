@@ -199,6 +199,7 @@ fn the_site_hands_the_server_what_trust_proxy_reads() {
         "server 127.0.0.1:8082 max_fails=3 fail_timeout=10s;",
         "listen 443 ssl http2;",
         "add_header Strict-Transport-Security \"max-age=63072000; includeSubDomains\" always;",
+        "proxy_hide_header Strict-Transport-Security;",
         "return 301 https://$host$request_uri;",
     ] {
         assert!(has(line), "{SITE}: missing `{line}`");
@@ -385,7 +386,8 @@ fn nginx_accepts_the_site() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A stand-in for the replicas: records the head of every request and answers `ok`.
+/// A stand-in for the replicas: records the head of every request and answers `ok` with the
+/// HSTS header a replica under an https `PUBLIC_URL` sends.
 fn recording_upstream() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -406,7 +408,7 @@ fn recording_upstream() -> (u16, Arc<Mutex<Vec<String>>>) {
                 .unwrap()
                 .push(String::from_utf8_lossy(&head).into_owned());
             let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+                .write_all(b"HTTP/1.1 200 OK\r\nstrict-transport-security: max-age=31536000\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
         }
     });
     (port, heads)
@@ -520,6 +522,11 @@ fn nginx_tells_the_replicas_who_the_client_is() {
     assert!(
         page.contains("strict-transport-security: max-age=63072000; includesubdomains"),
         "{page}"
+    );
+    assert_eq!(
+        page.matches("strict-transport-security:").count(),
+        1,
+        "the site's HSTS only, not the replica's beside it: {page}"
     );
     let ws = curl(
         "/graphql/ws",

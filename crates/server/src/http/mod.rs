@@ -2,6 +2,7 @@
 //! web app, behind request ids, metrics, security headers, a body limit and a timeout.
 
 pub mod cache;
+pub mod conn;
 pub mod export;
 pub mod graphql;
 pub mod metrics;
@@ -211,7 +212,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
         ))
-        .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

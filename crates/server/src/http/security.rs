@@ -16,10 +16,31 @@ pub const CSP_GRAPHIQL: &str = "default-src 'self'; script-src 'self'; style-src
 img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; \
 base-uri 'none'; form-action 'self'";
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Browsers reach us only over https for a year once they saw this (sent when `PUBLIC_URL` is
+/// https; a browser ignores it on a plain-http answer). Sub-domains are the operator's to
+/// decide, so they are not included.
+pub const HSTS: &str = "max-age=31536000";
+
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let graphiql = req.uri().path().starts_with("/graphiql");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // API answers (client data, sessions, health) are never stored by a browser or a proxy;
+    // the web app's files say how they may be cached themselves.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state
+        .settings
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     let csp = if graphiql { CSP_GRAPHIQL } else { CSP };
     h.insert(
         header::CONTENT_SECURITY_POLICY,
