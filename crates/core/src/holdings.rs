@@ -99,7 +99,7 @@ impl Card {
         let currency = m
             .currency
             .as_deref()
-            .and_then(|c| Currency::parse(c).ok())
+            .and_then(Currency::stored)
             .unwrap_or_else(|| base.clone());
         Ok(Card {
             id: m.id,

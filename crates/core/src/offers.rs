@@ -48,7 +48,7 @@ impl Product {
         let currency = m
             .currency
             .as_deref()
-            .and_then(|c| Currency::parse(c).ok())
+            .and_then(Currency::stored)
             .unwrap_or_else(|| base.clone());
         Product {
             rate: m

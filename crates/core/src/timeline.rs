@@ -552,7 +552,7 @@ fn money_list(amounts: &[(String, i64)], lang: Lang) -> String {
     amounts
         .iter()
         .filter_map(|(cur, minor)| {
-            let currency = Currency::parse(cur).ok()?;
+            let currency = Currency::stored(cur)?;
             Some(format_money(&Money::new(*minor, currency), lang))
         })
         .collect::<Vec<_>>()
@@ -662,9 +662,9 @@ fn summary(
                 description,
             },
         ) => {
-            let amount = Currency::parse(currency)
+            let amount = Currency::stored(currency)
                 .map(|c| format_money(&Money::new(*minor, c), lang))
-                .unwrap_or_else(|_| format!("{minor} {currency}"));
+                .unwrap_or_else(|| format!("{minor} {currency}"));
             let what = if *credit {
                 lang.pick("Крупное поступление", "Large credit")
             } else {

@@ -18,6 +18,27 @@ use crate::context::RequestContext;
 use crate::error::{code, ApiError};
 use crate::AppSchema;
 
+/// Root fields that check a password. Each counts against the account's and the address's
+/// attempt budgets, so a document may hold one and nothing beside it: fifty aliased `login`
+/// fields in one request would otherwise spend a whole budget at once.
+const PASSWORD_ROOT_FIELDS: &[&str] = &["login", "changePassword"];
+
+/// `BAD_USER_INPUT` when `names` (a document's root fields) hold a password field beside
+/// another field (the same one under an alias included).
+fn password_fields_alone(names: &[&str]) -> Option<ServerError> {
+    let field = names.iter().find(|n| PASSWORD_ROOT_FIELDS.contains(n))?;
+    if names.len() == 1 {
+        return None;
+    }
+    Some(with_code(
+        ServerError::new(
+            format!("`{field}` must be the only field of its request: send it alone"),
+            None,
+        ),
+        code::BAD_USER_INPUT,
+    ))
+}
+
 /// Root fields anyone may call.
 const PUBLIC_ROOT_FIELDS: &[&str] = &["login", "__typename", "__schema", "__type"];
 
@@ -60,6 +81,9 @@ impl Api {
     }
 
     fn admit(&self, mut request: Request, signed_in: bool) -> Admission {
+        if let Some(err) = crate::text_input::check_variables(&request.variables) {
+            return Admission::Refused(Response::from_errors(vec![err]));
+        }
         let name = request.operation_name.clone();
         let doc = match request.parsed_query() {
             Ok(doc) => doc,
@@ -68,13 +92,19 @@ impl Api {
         if let Some(err) = crate::limits::check(doc, self.max_fields) {
             return Admission::Refused(Response::from_errors(vec![err]));
         }
+        if let Some(err) = crate::text_input::check_document(doc) {
+            return Admission::Refused(Response::from_errors(vec![err]));
+        }
         let operation = operation(doc, name.as_deref());
         // Without an operation to run (several and no name, or a name the document lacks) the
         // schema answers with its own error and runs nothing.
-        if let (false, Some((_, set))) = (signed_in, operation) {
+        if let Some((_, set)) = operation {
             let mut names = Vec::new();
             root_fields(doc, set, &mut HashSet::new(), &mut names);
-            if !names.iter().all(|n| PUBLIC_ROOT_FIELDS.contains(n)) {
+            if let Some(err) = password_fields_alone(&names) {
+                return Admission::Refused(Response::from_errors(vec![err]));
+            }
+            if !signed_in && !names.iter().all(|n| PUBLIC_ROOT_FIELDS.contains(n)) {
                 let e = ApiError::unauthenticated();
                 let err = with_code(ServerError::new(e.message, None), e.code);
                 return Admission::Refused(Response::from_errors(vec![err]));
@@ -222,6 +252,33 @@ mod tests {
         let mut out = Vec::new();
         root_fields(&doc, set, &mut HashSet::new(), &mut out);
         Some((kind, out.into_iter().map(str::to_owned).collect()))
+    }
+
+    #[test]
+    fn a_password_field_goes_alone() {
+        let refused = |q: &str| {
+            let (_, names) = roots(q, None).expect("one operation");
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            password_fields_alone(&names).is_some()
+        };
+        assert!(!refused(
+            "mutation { login(username: \"a\", password: \"b\") { ok } }"
+        ));
+        assert!(refused(
+            "mutation { a: login(username: \"a\", password: \"b\") { ok } b: login(username: \"a\", password: \"c\") { ok } }"
+        ));
+        assert!(refused(
+            "mutation { login(username: \"a\", password: \"b\") { ok } ...F } fragment F on MutationRoot { changePassword(current: \"x\", new: \"y\") }"
+        ));
+        assert!(refused(
+            "mutation { changePassword(current: \"x\", new: \"y\") logout }"
+        ));
+        assert!(refused(
+            "mutation { __typename login(username: \"a\", password: \"b\") { ok } }"
+        ));
+        assert!(!refused(
+            "mutation { logout addNote(clientId: 1, body: \"x\") { id } }"
+        ));
     }
 
     #[test]

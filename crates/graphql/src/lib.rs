@@ -11,6 +11,7 @@ pub mod loaders;
 mod mutation;
 mod query;
 mod subscription;
+pub mod text_input;
 pub mod types;
 
 use std::sync::Arc;

@@ -33,7 +33,7 @@ impl QueryRoot {
     }
 
     /// Notes on the clients of your book whose text contains `text` (any case; at least two
-    /// characters), newest first, `first` at most (200).
+    /// characters, 200 at most), newest first, `first` at most (200).
     async fn search_notes(
         &self,
         ctx: &Context<'_>,
@@ -41,6 +41,9 @@ impl QueryRoot {
         #[graphql(default = 50)] first: i32,
     ) -> async_graphql::Result<Vec<NoteObject>> {
         let who = actor(ctx).api()?;
+        let text = crate::text_input::at_most(Some(text), "text", crate::types::SEARCH_MAX)
+            .api()?
+            .unwrap_or_default();
         let first = u64::try_from(first.clamp(1, 200)).unwrap_or(50);
         let notes = core(ctx)
             .api()?
@@ -102,7 +105,7 @@ impl QueryRoot {
             .map(|c| decode_client_position(order, c))
             .transpose()
             .api()?;
-        let filter: crm_core::clients::ClientFilter = filter.unwrap_or_default().into();
+        let filter = filter.unwrap_or_default().into_core().api()?;
         let page = core(ctx)
             .api()?
             .list_clients_ordered(actor(ctx).api()?, &filter, order, first, cursor.as_ref())

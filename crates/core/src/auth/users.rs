@@ -55,9 +55,11 @@ pub enum BootstrapPassword {
     Generate,
 }
 
-/// Usernames are case-insensitive: stored trimmed and lower-cased.
+/// Usernames are case-insensitive: compared and stored NFKC-normalised (a full-width
+/// "ａｄｍｉｎ" is "admin"), trimmed and lower-cased.
 pub fn normalize_username(name: &str) -> CoreResult<String> {
-    let name = name.trim().to_lowercase();
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = name.trim().nfkc().collect::<String>().to_lowercase();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(CoreError::invalid("a username is 1 to 64 characters"));
     }
@@ -68,6 +70,22 @@ pub fn normalize_username(name: &str) -> CoreResult<String> {
         return Err(CoreError::invalid(
             "a username may hold letters, digits and . _ - @ only",
         ));
+    }
+    Ok(name)
+}
+
+/// The name of a new user: [`normalize_username`], and ASCII letters and digits only (with
+/// `. _ - @`), so that no name can look like another one in a different script (a Cyrillic
+/// "аdmin" beside "admin"). Existing names, whatever they hold, still sign in.
+pub fn new_username(name: &str) -> CoreResult<String> {
+    let name = normalize_username(name)?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err(CoreError::invalid(format!(
+            "a new username may hold Latin letters a-z, digits and . _ - @ only (so that it cannot be mistaken for another), got {name:?}"
+        )));
     }
     Ok(name)
 }
@@ -97,7 +115,7 @@ impl Auth {
         role: Role,
         like: &str,
     ) -> CoreResult<User> {
-        let username = normalize_username(username)?;
+        let username = new_username(username)?;
         if self.find_user_model(&username).await?.is_some() {
             return Err(CoreError::invalid(format!(
                 "user {username} already exists"
@@ -126,7 +144,7 @@ impl Auth {
         password: &str,
         role: Role,
     ) -> CoreResult<User> {
-        let username = normalize_username(username)?;
+        let username = new_username(username)?;
         if self.find_user_model(&username).await?.is_some() {
             return Err(CoreError::invalid(format!(
                 "user {username} already exists"
@@ -236,7 +254,7 @@ impl Auth {
         role: Role,
     ) -> CoreResult<User> {
         actor.require(Role::Admin)?;
-        let username = normalize_username(username)?;
+        let username = new_username(username)?;
         let hash = self.passwords.hash(password).await?;
         let txn = self.db.begin_write().await?;
         if users::Entity::find()
@@ -448,6 +466,20 @@ mod tests {
         assert!(normalize_username("").is_err());
         assert!(normalize_username("a b").is_err());
         assert!(normalize_username("x'; drop").is_err());
+        assert_eq!(
+            normalize_username("ＡＤＭＩＮ").ok().as_deref(),
+            Some("admin"),
+            "full-width letters are the ASCII ones"
+        );
+        // Cyrillic "а" looks like Latin "a": such a name is not created, though an existing
+        // one still signs in.
+        assert!(new_username("аdmin").is_err());
+        assert_eq!(normalize_username("аdmin").ok().as_deref(), Some("аdmin"));
+        assert!(new_username("ivan\u{2060}ov").is_err());
+        assert_eq!(
+            new_username(" I.Petrov-2@Bank ").ok().as_deref(),
+            Some("i.petrov-2@bank")
+        );
     }
 
     #[test]

@@ -12,16 +12,47 @@ pub const MINOR_SCALE: u32 = 2;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency(String);
 
+/// The alphabetic codes of ISO 4217 (list one, as published by SIX, the maintenance agency,
+/// 2025-01: current currencies, the funds codes, and the precious metals banks keep metal
+/// accounts in). Test, bond-unit and "no currency" codes (XTS, XBA–XBD, XXX, XSU, XUA) are
+/// left out: no client holds money in them.
+const ISO_4217: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE",
+    "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
+    "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR",
+    "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD",
+    "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK",
+    "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO",
+    "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON",
+    "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD",
+    "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD",
+    "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV",
+    "WST", "XAF", "XAG", "XAU", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "YER", "ZAR",
+    "ZMW", "ZWG",
+];
+
 impl Currency {
+    /// A code a person or the configuration gives: it must be on the ISO 4217 list.
     pub fn parse(code: &str) -> Result<Self, CoreError> {
-        let code = code.trim();
-        if code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
-            Ok(Currency(code.to_ascii_uppercase()))
+        let upper = code.trim().to_ascii_uppercase();
+        if ISO_4217.binary_search(&upper.as_str()).is_ok() {
+            Ok(Currency(upper))
         } else {
             Err(CoreError::invalid(format!(
-                "currency must be a three-letter ISO 4217 code such as RUB, got {code:?}"
+                "currency must be an ISO 4217 code such as RUB, USD or EUR, got {:?}",
+                code.trim()
             )))
         }
+    }
+
+    /// A code as a bank sent it and we stored it: three letters, on the list or not (a bank's
+    /// old or private code is still the bank's figure, shown as it came).
+    pub fn stored(code: &str) -> Option<Self> {
+        let code = code.trim();
+        (code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic()))
+            .then(|| Currency(code.to_ascii_uppercase()))
     }
 
     pub fn rub() -> Self {
@@ -83,6 +114,24 @@ pub fn decimal_to_minor(amount: Decimal) -> Result<i64, CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currencies_come_from_the_iso_list() {
+        assert!(
+            ISO_4217.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for the search"
+        );
+        assert_eq!(Currency::parse(" usd ").expect("usd").as_str(), "USD");
+        assert!(Currency::parse("RUB").is_ok() && Currency::parse("XAU").is_ok());
+        for bad in ["ABC", "RUR", "XXX", "US", "РУБ", ""] {
+            assert!(Currency::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Currency::stored("rur").expect("a bank's code").as_str(),
+            "RUR"
+        );
+        assert!(Currency::stored("R1R").is_none());
+    }
     use std::str::FromStr;
 
     fn dec(s: &str) -> Decimal {

@@ -8,7 +8,8 @@ use crate::error::ApiResult;
 
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct ClientFilter {
-    /// Part of the name, e-mail or phone; any case, any script.
+    /// Part of the name, e-mail or phone (or of a note); any case, any script; 200 characters
+    /// at most.
     pub search: Option<String>,
     pub rating: Option<Grade>,
     /// A bank code the client is linked with.
@@ -16,14 +17,17 @@ pub struct ClientFilter {
     pub status: Option<ClientStatus>,
 }
 
-impl From<ClientFilter> for crm_core::clients::ClientFilter {
-    fn from(f: ClientFilter) -> Self {
-        crm_core::clients::ClientFilter {
-            search: f.search,
-            rating: f.rating.map(Into::into),
-            bank: f.bank,
-            status: f.status.map(Into::into),
-        }
+/// The longest search text (a client's, a transaction's, a note's), in characters.
+pub const SEARCH_MAX: usize = 200;
+
+impl ClientFilter {
+    pub fn into_core(self) -> ApiResult<crm_core::clients::ClientFilter> {
+        Ok(crm_core::clients::ClientFilter {
+            search: crate::text_input::at_most(self.search, "filter.search", SEARCH_MAX)?,
+            rating: self.rating.map(Into::into),
+            bank: crate::text_input::at_most(self.bank, "filter.bank", 64)?,
+            status: self.status.map(Into::into),
+        })
     }
 }
 
@@ -36,7 +40,7 @@ pub struct TransactionFilter {
     pub category: Option<Category>,
     pub direction: Option<Direction>,
     pub account_id: Option<ID>,
-    /// Part of the description, merchant or counterparty.
+    /// Part of the description, merchant or counterparty; 200 characters at most.
     pub search: Option<String>,
     /// Only rows of this status; without it every row but `REVERSED` ones.
     pub status: Option<TransactionStatus>,
@@ -54,7 +58,7 @@ impl TransactionFilter {
                 .as_ref()
                 .map(|id| parse_id(id, "account"))
                 .transpose()?,
-            search: self.search.clone(),
+            search: crate::text_input::at_most(self.search.clone(), "filter.search", SEARCH_MAX)?,
             status: self.status.map(Into::into),
         })
     }

@@ -66,7 +66,7 @@ pub async fn post(
             "send GraphQL requests as POST with Content-Type: application/json",
         );
     }
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
+    let value = match strict_json(&body) {
         Ok(v) => v,
         Err(e) => {
             return json_error(
@@ -101,6 +101,76 @@ pub async fn post(
         }
     };
     execute(&state, request, Some(peer), cookies, &headers).await
+}
+
+/// Parses JSON, refusing an object that names a key twice (at any depth). Parsers disagree on
+/// which of two `query` keys wins (serde_json takes the last, a proxy or a WAF may read the
+/// first), so such a body is refused instead of guessed at.
+fn strict_json(body: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = StrictJson.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+struct StrictJson;
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictJson {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictJson {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(StrictJson)? {
+            out.push(v);
+        }
+        Ok(out.into())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {key:?} appears twice in one object"
+                )));
+            }
+            let value = map.next_value_seed(StrictJson)?;
+            out.insert(key, value);
+        }
+        Ok(out.into())
+    }
 }
 
 #[derive(Deserialize)]
@@ -217,5 +287,25 @@ fn count_errors(state: &AppState, response: &GqlResponse) {
         {
             state.metrics.graphql_error(code);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strict_json;
+
+    #[test]
+    fn a_key_named_twice_is_refused_at_any_depth() {
+        let ok = strict_json(
+            br#"{"query": "{ me { id } }", "variables": {"a": [1, 2.5, null, true, {"b": "c"}]}}"#,
+        )
+        .expect("a plain body");
+        assert_eq!(ok["variables"]["a"][4]["b"], "c");
+        assert_eq!(ok["variables"]["a"][1], 2.5);
+        let top = strict_json(br#"{"query": "{ me { id } }", "query": "mutation { logout }"}"#)
+            .expect_err("two queries");
+        assert!(top.to_string().contains("\"query\" appears twice"), "{top}");
+        assert!(strict_json(br#"{"query": "q", "variables": {"x": {"y": 1, "y": 2}}}"#).is_err());
+        assert!(strict_json(br#"{"query": "q"} trailing"#).is_err());
     }
 }

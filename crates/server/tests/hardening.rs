@@ -1,0 +1,299 @@
+//! Issue 15's transport and input rules, through the real server on a random port: slow and
+//! idle connections are cut by the header timer, connections are capped (in all and per
+//! address) with a quick 503, every API answer says `no-store` (and HSTS under an https
+//! `PUBLIC_URL`), a password field goes alone in its document, a body naming a key twice is
+//! refused, and hostile text (control characters, huge strings) is `BAD_USER_INPUT`, never
+//! `INTERNAL`.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{code, start_with, Client};
+use crm_server::testkit::{TestServer, ADMIN, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Reads until the server closes the connection (or `limit` passes); the bytes read and
+/// whether it closed.
+async fn read_until_closed(tcp: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, tcp.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (out, true),
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Err(_) => return (out, false),
+        }
+    }
+}
+
+async fn healthz_time(server: &TestServer) -> Duration {
+    let t = Instant::now();
+    let res = reqwest::Client::new()
+        .get(server.url("/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    t.elapsed()
+}
+
+#[tokio::test]
+async fn slow_headers_and_idle_connections_are_cut_by_the_header_timer() {
+    let server = start_with(&[("HTTP_HEADER_TIMEOUT_SECS", "1")]).await;
+    // Fifty connections that start a request and never finish its headers (slowloris).
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            .await
+            .unwrap();
+        slow.push(tcp);
+    }
+    // Meanwhile the server answers others at once.
+    assert!(healthz_time(&server).await < Duration::from_secs(1));
+    let started = Instant::now();
+    for tcp in &mut slow {
+        let (_, closed) = read_until_closed(tcp, Duration::from_secs(5)).await;
+        assert!(closed, "a slow connection stays open");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "cut after {:?}",
+        started.elapsed()
+    );
+    // A kept-alive connection that goes quiet after its answer is closed by the same timer.
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut tcp, Duration::from_secs(5)).await;
+    assert!(closed, "an idle kept-alive connection stays open");
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    server.stop().await.unwrap();
+}
+
+/// Opens a connection and sends the start of a request, so it counts as open until the timer.
+async fn held(server: &TestServer) -> TcpStream {
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    tcp
+}
+
+/// A fresh connection's answer to a whole request.
+async fn answer(server: &TestServer) -> String {
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (bytes, closed) = read_until_closed(&mut tcp, Duration::from_secs(5)).await;
+    assert!(closed);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[tokio::test]
+async fn connections_over_a_cap_get_a_quick_503() {
+    let server = start_with(&[
+        ("HTTP_HEADER_TIMEOUT_SECS", "30"),
+        ("MAX_CONNECTIONS", "16"),
+        ("MAX_CONNECTIONS_PER_ADDRESS", "4"),
+    ])
+    .await;
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(held(&server).await);
+    }
+    // Let the server take them in before the fifth arrives.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t = Instant::now();
+    let refused = answer(&server).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("retry-after: 1"), "{refused}");
+    assert!(refused.contains("too many connections"), "{refused}");
+    assert!(t.elapsed() < Duration::from_secs(1), "refused slowly");
+    // A closed connection gives its place back.
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let served = answer(&server).await;
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    server.stop().await.unwrap();
+
+    // The cap on all connections, with the per-address cap as high as it.
+    let server = start_with(&[
+        ("HTTP_HEADER_TIMEOUT_SECS", "30"),
+        ("MAX_CONNECTIONS", "16"),
+        ("MAX_CONNECTIONS_PER_ADDRESS", "16"),
+    ])
+    .await;
+    let mut open = Vec::new();
+    for _ in 0..16 {
+        open.push(held(&server).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(answer(&server).await.starts_with("HTTP/1.1 503"));
+    drop(open);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(answer(&server).await.starts_with("HTTP/1.1 200"));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn api_answers_are_never_stored_and_https_deployments_send_hsts() {
+    let server = start_with(&[]).await;
+    for path in ["/healthz", "/readyz", "/graphql?query=%7B__typename%7D"] {
+        let res = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{path}"
+        );
+        assert!(res.headers().get("strict-transport-security").is_none());
+    }
+    let res = reqwest::Client::new()
+        .post(server.url("/graphql"))
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    // The web app's own files keep their revalidation rule.
+    let res = reqwest::get(server.url("/")).await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    server.stop().await.unwrap();
+
+    let server = start_with(&[("PUBLIC_URL", "https://crm.example.test")]).await;
+    let res = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_password_field_goes_alone_and_spends_nothing_when_refused() {
+    let server = start_with(&[("LOGIN_MAX_FAILURES", "2")]).await;
+    let c = Client::new(&server);
+    let batch: String = (0..50)
+        .map(|i| {
+            format!(
+                "a{i}: login(username: \"{ADMIN}\", password: \"wrong-{i}\") {{ user {{ id }} }} "
+            )
+        })
+        .collect();
+    let body = c.gql(&format!("mutation {{ {batch} }}"), json!({})).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`login` must be the only field"));
+    assert!(body["data"].is_null(), "{body}");
+    let beside = c
+        .gql(
+            &format!("mutation {{ logout login(username: \"{ADMIN}\", password: \"x\") {{ user {{ id }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&beside), "BAD_USER_INPUT", "{beside}");
+    // None of those attempts counted: with two failures allowed, the right password works.
+    let ok = c.login(ADMIN, ADMIN_PASSWORD).await;
+    assert!(ok.get("errors").is_none(), "{ok}");
+    let change = c
+        .gql(
+            "mutation { a: changePassword(current: \"x\", new: \"a-new-long-password\") b: changePassword(current: \"y\", new: \"a-new-long-password\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&change), "BAD_USER_INPUT", "{change}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_body_naming_a_key_twice_is_refused() {
+    let server = start_with(&[]).await;
+    let res = reqwest::Client::new()
+        .post(server.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(r#"{"query": "{ __typename }", "query": "mutation { logout }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(body.to_string().contains("appears twice"), "{body}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn hostile_text_is_bad_user_input_never_internal() {
+    let server = start_with(&[]).await;
+    let c = Client::new(&server);
+    c.login_admin().await;
+    let search = "q($s: String) { clients(filter: { search: $s }) { totalCount } }";
+    let huge = "я".repeat(60_000);
+    let body = c
+        .gql(&format!("query {search}"), json!({ "s": huge }))
+        .await;
+    assert_eq!(
+        code(&body),
+        "BAD_USER_INPUT",
+        "{}",
+        &body.to_string()[..300.min(body.to_string().len())]
+    );
+    let long = "я".repeat(201);
+    let body = c
+        .gql(&format!("query {search}"), json!({ "s": long }))
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("search"),
+        "{body}"
+    );
+    let body = c
+        .gql(&format!("query {search}"), json!({ "s": "Иван\u{0}ов" }))
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "variable `$s` contains the control character U+0000"
+    );
+    let body = c
+        .gql(
+            "mutation { createClient(input: { displayName: \"Ivan \\u202Eovan\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "argument `createClient(input).displayName` contains the control character U+202E"
+    );
+    // Ordinary text passes.
+    let body = c
+        .ok(
+            "mutation { createClient(input: { displayName: \"Иванов Иван\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["createClient"]["id"].is_string());
+    let fine = c
+        .ok(&format!("query {search}"), json!({ "s": "Иванов" }))
+        .await;
+    assert!(fine["clients"]["totalCount"].is_number());
+    server.stop().await.unwrap();
+}
