@@ -45,6 +45,15 @@ impl ApiError {
         )
     }
 
+    /// `RATE_LIMITED` with the seconds after which a retry may pass (`extensions.retryAfter`).
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError {
+            code: code::RATE_LIMITED,
+            message: message.into(),
+            retry_after_secs: Some(retry_after_secs),
+        }
+    }
+
     pub fn bad_input(message: impl Into<String>) -> Self {
         ApiError::new(code::BAD_USER_INPUT, message)
     }

@@ -47,17 +47,23 @@ const PUBLIC_ROOT_FIELDS: &[&str] = &["login", "__typename", "__schema", "__type
 pub struct Api {
     schema: AppSchema,
     max_fields: usize,
+    gate: Arc<crate::cost::Gate>,
 }
 
 /// A request that passed the checks, or the response that refuses it.
 enum Admission {
-    Admitted(Request, Option<OperationType>),
+    /// The request, the kind of its operation, and its [`crate::cost::estimate`].
+    Admitted(Request, Option<OperationType>, usize),
     Refused(Response),
 }
 
 impl Api {
-    pub(crate) fn new(schema: AppSchema, max_fields: usize) -> Self {
-        Api { schema, max_fields }
+    pub(crate) fn new(schema: AppSchema, max_fields: usize, gate: crate::cost::Gate) -> Self {
+        Api {
+            schema,
+            max_fields,
+            gate: Arc::new(gate),
+        }
     }
 
     /// Runs one request with its caller's context. Also returns the kind of the operation that
@@ -68,13 +74,28 @@ impl Api {
         ctx: RequestContext,
     ) -> (Response, Option<OperationType>) {
         let signed_in = ctx.actor.is_some();
-        self.run(request.data(ctx), signed_in).await
+        let user = ctx.actor.as_ref().map(|a| a.user_id);
+        self.run(request.data(ctx), signed_in, user).await
     }
 
-    async fn run(&self, request: Request, signed_in: bool) -> (Response, Option<OperationType>) {
+    /// Checks, waits for its places at the gate ([`crate::cost`]), runs.
+    async fn run(
+        &self,
+        request: Request,
+        signed_in: bool,
+        user: Option<i64>,
+    ) -> (Response, Option<OperationType>) {
         match self.admit(request, signed_in) {
             Admission::Refused(response) => (response, None),
-            Admission::Admitted(request, kind) => {
+            Admission::Admitted(request, kind, cost) => {
+                let _places = match self.gate.enter(user, cost).await {
+                    Ok(places) => places,
+                    Err(e) => {
+                        let err =
+                            async_graphql::Error::from(e).into_server_error(Default::default());
+                        return (Response::from_errors(vec![err]), None);
+                    }
+                };
                 (finish(self.schema.execute(request).await), kind)
             }
         }
@@ -84,6 +105,8 @@ impl Api {
         if let Some(err) = crate::text_input::check_variables(&request.variables) {
             return Admission::Refused(Response::from_errors(vec![err]));
         }
+        // Read beside the parsed document (which borrows the request), put back below.
+        let variables = std::mem::take(&mut request.variables);
         let name = request.operation_name.clone();
         let doc = match request.parsed_query() {
             Ok(doc) => doc,
@@ -111,7 +134,9 @@ impl Api {
             }
         }
         let kind = operation.map(|(kind, _)| kind);
-        Admission::Admitted(request, kind)
+        let cost = operation.map_or(0, |(_, set)| crate::cost::estimate(doc, set, &variables));
+        request.variables = variables;
+        Admission::Admitted(request, kind, cost)
     }
 }
 
@@ -220,7 +245,9 @@ pub struct SignedIn(pub Api);
 
 impl Executor for SignedIn {
     async fn execute(&self, request: Request) -> Response {
-        self.0.run(request, true).await.0
+        // A websocket's single answers pass the same gate (its caller is not known here: the
+        // expensive places still bound them).
+        self.0.run(request, true, None).await.0
     }
 
     fn execute_stream(
@@ -232,7 +259,7 @@ impl Executor for SignedIn {
             Admission::Refused(response) => {
                 futures_util::stream::once(async move { response }).boxed()
             }
-            Admission::Admitted(request, _) => self
+            Admission::Admitted(request, _, _) => self
                 .0
                 .schema
                 .execute_stream_with_session_data(request, session_data.unwrap_or_default())

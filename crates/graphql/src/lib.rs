@@ -3,6 +3,7 @@
 
 mod assistant;
 pub mod context;
+pub mod cost;
 pub mod cursor;
 pub mod error;
 mod guard;
@@ -39,6 +40,8 @@ pub struct SchemaOptions {
     pub max_complexity: usize,
     /// Field selections one document may hold, counted before validation.
     pub max_fields: usize,
+    /// Requests at once per user and for expensive requests (see [`cost`]).
+    pub gate: cost::GateSettings,
 }
 
 impl Default for SchemaOptions {
@@ -48,6 +51,7 @@ impl Default for SchemaOptions {
             max_depth: 16,
             max_complexity: 2_500,
             max_fields: 500,
+            gate: cost::GateSettings::default(),
         }
     }
 }
@@ -70,9 +74,17 @@ fn builder(
 /// gets (see [`Api`]).
 pub fn build_api(core: Arc<Core>, options: &SchemaOptions) -> Api {
     let loader = DataLoader::new(loaders::CoreLoader(core.clone()), tokio::spawn);
+    let slots = cost::AnalysisSlots(Arc::new(tokio::sync::Semaphore::new(
+        options.gate.analyses.max(1),
+    )));
     Api::new(
-        builder(options).data(core).data(loader).finish(),
+        builder(options)
+            .data(core)
+            .data(loader)
+            .data(slots)
+            .finish(),
         options.max_fields,
+        cost::Gate::new(options.gate),
     )
 }
 

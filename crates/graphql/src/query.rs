@@ -128,12 +128,18 @@ impl QueryRoot {
     }
 
     /// Headline figures of your book (the whole portfolio for an administrator).
+    ///
+    /// Costs 10 in the query's complexity (it reads monthly aggregates).
+    #[graphql(complexity = "crate::cost::LIGHT + child_complexity")]
     async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
         let who = actor(ctx).api()?;
         Ok(core(ctx).api()?.stats(who).await.api()?.into())
     }
 
     /// The portfolio view: grades, totals per bank, spending by category.
+    ///
+    /// Costs 30 in the query's complexity (three reads of aggregates over the book).
+    #[graphql(complexity = "3 * crate::cost::LIGHT + child_complexity")]
     async fn portfolio(&self) -> Portfolio {
         Portfolio
     }

@@ -133,6 +133,7 @@ impl App {
                 max_depth: config.graphql_max_depth,
                 max_complexity: config.graphql_max_complexity,
                 max_fields: config.graphql_max_fields,
+                gate: config.gate,
             },
         );
         let settings = HttpSettings {

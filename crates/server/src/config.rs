@@ -73,6 +73,10 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     /// Field selections one document may hold (before fragments are expanded).
     pub graphql_max_fields: usize,
+    /// Requests at once per user and for expensive requests (`QUERY_CONCURRENCY_PER_USER`,
+    /// `QUERY_QUEUE_WAIT_MS`, `EXPENSIVE_QUERY_CONCURRENCY`, `EXPENSIVE_QUERY_COST`), and
+    /// analyses at once (`ANALYSIS_CONCURRENCY`).
+    pub gate: crm_graphql::cost::GateSettings,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
     /// How long a websocket may wait before `connection_init` (then it is closed with 4408).
@@ -630,6 +634,29 @@ impl Config {
         let graphql_max_complexity =
             r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
         let graphql_max_fields = r.ranged("GRAPHQL_MAX_FIELDS", 500, 10, 100_000)? as usize;
+        let gate_defaults = crm_graphql::cost::GateSettings::default();
+        let gate = crm_graphql::cost::GateSettings {
+            per_user: r.ranged("QUERY_CONCURRENCY_PER_USER", 4, 1, 1_000)? as usize,
+            wait: Duration::from_millis(r.ranged("QUERY_QUEUE_WAIT_MS", 2_000, 0, 60_000)?),
+            expensive: r.ranged(
+                "EXPENSIVE_QUERY_CONCURRENCY",
+                gate_defaults.expensive as u64,
+                1,
+                1_000,
+            )? as usize,
+            expensive_cost: r.ranged(
+                "EXPENSIVE_QUERY_COST",
+                gate_defaults.expensive_cost as u64,
+                1,
+                1_000_000,
+            )? as usize,
+            analyses: r.ranged(
+                "ANALYSIS_CONCURRENCY",
+                u64::from(database_max_connections / 2).max(1),
+                1,
+                1_000,
+            )? as usize,
+        };
         let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 256 << 10, 1024, 64 << 20)? as usize;
         let request_timeout = Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?);
         let ws_init_timeout = r.seconds("WS_INIT_TIMEOUT_SECS", 10.0, 0.1, 300.0)?;
@@ -814,6 +841,7 @@ impl Config {
             graphql_max_depth,
             graphql_max_complexity,
             graphql_max_fields,
+            gate,
             body_limit_bytes,
             request_timeout,
             ws_init_timeout,

@@ -234,6 +234,9 @@ impl ClientObject {
 
     /// Booked spending in `[from, to)` by category, largest first; amounts add up to the total
     /// spending in the range. One currency at a time (the base currency by default).
+    ///
+    /// Costs 10 in the query's complexity (it reads monthly aggregates).
+    #[graphql(complexity = "crate::cost::LIGHT + child_complexity")]
     async fn spending_by_category(
         &self,
         ctx: &Context<'_>,
@@ -241,6 +244,7 @@ impl ClientObject {
         to: DateTime<Utc>,
         currency: Option<String>,
     ) -> async_graphql::Result<Vec<CategorySpend>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
         let currency = currency_arg(ctx, currency)?;
         let rows = core(ctx)
             .api()?
@@ -252,6 +256,9 @@ impl ClientObject {
 
     /// The merchants (or transfer counterparties) the client spent most with in `[from, to)`,
     /// largest first; shares are of all spending in the range.
+    ///
+    /// Costs 10 in the query's complexity (it reads monthly aggregates).
+    #[graphql(complexity = "crate::cost::LIGHT + child_complexity")]
     async fn top_merchants(
         &self,
         ctx: &Context<'_>,
@@ -260,6 +267,7 @@ impl ClientObject {
         #[graphql(default = 10)] first: i32,
         currency: Option<String>,
     ) -> async_graphql::Result<Vec<MerchantSpend>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
         let currency = currency_arg(ctx, currency)?;
         let limit = u32::try_from(first).unwrap_or(0);
         let rows = core(ctx)
@@ -272,10 +280,14 @@ impl ClientObject {
 
     /// Subscriptions, rent, loan instalments and other payments that recur (same payee,
     /// regular interval, similar amount) over the last 12 months, with the next expected date.
+    ///
+    /// Costs 50 in the query's complexity (it reads up to a year of the client's rows).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
     async fn recurring_payments(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<RecurringPayment>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
         let rows = core(ctx)
             .api()?
             .recurring_payments(self.0.id, Utc::now())
@@ -285,7 +297,11 @@ impl ClientObject {
     }
 
     /// The salary (payer, typical amount and day) if one is detected, and average income.
+    ///
+    /// Costs 50 in the query's complexity (it reads up to a year of the client's rows).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
     async fn income(&self, ctx: &Context<'_>) -> async_graphql::Result<IncomeProfile> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
         Ok(core(ctx)
             .api()?
             .income_profile(self.0.id, Utc::now())
@@ -295,11 +311,15 @@ impl ClientObject {
     }
 
     /// Plain-language observations with the numbers behind them, warnings first.
+    ///
+    /// Costs 50 in the query's complexity (it reads up to a year of the client's rows).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
     async fn insights(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] lang: Lang,
     ) -> async_graphql::Result<Vec<Insight>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
         let rows = core(ctx)
             .api()?
             .insights(self.0.id, Utc::now())
@@ -309,11 +329,15 @@ impl ClientObject {
     }
 
     /// Next best products from the banks' catalogues, each with its reason.
+    ///
+    /// Costs 50 in the query's complexity (it reads up to a year of the client's rows).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
     async fn offers(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] lang: Lang,
     ) -> async_graphql::Result<Vec<Offer>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
         let rows = core(ctx).api()?.offers(self.0.id, Utc::now()).await.api()?;
         Ok(rows
             .into_iter()
@@ -343,12 +367,16 @@ impl ClientObject {
     }
 
     /// Income, spending and net per month for the last `months` months (current one included).
+    ///
+    /// Costs 10 in the query's complexity (it reads monthly aggregates).
+    #[graphql(complexity = "crate::cost::LIGHT + child_complexity")]
     async fn cashflow(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 12)] months: i32,
         currency: Option<String>,
     ) -> async_graphql::Result<Vec<MonthFlow>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
         let currency = currency_arg(ctx, currency)?;
         let months = u32::try_from(months).unwrap_or(0);
         let rows = core(ctx)
