@@ -94,6 +94,8 @@ async fn close(
 
 async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestContext) {
     let token = ctx.session_token.clone();
+    // The upgrade refused sockets without a signed-in user.
+    let user_id = ctx.actor.as_ref().map_or(0, |a| a.user_id);
     let mut data = Data::default();
     data.insert(ctx);
     let (mut sink, mut source) = socket.split();
@@ -115,7 +117,8 @@ async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestCont
     let init_deadline = tokio::time::sleep(state.settings.ws_init_timeout);
     tokio::pin!(init_deadline);
     let mut active: HashSet<String> = HashSet::new();
-    let mut session_changes = state.core.auth().session_changes();
+    // This user's only: other users' logins and logouts never wake this socket.
+    let mut session_changes = state.core.auth().session_changes(user_id);
     let mut recheck = tokio::time::interval(SESSION_RECHECK);
     recheck.tick().await;
 
@@ -190,7 +193,10 @@ async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestCont
     }
 }
 
+/// Whether the socket's session still holds (a database read: counted in
+/// `ws_session_checks_total`).
 async fn session_alive(state: &AppState, token: Option<&str>) -> bool {
+    state.metrics.ws_session_check();
     match token {
         Some(t) => matches!(state.core.auth().authenticate(t).await, Ok(Some(_))),
         None => false,
