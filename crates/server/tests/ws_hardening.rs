@@ -1,15 +1,24 @@
-//! The websocket under attack and load, from the outside: a user's logout closes that user's
-//! sockets without waking anybody else's.
+//! The websocket under attack and load, from the outside: every protocol mistake gets the
+//! graphql-transport-ws close code with a reason that fits a close frame (4401, 4400, 1009), and
+//! a user's logout closes that user's sockets without waking anybody else's.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::time::Duration;
 
-use common::{gql_with_token, login_token, open_ws, start, ws_close_frame, ws_next, ws_send, Ws};
+use common::{
+    admin_cookie, connect_ws, gql_with_token, login_token, open_ws, start, start_with,
+    ws_close_frame, ws_next, ws_send, Ws,
+};
 use crm_core::domain::Role;
 use crm_server::testkit::TestServer;
+use futures_util::SinkExt;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+/// The largest reason a close frame holds (125 bytes of payload, two of them the code).
+const MAX_REASON: usize = 123;
 
 fn me(id: &str) -> Value {
     json!({ "type": "subscribe", "id": id, "payload": { "query": "{ me { username } }" } })
@@ -45,6 +54,85 @@ async fn user(server: &TestServer, name: &str) -> String {
         "crm_session={}",
         login_token(server, name, &password, None).await
     )
+}
+
+#[tokio::test]
+async fn subscribing_before_connection_init_closes_with_4401() {
+    let server = start().await;
+    let cookie = admin_cookie(&server).await;
+    let mut ws = connect_ws(&server, &cookie).await;
+    ws_send(&mut ws, me("early")).await;
+    let (code, reason) = ws_close_frame(&mut ws).await.expect("a close frame");
+    assert_eq!((code, reason.as_str()), (4401, "Unauthorized"));
+    // After connection_init the same message is served.
+    let mut ws = open_ws(&server, &cookie).await;
+    assert_eq!(serves(&mut ws, "later").await, "admin");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn protocol_errors_close_with_4400_and_a_reason_that_fits_a_close_frame() {
+    let server = start().await;
+    let cookie = admin_cookie(&server).await;
+    let long_ascii = "x".repeat(300);
+    // Two-byte characters, placed so that byte 123 falls inside one.
+    let long_cyrillic = format!("a{}", "я".repeat(200));
+    let mistakes = [
+        json!({ "type": long_ascii }),
+        json!({ "type": long_cyrillic }),
+        json!({ "type": "start", "id": "1", "payload": { "query": "{ me { id } }" } }),
+        json!({ "type": "subscribe", "id": "1" }),
+        json!({ "type": "subscribe", "payload": { "query": "{ me { id } }" } }),
+        json!({ "id": "1" }),
+        json!(["connection_init"]),
+    ];
+    for mistake in mistakes {
+        let mut ws = open_ws(&server, &cookie).await;
+        ws_send(&mut ws, mistake.clone()).await;
+        let (code, reason) = ws_close_frame(&mut ws)
+            .await
+            .unwrap_or_else(|| panic!("a valid close frame for {mistake}"));
+        assert_eq!(code, 4400, "{mistake}: {reason}");
+        assert!(
+            !reason.is_empty() && reason.len() <= MAX_REASON,
+            "{mistake}: {} bytes: {reason}",
+            reason.len()
+        );
+    }
+    // Not JSON at all, and before connection_init.
+    let mut ws = connect_ws(&server, &cookie).await;
+    ws.send(Message::Text("hello".into())).await.unwrap();
+    let (code, reason) = ws_close_frame(&mut ws).await.expect("a close frame");
+    assert_eq!(code, 4400, "{reason}");
+    assert!(reason.starts_with("Invalid message"), "{reason}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_with_1009() {
+    let server = start_with(&[("BODY_LIMIT_BYTES", "16384")]).await;
+    let cookie = admin_cookie(&server).await;
+    for size in [20_000, 200_000] {
+        let mut ws = open_ws(&server, &cookie).await;
+        let huge = "x".repeat(size);
+        ws_send(
+            &mut ws,
+            json!({ "type": "subscribe", "id": "huge", "payload": { "query": huge } }),
+        )
+        .await;
+        let (code, reason) = ws_close_frame(&mut ws)
+            .await
+            .unwrap_or_else(|| panic!("a close frame for {size} bytes"));
+        assert_eq!(code, 1009, "{size} bytes: {reason}");
+        assert!(
+            reason.len() <= MAX_REASON && reason.contains("16384"),
+            "{reason}"
+        );
+    }
+    // A message within the limit is still served.
+    let mut ws = open_ws(&server, &cookie).await;
+    assert_eq!(serves(&mut ws, "small").await, "admin");
+    server.stop().await.unwrap();
 }
 
 /// `ws_session_checks_total` from `/metrics` (open in development).
