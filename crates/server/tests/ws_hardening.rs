@@ -1,6 +1,7 @@
 //! The websocket under attack and load, from the outside: every protocol mistake gets the
-//! graphql-transport-ws close code with a reason that fits a close frame (4401, 4400, 1009), and
-//! a user's logout closes that user's sockets without waking anybody else's.
+//! graphql-transport-ws close code with a reason that fits a close frame (4401, 4400, 1009), one
+//! user cannot hold every socket (4429 past `WS_MAX_SOCKETS_PER_USER`), and a user's logout
+//! closes that user's sockets without waking anybody else's.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -132,6 +133,43 @@ async fn an_oversized_message_closes_with_1009() {
     // A message within the limit is still served.
     let mut ws = open_ws(&server, &cookie).await;
     assert_eq!(serves(&mut ws, "small").await, "admin");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_users_ninth_socket_closes_with_4429_and_others_are_not_counted() {
+    let server = start().await;
+    let cookie = admin_cookie(&server).await;
+    let mut eight = Vec::new();
+    for _ in 0..8 {
+        eight.push(open_ws(&server, &cookie).await);
+    }
+    let mut ninth = connect_ws(&server, &cookie).await;
+    let (code, reason) = ws_close_frame(&mut ninth).await.expect("a close frame");
+    assert_eq!(code, 4429, "{reason}");
+    assert!(reason.contains("sockets"), "{reason}");
+    // Another user has sockets of their own.
+    let bob = user(&server, "bob").await;
+    let mut bobs = open_ws(&server, &bob).await;
+    assert_eq!(serves(&mut bobs, "b").await, "bob");
+    // The eight still serve; closing one gives its place back.
+    assert_eq!(serves(&mut eight[0], "a").await, "admin");
+    let mut gone = eight.pop().unwrap();
+    gone.close(None).await.unwrap();
+    while ws_next(&mut gone).await.is_some() {}
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut again = connect_ws(&server, &cookie).await;
+        ws_send(&mut again, json!({ "type": "connection_init" })).await;
+        match tokio::time::timeout(Duration::from_secs(5), ws_next(&mut again)).await {
+            Ok(Some(ack)) if ack["type"] == "connection_ack" => break,
+            other => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the freed place is not given back: {other:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.stop().await.unwrap();
 }
 

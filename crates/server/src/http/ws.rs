@@ -1,7 +1,7 @@
 //! `/graphql/ws`: GraphQL over websockets, `graphql-transport-ws` only. Around async-graphql's
 //! protocol engine this enforces what the library leaves open: a session at upgrade (and for as
-//! long as the socket lives), the protocol's close codes and a cap on subscriptions per
-//! connection.
+//! long as the socket lives), the protocol's close codes, a cap on sockets per user and on
+//! subscriptions per connection.
 //!
 //! Close codes (every reason fits a close frame: at most [`MAX_REASON_BYTES`] bytes):
 //! - 4400 a message that is not JSON, not one of the protocol's types or lacks a field;
@@ -9,12 +9,14 @@
 //!   disable, role change, expiry);
 //! - 4408 no `connection_init` within `WS_INIT_TIMEOUT_SECS`;
 //! - 4409 a subscription id already in use;
-//! - 4429 too many: a second `connection_init` or more than [`MAX_SUBSCRIPTIONS`]
-//!   subscriptions on one connection (the reason says which);
+//! - 4429 too many: a second `connection_init`, more than [`MAX_SUBSCRIPTIONS`] subscriptions
+//!   on one connection, or more than `WS_MAX_SOCKETS_PER_USER` sockets of one user on this
+//!   process (the reason says which);
 //! - 1009 a message or frame larger than `BODY_LIMIT_BYTES`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_graphql::http::{ClientMessage, WebSocketProtocols, WsMessage};
@@ -44,6 +46,60 @@ pub mod code {
     pub const DUPLICATE_ID: u16 = 4409;
     pub const TOO_MANY: u16 = 4429;
     pub const TOO_BIG: u16 = 1009;
+}
+
+/// Open websockets per user on this process, capped.
+pub struct SocketCounts {
+    max_per_user: usize,
+    open: Mutex<HashMap<i64, usize>>,
+}
+
+/// One socket's place in [`SocketCounts`], given back when dropped.
+pub struct SocketSlot {
+    counts: Arc<SocketCounts>,
+    user_id: i64,
+}
+
+impl SocketCounts {
+    pub fn new(max_per_user: usize) -> Self {
+        SocketCounts {
+            max_per_user,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The map, also after a panic elsewhere held its lock (each change is one small update).
+    fn open(&self) -> MutexGuard<'_, HashMap<i64, usize>> {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A place for one more socket of `user_id`, or `None` when the user has the most allowed.
+    pub fn acquire(counts: &Arc<Self>, user_id: i64) -> Option<SocketSlot> {
+        let mut open = counts.open();
+        let n = open.entry(user_id).or_insert(0);
+        if *n >= counts.max_per_user {
+            return None;
+        }
+        *n += 1;
+        Some(SocketSlot {
+            counts: counts.clone(),
+            user_id,
+        })
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut open = self.counts.open();
+        if let Some(n) = open.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 /// `reason` cut to fit a close frame, on a character boundary.
@@ -82,15 +138,28 @@ pub async fn upgrade(
             "sign in first: websockets need a valid session",
         );
     };
+    // Taken before the upgrade, so sockets opened at once count each other.
+    let slot = SocketCounts::acquire(&state.sockets, user_id);
     // A message is a GraphQL request: it gets the body limit of POST /graphql.
     let limit = state.settings.body_limit_bytes;
     ws.protocols([PROTOCOL])
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
-            serve(state, socket, ctx, user_id).await;
+            match slot {
+                Some(slot) => serve(state, socket, ctx, slot).await,
+                None => refuse_one_too_many(socket, user_id).await,
+            }
         })
         .into_response()
+}
+
+/// The socket beyond `WS_MAX_SOCKETS_PER_USER`: upgraded only to say why it closes (4429), as
+/// the protocol's clients read close codes, not HTTP statuses.
+async fn refuse_one_too_many(socket: WebSocket, user_id: i64) {
+    tracing::warn!(user_id, "websocket refused: too many sockets for this user");
+    let (mut sink, _) = socket.split();
+    close(&mut sink, code::TOO_MANY, "Too many sockets for this user").await;
 }
 
 #[derive(serde::Deserialize)]
@@ -161,8 +230,14 @@ async fn close(socket: &mut Sink, code: u16, reason: &str) {
     }
 }
 
-async fn serve(state: AppState, socket: WebSocket, ctx: crm_graphql::RequestContext, user_id: i64) {
+async fn serve(
+    state: AppState,
+    socket: WebSocket,
+    ctx: crm_graphql::RequestContext,
+    slot: SocketSlot,
+) {
     let token = ctx.session_token.clone();
+    let user_id = slot.user_id;
     let mut data = Data::default();
     data.insert(ctx);
     let (mut sink, mut source) = socket.split();
