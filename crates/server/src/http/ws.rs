@@ -285,8 +285,11 @@ async fn serve(
                 let (head, message) = match check(&text, initialised) {
                     Ok(checked) => checked,
                     Err(refusal) => {
-                        tracing::info!(user_id, code = refusal.code(), "websocket closed: {refusal}");
-                        close(&mut sink, refusal.code(), &refusal.to_string()).await;
+                        // Cut, and logged with Debug's escapes: it holds what the client sent.
+                        let reason = refusal.to_string();
+                        let reason = short_reason(&reason);
+                        tracing::info!(user_id, code = refusal.code(), ?reason, "websocket closed: a protocol error");
+                        close(&mut sink, refusal.code(), reason).await;
                         break;
                     }
                 };
