@@ -87,7 +87,7 @@ async fn events_cross_replicas_once_and_survive_a_lost_connection() {
     eventually("B saw A's write", || b_db.writes().count() > before).await;
 
     // Sessions ended on B reach A's watchers.
-    let mut sessions_at_a = a.session_changes();
+    let mut sessions_at_a = a.session_changes(1);
     b.publish(Event::SessionsEnded { user_id: 1 });
     tokio::time::timeout(Duration::from_secs(10), sessions_at_a.changed())
         .await
@@ -96,8 +96,7 @@ async fn events_cross_replicas_once_and_survive_a_lost_connection() {
 
     // B's listening connection dies: B assumes anything happened (sessions are re-checked,
     // its write clock moves) and listens again.
-    let mut sessions_at_b = b.session_changes();
-    sessions_at_b.borrow_and_update();
+    let mut sessions_at_b = b.session_changes(2);
     let killed = tdb
         .db
         .conn()

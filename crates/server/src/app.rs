@@ -158,6 +158,9 @@ impl App {
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             cache: Arc::new(crate::http::cache::ResponseCache::new(config.graphql_cache)),
+            sockets: Arc::new(crate::http::ws::SocketCounts::new(
+                config.ws_max_sockets_per_user,
+            )),
         };
         let sync_schedule =
             (!state.core.banks().all().is_empty()).then(|| config.sync_cron.clone());

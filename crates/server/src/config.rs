@@ -81,6 +81,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long a websocket may wait before `connection_init` (then it is closed with 4408).
     pub ws_init_timeout: Duration,
+    /// Websockets one user may hold open on one server process; one more is closed with 4429.
+    pub ws_max_sockets_per_user: usize,
     /// Bearer token `/metrics` asks for (`Authorization: Bearer ...`). In production without
     /// one, `/metrics` is off.
     pub metrics_token: Option<String>,
@@ -660,6 +662,7 @@ impl Config {
         let body_limit_bytes = r.ranged("BODY_LIMIT_BYTES", 256 << 10, 1024, 64 << 20)? as usize;
         let request_timeout = Duration::from_secs(r.ranged("REQUEST_TIMEOUT_SECS", 30, 1, 3600)?);
         let ws_init_timeout = r.seconds("WS_INIT_TIMEOUT_SECS", 10.0, 0.1, 300.0)?;
+        let ws_max_sockets_per_user = r.ranged("WS_MAX_SOCKETS_PER_USER", 8, 1, 1000)? as usize;
         let metrics_token = match r.text("METRICS_TOKEN") {
             Some(t) if t.len() < 16 => {
                 return Err(err(
@@ -845,6 +848,7 @@ impl Config {
             body_limit_bytes,
             request_timeout,
             ws_init_timeout,
+            ws_max_sockets_per_user,
             metrics_token,
             audit_view_window,
             graphql_cache,
@@ -919,6 +923,18 @@ mod tests {
                 .var,
             "AUTH_PASSWORD_HASH"
         );
+    }
+
+    #[test]
+    fn websocket_cap_per_user() {
+        assert_eq!(cfg(&[]).expect("defaults").ws_max_sockets_per_user, 8);
+        let c = cfg(&[("WS_MAX_SOCKETS_PER_USER", "2")]).expect("two");
+        assert_eq!(c.ws_max_sockets_per_user, 2);
+        for bad in ["0", "many", "-1", "1001"] {
+            let e = cfg(&[("WS_MAX_SOCKETS_PER_USER", bad)]).expect_err(bad);
+            assert_eq!(e.var, "WS_MAX_SOCKETS_PER_USER");
+            assert!(e.to_string().contains("WS_MAX_SOCKETS_PER_USER"), "{e}");
+        }
     }
 
     #[test]

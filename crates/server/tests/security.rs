@@ -682,10 +682,10 @@ async fn websockets_refuse_duplicates_too_many_subscriptions_other_protocols_and
         json!({ "type": "subscribe", "id": "huge", "payload": { "query": huge } }),
     )
     .await;
-    assert_ne!(
+    assert_eq!(
         close_code(&mut ws).await,
-        Some(1000),
-        "an oversized message ends the socket"
+        Some(1009),
+        "an oversized message ends the socket with Message Too Big"
     );
     server.stop().await.unwrap();
 }

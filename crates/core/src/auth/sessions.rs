@@ -264,9 +264,10 @@ impl Auth {
         Ok(removed.rows_affected)
     }
 
-    /// A receiver that changes whenever sessions end, so long-lived connections (websockets)
-    /// re-check theirs at once instead of waiting for their next periodic check.
-    pub fn session_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.events.session_changes()
+    /// A watcher that wakes when `user_id`'s sessions end (never for other users'), so
+    /// long-lived connections (websockets) re-check theirs at once instead of waiting for their
+    /// next periodic check.
+    pub fn session_changes(&self, user_id: i64) -> crate::events::SessionChanges {
+        self.events.session_changes(user_id)
     }
 }

@@ -1,6 +1,6 @@
 //! Events other parts of the application react to: sync progress (`syncProgress`), sessions
-//! ended (open websockets re-check theirs), re-categorisations finished, and writes (the
-//! response cache's write clock).
+//! ended (open websockets of that user re-check theirs), re-categorisations finished, and writes
+//! (the response cache's write clock).
 //!
 //! One [`EventBus`] per `Core`. Every event is delivered to this process's subscribers at once.
 //! On PostgreSQL, once [`EventBus::start`] ran (the server does, chosen by the database URL), it
@@ -13,15 +13,16 @@
 //!   transaction, so other replicas learn of it exactly at its commit; other writes (autocommit
 //!   statements) are announced right after they ran, at most one announcement per 20 ms;
 //! - after the listening connection was lost and re-established, events may have been missed:
-//!   the replica assumes anything may have happened (its write clock moves, websockets re-check
-//!   their sessions, waiters for re-categorisations look again).
+//!   the replica assumes anything may have happened (its write clock moves, every websocket
+//!   re-checks its session, waiters for re-categorisations look again).
 //!
 //! On SQLite (one process per file) the bus is in-process only.
 
 mod postgres;
 mod wire;
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use sea_orm::DatabaseBackend;
 use tokio::sync::{broadcast, watch};
@@ -36,7 +37,8 @@ pub enum Event {
     /// Progress of a sync run.
     Sync(SyncEvent),
     /// Sessions ended (logout, password change, disable, role change, a login replacing an
-    /// older session): `user_id` is the user concerned; receivers re-check every open socket.
+    /// older session): `user_id` is the user concerned; only that user's watchers
+    /// ([`EventBus::session_changes`]) hear it, so other users' sockets do no work.
     SessionsEnded { user_id: i64 },
     /// A re-categorisation run ended (finished or failed).
     RecategorisationFinished { run_id: i64 },
@@ -59,10 +61,84 @@ pub struct TaskChange {
     pub previous_assignee_id: Option<i64>,
 }
 
+/// Who watches whose sessions: one channel per user with a watcher, dropped with its last
+/// watcher, plus one every watcher hears (after a gap in events from other replicas).
+#[derive(Default)]
+struct SessionWatchers {
+    users: Mutex<HashMap<i64, watch::Sender<u64>>>,
+    all: watch::Sender<u64>,
+}
+
+impl SessionWatchers {
+    /// The map, also after a panic elsewhere held its lock (it stays consistent: every change
+    /// is one insert or remove).
+    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<i64, watch::Sender<u64>>> {
+        self.users
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn subscribe(this: &Arc<Self>, user_id: i64) -> SessionChanges {
+        let user = this
+            .users()
+            .entry(user_id)
+            .or_insert_with(|| watch::Sender::new(0))
+            .subscribe();
+        SessionChanges {
+            user_id,
+            user,
+            all: this.all.subscribe(),
+            watchers: this.clone(),
+        }
+    }
+
+    fn user_changed(&self, user_id: i64) {
+        if let Some(tx) = self.users().get(&user_id) {
+            tx.send_modify(|v| *v = v.wrapping_add(1));
+        }
+    }
+
+    fn all_changed(&self) {
+        self.all.send_modify(|v| *v = v.wrapping_add(1));
+    }
+}
+
+/// One watcher of a user's sessions (see [`EventBus::session_changes`]).
+pub struct SessionChanges {
+    user_id: i64,
+    user: watch::Receiver<u64>,
+    all: watch::Receiver<u64>,
+    watchers: Arc<SessionWatchers>,
+}
+
+impl SessionChanges {
+    /// Waits until the user's sessions may have changed. Fails only when the bus is gone.
+    pub async fn changed(&mut self) -> Result<(), watch::error::RecvError> {
+        tokio::select! {
+            changed = self.user.changed() => changed,
+            changed = self.all.changed() => changed,
+        }
+    }
+}
+
+impl Drop for SessionChanges {
+    fn drop(&mut self) {
+        // Under the map's lock, as `subscribe` is: the count cannot grow meanwhile. This
+        // watcher's receiver is still alive here, so 1 means it was the last.
+        let mut users = self.watchers.users();
+        if users
+            .get(&self.user_id)
+            .is_some_and(|tx| tx.receiver_count() <= 1)
+        {
+            users.remove(&self.user_id);
+        }
+    }
+}
+
 /// The process's subscribers of each kind of event.
 struct Local {
     sync: broadcast::Sender<SyncEvent>,
-    sessions: watch::Sender<u64>,
+    sessions: Arc<SessionWatchers>,
     recategorisations: watch::Sender<u64>,
     timeline: broadcast::Sender<i64>,
     tasks: broadcast::Sender<TaskChange>,
@@ -76,7 +152,7 @@ impl Local {
             Event::Sync(e) => {
                 let _ = self.sync.send(e);
             }
-            Event::SessionsEnded { .. } => self.sessions.send_modify(|v| *v = v.wrapping_add(1)),
+            Event::SessionsEnded { user_id } => self.sessions.user_changed(user_id),
             Event::RecategorisationFinished { .. } => self
                 .recategorisations
                 .send_modify(|v| *v = v.wrapping_add(1)),
@@ -100,7 +176,7 @@ impl Local {
     /// After a gap in what arrived from other replicas: anything may have happened meanwhile.
     fn resync(&self) {
         self.writes.record_remote();
-        self.sessions.send_modify(|v| *v = v.wrapping_add(1));
+        self.sessions.all_changed();
         self.recategorisations
             .send_modify(|v| *v = v.wrapping_add(1));
     }
@@ -121,7 +197,7 @@ impl EventBus {
             origin: uuid::Uuid::new_v4(),
             local: Arc::new(Local {
                 sync: broadcast::channel(256).0,
-                sessions: watch::Sender::new(0),
+                sessions: Arc::new(SessionWatchers::default()),
                 recategorisations: watch::Sender::new(0),
                 timeline: broadcast::channel(256).0,
                 tasks: broadcast::channel(256).0,
@@ -162,8 +238,10 @@ impl EventBus {
         self.local.sync.subscribe()
     }
 
-    pub fn session_changes(&self) -> watch::Receiver<u64> {
-        self.local.sessions.subscribe()
+    /// Wakes when `user_id`'s sessions may have ended (here or on another replica), or after a
+    /// gap in what arrived from other replicas; never for other users' sessions.
+    pub fn session_changes(&self, user_id: i64) -> SessionChanges {
+        SessionWatchers::subscribe(&self.local.sessions, user_id)
     }
 
     pub fn recategorisations(&self) -> watch::Receiver<u64> {
@@ -177,5 +255,41 @@ impl EventBus {
 
     pub fn task_changes(&self) -> broadcast::Receiver<TaskChange> {
         self.local.tasks.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    async fn wakes(w: &mut SessionChanges) -> bool {
+        tokio::time::timeout(Duration::from_millis(100), w.changed())
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_users_sessions_ending_wakes_only_that_users_watchers() {
+        let watchers = Arc::new(SessionWatchers::default());
+        let mut a1 = SessionWatchers::subscribe(&watchers, 1);
+        let mut a2 = SessionWatchers::subscribe(&watchers, 1);
+        let mut b = SessionWatchers::subscribe(&watchers, 2);
+        watchers.user_changed(1);
+        assert!(wakes(&mut a1).await && wakes(&mut a2).await);
+        assert!(
+            !wakes(&mut b).await,
+            "another user's logout is not B's business"
+        );
+        // After a gap in the replicas' events, everybody looks.
+        watchers.all_changed();
+        assert!(wakes(&mut a1).await && wakes(&mut b).await);
+        // A user without watchers costs nothing, and the last watcher takes its entry along.
+        watchers.user_changed(3);
+        drop(a1);
+        assert_eq!(watchers.users().len(), 2);
+        drop((a2, b));
+        assert!(watchers.users().is_empty());
     }
 }

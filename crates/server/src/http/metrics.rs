@@ -27,6 +27,8 @@ pub struct Metrics {
     latency_sum_micros: AtomicU64,
     latency_count: AtomicU64,
     graphql_errors: Mutex<BTreeMap<String, u64>>,
+    /// Session checks of open websockets (each a database read).
+    ws_session_checks: AtomicU64,
 }
 
 impl Metrics {
@@ -50,6 +52,10 @@ impl Metrics {
         if let Ok(mut map) = self.graphql_errors.lock() {
             *map.entry(code.to_owned()).or_default() += 1;
         }
+    }
+
+    pub fn ws_session_check(&self) {
+        self.ws_session_checks.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn render(&self, db_statements: u64) -> String {
@@ -93,6 +99,12 @@ impl Metrics {
             "# HELP db_statements_total SQL statements run.\n# TYPE db_statements_total counter\n",
         );
         let _ = writeln!(out, "db_statements_total {db_statements}");
+        out.push_str("# HELP ws_session_checks_total Session checks of open websockets.\n# TYPE ws_session_checks_total counter\n");
+        let _ = writeln!(
+            out,
+            "ws_session_checks_total {}",
+            self.ws_session_checks.load(Ordering::Relaxed)
+        );
         out
     }
 }

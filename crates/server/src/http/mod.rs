@@ -78,6 +78,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Query responses reused while the data has not changed.
     pub cache: Arc<cache::ResponseCache>,
+    /// Open websockets per user (the per-user cap).
+    pub sockets: Arc<ws::SocketCounts>,
 }
 
 /// A JSON error body in GraphQL's shape, for refusals before GraphQL runs.

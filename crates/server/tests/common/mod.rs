@@ -185,8 +185,20 @@ pub fn codes(body: &Value) -> Vec<String> {
 
 /// Logs in as the test administrator without a cookie store and returns the session token.
 pub async fn admin_token(server: &TestServer, previous: Option<&str>) -> String {
+    login_token(server, ADMIN, ADMIN_PASSWORD, previous).await
+}
+
+/// Logs in as `user` without a cookie store (sending `previous` as the session cookie, when
+/// given) and returns the new session token.
+pub async fn login_token(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    previous: Option<&str>,
+) -> String {
     let mut req = reqwest::Client::new().post(server.url("/graphql")).json(&json!({
-        "query": format!("mutation {{ login(username: \"{ADMIN}\", password: \"{ADMIN_PASSWORD}\") {{ user {{ id }} }} }}")
+        "query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { id } } }",
+        "variables": { "u": user, "p": password },
     }));
     if let Some(token) = previous {
         req = req.header("cookie", format!("crm_session={token}"));
@@ -195,7 +207,7 @@ pub async fn admin_token(server: &TestServer, previous: Option<&str>) -> String 
     let set = res
         .headers()
         .get("set-cookie")
-        .unwrap()
+        .unwrap_or_else(|| panic!("{user} signs in"))
         .to_str()
         .unwrap()
         .to_owned();
@@ -229,8 +241,8 @@ pub async fn admin_cookie(server: &TestServer) -> String {
     format!("crm_session={}", admin_token(server, None).await)
 }
 
-/// An initialised graphql-transport-ws connection with the given cookie.
-pub async fn open_ws(server: &TestServer, cookie: &str) -> Ws {
+/// A graphql-transport-ws connection with the given cookie, before `connection_init`.
+pub async fn connect_ws(server: &TestServer, cookie: &str) -> Ws {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = format!("ws://{}/graphql/ws", server.addr)
         .into_client_request()
@@ -240,7 +252,13 @@ pub async fn open_ws(server: &TestServer, cookie: &str) -> Ws {
         "graphql-transport-ws".parse().unwrap(),
     );
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws
+}
+
+/// An initialised graphql-transport-ws connection with the given cookie.
+pub async fn open_ws(server: &TestServer, cookie: &str) -> Ws {
+    let mut ws = connect_ws(server, cookie).await;
     ws_send(&mut ws, json!({ "type": "connection_init" })).await;
     let ack = ws_next(&mut ws).await.expect("an ack");
     assert_eq!(ack["type"], "connection_ack", "{ack}");
@@ -271,13 +289,26 @@ pub async fn ws_next(ws: &mut Ws) -> Option<Value> {
 
 /// Reads until the server closes the socket; returns the close code.
 pub async fn ws_close_code(ws: &mut Ws) -> Option<u16> {
+    ws_close_frame(ws).await.map(|(code, _)| code)
+}
+
+/// Reads (for 10 s at most) until the server closes the socket; returns the close frame's code
+/// and reason. `None`: the connection ended without a close frame (or with an invalid one).
+pub async fn ws_close_frame(ws: &mut Ws) -> Option<(u16, String)> {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
-    loop {
-        match ws.next().await? {
-            Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
-            Ok(_) => continue,
-            Err(_) => return None,
+    let read = async {
+        loop {
+            match ws.next().await? {
+                Ok(Message::Close(frame)) => {
+                    return frame.map(|f| (u16::from(f.code), f.reason.as_str().to_owned()))
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
         }
-    }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("the socket closes within 10 s")
 }
