@@ -26,6 +26,7 @@ mod m20261207_000040_transfer_legs_index;
 mod m20261207_000050_books;
 mod m20261207_000060_notes;
 mod m20261207_000070_tasks_timeline;
+mod m20261207_000080_request_counts;
 
 /// The name of the migration after which core rebuilds every client's search text (phone
 /// numbers then match in any spelling).
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000050_books::Migration),
             Box::new(m20261207_000060_notes::Migration),
             Box::new(m20261207_000070_tasks_timeline::Migration),
+            Box::new(m20261207_000080_request_counts::Migration),
         ]
     }
 }

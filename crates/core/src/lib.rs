@@ -31,6 +31,7 @@ pub mod links;
 pub mod notes;
 pub mod offers;
 pub mod portfolio;
+pub mod quota;
 pub mod ratings;
 pub mod stats;
 pub mod sync;
@@ -68,6 +69,9 @@ pub struct CoreSettings {
     pub ratings: ratings::RatingSettings,
     /// Views of one client by one user within this window are audited once (zero: every view).
     pub audit_view_window: std::time::Duration,
+    /// API requests per user per minute across all replicas (`QUERY_RATE_PER_MINUTE`; 0: no
+    /// limit).
+    pub requests_per_minute: u64,
 }
 
 impl Default for CoreSettings {
@@ -82,6 +86,7 @@ impl Default for CoreSettings {
             assistant: assistant::AssistantSettings::default(),
             ratings: ratings::RatingSettings::default(),
             audit_view_window: std::time::Duration::from_secs(600),
+            requests_per_minute: 0,
         }
     }
 }
@@ -106,6 +111,7 @@ pub struct Core {
     auth: auth::Auth,
     sync: sync::SyncEngine,
     assistant: assistant::Assistant,
+    requests: Arc<quota::RequestQuota>,
 }
 
 impl Core {
@@ -143,7 +149,12 @@ impl Core {
         });
         let assistant =
             assistant::Assistant::new(db.clone(), settings.assistant.clone(), audit.clone())?;
+        let requests = Arc::new(quota::RequestQuota::new(
+            db.clone(),
+            settings.requests_per_minute,
+        ));
         Ok(Core {
+            requests,
             db,
             settings,
             banks,
@@ -167,6 +178,11 @@ impl Core {
 
     pub fn settings(&self) -> &CoreSettings {
         &self.settings
+    }
+
+    /// The per-user request limit (counted across replicas).
+    pub fn request_quota(&self) -> &Arc<quota::RequestQuota> {
+        &self.requests
     }
 
     /// Users, logins and sessions.

@@ -48,6 +48,8 @@ pub struct Api {
     schema: AppSchema,
     max_fields: usize,
     gate: Arc<crate::cost::Gate>,
+    /// Requests per user per minute across replicas (core's counter).
+    quota: Option<Arc<crm_core::quota::RequestQuota>>,
 }
 
 /// A request that passed the checks, or the response that refuses it.
@@ -58,11 +60,17 @@ enum Admission {
 }
 
 impl Api {
-    pub(crate) fn new(schema: AppSchema, max_fields: usize, gate: crate::cost::Gate) -> Self {
+    pub(crate) fn new(
+        schema: AppSchema,
+        max_fields: usize,
+        gate: crate::cost::Gate,
+        quota: Option<Arc<crm_core::quota::RequestQuota>>,
+    ) -> Self {
         Api {
             schema,
             max_fields,
             gate: Arc::new(gate),
+            quota,
         }
     }
 
@@ -88,6 +96,13 @@ impl Api {
         match self.admit(request, signed_in) {
             Admission::Refused(response) => (response, None),
             Admission::Admitted(request, kind, cost) => {
+                if let (Some(id), Some(quota)) = (user, &self.quota) {
+                    if let Err(e) = quota.admit(id, chrono::Utc::now()).await {
+                        let err = async_graphql::Error::from(ApiError::from(e))
+                            .into_server_error(Default::default());
+                        return (Response::from_errors(vec![err]), None);
+                    }
+                }
                 let _places = match self.gate.enter(user, cost).await {
                     Ok(places) => places,
                     Err(e) => {

@@ -74,6 +74,7 @@ fn builder(
 /// gets (see [`Api`]).
 pub fn build_api(core: Arc<Core>, options: &SchemaOptions) -> Api {
     let loader = DataLoader::new(loaders::CoreLoader(core.clone()), tokio::spawn);
+    let quota = Some(core.request_quota().clone()).filter(|q| q.enabled());
     let slots = cost::AnalysisSlots(Arc::new(tokio::sync::Semaphore::new(
         options.gate.analyses.max(1),
     )));
@@ -85,6 +86,7 @@ pub fn build_api(core: Arc<Core>, options: &SchemaOptions) -> Api {
             .finish(),
         options.max_fields,
         cost::Gate::new(options.gate),
+        quota,
     )
 }
 

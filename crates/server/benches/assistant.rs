@@ -130,6 +130,8 @@ async fn main() {
     vars.insert("AI_API_URL".into(), fake.url());
     vars.insert("AI_API_KEY".into(), "sk-bench".into());
     vars.insert("AI_RATE_LIMIT_PER_MINUTE".into(), "100000".into());
+    vars.insert("QUERY_RATE_PER_MINUTE".into(), "0".into());
+    vars.insert("QUERY_CONCURRENCY_PER_USER".into(), "1000".into());
     let config = Config::from_source(&vars).unwrap();
     let app = App::build(&config).await.unwrap();
     let server = TestServer::serve(app, None).await.unwrap();

@@ -50,9 +50,12 @@ fn env_num(key: &str, default: u64) -> u64 {
 async fn start() -> TestServer {
     let pg = std::env::var("BENCH_DATABASE_URL").ok();
     // Every answer computed, none reused from the response cache.
-    TestServer::start(pg.as_deref(), &[("GRAPHQL_CACHE_MS", "0")])
-        .await
-        .unwrap()
+    TestServer::start(
+        pg.as_deref(),
+        &[("GRAPHQL_CACHE_MS", "0"), ("QUERY_RATE_PER_MINUTE", "0")],
+    )
+    .await
+    .unwrap()
 }
 
 async fn gql(server: &TestServer, cookie: Option<&str>, query: &str, variables: Value) -> Value {

@@ -163,6 +163,9 @@ async fn main() {
     vars.insert("DATABASE_MAX_CONNECTIONS".into(), "8".into());
     let cache_ms = env_num("BENCH_CACHE_MS", 1000);
     vars.insert("GRAPHQL_CACHE_MS".into(), cache_ms.to_string());
+    // A load generator is one user making thousands of requests: no per-user limits.
+    vars.insert("QUERY_RATE_PER_MINUTE".into(), "0".into());
+    vars.insert("QUERY_CONCURRENCY_PER_USER".into(), "1000".into());
     let config = Config::from_source(&vars).unwrap();
     let app = App::build(&config).await.unwrap();
     let server = TestServer::serve(app, None).await.unwrap();

@@ -66,6 +66,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         assistant: config.assistant.clone(),
         ratings: config.ratings.clone(),
         audit_view_window: config.audit_view_window,
+        requests_per_minute: config.requests_per_minute,
     })
 }
 
@@ -217,6 +218,9 @@ impl App {
             })
         });
         let runner = core.job_runner(self.jobs.clone()).run(stopped());
+        let quota = core.request_quota().clone();
+        let quota_stop = stopped();
+        let quota = tokio::spawn(async move { quota.run(quota_stop).await });
         let scheduler = crate::scheduler::run(core.clone(), self.sync_schedule.clone(), stopped());
         let http = http::conn::serve(listener, self.router(), self.connections, stopped());
         tokio::pin!(http, runner, scheduler, shutdown);
@@ -251,6 +255,7 @@ impl App {
         if let Some(task) = demo {
             task.abort();
         }
+        let _ = quota.await;
         drop(self.sandbox);
         result.context("serving HTTP")
     }

@@ -77,6 +77,9 @@ pub struct Config {
     /// `QUERY_QUEUE_WAIT_MS`, `EXPENSIVE_QUERY_CONCURRENCY`, `EXPENSIVE_QUERY_COST`), and
     /// analyses at once (`ANALYSIS_CONCURRENCY`).
     pub gate: crm_graphql::cost::GateSettings,
+    /// API requests per user per minute, all replicas together (`QUERY_RATE_PER_MINUTE`; 0:
+    /// no limit).
+    pub requests_per_minute: u64,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
     /// How long a websocket may wait before `connection_init` (then it is closed with 4408).
@@ -636,6 +639,7 @@ impl Config {
         let graphql_max_complexity =
             r.ranged("GRAPHQL_MAX_COMPLEXITY", 2_500, 50, 1_000_000)? as usize;
         let graphql_max_fields = r.ranged("GRAPHQL_MAX_FIELDS", 500, 10, 100_000)? as usize;
+        let requests_per_minute = r.ranged("QUERY_RATE_PER_MINUTE", 1_200, 0, 1_000_000)?;
         let gate_defaults = crm_graphql::cost::GateSettings::default();
         let gate = crm_graphql::cost::GateSettings {
             per_user: r.ranged("QUERY_CONCURRENCY_PER_USER", 4, 1, 1_000)? as usize,
@@ -845,6 +849,7 @@ impl Config {
             graphql_max_complexity,
             graphql_max_fields,
             gate,
+            requests_per_minute,
             body_limit_bytes,
             request_timeout,
             ws_init_timeout,

@@ -397,3 +397,83 @@ async fn one_users_expensive_queries_leave_others_their_latency() {
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_request_rate_per_user_holds_across_replicas() {
+    // Start early in a minute, so that the counts are all in one.
+    let second = chrono::Utc::now().timestamp().rem_euclid(60);
+    if second > 45 {
+        tokio::time::sleep(Duration::from_secs((61 - second) as u64)).await;
+    }
+    let server = start_with(&[
+        ("QUERY_RATE_PER_MINUTE", "20"),
+        (
+            "SECRET_KEY",
+            "a-secret-key-of-at-least-thirty-two-characters",
+        ),
+    ])
+    .await;
+    let replica = server.start_replica().await.unwrap();
+    let token = common::admin_token(&server, None).await;
+    let ask = |s: &TestServer| {
+        let url = s.url("/graphql");
+        let token = token.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("cookie", format!("crm_session={token}"))
+                .json(&json!({ "query": "{ me { id } }" }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..15 {
+        let body = ask(&server).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    // The first server adds its fifteen to the shared count within a second or so.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut answered = 0;
+    let mut refused = None;
+    for _ in 0..10 {
+        let body = ask(&replica).await;
+        if body.get("errors").is_none() {
+            answered += 1;
+        } else {
+            refused = Some(body);
+            break;
+        }
+    }
+    assert_eq!(answered, 5, "the replica knew of the other's fifteen");
+    let refused = refused.unwrap();
+    assert_eq!(code(&refused), "RATE_LIMITED", "{refused}");
+    assert!(
+        refused["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(refused["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("20 requests a minute"));
+    // Another user is not held back.
+    server
+        .core
+        .auth()
+        .create_user(
+            "second",
+            "a-long-second-password",
+            crm_core::domain::Role::Manager,
+        )
+        .await
+        .unwrap();
+    let other = common::signed_in_as(&replica, "second", "a-long-second-password").await;
+    other.ok("{ me { id } }", json!({})).await;
+    replica.stop().await.unwrap();
+    server.stop().await.unwrap();
+}
