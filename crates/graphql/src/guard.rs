@@ -96,24 +96,33 @@ impl Api {
         match self.admit(request, signed_in) {
             Admission::Refused(response) => (response, None),
             Admission::Admitted(request, kind, cost) => {
-                if let (Some(id), Some(quota)) = (user, &self.quota) {
-                    if let Err(e) = quota.admit(id, chrono::Utc::now()).await {
-                        let err = async_graphql::Error::from(ApiError::from(e))
-                            .into_server_error(Default::default());
-                        return (Response::from_errors(vec![err]), None);
-                    }
-                }
-                let _places = match self.gate.enter(user, cost).await {
+                let _places = match self.enter(user, cost).await {
                     Ok(places) => places,
-                    Err(e) => {
-                        let err =
-                            async_graphql::Error::from(e).into_server_error(Default::default());
-                        return (Response::from_errors(vec![err]), None);
-                    }
+                    Err(response) => return (response, None),
                 };
                 (finish(self.schema.execute(request).await), kind)
             }
         }
+    }
+
+    /// The request rate of `user` and the places at the gate for a request of this `cost`, or
+    /// the response that refuses it.
+    async fn enter(
+        &self,
+        user: Option<i64>,
+        cost: usize,
+    ) -> Result<crate::cost::Admitted, Response> {
+        let refuse = |e: ApiError| {
+            let err = async_graphql::Error::from(e).into_server_error(Default::default());
+            Response::from_errors(vec![err])
+        };
+        if let (Some(id), Some(quota)) = (user, &self.quota) {
+            quota
+                .admit(id, chrono::Utc::now())
+                .await
+                .map_err(|e| refuse(ApiError::from(e)))?;
+        }
+        self.gate.enter(user, cost).await.map_err(refuse)
     }
 
     fn admit(&self, mut request: Request, signed_in: bool) -> Admission {
@@ -256,13 +265,11 @@ fn is_input_error(message: &str) -> bool {
 /// The executor of a websocket, whose caller was signed in when it opened (the transport closes
 /// it when the session ends).
 #[derive(Clone)]
-pub struct SignedIn(pub Api);
+pub struct SignedIn(pub Api, pub i64);
 
 impl Executor for SignedIn {
     async fn execute(&self, request: Request) -> Response {
-        // A websocket's single answers pass the same gate (its caller is not known here: the
-        // expensive places still bound them).
-        self.0.run(request, true, None).await.0
+        self.0.run(request, true, Some(self.1)).await.0
     }
 
     fn execute_stream(
@@ -274,12 +281,38 @@ impl Executor for SignedIn {
             Admission::Refused(response) => {
                 futures_util::stream::once(async move { response }).boxed()
             }
-            Admission::Admitted(request, _, _) => self
+            // A subscription streams for as long as it is open: it holds no places (the socket
+            // caps bound them).
+            Admission::Admitted(request, Some(OperationType::Subscription), _) => self
                 .0
                 .schema
                 .execute_stream_with_session_data(request, session_data.unwrap_or_default())
                 .map(finish)
                 .boxed(),
+            // A query or mutation over the socket passes the request rate and the gate as over
+            // HTTP, holding its places until its answer is out.
+            Admission::Admitted(request, _, cost) => {
+                let api = self.0.clone();
+                let user = self.1;
+                let data = session_data.unwrap_or_default();
+                futures_util::stream::once(async move {
+                    match api.enter(Some(user), cost).await {
+                        Err(response) => {
+                            futures_util::stream::once(async move { response }).boxed()
+                        }
+                        Ok(places) => api
+                            .schema
+                            .execute_stream_with_session_data(request, data)
+                            .map(move |response| {
+                                let _held = &places;
+                                finish(response)
+                            })
+                            .boxed(),
+                    }
+                })
+                .flatten()
+                .boxed()
+            }
         }
     }
 }

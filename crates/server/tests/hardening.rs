@@ -477,3 +477,40 @@ async fn the_request_rate_per_user_holds_across_replicas() {
     replica.stop().await.unwrap();
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn queries_over_the_websocket_count_like_those_over_http() {
+    let server = start_with(&[("QUERY_RATE_PER_MINUTE", "3")]).await;
+    // Early in a minute, so that the four requests fall in one.
+    let second = chrono::Utc::now().timestamp().rem_euclid(60);
+    if second > 50 {
+        tokio::time::sleep(Duration::from_secs((61 - second) as u64)).await;
+    }
+    let cookie = common::admin_cookie(&server).await;
+    for _ in 0..3 {
+        let body: Value = reqwest::Client::new()
+            .post(server.url("/graphql"))
+            .header("cookie", &cookie)
+            .json(&json!({ "query": "{ me { id } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let mut ws = common::open_ws(&server, &cookie).await;
+    common::ws_send(
+        &mut ws,
+        json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ me { id } }" } }),
+    )
+    .await;
+    let next = common::ws_next(&mut ws).await.expect("an answer");
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(
+        next["payload"]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{next}"
+    );
+    server.stop().await.unwrap();
+}

@@ -248,7 +248,7 @@ async fn serve(
     });
     let mut engine = Box::pin(
         async_graphql::http::WebSocket::from_message_stream(
-            crm_graphql::SignedIn(state.api.clone()),
+            crm_graphql::SignedIn(state.api.clone(), user_id),
             input,
             WebSocketProtocols::GraphQLWS,
         )
