@@ -761,3 +761,79 @@ async fn a_non_null_variable_left_out_is_bad_user_input_naming_it() {
     }
     server.stop().await.unwrap();
 }
+
+/// Found by the fuzzer on PostgreSQL: renaming a team to another team's name broke the unique
+/// constraint (INTERNAL); a note's time or a task's due time in the year -262143 (which chrono
+/// reads) was out of `timestamptz`'s range (INTERNAL). Both are the caller's: BAD_USER_INPUT
+/// naming what is wrong.
+#[tokio::test]
+async fn a_taken_team_name_and_a_time_out_of_range_are_bad_user_input() {
+    let server = common::start().await;
+    let admin = Client::new(&server);
+    admin.login_admin().await;
+    let (ids, _) = seed(&admin).await;
+    let (client, note, task) = (&ids[0], &ids[1], &ids[2]);
+
+    let team = |name: &str| {
+        let name = name.to_owned();
+        let admin = &admin;
+        async move {
+            admin
+                .ok(
+                    "mutation($n: String!) { createTeam(name: $n) { id } }",
+                    json!({ "n": name }),
+                )
+                .await["createTeam"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    team("Север").await;
+    let south = team("Юг").await;
+    let body = admin
+        .gql(
+            "mutation($id: ID!) { updateTeam(id: $id, name: \"Север\") { id } }",
+            json!({ "id": south }),
+        )
+        .await;
+    assert_eq!(codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert!(body.to_string().contains("Север"), "{body}");
+    // Its own name is no clash.
+    admin
+        .ok(
+            "mutation($id: ID!) { updateTeam(id: $id, name: \"Юг\") { id } }",
+            json!({ "id": south }),
+        )
+        .await;
+
+    for at in ["-262143-01-01T00:00:00Z", "1000-01-01T00:00:00Z"] {
+        for (document, variables, name) in [
+            (
+                "mutation($c: ID!, $at: DateTime) { addNote(clientId: $c, kind: NOTE, body: \"x\", occurredAt: $at) { id } }",
+                json!({ "c": client, "at": at }),
+                "occurredAt",
+            ),
+            (
+                "mutation($id: ID!, $at: DateTime) { editNote(id: $id, occurredAt: $at) { id } }",
+                json!({ "id": note, "at": at }),
+                "occurredAt",
+            ),
+            (
+                "mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }",
+                json!({ "i": { "clientId": client, "title": "t", "dueAt": at } }),
+                "dueAt",
+            ),
+            (
+                "mutation($id: ID!, $i: UpdateTaskInput!) { updateTask(id: $id, input: $i) { id } }",
+                json!({ "id": task, "i": { "dueAt": at } }),
+                "dueAt",
+            ),
+        ] {
+            let body = admin.gql(document, variables).await;
+            assert_eq!(codes(&body), ["BAD_USER_INPUT"], "{document} {at}: {body}");
+            assert!(body.to_string().contains(name), "{document} {at}: {body}");
+        }
+    }
+    server.stop().await.unwrap();
+}

@@ -2,6 +2,26 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use crate::error::CoreError;
+
+/// The years a moment given by a user (a note's time, a task's due time) may fall in: chrono
+/// reads years far beyond what PostgreSQL's `timestamptz` stores (4713 BC at the earliest), which
+/// failed the write as a database error.
+pub const USER_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// `at` when its year is in [`USER_YEARS`]; otherwise `BAD_USER_INPUT` naming `name`.
+pub fn check_user_time(at: DateTime<Utc>, name: &str) -> Result<DateTime<Utc>, CoreError> {
+    if USER_YEARS.contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(CoreError::invalid(format!(
+            "`{name}` must fall in the years {} to {}",
+            USER_YEARS.start(),
+            USER_YEARS.end()
+        )))
+    }
+}
+
 /// `YYYYMM` of a moment (UTC), the month bucket analytics group by.
 pub fn month_key(at: &DateTime<Utc>) -> i32 {
     at.year() * 100 + at.month() as i32
