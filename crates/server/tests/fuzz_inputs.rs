@@ -837,3 +837,30 @@ async fn a_taken_team_name_and_a_time_out_of_range_are_bad_user_input() {
     }
     server.stop().await.unwrap();
 }
+
+/// Found by the fuzzer's cursors: a cursor's decoded text goes past the edge's text checks, and
+/// one holding NUL reached PostgreSQL as a parameter, which refused it (INTERNAL). It is not a
+/// cursor of ours: BAD_USER_INPUT naming `after`.
+#[tokio::test]
+async fn a_cursor_holding_nul_is_bad_user_input() {
+    let server = common::start().await;
+    let admin = Client::new(&server);
+    admin.login_admin().await;
+    seed(&admin).await;
+    for raw in ["c1:1:a\u{0}b", "cs1:1:1:a\u{0}b", "cb1:1:1:\u{0}"] {
+        for order in ["NAME", "SCORE_DESC", "BALANCE_DESC"] {
+            let body = admin
+                .gql(
+                    "query($a: String, $o: ClientOrder!) { clients(after: $a, orderBy: $o) { totalCount } }",
+                    json!({ "a": base64_url(raw.as_bytes()), "o": order }),
+                )
+                .await;
+            assert_eq!(codes(&body), ["BAD_USER_INPUT"], "{raw:?} {order}: {body}");
+            assert!(
+                body.to_string().contains("after"),
+                "{raw:?} {order}: {body}"
+            );
+        }
+    }
+    server.stop().await.unwrap();
+}
