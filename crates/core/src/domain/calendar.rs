@@ -1,6 +1,6 @@
 //! The calendar buckets analytics group by.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 
 use crate::error::CoreError;
 
@@ -19,6 +19,22 @@ pub fn check_user_time(at: DateTime<Utc>, name: &str) -> Result<DateTime<Utc>, C
             USER_YEARS.start(),
             USER_YEARS.end()
         )))
+    }
+}
+
+/// `at` within the years 1 to 9999 (no stored row lies outside them), for the bounds of a
+/// read. chrono reads years to ±262143, whose day keys overflow an `i32` and which
+/// PostgreSQL's `timestamptz` does not hold (and SQLite's text of a five-digit year sorts
+/// before every four-digit one).
+pub fn clamp_to_stored_years(at: DateTime<Utc>) -> DateTime<Utc> {
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).map(|d| d.and_time(NaiveTime::MIN));
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999));
+    match (first, last) {
+        (Some(first), Some(last)) => {
+            at.clamp(Utc.from_utc_datetime(&first), Utc.from_utc_datetime(&last))
+        }
+        _ => at,
     }
 }
 
