@@ -9,7 +9,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 
-use crate::domain::{date_key, Category, Currency, Direction};
+use crate::domain::{clamp_to_stored_years, date_key, Category, Currency, Direction};
 use crate::error::{CoreError, CoreResult};
 
 fn month_of(d: NaiveDate) -> i32 {
@@ -62,6 +62,7 @@ fn next_month(d: NaiveDate) -> Option<NaiveDate> {
 
 fn split_range(from: DateTime<Utc>, to: DateTime<Utc>) -> CoreResult<RangeParts> {
     let out_of_range = || CoreError::invalid("the date range is out of bounds");
+    let (from, to) = (clamp_to_stored_years(from), clamp_to_stored_years(to));
     let mut parts = RangeParts::default();
     if from >= to {
         return Ok(parts);

@@ -108,9 +108,10 @@ fn clean_body(body: &str) -> CoreResult<String> {
     Ok(body.replace("\r\n", "\n"))
 }
 
-/// When the note's event happened: not in the future (a minute of clock skew allowed).
+/// When the note's event happened: not in the future (a minute of clock skew allowed), nor
+/// before 1900.
 fn clean_occurred_at(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> CoreResult<DateTime<Utc>> {
-    let at = at.unwrap_or(now);
+    let at = crate::domain::check_user_time(at.unwrap_or(now), "occurredAt")?;
     if at > now + Duration::minutes(1) {
         return Err(CoreError::invalid(
             "`occurredAt` is in the future: a note records what happened",

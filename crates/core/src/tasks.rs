@@ -25,7 +25,7 @@ use sea_orm::{
 use crate::access::Need;
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::domain::{Role, TaskPriority, TaskSource, TaskStatus, TimelineKind};
+use crate::domain::{check_user_time, Role, TaskPriority, TaskSource, TaskStatus, TimelineKind};
 use crate::entity::{clients, tasks, users};
 use crate::error::{CoreError, CoreResult};
 use crate::events::Event;
@@ -447,6 +447,10 @@ impl Core {
         let title = clean_title(&new.title)?;
         let details = clean_details(&new.details)?;
         let source_ref = clean_source_ref(new.source_ref)?;
+        let due_at = new
+            .due_at
+            .map(|at| check_user_time(at, "dueAt"))
+            .transpose()?;
         let assignee_id = new.assignee_id.unwrap_or(actor.user_id);
         self.check_assignee(actor, assignee_id, new.client_id)
             .await?;
@@ -456,7 +460,7 @@ impl Core {
             client_id: Set(new.client_id),
             title: Set(title.clone()),
             details: Set(details),
-            due_at: Set(new.due_at),
+            due_at: Set(due_at),
             assignee_id: Set(Some(assignee_id)),
             creator_id: Set(Some(actor.user_id).filter(|id| *id > 0)),
             priority: Set(new.priority.as_str().to_owned()),
@@ -501,6 +505,9 @@ impl Core {
         let current = self.task_for_change(actor, id).await?;
         let title = patch.title.as_deref().map(clean_title).transpose()?;
         let details = patch.details.as_deref().map(clean_details).transpose()?;
+        if let Some(Some(at)) = patch.due_at {
+            check_user_time(at, "dueAt")?;
+        }
         if let Some(assignee) = patch.assignee_id {
             if Some(assignee) != current.assignee_id {
                 self.check_assignee(actor, assignee, current.client_id)

@@ -77,6 +77,24 @@ impl From<client_shares::Model> for Share {
     }
 }
 
+/// `BAD_USER_INPUT` when a team other than `except` has this name (the unique constraint
+/// would otherwise fail the write as a database error).
+async fn check_name_free<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    except: Option<i64>,
+) -> CoreResult<()> {
+    let taken = teams::Entity::find()
+        .filter(teams::Column::Name.eq(name))
+        .one(conn)
+        .await?
+        .is_some_and(|t| Some(t.id) != except);
+    if taken {
+        return Err(CoreError::invalid(format!("team {name} already exists")));
+    }
+    Ok(())
+}
+
 fn clean_team_name(name: &str) -> CoreResult<String> {
     let name = name.trim();
     if name.is_empty() {
@@ -167,14 +185,7 @@ impl Core {
         actor.require(Role::Admin)?;
         let name = clean_team_name(name)?;
         let txn = self.db.begin_write().await?;
-        if teams::Entity::find()
-            .filter(teams::Column::Name.eq(name.as_str()))
-            .one(&txn)
-            .await?
-            .is_some()
-        {
-            return Err(CoreError::invalid(format!("team {name} already exists")));
-        }
+        check_name_free(&txn, &name, None).await?;
         if let Some(lead) = lead_user_id {
             check_lead(&txn, lead).await?;
         }
@@ -219,6 +230,9 @@ impl Core {
             .one(&txn)
             .await?
             .ok_or_else(|| CoreError::not_found("team", id))?;
+        if let Some(name) = &name {
+            check_name_free(&txn, name, Some(id)).await?;
+        }
         let mut active = current.into_active_model();
         if let Some(name) = &name {
             active.name = Set(name.clone());

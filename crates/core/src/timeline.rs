@@ -335,6 +335,8 @@ impl Core {
             q = q.filter(client_events::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
         }
         if let Some((at, id)) = after {
+            // A forged cursor's time beyond the stored years is out of PostgreSQL's range.
+            let at = crate::domain::clamp_to_stored_years(at);
             q = q.filter(
                 Condition::any()
                     .add(client_events::Column::OccurredAt.lt(at))

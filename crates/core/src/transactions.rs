@@ -16,8 +16,8 @@ use crate::auth::Actor;
 use crate::banks::MANUAL_BANK_CODE;
 use crate::categorize::{fits_direction, TransactionFacts};
 use crate::domain::{
-    decimal_to_minor, like_pattern, normalize_for_search, AccountStatus, Category, CategorySource,
-    Currency, Direction, Money, Role, TransactionStatus,
+    clamp_to_stored_years, decimal_to_minor, like_pattern, normalize_for_search, AccountStatus,
+    Category, CategorySource, Currency, Direction, Money, Role, TransactionStatus,
 };
 use crate::entity::{accounts, client_totals, clients, transactions};
 use crate::error::{CoreError, CoreResult};
@@ -148,11 +148,12 @@ fn apply_filter(
         Some(status) => q.filter(transactions::Column::Status.eq(status.as_str())),
         None => q.filter(transactions::Column::Status.ne(TransactionStatus::Reversed.as_str())),
     };
+    // Bounds beyond the stored years are out of PostgreSQL's range: clamped, they mean the same.
     if let Some(from) = f.from {
-        q = q.filter(transactions::Column::BookedAt.gte(from));
+        q = q.filter(transactions::Column::BookedAt.gte(clamp_to_stored_years(from)));
     }
     if let Some(to) = f.to {
-        q = q.filter(transactions::Column::BookedAt.lt(to));
+        q = q.filter(transactions::Column::BookedAt.lt(clamp_to_stored_years(to)));
     }
     if let Some(category) = f.category {
         q = q.filter(transactions::Column::Category.eq(category.as_str()));

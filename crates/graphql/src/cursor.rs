@@ -28,6 +28,10 @@ fn decode(cursor: &str, prefix: &str) -> ApiResult<String> {
         .decode(cursor.as_bytes())
         .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    // No cursor of ours holds NUL (no stored text can); PostgreSQL refuses it as a parameter.
+    if text.contains('\0') {
+        return Err(bad());
+    }
     text.strip_prefix(prefix).map(str::to_owned).ok_or_else(bad)
 }
 

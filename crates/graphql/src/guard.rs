@@ -251,7 +251,9 @@ fn has_code(err: &ServerError) -> bool {
         .is_some_and(|e| e.get("code").is_some())
 }
 
-/// async-graphql's own messages for arguments and variables that do not fit their types.
+/// async-graphql's own messages for arguments and variables that do not fit their types, and
+/// for a variable declared non-null (`$first: Int!`) that the request leaves out: the
+/// executor finds that only when the field reads it, so it comes with a path.
 fn is_input_error(message: &str) -> bool {
     [
         "Failed to parse",
@@ -260,6 +262,7 @@ fn is_input_error(message: &str) -> bool {
     ]
     .iter()
     .any(|p| message.starts_with(p))
+        || (message.starts_with("Variable ") && message.ends_with(" is not defined."))
 }
 
 /// The executor of a websocket, whose caller was signed in when it opened (the transport closes

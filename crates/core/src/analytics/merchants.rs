@@ -66,6 +66,10 @@ impl Core {
         if from >= to {
             return Err(CoreError::invalid("`from` must be before `to`"));
         }
+        let (from, to) = (
+            crate::domain::clamp_to_stored_years(from),
+            crate::domain::clamp_to_stored_years(to),
+        );
         if limit == 0 || limit > MAX_TOP_MERCHANTS {
             return Err(CoreError::invalid(format!(
                 "the number of merchants must be between 1 and {MAX_TOP_MERCHANTS}"

@@ -9,7 +9,7 @@ mod sync_run;
 mod text;
 
 pub use actor::Actor;
-pub use calendar::{date_key, day_key, month_key};
+pub use calendar::{check_user_time, clamp_to_stored_years, date_key, day_key, month_key};
 pub use enums::{
     AccountKind, AccountStatus, AgreementKind, AgreementStatus, CardKind, CardStatus, Category,
     CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role, TaskPriority, TaskSource,
