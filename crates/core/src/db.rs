@@ -51,6 +51,12 @@ pub(crate) struct Announce {
 /// The statement of the event bus; it is not counted as one of the application's.
 pub(crate) const NOTIFY_SQL: &str = "SELECT pg_notify($1, $2)";
 
+/// Starts the statements of the service's own bookkeeping (the request counters of
+/// [`crate::quota`]): they change no client data, so they neither count as a request's
+/// statements nor move the write clock (which would end answer reuse on every replica once a
+/// second).
+pub(crate) const BOOKKEEPING: &str = "/* bookkeeping */ ";
+
 /// A database transaction that will write. On SQLite it holds the writer lock until it ends.
 /// Dropping it without `commit` rolls it back.
 pub struct WriteTxn {
@@ -210,7 +216,7 @@ impl Database {
         let writes = Arc::new(WriteClock::new());
         let (counter, clock) = (statements.clone(), writes.clone());
         conn.set_metric_callback(move |info| {
-            if info.statement.sql == NOTIFY_SQL {
+            if info.statement.sql == NOTIFY_SQL || info.statement.sql.starts_with(BOOKKEEPING) {
                 return;
             }
             counter.fetch_add(1, Ordering::Relaxed);

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Statement, Value};
 
-use crate::db::Database;
+use crate::db::{Database, BOOKKEEPING};
 use crate::error::{CoreError, CoreResult};
 
 #[derive(Default)]
@@ -25,7 +25,25 @@ struct Counts {
     unflushed: HashMap<i64, u64>,
     /// The deployment's count per user, as of the last flush.
     known: HashMap<i64, u64>,
+    /// The minute whose older rows were last deleted.
+    swept: i64,
 }
+
+// Each starts with `crate::db::BOOKKEEPING` (checked by a test below).
+const ADD_SQL: &str = concat!(
+    "/* bookkeeping */ ",
+    "INSERT INTO request_counts (user_id, minute, count) VALUES ($1, $2, $3) \
+     ON CONFLICT (user_id, minute) DO UPDATE SET count = request_counts.count + excluded.count \
+     RETURNING count"
+);
+const READ_SQL: &str = concat!(
+    "/* bookkeeping */ ",
+    "SELECT count FROM request_counts WHERE user_id = $1 AND minute = $2"
+);
+const SWEEP_SQL: &str = concat!(
+    "/* bookkeeping */ ",
+    "DELETE FROM request_counts WHERE minute < $1"
+);
 
 /// See the module's documentation.
 pub struct RequestQuota {
@@ -71,7 +89,7 @@ impl RequestQuota {
                 .conn()
                 .query_one(Statement::from_sql_and_values(
                     self.db.backend(),
-                    "SELECT count FROM request_counts WHERE user_id = $1 AND minute = $2",
+                    READ_SQL,
                     [Value::from(user_id), Value::from(minute)],
                 ))
                 .await?;
@@ -132,9 +150,7 @@ impl RequestQuota {
         for (user_id, n) in batch {
             let stmt = Statement::from_sql_and_values(
                 backend,
-                "INSERT INTO request_counts (user_id, minute, count) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id, minute) DO UPDATE SET count = request_counts.count + excluded.count \
-                 RETURNING count",
+                ADD_SQL,
                 [
                     Value::from(user_id),
                     Value::from(minute),
@@ -164,12 +180,19 @@ impl RequestQuota {
                 }
             }
         }
-        conn.execute(Statement::from_sql_and_values(
-            backend,
-            "DELETE FROM request_counts WHERE minute < $1",
-            [Value::from(minute - 1)],
-        ))
-        .await?;
+        // Once a minute, not with every flush: the minutes before the last are over.
+        let sweep = {
+            let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut counts.swept, minute) != minute
+        };
+        if sweep {
+            conn.execute(Statement::from_sql_and_values(
+                backend,
+                SWEEP_SQL,
+                [Value::from(minute - 1)],
+            ))
+            .await?;
+        }
         Ok(())
     }
 
@@ -203,6 +226,13 @@ mod tests {
     use crate::testing::TestDatabase;
     use chrono::TimeZone;
 
+    #[test]
+    fn every_statement_is_marked_as_bookkeeping() {
+        for sql in [ADD_SQL, READ_SQL, SWEEP_SQL] {
+            assert!(sql.starts_with(BOOKKEEPING), "{sql}");
+        }
+    }
+
     #[tokio::test]
     async fn the_limit_counts_every_replica_and_resets_each_minute() {
         let test = TestDatabase::create(crate::testing::test_database_url().as_deref())
@@ -215,6 +245,9 @@ mod tests {
             .with_ymd_and_hms(2026, 12, 7, 10, 0, 10)
             .single()
             .expect("time");
+        // The counters are bookkeeping: they move neither the write clock (answer reuse) nor
+        // the count of a request's statements.
+        let (writes, statements) = (db.writes().count(), db.statement_count());
         for _ in 0..3 {
             a.admit(1, at).await.expect("a's first three");
         }
@@ -222,6 +255,12 @@ mod tests {
         b.admit(1, at).await.expect("b's first");
         b.admit(2, at).await.expect("another user");
         b.flush(at).await.expect("flush b");
+        assert_eq!(db.writes().count(), writes, "the write clock stood still");
+        assert_eq!(
+            db.statement_count(),
+            statements,
+            "no request statements counted"
+        );
         // b now knows of a's three: one more is the fifth, the sixth is refused.
         b.admit(1, at).await.expect("the fifth");
         let refused = b.admit(1, at).await.expect_err("the sixth");
