@@ -248,22 +248,21 @@ fn connection_limits(
         16,
         1_000_000,
     )? as usize;
-    let per_address = r.ranged(
-        "MAX_CONNECTIONS_PER_ADDRESS",
-        (max_connections / 2) as u64,
-        1,
-        max_connections as u64,
-    );
-    let max_per_address = match per_address {
-        _ if trust_proxy && r.text("MAX_CONNECTIONS_PER_ADDRESS").is_some() => {
+    let max_per_address = if trust_proxy {
+        if r.text("MAX_CONNECTIONS_PER_ADDRESS").is_some() {
             return Err(err(
                 "MAX_CONNECTIONS_PER_ADDRESS",
                 "has no effect with TRUST_PROXY=true (every connection comes from the proxy): limit connections per client at the proxy",
-            ))
+            ));
         }
-        _ if trust_proxy => None,
-        Ok(v) => Some(v as usize),
-        Err(e) => return Err(e),
+        None
+    } else {
+        Some(r.ranged(
+            "MAX_CONNECTIONS_PER_ADDRESS",
+            (max_connections / 2) as u64,
+            1,
+            max_connections as u64,
+        )? as usize)
     };
     Ok(crate::http::conn::ConnectionLimits {
         header_timeout,
@@ -939,6 +938,42 @@ mod tests {
             let e = cfg(&[("WS_MAX_SOCKETS_PER_USER", bad)]).expect_err(bad);
             assert_eq!(e.var, "WS_MAX_SOCKETS_PER_USER");
             assert!(e.to_string().contains("WS_MAX_SOCKETS_PER_USER"), "{e}");
+        }
+    }
+
+    #[test]
+    fn connection_and_request_limits_default_from_the_pool_and_bad_ones_are_named() {
+        let c = cfg(&[("DATABASE_URL", "sqlite://x.db")]).expect("defaults");
+        assert_eq!(c.connections.max_connections, 256, "8 × 32, at least 256");
+        assert_eq!(c.connections.max_per_address, Some(128));
+        assert_eq!(c.connections.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.gate.analyses, 4, "half the pool of 8");
+        assert_eq!(c.requests_per_minute, 1_200);
+        let c = cfg(&[
+            ("DATABASE_URL", "sqlite://x.db"),
+            ("DATABASE_MAX_CONNECTIONS", "20"),
+        ])
+        .expect("a larger pool");
+        assert_eq!(c.connections.max_connections, 640);
+        assert_eq!(c.gate.analyses, 10);
+        let behind = cfg(&[("TRUST_PROXY", "true")]).expect("behind a proxy");
+        assert_eq!(behind.connections.max_per_address, None);
+        let e = cfg(&[
+            ("TRUST_PROXY", "true"),
+            ("MAX_CONNECTIONS_PER_ADDRESS", "10"),
+        ])
+        .expect_err("a cap that cannot work");
+        assert_eq!(e.var, "MAX_CONNECTIONS_PER_ADDRESS");
+        for (var, bad) in [
+            ("MAX_CONNECTIONS", "8"),
+            ("MAX_CONNECTIONS_PER_ADDRESS", "100000"),
+            ("HTTP_HEADER_TIMEOUT_SECS", "0"),
+            ("QUERY_CONCURRENCY_PER_USER", "0"),
+            ("QUERY_RATE_PER_MINUTE", "lots"),
+            ("ANALYSIS_CONCURRENCY", "0"),
+        ] {
+            let e = cfg(&[(var, bad)]).expect_err(bad);
+            assert_eq!(e.var, var, "{e}");
         }
     }
 
