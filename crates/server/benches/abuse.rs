@@ -10,6 +10,9 @@
 //! Knobs: BENCH_ABUSERS (100), BENCH_SECONDS (10), BENCH_CLIENTS (20), BENCH_ROWS (800 per client).
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+mod common;
+
+use common::env_num;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,27 +25,6 @@ use serde_json::{json, Value};
 static GLOBAL: MiMalloc = MiMalloc;
 
 const HEAVY: &str = "{ clients(first: 10) { edges { node { insights { text } recurringPayments { merchant } offers { reason } income { employer } } } } }";
-
-fn env_num(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn session(server: &TestServer, user: &str, password: &str) -> String {
-    let res = reqwest::Client::new()
-        .post(server.url("/graphql"))
-        .json(&json!({
-            "query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { id } } }",
-            "variables": { "u": user, "p": password },
-        }))
-        .send()
-        .await
-        .unwrap();
-    let set = res.headers().get("set-cookie").unwrap().to_str().unwrap();
-    set.split(';').next().unwrap().to_owned()
-}
 
 async fn post(http: &reqwest::Client, url: &str, cookie: &str, query: &str) -> Value {
     http.post(url)
@@ -114,8 +96,8 @@ async fn case(name: &str, vars: &[(&str, &str)]) {
         )
         .await
         .unwrap();
-    let abuser = session(&server, ADMIN, ADMIN_PASSWORD).await;
-    let ordinary = session(&server, "ordinary", "an-ordinary-password").await;
+    let abuser = common::session_cookie(&server, ADMIN, ADMIN_PASSWORD).await;
+    let ordinary = common::session_cookie(&server, "ordinary", "an-ordinary-password").await;
     let url = server.url("/graphql");
     let unloaded = cheap(&url, &ordinary, seconds.min(3)).await;
 

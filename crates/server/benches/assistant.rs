@@ -12,6 +12,9 @@
 //! Knobs: BENCH_RUNS (default 30), BENCH_CHUNKS (100), BENCH_CHUNK_GAP_MS (2).
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+mod common;
+
+use common::env_num;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -33,13 +36,6 @@ use tokio_tungstenite::tungstenite::Message;
 static GLOBAL: MiMalloc = MiMalloc;
 
 const STREAM: &str = "subscription($q: String!, $c: ID) { assistantStream(question: $q, clientId: $c) { delta done } }";
-
-fn env_num(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn script(chunks: usize, gap: Duration) -> Reply {
     let mut steps = Vec::new();

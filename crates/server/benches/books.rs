@@ -11,6 +11,9 @@
 //! Knobs: BENCH_REQUESTS (default 300 per case), BENCH_PORTFOLIO (100000), BENCH_BOOK (2000).
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+mod common;
+
+use common::env_num;
 use std::time::{Duration, Instant};
 
 use crm_server::testkit::{TestServer, ADMIN, ADMIN_PASSWORD};
@@ -40,13 +43,6 @@ const TIMELINE: &str = "query T($c: ID!) { client(id: $c) { timeline(first: 20) 
 
 const PASSWORD: &str = "a-long-bench-password";
 
-fn env_num(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 async fn start() -> TestServer {
     let pg = std::env::var("BENCH_DATABASE_URL").ok();
     // Every answer computed, none reused from the response cache.
@@ -68,20 +64,6 @@ async fn gql(server: &TestServer, cookie: Option<&str>, query: &str, variables: 
     let body: Value = req.send().await.unwrap().json().await.unwrap();
     assert!(body.get("errors").is_none(), "{body}");
     body["data"].clone()
-}
-
-async fn cookie(server: &TestServer, user: &str, password: &str) -> String {
-    let res = reqwest::Client::new()
-        .post(server.url("/graphql"))
-        .json(&json!({
-            "query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { id } } }",
-            "variables": { "u": user, "p": password },
-        }))
-        .send()
-        .await
-        .unwrap();
-    let set = res.headers().get("set-cookie").unwrap().to_str().unwrap();
-    set.split(';').next().unwrap().to_owned()
 }
 
 /// Creates `count` managers in one team each (`m0`…), returns their ids.
@@ -183,7 +165,7 @@ async fn main() {
 
     // An administrator of a 2 000-client portfolio.
     let small = start().await;
-    let admin_small = cookie(&small, ADMIN, ADMIN_PASSWORD).await;
+    let admin_small = common::session_cookie(&small, ADMIN, ADMIN_PASSWORD).await;
     let owners = managers(&small, &admin_small, 1).await;
     clients(&small, book, book, &owners).await;
     let admin_case = measure(&small, &admin_small, DASHBOARD, json!({}), n).await;
@@ -191,7 +173,7 @@ async fn main() {
 
     // A manager whose book is 2 000 clients of a 100 000-client portfolio.
     let large = start().await;
-    let admin_large = cookie(&large, ADMIN, ADMIN_PASSWORD).await;
+    let admin_large = common::session_cookie(&large, ADMIN, ADMIN_PASSWORD).await;
     let owner_count = portfolio.div_ceil(book);
     let t = Instant::now();
     let owners = managers(&large, &admin_large, owner_count).await;
@@ -200,7 +182,7 @@ async fn main() {
         "  seeded {portfolio} clients for {owner_count} managers in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let manager = cookie(&large, "m7", PASSWORD).await;
+    let manager = common::session_cookie(&large, "m7", PASSWORD).await;
     let total = gql(
         &large,
         Some(&manager),

@@ -11,6 +11,9 @@
 //! computed from the database).
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+mod common;
+
+use common::env_num;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -51,13 +54,6 @@ const CASHFLOW: &str = "query Cashflow($id: ID!) { client(id: $id) {
 const SPENDING: &str =
     "query Spending($id: ID!, $from: DateTime!, $to: DateTime!) { client(id: $id) {
   spendingByCategory(from: $from, to: $to) { category amount count share } } }";
-
-fn env_num(key: &str, default: u64) -> u64 {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 struct Outcome {
     requests: u64,
