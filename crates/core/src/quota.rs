@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Statement, Value};
 
-use crate::db::{Database, BOOKKEEPING};
+use crate::db::Database;
 use crate::error::{CoreError, CoreResult};
 
 #[derive(Default)]
@@ -223,6 +223,7 @@ impl RequestQuota {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::BOOKKEEPING;
     use crate::testing::TestDatabase;
     use chrono::TimeZone;
 
@@ -253,6 +254,11 @@ mod tests {
         }
         a.flush(at).await.expect("flush a");
         b.admit(1, at).await.expect("b's first");
+        assert_eq!(
+            b.counts.lock().expect("counts").known.get(&1).copied(),
+            Some(3),
+            "b's first request of the minute read a's three"
+        );
         b.admit(2, at).await.expect("another user");
         b.flush(at).await.expect("flush b");
         assert_eq!(db.writes().count(), writes, "the write clock stood still");

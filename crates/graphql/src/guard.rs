@@ -116,13 +116,23 @@ impl Api {
             let err = async_graphql::Error::from(e).into_server_error(Default::default());
             Response::from_errors(vec![err])
         };
-        if let (Some(id), Some(quota)) = (user, &self.quota) {
-            quota
-                .admit(id, chrono::Utc::now())
-                .await
-                .map_err(|e| refuse(ApiError::from(e)))?;
+        if let Some(refused) = self.check_rate(user).await {
+            return Err(refused);
         }
         self.gate.enter(user, cost).await.map_err(refuse)
+    }
+
+    /// Counts a request of `user` against the per-user rate (`QUERY_RATE_PER_MINUTE`, across
+    /// replicas); the response that refuses it when the rate is used up. The transport calls
+    /// it for answers it reuses, which count like computed ones.
+    pub async fn check_rate(&self, user: Option<i64>) -> Option<Response> {
+        let (Some(id), Some(quota)) = (user, &self.quota) else {
+            return None;
+        };
+        let e = quota.admit(id, chrono::Utc::now()).await.err()?;
+        let err =
+            async_graphql::Error::from(ApiError::from(e)).into_server_error(Default::default());
+        Some(Response::from_errors(vec![err]))
     }
 
     fn admit(&self, mut request: Request, signed_in: bool) -> Admission {

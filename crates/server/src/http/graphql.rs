@@ -253,16 +253,32 @@ async fn execute(
     };
     if let Some((key, _)) = &cached {
         if let Some(body) = state.cache.get(key, clock) {
-            return json_body(body);
+            let user = ctx.actor.as_ref().map(|a| a.user_id);
+            return match state.api.check_rate(user).await {
+                Some(refused) => respond(state, &refused, None, clock),
+                None => json_body(body),
+            };
         }
     }
     let (response, kind) = state.api.execute(request, ctx).await;
-    count_errors(state, &response);
-    match serde_json::to_vec(&response) {
+    let cached = cached.filter(|_| kind == Some(OperationType::Query));
+    respond(state, &response, cached, clock)
+}
+
+/// The JSON answer for `response`; kept for reuse under `cache` (a query's key and mark) when
+/// it holds no error.
+fn respond(
+    state: &AppState,
+    response: &GqlResponse,
+    cache: Option<(CacheKey, super::cache::Mark)>,
+    clock: &crm_core::db::WriteClock,
+) -> Response {
+    count_errors(state, response);
+    match serde_json::to_vec(response) {
         Ok(body) => {
             let body = Bytes::from(body);
-            if let Some((key, mark)) = cached {
-                if response.errors.is_empty() && kind == Some(OperationType::Query) {
+            if let Some((key, mark)) = cache {
+                if response.errors.is_empty() {
                     state.cache.put(key, body.clone(), mark, clock);
                 }
             }
