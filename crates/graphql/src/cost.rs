@@ -283,6 +283,59 @@ mod tests {
         );
     }
 
+    /// The estimate's table and the schema's declared costs (stated in the descriptions by the
+    /// resolvers' attributes) name the same fields with the same weights.
+    #[test]
+    fn the_weights_are_the_ones_the_schema_declares() {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let sdl = crate::sdl();
+        let doc = async_graphql::parser::parse_schema(&sdl).expect("the SDL parses");
+        let mut declared = Vec::new();
+        for def in &doc.definitions {
+            let TypeSystemDefinition::Type(t) = def else {
+                continue;
+            };
+            let TypeKind::Object(object) = &t.node.kind else {
+                continue;
+            };
+            for field in &object.fields {
+                let field = &field.node;
+                let Some(text) = field.description.as_ref().map(|d| d.node.as_str()) else {
+                    continue;
+                };
+                if let Some(rest) = text.split("Costs ").nth(1) {
+                    let cost: usize = rest
+                        .split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .expect("a number after `Costs`");
+                    declared.push((field.name.node.to_string(), cost));
+                }
+            }
+        }
+        assert!(declared.len() >= 9, "{declared:?}");
+        for (name, cost) in &declared {
+            assert_eq!(weight(name), *cost, "{name}: the schema says {cost}");
+        }
+        for name in [
+            "recurringPayments",
+            "income",
+            "insights",
+            "offers",
+            "spendingByCategory",
+            "topMerchants",
+            "cashflow",
+            "stats",
+            "portfolio",
+        ] {
+            assert!(
+                declared.iter().any(|(n, _)| n == name),
+                "{name} weighs {} but the schema does not say so",
+                weight(name)
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_user_runs_a_few_requests_and_expensive_ones_share_places() {
         let gate = Gate::new(GateSettings {
