@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use crm_migration::sea_orm_migration::MigratorTrait;
 use crm_migration::Migrator;
+use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, ExecResult,
+    QueryResult, Statement, TransactionTrait,
 };
 
 use crate::error::{CoreError, CoreResult};
@@ -195,23 +196,37 @@ impl Database {
         } else {
             url.to_owned()
         };
-        let mut options = ConnectOptions::new(url);
-        options
-            .max_connections(settings.max_connections.max(1))
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
-        if is_sqlite {
-            options.map_sqlx_sqlite_opts(|o| {
-                use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
-        }
-        let mut conn = sea_orm::Database::connect(options).await?;
+        let mut conn = if is_sqlite {
+            use sea_orm::sqlx::sqlite::{
+                SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous,
+            };
+            let options = url
+                .parse::<SqliteConnectOptions>()
+                .map_err(|e| CoreError::invalid(format!("DATABASE_URL: {e}")))?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .statement_cache_capacity(STATEMENT_CACHE)
+                .disable_statement_logging();
+            let pool = pool_options(settings)
+                .connect_with(options)
+                .await
+                .map_err(|e| CoreError::Db(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))))?;
+            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        } else {
+            use sea_orm::sqlx::postgres::PgConnectOptions;
+            let options = url
+                .parse::<PgConnectOptions>()
+                .map_err(|e| CoreError::invalid(format!("DATABASE_URL: {e}")))?
+                .statement_cache_capacity(STATEMENT_CACHE)
+                .disable_statement_logging();
+            let pool = pool_options::<sea_orm::sqlx::Postgres>(settings)
+                .connect_with(options)
+                .await
+                .map_err(|e| CoreError::Db(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))))?;
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        };
         let statements = Arc::new(AtomicU64::new(0));
         let writes = Arc::new(WriteClock::new());
         let (counter, clock) = (statements.clone(), writes.clone());
@@ -306,6 +321,39 @@ impl Database {
         self.conn.close().await?;
         Ok(())
     }
+}
+
+/// Prepared statements kept per connection (sqlx's default is 100). Lists of ids are written
+/// inline, so each list length is a statement of its own; 500 keeps a busy dashboard's
+/// statements prepared instead of parsing them again.
+const STATEMENT_CACHE: usize = 500;
+
+/// A connection that sat idle this long is checked with a ping before it is handed out; others
+/// are used at once (a ping before every checkout was a round trip per statement).
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
+
+/// The pool, as a service needs it: no ping on every checkout (only after [`IDLE_CHECK_AFTER`]
+/// idle; a connection that fails the ping is closed and another is taken), one connection kept
+/// open, idle ones closed after 10 minutes and every connection renewed after 30.
+fn pool_options<DB: sea_orm::sqlx::Database>(
+    settings: &DbSettings,
+) -> sea_orm::sqlx::pool::PoolOptions<DB> {
+    use sea_orm::sqlx::Connection;
+    sea_orm::sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(settings.max_connections.max(1))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(Duration::from_secs(600))
+        .max_lifetime(Duration::from_secs(1800))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_CHECK_AFTER {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Makes sure the SQLite file's folder exists and that the URL asks for the file to be created.
