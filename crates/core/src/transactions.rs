@@ -3,12 +3,14 @@
 //! (`crate::aggregates`) in the same database transaction, so dashboards read counters instead
 //! of counting rows; the client's rating is recomputed after the write.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
 };
 
 use crate::audit::AuditEvent;
@@ -73,7 +75,7 @@ impl TryFrom<transactions::Model> for Transaction {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TransactionFilter {
     /// Inclusive lower bound of `booked_at`.
     pub from: Option<DateTime<Utc>>,
@@ -90,7 +92,8 @@ pub struct TransactionFilter {
 }
 
 impl TransactionFilter {
-    fn is_empty(&self) -> bool {
+    /// No condition at all: the client's counters answer its count.
+    pub fn is_empty(&self) -> bool {
         self.from.is_none()
             && self.to.is_none()
             && self.category.is_none()
@@ -138,10 +141,13 @@ pub(crate) const MANUAL_ID_PREFIX: &str = "manual-";
 
 fn apply_filter(
     mut q: Select<transactions::Entity>,
-    client_id: i64,
+    client_ids: &[i64],
     f: &TransactionFilter,
 ) -> Select<transactions::Entity> {
-    q = q.filter(transactions::Column::ClientId.eq(client_id));
+    q = match client_ids {
+        [one] => q.filter(transactions::Column::ClientId.eq(*one)),
+        many => q.filter(transactions::Column::ClientId.is_in(many.iter().copied())),
+    };
     // A pending row replaced by its booked row is kept (with a pointer) but never shown twice.
     q = q.filter(transactions::Column::ReplacedById.is_null());
     q = match f.status {
@@ -196,7 +202,7 @@ impl Core {
         first: u64,
         after: Option<&TransactionCursor>,
     ) -> CoreResult<Page<Transaction>> {
-        let mut q = apply_filter(transactions::Entity::find(), client_id, filter);
+        let mut q = apply_filter(transactions::Entity::find(), &[client_id], filter);
         if let Some(c) = after {
             q = q.filter(
                 Condition::any()
@@ -223,18 +229,49 @@ impl Core {
         client_id: i64,
         filter: &TransactionFilter,
     ) -> CoreResult<u64> {
+        let counts = self.count_transactions_of(&[client_id], filter).await?;
+        Ok(counts.get(&client_id).copied().unwrap_or(0))
+    }
+
+    /// How many transactions of each client match, in one statement for any number of
+    /// clients (a page of clients with their counts costs one more statement, not one per
+    /// client). Without a filter it reads the clients' counters; clients without transactions
+    /// are absent.
+    pub async fn count_transactions_of(
+        &self,
+        client_ids: &[i64],
+        filter: &TransactionFilter,
+    ) -> CoreResult<HashMap<i64, u64>> {
+        let mut counts = HashMap::with_capacity(client_ids.len());
+        if client_ids.is_empty() {
+            return Ok(counts);
+        }
         if filter.is_empty() {
-            let totals = client_totals::Entity::find()
-                .filter(client_totals::Column::ClientId.eq(client_id))
+            let rows: Vec<(i64, i64)> = client_totals::Entity::find()
+                .filter(client_totals::Column::ClientId.is_in(client_ids.iter().copied()))
+                .select_only()
+                .column(client_totals::Column::ClientId)
+                .column(client_totals::Column::TxCount)
+                .into_tuple()
                 .all(self.db.conn())
                 .await?;
-            return Ok(totals.iter().map(|t| t.tx_count.max(0) as u64).sum());
+            for (client, n) in rows {
+                *counts.entry(client).or_insert(0) += n.max(0) as u64;
+            }
+            return Ok(counts);
         }
-        Ok(
-            apply_filter(transactions::Entity::find(), client_id, filter)
-                .count(self.db.conn())
-                .await?,
-        )
+        let rows: Vec<(i64, i64)> = apply_filter(transactions::Entity::find(), client_ids, filter)
+            .select_only()
+            .column(transactions::Column::ClientId)
+            .column_as(Expr::col(transactions::Column::Id).count(), "n")
+            .group_by(transactions::Column::ClientId)
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        for (client, n) in rows {
+            counts.insert(client, n.max(0) as u64);
+        }
+        Ok(counts)
     }
 
     /// Booked sums of the matching transactions, per currency and direction (pending rows may
@@ -245,7 +282,7 @@ impl Core {
         filter: &TransactionFilter,
     ) -> CoreResult<Vec<TransactionTotal>> {
         let rows: Vec<(String, String, i64, i64)> =
-            apply_filter(transactions::Entity::find(), client_id, filter)
+            apply_filter(transactions::Entity::find(), &[client_id], filter)
                 .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
                 .select_only()
                 .column(transactions::Column::Currency)

@@ -265,3 +265,42 @@ impl Loader<SharesOf> for CoreLoader {
             .collect())
     }
 }
+
+/// How many of a client's transactions match a filter (the connection's `totalCount`): a page
+/// of clients with their counts costs one statement per distinct filter, not one per client.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct TransactionCountOf {
+    pub client_id: i64,
+    pub filter: Arc<crm_core::transactions::TransactionFilter>,
+}
+
+impl Loader<TransactionCountOf> for CoreLoader {
+    type Value = u64;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[TransactionCountOf],
+    ) -> Result<HashMap<TransactionCountOf, Self::Value>, Self::Error> {
+        let mut by_filter: HashMap<&Arc<crm_core::transactions::TransactionFilter>, Vec<i64>> =
+            HashMap::new();
+        for k in keys {
+            by_filter.entry(&k.filter).or_default().push(k.client_id);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (filter, clients) in by_filter {
+            let counts = self.0.count_transactions_of(&clients, filter).await?;
+            for client_id in clients {
+                let n = counts.get(&client_id).copied().unwrap_or(0);
+                out.insert(
+                    TransactionCountOf {
+                        client_id,
+                        filter: filter.clone(),
+                    },
+                    n,
+                );
+            }
+        }
+        Ok(out)
+    }
+}

@@ -19,6 +19,17 @@ use crate::config::Config;
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
+/// The page of a book as a frontend asks for it, the shape measured against other GraphQL
+/// servers over the same PostgreSQL: accounts, balances, rating and each client's transaction
+/// count. Shared by the statement-count test and the dashboard benchmark.
+pub const BOOK_PAGE: &str = "query Book($first: Int) { clients(first: $first) { edges { node {
+  id displayName status
+  accounts { id name balance { amount currency } }
+  totalBalance { amount currency }
+  rating { grade score }
+  transactions(first: 0) { totalCount }
+} } } }";
+
 /// A running server; stop it with [`TestServer::stop`].
 pub struct TestServer {
     pub addr: SocketAddr,

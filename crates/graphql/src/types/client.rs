@@ -477,10 +477,12 @@ pub struct TransactionConnection {
     edges: Vec<TransactionEdge>,
     page_info: PageInfo,
     client_id: i64,
-    filter: crm_core::transactions::TransactionFilter,
+    filter: Arc<crm_core::transactions::TransactionFilter>,
 }
 
 impl TransactionConnection {
+    /// Reads the page only when `edges` or `pageInfo` is selected: a list that shows only
+    /// `totalCount` per client costs the batched count and nothing else.
     pub async fn load(
         ctx: &Context<'_>,
         client_id: i64,
@@ -491,11 +493,19 @@ impl TransactionConnection {
         let first = page_size(first, 20).api()?;
         let cursor = after.as_deref().map(decode_transaction).transpose().api()?;
         let filter = filter.to_core().api()?;
-        let page = core(ctx)
-            .api()?
-            .list_transactions(client_id, &filter, first, cursor.as_ref())
-            .await
-            .api()?;
+        let look = ctx.look_ahead();
+        let page = if look.field("edges").exists() || look.field("pageInfo").exists() {
+            core(ctx)
+                .api()?
+                .list_transactions(client_id, &filter, first, cursor.as_ref())
+                .await
+                .api()?
+        } else {
+            crm_core::Page {
+                items: Vec::new(),
+                has_next: false,
+            }
+        };
         let edges: Vec<TransactionEdge> = page
             .items
             .into_iter()
@@ -517,7 +527,7 @@ impl TransactionConnection {
             edges,
             page_info,
             client_id,
-            filter,
+            filter: Arc::new(filter),
         })
     }
 }
@@ -532,10 +542,13 @@ impl TransactionConnection {
     }
     /// All transactions matching the filter (not just this page).
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        core(ctx)
-            .api()?
-            .count_transactions(self.client_id, &self.filter)
+        let count = loader(ctx)
+            .load_one(crate::loaders::TransactionCountOf {
+                client_id: self.client_id,
+                filter: self.filter.clone(),
+            })
             .await
-            .api()
+            .api()?;
+        Ok(count.unwrap_or(0))
     }
 }
