@@ -137,6 +137,59 @@ async fn bootstrap_admin_login_sessions_and_logout() {
 }
 
 #[tokio::test]
+async fn a_session_checked_a_moment_ago_costs_no_statement_until_any_session_ends() {
+    let (core, tdb) = setup().await;
+    core.auth()
+        .ensure_bootstrap_admin(
+            "admin",
+            BootstrapPassword::Plain("memo test password".into()),
+        )
+        .await
+        .unwrap();
+    let manager = core
+        .auth()
+        .create_user("maria", "maria's own password", Role::Manager)
+        .await
+        .unwrap();
+    let login = |name: &'static str, password: &'static str| {
+        let auth = core.auth();
+        async move {
+            auth.login(name, password, LoginContext::default())
+                .await
+                .unwrap()
+                .token
+        }
+    };
+    let admin_token = login("admin", "memo test password").await;
+    let maria_token = login("maria", "maria's own password").await;
+    let statements = || core.db().statement_count();
+    let check = |token: String| {
+        let auth = core.auth();
+        async move { auth.authenticate(&token).await.unwrap() }
+    };
+
+    assert!(check(admin_token.clone()).await.is_some());
+    let before = statements();
+    let again = check(admin_token.clone()).await.expect("still signed in");
+    assert_eq!(again.username, "admin");
+    assert_eq!(statements() - before, 0, "answered from memory");
+    assert!(check("not a token".into()).await.is_none());
+
+    // Any session ending (here another user's) makes every remembered session be read again.
+    assert!(check(maria_token.clone()).await.is_some());
+    core.auth().end_all_sessions(manager.id).await.unwrap();
+    assert!(check(maria_token).await.is_none(), "ended at once");
+    let before = statements();
+    assert!(check(admin_token.clone()).await.is_some());
+    assert_eq!(statements() - before, 1, "read again after an ending");
+
+    // A logout is seen by the very next request.
+    core.auth().logout(&admin_token).await.unwrap();
+    assert!(check(admin_token).await.is_none());
+    tdb.cleanup().await.unwrap();
+}
+
+#[tokio::test]
 async fn idle_sessions_expire() {
     let (core, tdb) = setup().await;
     core.auth()

@@ -43,6 +43,8 @@ pub struct Auth {
     /// Where ended sessions are announced (open websockets re-check theirs, on every replica).
     events: Arc<EventBus>,
     audit: Arc<AuditLog>,
+    /// Sessions this process checked recently (see [`sessions::SessionMemo`]).
+    memo: sessions::SessionMemo,
 }
 
 impl Auth {
@@ -58,6 +60,7 @@ impl Auth {
             settings,
             events,
             audit,
+            memo: sessions::SessionMemo::default(),
         })
     }
 

@@ -35,6 +35,73 @@ impl Default for SessionSettings {
 /// `last_seen_at` is written at most this often, so a busy session is not a write per request.
 const TOUCH_EVERY_SECONDS: i64 = 30;
 
+/// Sessions remembered at most; when full, the ones due for a check go, and if none is, all go.
+const MEMO_MAX_ENTRIES: usize = 10_000;
+
+/// Sessions this process found valid, so a busy session costs one database read per
+/// [`TOUCH_EVERY_SECONDS`] (when its `last_seen_at` is written anyway) instead of one per
+/// request. An entry is used only while
+/// - no session of any user may have ended since it was read (the event bus's
+///   [`EventBus::sessions_generation`](crate::events::EventBus::sessions_generation), read
+///   *before* the database was: logouts, password changes, disables and role changes here, on
+///   other replicas as soon as their announcement arrives, and everything after a gap in
+///   announcements), and
+/// - the session is within its idle and absolute deadlines, and its last touch is younger than
+///   [`TOUCH_EVERY_SECONDS`].
+///
+/// Keyed by the token's keyed hash, as the database is; the token itself is never kept.
+#[derive(Default)]
+pub(crate) struct SessionMemo {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Remembered>>,
+}
+
+#[derive(Clone)]
+struct Remembered {
+    actor: Actor,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    generation: u64,
+}
+
+impl SessionMemo {
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Remembered>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+        generation: u64,
+        idle: Duration,
+    ) -> Option<Actor> {
+        let entries = self.entries();
+        let r = entries.get(hash)?;
+        let fresh = r.generation == generation
+            && now < r.expires_at
+            && now < r.last_seen_at + idle
+            && (now - r.last_seen_at).num_seconds() < TOUCH_EVERY_SECONDS;
+        fresh.then(|| r.actor.clone())
+    }
+
+    fn put(&self, hash: String, remembered: Remembered, now: DateTime<Utc>) {
+        let mut entries = self.entries();
+        if entries.len() >= MEMO_MAX_ENTRIES && !entries.contains_key(&hash) {
+            entries.retain(|_, r| (now - r.last_seen_at).num_seconds() < TOUCH_EVERY_SECONDS);
+            if entries.len() >= MEMO_MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(hash, remembered);
+    }
+
+    fn forget(&self, hash: &str) {
+        self.entries().remove(hash);
+    }
+}
+
 /// The throttle counters a login attempt counts against: the account and the client address.
 pub(crate) fn throttle_keys(name: &str, ip: Option<&str>) -> Vec<String> {
     let mut keys = vec![format!("user:{name}")];
@@ -156,41 +223,67 @@ impl Auth {
     }
 
     /// Resolves a cookie token to the signed-in user, or `None` when the session is unknown,
-    /// expired (idle or absolute), or its user is disabled. One query on the hot path.
+    /// expired (idle or absolute), or its user is disabled. A session checked in the last
+    /// [`TOUCH_EVERY_SECONDS`] is answered from memory unless any session ended since
+    /// ([`SessionMemo`]); otherwise one query (and the touch of `last_seen_at`).
     pub async fn authenticate(&self, token: &str) -> CoreResult<Option<Actor>> {
         if token.len() > 128 {
             return Ok(None);
         }
+        let hash = self.token_hash(token);
+        let now = Utc::now();
+        // Read before the database: an ending that commits after the read moves it, so what
+        // the read saw is not remembered past that ending.
+        let generation = self.events.sessions_generation();
+        let idle = self.settings.sessions.idle_timeout;
+        if let Some(actor) = self.memo.get(&hash, now, generation, idle) {
+            return Ok(Some(actor));
+        }
         let found = sessions::Entity::find()
-            .filter(sessions::Column::TokenHash.eq(self.token_hash(token)))
+            .filter(sessions::Column::TokenHash.eq(hash.as_str()))
             .find_also_related(users::Entity)
             .one(self.db.conn())
             .await?;
         let Some((session, Some(user))) = found else {
+            self.memo.forget(&hash);
             return Ok(None);
         };
-        let now = Utc::now();
-        let idle_deadline = session.last_seen_at + self.settings.sessions.idle_timeout;
+        let idle_deadline = session.last_seen_at + idle;
         if user.disabled || now >= session.expires_at || now >= idle_deadline {
+            self.memo.forget(&hash);
             sessions::Entity::delete_by_id(session.id)
                 .exec(self.db.conn())
                 .await?;
             return Ok(None);
         }
         let session_id = session.id;
+        let expires_at = session.expires_at;
+        let mut last_seen_at = session.last_seen_at;
         if (now - session.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
             let mut active: sessions::ActiveModel = session.into();
             active.last_seen_at = Set(now);
             active.update(self.db.conn()).await?;
+            last_seen_at = now;
         }
         let role = Role::parse(&user.role)?;
-        Ok(Some(Actor {
+        let actor = Actor {
             user_id: user.id,
             username: user.username,
             role,
             session_id,
             password_change_required: user.must_change_password,
-        }))
+        };
+        self.memo.put(
+            hash,
+            Remembered {
+                actor: actor.clone(),
+                last_seen_at,
+                expires_at,
+                generation,
+            },
+            now,
+        );
+        Ok(Some(actor))
     }
 
     /// Signs out: ends every session of the user behind `token` (all their browsers and open

@@ -22,6 +22,7 @@ mod postgres;
 mod wire;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use sea_orm::DatabaseBackend;
@@ -67,6 +68,8 @@ pub struct TaskChange {
 struct SessionWatchers {
     users: Mutex<HashMap<i64, watch::Sender<u64>>>,
     all: watch::Sender<u64>,
+    /// Moves whenever any user's sessions may have ended (see [`EventBus::sessions_generation`]).
+    generation: AtomicU64,
 }
 
 impl SessionWatchers {
@@ -93,12 +96,14 @@ impl SessionWatchers {
     }
 
     fn user_changed(&self, user_id: i64) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         if let Some(tx) = self.users().get(&user_id) {
             tx.send_modify(|v| *v = v.wrapping_add(1));
         }
     }
 
     fn all_changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.all.send_modify(|v| *v = v.wrapping_add(1));
     }
 }
@@ -242,6 +247,13 @@ impl EventBus {
     /// gap in what arrived from other replicas; never for other users' sessions.
     pub fn session_changes(&self, user_id: i64) -> SessionChanges {
         SessionWatchers::subscribe(&self.local.sessions, user_id)
+    }
+
+    /// A number that moves whenever any user's sessions may have ended: here, on another
+    /// replica (as soon as its announcement arrives), or in a gap of announcements. Whatever was
+    /// learnt of a session before it moved must be checked again.
+    pub fn sessions_generation(&self) -> u64 {
+        self.local.sessions.generation.load(Ordering::Acquire)
     }
 
     pub fn recategorisations(&self) -> watch::Receiver<u64> {
