@@ -17,10 +17,18 @@
 //! started less than one time-to-live after a write is not kept at all. Sessions are checked
 //! before the cache on every request, so a signed-out or expired session never gets a cached
 //! answer. The cache holds at most [`MAX_ENTRIES`] responses.
+//!
+//! **Single flight.** When an answer could be kept (the write clock has been quiet for a time to
+//! live), concurrent misses of one key compute it once: the first request leads, the others
+//! wait for it (at most [`FOLLOW_WAIT`]) and are answered from what it kept. When the leader's
+//! answer is not kept (an error, a write meanwhile) or the leader went away, a follower computes
+//! its own. So an expiring dashboard costs one computation, not one per waiting request.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
 
 use axum::body::Bytes;
 use crm_core::auth::Actor;
@@ -64,9 +72,66 @@ pub struct Mark {
     quiet: bool,
 }
 
+impl Mark {
+    /// Whether an answer computed from here may be kept (no write for a time to live).
+    pub fn keepable(&self) -> bool {
+        self.quiet
+    }
+}
+
+/// How long a request waits for another one computing the same answer before it computes its
+/// own.
+pub const FOLLOW_WAIT: Duration = Duration::from_secs(10);
+
+/// Computations under way, by key: followers wait on the semaphore, which never has a permit
+/// and is closed when its leader is done (closing wakes waiters present and future alike).
+type Flights = Arc<Mutex<HashMap<CacheKey, Arc<Semaphore>>>>;
+
 pub struct ResponseCache {
     ttl: Duration,
     entries: Mutex<HashMap<CacheKey, Entry>>,
+    flights: Flights,
+}
+
+/// What a request that missed the cache does (see [`ResponseCache::flight`]).
+pub enum Flight {
+    /// Compute the answer; others wait until the guard is dropped (after `put`).
+    Lead(FlightGuard),
+    /// Another request is computing it: wait with [`Flight::wait`], then look again.
+    Follow(Arc<Semaphore>),
+}
+
+impl Flight {
+    /// Waits for the leader to finish (or go away), at most [`FOLLOW_WAIT`].
+    pub async fn wait(leader: &Semaphore) {
+        // `acquire` ends only when the leader closes the semaphore: no permit is ever added.
+        let _ = tokio::time::timeout(FOLLOW_WAIT, leader.acquire()).await;
+    }
+}
+
+/// Held by the request computing an answer; dropping it (done, failed or cancelled) releases
+/// the followers.
+pub struct FlightGuard {
+    flights: Flights,
+    key: CacheKey,
+    done: Arc<Semaphore>,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        let mut flights = self
+            .flights
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if flights
+            .get(&self.key)
+            .is_some_and(|s| Arc::ptr_eq(s, &self.done))
+        {
+            flights.remove(&self.key);
+        }
+        drop(flights);
+        self.done.close();
+    }
 }
 
 impl ResponseCache {
@@ -74,7 +139,28 @@ impl ResponseCache {
         ResponseCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            flights: Flights::default(),
         }
+    }
+
+    /// After a miss: lead the computation of `key`, or follow the request already computing it.
+    /// Only worth it when the answer can be kept (`mark` taken while the write clock was quiet);
+    /// otherwise the caller computes without asking.
+    pub fn flight(&self, key: &CacheKey) -> Flight {
+        let mut flights = self
+            .flights
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(leader) = flights.get(key) {
+            return Flight::Follow(leader.clone());
+        }
+        let done = Arc::new(Semaphore::new(0));
+        flights.insert(key.clone(), done.clone());
+        Flight::Lead(FlightGuard {
+            flights: self.flights.clone(),
+            key: key.clone(),
+            done,
+        })
     }
 
     pub fn enabled(&self) -> bool {
@@ -169,6 +255,53 @@ mod tests {
         std::thread::sleep(Duration::from_millis(220));
         assert!(cache.get(&key, &clock).is_none());
         assert!(!ResponseCache::new(Duration::ZERO).enabled());
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_of_one_key_compute_once() {
+        let clock = WriteClock::new();
+        let cache = Arc::new(ResponseCache::new(Duration::from_millis(1)));
+        std::thread::sleep(Duration::from_millis(5));
+        let key = CacheKey("k".into());
+        let Flight::Lead(guard) = cache.flight(&key) else {
+            panic!("the first miss leads");
+        };
+        let mut followers = Vec::new();
+        for _ in 0..3 {
+            let Flight::Follow(leader) = cache.flight(&key) else {
+                panic!("later misses follow");
+            };
+            followers.push(tokio::spawn(async move {
+                Flight::wait(&leader).await;
+            }));
+        }
+        // Another key is not held up.
+        assert!(matches!(
+            cache.flight(&CacheKey("other".into())),
+            Flight::Lead(_)
+        ));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(followers.iter().all(|f| !f.is_finished()), "they wait");
+        let mark = cache.mark(&clock);
+        cache.put(key.clone(), Bytes::from_static(b"1"), mark, &clock);
+        drop(guard);
+        for f in followers {
+            tokio::time::timeout(Duration::from_secs(1), f)
+                .await
+                .expect("released when the leader is done")
+                .expect("the follower ran to its end");
+        }
+        // The flight is over: the next miss leads again, also when a leader went away.
+        let Flight::Lead(next) = cache.flight(&key) else {
+            panic!("a new flight");
+        };
+        let Flight::Follow(leader) = cache.flight(&key) else {
+            panic!("follows the new leader");
+        };
+        drop(next);
+        tokio::time::timeout(Duration::from_secs(1), Flight::wait(&leader))
+            .await
+            .expect("a leader that goes away releases its followers");
     }
 
     #[test]

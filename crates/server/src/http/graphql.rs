@@ -13,7 +13,7 @@ use crm_graphql::RequestContext;
 use serde::Deserialize;
 use tower_cookies::Cookies;
 
-use super::cache::CacheKey;
+use super::cache::{CacheKey, Flight};
 use super::session::{client_ip, cookie_jar, session_token};
 use super::{json_error, AppState};
 
@@ -247,22 +247,50 @@ async fn execute(
     let clock = state.core.db().writes();
     // Signed in, cache on: a query answered since the last write is answered again.
     // (Only queries are ever kept, so a hit needs no parsing.)
-    let cached = match (&ctx.actor, state.cache.enabled()) {
+    let mut cached = match (&ctx.actor, state.cache.enabled()) {
         (Some(actor), true) => Some((CacheKey::new(actor, &request), state.cache.mark(clock))),
         _ => None,
     };
-    if let Some((key, _)) = &cached {
+    let user = ctx.actor.as_ref().map(|a| a.user_id);
+    // Held while this request computes an answer others wait for (single flight).
+    let mut leading = None;
+    if let Some((key, mark)) = &mut cached {
         if let Some(body) = state.cache.get(key, clock) {
-            let user = ctx.actor.as_ref().map(|a| a.user_id);
-            return match state.api.check_rate(user).await {
-                Some(refused) => respond(state, &refused, None, clock),
-                None => json_body(body),
-            };
+            return reused(state, user, body, clock).await;
+        }
+        if mark.keepable() {
+            match state.cache.flight(key) {
+                Flight::Lead(guard) => leading = Some(guard),
+                Flight::Follow(leader) => {
+                    Flight::wait(&leader).await;
+                    if let Some(body) = state.cache.get(key, clock) {
+                        return reused(state, user, body, clock).await;
+                    }
+                    // Not kept (an error, a write meanwhile) or the leader went away.
+                    *mark = state.cache.mark(clock);
+                }
+            }
         }
     }
     let (response, kind) = state.api.execute(request, ctx).await;
     let cached = cached.filter(|_| kind == Some(OperationType::Query));
-    respond(state, &response, cached, clock)
+    let answer = respond(state, &response, cached, clock);
+    // Kept by now (when it could be): the followers find it.
+    drop(leading);
+    answer
+}
+
+/// A reused answer, counted against the user's request rate like a computed one.
+async fn reused(
+    state: &AppState,
+    user: Option<i64>,
+    body: Bytes,
+    clock: &crm_core::db::WriteClock,
+) -> Response {
+    match state.api.check_rate(user).await {
+        Some(refused) => respond(state, &refused, None, clock),
+        None => json_body(body),
+    }
 }
 
 /// The JSON answer for `response`; kept for reuse under `cache` (a query's key and mark) when
