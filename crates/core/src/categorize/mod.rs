@@ -1,26 +1,35 @@
-//! Choosing a transaction's category. Layers are tried in order of precedence and the first that
-//! knows wins; its name is stored as the category source:
+//! Choosing a transaction's category. The description is first split into the parts an acquirer
+//! prints ([`descriptor`]: brand, sub-brand, embedded MCC, city, country, card mask, reference);
+//! then layers are tried in order of precedence and the first that knows wins; its name is
+//! stored as the category source:
 //!
 //! 1. `MANUAL` — a person's choice, kept as it is by every writer (callers never re-categorise it);
 //! 2. `RULE` — a user rule ([`rules`]), highest priority first;
-//! 3. `MERCHANT` — the curated dictionary ([`dictionary`]) on the merchant name, then the
-//!    description, then the counterparty;
-//! 4. `MCC` — the ISO 18245 code and ranges;
-//! 5. `KEYWORD` — stems in the description ([`keywords`]), Russian and English;
-//! 6. `MERCHANT` again for a misspelt merchant name one edit away ([`fuzzy`]);
-//! 7. `DEFAULT` — the direction's fallback (`OTHER_INCOME` / `OTHER_EXPENSE`).
+//! 3. `KEYWORD` — the transaction's type from the bank's own words ([`keywords::TYPES`]):
+//!    transfers (to a person, own accounts, SBP, card to card), fees, fines, taxes, loan
+//!    repayments, deposits opened and returned, cash, salary, benefits, purchase reversals. A
+//!    brand never overrides a type: "Перевод клиенту Ozon Банка" is a transfer, "Штраф … АМПП"
+//!    a fine. Card and QR purchase wording says "a purchase: read on";
+//! 4. `MERCHANT` — the curated dictionary ([`dictionary`]) on the merchant field, the
+//!    descriptor's sub-brand, its name, the description, the counterparty; the longest name
+//!    found wins, so a sub-brand beats its parent (`MTS*KION`, `Аптека Магнит`);
+//! 5. `MCC` — the code given, or the one inside the descriptor ([`mcc`], all of ISO 18245);
+//! 6. `KEYWORD` — what a purchase was for ([`keywords::KEYWORDS`]), Russian and English;
+//! 7. `MERCHANT` again for a misspelt merchant name one edit away ([`fuzzy`]);
+//! 8. `DEFAULT` — the direction's fallback (`OTHER_INCOME` / `OTHER_EXPENSE`).
 //!
 //! Credits and debits never get each other's categories: a spending category found for a credit
-//! becomes a refund (money back from a shop), a transfer becomes an incoming transfer. For a
-//! credit, income keywords ("возврат", "кэшбэк", "зарплата") are read before the merchant, since
-//! "Возврат: OZON" is a refund whoever the shop.
+//! becomes a refund (money back from a shop), a transfer becomes an incoming transfer.
+//! `OWN_TRANSFER` (a deposit opened, topped up or paid back; "между своими счетами") fits both.
 //!
 //! Everything is matched on one normalised key per field ([`normalize`]) with Aho-Corasick
 //! automata built once; the keys are written into per-thread buffers, so a call allocates nothing.
 
+pub mod descriptor;
 pub(crate) mod dictionary;
 pub(crate) mod fuzzy;
 pub(crate) mod keywords;
+pub(crate) mod mcc;
 pub mod normalize;
 pub mod rules;
 
@@ -29,9 +38,11 @@ use std::cell::RefCell;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::domain::{Category, CategorySource, Direction};
+use descriptor::Descriptor;
 use dictionary::{MERCHANTS, NO_FUZZY};
 use fuzzy::FuzzyIndex;
-use keywords::{mcc_category, KEYWORDS, TRANSFER_OPENINGS};
+use keywords::{Kind, KEYWORDS, TYPES};
+use mcc::mcc_category;
 pub use normalize::{key, key_into};
 use rules::TextField;
 pub use rules::{RuleField, RuleSet, RuleSpec};
@@ -85,19 +96,6 @@ fn pattern_key(pattern: &str) -> String {
     }
 }
 
-/// Whether a description's key opens with a transfer's words ([`TRANSFER_OPENINGS`]).
-fn opens_as_transfer(description_key: &str) -> bool {
-    thread_local! {
-        static OPENINGS: Vec<String> =
-            TRANSFER_OPENINGS.iter().map(|o| key(o).trim_end().to_owned()).collect();
-    }
-    OPENINGS.with(|openings| {
-        openings
-            .iter()
-            .any(|o| description_key.starts_with(o.as_str()))
-    })
-}
-
 /// Merchant names: the leftmost, longest name found.
 struct MerchantLayer {
     automaton: AhoCorasick,
@@ -119,19 +117,33 @@ impl MerchantLayer {
     }
 
     fn find(&self, key: &str) -> Option<Category> {
+        self.find_sized(key).map(|(c, _)| c)
+    }
+
+    /// The name found, with the length of its key.
+    fn find_sized(&self, key: &str) -> Option<(Category, usize)> {
         if key.len() < 3 {
             return None;
         }
         self.automaton
             .find(key)
-            .map(|m| self.categories[m.pattern().as_usize()])
+            .map(|m| (self.categories[m.pattern().as_usize()], m.len()))
+    }
+
+    /// The longer of the names found in a descriptor's sub-brand and in its whole name (the
+    /// sub-brand's on a tie): `MTS*KION` is KION's, `UBER * EATS HELP.UBER.COM` Uber Eats'.
+    fn find_in_descriptor(&self, sub_brand: &str, name: &str) -> Option<Category> {
+        match (self.find_sized(sub_brand), self.find_sized(name)) {
+            (Some((sub, a)), Some((whole, b))) => Some(if b > a { whole } else { sub }),
+            (sub, whole) => sub.or(whole).map(|(c, _)| c),
+        }
     }
 }
 
 /// Keywords: every match is seen; the first listed wins among those that fit the direction.
-struct KeywordLayer {
+struct KeywordLayer<T> {
     automaton: AhoCorasick,
-    categories: Vec<Category>,
+    values: Vec<T>,
 }
 
 /// The best keyword match: the first listed one that fits the direction, and the first overall.
@@ -141,8 +153,8 @@ struct KeywordHit {
     any: Option<usize>,
 }
 
-impl KeywordLayer {
-    fn new(entries: &[(&str, Category)]) -> Option<Self> {
+impl<T: Copy> KeywordLayer<T> {
+    fn new(entries: &[(&str, T)]) -> Option<Self> {
         let keys: Vec<String> = entries.iter().map(|(p, _)| pattern_key(p)).collect();
         let automaton = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::DFA))
@@ -151,11 +163,12 @@ impl KeywordLayer {
             .ok()?;
         Some(KeywordLayer {
             automaton,
-            categories: entries.iter().map(|(_, c)| *c).collect(),
+            values: entries.iter().map(|(_, c)| *c).collect(),
         })
     }
 
-    fn scan(&self, key: &str, direction: Direction) -> KeywordHit {
+    /// The first listed match that `fits`, and the first listed match.
+    fn scan(&self, key: &str, fits: impl Fn(T) -> bool) -> KeywordHit {
         let mut hit = KeywordHit::default();
         if key.len() < 3 {
             return hit;
@@ -165,7 +178,7 @@ impl KeywordLayer {
             if hit.any.is_none_or(|a| idx < a) {
                 hit.any = Some(idx);
             }
-            if self.categories[idx].fits(direction) && hit.fitting.is_none_or(|f| idx < f) {
+            if hit.fitting.is_none_or(|f| idx < f) && fits(self.values[idx]) {
                 hit.fitting = Some(idx);
             }
         }
@@ -179,6 +192,9 @@ struct Scratch {
     description: String,
     merchant: String,
     counterparty: String,
+    /// The descriptor's name (brand and sub-brand, without the MCC between them).
+    name: String,
+    sub_brand: String,
 }
 
 thread_local! {
@@ -186,13 +202,16 @@ thread_local! {
         description: String::with_capacity(256),
         merchant: String::with_capacity(128),
         counterparty: String::with_capacity(128),
+        name: String::with_capacity(128),
+        sub_brand: String::with_capacity(64),
     });
 }
 
 /// Decides categories. Built once and shared; cheap to call.
 pub struct Categorizer {
+    types: Option<KeywordLayer<Kind>>,
     merchants: Option<MerchantLayer>,
-    keywords: Option<KeywordLayer>,
+    keywords: Option<KeywordLayer<Category>>,
     fuzzy: FuzzyIndex,
 }
 
@@ -205,6 +224,7 @@ impl Default for Categorizer {
 impl std::fmt::Debug for Categorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Categorizer")
+            .field("types", &TYPES.len())
             .field("merchants", &MERCHANTS.len())
             .field("keywords", &KEYWORDS.len())
             .field("fuzzy_names", &self.fuzzy.len())
@@ -258,6 +278,7 @@ impl Categorizer {
                 .filter(|(k, _)| !k.contains(' ')),
         );
         Categorizer {
+            types: KeywordLayer::new(TYPES),
             merchants: MerchantLayer::new(MERCHANTS),
             keywords: KeywordLayer::new(KEYWORDS),
             fuzzy,
@@ -299,7 +320,8 @@ impl Categorizer {
         key_into(facts.description, &mut s.description);
         key_into(facts.merchant.unwrap_or(""), &mut s.merchant);
         key_into(facts.counterparty.unwrap_or(""), &mut s.counterparty);
-        let mcc = parse_mcc(facts.mcc);
+        let parsed = descriptor::parse(facts.description);
+        let mcc = parse_mcc(facts.mcc).or(parsed.mcc);
         let decided = |category: Category, source: CategorySource| Decision {
             category: for_direction(category, direction),
             source,
@@ -324,49 +346,38 @@ impl Categorizer {
             }
         }
 
-        let scan = |key: &str| {
-            self.keywords
-                .as_ref()
-                .map(|k| k.scan(key, direction))
-                .unwrap_or_default()
-        };
-        let keyword = |idx: usize| KEYWORDS[idx].1;
-        // A refund, cashback or salary is what it says, whoever the merchant. (Debits need the
-        // keywords only when the merchant and the MCC say nothing.)
-        let mut hit = None;
-        if direction == Direction::Credit {
-            let h = scan(&s.description);
-            if let Some(idx) = h.fitting {
-                return decided(keyword(idx), CategorySource::Keyword);
-            }
-            hit = Some(h);
+        // 3. The transaction's type from the bank's words: no brand overrides it.
+        let types = self
+            .types
+            .as_ref()
+            .map(|t| t.scan(&s.description, |k| k.fits(direction)))
+            .unwrap_or_default();
+        if let Some(Kind::Is(category)) = types.fitting.map(|idx| TYPES[idx].1) {
+            return decided(category, CategorySource::Keyword);
         }
-        // "Перевод по СБП Виктория С." is money to a person whose name is also a shop's
-        // ("Виктория"): a description that opens as a transfer is one, unless the merchant field
-        // names a shop.
-        let person_transfer = opens_as_transfer(&s.description);
+        // 4. The merchant: the field, then the descriptor's sub-brand and name (`MTS*KION` is
+        // KION's, not MTS's), then the whole description and the counterparty.
+        names_into(&parsed, s);
         if let Some(layer) = &self.merchants {
-            let found = if person_transfer {
-                layer.find(&s.merchant)
-            } else {
-                layer
-                    .find(&s.merchant)
-                    .or_else(|| layer.find(&s.description))
-                    .or_else(|| layer.find(&s.counterparty))
-            };
+            let found = layer
+                .find(&s.merchant)
+                .or_else(|| layer.find_in_descriptor(&s.sub_brand, &s.name))
+                .or_else(|| layer.find(&s.description))
+                .or_else(|| layer.find(&s.counterparty));
             if let Some(c) = found {
                 return decided(c, CategorySource::Merchant);
             }
         }
-        if person_transfer {
-            return decided(Category::TransfersOut, CategorySource::Keyword);
-        }
         if let Some(c) = mcc.and_then(mcc_category) {
             return decided(c, CategorySource::Mcc);
         }
-        let hit = hit.unwrap_or_else(|| scan(&s.description));
-        if let Some(idx) = hit.fitting.or(hit.any) {
-            return decided(keyword(idx), CategorySource::Keyword);
+        let hit = self
+            .keywords
+            .as_ref()
+            .map(|k| k.scan(&s.description, |c| c.fits(direction)))
+            .unwrap_or_default();
+        if let Some(idx) = hit.fitting {
+            return decided(KEYWORDS[idx].1, CategorySource::Keyword);
         }
         if let Some(c) = self
             .fuzzy
@@ -375,7 +386,29 @@ impl Categorizer {
         {
             return decided(c, CategorySource::Merchant);
         }
+        // Words of the other direction ("Возврат" on a debit) still say more than nothing.
+        let other = hit.any.map(|idx| KEYWORDS[idx].1).or_else(|| {
+            types.any.and_then(|idx| match TYPES[idx].1 {
+                Kind::Is(c) => Some(c),
+                Kind::Purchase => None,
+            })
+        });
+        if let Some(c) = other {
+            return decided(c, CategorySource::Keyword);
+        }
         decided(Category::fallback(direction), CategorySource::Default)
+    }
+}
+
+/// Writes the keys of the descriptor's sub-brand and name (brand and sub-brand without the MCC
+/// between them) into the scratch buffers.
+fn names_into(parts: &Descriptor<'_>, s: &mut Scratch) {
+    key_into(parts.sub_brand.unwrap_or(""), &mut s.sub_brand);
+    if parts.sub_brand.is_some() {
+        key_into(parts.brand, &mut s.name);
+        s.name.push_str(s.sub_brand.get(1..).unwrap_or(""));
+    } else {
+        key_into(parts.name, &mut s.name);
     }
 }
 
