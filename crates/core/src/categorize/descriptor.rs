@@ -14,6 +14,11 @@
 //!
 //! Every part is a slice of the line: parsing allocates nothing.
 
+use std::sync::LazyLock;
+
+use memchr::memchr2_iter;
+use memchr::memmem::Finder;
+
 /// The parts of one statement line. Parts the line does not have are empty or `None`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Descriptor<'a> {
@@ -50,7 +55,7 @@ const COUNTRIES: &[&str] = &[
 /// Splits `line` into its parts (see the module documentation).
 pub fn parse(line: &str) -> Descriptor<'_> {
     let mut d = Descriptor {
-        card: line.split(is_separator).find(|t| is_card_mask(t)),
+        card: first_card_mask(line),
         mcc: labelled_mcc(line),
         ..Descriptor::default()
     };
@@ -79,8 +84,8 @@ fn is_separator(c: char) -> bool {
 
 /// The text after "место совершения:" up to the next comma (Alfa-Bank's card lines).
 fn place_of_purchase(line: &str) -> Option<&str> {
-    const LABEL: &str = "совершения:";
-    let at = line.find(LABEL)? + LABEL.len();
+    static LABEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("совершения:"));
+    let at = LABEL.find(line.as_bytes())? + LABEL.needle().len();
     let rest = &line[at..];
     let end = rest.find(',').unwrap_or(rest.len());
     Some(rest[..end].trim()).filter(|p| !p.is_empty())
@@ -88,9 +93,36 @@ fn place_of_purchase(line: &str) -> Option<&str> {
 
 /// The four digits after an "MCC" label (`MCC: 5411`, `MCC5411`).
 fn labelled_mcc(line: &str) -> Option<u16> {
-    let at = line.find("MCC")? + 3;
+    static LABEL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("MCC"));
+    let at = LABEL.find(line.as_bytes())? + 3;
     let rest = line[at..].trim_start_matches([':', ' ']);
     four_digits(rest)
+}
+
+/// The card mask of the line (the first with a star or a plus, else one with an ellipsis:
+/// `40817810...1234`), looked for only around those characters.
+fn first_card_mask(line: &str) -> Option<&str> {
+    static ELLIPSIS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("..."));
+    let bytes = line.as_bytes();
+    let candidates = memchr2_iter(b'*', b'+', bytes).chain(ELLIPSIS.find_iter(bytes));
+    let mut checked_to = 0;
+    for at in candidates {
+        if at < checked_to {
+            continue;
+        }
+        let start = line[..at]
+            .rfind(|c: char| is_separator(c))
+            .map_or(0, |s| s + 1);
+        let end = line[at..]
+            .find(|c: char| is_separator(c))
+            .map_or(line.len(), |e| at + e);
+        let token = &line[start..end];
+        if is_card_mask(token) {
+            return Some(token);
+        }
+        checked_to = end;
+    }
+    None
 }
 
 /// A code of exactly four digits at the start of `s` (not followed by a fifth).
@@ -117,15 +149,15 @@ fn latin_tail(line: &str) -> &str {
     line[start..].trim()
 }
 
-/// `4276****1234`, `*4821`, `4279++++3321`, `2202XXXX5566`, `40817810...1234`: digits and mask
-/// characters only, with at least four digits and two mask characters (or one leading star).
+/// `4276****1234`, `*4821`, `4279++++3321`, `40817810...1234`: digits and mask characters only,
+/// with at least four digits and two mask characters (or one leading star).
 fn is_card_mask(token: &str) -> bool {
     let mut digits = 0;
     let mut masks = 0;
     for c in token.chars() {
         match c {
             '0'..='9' => digits += 1,
-            '*' | '+' | 'X' | 'x' | '•' => masks += 1,
+            '*' | '+' => masks += 1,
             '.' => {}
             _ => return false,
         }

@@ -140,49 +140,66 @@ impl MerchantLayer {
     }
 }
 
-/// Keywords: every match is seen; the first listed wins among those that fit the direction.
-struct KeywordLayer<T> {
+/// Both keyword lists ([`TYPES`], then [`KEYWORDS`]) in one automaton, scanned once: every match
+/// is seen, and in each list the first listed wins among those that fit the direction.
+struct KeywordLayer {
     automaton: AhoCorasick,
-    values: Vec<T>,
 }
 
-/// The best keyword match: the first listed one that fits the direction, and the first overall.
+/// The best match of one list: the first listed one that fits the direction, and the first.
 #[derive(Default, Clone, Copy)]
 struct KeywordHit {
     fitting: Option<usize>,
     any: Option<usize>,
 }
 
-impl<T: Copy> KeywordLayer<T> {
-    fn new(entries: &[(&str, T)]) -> Option<Self> {
-        let keys: Vec<String> = entries.iter().map(|(p, _)| pattern_key(p)).collect();
+impl KeywordHit {
+    fn see(&mut self, idx: usize, fits: bool) {
+        if self.any.is_none_or(|a| idx < a) {
+            self.any = Some(idx);
+        }
+        if fits && self.fitting.is_none_or(|f| idx < f) {
+            self.fitting = Some(idx);
+        }
+    }
+}
+
+/// The best matches of both lists (indexes into [`TYPES`] and [`KEYWORDS`]).
+#[derive(Default, Clone, Copy)]
+struct KeywordHits {
+    types: KeywordHit,
+    keywords: KeywordHit,
+}
+
+impl KeywordLayer {
+    fn new() -> Option<Self> {
+        let keys: Vec<String> = TYPES
+            .iter()
+            .map(|(p, _)| pattern_key(p))
+            .chain(KEYWORDS.iter().map(|(p, _)| pattern_key(p)))
+            .collect();
         let automaton = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
+            .prefilter(false)
             .build(&keys)
             .ok()?;
-        Some(KeywordLayer {
-            automaton,
-            values: entries.iter().map(|(_, c)| *c).collect(),
-        })
+        Some(KeywordLayer { automaton })
     }
 
-    /// The first listed match that `fits`, and the first listed match.
-    fn scan(&self, key: &str, fits: impl Fn(T) -> bool) -> KeywordHit {
-        let mut hit = KeywordHit::default();
+    fn scan(&self, key: &str, direction: Direction) -> KeywordHits {
+        let mut hits = KeywordHits::default();
         if key.len() < 3 {
-            return hit;
+            return hits;
         }
         for m in self.automaton.find_overlapping_iter(key) {
             let idx = m.pattern().as_usize();
-            if hit.any.is_none_or(|a| idx < a) {
-                hit.any = Some(idx);
-            }
-            if hit.fitting.is_none_or(|f| idx < f) && fits(self.values[idx]) {
-                hit.fitting = Some(idx);
+            match idx.checked_sub(TYPES.len()) {
+                None => hits.types.see(idx, TYPES[idx].1.fits(direction)),
+                Some(k) => hits.keywords.see(k, KEYWORDS[k].1.fits(direction)),
             }
         }
-        hit
+        hits
     }
 }
 
@@ -209,9 +226,8 @@ thread_local! {
 
 /// Decides categories. Built once and shared; cheap to call.
 pub struct Categorizer {
-    types: Option<KeywordLayer<Kind>>,
     merchants: Option<MerchantLayer>,
-    keywords: Option<KeywordLayer<Category>>,
+    keywords: Option<KeywordLayer>,
     fuzzy: FuzzyIndex,
 }
 
@@ -278,9 +294,8 @@ impl Categorizer {
                 .filter(|(k, _)| !k.contains(' ')),
         );
         Categorizer {
-            types: KeywordLayer::new(TYPES),
             merchants: MerchantLayer::new(MERCHANTS),
-            keywords: KeywordLayer::new(KEYWORDS),
+            keywords: KeywordLayer::new(),
             fuzzy,
         }
     }
@@ -347,23 +362,27 @@ impl Categorizer {
         }
 
         // 3. The transaction's type from the bank's words: no brand overrides it.
-        let types = self
-            .types
+        // (One scan of the description serves this layer and the purchase keywords.)
+        let hits = self
+            .keywords
             .as_ref()
-            .map(|t| t.scan(&s.description, |k| k.fits(direction)))
+            .map(|k| k.scan(&s.description, direction))
             .unwrap_or_default();
+        let (types, hit) = (hits.types, hits.keywords);
         if let Some(Kind::Is(category)) = types.fitting.map(|idx| TYPES[idx].1) {
             return decided(category, CategorySource::Keyword);
         }
         // 4. The merchant: the field, then the descriptor's sub-brand and name (`MTS*KION` is
         // KION's, not MTS's), then the whole description and the counterparty.
-        names_into(&parsed, s);
         if let Some(layer) = &self.merchants {
-            let found = layer
-                .find(&s.merchant)
-                .or_else(|| layer.find_in_descriptor(&s.sub_brand, &s.name))
-                .or_else(|| layer.find(&s.description))
-                .or_else(|| layer.find(&s.counterparty));
+            let mut found = layer.find(&s.merchant);
+            if found.is_none() {
+                names_into(&parsed, s);
+                found = layer
+                    .find_in_descriptor(&s.sub_brand, &s.name)
+                    .or_else(|| layer.find(&s.description))
+                    .or_else(|| layer.find(&s.counterparty));
+            }
             if let Some(c) = found {
                 return decided(c, CategorySource::Merchant);
             }
@@ -371,11 +390,6 @@ impl Categorizer {
         if let Some(c) = mcc.and_then(mcc_category) {
             return decided(c, CategorySource::Mcc);
         }
-        let hit = self
-            .keywords
-            .as_ref()
-            .map(|k| k.scan(&s.description, |c| c.fits(direction)))
-            .unwrap_or_default();
         if let Some(idx) = hit.fitting {
             return decided(KEYWORDS[idx].1, CategorySource::Keyword);
         }
@@ -571,6 +585,77 @@ mod tests {
         assert_eq!(
             cat(Direction::Debit, "SBOL perevod", None, None).0,
             TransfersOut
+        );
+    }
+
+    /// Each line, with neither merchant field nor MCC, gets its category.
+    fn expect(cases: &[(Direction, &str, Category)]) {
+        let c = Categorizer::new();
+        for &(direction, description, expected) in cases {
+            let (got, source) = c.categorize(&TransactionFacts::new(direction, description));
+            assert_eq!(got, expected, "{description} ({source})");
+        }
+    }
+
+    #[test]
+    fn the_transactions_type_comes_before_any_brand() {
+        use Category::*;
+        use Direction::{Credit, Debit};
+        expect(&[
+            // A person at a bank that carries a marketplace's name; a fine collected by a
+            // parking operator; a loan at a telecom's bank; a housing document at a МФЦ.
+            (Debit, "Перевод клиенту Ozon Банка Иван И.", TransfersOut),
+            (Debit, "Штраф за неоплату парковки АМПП", TaxesFees),
+            (Debit, "Погашение кредита МТС Банк", LoanPayments),
+            (Debit, "Оплата ЕПД ГБУ МФЦ", Utilities),
+            // Purchase wording lets the merchant decide: "СБП" in a QR purchase is no transfer.
+            (Debit, "Оплата по QR-коду СБП. Кафе Встреча", Restaurants),
+            // Debts between people are transfers either way, not loans or refunds.
+            (Debit, "Возврат долга Сергей Н.", TransfersOut),
+            (Credit, "Возврат займа от Петрова А.", TransfersIn),
+            (Credit, "Зачисление з/п за октябрь", Salary),
+        ]);
+    }
+
+    #[test]
+    fn only_a_purchase_reversal_is_a_refund() {
+        use Category::*;
+        use Direction::{Credit, Debit};
+        expect(&[
+            (Credit, "Возврат покупки OZON.RU MOSCOW RUS", Refunds),
+            (Credit, "Возврат вклада по договору", OwnTransfer),
+            (Debit, "Пополнение вклада Накопительный", OwnTransfer),
+            (
+                Credit,
+                "Выплата процентов по вкладу Лучший процент",
+                Interest,
+            ),
+            (Credit, "Выплата продавцу Ozon", OtherIncome),
+            (Credit, "Возврат долга от Сергей П.", TransfersIn),
+            // Own-account transfers stay transfers: the ledger pairs their legs.
+            (Debit, "Перевод между своими счетами", TransfersOut),
+        ]);
+    }
+
+    #[test]
+    fn acquirer_descriptors_sub_brands_and_embedded_mccs() {
+        use Category::*;
+        use Direction::Debit;
+        expect(&[
+            (Debit, "UBER *TRIP HELP.UBER.COM NLD", Transport),
+            (Debit, "UBER * EATS PENDING AMSTERDAM NLD", FoodDelivery),
+            (Debit, "MTS*KION MOSCOW RUS", Subscriptions),
+            (Debit, "Покупка. APTEKA MAGNIT 22 ROSTOV RUS", Health),
+            // The city is no merchant: "PERM" and "RUS" say nothing.
+            (Debit, "OOO VEKTOR 12 PERM RUS", OtherExpense),
+            // "Ремонт" on a shoe repair is no home repair; "билет" on a commuter train no show.
+            (Debit, "Ремонт обуви ИП Арутюнян", OtherExpense),
+            (Debit, "Оплата ЦППК билет на электричку", Transport),
+        ]);
+        // An MCC between the stars, for a brand the dictionary does not know.
+        assert_eq!(
+            cat(Debit, "ROMASHKA*7349*SERVIS MOSCOW RUS", None, None),
+            (Home, CategorySource::Mcc)
         );
     }
 
