@@ -69,12 +69,45 @@ impl<'a> TransactionFacts<'a> {
     }
 }
 
-/// The outcome, with the rule that decided it (when a rule did).
+/// The outcome, with the rule that decided it (when a rule did) and how sure it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {
     pub category: Category,
     pub source: CategorySource,
     pub rule_id: Option<i64>,
+    /// 0 to 100: see [`confidence`].
+    pub confidence: u8,
+}
+
+/// How sure a decision is, 0 to 100, from the evidence that decided it: a ranking of the layers
+/// and of how directly their match names the category (a merchant field over a name found
+/// somewhere in the text), not a calibrated probability. A category turned round for the
+/// direction (a shop's category on a credit becoming a refund) loses [`confidence::TURNED`].
+pub mod confidence {
+    /// A user rule: a person said so.
+    pub const RULE: u8 = 95;
+    /// The merchant field names a merchant of the dictionary.
+    pub const MERCHANT_FIELD: u8 = 95;
+    /// The bank's own words say what kind of transaction it is.
+    pub const TYPE_WORDS: u8 = 90;
+    /// The descriptor's brand or sub-brand is a merchant of the dictionary.
+    pub const DESCRIPTOR: u8 = 90;
+    /// A merchant of the dictionary somewhere in the description.
+    pub const DESCRIPTION: u8 = 85;
+    /// The MCC, given or inside the descriptor.
+    pub const MCC: u8 = 80;
+    /// A merchant of the dictionary in the counterparty's name.
+    pub const COUNTERPARTY: u8 = 75;
+    /// Words of what a purchase was for.
+    pub const PURCHASE_WORDS: u8 = 65;
+    /// A merchant name one letter away.
+    pub const FUZZY: u8 = 55;
+    /// Words that fit the other direction only.
+    pub const OTHER_DIRECTION: u8 = 35;
+    /// Nothing matched: the direction's fallback.
+    pub const DEFAULT: u8 = 10;
+    /// Taken off when the category found is turned round for the direction.
+    pub const TURNED: u8 = 20;
 }
 
 /// The key of a pattern as the automata search it: `word` (whole word or phrase), `stem*` (word
@@ -337,10 +370,18 @@ impl Categorizer {
         key_into(facts.counterparty.unwrap_or(""), &mut s.counterparty);
         let parsed = descriptor::parse(facts.description);
         let mcc = parse_mcc(facts.mcc).or(parsed.mcc);
-        let decided = |category: Category, source: CategorySource| Decision {
-            category: for_direction(category, direction),
-            source,
-            rule_id: None,
+        let decided = |category: Category, source: CategorySource, sure: u8| {
+            let fitted = for_direction(category, direction);
+            Decision {
+                category: fitted,
+                source,
+                rule_id: None,
+                confidence: if fitted == category {
+                    sure
+                } else {
+                    sure.saturating_sub(confidence::TURNED)
+                },
+            }
         };
 
         if let Some(rules) = rules {
@@ -357,6 +398,7 @@ impl Categorizer {
                     category,
                     source: CategorySource::Rule,
                     rule_id: Some(id),
+                    confidence: confidence::RULE,
                 };
             }
         }
@@ -370,35 +412,48 @@ impl Categorizer {
             .unwrap_or_default();
         let (types, hit) = (hits.types, hits.keywords);
         if let Some(Kind::Is(category)) = types.fitting.map(|idx| TYPES[idx].1) {
-            return decided(category, CategorySource::Keyword);
+            return decided(category, CategorySource::Keyword, confidence::TYPE_WORDS);
         }
         // 4. The merchant: the field, then the descriptor's sub-brand and name (`MTS*KION` is
         // KION's, not MTS's), then the whole description and the counterparty.
         if let Some(layer) = &self.merchants {
-            let mut found = layer.find(&s.merchant);
+            let mut found = layer
+                .find(&s.merchant)
+                .map(|c| (c, confidence::MERCHANT_FIELD));
             if found.is_none() {
                 names_into(&parsed, s);
                 found = layer
                     .find_in_descriptor(&s.sub_brand, &s.name)
-                    .or_else(|| layer.find(&s.description))
-                    .or_else(|| layer.find(&s.counterparty));
+                    .map(|c| (c, confidence::DESCRIPTOR))
+                    .or_else(|| {
+                        let c = layer.find(&s.description)?;
+                        Some((c, confidence::DESCRIPTION))
+                    })
+                    .or_else(|| {
+                        let c = layer.find(&s.counterparty)?;
+                        Some((c, confidence::COUNTERPARTY))
+                    });
             }
-            if let Some(c) = found {
-                return decided(c, CategorySource::Merchant);
+            if let Some((c, sure)) = found {
+                return decided(c, CategorySource::Merchant, sure);
             }
         }
         if let Some(c) = mcc.and_then(mcc_category) {
-            return decided(c, CategorySource::Mcc);
+            return decided(c, CategorySource::Mcc, confidence::MCC);
         }
         if let Some(idx) = hit.fitting {
-            return decided(KEYWORDS[idx].1, CategorySource::Keyword);
+            return decided(
+                KEYWORDS[idx].1,
+                CategorySource::Keyword,
+                confidence::PURCHASE_WORDS,
+            );
         }
         if let Some(c) = self
             .fuzzy
             .find(&s.merchant)
             .or_else(|| self.fuzzy.find(&s.description))
         {
-            return decided(c, CategorySource::Merchant);
+            return decided(c, CategorySource::Merchant, confidence::FUZZY);
         }
         // Words of the other direction ("Возврат" on a debit) still say more than nothing.
         let other = hit.any.map(|idx| KEYWORDS[idx].1).or_else(|| {
@@ -408,9 +463,13 @@ impl Categorizer {
             })
         });
         if let Some(c) = other {
-            return decided(c, CategorySource::Keyword);
+            return decided(c, CategorySource::Keyword, confidence::OTHER_DIRECTION);
         }
-        decided(Category::fallback(direction), CategorySource::Default)
+        decided(
+            Category::fallback(direction),
+            CategorySource::Default,
+            confidence::DEFAULT,
+        )
     }
 }
 
@@ -656,6 +715,36 @@ mod tests {
         assert_eq!(
             cat(Debit, "ROMASHKA*7349*SERVIS MOSCOW RUS", None, None),
             (Home, CategorySource::Mcc)
+        );
+    }
+
+    #[test]
+    fn confidence_follows_the_evidence() {
+        let c = Categorizer::new();
+        let sure = |direction, description, merchant| {
+            c.decide(
+                None,
+                &TransactionFacts {
+                    merchant,
+                    ..TransactionFacts::new(direction, description)
+                },
+            )
+            .confidence
+        };
+        use Direction::{Credit, Debit};
+        let field = sure(Debit, "Оплата", Some("Пятёрочка"));
+        let descriptor = sure(Debit, "PYATEROCHKA 6312 SAMARA RUS", None);
+        let keyword = sure(Debit, "Оплата в кафе у дома", None);
+        let nothing = sure(Debit, "Что-то непонятное", None);
+        assert!(field > descriptor && descriptor > keyword && keyword > nothing);
+        assert_eq!(
+            sure(Debit, "Перевод по СБП Ольга Л.", None),
+            confidence::TYPE_WORDS
+        );
+        // A shop's money back is a refund, less surely than the shop is a shop.
+        assert_eq!(
+            sure(Credit, "PYATEROCHKA 6312 SAMARA RUS", None),
+            confidence::DESCRIPTOR - confidence::TURNED
         );
     }
 
