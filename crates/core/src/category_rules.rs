@@ -28,7 +28,7 @@ use sea_orm::{
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
 use crate::categorize::rules::{mcc_pattern, text_pattern_key, MAX_PATTERN_CHARS};
-use crate::categorize::{Categorizer, RuleField, RuleSet, RuleSpec, TransactionFacts};
+use crate::categorize::{Categorizer, Decision, RuleField, RuleSet, RuleSpec, TransactionFacts};
 use crate::db::Database;
 use crate::domain::{Category, CategorySource, Direction, Role};
 use crate::entity::{category_rules, recategorisations, transactions, users};
@@ -205,7 +205,7 @@ pub struct Classifier {
 
 /// The categoriser decides again for a row the ledger releases from an own-transfer pair.
 impl crate::ledger::Categorise for Classifier {
-    fn categorise(&self, row: &transactions::Model) -> (Category, CategorySource) {
+    fn categorise(&self, row: &transactions::Model) -> Decision {
         let direction = Direction::parse(&row.direction).unwrap_or(Direction::Debit);
         self.categorize(&TransactionFacts {
             direction,
@@ -229,12 +229,8 @@ impl Classifier {
     }
 
     /// Categorises one transaction with `rules` (a batch takes [`Classifier::rule_set`] once).
-    pub fn categorize_with(
-        &self,
-        rules: &RuleSet,
-        facts: &TransactionFacts<'_>,
-    ) -> (Category, CategorySource) {
-        self.categorizer.categorize_with(rules, facts)
+    pub fn categorize_with(&self, rules: &RuleSet, facts: &TransactionFacts<'_>) -> Decision {
+        self.categorizer.decide(Some(rules), facts)
     }
 
     /// The compiled rules in use now (cheap: an `Arc` clone).
@@ -281,8 +277,8 @@ impl Classifier {
 
     /// Categorises with the current rules (for one transaction; batches take [`Classifier::rule_set`]
     /// once).
-    pub fn categorize(&self, facts: &TransactionFacts<'_>) -> (Category, CategorySource) {
-        self.categorizer.categorize_with(&self.rule_set(), facts)
+    pub fn categorize(&self, facts: &TransactionFacts<'_>) -> Decision {
+        self.categorizer.decide(Some(&self.rule_set()), facts)
     }
 }
 
@@ -772,7 +768,7 @@ impl Core {
         let mut decisions = Vec::with_capacity(rows.len());
         for row in &rows {
             let direction = Direction::parse(&row.direction)?;
-            let (category, source) = self.classifier.categorize_with(
+            let decision = self.classifier.categorize_with(
                 rules,
                 &TransactionFacts {
                     direction,
@@ -782,7 +778,7 @@ impl Core {
                     counterparty: row.counterparty.as_deref(),
                 },
             );
-            decisions.push((row, category, source));
+            decisions.push((row, decision));
         }
         let mut posting = Posting::new();
         let (changed, clients) = posting.recategorise(&*txn, &decisions).await?;

@@ -248,6 +248,7 @@ pub async fn seed_portfolio(db: &Database, spec: &SeedSpec) -> CoreResult<Vec<i6
                     Category::ALL[t % 20]
                 },
                 category_source: CategorySource::Mcc,
+                category_confidence: Some(crate::categorize::confidence::MCC),
             });
         }
         let mut posting = Posting::new();

@@ -47,6 +47,9 @@ pub struct Transaction {
     pub card_masked: Option<String>,
     pub category: Category,
     pub category_source: CategorySource,
+    /// How sure the categoriser was, 0 to 100 (`None` when a person or the transfer pairing
+    /// decided, or for rows stored before confidence was kept).
+    pub category_confidence: Option<u8>,
     /// The other leg of a transfer between two accounts of this client.
     pub transfer_peer_id: Option<i64>,
 }
@@ -64,6 +67,10 @@ impl TryFrom<transactions::Model> for Transaction {
             status: TransactionStatus::parse(&m.status)?,
             category: Category::parse(&m.category)?,
             category_source: CategorySource::parse(&m.category_source)?,
+            category_confidence: m
+                .category_confidence
+                .and_then(|c| u8::try_from(c).ok())
+                .filter(|c| *c <= 100),
             external_id: m.external_id,
             description: m.description,
             merchant: m.merchant,
@@ -409,7 +416,7 @@ impl Core {
         };
 
         let rules = self.classifier.current_rules().await?;
-        let (category, category_source) = self.classifier.categorize_with(
+        let decision = self.classifier.categorize_with(
             &rules,
             &TransactionFacts {
                 direction: input.direction,
@@ -437,8 +444,9 @@ impl Core {
             counterparty: None,
             card_masked: None,
             counterparty_account: None,
-            category,
-            category_source,
+            category: decision.category,
+            category_source: decision.source,
+            category_confidence: Some(decision.confidence),
         };
         let mut posting = Posting::new();
         let model = posting.insert_one(&*txn, &account.bank_code, &row).await?;

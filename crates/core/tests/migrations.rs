@@ -141,6 +141,7 @@ async fn insert_and_read(db: &DatabaseConnection) {
         search_text: Set(String::new()),
         category: Set("restaurants".into()),
         category_source: Set("mcc".into()),
+        category_confidence: Set(Some(80)),
         replaced_by_id: Set(None),
         transfer_peer_id: Set(None),
         counterparty_account: Set(Some("40817810000000000002".into())),

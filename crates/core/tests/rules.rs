@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use crm_core::auth::Actor;
-use crm_core::categorize::RuleField;
+use crm_core::categorize::{confidence, RuleField};
 use crm_core::category_rules::{NewCategoryRule, RecategorisationStatus};
 use crm_core::clients::NewClient;
 use crm_core::domain::{Category, CategorySource, Direction, Role};
@@ -132,8 +132,16 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
     )
     .await;
     assert_eq!(
-        (cafe.category, cafe.category_source),
-        (Category::Restaurants, CategorySource::Mcc)
+        (
+            cafe.category,
+            cafe.category_source,
+            cafe.category_confidence
+        ),
+        (
+            Category::Restaurants,
+            CategorySource::Mcc,
+            Some(confidence::MCC)
+        )
     );
     let cafe2 = add(
         &core,
@@ -218,8 +226,12 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
     for id in [cafe.id, cafe2.id] {
         let t = core.transaction(id).await.unwrap();
         assert_eq!(
-            (t.category, t.category_source),
-            (Category::Groceries, CategorySource::Rule)
+            (t.category, t.category_source, t.category_confidence),
+            (
+                Category::Groceries,
+                CategorySource::Rule,
+                Some(confidence::RULE)
+            )
         );
     }
     let r = core.transaction(refund.id).await.unwrap();
@@ -230,8 +242,9 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
     );
     let m = core.transaction(manual.id).await.unwrap();
     assert_eq!(
-        (m.category, m.category_source),
-        (Category::Health, CategorySource::Manual)
+        (m.category, m.category_source, m.category_confidence),
+        (Category::Health, CategorySource::Manual, None),
+        "a person's choice carries no categoriser's confidence"
     );
     assert_eq!(
         totals(&core).await,
@@ -298,8 +311,12 @@ async fn rules_recategorise_stored_transactions_but_not_manual_ones() {
     ));
     let t = core.transaction(cafe.id).await.unwrap();
     assert_eq!(
-        (t.category, t.category_source),
-        (Category::Restaurants, CategorySource::Mcc)
+        (t.category, t.category_source, t.category_confidence),
+        (
+            Category::Restaurants,
+            CategorySource::Mcc,
+            Some(confidence::MCC)
+        )
     );
     let m = core.transaction(manual.id).await.unwrap();
     assert_eq!(m.category_source, CategorySource::Manual);

@@ -708,7 +708,11 @@ async fn rule_recategorisation_leaves_paired_legs_alone() {
     assert_eq!(rows["out-1"], own("in-1"));
     assert_eq!(rows["in-1"], own("out-1"));
     let peer = w.core.transaction(w.row_id("out-1").await).await.unwrap();
-    assert_eq!(peer.category_source, CategorySource::TransferMatch);
+    assert_eq!(
+        (peer.category_source, peer.category_confidence),
+        (CategorySource::TransferMatch, None),
+        "a paired leg keeps no categoriser's confidence"
+    );
 }
 
 #[tokio::test]

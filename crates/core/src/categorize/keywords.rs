@@ -1,145 +1,212 @@
-//! Description keywords and the MCC table.
+//! The bank's words: what kind of transaction a line is ([`TYPES`]) and what a purchase was for
+//! ([`KEYWORDS`]).
 //!
 //! A keyword is matched on the normalised key (so Russian stems also find their Latin
 //! transliteration: `перевод` finds `PEREVOD`). Syntax: `word` matches a whole word (or phrase),
 //! `stem*` a word that starts with the stem, `*stem*` the stem anywhere inside a word. When
-//! several keywords match, the one listed first wins among those whose category fits the
-//! transaction's direction, so the list is ordered from the most specific to the most general.
+//! several keywords of one list match, the one listed first wins among those that fit the
+//! transaction's direction, so each list is ordered from the most specific to the most general.
 
-use crate::domain::Category;
+use crate::domain::{Category, Direction};
 use Category::*;
+use Kind::{Is, Purchase};
 
-/// How a transfer's description opens (word prefixes): such a row is a transfer even when the
-/// rest names a person who shares a shop's name ("Перевод по СБП Виктория С.").
-pub(super) const TRANSFER_OPENINGS: &[&str] = &[
-    "перевод",
-    "исходящий перевод",
-    "входящий перевод",
-    "сбп перевод",
-    "transfer",
-    "sbp transfer",
-    "outgoing transfer",
-    "incoming transfer",
-    "p2p",
-    "card2card",
-    "c2c",
+/// What the bank's own words say a transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A transaction of this category, whoever the counterparty: no brand overrides it.
+    Is(Category),
+    /// A card or QR purchase: the merchant, the MCC and the purchase keywords decide.
+    Purchase,
+}
+
+impl Kind {
+    /// Whether the words fit a transaction of `direction`. Words of a transfer, an own transfer
+    /// or a debt repaid between people fit both ([`super::for_direction`] turns them round).
+    pub(super) fn fits(self, direction: Direction) -> bool {
+        match self {
+            Purchase | Is(TransfersOut) => true,
+            Is(category) => category.fits(direction),
+        }
+    }
+}
+
+/// The transaction's type, read before any brand.
+pub(super) const TYPES: &[(&str, Kind)] = &[
+    // A deposit opened, topped up, closed or paid back is the client's money moving, on both
+    // legs: before interest ("Открытие вклада Лучший процент") and refunds ("Возврат вклада").
+    // (Transfers between two of the client's accounts, "Перевод себе", stay transfers: the
+    // ledger pairs their legs across banks.)
+    ("пополнение вклад*", Is(OwnTransfer)),
+    ("открытие вклад*", Is(OwnTransfer)),
+    ("закрытие вклад*", Is(OwnTransfer)),
+    ("возврат вклад*", Is(OwnTransfer)),
+    ("возврат суммы вклад*", Is(OwnTransfer)),
+    ("выплата суммы вклад*", Is(OwnTransfer)),
+    ("возврат средств с вклад*", Is(OwnTransfer)),
+    ("возврат средств по вклад*", Is(OwnTransfer)),
+    // Income that other words would mistake.
+    ("возврат налог*", Is(OtherIncome)),
+    ("возврат ндфл", Is(OtherIncome)),
+    ("налоговый вычет", Is(OtherIncome)),
+    ("вычет*", Is(OtherIncome)),
+    ("выдача кредит*", Is(OtherIncome)),
+    ("зачисление кредит*", Is(OtherIncome)),
+    ("пенси*", Is(OtherIncome)),
+    ("пособи*", Is(OtherIncome)),
+    ("стипенди*", Is(OtherIncome)),
+    ("дивиденд*", Is(OtherIncome)),
+    ("dividend*", Is(OtherIncome)),
+    ("алимент*", Is(OtherIncome)),
+    ("страховое возмещени*", Is(OtherIncome)),
+    ("страховая выплат*", Is(OtherIncome)),
+    ("страховому случа*", Is(OtherIncome)),
+    ("compensation*", Is(OtherIncome)),
+    ("внесение наличн*", Is(OtherIncome)),
+    ("cash deposit", Is(OtherIncome)),
+    // A marketplace paying a seller, a platform paying the self-employed: earnings, not refunds.
+    ("выплата продавц*", Is(OtherIncome)),
+    ("продавцу", Is(OtherIncome)),
+    ("самозанят*", Is(OtherIncome)),
+    // Fees before what they are charged for ("комиссия за перевод").
+    ("комисси*", Is(TaxesFees)),
+    ("commission*", Is(TaxesFees)),
+    ("плата за*", Is(TaxesFees)),
+    ("sms информир*", Is(TaxesFees)),
+    ("смс информир*", Is(TaxesFees)),
+    ("информировани*", Is(TaxesFees)),
+    ("годовое обслуживани*", Is(TaxesFees)),
+    ("обслуживание карт*", Is(TaxesFees)),
+    ("обслуживание счет*", Is(TaxesFees)),
+    ("fee", Is(TaxesFees)),
+    ("fees", Is(TaxesFees)),
+    // Salary.
+    ("заработн*", Is(Salary)),
+    ("зарплат*", Is(Salary)),
+    ("зп", Is(Salary)),
+    ("з п", Is(Salary)),
+    ("аванс*", Is(Salary)),
+    ("отпускн*", Is(Salary)),
+    ("преми*", Is(Salary)),
+    ("salary", Is(Salary)),
+    ("payroll", Is(Salary)),
+    ("wages", Is(Salary)),
+    ("оплата труда", Is(Salary)),
+    ("договору гпх", Is(Salary)),
+    // Debts between people: before loans ("займ") and refunds ("возврат").
+    ("возврат долг*", Is(TransfersOut)),
+    ("возврат займ*", Is(TransfersOut)),
+    // Loans before interest ("погашение процентов по кредиту") and cash ("кредит наличными").
+    ("погашение кредит*", Is(LoanPayments)),
+    ("платеж по кредит*", Is(LoanPayments)),
+    ("кредит*", Is(LoanPayments)),
+    ("ипотек*", Is(LoanPayments)),
+    ("займ*", Is(LoanPayments)),
+    ("заем*", Is(LoanPayments)),
+    ("микрозайм*", Is(LoanPayments)),
+    ("рассрочк*", Is(LoanPayments)),
+    ("погашение основного долг*", Is(LoanPayments)),
+    ("погашение задолженност*", Is(LoanPayments)),
+    ("погашение долг*", Is(LoanPayments)),
+    ("loan*", Is(LoanPayments)),
+    ("mortgage*", Is(LoanPayments)),
+    ("repayment*", Is(LoanPayments)),
+    // Interest and cashback.
+    ("процент*", Is(Interest)),
+    ("проц", Is(Interest)),
+    ("капитализац*", Is(Interest)),
+    ("доход по вклад*", Is(Interest)),
+    ("дохода по вклад*", Is(Interest)),
+    ("кэшбэк*", Is(Interest)),
+    ("кешбэк*", Is(Interest)),
+    ("кэшбек*", Is(Interest)),
+    ("кешбек*", Is(Interest)),
+    ("cashback*", Is(Interest)),
+    ("cash back", Is(Interest)),
+    ("вознаграждени*", Is(Interest)),
+    ("бонус*", Is(Interest)),
+    ("interest", Is(Interest)),
+    // Money moved to and from a savings account: after interest ("Проценты на накопительный
+    // счет" are interest).
+    ("на накопительн*", Is(OwnTransfer)),
+    ("с накопительн*", Is(OwnTransfer)),
+    ("пополнение накопительн*", Is(OwnTransfer)),
+    // Purchase reversals: the returns of other kinds are listed above.
+    ("возврат*", Is(Refunds)),
+    ("отмена*", Is(Refunds)),
+    ("отмены*", Is(Refunds)),
+    ("чарджбэк*", Is(Refunds)),
+    ("чарджбек*", Is(Refunds)),
+    ("chargeback*", Is(Refunds)),
+    ("refund*", Is(Refunds)),
+    ("reversal*", Is(Refunds)),
+    // Cash.
+    ("снятие налич*", Is(Cash)),
+    ("выдача налич*", Is(Cash)),
+    ("получение налич*", Is(Cash)),
+    ("наличн*", Is(Cash)),
+    ("банкомат*", Is(Cash)),
+    ("atm", Is(Cash)),
+    ("cash withdrawal", Is(Cash)),
+    ("withdrawal*", Is(Cash)),
+    // Taxes, fines and state fees ("штраф за неоплату парковки" is a fine, not parking).
+    ("налог*", Is(TaxesFees)),
+    ("ндфл", Is(TaxesFees)),
+    ("енп", Is(TaxesFees)),
+    ("енс", Is(TaxesFees)),
+    ("штраф*", Is(TaxesFees)),
+    ("пошлин*", Is(TaxesFees)),
+    ("госпошлин*", Is(TaxesFees)),
+    ("страховой взнос*", Is(TaxesFees)),
+    ("страховые взнос*", Is(TaxesFees)),
+    ("фиксированные взнос*", Is(TaxesFees)),
+    ("фиксированный взнос*", Is(TaxesFees)),
+    ("tax", Is(TaxesFees)),
+    ("taxes", Is(TaxesFees)),
+    // The housing payment document, whoever collects it (a МФЦ, an ЕИРЦ).
+    ("епд", Is(Utilities)),
+    ("единый платежный*", Is(Utilities)),
+    ("единого платежного*", Is(Utilities)),
+    // Card and QR purchases: the merchant decides ("Оплата по QR-коду СБП. Кафе" is no transfer).
+    ("оплата товаров*", Purchase),
+    ("покупка", Purchase),
+    ("оплата по qr*", Purchase),
+    ("qr", Purchase),
+    ("qr код*", Purchase),
+    ("операция по карте", Purchase),
+    ("оплата услуг", Purchase),
+    // Transfers (their direction follows the transaction's).
+    ("перевод*", Is(TransfersOut)),
+    ("сбп", Is(TransfersOut)),
+    ("sbp", Is(TransfersOut)),
+    ("card2card", Is(TransfersOut)),
+    ("c2c", Is(TransfersOut)),
+    ("p2p", Is(TransfersOut)),
+    ("transfer*", Is(TransfersOut)),
+    ("исходящ*", Is(TransfersOut)),
+    ("платеж по реквизит*", Is(TransfersOut)),
+    ("входящ*", Is(TransfersIn)),
+    ("incoming", Is(TransfersIn)),
+    ("пополнени*", Is(TransfersIn)),
 ];
 
+/// What a purchase was for, read after the merchant dictionary and the MCC.
 pub(super) const KEYWORDS: &[(&str, Category)] = &[
-    // Income that other words would mistake.
-    ("возврат налог*", OtherIncome),
-    ("налоговый вычет", OtherIncome),
-    ("вычет*", OtherIncome),
-    ("выдача кредит*", OtherIncome),
-    ("зачисление кредит*", OtherIncome),
-    ("пенси*", OtherIncome),
-    ("пособи*", OtherIncome),
-    ("стипенди*", OtherIncome),
-    ("дивиденд*", OtherIncome),
-    ("dividend*", OtherIncome),
-    ("алимент*", OtherIncome),
-    ("страховое возмещени*", OtherIncome),
-    ("страховому случа*", OtherIncome),
-    ("социальн* выплат*", OtherIncome),
-    ("compensation*", OtherIncome),
-    ("внесение наличн*", OtherIncome),
-    ("cash deposit", OtherIncome),
-    // Fees before what they are charged for ("комиссия за перевод").
-    ("комисси*", TaxesFees),
-    ("commission*", TaxesFees),
-    ("плата за*", TaxesFees),
-    ("sms информир*", TaxesFees),
-    ("смс информир*", TaxesFees),
-    ("информировани*", TaxesFees),
-    ("годовое обслуживани*", TaxesFees),
-    ("обслуживание карт*", TaxesFees),
-    ("обслуживание счет*", TaxesFees),
-    ("плата за обслуживани*", TaxesFees),
-    ("fee", TaxesFees),
-    ("fees", TaxesFees),
-    // Salary.
-    ("заработн*", Salary),
-    ("зарплат*", Salary),
-    ("зп", Salary),
-    ("аванс*", Salary),
-    ("отпускн*", Salary),
-    ("преми*", Salary),
-    ("salary", Salary),
-    ("payroll", Salary),
-    ("wages", Salary),
-    ("оплата труда", Salary),
-    // Loans before interest ("погашение процентов по кредиту") and cash ("кредит наличными").
-    ("погашение кредит*", LoanPayments),
-    ("платеж по кредит*", LoanPayments),
-    ("кредит*", LoanPayments),
-    ("ипотек*", LoanPayments),
-    ("займ*", LoanPayments),
-    ("заем*", LoanPayments),
-    ("микрозайм*", LoanPayments),
-    ("рассрочк*", LoanPayments),
-    ("погашение основного долг*", LoanPayments),
-    ("погашение задолженност*", LoanPayments),
-    ("погашение долг*", LoanPayments),
-    ("loan*", LoanPayments),
-    ("mortgage*", LoanPayments),
-    ("repayment*", LoanPayments),
-    // Interest and cashback.
-    ("процент*", Interest),
-    ("проц", Interest),
-    ("капитализац*", Interest),
-    ("доход по вклад*", Interest),
-    ("дохода по вклад*", Interest),
-    ("кэшбэк*", Interest),
-    ("кешбэк*", Interest),
-    ("кэшбек*", Interest),
-    ("кешбек*", Interest),
-    ("cashback*", Interest),
-    ("cash back", Interest),
-    ("вознаграждени*", Interest),
-    ("бонус*", Interest),
-    ("interest", Interest),
-    // Refunds.
-    ("возврат*", Refunds),
-    ("отмена*", Refunds),
-    ("отмены*", Refunds),
-    ("чарджбэк*", Refunds),
-    ("чарджбек*", Refunds),
-    ("chargeback*", Refunds),
-    ("refund*", Refunds),
-    ("reversal*", Refunds),
-    // Cash.
-    ("снятие налич*", Cash),
-    ("выдача налич*", Cash),
-    ("получение налич*", Cash),
-    ("наличн*", Cash),
-    ("банкомат*", Cash),
-    ("atm", Cash),
-    ("cash withdrawal", Cash),
-    ("withdrawal*", Cash),
+    // Repairs of things one wears before home repairs ("ремонт") and shoes ("обувь").
+    ("ремонт обув*", OtherExpense),
+    ("ремонта обув*", OtherExpense),
+    ("ремонт час*", OtherExpense),
+    ("ремонта час*", OtherExpense),
+    ("ремонт одежд*", OtherExpense),
+    ("химчистк*", OtherExpense),
+    ("прачечн*", OtherExpense),
     ("cash", Cash),
-    // Taxes and state fees.
-    ("налог*", TaxesFees),
-    ("ндфл", TaxesFees),
-    ("штраф*", TaxesFees),
-    ("пошлин*", TaxesFees),
-    ("госпошлин*", TaxesFees),
-    ("tax", TaxesFees),
-    ("taxes", TaxesFees),
-    // Transfers (their direction follows the transaction's).
-    ("перевод*", TransfersOut),
-    ("сбп", TransfersOut),
-    ("sbp", TransfersOut),
-    ("card2card", TransfersOut),
-    ("c2c", TransfersOut),
-    ("transfer*", TransfersOut),
-    ("исходящ*", TransfersOut),
-    ("платеж по реквизит*", TransfersOut),
-    ("входящ*", TransfersIn),
-    ("incoming", TransfersIn),
-    ("пополнени*", TransfersIn),
     // Delivery before restaurants ("доставка из ресторана").
     ("доставк*", FoodDelivery),
     ("delivery", FoodDelivery),
+    // Toll roads before the fare words ("проезд по платной дороге").
+    ("платная дорог*", Auto),
+    ("платной дорог*", Auto),
     ("такси", Transport),
     ("taxi", Transport),
     ("метро", Transport),
@@ -151,6 +218,8 @@ pub(super) const KEYWORDS: &[(&str, Category)] = &[
     ("каршеринг*", Transport),
     ("кикшеринг*", Transport),
     ("carsharing", Transport),
+    ("сто", Auto),
+    ("ремонт авто*", Auto),
     ("азс", Auto),
     ("azs", Auto),
     ("бензин*", Auto),
@@ -167,8 +236,6 @@ pub(super) const KEYWORDS: &[(&str, Category)] = &[
     ("автозапчаст*", Auto),
     ("запчаст*", Auto),
     ("автомобил*", Auto),
-    ("платная дорог*", Auto),
-    ("платной дорог*", Auto),
     ("осаго", Auto),
     ("каско", Auto),
     ("техосмотр*", Auto),
@@ -225,6 +292,7 @@ pub(super) const KEYWORDS: &[(&str, Category)] = &[
     ("пекарн*", Groceries),
     ("мясн*", Groceries),
     ("овощ*", Groceries),
+    ("фрукт*", Groceries),
     ("фермерск*", Groceries),
     ("подписк*", Subscriptions),
     ("subscription*", Subscriptions),
@@ -254,6 +322,16 @@ pub(super) const KEYWORDS: &[(&str, Category)] = &[
     ("ук", Utilities),
     ("управляющая компани*", Utilities),
     ("тсж", Utilities),
+    ("тсн", Utilities),
+    ("жск", Utilities),
+    ("тко", Utilities),
+    ("вывоз мусор*", Utilities),
+    ("вывоза мусор*", Utilities),
+    ("домофон*", Utilities),
+    ("лицевой сч*", Utilities),
+    ("л с", Utilities),
+    ("управляющ*", Utilities),
+    ("жилкомсервис*", Utilities),
     ("utilities", Utilities),
     ("курс*", Education),
     ("обучени*", Education),
@@ -292,6 +370,8 @@ pub(super) const KEYWORDS: &[(&str, Category)] = &[
     ("парк", Entertainment),
     ("билет*", Entertainment),
     ("игр*", Entertainment),
+    ("клининг*", Home),
+    ("уборк*", Home),
     ("мебел*", Home),
     ("стройматериал*", Home),
     ("хозтовар*", Home),
@@ -305,45 +385,3 @@ pub(super) const KEYWORDS: &[(&str, Category)] = &[
     ("пожертвовани*", OtherExpense),
     ("donation*", OtherExpense),
 ];
-
-/// ISO 18245 codes and ranges.
-pub(super) fn mcc_category(mcc: u16) -> Option<Category> {
-    Some(match mcc {
-        5411 | 5422 | 5441 | 5451 | 5462 | 5499 | 5921 => Groceries,
-        5811..=5814 => Restaurants,
-        4111 | 4121 | 4131 | 4789 => Transport,
-        5511
-        | 5521
-        | 5531..=5533
-        | 5541
-        | 5542
-        | 5552
-        | 5571
-        | 5599
-        | 5983
-        | 7523
-        | 7531..=7549
-        | 4784 => Auto,
-        5200 | 5211 | 5231 | 5251 | 5261 | 5712 | 5713 | 5714 | 5718 | 5719 | 5722 | 5950 => Home,
-        5912 | 5047 | 5975 | 5976 | 8011 | 8021 | 8031 | 8041..=8099 => Health,
-        5977 | 7230 | 7297 | 7298 => Beauty,
-        4899 | 5815 | 5817 | 5818 => Subscriptions,
-        5816 | 7832 | 7841 | 7911 | 7922 | 7929 | 7932 | 7933 | 7941 | 7991..=7999 => Entertainment,
-        4812 | 4814 | 4815 | 4816 | 4821 => Telecom,
-        4900 => Utilities,
-        8211 | 8220 | 8241 | 8244 | 8249 | 8299 | 8351 => Education,
-        3000..=3999 | 4112 | 4411 | 4511 | 4582 | 4722 | 7011 | 7012 | 7512 | 7513 => Travel,
-        6010 | 6011 => Cash,
-        9211 | 9222 | 9223 | 9311 | 9399 | 9402 => TaxesFees,
-        4829 | 6536 | 6537 | 6538 | 6540 => TransfersOut,
-        5045
-        | 5065
-        | 5300..=5399
-        | 5611..=5699
-        | 5732..=5735
-        | 5940..=5949
-        | 5970..=5974
-        | 5992..=5999 => Shopping,
-        _ => return None,
-    })
-}

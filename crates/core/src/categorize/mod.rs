@@ -1,26 +1,35 @@
-//! Choosing a transaction's category. Layers are tried in order of precedence and the first that
-//! knows wins; its name is stored as the category source:
+//! Choosing a transaction's category. The description is first split into the parts an acquirer
+//! prints ([`descriptor`]: brand, sub-brand, embedded MCC, city, country, card mask, reference);
+//! then layers are tried in order of precedence and the first that knows wins; its name is
+//! stored as the category source:
 //!
 //! 1. `MANUAL` — a person's choice, kept as it is by every writer (callers never re-categorise it);
 //! 2. `RULE` — a user rule ([`rules`]), highest priority first;
-//! 3. `MERCHANT` — the curated dictionary ([`dictionary`]) on the merchant name, then the
-//!    description, then the counterparty;
-//! 4. `MCC` — the ISO 18245 code and ranges;
-//! 5. `KEYWORD` — stems in the description ([`keywords`]), Russian and English;
-//! 6. `MERCHANT` again for a misspelt merchant name one edit away ([`fuzzy`]);
-//! 7. `DEFAULT` — the direction's fallback (`OTHER_INCOME` / `OTHER_EXPENSE`).
+//! 3. `KEYWORD` — the transaction's type from the bank's own words ([`keywords::TYPES`]):
+//!    transfers (to a person, own accounts, SBP, card to card), fees, fines, taxes, loan
+//!    repayments, deposits opened and returned, cash, salary, benefits, purchase reversals. A
+//!    brand never overrides a type: "Перевод клиенту Ozon Банка" is a transfer, "Штраф … АМПП"
+//!    a fine. Card and QR purchase wording says "a purchase: read on";
+//! 4. `MERCHANT` — the curated dictionary ([`dictionary`]) on the merchant field, the
+//!    descriptor's sub-brand, its name, the description, the counterparty; the longest name
+//!    found wins, so a sub-brand beats its parent (`MTS*KION`, `Аптека Магнит`);
+//! 5. `MCC` — the code given, or the one inside the descriptor ([`mcc`], all of ISO 18245);
+//! 6. `KEYWORD` — what a purchase was for ([`keywords::KEYWORDS`]), Russian and English;
+//! 7. `MERCHANT` again for a misspelt merchant name one edit away ([`fuzzy`]);
+//! 8. `DEFAULT` — the direction's fallback (`OTHER_INCOME` / `OTHER_EXPENSE`).
 //!
 //! Credits and debits never get each other's categories: a spending category found for a credit
-//! becomes a refund (money back from a shop), a transfer becomes an incoming transfer. For a
-//! credit, income keywords ("возврат", "кэшбэк", "зарплата") are read before the merchant, since
-//! "Возврат: OZON" is a refund whoever the shop.
+//! becomes a refund (money back from a shop), a transfer becomes an incoming transfer.
+//! `OWN_TRANSFER` (a deposit opened, topped up or paid back; "между своими счетами") fits both.
 //!
 //! Everything is matched on one normalised key per field ([`normalize`]) with Aho-Corasick
 //! automata built once; the keys are written into per-thread buffers, so a call allocates nothing.
 
+pub mod descriptor;
 pub(crate) mod dictionary;
 pub(crate) mod fuzzy;
 pub(crate) mod keywords;
+pub(crate) mod mcc;
 pub mod normalize;
 pub mod rules;
 
@@ -29,9 +38,11 @@ use std::cell::RefCell;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::domain::{Category, CategorySource, Direction};
+use descriptor::Descriptor;
 use dictionary::{MERCHANTS, NO_FUZZY};
 use fuzzy::FuzzyIndex;
-use keywords::{mcc_category, KEYWORDS, TRANSFER_OPENINGS};
+use keywords::{Kind, KEYWORDS, TYPES};
+use mcc::mcc_category;
 pub use normalize::{key, key_into};
 use rules::TextField;
 pub use rules::{RuleField, RuleSet, RuleSpec};
@@ -58,12 +69,45 @@ impl<'a> TransactionFacts<'a> {
     }
 }
 
-/// The outcome, with the rule that decided it (when a rule did).
+/// The outcome, with the rule that decided it (when a rule did) and how sure it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {
     pub category: Category,
     pub source: CategorySource,
     pub rule_id: Option<i64>,
+    /// 0 to 100: see [`confidence`].
+    pub confidence: u8,
+}
+
+/// How sure a decision is, 0 to 100, from the evidence that decided it: a ranking of the layers
+/// and of how directly their match names the category (a merchant field over a name found
+/// somewhere in the text), not a calibrated probability. A category turned round for the
+/// direction (a shop's category on a credit becoming a refund) loses [`confidence::TURNED`].
+pub mod confidence {
+    /// A user rule: a person said so.
+    pub const RULE: u8 = 95;
+    /// The merchant field names a merchant of the dictionary.
+    pub const MERCHANT_FIELD: u8 = 95;
+    /// The bank's own words say what kind of transaction it is.
+    pub const TYPE_WORDS: u8 = 90;
+    /// The descriptor's brand or sub-brand is a merchant of the dictionary.
+    pub const DESCRIPTOR: u8 = 90;
+    /// A merchant of the dictionary somewhere in the description.
+    pub const DESCRIPTION: u8 = 85;
+    /// The MCC, given or inside the descriptor.
+    pub const MCC: u8 = 80;
+    /// A merchant of the dictionary in the counterparty's name.
+    pub const COUNTERPARTY: u8 = 75;
+    /// Words of what a purchase was for.
+    pub const PURCHASE_WORDS: u8 = 65;
+    /// A merchant name one letter away.
+    pub const FUZZY: u8 = 55;
+    /// Words that fit the other direction only.
+    pub const OTHER_DIRECTION: u8 = 35;
+    /// Nothing matched: the direction's fallback.
+    pub const DEFAULT: u8 = 10;
+    /// Taken off when the category found is turned round for the direction.
+    pub const TURNED: u8 = 20;
 }
 
 /// The key of a pattern as the automata search it: `word` (whole word or phrase), `stem*` (word
@@ -83,19 +127,6 @@ fn pattern_key(pattern: &str) -> String {
         (false, true) => k.trim_end().to_owned(),
         (false, false) => k,
     }
-}
-
-/// Whether a description's key opens with a transfer's words ([`TRANSFER_OPENINGS`]).
-fn opens_as_transfer(description_key: &str) -> bool {
-    thread_local! {
-        static OPENINGS: Vec<String> =
-            TRANSFER_OPENINGS.iter().map(|o| key(o).trim_end().to_owned()).collect();
-    }
-    OPENINGS.with(|openings| {
-        openings
-            .iter()
-            .any(|o| description_key.starts_with(o.as_str()))
-    })
 }
 
 /// Merchant names: the leftmost, longest name found.
@@ -119,57 +150,89 @@ impl MerchantLayer {
     }
 
     fn find(&self, key: &str) -> Option<Category> {
+        self.find_sized(key).map(|(c, _)| c)
+    }
+
+    /// The name found, with the length of its key.
+    fn find_sized(&self, key: &str) -> Option<(Category, usize)> {
         if key.len() < 3 {
             return None;
         }
         self.automaton
             .find(key)
-            .map(|m| self.categories[m.pattern().as_usize()])
+            .map(|m| (self.categories[m.pattern().as_usize()], m.len()))
+    }
+
+    /// The longer of the names found in a descriptor's sub-brand and in its whole name (the
+    /// sub-brand's on a tie): `MTS*KION` is KION's, `UBER * EATS HELP.UBER.COM` Uber Eats'.
+    fn find_in_descriptor(&self, sub_brand: &str, name: &str) -> Option<Category> {
+        match (self.find_sized(sub_brand), self.find_sized(name)) {
+            (Some((sub, a)), Some((whole, b))) => Some(if b > a { whole } else { sub }),
+            (sub, whole) => sub.or(whole).map(|(c, _)| c),
+        }
     }
 }
 
-/// Keywords: every match is seen; the first listed wins among those that fit the direction.
+/// Both keyword lists ([`TYPES`], then [`KEYWORDS`]) in one automaton, scanned once: every match
+/// is seen, and in each list the first listed wins among those that fit the direction.
 struct KeywordLayer {
     automaton: AhoCorasick,
-    categories: Vec<Category>,
 }
 
-/// The best keyword match: the first listed one that fits the direction, and the first overall.
+/// The best match of one list: the first listed one that fits the direction, and the first.
 #[derive(Default, Clone, Copy)]
 struct KeywordHit {
     fitting: Option<usize>,
     any: Option<usize>,
 }
 
+impl KeywordHit {
+    fn see(&mut self, idx: usize, fits: bool) {
+        if self.any.is_none_or(|a| idx < a) {
+            self.any = Some(idx);
+        }
+        if fits && self.fitting.is_none_or(|f| idx < f) {
+            self.fitting = Some(idx);
+        }
+    }
+}
+
+/// The best matches of both lists (indexes into [`TYPES`] and [`KEYWORDS`]).
+#[derive(Default, Clone, Copy)]
+struct KeywordHits {
+    types: KeywordHit,
+    keywords: KeywordHit,
+}
+
 impl KeywordLayer {
-    fn new(entries: &[(&str, Category)]) -> Option<Self> {
-        let keys: Vec<String> = entries.iter().map(|(p, _)| pattern_key(p)).collect();
+    fn new() -> Option<Self> {
+        let keys: Vec<String> = TYPES
+            .iter()
+            .map(|(p, _)| pattern_key(p))
+            .chain(KEYWORDS.iter().map(|(p, _)| pattern_key(p)))
+            .collect();
         let automaton = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
+            .prefilter(false)
             .build(&keys)
             .ok()?;
-        Some(KeywordLayer {
-            automaton,
-            categories: entries.iter().map(|(_, c)| *c).collect(),
-        })
+        Some(KeywordLayer { automaton })
     }
 
-    fn scan(&self, key: &str, direction: Direction) -> KeywordHit {
-        let mut hit = KeywordHit::default();
+    fn scan(&self, key: &str, direction: Direction) -> KeywordHits {
+        let mut hits = KeywordHits::default();
         if key.len() < 3 {
-            return hit;
+            return hits;
         }
         for m in self.automaton.find_overlapping_iter(key) {
             let idx = m.pattern().as_usize();
-            if hit.any.is_none_or(|a| idx < a) {
-                hit.any = Some(idx);
-            }
-            if self.categories[idx].fits(direction) && hit.fitting.is_none_or(|f| idx < f) {
-                hit.fitting = Some(idx);
+            match idx.checked_sub(TYPES.len()) {
+                None => hits.types.see(idx, TYPES[idx].1.fits(direction)),
+                Some(k) => hits.keywords.see(k, KEYWORDS[k].1.fits(direction)),
             }
         }
-        hit
+        hits
     }
 }
 
@@ -179,6 +242,9 @@ struct Scratch {
     description: String,
     merchant: String,
     counterparty: String,
+    /// The descriptor's name (brand and sub-brand, without the MCC between them).
+    name: String,
+    sub_brand: String,
 }
 
 thread_local! {
@@ -186,6 +252,8 @@ thread_local! {
         description: String::with_capacity(256),
         merchant: String::with_capacity(128),
         counterparty: String::with_capacity(128),
+        name: String::with_capacity(128),
+        sub_brand: String::with_capacity(64),
     });
 }
 
@@ -205,6 +273,7 @@ impl Default for Categorizer {
 impl std::fmt::Debug for Categorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Categorizer")
+            .field("types", &TYPES.len())
             .field("merchants", &MERCHANTS.len())
             .field("keywords", &KEYWORDS.len())
             .field("fuzzy_names", &self.fuzzy.len())
@@ -259,7 +328,7 @@ impl Categorizer {
         );
         Categorizer {
             merchants: MerchantLayer::new(MERCHANTS),
-            keywords: KeywordLayer::new(KEYWORDS),
+            keywords: KeywordLayer::new(),
             fuzzy,
         }
     }
@@ -299,11 +368,20 @@ impl Categorizer {
         key_into(facts.description, &mut s.description);
         key_into(facts.merchant.unwrap_or(""), &mut s.merchant);
         key_into(facts.counterparty.unwrap_or(""), &mut s.counterparty);
-        let mcc = parse_mcc(facts.mcc);
-        let decided = |category: Category, source: CategorySource| Decision {
-            category: for_direction(category, direction),
-            source,
-            rule_id: None,
+        let parsed = descriptor::parse(facts.description);
+        let mcc = parse_mcc(facts.mcc).or(parsed.mcc);
+        let decided = |category: Category, source: CategorySource, sure: u8| {
+            let fitted = for_direction(category, direction);
+            Decision {
+                category: fitted,
+                source,
+                rule_id: None,
+                confidence: if fitted == category {
+                    sure
+                } else {
+                    sure.saturating_sub(confidence::TURNED)
+                },
+            }
         };
 
         if let Some(rules) = rules {
@@ -320,62 +398,90 @@ impl Categorizer {
                     category,
                     source: CategorySource::Rule,
                     rule_id: Some(id),
+                    confidence: confidence::RULE,
                 };
             }
         }
 
-        let scan = |key: &str| {
-            self.keywords
-                .as_ref()
-                .map(|k| k.scan(key, direction))
-                .unwrap_or_default()
-        };
-        let keyword = |idx: usize| KEYWORDS[idx].1;
-        // A refund, cashback or salary is what it says, whoever the merchant. (Debits need the
-        // keywords only when the merchant and the MCC say nothing.)
-        let mut hit = None;
-        if direction == Direction::Credit {
-            let h = scan(&s.description);
-            if let Some(idx) = h.fitting {
-                return decided(keyword(idx), CategorySource::Keyword);
-            }
-            hit = Some(h);
+        // 3. The transaction's type from the bank's words: no brand overrides it.
+        // (One scan of the description serves this layer and the purchase keywords.)
+        let hits = self
+            .keywords
+            .as_ref()
+            .map(|k| k.scan(&s.description, direction))
+            .unwrap_or_default();
+        let (types, hit) = (hits.types, hits.keywords);
+        if let Some(Kind::Is(category)) = types.fitting.map(|idx| TYPES[idx].1) {
+            return decided(category, CategorySource::Keyword, confidence::TYPE_WORDS);
         }
-        // "Перевод по СБП Виктория С." is money to a person whose name is also a shop's
-        // ("Виктория"): a description that opens as a transfer is one, unless the merchant field
-        // names a shop.
-        let person_transfer = opens_as_transfer(&s.description);
+        // 4. The merchant: the field, then the descriptor's sub-brand and name (`MTS*KION` is
+        // KION's, not MTS's), then the whole description and the counterparty.
         if let Some(layer) = &self.merchants {
-            let found = if person_transfer {
-                layer.find(&s.merchant)
-            } else {
-                layer
-                    .find(&s.merchant)
-                    .or_else(|| layer.find(&s.description))
-                    .or_else(|| layer.find(&s.counterparty))
-            };
-            if let Some(c) = found {
-                return decided(c, CategorySource::Merchant);
+            let mut found = layer
+                .find(&s.merchant)
+                .map(|c| (c, confidence::MERCHANT_FIELD));
+            if found.is_none() {
+                names_into(&parsed, s);
+                found = layer
+                    .find_in_descriptor(&s.sub_brand, &s.name)
+                    .map(|c| (c, confidence::DESCRIPTOR))
+                    .or_else(|| {
+                        let c = layer.find(&s.description)?;
+                        Some((c, confidence::DESCRIPTION))
+                    })
+                    .or_else(|| {
+                        let c = layer.find(&s.counterparty)?;
+                        Some((c, confidence::COUNTERPARTY))
+                    });
             }
-        }
-        if person_transfer {
-            return decided(Category::TransfersOut, CategorySource::Keyword);
+            if let Some((c, sure)) = found {
+                return decided(c, CategorySource::Merchant, sure);
+            }
         }
         if let Some(c) = mcc.and_then(mcc_category) {
-            return decided(c, CategorySource::Mcc);
+            return decided(c, CategorySource::Mcc, confidence::MCC);
         }
-        let hit = hit.unwrap_or_else(|| scan(&s.description));
-        if let Some(idx) = hit.fitting.or(hit.any) {
-            return decided(keyword(idx), CategorySource::Keyword);
+        if let Some(idx) = hit.fitting {
+            return decided(
+                KEYWORDS[idx].1,
+                CategorySource::Keyword,
+                confidence::PURCHASE_WORDS,
+            );
         }
         if let Some(c) = self
             .fuzzy
             .find(&s.merchant)
             .or_else(|| self.fuzzy.find(&s.description))
         {
-            return decided(c, CategorySource::Merchant);
+            return decided(c, CategorySource::Merchant, confidence::FUZZY);
         }
-        decided(Category::fallback(direction), CategorySource::Default)
+        // Words of the other direction ("Возврат" on a debit) still say more than nothing.
+        let other = hit.any.map(|idx| KEYWORDS[idx].1).or_else(|| {
+            types.any.and_then(|idx| match TYPES[idx].1 {
+                Kind::Is(c) => Some(c),
+                Kind::Purchase => None,
+            })
+        });
+        if let Some(c) = other {
+            return decided(c, CategorySource::Keyword, confidence::OTHER_DIRECTION);
+        }
+        decided(
+            Category::fallback(direction),
+            CategorySource::Default,
+            confidence::DEFAULT,
+        )
+    }
+}
+
+/// Writes the keys of the descriptor's sub-brand and name (brand and sub-brand without the MCC
+/// between them) into the scratch buffers.
+fn names_into(parts: &Descriptor<'_>, s: &mut Scratch) {
+    key_into(parts.sub_brand.unwrap_or(""), &mut s.sub_brand);
+    if parts.sub_brand.is_some() {
+        key_into(parts.brand, &mut s.name);
+        s.name.push_str(s.sub_brand.get(1..).unwrap_or(""));
+    } else {
+        key_into(parts.name, &mut s.name);
     }
 }
 
@@ -538,6 +644,107 @@ mod tests {
         assert_eq!(
             cat(Direction::Debit, "SBOL perevod", None, None).0,
             TransfersOut
+        );
+    }
+
+    /// Each line, with neither merchant field nor MCC, gets its category.
+    fn expect(cases: &[(Direction, &str, Category)]) {
+        let c = Categorizer::new();
+        for &(direction, description, expected) in cases {
+            let (got, source) = c.categorize(&TransactionFacts::new(direction, description));
+            assert_eq!(got, expected, "{description} ({source})");
+        }
+    }
+
+    #[test]
+    fn the_transactions_type_comes_before_any_brand() {
+        use Category::*;
+        use Direction::{Credit, Debit};
+        expect(&[
+            // A person at a bank that carries a marketplace's name; a fine collected by a
+            // parking operator; a loan at a telecom's bank; a housing document at a МФЦ.
+            (Debit, "Перевод клиенту Ozon Банка Иван И.", TransfersOut),
+            (Debit, "Штраф за неоплату парковки АМПП", TaxesFees),
+            (Debit, "Погашение кредита МТС Банк", LoanPayments),
+            (Debit, "Оплата ЕПД ГБУ МФЦ", Utilities),
+            // Purchase wording lets the merchant decide: "СБП" in a QR purchase is no transfer.
+            (Debit, "Оплата по QR-коду СБП. Кафе Встреча", Restaurants),
+            // Debts between people are transfers either way, not loans or refunds.
+            (Debit, "Возврат долга Сергей Н.", TransfersOut),
+            (Credit, "Возврат займа от Петрова А.", TransfersIn),
+            (Credit, "Зачисление з/п за октябрь", Salary),
+        ]);
+    }
+
+    #[test]
+    fn only_a_purchase_reversal_is_a_refund() {
+        use Category::*;
+        use Direction::{Credit, Debit};
+        expect(&[
+            (Credit, "Возврат покупки OZON.RU MOSCOW RUS", Refunds),
+            (Credit, "Возврат вклада по договору", OwnTransfer),
+            (Debit, "Пополнение вклада Накопительный", OwnTransfer),
+            (
+                Credit,
+                "Выплата процентов по вкладу Лучший процент",
+                Interest,
+            ),
+            (Credit, "Выплата продавцу Ozon", OtherIncome),
+            (Credit, "Возврат долга от Сергей П.", TransfersIn),
+            // Own-account transfers stay transfers: the ledger pairs their legs.
+            (Debit, "Перевод между своими счетами", TransfersOut),
+        ]);
+    }
+
+    #[test]
+    fn acquirer_descriptors_sub_brands_and_embedded_mccs() {
+        use Category::*;
+        use Direction::Debit;
+        expect(&[
+            (Debit, "UBER *TRIP HELP.UBER.COM NLD", Transport),
+            (Debit, "UBER * EATS PENDING AMSTERDAM NLD", FoodDelivery),
+            (Debit, "MTS*KION MOSCOW RUS", Subscriptions),
+            (Debit, "Покупка. APTEKA MAGNIT 22 ROSTOV RUS", Health),
+            // The city is no merchant: "PERM" and "RUS" say nothing.
+            (Debit, "OOO VEKTOR 12 PERM RUS", OtherExpense),
+            // "Ремонт" on a shoe repair is no home repair; "билет" on a commuter train no show.
+            (Debit, "Ремонт обуви ИП Арутюнян", OtherExpense),
+            (Debit, "Оплата ЦППК билет на электричку", Transport),
+        ]);
+        // An MCC between the stars, for a brand the dictionary does not know.
+        assert_eq!(
+            cat(Debit, "ROMASHKA*7349*SERVIS MOSCOW RUS", None, None),
+            (Home, CategorySource::Mcc)
+        );
+    }
+
+    #[test]
+    fn confidence_follows_the_evidence() {
+        let c = Categorizer::new();
+        let sure = |direction, description, merchant| {
+            c.decide(
+                None,
+                &TransactionFacts {
+                    merchant,
+                    ..TransactionFacts::new(direction, description)
+                },
+            )
+            .confidence
+        };
+        use Direction::{Credit, Debit};
+        let field = sure(Debit, "Оплата", Some("Пятёрочка"));
+        let descriptor = sure(Debit, "PYATEROCHKA 6312 SAMARA RUS", None);
+        let keyword = sure(Debit, "Оплата в кафе у дома", None);
+        let nothing = sure(Debit, "Что-то непонятное", None);
+        assert!(field > descriptor && descriptor > keyword && keyword > nothing);
+        assert_eq!(
+            sure(Debit, "Перевод по СБП Ольга Л.", None),
+            confidence::TYPE_WORDS
+        );
+        // A shop's money back is a refund, less surely than the shop is a shop.
+        assert_eq!(
+            sure(Credit, "PYATEROCHKA 6312 SAMARA RUS", None),
+            confidence::DESCRIPTOR - confidence::TURNED
         );
     }
 

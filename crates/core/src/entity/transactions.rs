@@ -31,6 +31,9 @@ pub struct Model {
     pub search_text: String,
     pub category: String,
     pub category_source: String,
+    /// How sure the categoriser was, 0 to 100; empty when a person or the transfer pairing
+    /// decided.
+    pub category_confidence: Option<i16>,
     /// The transaction that superseded this one (no foreign key).
     pub replaced_by_id: Option<i64>,
     /// The other leg of a transfer between two accounts of this client (both legs point at each

@@ -36,6 +36,7 @@ pub(crate) use aggregates::{bank_codes, rebuild};
 use aggregates::{AggregateDelta, AggregateRow};
 use totals::TotalsDelta;
 
+use crate::categorize::Decision;
 use crate::domain::{
     month_key, normalize_for_search, Category, CategorySource, Direction, TransactionStatus,
 };
@@ -47,7 +48,14 @@ pub use transfers::TransferWindow;
 /// What categorises a stored row again when the ledger releases it from a pairing (the
 /// categoriser with the user rules; passed in, so the ledger depends on no categoriser).
 pub(crate) trait Categorise: Send + Sync {
-    fn categorise(&self, row: &transactions::Model) -> (Category, CategorySource);
+    fn categorise(&self, row: &transactions::Model) -> Decision;
+}
+
+/// Writes a categoriser's decision (category, layer, confidence) onto a row.
+fn set_decision(m: &mut transactions::ActiveModel, decision: &Decision) {
+    m.category = Set(decision.category.as_str().to_owned());
+    m.category_source = Set(decision.source.as_str().to_owned());
+    m.category_confidence = Set(Some(i16::from(decision.confidence)));
 }
 
 /// Rows inserted with one statement.
@@ -78,6 +86,8 @@ pub(crate) struct NewTransaction {
     pub counterparty_account: Option<String>,
     pub category: Category,
     pub category_source: CategorySource,
+    /// How sure the categoriser was (0 to 100); `None` when it did not decide.
+    pub category_confidence: Option<u8>,
 }
 
 impl NewTransaction {
@@ -125,6 +135,7 @@ impl NewTransaction {
             search_text: Set(self.search_text()),
             category: Set(self.category.as_str().to_owned()),
             category_source: Set(self.category_source.as_str().to_owned()),
+            category_confidence: Set(self.category_confidence.map(i16::from)),
             replaced_by_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -330,6 +341,7 @@ impl Posting {
             if !manual || old.direction != new.direction.as_str() {
                 m.category = Set(new.category.as_str().to_owned());
                 m.category_source = Set(new.category_source.as_str().to_owned());
+                m.category_confidence = Set(new.category_confidence.map(i16::from));
             }
         }
         m.updated_at = Set(Utc::now());
@@ -376,9 +388,7 @@ impl Posting {
         if peer.is_some() {
             m.transfer_peer_id = Set(None);
             if row.category_source == CategorySource::TransferMatch.as_str() {
-                let (category, source) = categorise.categorise(&row);
-                m.category = Set(category.as_str().to_owned());
-                m.category_source = Set(source.as_str().to_owned());
+                set_decision(&mut m, &categorise.categorise(&row));
             }
         }
         m.updated_at = Set(Utc::now());
@@ -422,6 +432,7 @@ impl Posting {
         let mut active: transactions::ActiveModel = row.into();
         active.category = Set(category.as_str().to_owned());
         active.category_source = Set(CategorySource::Manual.as_str().to_owned());
+        active.category_confidence = Set(None);
         if release.is_some() {
             active.transfer_peer_id = Set(None);
         }
@@ -434,36 +445,41 @@ impl Posting {
     }
 
     /// Gives rows (read `FOR UPDATE` by the caller in this transaction) the categories a
-    /// re-categorisation decided. Rows categorised by a person are left as they are. Returns how
-    /// many rows changed and the clients whose money moved between categories.
+    /// re-categorisation decided, with their confidence. Rows categorised by a person are left as
+    /// they are, and so are rows whose category and layer stay the same. Returns how many rows
+    /// changed and the clients whose money moved between categories.
     pub(crate) async fn recategorise<C: ConnectionTrait>(
         &mut self,
         conn: &C,
-        decisions: &[(&transactions::Model, Category, CategorySource)],
+        decisions: &[(&transactions::Model, Decision)],
     ) -> CoreResult<(u64, Vec<i64>)> {
         let manual = CategorySource::Manual.as_str();
         let matched = CategorySource::TransferMatch.as_str();
         let decisions: Vec<_> = decisions
             .iter()
-            .filter(|(row, category, source)| {
+            .filter(|(row, d)| {
                 row.category_source != manual
                     && row.category_source != matched
-                    && (row.category != category.as_str() || row.category_source != source.as_str())
+                    && (row.category != d.category.as_str()
+                        || row.category_source != d.source.as_str())
             })
             .collect();
-        let banks = bank_codes(conn, decisions.iter().map(|(row, _, _)| row.account_id)).await?;
-        let mut moves: HashMap<(Category, CategorySource), Vec<i64>> = HashMap::new();
+        let banks = bank_codes(conn, decisions.iter().map(|(row, _)| row.account_id)).await?;
+        let mut moves: HashMap<(Category, CategorySource, u8), Vec<i64>> = HashMap::new();
         let mut clients = Vec::new();
-        for (row, category, source) in decisions {
-            moves.entry((*category, *source)).or_default().push(row.id);
-            if row.category != category.as_str() {
-                self.change_category(row, bank_of(&banks, row)?, *category)?;
+        for (row, d) in decisions {
+            moves
+                .entry((d.category, d.source, d.confidence))
+                .or_default()
+                .push(row.id);
+            if row.category != d.category.as_str() {
+                self.change_category(row, bank_of(&banks, row)?, d.category)?;
                 clients.push(row.client_id);
             }
         }
         let now = Utc::now();
         let mut changed = 0;
-        for ((category, source), ids) in &moves {
+        for ((category, source, confidence), ids) in &moves {
             let res = transactions::Entity::update_many()
                 .col_expr(
                     transactions::Column::Category,
@@ -472,6 +488,10 @@ impl Posting {
                 .col_expr(
                     transactions::Column::CategorySource,
                     Expr::value(source.as_str()),
+                )
+                .col_expr(
+                    transactions::Column::CategoryConfidence,
+                    Expr::value(i16::from(*confidence)),
                 )
                 .col_expr(transactions::Column::UpdatedAt, Expr::value(now))
                 .filter(transactions::Column::Id.is_in(ids.iter().copied()))

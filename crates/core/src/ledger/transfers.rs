@@ -22,7 +22,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::{bank_codes, bank_of, Categorise, Posting};
+use super::{bank_codes, bank_of, set_decision, Categorise, Posting};
 use crate::domain::{Category, CategorySource, Direction, TransactionStatus};
 use crate::entity::{accounts, transactions};
 use crate::error::CoreResult;
@@ -285,6 +285,7 @@ impl Posting {
                     Expr::val(CategorySource::TransferMatch.as_str()).into(),
                 )
                 .col_expr(T::TransferPeerId, peer_of.into())
+                .col_expr(T::CategoryConfidence, Expr::value(Option::<i16>::None))
                 .col_expr(T::UpdatedAt, Expr::val(now).into())
                 .filter(T::Id.is_in(ids))
                 .exec(conn)
@@ -312,11 +313,10 @@ impl Posting {
         let mut m: transactions::ActiveModel = peer.clone().into();
         m.transfer_peer_id = Set(None);
         if peer.category_source == CategorySource::TransferMatch.as_str() {
-            let (category, source) = categorise.categorise(&peer);
+            let decision = categorise.categorise(&peer);
             let banks = bank_codes(conn, [peer.account_id]).await?;
-            self.change_category(&peer, bank_of(&banks, &peer)?, category)?;
-            m.category = Set(category.as_str().to_owned());
-            m.category_source = Set(source.as_str().to_owned());
+            self.change_category(&peer, bank_of(&banks, &peer)?, decision.category)?;
+            set_decision(&mut m, &decision);
         }
         m.updated_at = Set(Utc::now());
         m.update(conn).await?;
@@ -442,6 +442,7 @@ mod tests {
             search_text: String::new(),
             category: category.as_str().into(),
             category_source: "KEYWORD".into(),
+            category_confidence: Some(90),
             replaced_by_id: None,
             transfer_peer_id: None,
             counterparty_account: None,

@@ -532,7 +532,7 @@ impl SyncEngine {
             let merchant = t.merchant.as_ref().and_then(|m| m.name.clone());
             let mcc = t.merchant.as_ref().and_then(|m| m.mcc.clone());
             let dir = direction(t.direction);
-            let (category, category_source) = self.classifier.categorize_with(
+            let decision = self.classifier.categorize_with(
                 &rules,
                 &TransactionFacts {
                     direction: dir,
@@ -560,8 +560,9 @@ impl SyncEngine {
                 counterparty: t.counterparty.clone(),
                 card_masked: t.card_masked.clone(),
                 counterparty_account: t.counterparty_account.clone(),
-                category,
-                category_source,
+                category: decision.category,
+                category_source: decision.source,
+                category_confidence: Some(decision.confidence),
             };
             match existing.get(&t.id) {
                 Some(old) if same(old, t, row.amount_minor) => outcome.unchanged += 1,

@@ -446,6 +446,12 @@ impl TransactionObject {
     async fn category_source(&self) -> CategorySource {
         self.0.category_source.into()
     }
+    /// How sure the categoriser was of `category`, 0 to 100, from the layer that decided and
+    /// how directly its match names the category (a ranking, not a probability); null when a
+    /// person or the pairing of an own transfer decided, or for rows stored before it was kept.
+    async fn category_confidence(&self) -> Option<i32> {
+        self.0.category_confidence.map(i32::from)
+    }
     /// The other leg when this is one side of a transfer between two accounts of the same
     /// client (`OWN_TRANSFER`); null otherwise.
     async fn transfer_peer(
