@@ -7,7 +7,9 @@
 //! with `first` multiplies what it holds by its page size, so `clients(first: 20) { insights }`
 //! costs 20 × 50. The schema's complexity limit (`GRAPHQL_MAX_COMPLEXITY`) refuses what costs
 //! more; the resolvers' `complexity` attributes use these constants, and [`estimate`] applies
-//! the same weights to a parsed document before it runs.
+//! the same weights to a parsed document before it runs, counting what the request *reads*:
+//! there a scalar (a leaf without a weight of its own) costs nothing, since it is a column of a
+//! row already counted, so a page of 50 transactions weighs its 50 rows, not their 500 columns.
 //!
 //! **Admission** ([`Gate`]). One user runs at most `per_user` requests at once (further ones
 //! wait up to [`GateSettings::wait`], then get `RATE_LIMITED` with a retry hint), and requests
@@ -85,9 +87,13 @@ fn set_cost(
         .map(|item| match &item.node {
             Selection::Field(f) => {
                 let field = &f.node;
+                let own = weight(field.name.node.as_str());
+                if field.selection_set.node.items.is_empty() && own == 1 {
+                    // A column of a row counted already.
+                    return 0;
+                }
                 let children = set_cost(doc, &field.selection_set.node, variables, depth + 1);
-                weight(field.name.node.as_str())
-                    + multiplier(field, variables).saturating_mul(children)
+                own + multiplier(field, variables).saturating_mul(children)
             }
             Selection::InlineFragment(f) => {
                 set_cost(doc, &f.node.selection_set.node, variables, depth + 1)
@@ -257,29 +263,35 @@ mod tests {
 
     #[test]
     fn analyses_weigh_what_they_read_times_the_page_above() {
-        assert_eq!(cost("{ me { id username } }", serde_json::json!({})), 3);
+        // Scalars are columns of rows already counted.
+        assert_eq!(cost("{ me { id username } }", serde_json::json!({})), 1);
         assert_eq!(
             cost(
                 "{ client(id: 1) { insights { text } } }",
                 serde_json::json!({})
             ),
-            1 + HEAVY + 1
+            1 + HEAVY
         );
         let page = "query($n: Int) { clients(first: $n) { edges { node { offers { name } } } } }";
         assert_eq!(
             cost(page, serde_json::json!({ "n": 50 })),
-            1 + 50 * (1 + 1 + HEAVY + 1)
+            1 + 50 * (1 + 1 + HEAVY)
         );
+        // A page of rows weighs its rows: far below the expensive bar however many columns.
+        let rows = "{ client(id: 1) { transactions(first: 50) { edges { node {
+            id bookedAt amount currency direction description merchant mcc category } } } } }";
+        assert_eq!(cost(rows, serde_json::json!({})), 1 + 1 + 50 * (1 + 1));
+        assert!(cost(rows, serde_json::json!({})) < GateSettings::default().expensive_cost);
         assert_eq!(
             cost("{ clients { totalCount } }", serde_json::json!({})),
-            1 + DEFAULT_PAGE
+            1
         );
         assert_eq!(
             cost(
                 "{ ...F } fragment F on QueryRoot { stats { banks } }",
                 serde_json::json!({})
             ),
-            LIGHT + 1
+            LIGHT
         );
     }
 
