@@ -551,6 +551,71 @@ async function rulesSteps(page, vp) {
   await page.waitForSelector('#client-title .badge');
 }
 
+const REVIEW_API = `{ transactionsToReview(first: 100) { totalCount edges { node { id category categorySource categoryConfidence description merchant client { id displayName } } } } }`;
+
+async function reviewSteps(page, vp) {
+  // Needs review: the rows the categoriser was unsure of, as the API lists them; one confirmed
+  // (it becomes a person's choice and leaves the list), another corrected to another category,
+  // a third's "rule" opening the rules form filled in with its merchant or brand.
+  const before = (await api(page, REVIEW_API)).transactionsToReview;
+  assert(before.totalCount >= 3, `the demo has rows to review: ${before.totalCount}`);
+  await page.click('#review-link');
+  await page.waitForSelector('#review-title');
+  await until(page, () => document.querySelector('.review-table tbody tr[data-tx-id] select option'), null, 'the rows with their category choices');
+  const ids = await page.$$eval('.review-table tbody tr[data-tx-id]', (rows) => rows.map((r) => r.dataset.txId));
+  assertEq(ids.slice(0, 5).join(), before.edges.slice(0, 5).map((e) => e.node.id).join(), 'the rows in the API\'s order');
+  const count = (await text(page, '#review-count')).replace(/\s/g, '');
+  assert(count.endsWith(String(before.totalCount)), `the count says the API's total ${before.totalCount}: ${count}`);
+  const first = before.edges[0].node;
+  assert(first.categoryConfidence < 60, `a row below the bar: ${JSON.stringify(first)}`);
+  const firstRow = page.locator(`tr[data-tx-id="${first.id}"]`);
+  assert((await firstRow.textContent()).includes(first.client.displayName), 'the row names its client');
+  await axe(page, `${vp} review`);
+  await screenshot(page, `${vp}-14b-review`);
+
+  // Confirm the first row, with the keyboard.
+  await page.focus(`#review-confirm-${first.id}`);
+  await page.keyboard.press('Enter');
+  await until(page, (id) => !document.querySelector(`tr[data-tx-id="${id}"]`), first.id, 'the confirmed row left the list');
+  await until(page, (d) => document.getElementById('announcer').textContent.includes(d), first.description, 'the confirmation announced');
+  assert((await text(page, '#announcer')).includes('подтверждена'), 'said as a confirmation');
+
+  // Correct the second row to another category of its direction.
+  const second = before.edges[1].node;
+  const other = await page.$eval(`#review-cat-${second.id}`, (el) => [...el.options].map((o) => o.value).find((v) => v !== el.value));
+  await page.selectOption(`#review-cat-${second.id}`, other);
+  await page.click(`#review-correct-${second.id}`);
+  await until(page, (id) => !document.querySelector(`tr[data-tx-id="${id}"]`), second.id, 'the corrected row left the list');
+
+  const after = (await api(page, REVIEW_API)).transactionsToReview;
+  assertEq(after.totalCount, before.totalCount - 2, 'two rows fewer to review in the API');
+  const stored = async (x) => (await api(page, 'query($c: ID!, $s: String!) { client(id: $c) { transactions(first: 100, filter: { search: $s }) { edges { node { id category categorySource categoryConfidence } } } } }',
+    { c: x.client.id, s: x.description })).client.transactions.edges.map((e) => e.node).find((n) => n.id === x.id);
+  const confirmed = await stored(first);
+  assert(confirmed.category === first.category && confirmed.categorySource === 'MANUAL' && confirmed.categoryConfidence === null, `confirmed in the API: ${JSON.stringify(confirmed)}`);
+  const corrected = await stored(second);
+  assert(corrected.category === other && corrected.categorySource === 'MANUAL', `corrected in the API to ${other}: ${JSON.stringify(corrected)}`);
+  const count2 = (await text(page, '#review-count')).replace(/\s/g, '');
+  assert(count2.endsWith(String(after.totalCount)), `the count follows: ${count2}`);
+  assertClean(page, `${vp} review`);
+
+  // The rule action: the rules form with the row's merchant (or brand) and category filled in.
+  const third = (await Promise.all(after.edges.map(async (e) => ((await page.locator(`#review-rule-${e.node.id}`).count()) ? e.node : null)))).find(Boolean);
+  assert(third, 'a row offers a rule');
+  await page.click(`#review-rule-${third.id}`);
+  await page.waitForSelector('#rules-title');
+  await until(page, () => document.querySelector('#rule-category option'), null, 'the categories in the form');
+  const pattern = await page.inputValue('#rule-pattern');
+  if (third.merchant) assertEq(pattern, third.merchant.trim(), 'the pattern is the merchant');
+  else assert(pattern && third.description.startsWith(pattern), `the pattern is the description's beginning: ${pattern}`);
+  assertEq(await page.inputValue('#rule-field'), third.merchant ? 'MERCHANT' : 'DESCRIPTION', 'the field filled in');
+  assertEq(await page.inputValue('#rule-category'), third.category, 'the category filled in');
+  await page.goBack();
+  await page.waitForSelector('#review-title');
+  await page.goBack();
+  await page.waitForSelector('#client-title .badge');
+}
+
 async function notesSteps(page, vp) {
   // A note on the client: written, listed newest first with its kind, author and Markdown,
   // then deleted by its author.
@@ -1126,6 +1191,8 @@ run('flow', async () => {
     log(`${vp}: a note added, shown and deleted`);
     await rulesSteps(page, vp);
     log(`${vp}: category rule added, listed, deleted`);
+    await reviewSteps(page, vp);
+    log(`${vp}: needs review: one row confirmed, one corrected, a rule prefilled`);
     await passwordSteps(browser, page, vp, viewport);
     log(`${vp}: a reset password changed at the first login`);
     await adminSteps(browser, page, vp, viewport);

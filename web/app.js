@@ -7,6 +7,8 @@
 //   #/client/ID        one client
 //   #/client/ID?tab=timeline  one client, a tab of its page open
 //   #/rules            category rules
+//   #/rules?pattern=…&field=…&category=…  the same, the new rule's form filled in
+//   #/review           needs review: the book's transactions the categoriser was unsure of
 //   #/admin/users      users (administrators)
 //   #/admin/teams      teams (administrators)
 // Signed out, every route shows the login form and goes on to the route after signing in; when
@@ -25,6 +27,7 @@ import { DashboardView } from './views/dashboard.js';
 import { MyDayView } from './views/my-day.js';
 import { ClientView } from './views/client.js';
 import { RulesView } from './views/rules.js';
+import { ReviewView } from './views/review.js';
 import { PasswordView } from './views/password.js';
 import { TeamsView, UsersView } from './views/admin.js';
 import { AssistantPanel } from './views/assistant.js';
@@ -194,6 +197,7 @@ function renderFrame() {
   replace($('graphiql-link'), t('graphiql'));
   replace($('day-link'), t('dayLink'));
   replace($('clients-link'), t('clientsLink'));
+  replace($('review-link'), t('reviewLink'));
   replace($('rules-link'), t('rulesLink'));
   replace($('password-link'), t('passwordLink'));
   replace($('admin-link'), t('adminLink'));
@@ -205,6 +209,7 @@ function renderFrame() {
   $('rules-link').hidden = !signedIn || app.user.passwordChangeRequired;
   $('day-link').hidden = !signedIn || app.user.passwordChangeRequired;
   $('clients-link').hidden = !signedIn || app.user.passwordChangeRequired;
+  $('review-link').hidden = !signedIn || app.user.passwordChangeRequired;
   markCurrentNav();
   $('password-link').hidden = !signedIn;
   $('admin-link').hidden = !signedIn || app.user.role !== 'ADMIN' || app.user.passwordChangeRequired;
@@ -218,8 +223,10 @@ function renderFrame() {
 /** The header link of the page shown says so (`aria-current`). */
 function markCurrentNav() {
   const hash = location.hash || '#/';
-  const current = /^#\/?$/.test(hash) ? 'day-link' : /^#\/clients\b/.test(hash) ? 'clients-link' : null;
-  for (const id of ['day-link', 'clients-link']) {
+  const current = /^#\/?$/.test(hash) ? 'day-link'
+    : /^#\/clients\b/.test(hash) ? 'clients-link'
+      : /^#\/review\b/.test(hash) ? 'review-link' : null;
+  for (const id of ['day-link', 'clients-link', 'review-link']) {
     if (id === current) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
@@ -317,9 +324,18 @@ function route() {
     mount(new ClientView(ctx, id, tab));
     return;
   }
-  if (/^#\/rules\b/.test(location.hash)) {
+  const rules = /^#\/rules(?:\?(.*))?$/.exec(location.hash);
+  if (rules) {
     ctx.assistantContext(null);
-    mount(new RulesView(ctx));
+    markCurrentNav();
+    const q = new URLSearchParams(rules[1] || '');
+    mount(new RulesView(ctx, { pattern: q.get('pattern') || '', field: q.get('field') || '', category: q.get('category') || '' }));
+    return;
+  }
+  if (/^#\/review\b/.test(location.hash)) {
+    ctx.assistantContext(null);
+    markCurrentNav();
+    mount(new ReviewView(ctx));
     return;
   }
   const admin = /^#\/admin\/(users|teams)\b/.exec(location.hash);

@@ -367,3 +367,20 @@ export const CLIENT_TIMELINE = `query ClientTimeline($id: ID!, $after: String, $
 export const CLIENT_EVENTS = `subscription ClientEvents($clientId: ID!, $lang: Lang! = RU) {
   clientEvents(clientId: $clientId) { id kind at actor { username } summary(lang: $lang) object { kind id } }
 }`;
+
+export const REVIEW_PAGE_SIZE = 20;
+
+/** The book's transactions the categoriser was unsure of (below the server's bar), newest first. */
+export const TRANSACTIONS_TO_REVIEW = `query TransactionsToReview($after: String) {
+  transactionsToReview(first: ${REVIEW_PAGE_SIZE}, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id bookedAt amount currency direction description merchant
+        category categorySource categoryConfidence
+        client { id displayName }
+      }
+    }
+  }
+}`;

@@ -28,6 +28,7 @@ mod m20261207_000060_notes;
 mod m20261207_000070_tasks_timeline;
 mod m20261207_000080_request_counts;
 mod m20261207_000090_category_confidence;
+mod m20261207_000100_review_index;
 
 /// The name of the migration after which core rebuilds every client's search text (phone
 /// numbers then match in any spelling).
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000070_tasks_timeline::Migration),
             Box::new(m20261207_000080_request_counts::Migration),
             Box::new(m20261207_000090_category_confidence::Migration),
+            Box::new(m20261207_000100_review_index::Migration),
         ]
     }
 }

@@ -103,3 +103,9 @@ export function later(key, ...args) {
 export function say(message) {
   return typeof message === 'function' ? message() : (message || '');
 }
+
+/** Whether the signed-in user may change data (managers and administrators, not viewers). */
+export function canChange(ctx) {
+  const u = ctx.user();
+  return Boolean(u && u.role !== 'VIEWER');
+}

@@ -5,15 +5,21 @@ import { h, replace, table, focusHeading } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { dateTime, integer } from '../format.js';
 import { CATEGORY_RULES, CREATE_RULE, DELETE_RULE, RECATEGORISATION } from '../queries.js';
-import { preserveFocus, renderStatus } from './common.js';
+import { canChange, preserveFocus, renderStatus } from './common.js';
 
 export const RULE_FIELDS = ['ANY', 'DESCRIPTION', 'MERCHANT', 'COUNTERPARTY', 'MCC'];
 const POLL_MS = 500;
 
 export class RulesView {
-  /** @param {import('../app.js').Context} ctx */
-  constructor(ctx) {
+  /**
+   * @param {import('../app.js').Context} ctx
+   * @param {{pattern?: string, field?: string, category?: string}} [prefill]  the new rule's
+   *   form filled in (from `#/rules?pattern=…&field=…&category=…`, the review list's "rule"),
+   *   for the user to check and edit before adding it
+   */
+  constructor(ctx, prefill = {}) {
     this.ctx = ctx;
+    this.prefill = prefill;
     this.rules = null;
     this.run = null; // the latest re-categorisation
     this.categories = [];
@@ -40,8 +46,7 @@ export class RulesView {
   }
 
   canEdit() {
-    const u = this.ctx.user();
-    return Boolean(u && u.role !== 'VIEWER');
+    return canChange(this.ctx);
   }
 
   async loadCategories() {
@@ -132,6 +137,10 @@ export class RulesView {
       this.categories.map((c) => h('option', { value: c.code }, `${label('Category', c.code)} · ${label('Direction', c.direction)}`)));
     const priority = h('input', { id: 'rule-priority', name: 'priority', type: 'number', min: -1000, max: 1000, step: 1, inputmode: 'numeric' });
     priority.value = '0';
+    const { pattern: p, field: f, category: c } = this.prefill;
+    if (p) pattern.value = p;
+    if (RULE_FIELDS.includes(f)) field.value = f;
+    if (c && this.categories.some((x) => x.code === c)) category.value = c;
     return h('form', {
       class: 'filters rule-form', 'aria-labelledby': 'rule-form-title', novalidate: true,
       on: { submit: (ev) => { ev.preventDefault(); this.create({ pattern, field, category, priority }); } },
@@ -161,6 +170,7 @@ export class RulesView {
       const data = await this.ctx.request(CREATE_RULE, { pattern: p, field: field.value, category: category.value, priority: prio });
       const created = data.createCategoryRule;
       this.run = created.recategorisation;
+      this.prefill = {};
       this.busy = false;
       await this.load();
       this.ctx.announce(t('ruleAdded', created.rule.pattern, label('Category', created.rule.category)));

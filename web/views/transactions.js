@@ -6,6 +6,17 @@ import { dateTime, dayStart, integer, signedMoney } from '../format.js';
 import { CLIENT_TRANSACTIONS, SET_CATEGORY, TX_PAGE_SIZE } from '../queries.js';
 import { captureFocus, preserveFocus, renderStatus } from './common.js';
 
+/**
+ * The categories a transaction of `direction` may take (all without one), as [code, label]
+ * pairs sorted by label: for the category selects here and in the review list.
+ */
+export function categoryChoices(categories, direction) {
+  return categories
+    .filter((c) => !direction || c.direction === direction || c.bothDirections)
+    .map((c) => [c.code, label('Category', c.code)])
+    .sort((a, b) => a[1].localeCompare(b[1]));
+}
+
 const EMPTY_FILTER = { from: '', to: '', category: '', direction: '', accountId: '', search: '' };
 
 export class TransactionsSection {
@@ -48,10 +59,7 @@ export class TransactionsSection {
   }
 
   categoryOptions(direction) {
-    return this.categories
-      .filter((c) => !direction || c.direction === direction || c.bothDirections)
-      .map((c) => [c.code, label('Category', c.code)])
-      .sort((a, b) => a[1].localeCompare(b[1]));
+    return categoryChoices(this.categories, direction);
   }
 
   fillCategoryFilter() {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::sea_query::{Expr, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, Set,
@@ -191,6 +191,37 @@ fn apply_filter(
     q
 }
 
+/// The confidence below which the review list shows a row unless asked otherwise.
+pub const REVIEW_CONFIDENCE_BAR: i32 = 60;
+
+/// The rows of `actor`'s book to review below `max_confidence` (see
+/// [`Core::transactions_to_review`]).
+fn to_review(actor: &Actor, max_confidence: i32) -> CoreResult<Select<transactions::Entity>> {
+    if !(0..=100).contains(&max_confidence) {
+        return Err(CoreError::invalid(
+            "maxConfidence must be between 0 and 100",
+        ));
+    }
+    let mut q = transactions::Entity::find()
+        .filter(transactions::Column::CategoryConfidence.is_not_null())
+        .filter(transactions::Column::CategoryConfidence.lt(max_confidence))
+        .filter(transactions::Column::CategorySource.ne(CategorySource::Manual.as_str()))
+        .filter(transactions::Column::Status.ne(TransactionStatus::Reversed.as_str()))
+        .filter(transactions::Column::ReplacedById.is_null());
+    if let Some(visible) = crate::access::visible_condition(actor, Utc::now()) {
+        q = q.filter(
+            transactions::Column::ClientId.in_subquery(
+                Query::select()
+                    .column(clients::Column::Id)
+                    .from(clients::Entity)
+                    .cond_where(visible)
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(q)
+}
+
 fn clean_optional(text: Option<String>, max: usize, field: &str) -> CoreResult<Option<String>> {
     match text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
         Some(t) if t.chars().count() > max => Err(CoreError::invalid(format!(
@@ -209,7 +240,17 @@ impl Core {
         first: u64,
         after: Option<&TransactionCursor>,
     ) -> CoreResult<Page<Transaction>> {
-        let mut q = apply_filter(transactions::Entity::find(), &[client_id], filter);
+        let q = apply_filter(transactions::Entity::find(), &[client_id], filter);
+        self.newest_first_page(q, first, after).await
+    }
+
+    /// One page of `q`'s rows, newest first (then by id, descending), after `after`.
+    async fn newest_first_page(
+        &self,
+        mut q: Select<transactions::Entity>,
+        first: u64,
+        after: Option<&TransactionCursor>,
+    ) -> CoreResult<Page<Transaction>> {
         if let Some(c) = after {
             q = q.filter(
                 Condition::any()
@@ -228,6 +269,36 @@ impl Core {
             .all(self.db.conn())
             .await?;
         Page::from_overfetch(rows, first, Transaction::try_from)
+    }
+
+    /// One page of the transactions of `actor`'s book whose category the categoriser was less
+    /// sure of than `max_confidence` (0 to 100), newest first: the rows a person should
+    /// confirm or correct. A person's choice (`MANUAL`, no confidence), a paired own transfer,
+    /// a reversed row and a pending row replaced by its booked one never need it.
+    pub async fn transactions_to_review(
+        &self,
+        actor: &Actor,
+        max_confidence: i32,
+        first: u64,
+        after: Option<&TransactionCursor>,
+    ) -> CoreResult<Page<Transaction>> {
+        let q = to_review(actor, max_confidence)?;
+        self.newest_first_page(q, first, after).await
+    }
+
+    /// How many rows [`Core::transactions_to_review`] lists in all.
+    pub async fn count_transactions_to_review(
+        &self,
+        actor: &Actor,
+        max_confidence: i32,
+    ) -> CoreResult<u64> {
+        let n: Option<i64> = to_review(actor, max_confidence)?
+            .select_only()
+            .column_as(Expr::col(transactions::Column::Id).count(), "n")
+            .into_tuple()
+            .one(self.db.conn())
+            .await?;
+        Ok(n.unwrap_or(0).max(0) as u64)
     }
 
     /// How many transactions match; without a filter it reads the client's counters.

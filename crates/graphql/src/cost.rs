@@ -48,7 +48,13 @@ pub fn weight(field: &str) -> usize {
 fn multiplier(field: &async_graphql::parser::types::Field, variables: &Variables) -> usize {
     let paged = matches!(
         field.name.node.as_str(),
-        "clients" | "transactions" | "timeline" | "conversations" | "notes" | "syncRuns"
+        "clients"
+            | "transactions"
+            | "transactionsToReview"
+            | "timeline"
+            | "conversations"
+            | "notes"
+            | "syncRuns"
     );
     let first = field
         .arguments

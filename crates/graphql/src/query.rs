@@ -114,6 +114,23 @@ impl QueryRoot {
         Ok(ClientConnection::new(page, order, cursor.is_some(), filter))
     }
 
+    /// The transactions of your book whose category the categoriser was less sure of than
+    /// `maxConfidence` (0 to 100; see `Transaction.categoryConfidence`), newest first, `first`
+    /// at a time (at most 100): the rows a person should confirm or correct
+    /// (`setTransactionCategory`). A person's choice, a paired own transfer, a reversed row
+    /// and a pending row replaced by its booked one are never listed.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn transactions_to_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default_with = "crm_core::transactions::REVIEW_CONFIDENCE_BAR")]
+        max_confidence: i32,
+    ) -> async_graphql::Result<TransactionReviewConnection> {
+        TransactionReviewConnection::load(ctx, first, after, max_confidence).await
+    }
+
     /// One client. Opening a client is recorded in the audit log.
     async fn client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ClientObject> {
         let who = actor(ctx).api()?;

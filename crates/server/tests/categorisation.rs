@@ -7,20 +7,9 @@ mod common;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
-use common::{code, start, Client};
+use common::{code, create_client, start, Client};
 use crm_core::domain::Role;
 use serde_json::{json, Value};
-
-async fn create_client(c: &Client, name: &str) -> String {
-    c.ok(
-        "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
-        json!({ "input": { "displayName": name } }),
-    )
-    .await["createClient"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 async fn add_tx(
     c: &Client,

@@ -472,6 +472,31 @@ pub struct TransactionEdge {
     pub node: TransactionObject,
 }
 
+/// The edges and page info of a page of transactions read after a cursor or not.
+fn transaction_edges(
+    page: crm_core::Page<crm_core::transactions::Transaction>,
+    after_cursor: bool,
+) -> (Vec<TransactionEdge>, PageInfo) {
+    let edges: Vec<TransactionEdge> = page
+        .items
+        .into_iter()
+        .map(|t| TransactionEdge {
+            cursor: encode_transaction(&TransactionCursor {
+                booked_at: t.booked_at,
+                id: t.id,
+            }),
+            node: TransactionObject(t),
+        })
+        .collect();
+    let page_info = PageInfo {
+        has_next_page: page.has_next,
+        has_previous_page: after_cursor,
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: edges.last().map(|e| e.cursor.clone()),
+    };
+    (edges, page_info)
+}
+
 /// A page of transactions, newest first (Relay connection).
 pub struct TransactionConnection {
     edges: Vec<TransactionEdge>,
@@ -506,23 +531,7 @@ impl TransactionConnection {
                 has_next: false,
             }
         };
-        let edges: Vec<TransactionEdge> = page
-            .items
-            .into_iter()
-            .map(|t| TransactionEdge {
-                cursor: encode_transaction(&TransactionCursor {
-                    booked_at: t.booked_at,
-                    id: t.id,
-                }),
-                node: TransactionObject(t),
-            })
-            .collect();
-        let page_info = PageInfo {
-            has_next_page: page.has_next,
-            has_previous_page: cursor.is_some(),
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        };
+        let (edges, page_info) = transaction_edges(page, cursor.is_some());
         Ok(TransactionConnection {
             edges,
             page_info,
@@ -550,5 +559,54 @@ impl TransactionConnection {
             .await
             .api()?;
         Ok(count.unwrap_or(0))
+    }
+}
+
+/// A page of the transactions of your book to review (`Query.transactionsToReview`), newest
+/// first (Relay connection).
+pub struct TransactionReviewConnection {
+    edges: Vec<TransactionEdge>,
+    page_info: PageInfo,
+    max_confidence: i32,
+}
+
+impl TransactionReviewConnection {
+    pub async fn load(
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        max_confidence: i32,
+    ) -> async_graphql::Result<Self> {
+        let first = page_size(first, 20).api()?;
+        let cursor = after.as_deref().map(decode_transaction).transpose().api()?;
+        let page = core(ctx)
+            .api()?
+            .transactions_to_review(actor(ctx).api()?, max_confidence, first, cursor.as_ref())
+            .await
+            .api()?;
+        let (edges, page_info) = transaction_edges(page, cursor.is_some());
+        Ok(TransactionReviewConnection {
+            edges,
+            page_info,
+            max_confidence,
+        })
+    }
+}
+
+#[Object]
+impl TransactionReviewConnection {
+    async fn edges(&self) -> &[TransactionEdge] {
+        &self.edges
+    }
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+    /// All the rows of your book to review below the bar (not just this page).
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        core(ctx)
+            .api()?
+            .count_transactions_to_review(actor(ctx).api()?, self.max_confidence)
+            .await
+            .api()
     }
 }

@@ -14,7 +14,9 @@ mod work;
 
 pub use analytics::*;
 pub use assistant::*;
-pub use client::{ClientConnection, ClientObject, TransactionConnection};
+pub use client::{
+    ClientConnection, ClientObject, TransactionConnection, TransactionReviewConnection,
+};
 pub use enums::*;
 pub use holdings::*;
 pub use inputs::*;

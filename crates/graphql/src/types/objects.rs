@@ -468,6 +468,23 @@ impl TransactionObject {
             .api()?
             .map(|t| TransactionObject(t.as_ref().clone())))
     }
+    /// The client whose transaction it is (reached only through a read the client's book
+    /// allowed).
+    async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<super::ClientObject> {
+        let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
+        loader
+            .load_one(crate::loaders::ClientById(self.0.client_id))
+            .await
+            .api()?
+            .map(super::ClientObject)
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "client {} of a transaction is missing",
+                    self.0.client_id
+                ))
+                .into()
+            })
+    }
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<AccountObject> {
         let loader = ctx.data_unchecked::<DataLoader<CoreLoader>>();
         let account = loader

@@ -34,6 +34,18 @@ pub async fn create_user(admin: &Client, name: &str, role: &str, password: &str)
         .to_owned()
 }
 
+/// Creates a client named `name` as `c` and returns its id.
+pub async fn create_client(c: &Client, name: &str) -> String {
+    c.ok(
+        "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
+        json!({ "input": { "displayName": name } }),
+    )
+    .await["createClient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// A client signed in as `name`.
 pub async fn signed_in_as(server: &TestServer, name: &str, password: &str) -> Client {
     let c = Client::new(server);
