@@ -228,9 +228,8 @@ async fn ceiling(db: &crm_core::db::Database, rows: &[transactions::Model]) {
     );
     for batch in rows.chunks(5000) {
         let col = |f: fn(&transactions::Model) -> String| batch.iter().map(f).collect::<Vec<_>>();
-        let opt = |f: fn(&transactions::Model) -> Option<String>| {
-            batch.iter().map(f).collect::<Vec<_>>()
-        };
+        let opt =
+            |f: fn(&transactions::Model) -> Option<String>| batch.iter().map(f).collect::<Vec<_>>();
         let mut tx = pool.begin().await.unwrap();
         sqlx::query(&sql)
             .bind(batch.iter().map(|m| m.client_id).collect::<Vec<_>>())

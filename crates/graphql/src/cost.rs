@@ -288,10 +288,7 @@ mod tests {
             id bookedAt amount currency direction description merchant mcc category } } } } }";
         assert_eq!(cost(rows, serde_json::json!({})), 1 + 1 + 50 * (1 + 1));
         assert!(cost(rows, serde_json::json!({})) < GateSettings::default().expensive_cost);
-        assert_eq!(
-            cost("{ clients { totalCount } }", serde_json::json!({})),
-            1
-        );
+        assert_eq!(cost("{ clients { totalCount } }", serde_json::json!({})), 1);
         assert_eq!(
             cost(
                 "{ ...F } fragment F on QueryRoot { stats { banks } }",

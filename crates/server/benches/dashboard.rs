@@ -47,7 +47,6 @@ const DASHBOARD: &str = "query Dashboard($after: String) {
   }
 }";
 
-
 const LATEST: &str =
     "query Latest($id: ID!) { client(id: $id) { transactions(first: 50) { edges { node {
   id bookedAt amount currency direction description merchant mcc category } } } } }";
