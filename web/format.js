@@ -145,6 +145,15 @@ export function dateTimeIn(iso, timeZone) {
   return formatter(`dtz:${zone}`, (l) => new Intl.DateTimeFormat(l, { dateStyle: 'short', timeStyle: 'short', timeZone: zone })).format(d);
 }
 
+/** 21.11.2026: the day of an instant as the calendar reads in `timeZone`. */
+export function dateIn(iso, timeZone) {
+  if (!iso) return t('none');
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const zone = validTimeZone(timeZone) ? timeZone : undefined;
+  return formatter(`dz:${zone}`, (l) => new Intl.DateTimeFormat(l, { dateStyle: 'short', timeZone: zone })).format(d);
+}
+
 /** The wall-clock parts of instant `ms` in `timeZone`, as a UTC timestamp of the same reading. */
 function wallClock(ms, timeZone) {
   const parts = {};

@@ -305,26 +305,48 @@ export const ASSIGN_CLIENT = `mutation AssignClient($clientId: ID!, $ownerId: ID
 const TASK_FIELDS = `id title details dueAt overdue status priority source sourceRef clientId
     client { id displayName } assignee { id username } creator { id username } createdAt closedAt`;
 
+/** A signal with its evidence, in the reader's language (`$lang`). */
+export const SIGNAL_FIELDS = `id kind title(lang: $lang) severity state resolution dismissReason
+    summary(lang: $lang) figures(lang: $lang) { name kind text } evidence { kind id }
+    dueOn raisedAt clientId client { id displayName } task { id status }`;
+
+/** A task with the signal it was made for (when it was). */
+const DAY_TASK_FIELDS = `${TASK_FIELDS} signal { ${SIGNAL_FIELDS} }`;
+
 /**
  * "My day": my overdue tasks, today's (in my time zone) and the coming week's, my time zone,
- * and the clients of my book where something happened most recently.
+ * the open signals of my book, and the clients of my book where something happened most
+ * recently.
  */
-export const MY_DAY = `query MyDay {
+export const MY_DAY = `query MyDay($lang: Lang! = RU) {
   me { id timeZone }
-  overdue: myTasks(filter: { due: OVERDUE }) { ${TASK_FIELDS} }
-  today: myTasks(filter: { due: TODAY }) { ${TASK_FIELDS} }
-  week: myTasks(filter: { due: WEEK }) { ${TASK_FIELDS} }
-  done: myTasks(filter: { status: DONE }) { ${TASK_FIELDS} }
+  overdue: myTasks(filter: { due: OVERDUE }) { ${DAY_TASK_FIELDS} }
+  today: myTasks(filter: { due: TODAY }) { ${DAY_TASK_FIELDS} }
+  week: myTasks(filter: { due: WEEK }) { ${DAY_TASK_FIELDS} }
+  done: myTasks(filter: { status: DONE }) { ${DAY_TASK_FIELDS} }
+  signals(first: 50) { totalCount edges { node { ${SIGNAL_FIELDS} } } }
   clients(first: 0) { totalCount }
   recentClients(first: 8) { id displayName status lastActivityAt }
+}`;
+
+export const SIGNAL_RAISED = `subscription SignalRaised($lang: Lang! = RU) {
+  signalRaised { ${SIGNAL_FIELDS} }
+}`;
+
+export const ACKNOWLEDGE_SIGNAL = `mutation AcknowledgeSignal($id: ID!, $lang: Lang! = RU) {
+  acknowledgeSignal(id: $id) { ${SIGNAL_FIELDS} }
+}`;
+
+export const DISMISS_SIGNAL = `mutation DismissSignal($id: ID!, $reason: String!, $lang: Lang! = RU) {
+  dismissSignal(id: $id, reason: $reason) { ${SIGNAL_FIELDS} }
 }`;
 
 export const SET_MY_TIME_ZONE = `mutation SetMyTimeZone($timeZone: String!) {
   setMyTimeZone(timeZone: $timeZone) { id timeZone }
 }`;
 
-export const MY_TASKS_CHANGED = `subscription MyTasksChanged {
-  myTasksChanged { ${TASK_FIELDS} }
+export const MY_TASKS_CHANGED = `subscription MyTasksChanged($lang: Lang! = RU) {
+  myTasksChanged { ${DAY_TASK_FIELDS} }
 }`;
 
 /** A client's tasks, open ones first, and my time zone (the form's clock). */

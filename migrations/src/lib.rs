@@ -29,6 +29,7 @@ mod m20261207_000070_tasks_timeline;
 mod m20261207_000080_request_counts;
 mod m20261207_000090_category_confidence;
 mod m20261207_000100_review_index;
+mod m20261207_000200_signals;
 
 /// The name of the migration after which core rebuilds every client's search text (phone
 /// numbers then match in any spelling).
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000080_request_counts::Migration),
             Box::new(m20261207_000090_category_confidence::Migration),
             Box::new(m20261207_000100_review_index::Migration),
+            Box::new(m20261207_000200_signals::Migration),
         ]
     }
 }

@@ -1,12 +1,17 @@
 // "My day" (#/), where a signed-in user lands: my overdue tasks, today's (today in my time zone,
 // which is shown and can be changed) and the coming week's, the ones I finished lately, each
-// with its client, priority, due time on my clock and Complete / Reopen; and the clients of my
-// book changed most recently. `myTasksChanged` keeps the lists current while the page is open.
+// with its client, priority, due time on my clock and Complete / Reopen (a task made for a
+// signal shows the signal's evidence); the open signals of my book with Acknowledge and Dismiss
+// (with a reason); and the clients of my book changed most recently. `myTasksChanged` and
+// `signalRaised` keep the lists current while the page is open.
 import { h, replace, focusHeading } from '../dom.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { dateTimeIn, validTimeZone } from '../format.js';
-import { MY_DAY, MY_TASKS_CHANGED, SET_MY_TIME_ZONE } from '../queries.js';
+import {
+  ACKNOWLEDGE_SIGNAL, DISMISS_SIGNAL, MY_DAY, MY_TASKS_CHANGED, SET_MY_TIME_ZONE, SIGNAL_RAISED,
+} from '../queries.js';
 import { formError, preserveFocus, renderStatus, statusBadge } from './common.js';
+import { signalItem } from './signals.js';
 import { runTaskAction, taskItem } from './tasks.js';
 
 /** Russia's time zones, west to east (any other IANA name can be typed). */
@@ -33,6 +38,9 @@ export class MyDayView {
     this.zoneBusy = false;
     this.zoneMessage = '';
     this.zoneError = false;
+    this.signalBusy = null; // id of the signal being changed
+    this.dismissing = null; // id of the signal whose reason form is open
+    this.dismissError = '';
     this.el = h('section', { class: 'view my-day', 'aria-labelledby': 'day-title' });
   }
 
@@ -66,7 +74,21 @@ export class MyDayView {
   /** Live: each change to one of my tasks asks for the lists again (the server sorts them into days). */
   listen() {
     if (this.stopSub) return;
-    this.stopSub = this.ctx.subscribe({ query: MY_TASKS_CHANGED }, {
+    const later = () => {
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => this.load({ quiet: true }), RELOAD_DELAY_MS);
+    };
+    this.stopSignals = this.ctx.subscribe({ query: SIGNAL_RAISED, variables: { lang: lang().toUpperCase() } }, {
+      next: (data) => {
+        const signal = data && data.signalRaised;
+        if (!signal) return;
+        this.ctx.announce(t('signalNew', signal.title));
+        later();
+      },
+      error: () => { this.stopSignals = null; },
+      complete: () => { this.stopSignals = null; },
+    });
+    this.stopSub = this.ctx.subscribe({ query: MY_TASKS_CHANGED, variables: { lang: lang().toUpperCase() } }, {
       next: (data) => {
         const task = data && data.myTasksChanged;
         if (!task) return;
@@ -88,7 +110,7 @@ export class MyDayView {
       this.updateStatus();
     }
     try {
-      this.data = await this.ctx.request(MY_DAY);
+      this.data = await this.ctx.request(MY_DAY, { lang: lang().toUpperCase() });
       this.error = '';
     } catch (e) {
       if (e.handled) return;
@@ -142,6 +164,7 @@ export class MyDayView {
     replace(this.parts.body,
       this.zoneForm(zone),
       this.actionError ? h('p', { class: 'error', role: 'alert', id: 'day-error' }, this.actionError) : null,
+      this.signalList(d.signals, zone),
       h('div', { class: 'day-grid' },
         list('tasks-overdue', t('dayOverdue'), overdue, t('dayNoOverdue')),
         list('tasks-today', t('dayToday'), today, t('dayNoToday')),
@@ -232,6 +255,69 @@ export class MyDayView {
     if (!document.activeElement || document.activeElement === document.body) focusHeading(this.parts.heading);
   }
 
+  /** The open signals of my book, newest first. */
+  signalList(signals, zone) {
+    const nodes = signals ? signals.edges.map((e) => e.node) : [];
+    const user = this.ctx.user();
+    const canAct = !!user && user.role !== 'VIEWER';
+    return h('section', { class: 'card day-list signals', id: 'day-signals', 'aria-labelledby': 'day-signals-title' },
+      h('h2', { id: 'day-signals-title' }, t('daySignals'), ' ', h('span', { class: 'count muted' }, `(${signals ? signals.totalCount : 0})`)),
+      h('p', { class: 'muted small' }, t('daySignalsHow', signals ? signals.totalCount : 0)),
+      nodes.length
+        ? h('ul', { class: 'tasks plain' }, nodes.map((s) => signalItem(s, {
+          prefix: 'sig',
+          timeZone: zone,
+          canAct,
+          busy: this.signalBusy === s.id,
+          dismissing: this.dismissing === s.id,
+          error: this.dismissing === s.id ? this.dismissError : '',
+          onAction: (x, a, reason) => this.actOnSignal(x, a, reason),
+        })))
+        : h('p', { class: 'muted' }, t('dayNoSignals')));
+  }
+
+  async actOnSignal(signal, action, reason) {
+    if (action === 'ask-dismiss' || action === 'cancel-dismiss') {
+      this.dismissing = action === 'ask-dismiss' ? signal.id : null;
+      this.dismissError = '';
+      preserveFocus(() => this.update());
+      const target = action === 'ask-dismiss'
+        ? this.el.querySelector(`#sig-reason-${CSS.escape(signal.id)}`)
+        : this.el.querySelector(`#sig-dismiss-${CSS.escape(signal.id)}`);
+      if (target) target.focus();
+      return;
+    }
+    if (action === 'dismiss' && !(reason || '').trim()) {
+      this.dismissError = t('signalReasonNeeded');
+      preserveFocus(() => this.update());
+      const input = this.el.querySelector(`#sig-reason-${CSS.escape(signal.id)}`);
+      if (input) input.focus();
+      return;
+    }
+    this.signalBusy = signal.id;
+    preserveFocus(() => this.update());
+    try {
+      if (action === 'acknowledge') {
+        await this.ctx.request(ACKNOWLEDGE_SIGNAL, { id: signal.id, lang: lang().toUpperCase() });
+        this.ctx.announce(t('signalAcknowledged', signal.title));
+      } else {
+        await this.ctx.request(DISMISS_SIGNAL, { id: signal.id, reason: reason.trim(), lang: lang().toUpperCase() });
+        this.ctx.announce(t('signalDismissed', signal.title));
+        this.dismissing = null;
+      }
+      this.dismissError = '';
+      this.signalBusy = null;
+      await this.load({ quiet: true });
+    } catch (e) {
+      this.signalBusy = null;
+      if (e.handled) return;
+      if (action === 'dismiss') this.dismissError = formError(this.ctx, e);
+      else this.actionError = this.ctx.errorMessage(e);
+      preserveFocus(() => this.update());
+    }
+    if (!document.activeElement || document.activeElement === document.body) focusHeading(this.parts.heading);
+  }
+
   /** The clients of my book where something happened most recently (their timeline grew). */
   recentClients(nodes, total, zone) {
     return h('section', { class: 'recent-clients', id: 'recent-clients', 'aria-labelledby': 'recent-clients-title' },
@@ -250,5 +336,7 @@ export class MyDayView {
     clearTimeout(this.reloadTimer);
     if (this.stopSub) this.stopSub();
     this.stopSub = null;
+    if (this.stopSignals) this.stopSignals();
+    this.stopSignals = null;
   }
 }

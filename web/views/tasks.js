@@ -5,6 +5,7 @@ import { h } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { dateTimeIn } from '../format.js';
 import { CANCEL_TASK, COMPLETE_TASK, REOPEN_TASK } from '../queries.js';
+import { evidenceBlock, severityBadge } from './signals.js';
 
 const ACTIONS = {
   complete: { query: COMPLETE_TASK, field: 'completeTask', done: 'taskCompleted' },
@@ -53,7 +54,10 @@ export function taskItem(task, { prefix, timeZone, clientName, actions, onAction
         : h('span', { class: 'task-due muted' }, t('taskNoDue')),
       task.assignee ? [' · ', h('span', { class: 'task-assignee' }, t('taskAssignee', task.assignee.username))] : null,
       !open && task.closedAt ? [' · ', h('span', {}, t('taskClosedAt', dateTimeIn(task.closedAt, timeZone)))] : null),
-    task.details ? h('p', { class: 'task-details small' }, task.details) : null),
+    task.signal
+      ? [h('p', { class: 'task-signal small' }, severityBadge(task.signal.severity), ' ', task.signal.summary),
+        evidenceBlock(task.signal, `${prefix}-task`)]
+      : (task.details ? h('p', { class: 'task-details small' }, task.details) : null)),
   offered.length
     ? h('div', { class: 'task-actions' }, offered.map((a) => h('button', {
       type: 'button',

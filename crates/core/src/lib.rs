@@ -33,6 +33,7 @@ pub mod offers;
 pub mod portfolio;
 pub mod quota;
 pub mod ratings;
+pub mod signals;
 pub mod stats;
 pub mod sync;
 pub mod tasks;
@@ -72,6 +73,8 @@ pub struct CoreSettings {
     /// API requests per user per minute across all replicas (`QUERY_RATE_PER_MINUTE`; 0: no
     /// limit).
     pub requests_per_minute: u64,
+    /// Signal thresholds, the home bank and the task rules (`SIGNAL_*`, `HOME_BANK`).
+    pub signals: signals::SignalSettings,
 }
 
 impl Default for CoreSettings {
@@ -87,6 +90,7 @@ impl Default for CoreSettings {
             ratings: ratings::RatingSettings::default(),
             audit_view_window: std::time::Duration::from_secs(600),
             requests_per_minute: 0,
+            signals: signals::SignalSettings::default(),
         }
     }
 }
@@ -219,6 +223,7 @@ impl Core {
             .register::<jobs::Housekeeping>()
             .register::<sync::PairOwnTransfersJob>()
             .register::<sync::RevocationJob>()
+            .register::<signals::SignalsJob>()
     }
 
     /// Tells this process's runner that a job was queued (replicas find it at their next poll).
@@ -243,6 +248,8 @@ impl Core {
             jobs::Schedule::once(key),
         )
         .await?;
+        // Time-based signals (expiries, maturities, late salaries): every client once a day.
+        signals::enqueue_daily(self.db.conn(), now).await?;
         // Consent revocations whose retry job gave up are tried again, at most once an hour.
         if !self.sync.pending_revocations().await?.is_empty() {
             let slot = now.timestamp().div_euclid(3600);

@@ -33,7 +33,7 @@ use crate::timeline::{EventData, NewEvent};
 use crate::Core;
 
 /// Longest title, in characters.
-pub const TITLE_MAX: usize = 200;
+pub const TITLE_MAX: usize = crate::domain::TASK_TITLE_MAX;
 /// Longest details, in characters.
 pub const DETAILS_MAX: usize = 20_000;
 /// Most tasks one read returns.
@@ -595,6 +595,8 @@ impl Core {
             TaskStatus::Cancelled => ("task.cancel", TimelineKind::TaskCancelled),
             TaskStatus::Open => ("task.reopen", TimelineKind::TaskReopened),
         };
+        // A signal's task: completing it closes the signal, reopening it opens the signal.
+        crate::signals::follow_task(&*txn, id, to, actor).await?;
         if let Some(client_id) = client_id {
             crate::timeline::record(
                 &txn,

@@ -473,6 +473,64 @@ pub async fn set_job_lease(
     Ok(())
 }
 
+/// A booked row to store with [`add_booked`]: when, signed amount (credits positive), the
+/// payer or payee, the category.
+#[derive(Clone, Debug)]
+pub struct BookedRow<'a> {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub amount_minor: i64,
+    pub party: &'a str,
+    pub category: crate::domain::Category,
+}
+
+/// Stores booked RUB rows on an account through the ledger (counters and aggregates kept), as
+/// a sync of `bank_code` would.
+pub async fn add_booked(
+    db: &Database,
+    client_id: i64,
+    account_id: i64,
+    bank_code: &str,
+    rows: &[BookedRow<'_>],
+) -> CoreResult<()> {
+    use crate::domain::{CategorySource, Direction, TransactionStatus};
+    use crate::ledger::{NewTransaction, Posting};
+    let new: Vec<NewTransaction> = rows
+        .iter()
+        .map(|r| NewTransaction {
+            client_id,
+            account_id,
+            external_id: format!("tx-{}", uuid::Uuid::new_v4().simple()),
+            booked_at: r.at,
+            value_at: None,
+            amount_minor: r.amount_minor.abs(),
+            currency: "RUB".into(),
+            direction: if r.amount_minor >= 0 {
+                Direction::Credit
+            } else {
+                Direction::Debit
+            },
+            status: TransactionStatus::Booked,
+            raw_status: None,
+            description: r.party.to_owned(),
+            merchant: None,
+            mcc: None,
+            bank_tx_code: None,
+            counterparty: Some(r.party.to_owned()),
+            card_masked: None,
+            counterparty_account: None,
+            category: r.category,
+            category_source: CategorySource::Keyword,
+            category_confidence: Some(90),
+        })
+        .collect();
+    let txn = db.begin_write().await?;
+    let mut posting = Posting::new();
+    posting.insert_imported(&*txn, bank_code, &new).await?;
+    posting.post(&*txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// An administrator acting in a test (sees every client; no user row needed).
 pub fn admin() -> crate::auth::Actor {
     crate::auth::Actor {

@@ -86,6 +86,12 @@ pub enum EventData {
         user: i64,
         until: Option<DateTime<Utc>>,
     },
+    /// A signal raised (`resolution` none) or closed (`TASK_DONE`, `NO_LONGER_APPLIES`,
+    /// `DISMISSED`).
+    Signal {
+        kind: String,
+        resolution: Option<String>,
+    },
     Plain,
 }
 
@@ -581,6 +587,26 @@ fn summary(
             .unwrap_or_else(|| fallback.to_owned())
     };
     match (kind, data) {
+        (TimelineKind::SignalRaised, EventData::Signal { kind, .. }) => {
+            let name = crate::domain::SignalKind::parse(kind)
+                .map(|k| k.title(lang))
+                .unwrap_or(kind.as_str());
+            format!("{}: {name}", lang.pick("Сигнал", "Signal"))
+        }
+        (TimelineKind::SignalClosed, EventData::Signal { kind, resolution }) => {
+            let name = crate::domain::SignalKind::parse(kind)
+                .map(|k| k.title(lang))
+                .unwrap_or(kind.as_str());
+            let how = match resolution.as_deref() {
+                Some("TASK_DONE") => lang.pick("задача выполнена", "task done"),
+                Some("DISMISSED") => lang.pick("отклонён", "dismissed"),
+                _ => lang.pick("больше не актуален", "no longer applies"),
+            };
+            format!(
+                "{} ({how}): {name}",
+                lang.pick("Сигнал закрыт", "Signal closed")
+            )
+        }
         (TimelineKind::Note, EventData::Note { note_kind }) => {
             let body = row
                 .object_id

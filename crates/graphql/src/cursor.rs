@@ -107,19 +107,37 @@ pub fn decode_transaction(cursor: &str) -> ApiResult<TransactionCursor> {
     Ok(TransactionCursor { booked_at, id })
 }
 
-/// A timeline cursor: the entry's time (microseconds) and id.
-pub fn encode_timeline(at: DateTime<Utc>, id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("e1:{}:{id}", at.timestamp_micros()))
+/// A cursor of a list ordered by a time and an id: `prefix`, the time in microseconds, the id.
+fn encode_time_id(prefix: &str, at: DateTime<Utc>, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{prefix}{}:{id}", at.timestamp_micros()))
 }
 
-pub fn decode_timeline(cursor: &str) -> ApiResult<(DateTime<Utc>, i64)> {
-    let rest = decode(cursor, "e1:")?;
-    let bad = || ApiError::bad_input("malformed timeline cursor");
+fn decode_time_id(cursor: &str, prefix: &str, what: &str) -> ApiResult<(DateTime<Utc>, i64)> {
+    let rest = decode(cursor, prefix)?;
+    let bad = || ApiError::bad_input(format!("malformed {what} cursor"));
     let (micros, id) = rest.split_once(':').ok_or_else(bad)?;
     let micros: i64 = micros.parse().map_err(|_| bad())?;
     let id: i64 = id.parse().map_err(|_| bad())?;
     let at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
     Ok((at, id))
+}
+
+/// A timeline cursor: the entry's time and id.
+pub fn encode_timeline(at: DateTime<Utc>, id: i64) -> String {
+    encode_time_id("e1:", at, id)
+}
+
+pub fn decode_timeline(cursor: &str) -> ApiResult<(DateTime<Utc>, i64)> {
+    decode_time_id(cursor, "e1:", "timeline")
+}
+
+/// A signal list's cursor: when the signal was raised, and its id.
+pub fn encode_signal(at: DateTime<Utc>, id: i64) -> String {
+    encode_time_id("g1:", at, id)
+}
+
+pub fn decode_signal(cursor: &str) -> ApiResult<(DateTime<Utc>, i64)> {
+    decode_time_id(cursor, "g1:", "signal")
 }
 
 /// Parses a GraphQL `ID` of one of our rows.

@@ -250,6 +250,26 @@ impl Loader<ClientById> for CoreLoader {
     }
 }
 
+/// The signal a task was made for (a page of tasks reads theirs in one statement).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct SignalOfTask(pub i64);
+
+impl Loader<SignalOfTask> for CoreLoader {
+    type Value = crm_core::signals::Signal;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SignalOfTask],
+    ) -> Result<HashMap<SignalOfTask, Self::Value>, Self::Error> {
+        let mut found = self.0.signals_of_tasks(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.remove(&k.0).map(|s| (*k, s)))
+            .collect())
+    }
+}
+
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct SharesOf(pub i64);
 

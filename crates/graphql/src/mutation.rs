@@ -448,6 +448,70 @@ impl MutationRoot {
         ))
     }
 
+    /// Marks an open signal as seen (it stays listed until done or dismissed).
+    async fn acknowledge_signal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<crate::types::SignalObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "signal").api()?;
+        Ok(crate::types::SignalObject(
+            core(ctx).api()?.acknowledge_signal(who, id).await.api()?,
+        ))
+    }
+
+    /// Dismisses an open or acknowledged signal; `reason` (plain text, at most 1 000
+    /// characters) is required and kept. Its open task is cancelled, and the fact is not
+    /// raised again.
+    async fn dismiss_signal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> async_graphql::Result<crate::types::SignalObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "signal").api()?;
+        Ok(crate::types::SignalObject(
+            core(ctx)
+                .api()?
+                .dismiss_signal(who, id, &reason)
+                .await
+                .api()?,
+        ))
+    }
+
+    /// Computes a client's signals now (they are computed after each sync and daily anyway)
+    /// and returns its open ones. Needs the right to change the client.
+    async fn refresh_signals(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+    ) -> async_graphql::Result<Vec<crate::types::SignalObject>> {
+        let who = actor(ctx).api()?;
+        let client_id = parse_id(&client_id, "client").api()?;
+        let core = core(ctx).api()?;
+        core.client_for(who, client_id, crm_core::access::Need::Change)
+            .await
+            .api()?;
+        core.compute_signals(Some(&[client_id]), chrono::Utc::now())
+            .await
+            .api()?;
+        let filter = crm_core::signals::SignalFilter {
+            client_id: Some(client_id),
+            ..Default::default()
+        };
+        let page = core
+            .signals(who, &filter, crm_core::signals::PAGE_MAX, None)
+            .await
+            .api()?;
+        Ok(page
+            .items
+            .into_iter()
+            .map(crate::types::SignalObject)
+            .collect())
+    }
+
     /// Cancels an open task.
     async fn cancel_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<TaskObject> {
         let who = actor(ctx).api()?;

@@ -73,6 +73,32 @@ impl QueryRoot {
         Ok(TaskObject(core(ctx).api()?.task(who, id).await.api()?))
     }
 
+    /// Signals of your book (the open and acknowledged ones unless `filter.states` says),
+    /// newest first, `first` at a time (at most 100), with their evidence and tasks.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn signals(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<crate::types::SignalFilterInput>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<crate::types::SignalConnection> {
+        crate::types::SignalConnection::load(ctx, filter, first, after).await
+    }
+
+    /// One signal of your book.
+    async fn signal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<crate::types::SignalObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "signal").api()?;
+        Ok(crate::types::SignalObject(
+            core(ctx).api()?.signal(who, id).await.api()?,
+        ))
+    }
+
     /// The teams you may see: all for an administrator, otherwise your own and those you lead.
     async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TeamObject>> {
         let who = actor(ctx).api()?;

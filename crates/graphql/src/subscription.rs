@@ -88,6 +88,23 @@ impl SubscriptionRoot {
         )
     }
 
+    /// Signals raised (or escalated) from now on for the clients of your book, as they are
+    /// committed on any replica.
+    async fn signal_raised(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<crate::types::SignalObject>>>
+    {
+        let who = actor(ctx).api()?.clone();
+        let core = core(ctx).api()?.clone();
+        Ok(
+            crm_core::signals::live_feed(core, who).map(|item| match item {
+                Ok(signal) => Ok(crate::types::SignalObject(signal)),
+                Err(e) => Err(crate::error::ApiError::from(e).into()),
+            }),
+        )
+    }
+
     /// The assistant's answer as it is written: one event per chunk, then a last event with
     /// `done: true` that says where the answer is stored. The same answer `askAssistant` gives.
     /// Closing the subscription (or the socket) cancels the answer, the model's request included.

@@ -67,6 +67,7 @@ pub fn core_settings(config: &Config) -> anyhow::Result<CoreSettings> {
         ratings: config.ratings.clone(),
         audit_view_window: config.audit_view_window,
         requests_per_minute: config.requests_per_minute,
+        signals: config.signals.clone(),
     })
 }
 

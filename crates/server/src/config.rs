@@ -119,6 +119,8 @@ pub struct Config {
     pub sandbox_port: u16,
     /// The AI assistant: provider (none: the built-in analyst), fallback, privacy, limits.
     pub assistant: AssistantSettings,
+    /// Signal thresholds, the home bank and the task rules (`SIGNAL_*`, `HOME_BANK`).
+    pub signals: crm_core::signals::SignalSettings,
 }
 
 /// Which banks to talk to, and with which credentials.
@@ -228,6 +230,153 @@ impl Reader<'_> {
             Some(v) => Err(err(var, format!("must be true or false, got {v:?}"))),
         }
     }
+}
+
+/// `SIGNAL_*` and `HOME_BANK`. Amounts are whole units of the base currency.
+fn signal_settings(
+    r: &Reader,
+    banks: &BankConfig,
+) -> Result<crm_core::signals::SignalSettings, ConfigError> {
+    use crm_core::domain::{SignalKind, TaskPriority};
+    use crm_core::signals::{SignalSettings, TaskRule};
+    let d = SignalSettings::default();
+    let consent_days = match r.text("SIGNAL_CONSENT_DAYS") {
+        None => d.consent_days.clone(),
+        Some(text) => {
+            let mut days = Vec::new();
+            for part in text.split(',') {
+                let n: i64 = part.trim().parse().ok().filter(|n| (1..=90).contains(n)).ok_or_else(|| {
+                    err(
+                        "SIGNAL_CONSENT_DAYS",
+                        format!("must be days from 1 to 90 separated by commas (like 14,7,1), got {text:?}"),
+                    )
+                })?;
+                days.push(n);
+            }
+            days
+        }
+    };
+    let units = |var: &'static str, default_minor: i64, max: u64| -> Result<i64, ConfigError> {
+        Ok(r.ranged(var, (default_minor / 100) as u64, 0, max)? as i64 * 100)
+    };
+    // The home bank: a configured bank's code. With the built-in sandbox banks the first one
+    // plays "our bank" unless told otherwise.
+    let known: Vec<String> = match banks {
+        BankConfig::Remote { banks } => banks.iter().map(|b| b.code.clone()).collect(),
+        BankConfig::Sandbox { .. } => {
+            crm_core::connectors::bank_crates(crm_core::connectors::TABLE)
+                .map(|(code, _, _)| code.to_owned())
+                .collect()
+        }
+        BankConfig::NoBanks => Vec::new(),
+    };
+    let home_bank = match r.text("HOME_BANK").map(|c| c.to_ascii_lowercase()) {
+        Some(code) if code == "none" => None,
+        Some(code) if known.contains(&code) => Some(code),
+        Some(code) => {
+            return Err(err(
+                "HOME_BANK",
+                format!(
+                    "must be the code of a configured bank ({}) or none, got {code:?}",
+                    known.join(", ")
+                ),
+            ))
+        }
+        None if matches!(banks, BankConfig::Sandbox { .. }) => known.first().cloned(),
+        None => None,
+    };
+    let mut task_rules = std::collections::HashMap::new();
+    if let Some(text) = r.text("SIGNAL_TASKS") {
+        let bad = |part: &str| {
+            err(
+                "SIGNAL_TASKS",
+                format!(
+                    "entries are KIND=off or KIND=<days>[:LOW|NORMAL|HIGH|URGENT] separated by commas (like LARGE_INFLOW=2:HIGH,LOAN_ENDING=off); {part:?} is not one"
+                ),
+            )
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (kind, rule) = part.split_once('=').ok_or_else(|| bad(part))?;
+            let kind =
+                SignalKind::parse(&kind.trim().to_ascii_uppercase()).map_err(|_| bad(part))?;
+            let rule = rule.trim();
+            if rule.eq_ignore_ascii_case("off") {
+                task_rules.insert(kind, None);
+                continue;
+            }
+            let (days, priority) = match rule.split_once(':') {
+                Some((days, p)) => (
+                    days,
+                    TaskPriority::parse(&p.trim().to_ascii_uppercase()).map_err(|_| bad(part))?,
+                ),
+                None => (
+                    rule,
+                    SignalSettings::default_task_rule(kind)
+                        .map(|r| r.priority)
+                        .unwrap_or(TaskPriority::Normal),
+                ),
+            };
+            let due_in_days: i64 = days
+                .trim()
+                .trim_end_matches('d')
+                .parse()
+                .ok()
+                .filter(|n| (0..=365).contains(n))
+                .ok_or_else(|| bad(part))?;
+            task_rules.insert(
+                kind,
+                Some(TaskRule {
+                    due_in_days,
+                    priority,
+                }),
+            );
+        }
+    }
+    Ok(SignalSettings {
+        consent_days,
+        maturity_days: r.ranged("SIGNAL_MATURITY_DAYS", d.maturity_days as u64, 1, 365)? as i64,
+        salary_grace_days: r.ranged(
+            "SIGNAL_SALARY_GRACE_DAYS",
+            d.salary_grace_days as u64,
+            0,
+            31,
+        )? as i64,
+        income_drop_percent: r.ranged("SIGNAL_INCOME_DROP_PERCENT", 30, 1, 100)? as u32,
+        income_drop_min_minor: units(
+            "SIGNAL_INCOME_DROP_MIN",
+            d.income_drop_min_minor,
+            1_000_000_000,
+        )?,
+        large_inflow_min_minor: units(
+            "SIGNAL_LARGE_INFLOW_MIN",
+            d.large_inflow_min_minor,
+            1_000_000_000_000,
+        )?,
+        large_inflow_multiple: r.ranged("SIGNAL_LARGE_INFLOW_MULTIPLE", 5, 1, 1_000)? as u32,
+        large_inflow_days: r.ranged(
+            "SIGNAL_LARGE_INFLOW_DAYS",
+            d.large_inflow_days as u64,
+            1,
+            90,
+        )? as i64,
+        low_balance_days: r.ranged("SIGNAL_LOW_BALANCE_DAYS", d.low_balance_days as u64, 1, 90)?
+            as i64,
+        low_balance_floor_minor: units(
+            "SIGNAL_LOW_BALANCE_FLOOR",
+            d.low_balance_floor_minor,
+            1_000_000_000,
+        )?,
+        rating_lookback_days: r.ranged(
+            "SIGNAL_RATING_DAYS",
+            d.rating_lookback_days as u64,
+            1,
+            365,
+        )? as i64,
+        new_product_days: r.ranged("SIGNAL_NEW_PRODUCT_DAYS", d.new_product_days as u64, 1, 365)?
+            as i64,
+        home_bank,
+        task_rules,
+    })
 }
 
 /// The HTTP server's limits. A connection holds a database connection only while one of its
@@ -815,9 +964,11 @@ impl Config {
             },
         };
         let assistant = assistant_settings(&r, prod)?;
+        let signals = signal_settings(&r, &banks)?;
         let sandbox_port = r.ranged("SANDBOX_PORT", 9001, 1, 65_533)? as u16;
 
         Ok(Config {
+            signals,
             sandbox_port,
             assistant,
             banks,

@@ -24,6 +24,10 @@ pub(crate) struct HistoryRow {
     pub payee: String,
     /// `payee` normalised (case, `ё`, digits dropped from descriptions) for grouping.
     pub key: String,
+    /// The account it was booked on (which bank a salary arrives at).
+    pub account_id: i64,
+    /// The transaction's id (evidence).
+    pub id: i64,
 }
 
 /// The grouping key of a payee: merchant and counterparty names as they are (normalised),
@@ -69,6 +73,8 @@ pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
         Option<String>,
         Option<String>,
         String,
+        i64,
+        i64,
     );
     let rows: Vec<Row> = transactions::Entity::find()
         .select_only()
@@ -80,6 +86,8 @@ pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
             T::Merchant,
             T::Counterparty,
             T::Description,
+            T::AccountId,
+            T::Id,
         ])
         .filter(T::ClientId.eq(client_id))
         .filter(T::BookedAt.gte(from))
@@ -98,7 +106,17 @@ pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
     let mut out: Vec<HistoryRow> = rows
         .into_iter()
         .map(
-            |(booked_at, amount_minor, currency, category, merchant, counterparty, description)| {
+            |(
+                booked_at,
+                amount_minor,
+                currency,
+                category,
+                merchant,
+                counterparty,
+                description,
+                account_id,
+                id,
+            )| {
                 let (payee, key) =
                     payee_key(merchant.as_deref(), counterparty.as_deref(), &description);
                 Ok(HistoryRow {
@@ -108,6 +126,8 @@ pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
                     category: Category::parse(&category)?,
                     payee,
                     key,
+                    account_id,
+                    id,
                 })
             },
         )

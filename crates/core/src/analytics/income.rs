@@ -51,6 +51,8 @@ pub struct IncomeProfile {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Salary {
     pub employer: String,
+    /// The payer's grouping key (`HistoryRow::key`): which rows are the salary.
+    pub key: String,
     pub currency: Currency,
     pub typical_minor: i64,
     pub typical_day: u32,
@@ -152,6 +154,7 @@ pub(crate) fn detect_salary(rows: &[HistoryRow], now: DateTime<Utc>) -> Option<S
         };
         let candidate = Salary {
             employer: last_main.payee.clone(),
+            key: last_main.key.clone(),
             currency: currency.clone(),
             typical_minor: median_i64(&sums),
             typical_day,
@@ -272,6 +275,8 @@ mod tests {
             category,
             payee: payer.to_owned(),
             key: payer.to_lowercase(),
+            account_id: 1,
+            id: 1,
         }
     }
 

@@ -349,6 +349,8 @@ mod tests {
             category: Category::Subscriptions,
             payee: key.to_owned(),
             key: key.to_owned(),
+            account_id: 1,
+            id: 1,
         }
     }
 

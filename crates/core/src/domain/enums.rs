@@ -321,7 +321,66 @@ text_enum!(
         ClientShared => "CLIENT_SHARED",
         ClientUnshared => "CLIENT_UNSHARED",
         AssistantConversation => "ASSISTANT_CONVERSATION",
+        SignalRaised => "SIGNAL_RAISED",
+        SignalClosed => "SIGNAL_CLOSED",
     }
+);
+
+text_enum!(
+    /// What a signal is about (see `signals`).
+    SignalKind {
+        ConsentExpiring => "CONSENT_EXPIRING",
+        ConsentLost => "CONSENT_LOST",
+        DepositMaturing => "DEPOSIT_MATURING",
+        LoanEnding => "LOAN_ENDING",
+        SalaryMissing => "SALARY_MISSING",
+        SalaryMoved => "SALARY_MOVED",
+        IncomeDrop => "INCOME_DROP",
+        LargeInflow => "LARGE_INFLOW",
+        LowBalanceAhead => "LOW_BALANCE_AHEAD",
+        Overdraft => "OVERDRAFT",
+        RatingDowngrade => "RATING_DOWNGRADE",
+        NewExternalProduct => "NEW_EXTERNAL_PRODUCT",
+    }
+);
+
+impl SignalKind {
+    /// The kind's short name.
+    pub fn title(self, lang: crate::domain::Lang) -> &'static str {
+        use SignalKind::*;
+        match self {
+            ConsentExpiring => lang.pick("Согласие истекает", "Consent expiring"),
+            ConsentLost => lang.pick("Согласие потеряно", "Consent lost"),
+            DepositMaturing => lang.pick("Вклад погашается", "Deposit maturing"),
+            LoanEnding => lang.pick("Кредит заканчивается", "Loan ending"),
+            SalaryMissing => lang.pick("Зарплата не пришла", "Salary missing"),
+            SalaryMoved => lang.pick("Зарплата ушла в другой банк", "Salary moved"),
+            IncomeDrop => lang.pick("Доход упал", "Income drop"),
+            LargeInflow => lang.pick("Крупное поступление", "Large inflow"),
+            LowBalanceAhead => lang.pick("Скоро низкий остаток", "Low balance ahead"),
+            Overdraft => lang.pick("Овердрафт", "Overdraft"),
+            RatingDowngrade => lang.pick("Рейтинг снизился", "Rating downgrade"),
+            NewExternalProduct => {
+                lang.pick("Новый продукт в другом банке", "New product elsewhere")
+            }
+        }
+    }
+}
+
+text_enum!(
+    /// Where a signal stands: open until acknowledged, done (its task completed, or the fact
+    /// no longer holds) or dismissed with a reason.
+    SignalState {
+        Open => "OPEN",
+        Acknowledged => "ACKNOWLEDGED",
+        Done => "DONE",
+        Dismissed => "DISMISSED",
+    }
+);
+
+text_enum!(
+    /// How soon a signal wants attention.
+    SignalSeverity { Info => "INFO", Warning => "WARNING", Critical => "CRITICAL" }
 );
 
 text_enum!(

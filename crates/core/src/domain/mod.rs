@@ -12,10 +12,14 @@ pub use actor::Actor;
 pub use calendar::{check_user_time, clamp_to_stored_years, date_key, day_key, month_key};
 pub use enums::{
     AccountKind, AccountStatus, AgreementKind, AgreementStatus, CardKind, CardStatus, Category,
-    CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role, TaskPriority, TaskSource,
-    TaskStatus, TimelineKind, TransactionStatus,
+    CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role, SignalKind,
+    SignalSeverity, SignalState, TaskPriority, TaskSource, TaskStatus, TimelineKind,
+    TransactionStatus,
 };
 pub use format::{format_money, Lang, Localized};
+
+/// Longest task title, in characters (tasks written by people and by signal rules alike).
+pub const TASK_TITLE_MAX: usize = 200;
 pub use money::{decimal_to_minor, minor_to_decimal, Currency, Money, MINOR_SCALE};
 pub use sync_run::{
     LinkResult, SkipReason, SyncEvent, SyncRunLink, SyncRunStatus, SyncRunSummary, SyncTrigger,

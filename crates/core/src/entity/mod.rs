@@ -24,6 +24,7 @@ pub mod products;
 pub mod ratings;
 pub mod recategorisations;
 pub mod sessions;
+pub mod signals;
 pub mod sync_run_links;
 pub mod sync_runs;
 pub mod tasks;

@@ -52,6 +52,9 @@ pub enum Event {
         assignee_id: Option<i64>,
         previous_assignee_id: Option<i64>,
     },
+    /// A signal was raised, raised again or escalated (committed): `signalRaised` subscribers
+    /// who see its client read it.
+    SignalRaised { signal_id: i64, client_id: i64 },
 }
 
 /// A task's change as the bus carries it.
@@ -147,6 +150,8 @@ struct Local {
     recategorisations: watch::Sender<u64>,
     timeline: broadcast::Sender<i64>,
     tasks: broadcast::Sender<TaskChange>,
+    /// `(signal id, client id)`.
+    signals: broadcast::Sender<(i64, i64)>,
     writes: Arc<WriteClock>,
 }
 
@@ -174,6 +179,12 @@ impl Local {
                     assignee_id,
                     previous_assignee_id,
                 });
+            }
+            Event::SignalRaised {
+                signal_id,
+                client_id,
+            } => {
+                let _ = self.signals.send((signal_id, client_id));
             }
         }
     }
@@ -206,6 +217,7 @@ impl EventBus {
                 recategorisations: watch::Sender::new(0),
                 timeline: broadcast::channel(256).0,
                 tasks: broadcast::channel(256).0,
+                signals: broadcast::channel(1024).0,
                 writes: db.write_clock(),
             }),
             remote: OnceLock::new(),
@@ -267,6 +279,11 @@ impl EventBus {
 
     pub fn task_changes(&self) -> broadcast::Receiver<TaskChange> {
         self.local.tasks.subscribe()
+    }
+
+    /// `(signal id, client id)` of signals raised or escalated.
+    pub fn signals_raised(&self) -> broadcast::Receiver<(i64, i64)> {
+        self.local.signals.subscribe()
     }
 }
 

@@ -56,6 +56,10 @@ pub(super) enum Wire {
         assignee_id: Option<i64>,
         previous_assignee_id: Option<i64>,
     },
+    SignalRaised {
+        signal_id: i64,
+        client_id: i64,
+    },
     /// Data changed.
     Writes,
 }
@@ -103,6 +107,13 @@ impl Envelope {
                 task_id: *task_id,
                 assignee_id: *assignee_id,
                 previous_assignee_id: *previous_assignee_id,
+            },
+            Event::SignalRaised {
+                signal_id,
+                client_id,
+            } => Wire::SignalRaised {
+                signal_id: *signal_id,
+                client_id: *client_id,
             },
         };
         Envelope::with(origin, body)
@@ -178,6 +189,13 @@ impl Wire {
                 assignee_id,
                 previous_assignee_id,
             },
+            Wire::SignalRaised {
+                signal_id,
+                client_id,
+            } => Event::SignalRaised {
+                signal_id,
+                client_id,
+            },
             Wire::SyncFinished { .. } | Wire::Writes => return None,
         })
     }
@@ -226,6 +244,10 @@ mod tests {
                 task_id: 4,
                 assignee_id: Some(3),
                 previous_assignee_id: None,
+            },
+            Event::SignalRaised {
+                signal_id: 8,
+                client_id: 12,
             },
         ]
     }

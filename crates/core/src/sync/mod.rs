@@ -693,6 +693,15 @@ impl SyncEngine {
             Utc::now(),
         )
         .await;
+        // The run's clients' signals (a lost queueing is made good by the daily run).
+        let mut touched: Vec<i64> = outcomes.iter().map(|(l, _)| l.client_id).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        if let Err(e) = crate::signals::enqueue_for(self.db.conn(), run_id, touched).await {
+            tracing::error!(error = %e, "queueing the run's signals failed");
+        } else {
+            self.jobs.wake();
+        }
         self.record_run_links(run_id, &outcomes).await?;
         let (status, message) = run_verdict(&outcomes, run.errors.is_empty());
         run.status = status;

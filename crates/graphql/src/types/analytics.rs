@@ -175,7 +175,7 @@ pub struct Figure {
 }
 
 impl Figure {
-    fn new(f: &CoreFigure, lang: CoreLang) -> Self {
+    pub(crate) fn new(f: &CoreFigure, lang: CoreLang) -> Self {
         let (kind, money, value, date) = match &f.value {
             FigureValue::Money(m) => (FigureKind::Money, Some(MoneyObject::from(m)), None, None),
             FigureValue::Percent(p) => (FigureKind::Percent, None, Some(*p), None),

@@ -113,6 +113,23 @@ impl ClientObject {
         Ok(tasks.into_iter().map(super::TaskObject).collect())
     }
 
+    /// The client's signals (open and acknowledged ones unless `states` says), newest first,
+    /// `first` at a time.
+    async fn signals(
+        &self,
+        ctx: &Context<'_>,
+        states: Option<Vec<super::SignalState>>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::SignalConnection> {
+        let filter = super::SignalFilterInput {
+            states,
+            client_id: Some(ID(self.0.id.to_string())),
+            ..Default::default()
+        };
+        super::SignalConnection::load(ctx, Some(filter), first, after).await
+    }
+
     /// What happened to the client, newest first: notes, tasks, bank links and consents, syncs
     /// that brought transactions, large transactions, rating changes, edits, assignments,
     /// shares and assistant conversations. `kinds` narrows it (all when empty).

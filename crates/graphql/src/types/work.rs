@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult, ApiResultExt};
 macro_rules! mirror_enum {
     ($(#[$meta:meta])* $name:ident => $core:ident { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq)]
         pub enum $name { $($variant),+ }
 
         impl From<$name> for $core {
@@ -35,6 +35,8 @@ macro_rules! mirror_enum {
         }
     };
 }
+
+pub(crate) use mirror_enum;
 
 mirror_enum!(
     /// Where a task stands.
@@ -68,6 +70,8 @@ mirror_enum!(
         ClientShared,
         ClientUnshared,
         AssistantConversation,
+        SignalRaised,
+        SignalClosed,
     }
 );
 
@@ -230,6 +234,21 @@ impl TaskObject {
     /// The evidence the task came from (a signal, a conversation), when it has one.
     async fn source_ref(&self) -> Option<&str> {
         self.0.source_ref.as_deref()
+    }
+    /// The signal the task was made for (its rule), when it was.
+    async fn signal(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::SignalObject>> {
+        if self.0.source != CoreSource::Signal {
+            return Ok(None);
+        }
+        Ok(ctx
+            .data_unchecked::<async_graphql::dataloader::DataLoader<crate::loaders::CoreLoader>>()
+            .load_one(crate::loaders::SignalOfTask(self.0.id))
+            .await
+            .api()?
+            .map(super::SignalObject))
     }
     /// The client's id (null: a task without a client).
     async fn client_id(&self) -> Option<ID> {
