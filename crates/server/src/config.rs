@@ -1046,6 +1046,40 @@ mod tests {
     }
 
     #[test]
+    fn signal_settings_default_and_bad_ones_are_named() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!(c.signals.consent_days, vec![14, 7, 1]);
+        // The demo's first sandbox bank plays the home bank.
+        assert_eq!(c.signals.home_bank.as_deref(), Some("abank"));
+        let c = cfg(&[
+            ("SIGNAL_TASKS", "loan_ending=off, LARGE_INFLOW=1:URGENT"),
+            ("SIGNAL_LARGE_INFLOW_MIN", "250000"),
+            ("HOME_BANK", "none"),
+        ])
+        .expect("valid");
+        use crm_core::domain::{SignalKind, TaskPriority};
+        assert_eq!(c.signals.task_rule(SignalKind::LoanEnding), None);
+        assert_eq!(
+            c.signals
+                .task_rule(SignalKind::LargeInflow)
+                .map(|r| (r.due_in_days, r.priority)),
+            Some((1, TaskPriority::Urgent))
+        );
+        assert!(c.signals.task_rule(SignalKind::Overdraft).is_some());
+        assert_eq!(c.signals.large_inflow_min_minor, 25_000_000);
+        assert_eq!(c.signals.home_bank, None);
+        for (var, value) in [
+            ("SIGNAL_TASKS", "OVERDRAFT=soon"),
+            ("SIGNAL_TASKS", "NOT_A_KIND=1"),
+            ("SIGNAL_CONSENT_DAYS", "14,0"),
+            ("HOME_BANK", "nobank"),
+            ("SIGNAL_INCOME_DROP_PERCENT", "150"),
+        ] {
+            assert_eq!(cfg(&[(var, value)]).expect_err(value).var, var);
+        }
+    }
+
+    #[test]
     fn errors_name_the_variable() {
         let e = cfg(&[("PORT", "eighty")]).expect_err("bad port");
         assert_eq!(e.var, "PORT");
