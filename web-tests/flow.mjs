@@ -395,6 +395,13 @@ async function analyticsChecks(page, vp) {
   const top = await api(page, 'query($id: ID!, $from: DateTime!, $to: DateTime!) { client(id: $id) { topMerchants(from: $from, to: $to, first: 10) { merchant } } }',
     { id: busy.id, from: from.toISOString(), to: to.toISOString() });
   assertEq(JSON.stringify(shown), JSON.stringify(top.client.topMerchants.map((m) => m.merchant)), `${vp}: the top merchants of the last 90 days`);
+  // The forecast: a chart per currency of the client's money, and the API's expected items.
+  const fc = await api(page, 'query($id: ID!) { client(id: $id) { forecast(days: 30) { currencies { currency } items { label } } } }', { id: busy.id });
+  const charts = await page.$$eval('#forecast .forecast-currency', (els) => els.map((e) => e.dataset.currency));
+  assertEq(JSON.stringify(charts), JSON.stringify(fc.client.forecast.currencies.map((c) => c.currency)), `${vp}: a forecast chart per currency`);
+  assert(charts.length > 0 && (await page.$$('#forecast svg.chart polyline.balance-line')).length === charts.length, `${vp}: each currency's balance drawn as a line`);
+  const expected = await page.$$eval('#forecast .forecast-items tbody tr:not(.empty) td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+  assertEq(JSON.stringify(expected), JSON.stringify(fc.client.forecast.items.map((i) => i.label)), `${vp}: the forecast's expected items`);
   await screenshot(page, `${vp}-07b-client-analytics`);
 }
 

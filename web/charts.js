@@ -4,7 +4,7 @@
 // Colours come from style.css classes; the SVG is redrawn at the width of its container.
 import { h, svg, replace, table } from './dom.js';
 import { t } from './i18n.js';
-import { compactNumber, money, monthLabel } from './format.js';
+import { compactNumber, date, money, monthLabel } from './format.js';
 
 let seq = 0;
 const uid = (prefix) => `${prefix}-${++seq}`;
@@ -125,13 +125,7 @@ export function cashflowChart({ title, desc, months, currency }) {
     const root = frame(width, height, id, title, desc);
     root.append(patterns(id));
 
-    const grid = svg('g', { class: 'chart-grid' });
-    for (const v of ticks) {
-      grid.append(
-        svg('line', { x1: left, x2: width - right, y1: y(v), y2: y(v), class: v === 0 ? 'axis-zero' : 'grid-line' }),
-        svg('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'chart-tick' }, compactNumber(v)));
-    }
-    root.append(grid);
+    root.append(valueGrid(ticks, y, left, width - right));
 
     const every = groupW < 34 ? Math.ceil(34 / groupW) : 1;
     const points = [];
@@ -173,6 +167,17 @@ export function cashflowChart({ title, desc, months, currency }) {
         { content: money(m.net, currency), class: 'num' }])));
 }
 
+/** Horizontal grid lines at `ticks` (the zero line stronger) from `x1` to `x2`, labelled left. */
+function valueGrid(ticks, y, x1, x2) {
+  const grid = svg('g', { class: 'chart-grid' });
+  for (const v of ticks) {
+    grid.append(
+      svg('line', { x1, x2, y1: y(v), y2: y(v), class: v === 0 ? 'axis-zero' : 'grid-line' }),
+      svg('text', { x: x1 - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'chart-tick' }, compactNumber(v)));
+  }
+  return grid;
+}
+
 /** The numbers of a chart as a table, behind a disclosure. */
 function dataTable(caption, headings, rows) {
   const columns = headings.filter(Boolean).map((title, k) => ({ title, class: k ? 'num' : '' }));
@@ -191,4 +196,62 @@ export function niceTicks(lo, hi, count) {
   const out = [];
   for (let v = start; v < hi + step * 0.999; v += step) out.push(Math.round(v / step) * step);
   return out;
+}
+
+/**
+ * A balance over days as a solid line with a zero line, a few grid lines and dated ticks; the
+ * lowest point is marked with a dot and its value.
+ * @param {{title: string, desc: string, currency: string,
+ *          points: {date: string, balance: {amount: string}}[]}} spec
+ */
+export function balanceChart({ title, desc, points, currency }) {
+  const id = uid('balance');
+  const values = points.map((p) => Number(p.balance.amount) || 0);
+  const min = Math.min(...values);
+  const max = Math.max(0, ...values);
+  // From zero, unless the balance stays far above it (then its movement would be a flat line).
+  const ticks = niceTicks(min > max / 2 ? min : Math.min(0, min), max, 4);
+  const lo = ticks[0];
+  const hi = ticks[ticks.length - 1] || 1;
+  const low = values.reduce((k, v, i) => (v < values[k] ? i : k), 0);
+
+  const draw = (width) => {
+    const height = 220;
+    const left = 64;
+    const right = 12;
+    const topPad = 14;
+    const bottomPad = 28;
+    const plotW = width - left - right;
+    const plotH = height - topPad - bottomPad;
+    const x = (i) => left + (points.length > 1 ? (i / (points.length - 1)) * plotW : plotW / 2);
+    const y = (v) => topPad + plotH - ((v - lo) / (hi - lo || 1)) * plotH;
+    const root = frame(width, height, id, title, desc);
+    root.append(valueGrid(ticks, y, left, width - right));
+    const every = Math.max(1, Math.ceil(points.length / Math.max(2, Math.floor(plotW / 70))));
+    points.forEach((p, i) => {
+      if (i % every === 0) {
+        const anchor = x(i) > width - right - 36 ? 'end' : 'middle';
+        root.append(svg('text', { x: x(i), y: height - 10, 'text-anchor': anchor, class: 'chart-tick' }, date(p.date)));
+      }
+    });
+    if (points.length) {
+      root.append(svg('polyline', {
+        points: values.map((v, i) => `${x(i)},${y(v)}`).join(' '), class: 'balance-line', fill: 'none',
+      }));
+      const lp = points[low];
+      root.append(svg('g', { class: 'balance-low' },
+        svg('title', {}, `${t('chartLowest')}: ${date(lp.date)}, ${money(lp.balance.amount, currency)}`),
+        svg('circle', { cx: x(low), cy: y(values[low]), r: 4, class: 'net-dot' }),
+        svg('text', {
+          x: Math.min(Math.max(x(low), left + 40), width - right - 40), y: Math.max(y(values[low]) - 8, topPad + 2),
+          'text-anchor': 'middle', class: 'chart-value',
+        }, money(lp.balance.amount, currency))));
+    }
+    return root;
+  };
+  return h('figure', { class: 'chart-figure' },
+    h('figcaption', { class: 'chart-caption' }, title),
+    responsive(draw),
+    dataTable(title, [t('chartDate'), t('chartBalance')],
+      points.map((p) => [date(p.date), { content: money(p.balance.amount, currency), class: 'num' }])));
 }

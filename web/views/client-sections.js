@@ -17,6 +17,7 @@
 import { h, table } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { date, integer, money, percent } from '../format.js';
+import { FORECAST_FIELDS, forecastSection } from './forecast.js';
 
 const FIGURES = 'figures { name kind text }';
 
@@ -132,6 +133,14 @@ export const CLIENT_SECTIONS = [
     }`,
     title: () => t('recurringTitle'),
     render: recurring,
+  },
+  {
+    id: 'forecast',
+    enabled: () => true,
+    tab: 'analytics',
+    fields: FORECAST_FIELDS,
+    title: () => t('forecastTitle'),
+    render: forecastSection,
   },
   {
     id: 'offers',

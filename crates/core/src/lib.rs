@@ -23,6 +23,7 @@ pub(crate) mod entity;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod forecast;
 pub mod holdings;
 pub mod insights;
 pub mod jobs;

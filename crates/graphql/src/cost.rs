@@ -2,7 +2,7 @@
 //!
 //! **Weights.** Every field costs 1, except the fields that read much more than their own row:
 //! [`HEAVY`] for the analyses computed from a client's transaction rows (recurring payments,
-//! income, insights, offers), [`LIGHT`] for those read from the monthly aggregates (spending by
+//! income, insights, offers, the forecast), [`LIGHT`] for those read from the monthly aggregates (spending by
 //! category, top merchants, cash flow, the headline stats; the portfolio's figures 3 × that). A list
 //! with `first` multiplies what it holds by its page size, so `clients(first: 20) { insights }`
 //! costs 20 × 50. The schema's complexity limit (`GRAPHQL_MAX_COMPLEXITY`) refuses what costs
@@ -36,7 +36,7 @@ pub const DEFAULT_PAGE: usize = 20;
 /// The weight of a field by name ([`HEAVY`], [`LIGHT`] or 1), as the resolvers declare it.
 pub fn weight(field: &str) -> usize {
     match field {
-        "recurringPayments" | "income" | "insights" | "offers" => HEAVY,
+        "recurringPayments" | "income" | "insights" | "offers" | "forecast" => HEAVY,
         "spendingByCategory" | "topMerchants" | "cashflow" | "stats" => LIGHT,
         // Grades, banks and categories of the book: three aggregate reads.
         "portfolio" => 3 * LIGHT,

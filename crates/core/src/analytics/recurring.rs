@@ -247,7 +247,12 @@ pub(crate) fn similar_amounts(amounts: &[i64], tolerance: f64) -> bool {
     close as f64 >= 0.75 * amounts.len() as f64
 }
 
-fn next_after(last: DateTime<Utc>, interval: Interval, day: Option<u32>) -> DateTime<Utc> {
+/// The date a payment of this pattern follows one made at `last`.
+pub(crate) fn next_after(
+    last: DateTime<Utc>,
+    interval: Interval,
+    day: Option<u32>,
+) -> DateTime<Utc> {
     match (interval, day) {
         (Interval::Monthly, Some(d)) => on_day_months_later(last, 1, d),
         (Interval::Quarterly, Some(d)) => on_day_months_later(last, 3, d),

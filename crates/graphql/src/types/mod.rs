@@ -4,6 +4,7 @@ mod analytics;
 mod assistant;
 mod client;
 mod enums;
+mod forecast;
 mod holdings;
 mod inputs;
 mod objects;
@@ -19,6 +20,7 @@ pub use client::{
     ClientConnection, ClientObject, TransactionConnection, TransactionReviewConnection,
 };
 pub use enums::*;
+pub use forecast::*;
 pub use holdings::*;
 pub use inputs::*;
 pub use objects::*;
