@@ -492,9 +492,9 @@ async fn repayments<C: sea_orm::ConnectionTrait>(
 ) -> CoreResult<Vec<HistoryRow>> {
     use sea_orm::QueryOrder;
     use transactions::Column as T;
-    let rows: Vec<(DateTime<Utc>, i64, String)> = transactions::Entity::find()
+    let rows: Vec<(DateTime<Utc>, i64, String, i64)> = transactions::Entity::find()
         .select_only()
-        .columns([T::BookedAt, T::AmountMinor, T::Currency])
+        .columns([T::BookedAt, T::AmountMinor, T::Currency, T::Id])
         .filter(T::AccountId.eq(account_id))
         .filter(T::Direction.eq(Direction::Credit.as_str()))
         .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
@@ -509,13 +509,15 @@ async fn repayments<C: sea_orm::ConnectionTrait>(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(booked_at, amount_minor, currency)| HistoryRow {
+        .map(|(booked_at, amount_minor, currency, id)| HistoryRow {
             booked_at,
             amount_minor,
             currency: Currency::from_db(currency),
             category: Category::LoanPayments,
             payee: agreement.product_name.clone(),
             key: format!("agreement {}", agreement.id),
+            account_id,
+            id,
         })
         .collect())
 }

@@ -135,7 +135,7 @@ fn salary(dates: &[DateTime<Utc>]) -> Vec<BookedRow<'static>> {
         .collect()
 }
 
-/// Four clients of one manager, each with facts of several kinds.
+/// Five clients of one manager, each with facts of one or several kinds.
 async fn world(core: &Core) -> World {
     let manager = user(core, "manager-a", Role::Manager).await;
     let other = user(core, "manager-b", Role::Manager).await;
@@ -286,6 +286,20 @@ async fn world(core: &Core) -> World {
         vec![SignalKind::RatingDowngrade, SignalKind::LoanEnding],
     );
 
+    // 5: 10 000 ₽ and the rent of 30 000 ₽ due on the 12th: the forecast goes below zero.
+    let c5 = client("Смирнов").await;
+    let a5 = account(core, c5, "abank", "40817810000000000006", 10_000_00).await;
+    let rent: Vec<BookedRow> = (8..=11)
+        .map(|m| BookedRow {
+            at: at(2026, m, 12),
+            amount_minor: -30_000_00,
+            party: "ИП Арендодатель",
+            category: Category::Home,
+        })
+        .collect();
+    add_booked(core.db(), c5, a5, "abank", &rent).await.unwrap();
+    expected.insert(c5, vec![SignalKind::LowBalanceAhead]);
+
     World {
         manager,
         other,
@@ -369,6 +383,50 @@ async fn every_kind_is_raised_once_with_a_task_and_a_rerun_adds_nothing() {
         "{}",
         inflow.summary.ru
     );
+    let low = core
+        .signal(
+            &w.manager,
+            signal_of(
+                &core,
+                *w.expected.keys().nth(4).unwrap(),
+                SignalKind::LowBalanceAhead,
+            )
+            .await
+            .id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        low.evidence.money_of("balance_today").unwrap().minor,
+        10_000_00
+    );
+    // The forecast's own lowest point of the next 14 days: the rent on the 12th (30 000 ₽ out
+    // of 10 000 ₽) and the forecast's everyday flow until then.
+    let forecast = core.forecast(low.client_id, 30, now()).await.unwrap();
+    let lowest = forecast.currencies[0]
+        .points
+        .iter()
+        .filter(|p| p.at <= now() + Duration::days(14))
+        .min_by_key(|p| p.balance.minor)
+        .unwrap();
+    assert_eq!(
+        low.evidence.money_of("lowest_balance").unwrap().minor,
+        lowest.balance.minor
+    );
+    assert!(
+        (-20_500_00..=-20_000_00).contains(&lowest.balance.minor),
+        "{lowest:?}"
+    );
+    assert_eq!(
+        low.evidence.date_of("lowest_on").unwrap().date_naive(),
+        lowest.date
+    );
+    assert_eq!(
+        low.evidence.date_of("below_on").unwrap().date_naive(),
+        at(2026, 12, 12).date_naive(),
+        "the day the rent is due"
+    );
+    assert_eq!(low.severity, SignalSeverity::Critical);
     let moved = signal_of(
         &core,
         *w.expected.keys().nth(2).unwrap(),

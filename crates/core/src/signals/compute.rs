@@ -14,8 +14,8 @@ use sea_orm::{
 };
 
 use super::detect::{
-    self, AccountFact, AgreementFact, ClientInputs, Fact, InflowFact, LinkFact, RatingChangeFact,
-    SalaryFact,
+    self, AccountFact, AgreementFact, ClientInputs, Fact, InflowFact, LinkFact, LowPointFact,
+    RatingChangeFact, SalaryFact,
 };
 use super::{can_take_tasks, task_due, task_title, NO_LONGER_APPLIES};
 use crate::analytics::history;
@@ -372,6 +372,41 @@ async fn read_inputs(
                 })
                 .collect(),
         });
+    }
+    // The balance forecast's lowest point within the horizon, per currency, for clients with
+    // money accounts.
+    let with_money: HashSet<i64> = by_client
+        .values()
+        .filter(|c| !c.accounts.is_empty())
+        .map(|c| c.client_id)
+        .collect();
+    let horizon = now + Duration::days(settings.low_balance_days);
+    for c in by_client
+        .values_mut()
+        .filter(|c| with_money.contains(&c.client_id))
+    {
+        let forecast = core.forecast(c.client_id, 30, now).await?;
+        for cur in &forecast.currencies {
+            let Some(low) = cur
+                .points
+                .iter()
+                .filter(|p| p.at <= horizon)
+                .min_by_key(|p| p.balance.minor)
+            else {
+                continue;
+            };
+            let floor = settings.low_balance_floor_minor;
+            c.low_points.push(LowPointFact {
+                currency: cur.currency.as_str().to_owned(),
+                today_minor: cur.start.minor,
+                lowest_minor: low.balance.minor,
+                lowest_on: low.at,
+                below_on: cur
+                    .first_below(floor)
+                    .map(|p| p.at)
+                    .filter(|at| *at <= horizon),
+            });
+        }
     }
     Ok(by_client.into_values().collect())
 }

@@ -90,6 +90,8 @@ pub(crate) struct LowPointFact {
     pub today_minor: i64,
     pub lowest_minor: i64,
     pub lowest_on: DateTime<Utc>,
+    /// The first day the balance is below the floor, within the horizon.
+    pub below_on: Option<DateTime<Utc>>,
 }
 
 /// Everything the rules read of one client.
@@ -451,13 +453,14 @@ pub(crate) fn detect(
         ));
     }
 
-    // The forecast's lowest point under the floor within the window.
+    // The forecast going below the floor within the window (the first such day is the fact).
     for p in &input.low_points {
-        if p.lowest_minor >= settings.low_balance_floor_minor {
-            continue;
-        }
-        let days = days_until(p.lowest_on, now);
-        if days < 0 || days > settings.low_balance_days {
+        let Some(below_on) = p.below_on else { continue };
+        let days = days_until(below_on, now);
+        if p.lowest_minor >= settings.low_balance_floor_minor
+            || days < 0
+            || days > settings.low_balance_days
+        {
             continue;
         }
         out.push(fact(
@@ -468,11 +471,12 @@ pub(crate) fn detect(
                 SignalSeverity::Warning
             },
             format!("client:{client_id}:{}", p.currency),
-            Some(p.lowest_on),
+            Some(below_on),
             Evidence::default()
                 .money("balance_today", p.today_minor, &p.currency)
                 .money("lowest_balance", p.lowest_minor, &p.currency)
                 .money("floor", settings.low_balance_floor_minor, &p.currency)
+                .date("below_on", below_on)
                 .date("lowest_on", p.lowest_on)
                 .number("days_ahead", Decimal::from(days)),
         ));
@@ -901,12 +905,14 @@ mod tests {
                     today_minor: 100_000,
                     lowest_minor: -50_000,
                     lowest_on: at(2026, 12, 15),
+                    below_on: Some(at(2026, 12, 12)),
                 },
                 LowPointFact {
                     currency: "USD".into(),
                     today_minor: 100_000,
                     lowest_minor: -50_000,
                     lowest_on: at(2027, 1, 30),
+                    below_on: Some(at(2027, 1, 30)),
                 },
             ],
             ..Default::default()

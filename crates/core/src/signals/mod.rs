@@ -495,13 +495,17 @@ pub fn summary(
             money("median_credit")
         ),
         (LowBalanceAhead, Lang::Ru) => format!(
-            "По прогнозу остаток упадёт до {} к {} (сейчас {})",
+            "По прогнозу остаток станет меньше {} {} и опустится до {} к {} (сейчас {})",
+            money("floor"),
+            date("below_on"),
             money("lowest_balance"),
             date("lowest_on"),
             money("balance_today")
         ),
         (LowBalanceAhead, Lang::En) => format!(
-            "The forecast balance falls to {} by {} (now {})",
+            "The forecast balance goes below {} on {} and down to {} by {} (now {})",
+            money("floor"),
+            date("below_on"),
             money("lowest_balance"),
             date("lowest_on"),
             money("balance_today")
