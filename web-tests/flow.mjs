@@ -994,6 +994,56 @@ async function workbenchSteps(browser, adminPage, vp, viewport) {
     await screenshot(page, `${vp}-23-my-day-en`);
   });
 
+  // Signals of their book (the demo's, computed after the start's sync) on My day, each task
+  // made for one shows the signal's evidence; completing the task closes the signal; another
+  // signal is dismissed with a reason (an empty reason is refused next to the field).
+  const signals = (await api(page, '{ signals(first: 50) { totalCount edges { node { id title kind task { id status assignee { username } } } } } }')).signals;
+  const open = signals.edges.map((e) => e.node);
+  assert(signals.totalCount > 0, `${username}'s book has signals`);
+  // Its task is the owner's: theirs unless the client came to them from someone else.
+  const withTask = open.find((x) => x.task && x.task.status === 'OPEN' && x.task.assignee?.username === username);
+  // The desktop's manager owns clients with signals; the phone's (a team lead) sees the team's,
+  // whose tasks are their owners'.
+  assert(withTask || vp === 'phone', `a signal with an open task of ${username}'s: ${JSON.stringify(open)}`);
+  const shown = withTask || open[0];
+  await until(page, (id) => document.querySelector(`#day-signals li[data-signal-id="${id}"]`), shown.id, 'the signal listed on My day');
+  await page.click(`#day-signals li[data-signal-id="${shown.id}"] details.evidence summary`);
+  await until(page, (id) => document.querySelector(`#day-signals li[data-signal-id="${id}"] details.evidence`)?.open, shown.id, "the signal's evidence opened");
+  const evidence = await text(page, `#day-signals li[data-signal-id="${shown.id}"] details.evidence`);
+  assert(/\d/.test(evidence) && evidence.includes('Основания'), `the evidence has figures: ${evidence}`);
+  await axe(page, `${vp} my day with signals`);
+  await screenshot(page, `${vp}-24-signals`);
+  const english = (await api(page, 'query($id: ID!) { signal(id: $id) { title(lang: EN) summary(lang: EN) } }', { id: shown.id })).signal;
+  await inEnglish(page, '#day-signals-title', 'Signals in your book', async () => {
+    await until(page, ({ id, want }) => document.querySelector(`#day-signals li[data-signal-id="${id}"] .signal-summary`)?.textContent === want,
+      { id: shown.id, want: english.summary }, 'the signal written in English');
+    assert((await text(page, `#day-signals li[data-signal-id="${shown.id}"]`)).includes(english.title), 'its kind in English');
+    await axe(page, `${vp} my day with signals (English)`);
+    await screenshot(page, `${vp}-24-signals-en`);
+  });
+  if (withTask) {
+    const signalTask = `.day-list li.task[data-task-id="${withTask.task.id}"]`;
+    await until(page, (sel) => document.querySelector(sel), signalTask, "the signal's task on My day");
+    await page.click(`${signalTask} details.evidence summary`);
+    await until(page, (sel) => document.querySelector(`${sel} details.evidence`)?.open, signalTask, "the task's evidence opened");
+    await page.click(`#day-complete-${withTask.task.id}`);
+    await until(page, (id) => !document.querySelector(`#day-signals li[data-signal-id="${id}"]`), withTask.id, 'the signal closed by its task');
+    const closed = (await api(page, 'query($id: ID!) { signal(id: $id) { state resolution } }', { id: withTask.id })).signal;
+    assertEq(`${closed.state} ${closed.resolution}`, 'DONE TASK_DONE', 'the API has the signal done by its task');
+  }
+  const other = open.find((x) => x.id !== (withTask || {}).id);
+  if (other) {
+    await page.click(`#sig-dismiss-${other.id}`);
+    await until(page, (id) => document.activeElement?.id === `sig-reason-${id}`, other.id, 'the reason field focused');
+    await page.click(`#sig-dismiss-confirm-${other.id}`);
+    await until(page, (id) => document.querySelector(`#sig-reason-${id}-error`), other.id, 'an empty reason refused');
+    await page.fill(`#sig-reason-${other.id}`, 'Клиент уже в курсе, обсудили по телефону');
+    await page.click(`#sig-dismiss-confirm-${other.id}`);
+    await until(page, (id) => !document.querySelector(`#day-signals li[data-signal-id="${id}"]`), other.id, 'the dismissed signal gone');
+    const dismissed = (await api(page, 'query($id: ID!) { signal(id: $id) { state dismissReason } }', { id: other.id })).signal;
+    assertEq(dismissed.state, 'DISMISSED', 'the API has it dismissed');
+  }
+
   // The time zone: another one, then a typed IANA name, then back.
   await page.selectOption('#tz-select', 'Asia/Vladivostok');
   await page.click('#tz-save');

@@ -57,6 +57,8 @@ export class MyDayView {
 
   render() {
     this.build();
+    // Signals and their figures come written in the language asked for: ask again.
+    if (this.data && this.dataLang !== lang()) this.load({ quiet: true });
   }
 
   build() {
@@ -110,7 +112,9 @@ export class MyDayView {
       this.updateStatus();
     }
     try {
-      this.data = await this.ctx.request(MY_DAY, { lang: lang().toUpperCase() });
+      const asked = lang();
+      this.data = await this.ctx.request(MY_DAY, { lang: asked.toUpperCase() });
+      this.dataLang = asked;
       this.error = '';
     } catch (e) {
       if (e.handled) return;
@@ -270,6 +274,7 @@ export class MyDayView {
           canAct,
           busy: this.signalBusy === s.id,
           dismissing: this.dismissing === s.id,
+          draft: this.dismissing === s.id ? this.dismissDraft : '',
           error: this.dismissing === s.id ? this.dismissError : '',
           onAction: (x, a, reason) => this.actOnSignal(x, a, reason),
         })))
@@ -277,9 +282,14 @@ export class MyDayView {
   }
 
   async actOnSignal(signal, action, reason) {
+    if (action === 'draft') {
+      this.dismissDraft = reason;
+      return;
+    }
     if (action === 'ask-dismiss' || action === 'cancel-dismiss') {
       this.dismissing = action === 'ask-dismiss' ? signal.id : null;
       this.dismissError = '';
+      this.dismissDraft = '';
       preserveFocus(() => this.update());
       const target = action === 'ask-dismiss'
         ? this.el.querySelector(`#sig-reason-${CSS.escape(signal.id)}`)
@@ -304,6 +314,7 @@ export class MyDayView {
         await this.ctx.request(DISMISS_SIGNAL, { id: signal.id, reason: reason.trim(), lang: lang().toUpperCase() });
         this.ctx.announce(t('signalDismissed', signal.title));
         this.dismissing = null;
+        this.dismissDraft = '';
       }
       this.dismissError = '';
       this.signalBusy = null;

@@ -49,10 +49,11 @@ function refLink(signal, ref) {
  * @param {boolean} o.canAct           whether acknowledge / dismiss are offered
  * @param {boolean} [o.busy]
  * @param {boolean} [o.dismissing]     whether the reason form is open
+ * @param {string} [o.draft]           the reason typed so far
  * @param {string} [o.error]           the reason form's error
  * @param {(signal: object, action: string, reason?: string) => void} o.onAction
  */
-export function signalItem(signal, { prefix, timeZone, canAct, busy = false, dismissing = false, error = '', onAction }) {
+export function signalItem(signal, { prefix, timeZone, canAct, busy = false, dismissing = false, draft = '', error = '', onAction }) {
   const open = signal.state === 'OPEN' || signal.state === 'ACKNOWLEDGED';
   const reasonId = `${prefix}-reason-${signal.id}`;
   const actions = [];
@@ -82,7 +83,12 @@ export function signalItem(signal, { prefix, timeZone, canAct, busy = false, dis
       },
     },
     h('label', { for: reasonId }, t('signalReason')),
-    h('textarea', { id: reasonId, name: 'reason', rows: 2, maxlength: 1000, required: true, 'aria-invalid': error ? 'true' : null, 'aria-describedby': error ? `${reasonId}-error` : null }),
+    // The draft survives the list being drawn again (a live update while typing).
+    h('textarea', {
+      id: reasonId, name: 'reason', rows: 2, maxlength: 1000, required: true,
+      'aria-invalid': error ? 'true' : null, 'aria-describedby': error ? `${reasonId}-error` : null,
+      on: { input: (ev) => onAction(signal, 'draft', ev.target.value) },
+    }, draft),
     error ? h('p', { class: 'error', id: `${reasonId}-error`, role: 'alert' }, error) : null,
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'small', id: `${prefix}-dismiss-confirm-${signal.id}`, disabled: busy }, t('signalDismissConfirm')),

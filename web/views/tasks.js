@@ -55,7 +55,9 @@ export function taskItem(task, { prefix, timeZone, clientName, actions, onAction
       task.assignee ? [' · ', h('span', { class: 'task-assignee' }, t('taskAssignee', task.assignee.username))] : null,
       !open && task.closedAt ? [' · ', h('span', {}, t('taskClosedAt', dateTimeIn(task.closedAt, timeZone)))] : null),
     task.signal
-      ? [h('p', { class: 'task-signal small' }, severityBadge(task.signal.severity), ' ', task.signal.summary),
+      ? [h('p', { class: 'task-signal small' }, severityBadge(task.signal.severity),
+        // The title says it in Russian; in English the signal's own line says it again.
+        task.title.includes(task.signal.summary) ? null : [' ', task.signal.summary]),
         evidenceBlock(task.signal, `${prefix}-task`)]
       : (task.details ? h('p', { class: 'task-details small' }, task.details) : null)),
   offered.length

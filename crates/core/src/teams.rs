@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -324,6 +324,32 @@ impl Core {
         active.team_id = Set(owner.team_id);
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
+        // The open tasks signals made for the client's owner go to the new owner with it (a
+        // task someone handed to a colleague stays with them).
+        let moved: Vec<i64> = {
+            use crate::entity::tasks;
+            use sea_orm::QuerySelect;
+            let mut q = tasks::Entity::find()
+                .select_only()
+                .column(tasks::Column::Id)
+                .filter(tasks::Column::ClientId.eq(client_id))
+                .filter(tasks::Column::Source.eq(crate::domain::TaskSource::Signal.as_str()))
+                .filter(tasks::Column::Status.eq(crate::domain::TaskStatus::Open.as_str()));
+            q = match previous {
+                Some(p) => q.filter(tasks::Column::AssigneeId.eq(p)),
+                None => q.filter(tasks::Column::AssigneeId.is_null()),
+            };
+            let ids: Vec<i64> = q.into_tuple().all(&txn).await?;
+            if !ids.is_empty() && previous != Some(owner.id) {
+                tasks::Entity::update_many()
+                    .col_expr(tasks::Column::AssigneeId, Expr::value(owner.id))
+                    .col_expr(tasks::Column::UpdatedAt, Expr::value(Utc::now()))
+                    .filter(tasks::Column::Id.is_in(ids.iter().copied()))
+                    .exec(&txn)
+                    .await?;
+            }
+            ids
+        };
         crate::timeline::record(
             &txn,
             NewEvent::new(
@@ -344,6 +370,15 @@ impl Core {
         )
         .await?;
         txn.commit().await?;
+        if previous != Some(owner.id) {
+            for task_id in moved {
+                self.events().publish(crate::events::Event::TaskChanged {
+                    task_id,
+                    assignee_id: Some(owner.id),
+                    previous_assignee_id: previous,
+                });
+            }
+        }
         self.announce_timeline(client_id);
         model.try_into()
     }

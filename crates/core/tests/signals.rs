@@ -374,7 +374,11 @@ async fn every_kind_is_raised_once_with_a_task_and_a_rerun_adds_nothing() {
         1_600_000_00
     );
     assert_eq!(
-        inflow.evidence.money_of("median_credit").unwrap().minor,
+        inflow
+            .evidence
+            .money_of("usual_monthly_income")
+            .unwrap()
+            .minor,
         80_000_00
     );
     assert!(
@@ -659,6 +663,23 @@ async fn tasks_close_signals_dismissals_stick_and_conditions_come_and_go() {
     core.compute_signals(Some(&[c1]), now()).await.unwrap();
     let renewed = core.signal(&w.manager, expiring.id).await.unwrap();
     assert_eq!(renewed.resolution.as_deref(), Some("NO_LONGER_APPLIES"));
+
+    // A client given to another manager takes its open signal tasks along.
+    let c2 = *w.expected.keys().nth(1).unwrap();
+    let missing = signal_of(&core, c2, SignalKind::SalaryMissing).await;
+    core.assign_client(&crm_core::testing::admin(), c2, w.other.user_id)
+        .await
+        .unwrap();
+    let task = tasks::Entity::find_by_id(missing.task_id.unwrap())
+        .one(core.db().conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(task.assignee_id, Some(w.other.user_id));
+    assert_eq!(
+        core.signal(&w.other, missing.id).await.unwrap().task_id,
+        Some(task.id)
+    );
 
     // A viewer changes nothing.
     let viewer = user(&core, "viewer", Role::Viewer).await;

@@ -190,7 +190,7 @@ async fn read_inputs(
 
     // Income per month in the base currency: credits except refunds and own transfers.
     let base = core.settings.base_currency.as_str().to_owned();
-    let first_month = crate::domain::month_key(&(now - Duration::days(250)));
+    let first_month = crate::domain::month_key(&(now - Duration::days(400)));
     let months: Vec<(i64, i32, Option<i64>)> = client_month_totals::Entity::find()
         .select_only()
         .column(client_month_totals::Column::ClientId)
@@ -237,56 +237,46 @@ async fn read_inputs(
         .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
         .filter(transactions::Column::ReplacedById.is_null())
         .filter(transactions::Column::AmountMinor.gte(settings.large_inflow_min_minor))
-        .filter(
-            transactions::Column::Category
-                .is_not_in([Category::Refunds.as_str(), crate::aggregates::OWN_TRANSFER]),
-        )
+        .filter(transactions::Column::Currency.eq(base.as_str()))
+        // Not money the client earns as usual (the salary, interest) or moves (own transfers),
+        // nor a purchase given back.
+        .filter(transactions::Column::Category.is_not_in([
+            Category::Refunds.as_str(),
+            Category::Salary.as_str(),
+            Category::Interest.as_str(),
+            crate::aggregates::OWN_TRANSFER,
+        ]))
         .into_tuple()
         .all(conn)
         .await?;
-    let mut medians: HashMap<(i64, String), i64> = HashMap::new();
-    for (_, client, _, _, _, currency) in &large {
-        let key = (*client, currency.clone());
-        if medians.contains_key(&key) {
+    for (id, client, account, booked_at, amount, currency) in large {
+        let Some(c) = by_client.get_mut(&client) else {
+            continue;
+        };
+        // The usual month: the median income of the (up to 12) months before the credit's
+        // month that had income; three of them at least, or the credit is not judged.
+        let month = crate::domain::month_key(&booked_at);
+        let mut before: Vec<i64> = c
+            .month_income
+            .range(..month)
+            .rev()
+            .take(12)
+            .map(|(_, v)| *v)
+            .filter(|v| *v > 0)
+            .collect();
+        if before.len() < 3 {
             continue;
         }
-        let mut amounts: Vec<i64> = transactions::Entity::find()
-            .select_only()
-            .column(transactions::Column::AmountMinor)
-            .filter(transactions::Column::ClientId.eq(*client))
-            .filter(transactions::Column::BookedAt.gte(now - Duration::days(365)))
-            .filter(transactions::Column::BookedAt.lte(now))
-            .filter(transactions::Column::Direction.eq(Direction::Credit.as_str()))
-            .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
-            .filter(transactions::Column::ReplacedById.is_null())
-            .filter(transactions::Column::Currency.eq(currency.as_str()))
-            .filter(
-                transactions::Column::Category
-                    .is_not_in([Category::Refunds.as_str(), crate::aggregates::OWN_TRANSFER]),
-            )
-            .limit(history::MAX_HISTORY_ROWS)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        amounts.sort_unstable();
-        let median = amounts.get(amounts.len() / 2).copied().unwrap_or(0);
-        medians.insert(key, median);
-    }
-    for (id, client, account, booked_at, amount, currency) in large {
-        let median = medians
-            .get(&(client, currency.clone()))
-            .copied()
-            .unwrap_or(0);
-        if let Some(c) = by_client.get_mut(&client) {
-            c.inflows.push(InflowFact {
-                transaction_id: id,
-                bank_code: bank_of_account.get(&account).cloned().unwrap_or_default(),
-                booked_at,
-                amount_minor: amount,
-                currency,
-                median_minor: median,
-            });
-        }
+        before.sort_unstable();
+        let usual = before[before.len() / 2];
+        c.inflows.push(InflowFact {
+            transaction_id: id,
+            bank_code: bank_of_account.get(&account).cloned().unwrap_or_default(),
+            booked_at,
+            amount_minor: amount,
+            currency,
+            usual_month_minor: usual,
+        });
     }
 
     // Rating changes of the recent days, from the timeline.

@@ -70,8 +70,8 @@ pub(crate) struct InflowFact {
     pub booked_at: DateTime<Utc>,
     pub amount_minor: i64,
     pub currency: String,
-    /// The median booked credit of the client's last 12 months in that currency.
-    pub median_minor: i64,
+    /// The client's usual monthly income (base currency): the median of the months before.
+    pub usual_month_minor: i64,
 }
 
 /// A stored rating change (a timeline entry).
@@ -324,7 +324,8 @@ pub(crate) fn detect(
                 SignalKind::NewExternalProduct,
                 SignalSeverity::Warning,
                 format!("agreement:{}", a.id),
-                a.opened_at,
+                // Something that happened: nothing is due (the evidence says when it opened).
+                None,
                 evidence,
             ));
         }
@@ -407,7 +408,7 @@ pub(crate) fn detect(
         if i.amount_minor < settings.large_inflow_min_minor {
             continue;
         }
-        let median = i.median_minor.max(1);
+        let median = i.usual_month_minor.max(1);
         if Decimal::from(i.amount_minor)
             < Decimal::from(settings.large_inflow_multiple) * Decimal::from(median)
         {
@@ -422,7 +423,7 @@ pub(crate) fn detect(
             Evidence::default()
                 .code("bank", &i.bank_code)
                 .money("amount", i.amount_minor, &i.currency)
-                .money("median_credit", i.median_minor, &i.currency)
+                .money("usual_monthly_income", i.usual_month_minor, &i.currency)
                 .number("multiple", multiple)
                 .date("booked_at", i.booked_at)
                 .refer("transaction", i.transaction_id),
@@ -457,7 +458,9 @@ pub(crate) fn detect(
     for p in &input.low_points {
         let Some(below_on) = p.below_on else { continue };
         let days = days_until(below_on, now);
+        // Already at or below the floor today is not "ahead" (an overdraft says so).
         if p.lowest_minor >= settings.low_balance_floor_minor
+            || p.today_minor <= settings.low_balance_floor_minor
             || days < 0
             || days > settings.low_balance_days
         {
@@ -830,7 +833,7 @@ mod tests {
             booked_at: at(2026, 12, 5),
             amount_minor: amount,
             currency: "RUB".into(),
-            median_minor: median,
+            usual_month_minor: median,
         };
         let input = ClientInputs {
             client_id: 1,

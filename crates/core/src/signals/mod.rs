@@ -87,7 +87,8 @@ pub struct SignalSettings {
     pub income_drop_min_minor: i64,
     /// A credit of at least this much (minor units of its currency) … (100 000 ₽)
     pub large_inflow_min_minor: i64,
-    /// … and this many times the client's median credit is a large inflow (5).
+    /// … and this many times the client's usual monthly income (the median of the months
+    /// before) is a large inflow (5). Salaries, interest, refunds and own transfers never are.
     pub large_inflow_multiple: u32,
     /// Credits of the last this many days are looked at (14).
     pub large_inflow_days: i64,
@@ -481,18 +482,18 @@ pub fn summary(
             }
         }
         (LargeInflow, Lang::Ru) => format!(
-            "Поступление {} в {bank} {}: в {} раза больше обычного ({}) — повод предложить вклад",
+            "Поступление {} в {bank} {}: в {} раза больше обычного месячного дохода ({}) — повод предложить вклад",
             money("amount"),
             date("booked_at"),
             number("multiple"),
-            money("median_credit")
+            money("usual_monthly_income")
         ),
         (LargeInflow, Lang::En) => format!(
-            "{} came in at {bank} on {}: {}× the usual credit ({}), a deposit opportunity",
+            "{} came in at {bank} on {}: {}× the usual monthly income ({}), a deposit opportunity",
             money("amount"),
             date("booked_at"),
             number("multiple"),
-            money("median_credit")
+            money("usual_monthly_income")
         ),
         (LowBalanceAhead, Lang::Ru) => format!(
             "По прогнозу остаток станет меньше {} {} и опустится до {} к {} (сейчас {})",
