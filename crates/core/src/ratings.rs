@@ -304,7 +304,20 @@ async fn store_rating<C: ConnectionTrait>(
     client_id: i64,
     now: DateTime<Utc>,
 ) -> CoreResult<(Option<Rating>, bool)> {
-    let Some(inputs) = measure(conn, base, client_id, now).await? else {
+    let inputs = measure(conn, base, client_id, now).await?;
+    store_measured(conn, settings, client_id, inputs, now).await
+}
+
+/// Stores (or removes, without data) the rating of measured `inputs`, saying whether the grade
+/// changed (and so the timeline grew).
+async fn store_measured<C: ConnectionTrait>(
+    conn: &C,
+    settings: &RatingSettings,
+    client_id: i64,
+    inputs: Option<RatingInputs>,
+    now: DateTime<Utc>,
+) -> CoreResult<(Option<Rating>, bool)> {
+    let Some(inputs) = inputs else {
         ratings::Entity::delete_by_id(client_id).exec(conn).await?;
         return Ok((None, false));
     };
@@ -382,8 +395,8 @@ async fn store_rating<C: ConnectionTrait>(
     ))
 }
 
-/// [`compute_and_store`] in one write transaction of its own (the rating and its timeline
-/// entry commit together); the client's timeline subscribers are told.
+/// [`compute_and_store`], stored in one write transaction of its own (the rating and its
+/// timeline entry commit together); the client's timeline subscribers are told.
 pub(crate) async fn rate_and_store(
     db: &crate::db::Database,
     events: &crate::events::EventBus,
@@ -391,8 +404,11 @@ pub(crate) async fn rate_and_store(
     client_id: i64,
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Rating>> {
+    // Measured before the write transaction: on SQLite the writer lock is held only to store,
+    // and several clients are measured at once.
+    let inputs = measure(db.conn(), base, client_id, now).await?;
     let txn = db.begin_write().await?;
-    let (rating, changed) = store_rating(&*txn, settings, base, client_id, now).await?;
+    let (rating, changed) = store_measured(&*txn, settings, client_id, inputs, now).await?;
     txn.commit().await?;
     // Only a changed grade wrote an entry: a nightly re-rating of unchanged clients tells
     // no subscriber (nor another replica) anything.
@@ -401,6 +417,9 @@ pub(crate) async fn rate_and_store(
     }
     Ok(rating)
 }
+
+/// Clients measured at once by [`rate_clients`].
+const RATING_CONCURRENCY: usize = 4;
 
 /// Rates several existing clients (after a sync or a re-categorisation) and stores the
 /// ratings; a failure is logged and does not stop the others. Returns how many were rated.
@@ -412,15 +431,21 @@ pub(crate) async fn rate_clients(
     client_ids: &[i64],
     now: DateTime<Utc>,
 ) -> usize {
-    let mut rated = 0;
-    for id in client_ids {
-        match rate_and_store(db, events, (settings, base), *id, now).await {
-            Ok(Some(_)) => rated += 1,
-            Ok(None) => {}
-            Err(e) => tracing::warn!(client = id, "rating failed: {e}"),
-        }
-    }
-    rated
+    use futures_util::StreamExt;
+    futures_util::stream::iter(client_ids.iter().copied())
+        .map(|id| async move {
+            match rate_and_store(db, events, (settings, base), id, now).await {
+                Ok(Some(_)) => 1,
+                Ok(None) => 0,
+                Err(e) => {
+                    tracing::warn!(client = id, "rating failed: {e}");
+                    0
+                }
+            }
+        })
+        .buffer_unordered(RATING_CONCURRENCY)
+        .fold(0, |rated, one| async move { rated + one })
+        .await
 }
 
 impl Core {

@@ -581,14 +581,19 @@ impl OpenBankingClient {
         })
     }
 
+    /// A page parsed straight into its envelope: one pass over the text, no intermediate
+    /// `Value` tree copied into the typed one. Only a page that fails is parsed again, to say
+    /// whether it is no JSON at all or JSON of another shape.
     fn envelope<T: serde::de::DeserializeOwned>(
         &self,
         text: &str,
         what: &str,
     ) -> ConnectorResult<wire::Envelope<T>> {
-        let value = self.json(text, what)?;
-        serde_json::from_value(value)
-            .map_err(|e| self.malformed(format!("{what}: unexpected shape ({e})")))
+        serde_json::from_str(text).or_else(|_| {
+            let value = self.json(text, what)?;
+            serde_json::from_value(value)
+                .map_err(|e| self.malformed(format!("{what}: unexpected shape ({e})")))
+        })
     }
 
     /// `GET /account-consents/{id}`: the status and expiry the bank reports.

@@ -11,15 +11,17 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, OnConflict};
+use sea_orm::sea_query::{ArrayType, Condition};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect,
     Statement, Value,
 };
 
 use crate::domain::{day_key, month_key, Category, TransactionStatus};
 use crate::entity::{accounts, client_day_totals, client_month_totals, transactions};
 use crate::error::CoreResult;
+
+use super::bulk::Summed;
 
 /// Whether a stored row counts in totals and aggregates.
 pub(crate) fn counts(status: &str, replaced_by_id: Option<i64>) -> bool {
@@ -55,6 +57,37 @@ impl<'a> AggregateRow<'a> {
         })
     }
 }
+
+/// `client_month_totals`, as [`super::bulk::upsert_adding`] writes it.
+const MONTHS: Summed = Summed {
+    table: "client_month_totals",
+    columns: &[
+        ("client_id", ArrayType::BigInt, "int8[]"),
+        ("currency", ArrayType::String, "text[]"),
+        ("direction", ArrayType::String, "text[]"),
+        ("month", ArrayType::Int, "int4[]"),
+        ("category", ArrayType::String, "text[]"),
+        ("bank_code", ArrayType::String, "text[]"),
+        ("amount_minor", ArrayType::BigInt, "int8[]"),
+        ("tx_count", ArrayType::BigInt, "int8[]"),
+    ],
+    keys: 6,
+};
+
+/// `client_day_totals`, as [`super::bulk::upsert_adding`] writes it.
+const DAYS: Summed = Summed {
+    table: "client_day_totals",
+    columns: &[
+        ("client_id", ArrayType::BigInt, "int8[]"),
+        ("currency", ArrayType::String, "text[]"),
+        ("direction", ArrayType::String, "text[]"),
+        ("day", ArrayType::Int, "int4[]"),
+        ("category", ArrayType::String, "text[]"),
+        ("amount_minor", ArrayType::BigInt, "int8[]"),
+        ("tx_count", ArrayType::BigInt, "int8[]"),
+    ],
+    keys: 5,
+};
 
 /// Changes to the aggregates, collected in memory and written with a few statements.
 #[derive(Debug, Default)]
@@ -121,87 +154,40 @@ impl AggregateDelta {
         let mut months: Vec<(&MonthKey, &(i64, i64))> =
             self.months.iter().filter(|(_, v)| **v != (0, 0)).collect();
         months.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for chunk in months.chunks(500) {
-            let models = chunk
-                .iter()
-                .map(|((client, cur, dir, month, cat, bank), v)| {
-                    client_month_totals::ActiveModel {
-                        client_id: Set(*client),
-                        currency: Set(cur.clone()),
-                        direction: Set(dir.clone()),
-                        month: Set(*month),
-                        category: Set(cat.clone()),
-                        bank_code: Set(bank.clone()),
-                        amount_minor: Set(v.0),
-                        tx_count: Set(v.1),
-                    }
-                });
-            use client_month_totals::Column as M;
-            client_month_totals::Entity::insert_many(models)
-                .on_conflict(
-                    OnConflict::columns([
-                        M::ClientId,
-                        M::Currency,
-                        M::Direction,
-                        M::Month,
-                        M::Category,
-                        M::BankCode,
-                    ])
-                    .value(
-                        M::AmountMinor,
-                        Expr::col((client_month_totals::Entity, M::AmountMinor))
-                            .add(Expr::cust("excluded.amount_minor")),
-                    )
-                    .value(
-                        M::TxCount,
-                        Expr::col((client_month_totals::Entity, M::TxCount))
-                            .add(Expr::cust("excluded.tx_count")),
-                    )
-                    .to_owned(),
-                )
-                .exec_without_returning(conn)
-                .await?;
-        }
+        let rows = months
+            .into_iter()
+            .map(|((client, cur, dir, month, cat, bank), v)| {
+                vec![
+                    (*client).into(),
+                    cur.as_str().into(),
+                    dir.as_str().into(),
+                    (*month).into(),
+                    cat.as_str().into(),
+                    bank.as_str().into(),
+                    v.0.into(),
+                    v.1.into(),
+                ]
+            })
+            .collect();
+        super::bulk::upsert_adding(conn, &MONTHS, rows).await?;
         let mut days: Vec<(&DayKey, &(i64, i64))> =
             self.days.iter().filter(|(_, v)| **v != (0, 0)).collect();
         days.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for chunk in days.chunks(500) {
-            let models = chunk.iter().map(|((client, cur, dir, day, cat), v)| {
-                client_day_totals::ActiveModel {
-                    client_id: Set(*client),
-                    currency: Set(cur.clone()),
-                    direction: Set(dir.clone()),
-                    day: Set(*day),
-                    category: Set(cat.clone()),
-                    amount_minor: Set(v.0),
-                    tx_count: Set(v.1),
-                }
-            });
-            use client_day_totals::Column as D;
-            client_day_totals::Entity::insert_many(models)
-                .on_conflict(
-                    OnConflict::columns([
-                        D::ClientId,
-                        D::Currency,
-                        D::Direction,
-                        D::Day,
-                        D::Category,
-                    ])
-                    .value(
-                        D::AmountMinor,
-                        Expr::col((client_day_totals::Entity, D::AmountMinor))
-                            .add(Expr::cust("excluded.amount_minor")),
-                    )
-                    .value(
-                        D::TxCount,
-                        Expr::col((client_day_totals::Entity, D::TxCount))
-                            .add(Expr::cust("excluded.tx_count")),
-                    )
-                    .to_owned(),
-                )
-                .exec_without_returning(conn)
-                .await?;
-        }
+        let rows = days
+            .into_iter()
+            .map(|((client, cur, dir, day, cat), v)| {
+                vec![
+                    (*client).into(),
+                    cur.as_str().into(),
+                    dir.as_str().into(),
+                    (*day).into(),
+                    cat.as_str().into(),
+                    v.0.into(),
+                    v.1.into(),
+                ]
+            })
+            .collect();
+        super::bulk::upsert_adding(conn, &DAYS, rows).await?;
         self.remove_emptied(conn).await
     }
 
@@ -351,6 +337,7 @@ pub async fn rebuild<C: ConnectionTrait>(conn: &C, client_id: Option<i64>) -> Co
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};
+    use sea_orm::Set;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, 0, 0)

@@ -23,13 +23,14 @@
 //!   which is categorised again ([`transfers`]).
 
 mod aggregates;
+mod bulk;
 mod totals;
 mod transfers;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 pub(crate) use aggregates::{bank_codes, rebuild};
@@ -57,9 +58,6 @@ fn set_decision(m: &mut transactions::ActiveModel, decision: &Decision) {
     m.category_source = Set(decision.source.as_str().to_owned());
     m.category_confidence = Set(Some(i16::from(decision.confidence)));
 }
-
-/// Rows inserted with one statement.
-const INSERT_CHUNK: usize = 400;
 
 /// A transaction to store, as a bank or a person gave it, with the category it was given.
 #[derive(Clone, Debug)]
@@ -96,6 +94,10 @@ impl NewTransaction {
         self.booked_at.trunc_subsecs(6)
     }
 
+    fn value_at(&self) -> Option<DateTime<Utc>> {
+        self.value_at.map(|v| v.trunc_subsecs(6))
+    }
+
     fn search_text(&self) -> String {
         search_text(
             &self.description,
@@ -118,7 +120,7 @@ impl NewTransaction {
             external_id: Set(self.external_id.clone()),
             booked_at: Set(self.booked_at()),
             booked_month: Set(month_key(&self.booked_at)),
-            value_at: Set(self.value_at.map(|v| v.trunc_subsecs(6))),
+            value_at: Set(self.value_at()),
             amount_minor: Set(self.amount_minor),
             currency: Set(self.currency.clone()),
             direction: Set(self.direction.as_str().to_owned()),
@@ -282,21 +284,7 @@ impl Posting {
         bank_code: &str,
         rows: &[NewTransaction],
     ) -> CoreResult<()> {
-        let now = Utc::now();
-        for chunk in rows.chunks(INSERT_CHUNK) {
-            transactions::Entity::insert_many(chunk.iter().map(|r| r.to_active(now)))
-                .on_conflict(
-                    OnConflict::columns([
-                        transactions::Column::AccountId,
-                        transactions::Column::ExternalId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .do_nothing()
-                .exec_without_returning(conn)
-                .await?;
-        }
+        bulk::insert(conn, rows, Utc::now()).await?;
         for row in rows {
             self.count_new(row, bank_code);
         }

@@ -14,7 +14,8 @@ use crm_connector::{
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Set,
 };
 
 use super::LinkOutcome;
@@ -94,18 +95,6 @@ impl LinkOutcome {
 
 fn minor(amount: Decimal) -> CoreResult<i64> {
     decimal_to_minor(amount.round_dp(2))
-}
-
-/// The fields of a stored row that come from the bank (to tell unchanged from updated).
-fn same(old: &transactions::Model, t: &TransactionData, amount: i64) -> bool {
-    old.amount_minor == amount
-        && old.currency == t.currency
-        && old.direction == direction(t.direction).as_str()
-        && old.status == status(t.status).as_str()
-        && old.booked_at == t.booked_at.trunc_subsecs(6)
-        && old.description == t.description
-        && old.merchant == t.merchant.as_ref().and_then(|m| m.name.clone())
-        && old.mcc == t.merchant.as_ref().and_then(|m| m.mcc.clone())
 }
 
 impl SyncEngine {
@@ -199,14 +188,14 @@ impl SyncEngine {
                 let (balance, rows) = (balances.first(), &batch.transactions);
                 async move {
                     let txn = self.db.begin_write().await?;
-                    let account_id = self
+                    let (account_id, fresh) = self
                         .store_account(&txn, link, (account, kind), balance, account_cursor)
                         .await?;
                     let kept = self
                         .store_transactions(
                             &txn,
                             (link.client_id, &link.bank_code),
-                            account_id,
+                            (account_id, fresh),
                             rows,
                             (from, now, complete),
                             &mut counted,
@@ -361,7 +350,7 @@ impl SyncEngine {
                             .store_transactions(
                                 &txn,
                                 (link.client_id, &link.bank_code),
-                                account.id,
+                                (account.id, false),
                                 &batch.transactions,
                                 (from, now, complete),
                                 &mut counted,
@@ -413,6 +402,8 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// Stores a listed account with its balance and cursor. Returns its id and whether this
+    /// transaction created it (an account new here holds no transactions yet).
     async fn store_account(
         &self,
         txn: &DatabaseTransaction,
@@ -420,7 +411,7 @@ impl SyncEngine {
         (a, kind): (&AccountData, AccountKind),
         balance: Option<&crm_connector::BalanceData>,
         cursor: Option<DateTime<Utc>>,
-    ) -> CoreResult<i64> {
+    ) -> CoreResult<(i64, bool)> {
         let now = Utc::now();
         let existing = accounts::Entity::find()
             .filter(accounts::Column::BankCode.eq(link.bank_code.as_str()))
@@ -445,6 +436,7 @@ impl SyncEngine {
                 Some(existing.as_ref().and_then(|e| e.closed_at).unwrap_or(now)),
             ),
         };
+        let fresh = existing.is_none();
         let mut model = match existing {
             Some(e) => e.into(),
             None => accounts::ActiveModel {
@@ -496,14 +488,15 @@ impl SyncEngine {
             .insert(txn)
             .await?;
         }
-        Ok(id)
+        Ok((id, fresh))
     }
 
     async fn store_transactions(
         &self,
         txn: &DatabaseTransaction,
         (client_id, bank_code): (i64, &str),
-        account_id: i64,
+        // The account, and whether this transaction created it (then it holds no rows yet).
+        (account_id, fresh): (i64, bool),
         rows: &[TransactionData],
         // The range read, and whether the read held every row the bank reported in it.
         (from, to, complete): (DateTime<Utc>, DateTime<Utc>, bool),
@@ -513,22 +506,24 @@ impl SyncEngine {
         let mut seen: HashSet<&str> = HashSet::with_capacity(rows.len());
         let rows: Vec<&TransactionData> =
             rows.iter().filter(|t| seen.insert(t.id.as_str())).collect();
-        let mut existing: HashMap<String, transactions::Model> = HashMap::new();
-        for chunk in rows.chunks(500) {
-            // Locked until commit (PostgreSQL): a concurrent recategorisation waits, so the
-            // aggregates never move one row twice.
-            let found = transactions::Entity::find()
-                .filter(transactions::Column::AccountId.eq(account_id))
-                .filter(transactions::Column::ExternalId.is_in(chunk.iter().map(|t| t.id.clone())))
-                .lock_exclusive()
-                .all(txn)
-                .await?;
-            existing.extend(found.into_iter().map(|m| (m.external_id.clone(), m)));
-        }
-        let mut posting = Posting::new();
-        let mut inserts = Vec::new();
-        let rules = self.classifier.current_rules().await?;
+        // What the bank said of the rows already stored, read without a lock: most are
+        // unchanged, and those cost nothing more.
+        let stored = if fresh {
+            HashMap::new()
+        } else {
+            stored_facts(txn, account_id, &rows).await?
+        };
+        let mut changed = Vec::new();
+        let mut new_rows = Vec::new();
         for t in rows.iter().copied() {
+            match stored.get(t.id.as_str()) {
+                Some(old) if old.same(t, minor(t.amount)?) => outcome.unchanged += 1,
+                Some(_) => changed.push(t),
+                None => new_rows.push(t),
+            }
+        }
+        let rules = self.classifier.current_rules().await?;
+        let categorised = |t: &TransactionData| -> CoreResult<NewTransaction> {
             let merchant = t.merchant.as_ref().and_then(|m| m.name.clone());
             let mcc = t.merchant.as_ref().and_then(|m| m.mcc.clone());
             let dir = direction(t.direction);
@@ -542,7 +537,7 @@ impl SyncEngine {
                     counterparty: t.counterparty.as_deref(),
                 },
             );
-            let row = NewTransaction {
+            Ok(NewTransaction {
                 client_id,
                 account_id,
                 external_id: t.id.clone(),
@@ -563,29 +558,42 @@ impl SyncEngine {
                 category: decision.category,
                 category_source: decision.source,
                 category_confidence: Some(decision.confidence),
+            })
+        };
+        let mut posting = Posting::new();
+        // The changed rows, read again whole and locked until commit (PostgreSQL): a concurrent
+        // recategorisation waits, so the aggregates never move one row twice.
+        let mut locked = lock_rows(txn, account_id, &changed).await?;
+        for t in changed {
+            let Some(old) = locked.remove(t.id.as_str()) else {
+                new_rows.push(t);
+                continue;
             };
-            match existing.get(&t.id) {
-                Some(old) if same(old, t, row.amount_minor) => outcome.unchanged += 1,
-                Some(old) => {
-                    posting
-                        .update_imported(txn, bank_code, old, &row, &*self.classifier)
-                        .await?;
-                    outcome.updated += 1;
-                    outcome.changed_at(old.booked_at.min(row.booked_at));
-                }
-                None => {
-                    outcome.changed_at(row.booked_at);
-                    inserts.push(row);
-                    outcome.added += 1;
-                }
+            let row = categorised(t)?;
+            if StoredFacts::of(&old).same(t, row.amount_minor) {
+                outcome.unchanged += 1;
+                continue;
             }
+            posting
+                .update_imported(txn, bank_code, &old, &row, &*self.classifier)
+                .await?;
+            outcome.updated += 1;
+            outcome.changed_at(old.booked_at.min(row.booked_at));
+        }
+        let mut inserts = Vec::with_capacity(new_rows.len());
+        for t in new_rows {
+            let row = categorised(t)?;
+            outcome.changed_at(row.booked_at);
+            outcome.added += 1;
+            inserts.push(row);
         }
         posting.insert_imported(txn, bank_code, &inserts).await?;
         let large = self.note_added(client_id, account_id, &inserts, outcome);
         crate::timeline::record_many(txn, large).await?;
-        // Only a complete read shows which rows are gone.
+        // Only a complete read shows which rows are gone; an account new in this transaction
+        // holds only the rows just listed.
         let mut kept = false;
-        if complete {
+        if complete && !fresh {
             self.retire_vanished_pending(
                 txn,
                 (bank_code, account_id),
@@ -669,38 +677,55 @@ impl SyncEngine {
         (posting, outcome): (&mut Posting, &mut LinkOutcome),
     ) -> CoreResult<bool> {
         let listed: HashSet<&str> = rows.iter().map(|t| t.id.as_str()).collect();
-        let booked = transactions::Entity::find()
-            .filter(transactions::Column::AccountId.eq(account_id))
-            .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
-            .filter(transactions::Column::BookedAt.gte(from))
-            .filter(transactions::Column::BookedAt.lte(to))
-            .filter(
-                transactions::Column::ExternalId
-                    .not_like(format!("{}%", crate::transactions::MANUAL_ID_PREFIX)),
-            )
-            .lock_exclusive()
+        let booked = || {
+            transactions::Entity::find()
+                .filter(transactions::Column::AccountId.eq(account_id))
+                .filter(transactions::Column::Status.eq(TransactionStatus::Booked.as_str()))
+                .filter(transactions::Column::BookedAt.gte(from))
+                .filter(transactions::Column::BookedAt.lte(to))
+                .filter(
+                    transactions::Column::ExternalId
+                        .not_like(format!("{}%", crate::transactions::MANUAL_ID_PREFIX)),
+                )
+        };
+        // Ids only: the range's rows are nearly all listed.
+        let in_range: Vec<(i64, String)> = booked()
+            .select_only()
+            .columns([transactions::Column::Id, transactions::Column::ExternalId])
+            .into_tuple()
             .all(txn)
             .await?;
-        let in_range = booked.len();
-        let vanished: Vec<transactions::Model> = booked
-            .into_iter()
-            .filter(|t| !listed.contains(t.external_id.as_str()))
+        let vanished: Vec<i64> = in_range
+            .iter()
+            .filter(|(_, external)| !listed.contains(external.as_str()))
+            .map(|(id, _)| *id)
             .collect();
         if vanished.is_empty() {
             return Ok(false);
         }
-        if vanished.len() >= VANISHED_MIN && vanished.len() * 5 > in_range {
+        if vanished.len() >= VANISHED_MIN && vanished.len() * 5 > in_range.len() {
             tracing::warn!(
                 bank = %bank_code,
                 account = account_id,
                 vanished = vanished.len(),
-                of = in_range,
+                of = in_range.len(),
                 "too many booked rows vanished from a complete read: kept, none reversed"
             );
             outcome.vanished_kept += vanished.len() as u64;
             return Ok(true);
         }
-        for row in vanished {
+        // Read whole and locked until commit (PostgreSQL), like every row the ledger changes.
+        let mut gone = Vec::with_capacity(vanished.len());
+        for chunk in vanished.chunks(500) {
+            gone.extend(
+                booked()
+                    .filter(transactions::Column::Id.is_in(chunk.iter().copied()))
+                    .lock_exclusive()
+                    .all(txn)
+                    .await?,
+            );
+        }
+        for row in gone {
             tracing::info!(bank = %bank_code, account = account_id, row = row.id, "a booked row the bank no longer lists: reversed");
             outcome.reversed += 1;
             outcome.changed_at(row.booked_at);
@@ -722,6 +747,20 @@ impl SyncEngine {
         posting: &mut Posting,
     ) -> CoreResult<()> {
         let listed: HashSet<&str> = rows.iter().map(|t| t.id.as_str()).collect();
+        let vanished: Vec<transactions::Model> = transactions::Entity::find()
+            .filter(transactions::Column::AccountId.eq(account_id))
+            .filter(transactions::Column::Status.eq("PENDING"))
+            .filter(transactions::Column::ReplacedById.is_null())
+            .filter(transactions::Column::BookedAt.gte(from))
+            .filter(transactions::Column::BookedAt.lte(to))
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter(|p| !listed.contains(p.external_id.as_str()))
+            .collect();
+        if vanished.is_empty() {
+            return Ok(());
+        }
         // Booked rows that already replace a pending one: each replaces at most one.
         let mut taken: HashSet<i64> = transactions::Entity::find()
             .select_only()
@@ -734,18 +773,7 @@ impl SyncEngine {
             .into_iter()
             .flatten()
             .collect();
-        let pending = transactions::Entity::find()
-            .filter(transactions::Column::AccountId.eq(account_id))
-            .filter(transactions::Column::Status.eq("PENDING"))
-            .filter(transactions::Column::ReplacedById.is_null())
-            .filter(transactions::Column::BookedAt.gte(from))
-            .filter(transactions::Column::BookedAt.lte(to))
-            .all(txn)
-            .await?;
-        for p in pending
-            .into_iter()
-            .filter(|p| !listed.contains(p.external_id.as_str()))
-        {
+        for p in vanished {
             let candidates = rows.iter().filter(|t| {
                 t.status == BookingStatus::Booked
                     && direction(t.direction).as_str() == p.direction
@@ -774,4 +802,100 @@ impl SyncEngine {
         }
         Ok(())
     }
+}
+
+/// What the bank said of a stored row: to tell an unchanged row from an updated one.
+#[derive(Debug, FromQueryResult)]
+struct StoredFacts {
+    external_id: String,
+    amount_minor: i64,
+    currency: String,
+    direction: String,
+    status: String,
+    booked_at: DateTime<Utc>,
+    description: String,
+    merchant: Option<String>,
+    mcc: Option<String>,
+}
+
+impl StoredFacts {
+    fn of(m: &transactions::Model) -> Self {
+        StoredFacts {
+            external_id: m.external_id.clone(),
+            amount_minor: m.amount_minor,
+            currency: m.currency.clone(),
+            direction: m.direction.clone(),
+            status: m.status.clone(),
+            booked_at: m.booked_at,
+            description: m.description.clone(),
+            merchant: m.merchant.clone(),
+            mcc: m.mcc.clone(),
+        }
+    }
+
+    /// Whether the bank's row says what is stored (`amount`: its amount in minor units).
+    fn same(&self, t: &TransactionData, amount: i64) -> bool {
+        self.amount_minor == amount
+            && self.currency == t.currency
+            && self.direction == direction(t.direction).as_str()
+            && self.status == status(t.status).as_str()
+            && self.booked_at == t.booked_at.trunc_subsecs(6)
+            && self.description == t.description
+            && self.merchant.as_deref() == t.merchant.as_ref().and_then(|m| m.name.as_deref())
+            && self.mcc.as_deref() == t.merchant.as_ref().and_then(|m| m.mcc.as_deref())
+    }
+}
+
+/// Ids per statement when stored rows are looked up by the bank's ids.
+const LOOKUP_CHUNK: usize = 5000;
+
+/// The stored facts of the account's rows among `rows`, by the bank's id.
+async fn stored_facts(
+    txn: &DatabaseTransaction,
+    account_id: i64,
+    rows: &[&TransactionData],
+) -> CoreResult<HashMap<String, StoredFacts>> {
+    use transactions::Column as T;
+    let mut found = HashMap::new();
+    for chunk in rows.chunks(LOOKUP_CHUNK) {
+        let facts = transactions::Entity::find()
+            .select_only()
+            .columns([
+                T::ExternalId,
+                T::AmountMinor,
+                T::Currency,
+                T::Direction,
+                T::Status,
+                T::BookedAt,
+                T::Description,
+                T::Merchant,
+                T::Mcc,
+            ])
+            .filter(T::AccountId.eq(account_id))
+            .filter(T::ExternalId.is_in(chunk.iter().map(|t| t.id.as_str())))
+            .into_model::<StoredFacts>()
+            .all(txn)
+            .await?;
+        found.extend(facts.into_iter().map(|f| (f.external_id.clone(), f)));
+    }
+    Ok(found)
+}
+
+/// The account's rows with these bank ids, whole, locked until commit (PostgreSQL).
+async fn lock_rows(
+    txn: &DatabaseTransaction,
+    account_id: i64,
+    rows: &[&TransactionData],
+) -> CoreResult<HashMap<String, transactions::Model>> {
+    let mut found = HashMap::new();
+    for chunk in rows.chunks(500) {
+        let models = transactions::Entity::find()
+            .filter(transactions::Column::AccountId.eq(account_id))
+            .filter(transactions::Column::ExternalId.is_in(chunk.iter().map(|t| t.id.as_str())))
+            .lock_exclusive()
+            .all(txn)
+            .await?;
+        found.extend(models.into_iter().map(|m| (m.external_id.clone(), m)));
+    }
+    Ok(found)
 }
