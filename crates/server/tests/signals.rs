@@ -38,7 +38,7 @@ async fn overdrawn(server: &TestServer, client: &str, number: &str) {
             external_client_id: &format!("vbank-{client}"),
             number,
             name: "Текущий",
-            balance_minor: -2_500_00,
+            balance_minor: -250_000,
             currency: "RUB",
         },
     )
