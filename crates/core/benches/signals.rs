@@ -72,7 +72,12 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let core = Core::new(t.db.clone(), CoreSettings::default(), BankRegistry::new(vec![])).unwrap();
+    let core = Core::new(
+        t.db.clone(),
+        CoreSettings::default(),
+        BankRegistry::new(vec![]),
+    )
+    .unwrap();
     for run in ["first", "second"] {
         let started = Instant::now();
         let report = core.compute_signals(None, Utc::now()).await.unwrap();

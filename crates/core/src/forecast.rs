@@ -535,6 +535,18 @@ impl Core {
     ) -> CoreResult<Forecast> {
         let days = check_days(days)?;
         self.client(client_id).await?;
+        self.forecast_of(client_id, days, now, None).await
+    }
+
+    /// [`Core::forecast`] of a client known to exist, with its credits of the history window
+    /// when the caller read them already (the signals read them for the salary too).
+    pub(crate) async fn forecast_of(
+        &self,
+        client_id: i64,
+        days: u32,
+        now: DateTime<Utc>,
+        credits: Option<&[HistoryRow]>,
+    ) -> CoreResult<Forecast> {
         let conn = self.db.conn();
         let accounts = self
             .accounts_of_clients(&[client_id])
@@ -581,9 +593,16 @@ impl Core {
 
         let from = crate::aggregates::months_before(now, WINDOW_MONTHS);
         let debits = history::load(conn, client_id, Direction::Debit, from, now).await?;
-        let credits = history::load(conn, client_id, Direction::Credit, from, now).await?;
+        let loaded;
+        let credits = match credits {
+            Some(rows) => rows,
+            None => {
+                loaded = history::load(conn, client_id, Direction::Credit, from, now).await?;
+                &loaded[..]
+            }
+        };
         let recurring = recurring::detect(&debits, now);
-        let salary = detect_salary(&credits, now);
+        let salary = detect_salary(credits, now);
 
         let mut loans = Vec::new();
         let agreements = self

@@ -443,11 +443,17 @@ async fn the_timeline_is_stored_newest_first_paged_and_costs_the_same_however_lo
         let client = w.masha_client.clone();
         async move {
             // Once to warm up what a request does now and then (the session's touch, the
-            // audited view), then measured.
+            // audited view), then measured. The counter is the process's: background work
+            // (the job runner's polls, a queued job) can only add to a reading, so the
+            // least of three readings is the page's own cost.
             timeline(&c, &client, 20, None).await;
-            let before = server.core.db().statement_count();
-            timeline(&c, &client, 20, None).await;
-            (server.core.db().statement_count() - before, c)
+            let mut least = u64::MAX;
+            for _ in 0..3 {
+                let before = server.core.db().statement_count();
+                timeline(&c, &client, 20, None).await;
+                least = least.min(server.core.db().statement_count() - before);
+            }
+            (least, c)
         }
     };
     masha

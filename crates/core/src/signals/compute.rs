@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
+use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -34,6 +35,8 @@ use crate::Core;
 
 /// Clients read and written together.
 const CHUNK: usize = 500;
+/// Clients whose salary and forecast are read at once.
+const PER_CLIENT_READS: usize = 4;
 
 /// What one computation did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -318,75 +321,113 @@ async fn read_inputs(
         .await?
         .into_iter()
         .collect();
-    for c in by_client.values_mut() {
-        let credits = history::load(conn, c.client_id, Direction::Credit, from, now).await?;
-        let Some(s) = crate::analytics::income::detect_salary(&credits, now) else {
-            continue;
-        };
-        // The month's largest payment of the employer decides the month's bank.
-        let mut months: BTreeMap<i32, (i64, i64, String)> = BTreeMap::new();
-        for r in credits
-            .iter()
-            .filter(|r| r.key == s.key && r.currency == s.currency)
-        {
-            let id = &r.id;
-            let bank = account_banks
-                .get(&r.account_id)
-                .cloned()
-                .unwrap_or_default();
-            let e = months.entry(month_index(&r.booked_at)).or_insert((
-                r.amount_minor,
-                *id,
-                bank.clone(),
-            ));
-            if r.amount_minor > e.0 {
-                *e = (r.amount_minor, *id, bank);
-            }
-        }
-        c.salary = Some(SalaryFact {
-            employer: s.employer.clone(),
-            currency: s.currency.as_str().to_owned(),
-            typical_minor: s.typical_minor,
-            typical_day: s.typical_day,
-            last_paid_at: s.last_paid_at,
-            next_expected_at: s.next_expected_at,
-            months: months
-                .into_iter()
-                .map(|(m, (amount, id, bank))| {
-                    (
-                        m.div_euclid(12) * 100 + m.rem_euclid(12) + 1,
-                        bank,
-                        id,
-                        amount,
-                    )
-                })
-                .collect(),
-        });
-    }
-    // The balance forecast's lowest point within the horizon, per currency, for clients with
-    // money accounts.
-    let with_money: HashSet<i64> = by_client
-        .values()
-        .filter(|c| !c.accounts.is_empty())
-        .map(|c| c.client_id)
-        .collect();
+    // The salary and the forecast's low point: per client through the analytics' bounded
+    // reads, a few clients at a time (each is a handful of indexed reads).
     let horizon = now + Duration::days(settings.low_balance_days);
-    for c in by_client
-        .values_mut()
-        .filter(|c| with_money.contains(&c.client_id))
+    let todo: Vec<(i64, bool)> = by_client
+        .values()
+        .map(|c| (c.client_id, !c.accounts.is_empty()))
+        .collect();
+    let account_banks = &account_banks;
+    let per_client: Vec<(i64, Option<SalaryFact>, Vec<LowPointFact>)> =
+        futures_util::stream::iter(todo)
+            .map(|(client_id, has_money)| {
+                let account_banks = &account_banks;
+                async move {
+                    // The window's credits, read once: the salary's and the forecast's.
+                    let credits =
+                        history::load(core.db.conn(), client_id, Direction::Credit, from, now)
+                            .await?;
+                    let salary = salary_of(&credits, now, account_banks);
+                    let low = if has_money {
+                        low_points(core, client_id, now, horizon, &credits).await?
+                    } else {
+                        Vec::new()
+                    };
+                    Ok::<_, crate::error::CoreError>((client_id, salary, low))
+                }
+            })
+            .buffer_unordered(PER_CLIENT_READS)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<CoreResult<_>>()?;
+    for (client_id, salary, low) in per_client {
+        if let Some(c) = by_client.get_mut(&client_id) {
+            c.salary = salary;
+            c.low_points = low;
+        }
+    }
+    Ok(by_client.into_values().collect())
+}
+
+/// The client's detected salary and, per month, the bank of its largest payment.
+fn salary_of(
+    credits: &[history::HistoryRow],
+    now: DateTime<Utc>,
+    account_banks: &HashMap<i64, String>,
+) -> Option<SalaryFact> {
+    let s = crate::analytics::income::detect_salary(credits, now)?;
+    // The month's largest payment of the employer decides the month's bank.
+    let mut months: BTreeMap<i32, (i64, i64, String)> = BTreeMap::new();
+    for r in credits
+        .iter()
+        .filter(|r| r.key == s.key && r.currency == s.currency)
     {
-        let forecast = core.forecast(c.client_id, 30, now).await?;
-        for cur in &forecast.currencies {
-            let Some(low) = cur
+        let bank = account_banks
+            .get(&r.account_id)
+            .cloned()
+            .unwrap_or_default();
+        let e =
+            months
+                .entry(month_index(&r.booked_at))
+                .or_insert((r.amount_minor, r.id, bank.clone()));
+        if r.amount_minor > e.0 {
+            *e = (r.amount_minor, r.id, bank);
+        }
+    }
+    Some(SalaryFact {
+        employer: s.employer.clone(),
+        currency: s.currency.as_str().to_owned(),
+        typical_minor: s.typical_minor,
+        typical_day: s.typical_day,
+        last_paid_at: s.last_paid_at,
+        next_expected_at: s.next_expected_at,
+        months: months
+            .into_iter()
+            .map(|(m, (amount, id, bank))| {
+                (
+                    m.div_euclid(12) * 100 + m.rem_euclid(12) + 1,
+                    bank,
+                    id,
+                    amount,
+                )
+            })
+            .collect(),
+    })
+}
+
+/// Per currency, the forecast's lowest balance up to `horizon` and the first day below the
+/// floor.
+async fn low_points(
+    core: &Core,
+    client_id: i64,
+    now: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+    credits: &[history::HistoryRow],
+) -> CoreResult<Vec<LowPointFact>> {
+    let floor = core.settings.signals.low_balance_floor_minor;
+    let forecast = core.forecast_of(client_id, 30, now, Some(credits)).await?;
+    Ok(forecast
+        .currencies
+        .iter()
+        .filter_map(|cur| {
+            let low = cur
                 .points
                 .iter()
                 .filter(|p| p.at <= horizon)
-                .min_by_key(|p| p.balance.minor)
-            else {
-                continue;
-            };
-            let floor = settings.low_balance_floor_minor;
-            c.low_points.push(LowPointFact {
+                .min_by_key(|p| p.balance.minor)?;
+            Some(LowPointFact {
                 currency: cur.currency.as_str().to_owned(),
                 today_minor: cur.start.minor,
                 lowest_minor: low.balance.minor,
@@ -395,10 +436,9 @@ async fn read_inputs(
                     .first_below(floor)
                     .map(|p| p.at)
                     .filter(|at| *at <= horizon),
-            });
-        }
-    }
-    Ok(by_client.into_values().collect())
+            })
+        })
+        .collect())
 }
 
 #[derive(Default)]
