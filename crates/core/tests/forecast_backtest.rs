@@ -16,6 +16,7 @@ use crm_core::sync::{SyncRunStatus, SyncScope, SyncTrigger};
 use crm_core::testing::TestDatabase;
 use crm_core::{Core, CoreSettings};
 use crm_sandbox_bank::{Approval, Sandbox, SandboxConfig};
+use rust_decimal::Decimal;
 
 /// The end of the sandbox's history: fixed, so the figures are the same on every run.
 fn anchor() -> DateTime<Utc> {
@@ -36,12 +37,18 @@ struct Case {
     items_only: i64,
 }
 
-fn mae(cases: &[&Case], pick: impl Fn(&Case) -> i64) -> f64 {
-    let sum: i128 = cases
+/// Minor units as an exact amount (kopecks → rubles).
+fn money(minor: i64) -> Decimal {
+    Decimal::new(minor, 2)
+}
+
+/// The mean absolute error in rubles, exactly (rounded to kopecks).
+fn mae(cases: &[&Case], pick: impl Fn(&Case) -> i64) -> Decimal {
+    let sum: Decimal = cases
         .iter()
-        .map(|c| i128::from((pick(c) - c.actual).abs()))
+        .map(|c| money((pick(c) - c.actual).abs()))
         .sum();
-    sum as f64 / cases.len().max(1) as f64 / 100.0
+    (sum / Decimal::from(cases.len().max(1))).round_dp(2)
 }
 
 #[tokio::test]
@@ -140,8 +147,10 @@ async fn forecasting_the_last_30_days_beats_a_flat_balance_on_the_sandbox() {
     }
     let rub: Vec<&Case> = cases.iter().filter(|c| c.currency == "RUB").collect();
     assert!(rub.len() >= 15, "clients with roubles: {}", rub.len());
-    let mean_actual =
-        rub.iter().map(|c| c.actual.abs() as f64).sum::<f64>() / rub.len() as f64 / 100.0;
+    let mean_actual = (rub.iter().map(|c| money(c.actual.abs())).sum::<Decimal>()
+        / Decimal::from(rub.len()))
+    .round_dp(2);
+    let hundred = Decimal::from(100);
     let (forecast, flat) = (mae(&rub, |c| c.forecast), mae(&rub, |c| c.flat));
     let items_only = mae(&rub, |c| c.items_only);
     let better = rub
@@ -150,15 +159,15 @@ async fn forecasting_the_last_30_days_beats_a_flat_balance_on_the_sandbox() {
         .count();
     println!(
         "forecast back-test, {} clients in RUB (expected items {items:?}), cut {cut}, end {end}:\n  \
-         forecast MAE {forecast:.2} RUB ({:.1} % of the mean end balance {mean_actual:.2}; \
-         {:.2} of the flat MAE)\n  \
-         flat     MAE {flat:.2} RUB ({:.1} %; the mean absolute change over the 30 days)\n  \
-         items without the everyday flow: MAE {items_only:.2} RUB\n  \
+         forecast MAE {forecast} RUB ({} % of the mean end balance {mean_actual}; \
+         {} of the flat MAE)\n  \
+         flat     MAE {flat} RUB ({} %; the mean absolute change over the 30 days)\n  \
+         items without the everyday flow: MAE {items_only} RUB\n  \
          forecast closer for {better} of {} clients",
         rub.len(),
-        forecast / mean_actual * 100.0,
-        forecast / flat,
-        flat / mean_actual * 100.0,
+        (forecast / mean_actual * hundred).round_dp(1),
+        (forecast / flat).round_dp(2),
+        (flat / mean_actual * hundred).round_dp(1),
         rub.len()
     );
     for c in cases.iter().filter(|c| c.currency != "RUB") {
@@ -169,11 +178,11 @@ async fn forecasting_the_last_30_days_beats_a_flat_balance_on_the_sandbox() {
     }
     for c in &rub {
         println!(
-            "  client {:>3}: actual {:>14.2} flat {:>14.2} forecast {:>14.2}",
+            "  client {:>3}: actual {:>14} flat {:>14} forecast {:>14}",
             c.client,
-            c.actual as f64 / 100.0,
-            c.flat as f64 / 100.0,
-            c.forecast as f64 / 100.0
+            money(c.actual),
+            money(c.flat),
+            money(c.forecast)
         );
     }
     assert!(
@@ -184,8 +193,8 @@ async fn forecasting_the_last_30_days_beats_a_flat_balance_on_the_sandbox() {
     // The data are fixed (seed and anchor), so are the figures: the forecast must err by well
     // under the movement a flat balance misses.
     assert!(
-        forecast < 0.6 * flat,
-        "the forecast's MAE ({forecast:.2}) must be well under the flat balance's ({flat:.2})"
+        forecast < Decimal::new(6, 1) * flat,
+        "the forecast's MAE ({forecast}) must be well under the flat balance's ({flat})"
     );
     assert!(
         better * 2 > rub.len(),

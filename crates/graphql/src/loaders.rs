@@ -270,6 +270,23 @@ impl Loader<SignalOfTask> for CoreLoader {
     }
 }
 
+/// A signal's task (a page of signals reads theirs in one statement).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct TaskById(pub i64);
+
+impl Loader<TaskById> for CoreLoader {
+    type Value = crm_core::tasks::Task;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TaskById]) -> Result<HashMap<TaskById, Self::Value>, Self::Error> {
+        let mut found = self.0.tasks_by_ids(&ids(keys, |k| k.0)).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| found.remove(&k.0).map(|t| (*k, t)))
+            .collect())
+    }
+}
+
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct SharesOf(pub i64);
 

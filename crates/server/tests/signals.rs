@@ -35,7 +35,7 @@ async fn overdrawn(server: &TestServer, client: &str, number: &str) {
         &BankAccountSpec {
             client_id: client.parse().unwrap(),
             bank_code: "vbank",
-            external_client_id: &format!("vbank-{client}"),
+            external_client_id: &format!("vbank-{client}-{number}"),
             number,
             name: "Текущий",
             balance_minor: -250_000,
@@ -79,6 +79,7 @@ async fn signals_are_the_books_live_with_evidence_and_closed_by_their_task() {
     let theirs = common::create_client(&lev, "Клиент Льва").await;
     overdrawn(&server, &mine, "40817810000000000011").await;
     overdrawn(&server, &theirs, "40817810000000000012").await;
+    overdrawn(&server, &theirs, "40817810000000000013").await;
 
     // masha listens; lev's signal is raised first, hers second: the first event she hears is
     // hers.
@@ -135,9 +136,31 @@ async fn signals_are_the_books_live_with_evidence_and_closed_by_their_task() {
     // Other books: nothing listed, the signal does not exist for them.
     assert_eq!(
         lev.ok(SIGNALS, json!({})).await["signals"]["totalCount"],
-        1,
-        "lev has his own"
+        2,
+        "lev has his own: one per overdrawn account"
     );
+    // A page of signals with their clients and tasks costs the same statements for one
+    // signal as for two (the least of three readings: background jobs only add).
+    let page = "query($n: Int!) { signals(first: $n) { totalCount edges { node { id summary client { displayName } task { id status signal { id } } } } } }";
+    let mut costs = Vec::new();
+    for n in [1, 2] {
+        let mut least = u64::MAX;
+        for _ in 0..3 {
+            let before = server.core.db().statement_count();
+            let got = lev.ok(page, json!({ "n": n })).await;
+            least = least.min(server.core.db().statement_count() - before);
+            assert_eq!(
+                got["signals"]["edges"].as_array().unwrap().len(),
+                n as usize
+            );
+        }
+        costs.push(least);
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "statements for 1 and 2 signals: {costs:?}"
+    );
+    assert!(costs[1] <= 6, "statements for a page of signals: {costs:?}");
     assert_eq!(
         vera.ok(SIGNALS, json!({})).await["signals"]["totalCount"],
         0

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::Need;
 use crate::audit::AuditEvent;
 use crate::auth::Actor;
-use crate::domain::format::{format_date_of, format_number};
+use crate::domain::format::{format_date_of, format_month, format_number};
 use crate::domain::{
     format_money, Currency, Lang, Localized, Money, Role, SignalKind, SignalSeverity, SignalState,
     TaskPriority, TaskStatus, TimelineKind,
@@ -458,13 +458,11 @@ pub fn summary(
             }
         }
         (IncomeDrop, _) => {
+            // `month` is `YYYYMM`.
             let month = e
                 .number_of("month")
-                .map(|m| m.trunc().to_string())
-                .map(|m| {
-                    let (y, mo) = m.split_at(4.min(m.len()));
-                    format!("{mo}.{y}")
-                })
+                .and_then(|m| rust_decimal::prelude::ToPrimitive::to_i64(&m))
+                .map(|m| format_month((m / 100) as i32, (m % 100) as u32, lang))
                 .unwrap_or_default();
             match lang {
                 Lang::Ru => format!(

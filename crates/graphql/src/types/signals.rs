@@ -160,16 +160,18 @@ impl SignalObject {
             .api()?
             .map(super::ClientObject))
     }
-    /// The task its rule created for the client's owner.
+    /// The task its rule created for the client's owner (about the signal's client, so
+    /// shown to whoever sees the signal).
     async fn task(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<TaskObject>> {
         let Some(id) = self.0.task_id else {
             return Ok(None);
         };
-        match core(ctx).api()?.task(actor(ctx).api()?, id).await {
-            Ok(task) => Ok(Some(TaskObject(task))),
-            Err(crm_core::CoreError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(crate::error::ApiError::from(e).into()),
-        }
+        Ok(ctx
+            .data_unchecked::<async_graphql::dataloader::DataLoader<crate::loaders::CoreLoader>>()
+            .load_one(crate::loaders::TaskById(id))
+            .await
+            .api()?
+            .map(TaskObject))
     }
 }
 
