@@ -985,7 +985,8 @@ pub fn live_feed(
 }
 
 /// The due time of a signal's task raised at `now`: the rule's days, but no later than a day
-/// before the fact (and never in the past).
+/// before the fact; never sooner than [`TASK_LEAD`] from now (a task is not born overdue), and
+/// never after the fact itself.
 pub(crate) fn task_due(
     rule: &TaskRule,
     fact_at: Option<DateTime<Utc>>,
@@ -993,10 +994,17 @@ pub(crate) fn task_due(
 ) -> DateTime<Utc> {
     let mut due = now + Duration::days(rule.due_in_days.max(0));
     if let Some(fact) = fact_at.filter(|f| *f > now) {
-        due = due.min(fact - Duration::days(1)).max(now);
+        due = due.min(fact - Duration::days(1));
+    }
+    due = due.max(now + TASK_LEAD);
+    if let Some(fact) = fact_at.filter(|f| *f > now) {
+        due = due.min(fact);
     }
     due
 }
+
+/// The least time a signal's task gets.
+const TASK_LEAD: Duration = Duration::hours(4);
 
 /// The owner of a client as a task's assignee: an active manager or administrator.
 pub(crate) fn can_take_tasks(role: &str, disabled: bool) -> bool {
@@ -1046,7 +1054,20 @@ mod tests {
             task_due(&rule, Some(now + Duration::days(3)), now),
             now + Duration::days(2)
         );
-        assert_eq!(task_due(&rule, Some(now + Duration::hours(5)), now), now);
+        // Never born overdue: four hours at least, but not past the fact.
+        assert_eq!(
+            task_due(&rule, Some(now + Duration::hours(5)), now),
+            now + Duration::hours(4)
+        );
+        assert_eq!(
+            task_due(&rule, Some(now + Duration::hours(2)), now),
+            now + Duration::hours(2)
+        );
+        let today = TaskRule {
+            due_in_days: 0,
+            priority: TaskPriority::Urgent,
+        };
+        assert_eq!(task_due(&today, None, now), now + Duration::hours(4));
     }
 
     #[test]
