@@ -249,7 +249,7 @@ impl Core {
             jobs::Schedule::once(key),
         )
         .await?;
-        // Time-based signals (expiries, maturities, late salaries): every client once a day.
+        // Time-based signals (expiries, maturities, late salaries): the next morning's run.
         signals::enqueue_daily(self.db.conn(), now).await?;
         // Consent revocations whose retry job gave up are tried again, at most once an hour.
         if !self.sync.pending_revocations().await?.is_empty() {

@@ -297,6 +297,7 @@ pub(crate) async fn compute_and_store<C: ConnectionTrait>(
 }
 
 /// [`compute_and_store`], saying also whether the grade changed (and so the timeline grew).
+#[cfg(any(test, feature = "testing"))]
 async fn store_rating<C: ConnectionTrait>(
     conn: &C,
     settings: &RatingSettings,

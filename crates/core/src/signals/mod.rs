@@ -3,8 +3,9 @@
 //! to another bank, an income drop, a large inflow, an overdraft, a rating downgrade, a product
 //! taken at another bank, a balance heading below its floor).
 //!
-//! - **Computed** by [`SignalsJob`]: after every sync run for the run's clients, and once a
-//!   day for every client (time-based kinds: expiries, maturities, late salaries). The rules
+//! - **Computed** by [`SignalsJob`]: after every sync run for the run's clients, and every
+//!   morning at [`DAILY_HOUR_UTC`] for every client (time-based kinds: expiries, maturities,
+//!   late salaries). The rules
 //!   are pure functions (`detect.rs`); the inputs are read in batches (`compute.rs`).
 //! - **Once per fact.** Each signal has a `dedupe_key` naming its fact, unique in the table:
 //!   a rerun, or two replicas computing at once, inserts it once (`ON CONFLICT DO NOTHING`).
@@ -593,18 +594,42 @@ pub(crate) async fn enqueue_for<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
-/// Queues the daily computation for every client, once per UTC day across replicas.
+/// The hour (UTC) of the daily computation: 06:00 in Moscow, before the working day, so "My
+/// day" holds the day's expiries, maturities and late salaries when managers start.
+pub const DAILY_HOUR_UTC: u32 = 3;
+
+/// Queues the next daily computation for every client (the next [`DAILY_HOUR_UTC`] after
+/// `now`), once per day across replicas. Never due at once: a server that starts mid-day waits
+/// for the next morning (syncs compute their clients' signals meanwhile).
 pub(crate) async fn enqueue_daily<C: sea_orm::ConnectionTrait>(
     conn: &C,
     now: DateTime<Utc>,
 ) -> CoreResult<bool> {
+    let at = next_daily_run(now);
     let queued = jobs::enqueue_in(
         conn,
         &SignalsJob { client_ids: None },
-        Schedule::once(format!("signals:daily:{}", now.date_naive())),
+        Schedule {
+            run_at: Some(at),
+            unique_key: Some(format!("signals:daily:{}", at.date_naive())),
+        },
     )
     .await?;
     Ok(queued.is_some())
+}
+
+/// The first [`DAILY_HOUR_UTC`] o'clock strictly after `now`.
+fn next_daily_run(now: DateTime<Utc>) -> DateTime<Utc> {
+    let today = now
+        .date_naive()
+        .and_hms_opt(DAILY_HOUR_UTC, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    if today > now {
+        today
+    } else {
+        today + Duration::days(1)
+    }
 }
 
 /// The task `task_id` moved to `to` (in that change's transaction): its signal follows.
@@ -1092,6 +1117,27 @@ mod tests {
                     .collect::<String>()
                     .contains("123456₽"),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn the_daily_run_is_the_next_morning_never_now() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            next_daily_run(at("2026-12-07T01:00:00Z")),
+            at("2026-12-07T03:00:00Z")
+        );
+        assert_eq!(
+            next_daily_run(at("2026-12-07T03:00:00Z")),
+            at("2026-12-08T03:00:00Z")
+        );
+        assert_eq!(
+            next_daily_run(at("2026-12-07T22:00:00Z")),
+            at("2026-12-08T03:00:00Z")
         );
     }
 
