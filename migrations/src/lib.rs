@@ -30,6 +30,7 @@ mod m20261207_000080_request_counts;
 mod m20261207_000090_category_confidence;
 mod m20261207_000100_review_index;
 mod m20261207_000200_signals;
+mod m20261207_000400_briefs;
 
 /// The name of the migration after which core rebuilds every client's search text (phone
 /// numbers then match in any spelling).
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000090_category_confidence::Migration),
             Box::new(m20261207_000100_review_index::Migration),
             Box::new(m20261207_000200_signals::Migration),
+            Box::new(m20261207_000400_briefs::Migration),
         ]
     }
 }

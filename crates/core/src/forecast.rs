@@ -482,6 +482,30 @@ async fn flows_of<C: sea_orm::ConnectionTrait>(
     Ok(out)
 }
 
+/// Per currency, the net money (credits less debits) booked or pending on `accounts` at or
+/// after `at`: what takes today's balances back to the money at `at` (the meeting brief's
+/// balances then and now, by the same definition as the forecast's start).
+pub(crate) async fn net_flows_after<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    accounts: &[i64],
+    at: DateTime<Utc>,
+) -> CoreResult<HashMap<Currency, i64>> {
+    if accounts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(flows_of(
+        conn,
+        accounts,
+        Some(at),
+        None,
+        &[TransactionStatus::Booked, TransactionStatus::Pending],
+    )
+    .await?
+    .into_iter()
+    .map(|(currency, (net, _))| (currency, net))
+    .collect())
+}
+
 /// The repayments credited to a loan's account in `[from, to)`, as detector rows of one payee.
 async fn repayments<C: sea_orm::ConnectionTrait>(
     conn: &C,

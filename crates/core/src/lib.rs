@@ -10,6 +10,7 @@ pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod banks;
+pub mod brief;
 pub mod categorize;
 pub mod category_rules;
 pub mod clients;

@@ -531,6 +531,98 @@ pub async fn add_booked(
     Ok(())
 }
 
+/// A user with `role` (whose password never matches), as the actor of a test.
+pub async fn add_user(
+    db: &Database,
+    name: &str,
+    role: crate::domain::Role,
+) -> CoreResult<crate::auth::Actor> {
+    use sea_orm::{ActiveModelTrait, Set};
+
+    use crate::entity::users;
+    let now = chrono::Utc::now();
+    let row = users::ActiveModel {
+        username: Set(name.to_owned()),
+        password_hash: Set("x".into()),
+        role: Set(role.as_str().to_owned()),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await?;
+    Ok(crate::auth::Actor {
+        user_id: row.id,
+        username: name.to_owned(),
+        role,
+        session_id: 0,
+        password_change_required: false,
+    })
+}
+
+/// A RUB account at `bank_code` with a link of its own (the bank's client id
+/// `<bank>-<client>-<number>`).
+pub async fn add_rub_account(
+    db: &Database,
+    client_id: i64,
+    bank_code: &str,
+    number: &str,
+    balance_minor: i64,
+) -> CoreResult<i64> {
+    add_bank_account(
+        db,
+        &BankAccountSpec {
+            client_id,
+            bank_code,
+            external_client_id: &format!("{bank_code}-{client_id}-{number}"),
+            number,
+            name: "Текущий",
+            balance_minor,
+            currency: "RUB",
+        },
+    )
+    .await
+}
+
+/// An active RUB agreement of 500 000 ₽ at 12.5% named `<kind> <bank>` (a sync's row).
+pub async fn add_agreement(
+    db: &Database,
+    client_id: i64,
+    bank_code: &str,
+    kind: &str,
+    opened: chrono::DateTime<chrono::Utc>,
+    ends: chrono::DateTime<chrono::Utc>,
+) -> CoreResult<i64> {
+    use sea_orm::{ActiveModelTrait, Set};
+
+    use crate::entity::product_agreements;
+    let row = product_agreements::ActiveModel {
+        client_id: Set(client_id),
+        link_id: Set(None),
+        account_id: Set(None),
+        bank_code: Set(bank_code.to_owned()),
+        external_id: Set(format!("agr-{}", uuid::Uuid::new_v4().simple())),
+        kind: Set(kind.to_owned()),
+        product_id: Set(None),
+        product_name: Set(format!("{kind} {bank_code}")),
+        amount_minor: Set(50_000_000),
+        currency: Set("RUB".into()),
+        interest_rate: Set(Some("12.5".into())),
+        opened_at: Set(Some(opened)),
+        ends_at: Set(Some(ends)),
+        status: Set("ACTIVE".into()),
+        account_number_masked: Set(None),
+        delisted_at: Set(None),
+        created_at: Set(opened),
+        updated_at: Set(opened),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await?;
+    Ok(row.id)
+}
+
 /// An administrator acting in a test (sees every client; no user row needed).
 pub fn admin() -> crate::auth::Actor {
     crate::auth::Actor {

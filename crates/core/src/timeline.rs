@@ -768,6 +768,9 @@ fn summary(
                 user(u)
             )
         }
+        (TimelineKind::BriefGenerated, _) => lang
+            .pick("Подготовлен бриф к встрече", "Meeting brief prepared")
+            .into(),
         (TimelineKind::AssistantConversation, _) => lang
             .pick("Разговор с ассистентом", "Conversation with the assistant")
             .into(),

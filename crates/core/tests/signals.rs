@@ -14,7 +14,7 @@ use crm_core::auth::Actor;
 use crm_core::banks::BankRegistry;
 use crm_core::clients::NewClient;
 use crm_core::domain::{Category, Role, SignalKind, SignalSeverity, SignalState, TaskStatus};
-use crm_core::entity::{accounts, bank_links, client_events, product_agreements, signals, tasks};
+use crm_core::entity::{accounts, bank_links, client_events, signals, tasks};
 use crm_core::signals::{SignalFilter, SignalSettings};
 use crm_core::testing::{add_bank_account, add_booked, BankAccountSpec, BookedRow, TestDatabase};
 use crm_core::{Core, CoreError, CoreSettings};
@@ -40,27 +40,9 @@ fn settings() -> CoreSettings {
 }
 
 async fn user(core: &Core, name: &str, role: Role) -> Actor {
-    use crm_core::entity::users;
-    let now = Utc::now();
-    let row = users::ActiveModel {
-        username: Set(name.to_owned()),
-        password_hash: Set("x".into()),
-        role: Set(role.as_str().to_owned()),
-        disabled: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(core.db().conn())
-    .await
-    .unwrap();
-    Actor {
-        user_id: row.id,
-        username: name.to_owned(),
-        role,
-        session_id: 0,
-        password_change_required: false,
-    }
+    crm_core::testing::add_user(core.db(), name, role)
+        .await
+        .unwrap()
 }
 
 struct World {
@@ -97,30 +79,9 @@ async fn agreement(
     opened: DateTime<Utc>,
     ends: DateTime<Utc>,
 ) {
-    product_agreements::ActiveModel {
-        client_id: Set(client),
-        link_id: Set(None),
-        account_id: Set(None),
-        bank_code: Set(bank.to_owned()),
-        external_id: Set(format!("agr-{}", uuid::Uuid::new_v4().simple())),
-        kind: Set(kind.to_owned()),
-        product_id: Set(None),
-        product_name: Set(format!("{kind} {bank}")),
-        amount_minor: Set(500_000_00),
-        currency: Set("RUB".into()),
-        interest_rate: Set(Some("12.5".into())),
-        opened_at: Set(Some(opened)),
-        ends_at: Set(Some(ends)),
-        status: Set("ACTIVE".into()),
-        account_number_masked: Set(None),
-        delisted_at: Set(None),
-        created_at: Set(opened),
-        updated_at: Set(opened),
-        ..Default::default()
-    }
-    .insert(core.db().conn())
-    .await
-    .unwrap();
+    crm_core::testing::add_agreement(core.db(), client, bank, kind, opened, ends)
+        .await
+        .unwrap();
 }
 
 fn salary(dates: &[DateTime<Utc>]) -> Vec<BookedRow<'static>> {

@@ -481,6 +481,29 @@ impl MutationRoot {
         ))
     }
 
+    /// Writes a meeting brief of a client of your book (viewers may not) from its data now:
+    /// what changed since the last contact, open tasks and signals, products at other banks,
+    /// the best two offers and three talking points, in `lang`. Stored, on the timeline and
+    /// audited; with a model configured, its rewording is kept only when every figure is.
+    /// Costs 50 in the query's complexity (it reads up to a year of the client's rows).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
+    async fn generate_brief(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+        #[graphql(default)] lang: crate::types::Lang,
+    ) -> async_graphql::Result<crate::types::BriefObject> {
+        let who = actor(ctx).api()?;
+        let client_id = parse_id(&client_id, "client").api()?;
+        Ok(crate::types::BriefObject(
+            core(ctx)
+                .api()?
+                .generate_brief(who, client_id, lang.into(), chrono::Utc::now())
+                .await
+                .api()?,
+        ))
+    }
+
     /// Computes a client's signals now (they are computed after each sync and daily anyway)
     /// and returns its open ones. Needs the right to change the client.
     async fn refresh_signals(

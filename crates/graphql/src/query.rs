@@ -99,6 +99,19 @@ impl QueryRoot {
         ))
     }
 
+    /// A meeting brief of a client of your book.
+    async fn brief(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<crate::types::BriefObject> {
+        let who = actor(ctx).api()?;
+        let id = parse_id(&id, "brief").api()?;
+        Ok(crate::types::BriefObject(
+            core(ctx).api()?.brief(who, id).await.api()?,
+        ))
+    }
+
     /// The teams you may see: all for an administrator, otherwise your own and those you lead.
     async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TeamObject>> {
         let who = actor(ctx).api()?;

@@ -2,6 +2,7 @@
 //! GraphiQL, the websocket and the command line. It is the only crate that reads the environment.
 
 pub mod app;
+pub mod brief_pdf;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -7,7 +7,7 @@ mod common;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
-use common::{code, create_client, start, Client};
+use common::{code, create_client, download, start, Client};
 use crm_core::domain::Role;
 use serde_json::{json, Value};
 
@@ -221,26 +221,6 @@ async fn rules_through_graphql_recategorise_in_the_background() {
     assert_eq!(tx(&c, &cafe_id).await, ("RESTAURANTS".into(), "MCC".into()));
     assert_eq!(tx(&c, &manual_id).await, ("HEALTH".into(), "MANUAL".into()));
     server.stop().await.unwrap();
-}
-
-/// `(status, content type, content disposition, body)` of a GET with this client's cookies.
-async fn download(c: &Client, path: &str) -> (u16, String, String, Vec<u8>) {
-    let res = c
-        .http
-        .get(format!("{}{}", c.base, path))
-        .send()
-        .await
-        .unwrap();
-    let header = |name: &str| {
-        res.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    };
-    let (ct, cd) = (header("content-type"), header("content-disposition"));
-    let status = res.status().as_u16();
-    (status, ct, cd, res.bytes().await.unwrap().to_vec())
 }
 
 #[tokio::test]

@@ -292,6 +292,42 @@ impl Assistant {
     }
 }
 
+impl Assistant {
+    /// Has the configured model reword `text` (nothing else: no tools, no data beyond the
+    /// text), after the redactor's guard; `None` when no model is configured. Used by the
+    /// meeting brief, which checks the figures of the answer itself.
+    pub(crate) async fn reword(
+        &self,
+        instructions: &str,
+        text: &str,
+        redactor: &privacy::Redactor,
+    ) -> Option<Result<String, crm_llm::LlmError>> {
+        use futures_util::StreamExt;
+        let llm = self.llm.as_ref()?;
+        let req = crm_llm::ChatRequest {
+            messages: vec![
+                crm_llm::ChatMessage::System(redactor.guard(instructions)),
+                crm_llm::ChatMessage::User(redactor.guard(text)),
+            ],
+            tool_choice: crm_llm::ToolChoice::None,
+            ..Default::default()
+        };
+        let mut stream = match llm.stream_chat(&req).await {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut out = String::new();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(crm_llm::ChatEvent::Delta(piece)) => out.push_str(&piece),
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

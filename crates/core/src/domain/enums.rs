@@ -323,6 +323,7 @@ text_enum!(
         AssistantConversation => "ASSISTANT_CONVERSATION",
         SignalRaised => "SIGNAL_RAISED",
         SignalClosed => "SIGNAL_CLOSED",
+        BriefGenerated => "BRIEF_GENERATED",
     }
 );
 

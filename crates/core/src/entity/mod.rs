@@ -6,6 +6,7 @@ pub mod assistant_messages;
 pub mod audit_log;
 pub mod balances;
 pub mod bank_links;
+pub mod briefs;
 pub mod cards;
 pub mod category_rules;
 pub mod client_day_totals;

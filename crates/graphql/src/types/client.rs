@@ -114,6 +114,21 @@ impl ClientObject {
         Ok(tasks.into_iter().map(super::TaskObject).collect())
     }
 
+    /// The client's meeting briefs, newest first, `first` at most (50).
+    async fn briefs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: i32,
+    ) -> async_graphql::Result<Vec<super::BriefObject>> {
+        let first = u64::try_from(first.clamp(1, 50)).unwrap_or(10);
+        let briefs = core(ctx)
+            .api()?
+            .briefs(actor(ctx).api()?, self.0.id, first)
+            .await
+            .api()?;
+        Ok(briefs.into_iter().map(super::BriefObject).collect())
+    }
+
     /// The client's signals (open and acknowledged ones unless `states` says), newest first,
     /// `first` at a time.
     async fn signals(

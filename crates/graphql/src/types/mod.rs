@@ -2,6 +2,7 @@
 
 mod analytics;
 mod assistant;
+mod brief;
 mod client;
 mod enums;
 mod forecast;
@@ -16,6 +17,7 @@ mod work;
 
 pub use analytics::*;
 pub use assistant::*;
+pub use brief::*;
 pub use client::{
     ClientConnection, ClientObject, TransactionConnection, TransactionReviewConnection,
 };

@@ -72,6 +72,7 @@ mirror_enum!(
         AssistantConversation,
         SignalRaised,
         SignalClosed,
+        BriefGenerated,
     }
 );
 

@@ -1,6 +1,9 @@
 //! `GET /export/clients/{id}/transactions.csv|.xlsx` and `GET /export/portfolio.xlsx`: file
 //! downloads behind the same cookie session as `/graphql` (401 JSON without one) and the same
 //! cross-site checks. Each export is recorded in the audit log when it starts.
+//!
+//! `GET /clients/{id}/brief/{briefId}.pdf`: a stored meeting brief as a PDF (`brief_pdf`),
+//! behind the same session, access and audit as the exports.
 
 use std::sync::Arc;
 
@@ -33,6 +36,12 @@ fn core_error(e: crm_core::CoreError) -> Response {
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     json_error(status, err.code, &err.message)
+}
+
+/// An internal failure of `what` as the masked JSON error GraphQL would give.
+fn internal_error(what: &str, e: &dyn std::fmt::Display) -> Response {
+    let err = crm_graphql::ApiError::internal(format!("{what}: {e}"));
+    json_error(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message)
 }
 
 /// The signed-in user, or a 401 JSON error.
@@ -289,6 +298,90 @@ async fn xlsx_file(
         .map_err(|e| internal(&e))
 }
 
+/// `{briefId}.pdf` of client `id`: the stored brief as a PDF. 404 for a brief that is not the
+/// client's or a client outside the user's book.
+pub async fn brief_pdf(
+    State(state): State<AppState>,
+    cookies: Cookies,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let actor = match signed_in(&state, &cookies).await {
+        Ok(a) => a,
+        Err(res) => return *res,
+    };
+    let not_found = |what: &str| {
+        json_error(
+            StatusCode::NOT_FOUND,
+            crm_graphql::code::NOT_FOUND,
+            &format!("{what} not found"),
+        )
+    };
+    let Some(client_id) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
+        return not_found("client");
+    };
+    let Some(brief_id) = file
+        .strip_suffix(".pdf")
+        .and_then(|b| b.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+    else {
+        return not_found("brief (ask for {briefId}.pdf)");
+    };
+    let brief = match state.core.brief(&actor, brief_id).await {
+        Ok(b) if b.client_id == client_id => b,
+        Ok(_) => return not_found("brief"),
+        Err(e) => return core_error(e),
+    };
+    let client = match state
+        .core
+        .client_for(&actor, client_id, crm_core::access::Need::Read)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return core_error(e),
+    };
+    let record = ExportRecord {
+        what: "client.brief",
+        format: "pdf",
+        client_id: Some(client_id),
+        from: Some(brief.since),
+        to: Some(brief.created_at),
+        rows: None,
+    };
+    if let Err(e) = state.core.record_export(&actor, record).await {
+        return core_error(e);
+    }
+    let lang = brief.lang;
+    let subtitle = format!(
+        "{} {}",
+        lang.pick("Подготовлен", "Prepared on"),
+        crm_core::domain::format::format_date_of(brief.created_at, lang)
+    );
+    let (title, text) = (client.display_name.clone(), brief.text.clone());
+    let code = lang.pick("ru", "en");
+    let started = std::time::Instant::now();
+    let made = tokio::task::spawn_blocking(move || {
+        crate::brief_pdf::render(&title, &subtitle, &text, code)
+    })
+    .await;
+    match made {
+        Ok(Ok(bytes)) => {
+            tracing::info!(
+                brief = brief_id,
+                bytes = bytes.len(),
+                millis = started.elapsed().as_millis() as u64,
+                "brief PDF made"
+            );
+            let filename = format!(
+                "brief-{client_id}-{brief_id}-{}.pdf",
+                brief.created_at.format("%Y%m%d")
+            );
+            attachment("application/pdf", &filename, Body::from(bytes))
+        }
+        Ok(Err(e)) => internal_error("brief pdf", &e),
+        Err(e) => internal_error("brief pdf", &e),
+    }
+}
+
 /// `portfolio.xlsx`: clients with grade, score, balances, banks and totals; totals per category
 /// and per bank.
 pub async fn portfolio(State(state): State<AppState>, cookies: Cookies) -> Response {
@@ -319,14 +412,8 @@ pub async fn portfolio(State(state): State<AppState>, cookies: Cookies) -> Respo
     }
     let bytes = match tokio::task::spawn_blocking(move || portfolio_xlsx(&report)).await {
         Ok(Ok(b)) => b,
-        Ok(Err(e)) => {
-            let err = crm_graphql::ApiError::internal(format!("portfolio xlsx: {e}"));
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message);
-        }
-        Err(e) => {
-            let err = crm_graphql::ApiError::internal(format!("portfolio xlsx: {e}"));
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, err.code, &err.message);
-        }
+        Ok(Err(e)) => return internal_error("portfolio xlsx", &e),
+        Err(e) => return internal_error("portfolio xlsx", &e),
     };
     let filename = format!("portfolio-{}.xlsx", Utc::now().format("%Y%m%d"));
     attachment(XLSX, &filename, Body::from(bytes))

@@ -168,6 +168,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/graphql/ws", get(ws::upgrade))
         .route("/export/clients/{id}/{file}", get(export::client_file))
         .route("/export/portfolio.xlsx", get(export::portfolio))
+        .route("/clients/{id}/brief/{file}", get(export::brief_pdf))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             security::same_origin,

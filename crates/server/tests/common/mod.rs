@@ -117,6 +117,26 @@ impl Client {
     }
 }
 
+/// `(status, content type, content disposition, body)` of a GET with this client's cookies.
+pub async fn download(c: &Client, path: &str) -> (u16, String, String, Vec<u8>) {
+    let res = c
+        .http
+        .get(format!("{}{}", c.base, path))
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (ct, cd) = (header("content-type"), header("content-disposition"));
+    let status = res.status().as_u16();
+    (status, ct, cd, res.bytes().await.unwrap().to_vec())
+}
+
 /// Waits for the newest STARTUP sync run (demo mode) with an id above `newer_than` to end and
 /// returns it.
 pub async fn startup_run(c: &Client, newer_than: i64) -> Value {
