@@ -8,7 +8,8 @@
 // ending, a category rule added and deleted, the administration (a team, a manager in it, a
 // password reset shown once, a client created, assigned and deleted with a confirmation, the
 // manager's first sign-in), a demo manager's workbench (My day with an overdue task arriving
-// live, their time zone, a client's notes and tasks, its timeline tab), the theme and language,
+// live, their time zone, a client's notes and tasks, its timeline tab), a meeting brief (shown,
+// its PDF, the print view), the theme and language,
 // and signing out. Values
 // are compared with what the API says (the seed, or a query from the page), not hard-coded.
 // axe-core runs on every page; each page is saved as a screenshot.
@@ -646,6 +647,44 @@ async function notesSteps(page, vp) {
   assertClean(page, `${vp} notes`);
 }
 
+async function briefSteps(page, vp) {
+  // A meeting brief: written from the client's page, shown as the API stored it, its PDF
+  // downloaded (a PDF with the Cyrillic font in it), and printed: the print view shows the
+  // brief without the app's navigation.
+  await openTab(page, busy.id, 'overview');
+  await page.click('#brief-generate');
+  await page.waitForSelector('#brief .brief-text li');
+  const stored = (await api(page, `query($id: ID!) { client(id: $id) { briefs(first: 1) { id text pdfUrl } } }`,
+    { id: busy.id })).client.briefs[0];
+  assertEq(await page.getAttribute('#brief', 'data-brief-id'), stored.id, 'the brief shown is the one stored');
+  const shown = await text(page, '#brief .brief-text');
+  const squeeze = (s) => s.replace(/\s+/g, ' ').trim();
+  const lines = stored.text.split('\n').filter((l) => l.startsWith('- ') && /\d/.test(l));
+  assert(lines.length >= 3, `the brief has lines with figures: ${stored.text}`);
+  for (const line of lines) assert(shown.includes(squeeze(line.slice(2))), `the page shows "${line}"`);
+  const href = await page.getAttribute('#brief-pdf', 'href');
+  assertEq(href, stored.pdfUrl, 'the PDF link is the brief\'s');
+  const pdf = await pageFetch(page, href);
+  assertEq(pdf.status, 200, 'the PDF downloads');
+  assertEq(pdf.type, 'application/pdf', 'the PDF\'s type');
+  assert(pdf.text.startsWith('%PDF-'), 'a PDF file');
+  assert(pdf.text.includes('DejaVuSans'), 'the Cyrillic font is embedded');
+  assert(/^attachment; filename="brief-\d+-\d+-\d{8}\.pdf"$/.test(pdf.disposition), `a safe file name: ${pdf.disposition}`);
+  await axe(page, `${vp} brief`);
+  await page.emulateMedia({ media: 'print' });
+  assert(await page.isVisible('#brief .brief-text'), 'the brief is printed');
+  for (const chrome of ['header.top', '#brief-generate', '.tabs', '#client-title', '#brief-print']) {
+    assert(!(await page.isVisible(chrome)), `${chrome} is not printed`);
+  }
+  await screenshot(page, `${vp}-16-brief-print`);
+  const printed = await page.pdf({ format: 'A4' });
+  assert(printed.subarray(0, 5).toString() === '%PDF-', 'the print view prints to PDF');
+  await page.emulateMedia({ media: 'screen' });
+  await page.click('#brief-close');
+  await until(page, () => !document.querySelector('#brief') && !document.body.classList.contains('has-brief'), null, 'the brief hidden');
+  assertClean(page, `${vp} brief`);
+}
+
 /** A browser of its own signed in as `username` with a temporary password: only the password page. */
 async function signInTemporary(browser, viewport, username, temporary) {
   const opened = await openPage(browser, viewport);
@@ -1246,6 +1285,8 @@ run('flow', async () => {
     log(`${vp}: session expiry keeps the route`);
     await notesSteps(page, vp);
     log(`${vp}: a note added, shown and deleted`);
+    await briefSteps(page, vp);
+    log(`${vp}: a meeting brief written, shown, downloaded as PDF and printed`);
     await rulesSteps(page, vp);
     log(`${vp}: category rule added, listed, deleted`);
     await reviewSteps(page, vp);

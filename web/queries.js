@@ -94,6 +94,13 @@ export const SYNC_PROGRESS = `subscription SyncProgress {
  * of the extra sections in views/client-sections.js.
  * @param {string[]} [extra] selections to add inside `client { … }`
  */
+/** What the client's page shows of a meeting brief. */
+const BRIEF_FIELDS = 'id createdAt author text polished pdfUrl';
+
+export const GENERATE_BRIEF = `mutation GenerateBrief($clientId: ID!, $lang: Lang!) {
+  generateBrief(clientId: $clientId, lang: $lang) { ${BRIEF_FIELDS} }
+}`;
+
 export function clientQuery(extra = []) {
   const vars = extra.some((f) => f.includes('$lang')) ? '$id: ID!, $lang: Lang! = RU' : '$id: ID!';
   return `query Client(${vars}) {
@@ -101,6 +108,7 @@ export function clientQuery(extra = []) {
     id displayName email phone status createdAt updatedAt
     owner { id username } team { id name lead { id } }
     notes(first: 20) { id kind body occurredAt author { id username } }
+    briefs(first: 1) { ${BRIEF_FIELDS} }
     links {
       id bank { code name } externalClientId consentStatus consentExpiresAt statusMessage lastSyncedAt
       state failureCount nextAttemptAt consentRequestedAt lastError { code message at }

@@ -20,6 +20,7 @@ import { enabledSections } from './client-sections.js';
 import { SyncControl } from './sync.js';
 import { ClientTasksSection } from './client-tasks.js';
 import { TimelineSection } from './timeline.js';
+import { BriefPanel } from './brief.js';
 
 const EXPIRY_WARNING_DAYS = 14;
 
@@ -72,6 +73,10 @@ export class ClientView {
       timeZone: () => (this.ctx.user() ? this.ctx.user().timeZone : null),
       // A task changed by someone else shows in the task list too.
       onEntry: (entry) => { if (/^TASK_/.test(entry.kind)) this.tasks.refresh(); },
+    });
+    this.brief = new BriefPanel(ctx, {
+      clientId: id,
+      clientName: () => (this.client ? this.client.displayName : t('clientTitle')),
     });
     this.el = h('section', { class: 'view client', 'aria-labelledby': 'client-title' });
   }
@@ -137,6 +142,7 @@ export class ClientView {
       this.analytics.render();
       this.tasks.render();
       this.timeline.relocalise();
+      this.brief.render();
     }
   }
 
@@ -163,8 +169,10 @@ export class ClientView {
     try {
       const asked = lang();
       const data = await this.ctx.request(this.query, { id: this.id, lang: asked.toUpperCase() });
+      const firstLoad = !this.client;
       this.client = data.client;
       this.clientLang = asked;
+      if (firstLoad) this.brief.show((this.client.briefs || [])[0]);
       this.transactions.setAccounts(this.client.accounts);
       this.ctx.setTitle(this.title());
     } catch (e) {
@@ -236,9 +244,11 @@ export class ClientView {
     replace(body,
       h('div', { class: 'client-actions' },
         canEdit ? this.sync.el : null,
+        canEdit ? this.brief.button : null,
         FEATURES.assistant
           ? h('button', { type: 'button', class: 'secondary', id: 'ask-about-client', on: { click: () => this.ctx.openAssistant() } }, t('askAboutClient'))
           : null),
+      this.brief.el,
       tablist,
       CLIENT_TABS.map((k) => h('div', {
         role: 'tabpanel', id: `panel-${k}`, class: 'tab-panel', 'aria-labelledby': `tab-${k}`, tabindex: '0', hidden: k !== this.tab,
@@ -723,6 +733,7 @@ export class ClientView {
   }
 
   destroy() {
+    this.brief.stop();
     this.sync.destroy();
     this.timeline.destroy();
   }

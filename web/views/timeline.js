@@ -16,7 +16,7 @@ export const TIMELINE_GROUPS = {
   banks: ['BANK_LINKED', 'BANK_UNLINKED', 'CONSENT_CHANGED', 'SYNC_IMPORTED'],
   money: ['LARGE_TRANSACTION', 'RATING_CHANGED'],
   client: ['CLIENT_CREATED', 'CLIENT_EDITED', 'CLIENT_ASSIGNED', 'CLIENT_SHARED', 'CLIENT_UNSHARED'],
-  assistant: ['ASSISTANT_CONVERSATION'],
+  assistant: ['ASSISTANT_CONVERSATION', 'BRIEF_GENERATED'],
 };
 
 /** A sign per kind, beside its name (decoration: the name says it in words). */
@@ -38,6 +38,7 @@ const ICONS = {
   CLIENT_SHARED: '⊕',
   CLIENT_UNSHARED: '⊖',
   ASSISTANT_CONVERSATION: '✉',
+  BRIEF_GENERATED: '▤',
 };
 
 export class TimelineSection {
