@@ -49,8 +49,10 @@ async fn a_brief_is_written_for_the_book_listed_and_downloads_as_a_pdf() {
     let client = common::create_client(&masha, "Клиент Маши").await;
     account(&server, &client, "40817810000000000021", 1_234_567_89).await;
 
+    let started = std::time::Instant::now();
     let brief =
         masha.ok(GENERATE, json!({ "c": client, "l": "RU" })).await["generateBrief"].clone();
+    eprintln!("generateBrief answered in {:?}", started.elapsed());
     let id = brief["id"].as_str().unwrap().to_owned();
     assert_eq!(brief["clientId"], client);
     assert_eq!(brief["author"], "masha");

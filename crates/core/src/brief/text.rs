@@ -10,6 +10,8 @@ use crate::domain::{Currency, Lang, Money};
 
 /// A change this large (percent of the amount before, either way) is worth a talking point.
 const NOTABLE_PERCENT: i64 = 20;
+/// Spending of fewer days than this is too short a window to compare.
+const NOTABLE_DAYS: i64 = 7;
 
 fn money(minor: i64, currency: &str, lang: Lang) -> String {
     format_money(
@@ -68,7 +70,11 @@ fn kind_word(kind: &str, lang: Lang) -> &str {
     }
 }
 
+/// A name in the language's quotation marks, unless it carries its own.
 fn quoted(text: &str, lang: Lang) -> String {
+    if text.contains(['«', '»', '“', '”', '"']) {
+        return text.to_owned();
+    }
     match lang {
         Lang::Ru => format!("«{text}»"),
         Lang::En => format!("“{text}”"),
@@ -306,8 +312,8 @@ pub fn render(c: &BriefContent, lang: Lang) -> String {
 pub fn talking_points(c: &BriefContent, lang: Lang) -> Vec<String> {
     let mut points = Vec::new();
     let s = &c.spending;
-    if let Some(p) =
-        change_percent(s.before_minor, s.period_minor).filter(|p| p.abs() >= NOTABLE_PERCENT)
+    if let Some(p) = change_percent(s.before_minor, s.period_minor)
+        .filter(|p| p.abs() >= NOTABLE_PERCENT && s.days >= NOTABLE_DAYS)
     {
         points.push(match lang {
             Lang::Ru => format!(
@@ -355,20 +361,15 @@ pub fn talking_points(c: &BriefContent, lang: Lang) -> Vec<String> {
         ));
     }
     if let Some(p) = c.held_away.as_ref().and_then(|l| l.first()) {
-        points.push(match lang {
-            Lang::Ru => format!(
-                "У клиента {} {} в {}: узнать условия и предложить перевести к нам.",
-                kind_word(&p.kind, lang),
-                quoted(&p.name, lang),
-                p.bank_name
-            ),
-            Lang::En => format!(
-                "The client holds a {} {} at {}: ask about its terms and offer to move it to us.",
-                kind_word(&p.kind, lang),
-                quoted(&p.name, lang),
-                p.bank_name
-            ),
-        });
+        points.push(format!(
+            "{}: {}. {}",
+            lang.pick("У клиента в другом банке", "Held at another bank"),
+            product_line(p, lang),
+            lang.pick(
+                "Узнать условия и предложить перевести к нам.",
+                "Ask about its terms and offer to move it to us."
+            )
+        ));
     }
     if let Some(o) = c.offers.first() {
         points.push(format!(
@@ -506,6 +507,40 @@ mod tests {
         let points = talking_points(&quiet, Lang::En);
         assert_eq!(points.len(), 3);
         assert!(points[0].starts_with("Ask about the client's plans"));
+    }
+
+    #[test]
+    fn a_short_window_says_its_spending_but_makes_no_point_of_it() {
+        let mut c = content();
+        c.spending.days = 2;
+        let points = talking_points(&c, Lang::Ru);
+        assert!(
+            !points.iter().any(|p| p.starts_with("Расходы")),
+            "{points:?}"
+        );
+        assert!(render(&c, Lang::Ru).contains("+50%"));
+    }
+
+    #[test]
+    fn a_product_elsewhere_is_a_point_with_its_figures_and_names_keep_their_own_quotes() {
+        let mut c = content();
+        c.rating = None;
+        c.spending.days = 2;
+        c.held_away = Some(vec![ProductLine {
+            source: ("agreement".into(), 7),
+            bank_code: "vbank".into(),
+            bank_name: "VBank".into(),
+            kind: "DEPOSIT".into(),
+            name: "Вклад «Доходный»".into(),
+            amount_minor: Some(30_000_000),
+            currency: "RUB".into(),
+            at: None,
+        }]);
+        let points = talking_points(&c, Lang::Ru);
+        assert_eq!(
+            points[0],
+            "У клиента в другом банке: Вклад «Доходный» в VBank — вклад, 300\u{a0}000\u{a0}₽. Узнать условия и предложить перевести к нам."
+        );
     }
 
     #[test]
