@@ -20,6 +20,8 @@ const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 56.0;
 const BODY: f32 = 10.5;
 const LEADING: f32 = 1.4;
+/// Where a list item's marker starts, from the margin.
+const MARKER_X: f32 = 2.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
@@ -149,6 +151,62 @@ fn blocks(markdown: &str) -> Vec<Block> {
     out
 }
 
+/// One line of text where it goes.
+struct Placed {
+    page: usize,
+    x: f32,
+    baseline: f32,
+    bold: bool,
+    size: f32,
+    text: String,
+}
+
+/// Every line of the blocks on A4 pages, wrapped to the text width; and how many pages.
+fn layout(all: &[Block], regular: &Face, bold: &Face) -> (Vec<Placed>, usize) {
+    let width = PAGE_W - 2.0 * MARGIN;
+    let mut placed = Vec::new();
+    let (mut page, mut y) = (0usize, MARGIN);
+    for b in all {
+        let face = if b.bold { bold } else { regular };
+        let line_h = b.size * LEADING;
+        y += b.space_before;
+        // A marker wider than the indent ("10.") pushes the text right of it.
+        let indent = b.marker.as_ref().map_or(b.indent, |m| {
+            b.indent.max(MARKER_X + regular.width(m, b.size) + 4.0)
+        });
+        for (i, text) in wrap(face, &b.text, b.size, width - indent)
+            .into_iter()
+            .enumerate()
+        {
+            if y + line_h > PAGE_H - MARGIN {
+                page += 1;
+                y = MARGIN;
+            }
+            let baseline = y + b.size;
+            if let Some(marker) = b.marker.as_ref().filter(|_| i == 0) {
+                placed.push(Placed {
+                    page,
+                    x: MARGIN + MARKER_X,
+                    baseline,
+                    bold: false,
+                    size: b.size,
+                    text: marker.clone(),
+                });
+            }
+            placed.push(Placed {
+                page,
+                x: MARGIN + indent,
+                baseline,
+                bold: b.bold,
+                size: b.size,
+                text,
+            });
+            y += line_h;
+        }
+    }
+    (placed, page + 1)
+}
+
 /// The brief as PDF bytes: `title` and `subtitle` (the client and the date) above the text.
 pub fn render(
     title: &str,
@@ -165,8 +223,6 @@ pub fn render(
             .language(lang.to_owned()),
     );
     let settings = || PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(PdfError::Font);
-    let width = PAGE_W - 2.0 * MARGIN;
-
     let mut all = vec![
         Block {
             text: title.to_owned(),
@@ -187,45 +243,23 @@ pub fn render(
     ];
     all.extend(blocks(markdown));
 
-    // Lay out every line first: (page, y, x, face, size, text).
-    let mut placed: Vec<(usize, f32, f32, bool, f32, String)> = Vec::new();
-    let (mut page, mut y) = (0usize, MARGIN);
-    for b in &all {
-        let face = if b.bold { &bold } else { &regular };
-        let line_h = b.size * LEADING;
-        y += b.space_before;
-        let lines = wrap(face, &b.text, b.size, width - b.indent);
-        for (i, text) in lines.into_iter().enumerate() {
-            if y + line_h > PAGE_H - MARGIN {
-                page += 1;
-                y = MARGIN;
-            }
-            let baseline = y + b.size;
-            if i == 0 {
-                if let Some(marker) = &b.marker {
-                    placed.push((page, baseline, MARGIN + 2.0, false, b.size, marker.clone()));
-                }
-            }
-            placed.push((page, baseline, MARGIN + b.indent, b.bold, b.size, text));
-            y += line_h;
-        }
-    }
+    let (placed, pages) = layout(&all, &regular, &bold);
 
     let ink = Fill {
         paint: rgb::Color::new(30, 30, 30).into(),
         ..Fill::default()
     };
-    for p in 0..=page {
+    for p in 0..pages {
         let mut pg = doc.start_page_with(settings()?);
         let mut surface = pg.surface();
         surface.set_fill(Some(ink.clone()));
-        for (_, baseline, x, is_bold, size, text) in placed.iter().filter(|l| l.0 == p) {
-            let face = if *is_bold { &bold } else { &regular };
+        for line in placed.iter().filter(|l| l.page == p) {
+            let face = if line.bold { &bold } else { &regular };
             surface.draw_text(
-                Point::from_xy(*x, *baseline),
+                Point::from_xy(line.x, line.baseline),
                 face.font.clone(),
-                *size,
-                text,
+                line.size,
+                &line.text,
                 false,
                 TextDirection::Auto,
             );
@@ -257,6 +291,46 @@ mod tests {
         let cut = wrap(&face, &long, BODY, 100.0);
         assert!(cut.len() > 1 && cut.iter().all(|l| face.width(l, BODY) <= 100.0));
         assert_eq!(cut.concat(), long);
+    }
+
+    #[test]
+    fn list_text_starts_right_of_its_marker_and_stays_within_the_margins() {
+        let (regular, bold) = (
+            Face::load(REGULAR).expect("font"),
+            Face::load(BOLD).expect("font"),
+        );
+        let md: String = (1..=30)
+            .map(|n| format!("{n}. Пункт {n}: {}\n", "слово ".repeat(40)))
+            .collect();
+        let (placed, pages) = layout(&blocks(&md), &regular, &bold);
+        assert!(pages >= 2, "{pages}");
+        let marker = placed
+            .iter()
+            .find(|l| l.text == "10.")
+            .expect("the tenth marker");
+        let text = placed
+            .iter()
+            .find(|l| l.page == marker.page && l.baseline == marker.baseline && l.text != "10.")
+            .expect("its first line");
+        assert!(
+            text.x > marker.x + regular.width("10.", marker.size),
+            "{} vs {}",
+            text.x,
+            marker.x
+        );
+        for l in &placed {
+            let face = if l.bold { &bold } else { &regular };
+            assert!(
+                l.x + face.width(&l.text, l.size) <= PAGE_W - MARGIN + 0.01,
+                "{}",
+                l.text
+            );
+            assert!(
+                l.baseline <= PAGE_H - MARGIN && l.baseline > MARGIN,
+                "{}",
+                l.baseline
+            );
+        }
     }
 
     #[test]
