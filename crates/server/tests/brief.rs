@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 const PASSWORD: &str = "a-long-test-password";
 
 const GENERATE: &str = "mutation($c: ID!, $l: Lang!) { generateBrief(clientId: $c, lang: $l) {
-    id clientId createdAt since author lang text polished openTasks openSignals talkingPoints pdfUrl } }";
+    id clientId createdAt since author lang text polished openTasks openSignals talkingPoints pdfUrl
+    balances { then { amount currency } now { amount currency } }
+    spending { days period { amount } before { amount } } rating { then now score } } }";
 
 async fn account(server: &TestServer, client: &str, number: &str, balance_minor: i64) {
     add_rub_account(
@@ -65,6 +67,18 @@ async fn a_brief_is_written_for_the_book_listed_and_downloads_as_a_pdf() {
         "the stored balance: {text}"
     );
     assert_eq!(brief["talkingPoints"].as_array().unwrap().len(), 3);
+    // The figures as data, the same as the text's.
+    assert_eq!(
+        brief["balances"],
+        json!([{ "then": { "amount": "1234567.89", "currency": "RUB" },
+                 "now": { "amount": "1234567.89", "currency": "RUB" } }])
+    );
+    assert_eq!(
+        brief["spending"],
+        json!({ "days": 30, "period": { "amount": "0.00" }, "before": { "amount": "0.00" } })
+    );
+    assert_eq!(brief["rating"], Value::Null, "not rated yet");
+    assert_eq!(brief["openTasks"], 0);
     assert_eq!(
         brief["pdfUrl"],
         format!("/clients/{client}/brief/{id}.pdf"),

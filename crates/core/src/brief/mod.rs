@@ -101,6 +101,19 @@ pub struct BalanceDrift {
     pub now_minor: i64,
 }
 
+impl BalanceDrift {
+    pub fn then(&self) -> Money {
+        money_in(self.then_minor, &self.currency)
+    }
+    pub fn now(&self) -> Money {
+        money_in(self.now_minor, &self.currency)
+    }
+}
+
+fn money_in(minor: i64, currency: &str) -> Money {
+    Money::new(minor, crate::domain::Currency::from_db(currency.to_owned()))
+}
+
 /// Spending (debits, own transfers left out) in the period and in as many days before it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendingDrift {
@@ -108,6 +121,15 @@ pub struct SpendingDrift {
     pub days: i64,
     pub period_minor: i64,
     pub before_minor: i64,
+}
+
+impl SpendingDrift {
+    pub fn period(&self) -> Money {
+        money_in(self.period_minor, &self.currency)
+    }
+    pub fn before(&self) -> Money {
+        money_in(self.before_minor, &self.currency)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{BriefContent, ProductLine, SinceSource};
 use crate::domain::format::{format_date_of, format_money, format_signed_money};
-use crate::domain::{Currency, Lang, Money};
+use crate::domain::Lang;
 
 /// A change this large (percent of the amount before, either way) is worth a talking point.
 const NOTABLE_PERCENT: i64 = 20;
@@ -14,17 +14,11 @@ const NOTABLE_PERCENT: i64 = 20;
 const NOTABLE_DAYS: i64 = 7;
 
 fn money(minor: i64, currency: &str, lang: Lang) -> String {
-    format_money(
-        &Money::new(minor, Currency::from_db(currency.to_owned())),
-        lang,
-    )
+    format_money(&super::money_in(minor, currency), lang)
 }
 
 fn signed(minor: i64, currency: &str, lang: Lang) -> String {
-    format_signed_money(
-        &Money::new(minor, Currency::from_db(currency.to_owned())),
-        lang,
-    )
+    format_signed_money(&super::money_in(minor, currency), lang)
 }
 
 /// The change from `before` to `after` in whole percent of `before` (half away from zero);
