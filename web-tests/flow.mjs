@@ -652,8 +652,14 @@ async function briefSteps(page, vp) {
   // downloaded (a PDF with the Cyrillic font in it), and printed: the print view shows the
   // brief without the app's navigation.
   await openTab(page, busy.id, 'overview');
+  // The page opens on the client's latest brief (the other viewport's): wait for a new one.
+  const before = await page.evaluate(() => document.querySelector('#brief')?.dataset.briefId || null);
   await page.click('#brief-generate');
-  await page.waitForSelector('#brief .brief-text li');
+  await until(page, (b) => {
+    const el = document.querySelector('#brief');
+    return el && el.dataset.briefId !== b && el.querySelector('.brief-text li')
+      && !document.querySelector('#brief-generate').disabled;
+  }, before, 'the new brief shown');
   const stored = (await api(page, `query($id: ID!) { client(id: $id) { briefs(first: 1) { id text pdfUrl } } }`,
     { id: busy.id })).client.briefs[0];
   assertEq(await page.getAttribute('#brief', 'data-brief-id'), stored.id, 'the brief shown is the one stored');
