@@ -298,6 +298,68 @@ pub(crate) struct World {
     pub banks: Vec<BankWorld>,
 }
 
+/// A product a person holds, as the world knows it: what a CRM's inference of products held at
+/// other banks is measured against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldProduct {
+    /// `deposit`, `savings`, `loan` or `credit_card`.
+    pub kind: &'static str,
+    /// The sandbox bank's code; `None` for a lender outside the sandbox.
+    pub bank_code: Option<String>,
+    /// The bank's name (the lender's, outside the sandbox).
+    pub bank_name: String,
+}
+
+impl World {
+    /// Every product `person_id` holds: savings, deposit, credit-card and loan accounts at each
+    /// bank, and a loan whose lender is outside the sandbox or keeps no account for it.
+    pub(crate) fn products_of(&self, person_id: &str) -> Vec<HeldProduct> {
+        let Some(p) = self.persons.iter().position(|x| x.id == person_id) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for bank in &self.banks {
+            for &i in bank.by_client.get(person_id).into_iter().flatten() {
+                let kind = match bank.accounts[i].kind {
+                    AccountKind::Savings => "savings",
+                    AccountKind::Deposit => "deposit",
+                    AccountKind::CreditCard => "credit_card",
+                    AccountKind::Loan => "loan",
+                    AccountKind::Checking | AccountKind::Currency => continue,
+                };
+                out.push(HeldProduct {
+                    kind,
+                    bank_code: Some(bank.config.code.clone()),
+                    bank_name: bank.config.name.clone(),
+                });
+            }
+        }
+        match self.persons[p].plan.loan.as_ref().map(|l| &l.lender) {
+            Some(Lender::Other(name)) => out.push(HeldProduct {
+                kind: "loan",
+                bank_code: None,
+                bank_name: (*name).to_owned(),
+            }),
+            Some(Lender::Bank(b)) => {
+                let bank = &self.banks[*b];
+                let listed = out
+                    .iter()
+                    .any(|h| h.kind == "loan" && h.bank_code.as_deref() == Some(&bank.config.code));
+                if !listed {
+                    out.push(HeldProduct {
+                        kind: "loan",
+                        bank_code: Some(bank.config.code.clone()),
+                        bank_name: bank.config.name.clone(),
+                    });
+                }
+            }
+            None => {}
+        }
+        out
+    }
+}
+
 pub(crate) fn start_of_day(t: DateTime<Utc>) -> DateTime<Utc> {
     t.date_naive()
         .and_hms_opt(0, 0, 0)

@@ -12,6 +12,7 @@ mod rules;
 mod signals;
 mod sync;
 mod teams;
+mod wallet;
 mod work;
 
 pub use analytics::*;
@@ -28,4 +29,5 @@ pub use rules::*;
 pub use signals::*;
 pub use sync::*;
 pub use teams::*;
+pub use wallet::*;
 pub use work::*;
