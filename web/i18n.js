@@ -350,6 +350,7 @@ const STRINGS = {
     heldAwayNone: 'Продуктов в других банках не найдено.',
     heldAwayNoAmount: 'банк не сообщает',
     heldAwayMonths: (n) => `${n} мес. платежей`,
+    heldAwayPaidIn: (m) => `внесено за 6 мес.: ${m}`,
     heldAwayEvidence: (n) => `операций-доказательств: ${n}`,
     colMonthlyPayment: 'В месяц',
     colSource: 'Откуда известно',
@@ -964,6 +965,7 @@ const STRINGS = {
     heldAwayNone: 'No products found at other banks.',
     heldAwayNoAmount: 'not reported',
     heldAwayMonths: (n) => `${n} months of payments`,
+    heldAwayPaidIn: (m) => `paid in over 6 months: ${m}`,
     heldAwayEvidence: (n) => `evidence rows: ${n}`,
     colMonthlyPayment: 'Monthly',
     colSource: 'Known from',
@@ -1249,7 +1251,7 @@ const ENUMS = {
     HeldAwayKind: { DEPOSIT: 'Вклад', SAVINGS: 'Накопительный счёт', LOAN: 'Кредит', CREDIT_LINE: 'Кредитная линия', CREDIT_CARD: 'Кредитная карта' },
     HeldAwaySource: { LISTED: 'банк сообщает', FLOWS: 'по платежам', BOTH: 'банк и платежи' },
     Confidence: { HIGH: 'надёжно', MEDIUM: 'вероятно', LOW: 'возможно' },
-    ConsolidationKind: { REFINANCE_LOAN: 'Рефинансировать кредит', MOVE_DEPOSIT: 'Перевести вклад к нам', MOVE_SALARY: 'Перевести зарплату к нам' },
+    ConsolidationKind: { REFINANCE_LOAN: 'Рефинансировать кредит', MOVE_DEPOSIT: 'Перевести сбережения к нам', MOVE_SALARY: 'Перевести зарплату к нам' },
     SignalSeverity: { INFO: 'к сведению', WARNING: 'внимание', CRITICAL: 'срочно' },
     SignalState: { OPEN: 'открыт', ACKNOWLEDGED: 'принят', DONE: 'закрыт', DISMISSED: 'отклонён' },
     SignalKind: {
@@ -1328,7 +1330,7 @@ const ENUMS = {
     HeldAwayKind: { DEPOSIT: 'Deposit', SAVINGS: 'Savings account', LOAN: 'Loan', CREDIT_LINE: 'Credit line', CREDIT_CARD: 'Credit card' },
     HeldAwaySource: { LISTED: 'bank lists it', FLOWS: 'from payments', BOTH: 'bank and payments' },
     Confidence: { HIGH: 'certain', MEDIUM: 'likely', LOW: 'possible' },
-    ConsolidationKind: { REFINANCE_LOAN: 'Refinance the loan', MOVE_DEPOSIT: 'Move the deposit to us', MOVE_SALARY: 'Move the salary to us' },
+    ConsolidationKind: { REFINANCE_LOAN: 'Refinance the loan', MOVE_DEPOSIT: 'Move the savings to us', MOVE_SALARY: 'Move the salary to us' },
     SignalSeverity: { INFO: 'note', WARNING: 'warning', CRITICAL: 'urgent' },
     SignalState: { OPEN: 'open', ACKNOWLEDGED: 'acknowledged', DONE: 'closed', DISMISSED: 'dismissed' },
     SignalKind: {

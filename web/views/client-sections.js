@@ -141,7 +141,9 @@ function wallet(client) {
     { content: [label('HeldAwayKind', p.kind), p.productName ? h('span', { class: 'sub' }, p.productName) : null] },
     p.bankName,
     p.amount ? money(p.amount.amount, p.amount.currency) : h('span', { class: 'muted' }, t('heldAwayNoAmount')),
-    p.monthlyPayment ? [money(p.monthlyPayment.amount, p.monthlyPayment.currency), h('span', { class: 'sub' }, t('heldAwayMonths', p.monthsSeen))] : t('none'),
+    p.monthlyPayment
+      ? [money(p.monthlyPayment.amount, p.monthlyPayment.currency), h('span', { class: 'sub' }, t('heldAwayMonths', p.monthsSeen))]
+      : p.paidIn ? [t('none'), h('span', { class: 'sub' }, t('heldAwayPaidIn', money(p.paidIn.amount, p.paidIn.currency)))] : t('none'),
     [h('span', { class: ['badge', p.confidence === 'HIGH' ? 'ok' : p.confidence === 'MEDIUM' ? 'off' : 'warn'] }, label('Confidence', p.confidence)),
       h('span', { class: 'sub' }, label('HeldAwaySource', p.source)),
       p.evidenceTransactionIds.length ? h('span', { class: 'sub' }, t('heldAwayEvidence', p.evidenceTransactionIds.length)) : null],
@@ -207,7 +209,7 @@ export const CLIENT_SECTIONS = [
     tab: 'products',
     fields: `shareOfWallet { homeBankCode homeBankName currency from to balances ${SHARE} income ${SHARE} spending ${SHARE} }
       heldAway {
-        key kind bankName productName amount ${MONEY} amountBasis monthlyPayment ${MONEY} monthsSeen
+        key kind bankName productName amount ${MONEY} amountBasis monthlyPayment ${MONEY} paidIn ${MONEY} monthsSeen
         interestRate source confidence evidenceTransactionIds evidenceAccountIds evidenceAgreementIds
       }
       consolidationOffers(lang: $lang) { kind heldAwayKey fromBankName moneyAtStake ${MONEY} yearlyBenefit ${MONEY} reason ${FIGURES} }`,

@@ -25,8 +25,19 @@ use crate::domain::{
     Currency, HeldAwayKind, HeldAwaySource, Money,
 };
 
-/// Months of payments read for the flows.
+/// Calendar months of payments read for the flows: this one and the five before.
 pub const FLOW_MONTHS: u32 = 6;
+
+/// The first moment of the flows' window: midnight UTC on the first day of the month
+/// [`FLOW_MONTHS`] − 1 months before `now`'s.
+pub(crate) fn flow_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let first = now.date_naive().with_day(1).unwrap_or(now.date_naive());
+    first
+        .checked_sub_months(chrono::Months::new(FLOW_MONTHS - 1))
+        .unwrap_or(first)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+}
 /// A flow-only product whose newest payment is older than this is over.
 pub const STALE_DAYS: i64 = 62;
 /// Evidence rows kept per product (the newest).
@@ -206,8 +217,11 @@ pub struct HeldAwayProduct {
     pub amount: Option<Money>,
     pub amount_basis: Option<AmountBasis>,
     /// The median of the monthly sums paid into it (a loan's or card's payment, a deposit's
-    /// top-ups), over the months payments were seen.
+    /// regular top-ups), over the months payments were seen; `None` unless payments recur
+    /// (two months or more): a deposit funded once has no monthly payment.
     pub monthly_flow: Option<Money>,
+    /// Everything paid into it over the last [`FLOW_MONTHS`] months.
+    pub paid_in: Option<Money>,
     /// Calendar months with payments into it, of the last [`FLOW_MONTHS`].
     pub months_seen: u32,
     pub interest_rate: Option<Decimal>,
@@ -261,6 +275,22 @@ impl Flows {
         let mut rows: Vec<&FlowRow> = self.rows.iter().collect();
         rows.sort_by(|a, b| b.booked_at.cmp(&a.booked_at).then(b.id.cmp(&a.id)));
         rows.iter().take(MAX_EVIDENCE_ROWS).map(|r| r.id).collect()
+    }
+
+    fn total(&self) -> Option<Money> {
+        self.currency()
+            .map(|c| Money::new(self.rows.iter().map(|r| r.amount_minor).sum(), c))
+    }
+
+    /// [`Flows::monthly`] when payments were seen in two months or more.
+    fn recurring_monthly(&self) -> Option<Money> {
+        (self.months().len() >= 2)
+            .then(|| {
+                self.monthly()
+                    .zip(self.currency())
+                    .map(|(m, c)| Money::new(m, c))
+            })
+            .flatten()
     }
 
     fn currency(&self) -> Option<Currency> {
@@ -325,6 +355,7 @@ pub(crate) fn infer(
             amount: Some(amount),
             amount_basis: Some(basis),
             monthly_flow: None,
+            paid_in: None,
             months_seen: 0,
             interest_rate: g.rate,
             ends_at: g.ends_at,
@@ -358,6 +389,7 @@ pub(crate) fn infer(
                 .map(|b| Money::new(b.saturating_abs(), a.currency.clone())),
             amount_basis: a.balance_minor.map(|_| AmountBasis::Balance),
             monthly_flow: None,
+            paid_in: None,
             months_seen: 0,
             interest_rate: None,
             ends_at: None,
@@ -370,7 +402,7 @@ pub(crate) fn infer(
     }
 
     // Flows, grouped by what they pay for.
-    let since = now - Duration::days(i64::from(FLOW_MONTHS) * 31);
+    let since = flow_window_start(now);
     let mut into_listed: HashMap<usize, Flows> = HashMap::new();
     // (kind, bank code or normalised lender) → (display name, code, payments).
     let mut unlisted: BTreeMap<(HeldAwayKind, String), (String, Option<String>, Flows)> =
@@ -465,10 +497,8 @@ pub(crate) fn infer(
         if let Some(flows) = into_listed.get(&i).filter(|f| !f.rows.is_empty()) {
             p.source = HeldAwaySource::Both;
             p.months_seen = flows.months().len() as u32;
-            p.monthly_flow = flows
-                .monthly()
-                .zip(flows.currency())
-                .map(|(m, c)| Money::new(m, c));
+            p.monthly_flow = flows.recurring_monthly();
+            p.paid_in = flows.total();
             p.transaction_ids = flows.ids();
             for r in &flows.rows {
                 if !p.account_ids.contains(&r.account_id) {
@@ -511,10 +541,8 @@ pub(crate) fn infer(
             product_name: None,
             amount: None,
             amount_basis: None,
-            monthly_flow: flows
-                .monthly()
-                .zip(flows.currency())
-                .map(|(m, c)| Money::new(m, c)),
+            monthly_flow: flows.recurring_monthly(),
+            paid_in: flows.total(),
             months_seen: months,
             interest_rate: None,
             ends_at: None,
@@ -597,6 +625,16 @@ mod tests {
             description: "Погашение кредита по договору № 12-3456789".into(),
             ..debit(id, 1, when, amount)
         }
+    }
+
+    #[test]
+    fn the_window_is_six_calendar_months() {
+        assert_eq!(
+            flow_window_start(at(12, 7)),
+            Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default()
+        );
     }
 
     #[test]

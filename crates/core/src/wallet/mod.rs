@@ -11,7 +11,7 @@ mod share;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 pub use infer::{AmountBasis, HeldAwayProduct, FLOW_MONTHS, MAX_EVIDENCE_ROWS, STALE_DAYS};
@@ -133,7 +133,7 @@ async fn flows_of_clients(
         String,
         Option<i64>,
     );
-    let since = now - Duration::days(i64::from(FLOW_MONTHS) * 31);
+    let since = infer::flow_window_start(now);
     let rows: Vec<Row> = transactions::Entity::find()
         .select_only()
         .columns([

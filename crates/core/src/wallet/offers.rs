@@ -101,8 +101,38 @@ fn best<'a>(
     found.first().copied()
 }
 
+/// Words of a secured loan (a car loan, a mortgage): not what an unsecured debt moves to.
+const SECURED: [&str; 4] = ["авто", "ипотек", "car", "mortgage"];
+/// Words of a loan made to take over other banks' loans.
+const REFINANCING: [&str; 3] = ["рефинанс", "refinanc", "других банков"];
+
+fn mentions(p: &Product, words: &[&str]) -> bool {
+    let text = format!(
+        "{} {}",
+        p.name.to_lowercase(),
+        p.description.as_deref().unwrap_or_default().to_lowercase()
+    );
+    words.iter().any(|w| text.contains(w))
+}
+
+/// The home bank's loan for a debt: a refinancing loan if the catalogue has one that fits,
+/// else the cheapest unsecured loan that fits (the amount within its limits when known).
+fn loan_for<'a>(catalogue: &'a [Product], debt: Option<&Money>) -> Option<&'a Product> {
+    let fits = |x: &Product| {
+        !mentions(x, &SECURED)
+            && debt.is_none_or(|d| {
+                x.min_amount.as_ref().is_none_or(|m| m.minor <= d.minor)
+                    && x.max_amount.as_ref().is_none_or(|m| m.minor >= d.minor)
+            })
+    };
+    best(catalogue, "loan", false, |x| {
+        fits(x) && mentions(x, &REFINANCING)
+    })
+    .or_else(|| best(catalogue, "loan", false, fits))
+}
+
 fn refinance(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<ConsolidationOffer> {
-    let ours = best(catalogue, "loan", false, |_| true)?;
+    let ours = loan_for(catalogue, p.amount.as_ref())?;
     let our_rate = ours.rate?;
     if p.interest_rate.is_some_and(|theirs| theirs <= our_rate) {
         return None; // theirs is as cheap already
@@ -216,8 +246,14 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
             .as_ref()
             .is_none_or(|m| m.minor <= amount.minor)
     };
-    let ours = best(catalogue, "deposit", true, fits)
-        .or_else(|| best(catalogue, "savings", true, fits))?;
+    // Like for like: savings stay at call, a term deposit moves to a term deposit.
+    let order = if p.kind == HeldAwayKind::Savings {
+        ["savings", "deposit"]
+    } else {
+        ["deposit", "savings"]
+    };
+    let ours =
+        best(catalogue, order[0], true, fits).or_else(|| best(catalogue, order[1], true, fits))?;
     let our_rate = ours.rate?;
     if p.interest_rate.is_some_and(|theirs| theirs >= our_rate) {
         return None;
@@ -226,24 +262,17 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
         Figure::money("amount", amount.clone()),
         percent("our_rate", our_rate),
     ];
-    let benefit = match p.interest_rate {
-        Some(theirs) => {
-            figures.push(percent("their_rate", theirs));
-            yearly(amount, our_rate - theirs)
-        }
-        None => yearly(amount, our_rate),
-    };
-    figures.push(Figure::money(
-        if p.interest_rate.is_some() {
-            "yearly_gain"
-        } else {
-            "yearly_interest"
-        },
-        benefit.clone(),
-    ));
+    // The gain is stated only against a known rate: the money earns interest where it is.
+    let benefit = p.interest_rate.map(|theirs| {
+        figures.push(percent("their_rate", theirs));
+        yearly(amount, our_rate - theirs)
+    });
+    if let Some(b) = &benefit {
+        figures.push(Figure::money("yearly_gain", b.clone()));
+    }
     let reason = Localized::new(
-        match p.interest_rate {
-            Some(theirs) => format!(
+        match (p.interest_rate, &benefit) {
+            (Some(theirs), Some(b)) => format!(
                 "{} {} в {} под {}; у нас «{}» под {}: на {} больше в год.",
                 p.kind.title(Lang::Ru),
                 format_money_rounded(amount, Lang::Ru),
@@ -251,20 +280,19 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
                 rate_text(theirs, Lang::Ru),
                 ours.name,
                 rate_text(our_rate, Lang::Ru),
-                format_money_rounded(&benefit, Lang::Ru)
+                format_money_rounded(b, Lang::Ru)
             ),
-            None => format!(
-                "{} {} в {}; у нас «{}» под {} принесёт около {} в год.",
+            _ => format!(
+                "{} {} в {}; их ставка неизвестна, у нас «{}» под {}.",
                 p.kind.title(Lang::Ru),
                 format_money_rounded(amount, Lang::Ru),
                 p.bank_name,
                 ours.name,
-                rate_text(our_rate, Lang::Ru),
-                format_money_rounded(&benefit, Lang::Ru)
+                rate_text(our_rate, Lang::Ru)
             ),
         },
-        match p.interest_rate {
-            Some(theirs) => format!(
+        match (p.interest_rate, &benefit) {
+            (Some(theirs), Some(b)) => format!(
                 "{} of {} at {} at {}; our \"{}\" pays {}: {} more a year.",
                 p.kind.title(Lang::En),
                 format_money_rounded(amount, Lang::En),
@@ -272,16 +300,15 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
                 rate_text(theirs, Lang::En),
                 ours.name,
                 rate_text(our_rate, Lang::En),
-                format_money_rounded(&benefit, Lang::En)
+                format_money_rounded(b, Lang::En)
             ),
-            None => format!(
-                "{} of {} at {}; our \"{}\" at {} would pay about {} a year.",
+            _ => format!(
+                "{} of {} at {}; their rate is not known, our \"{}\" pays {}.",
                 p.kind.title(Lang::En),
                 format_money_rounded(amount, Lang::En),
                 p.bank_name,
                 ours.name,
-                rate_text(our_rate, Lang::En),
-                format_money_rounded(&benefit, Lang::En)
+                rate_text(our_rate, Lang::En)
             ),
         },
     );
@@ -291,7 +318,7 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
         from_bank: p.bank_name.clone(),
         product: Some(ours.clone()),
         money_at_stake: amount.clone(),
-        yearly_benefit: Some(benefit),
+        yearly_benefit: benefit,
         reason,
         figures,
         transaction_ids: p.transaction_ids.clone(),
@@ -420,6 +447,7 @@ mod tests {
             amount: amount.map(|a| Money::new(a, Currency::rub())),
             amount_basis: None,
             monthly_flow: monthly.map(|a| Money::new(a, Currency::rub())),
+            paid_in: None,
             months_seen: 3,
             interest_rate: rate.and_then(|r| r.parse().ok()),
             ends_at: None,
@@ -433,7 +461,11 @@ mod tests {
 
     #[test]
     fn a_dearer_loan_elsewhere_is_refinanced_with_the_saving_computed_exactly() {
-        let catalogue = [product("loan", "15.5", None), product("loan", "19.9", None)];
+        let mut car = product("loan", "9.9", None);
+        car.name = "Автокредит".into();
+        let mut refi = product("loan", "15.5", None);
+        refi.name = "Рефинансирование".into();
+        let catalogue = [car, refi, product("loan", "14.9", Some(500_000_00))];
         let loans = [held(
             HeldAwayKind::Loan,
             Some(400_000_00),
@@ -445,6 +477,11 @@ mod tests {
         let o = &out[0];
         assert_eq!(o.kind, ConsolidationKind::RefinanceLoan);
         assert_eq!(o.money_at_stake.minor, 400_000_00);
+        assert_eq!(
+            o.product.as_ref().map(|p| p.name.as_str()),
+            Some("Рефинансирование"),
+            "not the car loan, nor a loan whose minimum the debt does not reach"
+        );
         // 400 000 × 6 % = 24 000.
         assert_eq!(o.yearly_benefit.as_ref().map(|m| m.minor), Some(24_000_00));
         assert!(o.reason.ru.contains("24\u{a0}000"), "{}", o.reason.ru);
@@ -465,19 +502,30 @@ mod tests {
             product("deposit", "17", Some(1_000_000_00)),
             product("deposit", "15", Some(10_000_00)),
         ];
-        let deposits = [held(HeldAwayKind::Deposit, Some(200_000_00), None, None)];
+        let deposits = [held(
+            HeldAwayKind::Deposit,
+            Some(200_000_00),
+            None,
+            Some("12"),
+        )];
         let out = choose(&deposits, &[], &catalogue);
-        assert_eq!(
-            out[0].product.as_ref().map(|p| p.id.as_str()),
-            Some("prod-deposit")
-        );
         assert_eq!(
             out[0].product.as_ref().and_then(|p| p.rate),
             "15".parse().ok()
         );
+        // 200 000 × (15 − 12) % = 6 000.
         assert_eq!(
             out[0].yearly_benefit.as_ref().map(|m| m.minor),
-            Some(30_000_00)
+            Some(6_000_00)
+        );
+        // Without their rate no gain is claimed: the money earns interest where it is.
+        let unknown = [held(HeldAwayKind::Deposit, Some(200_000_00), None, None)];
+        let out = choose(&unknown, &[], &catalogue);
+        assert_eq!(out[0].yearly_benefit, None);
+        assert!(
+            out[0].reason.en.contains("not known"),
+            "{}",
+            out[0].reason.en
         );
     }
 

@@ -30,6 +30,12 @@ pub struct Synced {
 /// Starts the sandbox at [`anchor`], links everyone and syncs once (on `TEST_DATABASE_URL`'s
 /// PostgreSQL when set, else SQLite).
 pub async fn synced_sandbox(settings: CoreSettings) -> Synced {
+    synced_sandbox_at(settings, None).await
+}
+
+/// [`synced_sandbox`], linking the people at `only` this bank when given (those it does not
+/// know are left out).
+pub async fn synced_sandbox_at(settings: CoreSettings, only: Option<&str>) -> Synced {
     let pg = std::env::var("TEST_DATABASE_URL").ok();
     let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
     let sandbox = Sandbox::start(SandboxConfig::default().with_anchor(anchor()))
@@ -55,13 +61,14 @@ pub async fn synced_sandbox(settings: CoreSettings) -> Synced {
     let mut people: Vec<String> = sandbox
         .banks()
         .iter()
+        .filter(|b| only.is_none_or(|code| code == b.code))
         .flat_map(|b| sandbox.client_ids(&b.code))
         .collect();
     people.sort();
     people.dedup();
     let mut clients = Vec::new();
     for id in people {
-        let client = core.sync().link_external_client(&id, None).await.unwrap().0;
+        let client = core.sync().link_external_client(&id, only).await.unwrap().0;
         clients.push((id, client));
     }
     for bank in sandbox

@@ -92,10 +92,14 @@ impl HeldAwayProduct {
     async fn amount_basis(&self) -> Option<AmountBasis> {
         self.0.amount_basis.map(Into::into)
     }
-    /// The median of the monthly sums paid into it: a loan's or card's payment, a deposit's
-    /// top-ups.
+    /// The median of the monthly sums paid into it (a loan's or card's payment, a deposit's
+    /// regular top-ups); `null` unless payments recur in two months or more.
     async fn monthly_payment(&self) -> Option<MoneyObject> {
         self.0.monthly_flow.as_ref().map(MoneyObject::from)
+    }
+    /// Everything paid into it over the last six months (`evidenceTransactionIds`).
+    async fn paid_in(&self) -> Option<MoneyObject> {
+        self.0.paid_in.as_ref().map(MoneyObject::from)
     }
     /// Calendar months with payments into it, of the last six.
     async fn months_seen(&self) -> u32 {
