@@ -110,6 +110,7 @@ mod faults;
 mod history;
 mod names;
 mod render;
+mod scenarios;
 mod server;
 mod state;
 mod world;

@@ -161,6 +161,8 @@ pub(crate) struct Person {
     pub plan: Plan,
     /// Bank indices, the primary (salary) bank first.
     pub banks: Vec<usize>,
+    /// The demo's moments for this person (`scenarios.rs`); none in the plain world.
+    pub scenario: crate::scenarios::Scenario,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -289,6 +291,8 @@ pub(crate) struct BankWorld {
     pub newcomer: Option<usize>,
     /// Names of private persons in transfers (`Анна С.`).
     pub people: Vec<String>,
+    /// A client whose consents here last days, not a year (a scenario).
+    pub short_consent: Option<String>,
 }
 
 pub(crate) struct World {
@@ -515,6 +519,7 @@ impl World {
                 months,
                 plan,
                 banks: membership[i].clone(),
+                scenario: Default::default(),
             });
         }
 
@@ -526,12 +531,16 @@ impl World {
             .collect();
         assign_shares(&mut banks, &persons);
         assign_quotas(&mut banks, config.volume);
-        World {
+        let mut world = World {
             seed,
             anchor,
             persons,
             banks,
+        };
+        if config.scenarios {
+            crate::scenarios::apply(&mut world);
         }
+        world
     }
 }
 
@@ -986,6 +995,7 @@ fn make_bank(
         products,
         newcomer,
         people,
+        short_consent: None,
     }
 }
 

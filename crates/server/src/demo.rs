@@ -44,7 +44,10 @@ pub async fn sandbox_config(
             .await
             .context("reading the demo's first start")?,
     };
-    let mut config = SandboxConfig::default().with_seed(seed);
+    // The demo shows every kind of moment a manager acts on (`SandboxConfig::scenarios`).
+    let mut config = SandboxConfig::default()
+        .with_seed(seed)
+        .with_scenarios(true);
     config.persons = persons;
     if let Some(anchor) = first.map(start_of_day) {
         config = config.with_anchor(anchor);
