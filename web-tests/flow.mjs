@@ -268,6 +268,14 @@ async function clientSteps(page, vp) {
   const accountStates = await page.$$eval('table.accounts tbody tr[data-status]', (trs) => trs.map((tr) => tr.dataset.status));
   assert(accountStates.length > 0 && accountStates.every((s) => s === 'OPEN' || s === 'CLOSED'), `account rows say OPEN or CLOSED: ${accountStates}`);
   assert(await page.isVisible('#agreements-title') && await page.isVisible('#cards-title'), 'the deposits/loans and cards sections');
+  // The home bank's share of this client's money and the products held elsewhere: the page
+  // shows the API's figures, one row per held-away product.
+  const wallet = (await api(page, 'query($id: ID!) { client(id: $id) { shareOfWallet { balances { percent } } heldAway { key } } }', { id: busy.id })).client;
+  await until(page, () => document.querySelector('#wallet .wallet-share[data-dimension="walletBalances"]'), null, 'the share of wallet');
+  const shown = await text(page, '#wallet .wallet-share[data-dimension="walletBalances"] .wallet-share-pct');
+  const pct = wallet.shareOfWallet.balances.percent;
+  assert(pct === null ? shown === '—' : shown.replace(/\s/g, '') === `${String(Number(pct)).replace('.', ',')}%`, `the balances' share on the page (${shown}) is the API's (${pct})`);
+  assertEq(await page.locator('#wallet table.held-away tbody tr:not(.empty)').count(), wallet.heldAway.length, 'a row per product held elsewhere');
   await axe(page, `${vp} client products`);
   await screenshot(page, `${vp}-07c-client-products`);
   await openTab(page, busy.id, 'analytics');

@@ -64,6 +64,23 @@ export const PORTFOLIO = `query Portfolio($from: DateTime!, $to: DateTime!) {
   }
 }`;
 
+/**
+ * The home bank's share of wallet over the user's book and the products its clients hold at
+ * other banks, per kind (null share: no home bank configured).
+ */
+export const BOOK_WALLET = `query BookWallet {
+  bookWallet {
+    clients clientsWithHeldAway
+    share {
+      homeBankName currency from to
+      balances { percent home { amount currency } total { amount currency } }
+      income { percent home { amount currency } total { amount currency } }
+      spending { percent home { amount currency } total { amount currency } }
+    }
+    heldAway { kind count clients amount { amount currency } withAmount monthlyPayments { amount currency } }
+  }
+}`;
+
 export const BANKS = 'query Banks { banks { code name } }';
 
 export const CATEGORIES = 'query Categories { categories { code name nameEn direction bothDirections } }';

@@ -14,7 +14,7 @@
 //
 // Texts the server writes (insights, offer reasons) come in the interface language: the page's
 // query has `$lang` and is asked again when the language changes.
-import { h, table } from '../dom.js';
+import { h, svg, table } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { date, integer, money, percent } from '../format.js';
 import { FORECAST_FIELDS, forecastSection } from './forecast.js';
@@ -102,6 +102,67 @@ function offers(client) {
   }));
 }
 
+const MONEY = '{ amount currency }';
+const SHARE = `{ home ${MONEY} total ${MONEY} percent byBank { bankCode bankName amount ${MONEY} } }`;
+
+function shareRow(key, share, home) {
+  const pct = share.percent === null || share.percent === undefined ? t('none') : percent(Number(share.percent) / 100);
+  const width = share.percent === null || share.percent === undefined ? 0 : Math.max(0, Math.min(100, Number(share.percent)));
+  const parts = (share.byBank || []).map((b) => `${b.bankName}: ${money(b.amount.amount, b.amount.currency)}`).join(' · ');
+  return h('li', { class: 'wallet-share', dataset: { dimension: key } },
+    h('div', { class: 'wallet-share-head' },
+      h('span', { class: 'wallet-share-title' }, t(key)),
+      h('strong', { class: 'wallet-share-pct' }, pct)),
+    svg('svg', { class: 'meter', viewBox: '0 0 100 4', preserveAspectRatio: 'none', role: 'img', 'aria-label': t('walletShareOf', home, pct) },
+      svg('rect', { class: 'meter-track', x: 0, y: 0, width: 100, height: 4 }),
+      svg('rect', { class: 'meter-fill', x: 0, y: 0, width: width.toFixed(1), height: 4 })),
+    h('p', { class: 'small muted' },
+      t('walletHomeOfTotal', money(share.home.amount, share.home.currency), money(share.total.amount, share.total.currency)),
+      parts ? h('span', { class: 'sub' }, parts) : null));
+}
+
+function wallet(client) {
+  const s = client.shareOfWallet;
+  const held = client.heldAway || [];
+  const offersList = client.consolidationOffers || [];
+  if (!s) return h('p', { class: 'muted' }, t('walletNoHome'));
+  const shares = h('ul', { class: 'wallet-shares plain' },
+    shareRow('walletBalances', s.balances, s.homeBankName),
+    shareRow('walletIncome', s.income, s.homeBankName),
+    shareRow('walletSpending', s.spending, s.homeBankName));
+  const columns = [
+    { title: t('colProduct') },
+    { title: t('colBank') },
+    { title: t('colAmount'), class: 'num' },
+    { title: t('colMonthlyPayment'), class: 'num' },
+    { title: t('colSource') },
+  ];
+  const rows = held.map((p) => [
+    { content: [label('HeldAwayKind', p.kind), p.productName ? h('span', { class: 'sub' }, p.productName) : null] },
+    p.bankName,
+    p.amount ? money(p.amount.amount, p.amount.currency) : h('span', { class: 'muted' }, t('heldAwayNoAmount')),
+    p.monthlyPayment
+      ? [money(p.monthlyPayment.amount, p.monthlyPayment.currency), h('span', { class: 'sub' }, t('heldAwayMonths', p.monthsSeen))]
+      : p.paidIn ? [t('none'), h('span', { class: 'sub' }, t('heldAwayPaidIn', money(p.paidIn.amount, p.paidIn.currency)))] : t('none'),
+    [h('span', { class: ['badge', p.confidence === 'HIGH' ? 'ok' : p.confidence === 'MEDIUM' ? 'off' : 'warn'] }, label('Confidence', p.confidence)),
+      h('span', { class: 'sub' }, label('HeldAwaySource', p.source)),
+      p.evidenceTransactionIds.length ? h('span', { class: 'sub' }, t('heldAwayEvidence', p.evidenceTransactionIds.length)) : null],
+  ]);
+  const heldTable = table({ caption: t('heldAwayTitle', s.homeBankName), columns, rows, empty: t('heldAwayNone'), className: 'held-away cards' });
+  const offerList = offersList.length
+    ? h('ul', { class: 'offers consolidation' }, offersList.map((o) => h('li', { class: 'card offer', dataset: { kind: o.kind } },
+      h('h3', { class: 'offer-title' }, label('ConsolidationKind', o.kind)),
+      h('p', { class: 'offer-terms' }, t('consolidationStake', money(o.moneyAtStake.amount, o.moneyAtStake.currency)),
+        o.yearlyBenefit ? ` · ${t('consolidationBenefit', money(o.yearlyBenefit.amount, o.yearlyBenefit.currency))}` : ''),
+      h('p', { class: 'offer-reason' }, o.reason),
+      figureList(o.figures))))
+    : h('p', { class: 'muted' }, t('consolidationNone'));
+  return h('div', { class: 'wallet' },
+    h('p', { class: 'small muted' }, t('walletPeriod', s.homeBankName, date(s.from), date(s.to), s.currency)),
+    shares, heldTable,
+    h('h3', {}, t('consolidationTitle')), offerList);
+}
+
 /** @type {Array<{id: string, enabled: () => boolean, tab: string, fields: string, title: () => string, render: (client: object, ctx: object) => Node|null}>} */
 export const CLIENT_SECTIONS = [
   {
@@ -141,6 +202,19 @@ export const CLIENT_SECTIONS = [
     fields: FORECAST_FIELDS,
     title: () => t('forecastTitle'),
     render: forecastSection,
+  },
+  {
+    id: 'wallet',
+    enabled: () => true,
+    tab: 'products',
+    fields: `shareOfWallet { homeBankCode homeBankName currency from to balances ${SHARE} income ${SHARE} spending ${SHARE} }
+      heldAway {
+        key kind bankName productName amount ${MONEY} amountBasis monthlyPayment ${MONEY} paidIn ${MONEY} monthsSeen
+        interestRate source confidence evidenceTransactionIds evidenceAccountIds evidenceAgreementIds
+      }
+      consolidationOffers(lang: $lang) { kind heldAwayKey fromBankName moneyAtStake ${MONEY} yearlyBenefit ${MONEY} reason ${FIGURES} }`,
+    title: () => t('walletTitle'),
+    render: wallet,
   },
   {
     id: 'offers',

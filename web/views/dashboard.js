@@ -10,10 +10,10 @@
 // comes from `portfolio`.
 import { h, replace, table, tableRow, focusHeading } from '../dom.js';
 import { label, t } from '../i18n.js';
-import { dateTime, integer, money, moneyList, percent } from '../format.js';
+import { date, dateTime, integer, money, moneyList, percent } from '../format.js';
 import { barChart } from '../charts.js';
 import { FEATURES } from '../features.js';
-import { BANKS, DASHBOARD, PAGE_SIZE, PORTFOLIO } from '../queries.js';
+import { BANKS, BOOK_WALLET, DASHBOARD, PAGE_SIZE, PORTFOLIO } from '../queries.js';
 import { bankNames, captureFocus, gradeBadge, moneyLines, preserveFocus, renderStatus, statusBadge } from './common.js';
 import { SyncControl } from './sync.js';
 import { NewClientForm } from './new-client.js';
@@ -79,6 +79,8 @@ export class DashboardView {
     this.data = null;
     this.portfolio = null;
     this.portfolioError = '';
+    this.wallet = null;
+    this.walletError = '';
     this.banks = [];
     this.loading = false;
     this.error = '';
@@ -88,7 +90,7 @@ export class DashboardView {
     this.sync = new SyncControl(ctx, {
       id: 'sync-all',
       clientName: (id) => this.names.get(String(id)) || t('clientNumber', id),
-      onFinished: () => { this.loadPortfolio(); this.load(); },
+      onFinished: () => { this.loadPortfolio(); this.loadWallet(); this.load(); },
     });
     this.newClient = new NewClientForm(ctx);
     this.el = h('section', { class: 'view dashboard', 'aria-labelledby': 'dashboard-title' });
@@ -108,7 +110,7 @@ export class DashboardView {
 
   async show() {
     this.build();
-    const loads = [this.load(), this.loadPortfolio()];
+    const loads = [this.load(), this.loadPortfolio(), this.loadWallet()];
     if (!this.banks.length) loads.push(this.loadBanks());
     await Promise.all(loads);
     // Not when the focus went into the page meanwhile (e.g. "New client" opened before the
@@ -169,6 +171,7 @@ export class DashboardView {
         grades: h('section', { class: 'card grades', 'aria-labelledby': 'grades-title' }),
         banks: h('section', { class: 'bank-status', id: 'bank-status', 'aria-labelledby': 'banks-title' }),
         categories: h('section', { class: 'card portfolio-categories', id: 'portfolio-categories', 'aria-labelledby': 'portfolio-categories-title' }),
+        wallet: h('section', { class: 'card book-wallet', id: 'book-wallet', 'aria-labelledby': 'book-wallet-title' }),
         status: h('p', { class: 'status', 'aria-live': 'polite' }),
         list: h('div', { class: 'list', 'aria-busy': 'false' }),
         pager: h('nav', { class: 'pager', 'aria-label': t('pagination') }),
@@ -192,6 +195,7 @@ export class DashboardView {
             canSync ? this.sync.el : h('p', { class: 'muted' }, t('syncViewerNote')))),
         this.parts.banks,
         this.parts.categories,
+        this.parts.wallet,
         h('h2', { id: 'clients-title' }, t('clientsCaption')),
         form,
         this.parts.status,
@@ -199,6 +203,7 @@ export class DashboardView {
         this.parts.pager);
       this.update();
       this.renderPortfolio();
+      this.renderWallet();
     });
   }
 
@@ -285,6 +290,63 @@ export class DashboardView {
       this.portfolioError = this.ctx.errorMessage(e);
     }
     this.renderPortfolio();
+  }
+
+  async loadWallet() {
+    try {
+      const data = await this.ctx.request(BOOK_WALLET);
+      this.wallet = data.bookWallet;
+      this.walletError = '';
+    } catch (e) {
+      if (e.handled) return;
+      this.walletError = this.ctx.errorMessage(e);
+    }
+    this.renderWallet();
+  }
+
+  /** The book's share of wallet and its products held elsewhere. */
+  renderWallet() {
+    if (!this.parts) return;
+    const el = this.parts.wallet;
+    const head = h('h2', { id: 'book-wallet-title' }, t('bookWalletTitle'));
+    if (!this.wallet) {
+      replace(el, head, h('p', { class: this.walletError ? 'error' : 'muted' }, this.walletError || t('loading')));
+      return;
+    }
+    const w = this.wallet;
+    const s = w.share;
+    if (!s) {
+      replace(el, head, h('p', { class: 'muted' }, t('walletNoHome')));
+      return;
+    }
+    const pct = (d) => (d.percent === null || d.percent === undefined ? t('none') : percent(Number(d.percent) / 100));
+    const stat = (key, d) => h('div', { class: 'stat', role: 'listitem', dataset: { dimension: key } },
+      h('span', { class: 'stat-label' }, t(key)),
+      h('strong', { class: 'stat-value' }, pct(d)),
+      h('span', { class: 'stat-detail' }, t('walletHomeOfTotal', money(d.home.amount, d.home.currency), money(d.total.amount, d.total.currency))));
+    const columns = [
+      { title: t('colProduct') },
+      { title: t('bookWalletColCount'), class: 'num' },
+      { title: t('bookWalletColClients'), class: 'num' },
+      { title: t('colAmount'), class: 'num' },
+      { title: t('colMonthlyPayment'), class: 'num' },
+    ];
+    const rows = w.heldAway.map((k) => [
+      label('HeldAwayKind', k.kind),
+      integer(k.count),
+      integer(k.clients),
+      [k.withAmount ? money(k.amount.amount, k.amount.currency) : t('none'),
+        k.withAmount < k.count ? h('span', { class: 'sub' }, t('bookWalletWithAmount', integer(k.withAmount), integer(k.count))) : null],
+      Number(k.monthlyPayments.amount) ? money(k.monthlyPayments.amount, k.monthlyPayments.currency) : t('none'),
+    ]);
+    replace(el, head,
+      h('p', { class: 'small muted' }, t('walletPeriod', s.homeBankName, date(s.from), date(s.to), s.currency)),
+      h('div', { class: 'stats', role: 'list', 'aria-label': t('bookWalletTitle') },
+        stat('walletBalances', s.balances), stat('walletIncome', s.income), stat('walletSpending', s.spending)),
+      table({
+        caption: t('bookWalletHeldAway', integer(w.clientsWithHeldAway), integer(w.clients), s.homeBankName),
+        columns, rows, empty: t('heldAwayNone'), className: 'book-held-away cards',
+      }));
   }
 
   async loadBanks() {

@@ -7,6 +7,8 @@
 //! cargo bench -p crm-core --bench signals
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench -p crm-core --bench signals
 //! Knobs: BENCH_SIGNAL_CLIENTS (10000), BENCH_SIGNAL_ROWS per client (60).
+//! Measured 2026-12-07 (2 cores, another build running): SQLite 6.5 s first, 6.1 s second;
+//! PostgreSQL 8.2 s and 6.1 s (before the chunk-wide row reads: 13.5-15.7 s and 10.7-13.3 s).
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::time::Instant;

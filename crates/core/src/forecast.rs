@@ -546,6 +546,17 @@ async fn repayments<C: sea_orm::ConnectionTrait>(
         .collect())
 }
 
+/// A client's inputs of a forecast, read by the caller for many clients at once.
+pub(crate) struct Preloaded<'a> {
+    /// The client's accounts (closed ones may be left out: only money counts).
+    pub accounts: &'a [Account],
+    /// The client's listed agreements (only active loans are used).
+    pub agreements: &'a [ProductAgreement],
+    /// Booked debits and credits of the last twelve months ([`history::load`]).
+    pub debits: &'a [HistoryRow],
+    pub credits: &'a [HistoryRow],
+}
+
 impl Core {
     /// The client's forecast over `days` (30, 60 or 90) from `now`: see the module's text.
     /// Reads the client's accounts, agreements, the flows on its money accounts, a year of its
@@ -562,21 +573,47 @@ impl Core {
         self.forecast_of(client_id, days, now, None).await
     }
 
-    /// [`Core::forecast`] of a client known to exist, with its credits of the history window
-    /// when the caller read them already (the signals read them for the salary too).
+    /// [`Core::forecast`] of a client known to exist; with `pre`, from what the caller read
+    /// already for many clients at once (the signals read a chunk's accounts, agreements and
+    /// rows in a few statements), else reading them here.
     pub(crate) async fn forecast_of(
         &self,
         client_id: i64,
         days: u32,
         now: DateTime<Utc>,
-        credits: Option<&[HistoryRow]>,
+        pre: Option<&Preloaded<'_>>,
     ) -> CoreResult<Forecast> {
         let conn = self.db.conn();
-        let accounts = self
-            .accounts_of_clients(&[client_id])
-            .await?
-            .remove(&client_id)
-            .unwrap_or_default();
+        let from = crate::aggregates::months_before(now, WINDOW_MONTHS);
+        let (read_accounts, read_agreements, read_debits, read_credits);
+        let (accounts, agreements, debits, credits): (
+            &[Account],
+            &[ProductAgreement],
+            &[HistoryRow],
+            &[HistoryRow],
+        ) = match pre {
+            Some(p) => (p.accounts, p.agreements, p.debits, p.credits),
+            None => {
+                read_accounts = self
+                    .accounts_of_clients(&[client_id])
+                    .await?
+                    .remove(&client_id)
+                    .unwrap_or_default();
+                read_agreements = self
+                    .agreements_of_clients(&[client_id])
+                    .await?
+                    .remove(&client_id)
+                    .unwrap_or_default();
+                read_debits = history::load(conn, client_id, Direction::Debit, from, now).await?;
+                read_credits = history::load(conn, client_id, Direction::Credit, from, now).await?;
+                (
+                    &read_accounts[..],
+                    &read_agreements[..],
+                    &read_debits[..],
+                    &read_credits[..],
+                )
+            }
+        };
         let money: Vec<&Account> = accounts.iter().filter(|a| a.asset().is_some()).collect();
         let ids: Vec<i64> = money.iter().map(|a| a.id).collect();
         // The money at `now`: today's balances less what was booked (or is pending) after it.
@@ -615,25 +652,10 @@ impl Core {
         })
         .collect();
 
-        let from = crate::aggregates::months_before(now, WINDOW_MONTHS);
-        let debits = history::load(conn, client_id, Direction::Debit, from, now).await?;
-        let loaded;
-        let credits = match credits {
-            Some(rows) => rows,
-            None => {
-                loaded = history::load(conn, client_id, Direction::Credit, from, now).await?;
-                &loaded[..]
-            }
-        };
-        let recurring = recurring::detect(&debits, now);
+        let recurring = recurring::detect(debits, now);
         let salary = detect_salary(credits, now);
 
         let mut loans = Vec::new();
-        let agreements = self
-            .agreements_of_clients(&[client_id])
-            .await?
-            .remove(&client_id)
-            .unwrap_or_default();
         for a in agreements
             .iter()
             .filter(|a| a.kind == AgreementKind::Loan && a.status == AgreementStatus::Active)

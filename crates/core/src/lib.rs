@@ -44,6 +44,7 @@ pub mod teams;
 pub mod testing;
 pub mod timeline;
 pub mod transactions;
+pub mod wallet;
 
 use std::sync::Arc;
 

@@ -7,23 +7,13 @@
 //! with `TEST_DATABASE_URL`, PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
-use std::sync::Arc;
+mod support;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use crm_core::accounts::total_by_currency;
-use crm_core::connectors::{build_registry, BankConfig as Bank, Credentials};
-use crm_core::sync::{SyncRunStatus, SyncScope, SyncTrigger};
-use crm_core::testing::TestDatabase;
-use crm_core::{Core, CoreSettings};
-use crm_sandbox_bank::{Approval, Sandbox, SandboxConfig};
+use crm_core::CoreSettings;
 use rust_decimal::Decimal;
-
-/// The end of the sandbox's history: fixed, so the figures are the same on every run.
-fn anchor() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0)
-        .single()
-        .unwrap()
-}
+use support::{anchor, synced_sandbox};
 
 /// One client's money in one currency: at the end, at the cut, and as forecast for the end.
 #[derive(Debug)]
@@ -53,58 +43,13 @@ fn mae(cases: &[&Case], pick: impl Fn(&Case) -> i64) -> Decimal {
 
 #[tokio::test]
 async fn forecasting_the_last_30_days_beats_a_flat_balance_on_the_sandbox() {
-    let pg = std::env::var("TEST_DATABASE_URL").ok();
-    let tdb = TestDatabase::create(pg.as_deref()).await.unwrap();
-    let sandbox = Sandbox::start(SandboxConfig::default().with_anchor(anchor()))
-        .await
-        .unwrap();
-    let credentials = Credentials::new(sandbox.team_id(), sandbox.team_secret());
-    let banks: Vec<Bank> = sandbox
-        .banks()
-        .into_iter()
-        .map(|b| {
-            let approval = match b.approval {
-                Approval::ByClient => "client",
-                Approval::Automatic => "automatic",
-            };
-            Bank::new(&b.code, &b.url, credentials.clone())
-                .with_name(&b.name)
-                .with_option("APPROVAL", approval)
-        })
-        .collect();
-    let registry = build_registry(&banks).unwrap();
-    let core = Arc::new(Core::new(tdb.db.clone(), CoreSettings::default(), registry).unwrap());
-
-    // Every person once, linked at every bank that knows them; consents approved.
-    let mut people: Vec<String> = sandbox
-        .banks()
-        .iter()
-        .flat_map(|b| sandbox.client_ids(&b.code))
-        .collect();
-    people.sort();
-    people.dedup();
-    let mut clients = Vec::new();
-    for id in &people {
-        clients.push(core.sync().link_external_client(id, None).await.unwrap().0);
-    }
-    for bank in sandbox
-        .banks()
-        .iter()
-        .filter(|b| b.approval == Approval::ByClient)
-    {
-        let control = sandbox.control(&bank.code).unwrap();
-        for request in control.consent_requests() {
-            if request.status == "pending" {
-                control.approve(&request.request_id).unwrap();
-            }
-        }
-    }
-    let run = core
-        .sync()
-        .run(&SyncScope::default(), SyncTrigger::Manual)
-        .await
-        .unwrap();
-    assert_eq!(run.status, SyncRunStatus::Succeeded, "{run:?}");
+    let support::Synced {
+        tdb,
+        sandbox,
+        core,
+        clients,
+    } = synced_sandbox(CoreSettings::default()).await;
+    let clients: Vec<i64> = clients.into_iter().map(|(_, c)| c).collect();
 
     let end = anchor();
     let cut = end - Duration::days(30);

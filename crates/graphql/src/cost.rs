@@ -36,9 +36,16 @@ pub const DEFAULT_PAGE: usize = 20;
 /// The weight of a field by name ([`HEAVY`], [`LIGHT`] or 1), as the resolvers declare it.
 pub fn weight(field: &str) -> usize {
     match field {
-        "recurringPayments" | "income" | "insights" | "offers" | "forecast" | "generateBrief" => {
-            HEAVY
-        }
+        "recurringPayments"
+        | "income"
+        | "insights"
+        | "offers"
+        | "forecast"
+        | "heldAway"
+        | "consolidationOffers"
+        | "generateBrief"
+        | "bookWallet" => HEAVY,
+        "shareOfWallet" => LIGHT,
         "spendingByCategory" | "topMerchants" | "cashflow" | "stats" => LIGHT,
         // Grades, banks and categories of the book: three aggregate reads.
         "portfolio" => 3 * LIGHT,

@@ -200,6 +200,22 @@ impl QueryRoot {
         Portfolio
     }
 
+    /// The home bank's share of wallet over your book (the sum of its clients' figures) and
+    /// the products its clients hold elsewhere, per kind.
+    ///
+    /// Costs 50 in the query's complexity (it reads six months of payments of the book).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
+    async fn book_wallet(&self, ctx: &Context<'_>) -> async_graphql::Result<BookWallet> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
+        let who = actor(ctx).api()?;
+        Ok(core(ctx)
+            .api()?
+            .book_wallet(who, chrono::Utc::now())
+            .await
+            .api()?
+            .into())
+    }
+
     /// The banks the CRM is connected to.
     async fn banks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Bank>> {
         Ok(core(ctx)

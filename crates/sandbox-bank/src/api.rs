@@ -74,6 +74,15 @@ pub(crate) fn detail(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "detail": text }))).into_response()
 }
 
+/// Days a new consent of `client` lasts: a year, or six for a scenario's client.
+pub(crate) fn consent_days(bank: &Bank, client: &str) -> i64 {
+    if bank.data().short_consent.as_deref() == Some(client) {
+        6
+    } else {
+        365
+    }
+}
+
 fn consent_required() -> Response {
     (
         StatusCode::FORBIDDEN,
@@ -413,7 +422,7 @@ async fn request_consent(
                     state: ConsentState::Authorized,
                     created: now,
                     updated: now,
-                    expires: now + Span::days(365),
+                    expires: now + Span::days(consent_days(&bank, client)),
                     permissions: permissions.clone(),
                 },
             );

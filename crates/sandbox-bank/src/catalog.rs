@@ -353,6 +353,8 @@ pub mod kind {
     /// The current account's credit of a withdrawal from savings (the savings side is
     /// [`FROM_SAVINGS`]).
     pub const FROM_SAVINGS_IN: u16 = 23;
+    /// A one-off large credit: the sale of a flat (a scenario's windfall).
+    pub const WINDFALL: u16 = 24;
     /// A row added through the control API, with its own texts.
     pub const CUSTOM: u16 = 63;
 }
@@ -491,6 +493,12 @@ pub static TRANSFERS: &[TransferKind] = &[
         "ReceivedCreditTransfer",
         true,
         Party::Holder,
+    ),
+    t(
+        "Оплата по договору купли-продажи квартиры",
+        "ReceivedCreditTransfer",
+        true,
+        Party::Fixed("ООО «Городская недвижимость»"),
     ),
 ];
 

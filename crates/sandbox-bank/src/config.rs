@@ -129,6 +129,10 @@ pub struct SandboxConfig {
     pub anchor: Option<DateTime<Utc>>,
     /// When set, the control API (`/sandbox/...`) needs `Authorization: Bearer <token>`.
     pub control_token: Option<String>,
+    /// The demo's moments (see `scenarios.rs`): a deposit maturing and a loan ending within
+    /// weeks, a salary that moved banks, a salary that stopped, a large inflow, a consent about
+    /// to expire. Off by default, so the plain world stays as it was.
+    pub scenarios: bool,
 }
 
 /// The team credentials of the default sandbox. Not a secret: the sandbox is for development.
@@ -152,6 +156,7 @@ impl Default for SandboxConfig {
             token_ttl: Duration::from_secs(86_400),
             anchor: None,
             control_token: None,
+            scenarios: false,
         }
     }
 }
@@ -159,6 +164,12 @@ impl Default for SandboxConfig {
 impl SandboxConfig {
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// The demo's moments (see [`SandboxConfig::scenarios`]).
+    pub fn with_scenarios(mut self, on: bool) -> Self {
+        self.scenarios = on;
         self
     }
 

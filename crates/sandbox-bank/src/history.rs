@@ -8,6 +8,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::catalog::{self, kind, Group, MERCHANTS, MERCHANT_BASE};
+use crate::scenarios::salary_paid_at_home;
 use crate::world::{
     mix48, month_days, rng, tag, ts, Account, AccountKind, BankWorld, Income, Lender, Person,
     Profile, Role, World, DISCRETIONARY,
@@ -436,12 +437,19 @@ fn salary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, per
                     0
                 };
                 let wobble = g.r.gen_range(-150..=150) * 100;
-                g.push(at, amount + bonus + wobble, kind::SALARY, 0, CREDIT);
+                if salary_paid_at_home(&person.scenario, at) {
+                    g.push(at, amount + bonus + wobble, kind::SALARY, 0, CREDIT);
+                }
             }
             if let Some((adv, adv_day)) = advance {
                 for at in g.monthly(adv_day, 6, 0, 0) {
-                    g.push(at, adv, kind::ADVANCE, 0, CREDIT);
+                    if salary_paid_at_home(&person.scenario, at) {
+                        g.push(at, adv, kind::ADVANCE, 0, CREDIT);
+                    }
                 }
+            }
+            if let Some((at, windfall)) = person.scenario.windfall {
+                g.push(at, windfall, kind::WINDFALL, 0, CREDIT);
             }
         }
         Income::Pension { amount, day } => {
@@ -613,6 +621,20 @@ fn own_credits(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, templa
 
 fn secondary_account(g: &mut Gen, world: &World, bank: &BankWorld, a: &Account, person: &Person) {
     own_credits(g, world, bank, a, kind::OWN_IN);
+    // A scenario's salary that moved here.
+    if let (Some((b, i, from)), Income::Salary { amount, day, .. }) =
+        (person.scenario.salary_moves, &person.plan.income)
+    {
+        if b == bank.index && bank.accounts.get(i).is_some_and(|x| x.seq == a.seq) {
+            for at in g
+                .monthly(*day, 6, 0, 0)
+                .into_iter()
+                .filter(|&at| at >= from)
+            {
+                g.push(at, *amount, kind::SALARY, 0, CREDIT);
+            }
+        }
+    }
     if person.profile == Profile::Affluent {
         for at in g.monthly(3, 4, 0, 0) {
             let cashback = g.r.gen_range(50..900) * 100;

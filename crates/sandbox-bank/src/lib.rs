@@ -110,6 +110,7 @@ mod faults;
 mod history;
 mod names;
 mod render;
+mod scenarios;
 mod server;
 mod state;
 mod world;
@@ -126,7 +127,7 @@ pub use control::{
 };
 pub use server::{serve, BankInfo, Bind, RunningSandbox, Sandbox};
 pub use state::{Fault, Paging};
-pub use world::{AccountKind, Profile};
+pub use world::{AccountKind, HeldProduct, Profile};
 
 /// Why the sandbox could not start.
 #[derive(Debug, thiserror::Error)]

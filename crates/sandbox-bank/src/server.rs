@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Approval, SandboxConfig};
 use crate::control::BankHandle;
 use crate::state::Bank;
-use crate::world::World;
+use crate::world::{HeldProduct, World};
 use crate::SandboxError;
 
 /// Where the banks listen.
@@ -211,6 +211,15 @@ impl RunningSandbox {
     /// The bank's control handle.
     pub fn control(&self, code: &str) -> Option<BankHandle> {
         self.find(code).map(|b| b.handle.clone())
+    }
+
+    /// Every product a person holds at any bank, and loans from lenders outside the sandbox:
+    /// the truth an inference of held-away products is measured against.
+    pub fn products_of(&self, person_id: &str) -> Vec<HeldProduct> {
+        self.banks
+            .first()
+            .map(|b| b.handle.bank.world.products_of(person_id))
+            .unwrap_or_default()
     }
 
     pub fn team_id(&self) -> &str {

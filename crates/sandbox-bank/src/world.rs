@@ -161,6 +161,8 @@ pub(crate) struct Person {
     pub plan: Plan,
     /// Bank indices, the primary (salary) bank first.
     pub banks: Vec<usize>,
+    /// The demo's moments for this person (`scenarios.rs`); none in the plain world.
+    pub scenario: crate::scenarios::Scenario,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -289,6 +291,8 @@ pub(crate) struct BankWorld {
     pub newcomer: Option<usize>,
     /// Names of private persons in transfers (`Анна С.`).
     pub people: Vec<String>,
+    /// A client whose consents here last days, not a year (a scenario).
+    pub short_consent: Option<String>,
 }
 
 pub(crate) struct World {
@@ -296,6 +300,68 @@ pub(crate) struct World {
     pub anchor: DateTime<Utc>,
     pub persons: Vec<Person>,
     pub banks: Vec<BankWorld>,
+}
+
+/// A product a person holds, as the world knows it: what a CRM's inference of products held at
+/// other banks is measured against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldProduct {
+    /// `deposit`, `savings`, `loan` or `credit_card`.
+    pub kind: &'static str,
+    /// The sandbox bank's code; `None` for a lender outside the sandbox.
+    pub bank_code: Option<String>,
+    /// The bank's name (the lender's, outside the sandbox).
+    pub bank_name: String,
+}
+
+impl World {
+    /// Every product `person_id` holds: savings, deposit, credit-card and loan accounts at each
+    /// bank, and a loan whose lender is outside the sandbox or keeps no account for it.
+    pub(crate) fn products_of(&self, person_id: &str) -> Vec<HeldProduct> {
+        let Some(p) = self.persons.iter().position(|x| x.id == person_id) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for bank in &self.banks {
+            for &i in bank.by_client.get(person_id).into_iter().flatten() {
+                let kind = match bank.accounts[i].kind {
+                    AccountKind::Savings => "savings",
+                    AccountKind::Deposit => "deposit",
+                    AccountKind::CreditCard => "credit_card",
+                    AccountKind::Loan => "loan",
+                    AccountKind::Checking | AccountKind::Currency => continue,
+                };
+                out.push(HeldProduct {
+                    kind,
+                    bank_code: Some(bank.config.code.clone()),
+                    bank_name: bank.config.name.clone(),
+                });
+            }
+        }
+        match self.persons[p].plan.loan.as_ref().map(|l| &l.lender) {
+            Some(Lender::Other(name)) => out.push(HeldProduct {
+                kind: "loan",
+                bank_code: None,
+                bank_name: (*name).to_owned(),
+            }),
+            Some(Lender::Bank(b)) => {
+                let bank = &self.banks[*b];
+                let listed = out
+                    .iter()
+                    .any(|h| h.kind == "loan" && h.bank_code.as_deref() == Some(&bank.config.code));
+                if !listed {
+                    out.push(HeldProduct {
+                        kind: "loan",
+                        bank_code: Some(bank.config.code.clone()),
+                        bank_name: bank.config.name.clone(),
+                    });
+                }
+            }
+            None => {}
+        }
+        out
+    }
 }
 
 pub(crate) fn start_of_day(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -453,6 +519,7 @@ impl World {
                 months,
                 plan,
                 banks: membership[i].clone(),
+                scenario: Default::default(),
             });
         }
 
@@ -464,12 +531,16 @@ impl World {
             .collect();
         assign_shares(&mut banks, &persons);
         assign_quotas(&mut banks, config.volume);
-        World {
+        let mut world = World {
             seed,
             anchor,
             persons,
             banks,
+        };
+        if config.scenarios {
+            crate::scenarios::apply(&mut world);
         }
+        world
     }
 }
 
@@ -924,6 +995,7 @@ fn make_bank(
         products,
         newcomer,
         people,
+        short_consent: None,
     }
 }
 

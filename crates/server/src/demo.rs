@@ -23,6 +23,8 @@ use crate::config::{BankConfig, Config};
 
 /// How many demo clients keep a consent waiting for their approval.
 const LEFT_WAITING: usize = 2;
+/// Demo clients who decline the consent a bank asks them for (their link shows the consent lost).
+const DECLINING: usize = 1;
 
 /// The connected banks, and the in-process sandbox when it serves them.
 pub struct Banks {
@@ -44,7 +46,10 @@ pub async fn sandbox_config(
             .await
             .context("reading the demo's first start")?,
     };
-    let mut config = SandboxConfig::default().with_seed(seed);
+    // The demo shows every kind of moment a manager acts on (`SandboxConfig::scenarios`).
+    let mut config = SandboxConfig::default()
+        .with_seed(seed)
+        .with_scenarios(true);
     config.persons = persons;
     if let Some(anchor) = first.map(start_of_day) {
         config = config.with_anchor(anchor);
@@ -162,9 +167,17 @@ pub async fn prepare(
             .collect();
         pending.sort_by_key(|r| person_number(&r.client_id));
         let keep = pending.len().saturating_sub(LEFT_WAITING);
-        for request in pending.iter().take(keep) {
-            if let Err(e) = control.approve(&request.request_id) {
-                tracing::warn!(bank = %bank.code, "demo: approving a consent failed: {e}");
+        // The last of those not left waiting declines (a lost consent to act on); the others
+        // approve.
+        let approve = keep.saturating_sub(DECLINING);
+        for (i, request) in pending.iter().take(keep).enumerate() {
+            let answer = if i < approve {
+                control.approve(&request.request_id).map(drop)
+            } else {
+                control.reject(&request.request_id)
+            };
+            if let Err(e) = answer {
+                tracing::warn!(bank = %bank.code, "demo: answering a consent request failed: {e}");
             }
         }
     }

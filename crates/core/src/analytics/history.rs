@@ -64,8 +64,24 @@ pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> CoreResult<Vec<HistoryRow>> {
+    Ok(load_many(conn, &[client_id], direction, from, to)
+        .await?
+        .remove(&client_id)
+        .unwrap_or_default())
+}
+
+/// [`load`] for several clients in one statement per [`MANY_CLIENTS`] of them (each client's
+/// rows still capped at [`MAX_HISTORY_ROWS`], the newest), keyed by client.
+pub(crate) async fn load_many<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    client_ids: &[i64],
+    direction: Direction,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> CoreResult<std::collections::HashMap<i64, Vec<HistoryRow>>> {
     use transactions::Column as T;
     type Row = (
+        i64,
         DateTime<Utc>,
         i64,
         String,
@@ -76,65 +92,80 @@ pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
         i64,
         i64,
     );
-    let rows: Vec<Row> = transactions::Entity::find()
-        .select_only()
-        .columns([
-            T::BookedAt,
-            T::AmountMinor,
-            T::Currency,
-            T::Category,
-            T::Merchant,
-            T::Counterparty,
-            T::Description,
-            T::AccountId,
-            T::Id,
-        ])
-        .filter(T::ClientId.eq(client_id))
-        .filter(T::BookedAt.gte(from))
-        .filter(T::BookedAt.lt(to))
-        .filter(T::Direction.eq(direction.as_str()))
-        .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
-        .filter(T::ReplacedById.is_null())
-        // Money moved between the client's own accounts is neither paid nor earned.
-        .filter(T::Category.ne(crate::aggregates::OWN_TRANSFER))
-        .order_by_desc(T::BookedAt)
-        .order_by_desc(T::Id)
-        .limit(MAX_HISTORY_ROWS)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut out: Vec<HistoryRow> = rows
-        .into_iter()
-        .map(
-            |(
+    let mut out: std::collections::HashMap<i64, Vec<HistoryRow>> = std::collections::HashMap::new();
+    for chunk in client_ids.chunks(MANY_CLIENTS) {
+        let mut q = transactions::Entity::find()
+            .select_only()
+            .columns([
+                T::ClientId,
+                T::BookedAt,
+                T::AmountMinor,
+                T::Currency,
+                T::Category,
+                T::Merchant,
+                T::Counterparty,
+                T::Description,
+                T::AccountId,
+                T::Id,
+            ])
+            .filter(T::BookedAt.gte(from))
+            .filter(T::BookedAt.lt(to))
+            .filter(T::Direction.eq(direction.as_str()))
+            .filter(T::Status.eq(TransactionStatus::Booked.as_str()))
+            .filter(T::ReplacedById.is_null())
+            // Money moved between the client's own accounts is neither paid nor earned.
+            .filter(T::Category.ne(crate::aggregates::OWN_TRANSFER));
+        q = match chunk {
+            [one] => q.filter(T::ClientId.eq(*one)).limit(MAX_HISTORY_ROWS),
+            _ => q.filter(T::ClientId.is_in(chunk.iter().copied())),
+        };
+        let rows: Vec<Row> = q
+            .order_by_asc(T::ClientId)
+            .order_by_desc(T::BookedAt)
+            .order_by_desc(T::Id)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (
+            client_id,
+            booked_at,
+            amount_minor,
+            currency,
+            category,
+            merchant,
+            counterparty,
+            description,
+            account_id,
+            id,
+        ) in rows
+        {
+            let list = out.entry(client_id).or_default();
+            if list.len() as u64 >= MAX_HISTORY_ROWS {
+                continue;
+            }
+            let (payee, key) =
+                payee_key(merchant.as_deref(), counterparty.as_deref(), &description);
+            list.push(HistoryRow {
                 booked_at,
                 amount_minor,
-                currency,
-                category,
-                merchant,
-                counterparty,
-                description,
+                currency: Currency::from_db(currency),
+                category: Category::parse(&category)?,
+                payee,
+                key,
                 account_id,
                 id,
-            )| {
-                let (payee, key) =
-                    payee_key(merchant.as_deref(), counterparty.as_deref(), &description);
-                Ok(HistoryRow {
-                    booked_at,
-                    amount_minor,
-                    currency: Currency::from_db(currency),
-                    category: Category::parse(&category)?,
-                    payee,
-                    key,
-                    account_id,
-                    id,
-                })
-            },
-        )
-        .collect::<CoreResult<_>>()?;
-    out.reverse();
+            });
+        }
+    }
+    for list in out.values_mut() {
+        list.reverse();
+    }
     Ok(out)
 }
+
+/// Clients whose rows one [`load_many`] statement reads (a year of a busy client is a few
+/// thousand rows; fifty of them stay a few megabytes).
+pub(crate) const MANY_CLIENTS: usize = 50;
 
 /// The observation window of a client: the last 12 months up to `now`, or less when the
 /// client's history in `currency` starts later.

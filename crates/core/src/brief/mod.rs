@@ -13,8 +13,8 @@
 //!   less what they booked after the moment); spending in the period against the same number
 //!   of days before it (the aggregates, own transfers left out, base currency).
 //! - **Open work.** The client's open tasks and open signals.
-//! - **Held away.** Products at banks other than `HOME_BANK` ([`held_away_for_brief`], one
-//!   function, to be swapped for the held-away radar).
+//! - **Held away.** Products at banks other than `HOME_BANK`, from the held-away radar
+//!   ([`held_away_for_brief`] over `crate::wallet`).
 //! - **Offers.** The best two of [`crate::offers`], with their reasons.
 //! - **Talking points.** Three, by rules over the figures above (`text::talking_points`).
 //!
@@ -226,45 +226,53 @@ impl Brief {
     }
 }
 
-/// The products the client holds at banks other than `home_bank`: listed agreements that are
-/// not closed and open accounts (their balances as the banks gave them). The one place the brief
-/// learns what is "held away", so the held-away radar can replace it.
+/// The products the client holds at banks other than the home bank, from the held-away radar
+/// (`crate::wallet`): listed products and those only the payments show, each with its amount
+/// when a bank gives one (payments alone give none).
+/// `None` without a home bank.
 pub(crate) async fn held_away_for_brief(
     core: &Core,
     client_id: i64,
-    home_bank: Option<&str>,
+    now: DateTime<Utc>,
 ) -> CoreResult<Option<Vec<ProductLine>>> {
-    let Some(home) = home_bank else {
+    if core.home_bank().is_none() {
         return Ok(None);
-    };
-    let conn = core.db.conn();
-    let mut out = Vec::new();
-    let agreements = product_agreements::Entity::find()
-        .filter(product_agreements::Column::ClientId.eq(client_id))
-        .filter(product_agreements::Column::BankCode.ne(home))
-        .filter(product_agreements::Column::DelistedAt.is_null())
-        .filter(product_agreements::Column::Status.ne("CLOSED"))
-        .order_by_asc(product_agreements::Column::BankCode)
-        .order_by_asc(product_agreements::Column::Id)
-        .all(conn)
-        .await?;
-    for a in agreements {
-        out.push(agreement_line(core, a, |a| a.opened_at));
     }
-    let accounts = accounts::Entity::find()
-        .filter(accounts::Column::ClientId.eq(client_id))
-        .filter(accounts::Column::BankCode.ne(home))
-        .filter(accounts::Column::BankCode.ne(crate::banks::MANUAL_BANK_CODE))
-        .filter(accounts::Column::ClosedAt.is_null())
-        .filter(accounts::Column::Status.ne("CLOSED"))
-        .order_by_asc(accounts::Column::BankCode)
-        .order_by_asc(accounts::Column::Id)
-        .all(conn)
-        .await?;
-    for a in accounts {
-        out.push(account_line(core, a, |a| opened_at(a.opened_on)));
-    }
-    Ok(Some(out))
+    let products = core.held_away(client_id, now).await?;
+    Ok(Some(
+        products
+            .into_iter()
+            .map(|p| {
+                let source = if let Some(id) = p.key.strip_prefix("account:") {
+                    ("account".to_owned(), id.parse().unwrap_or_default())
+                } else if let Some(id) = p.key.strip_prefix("agreement:") {
+                    ("agreement".to_owned(), id.parse().unwrap_or_default())
+                } else {
+                    (
+                        "transaction".to_owned(),
+                        p.transaction_ids.first().copied().unwrap_or_default(),
+                    )
+                };
+                let (amount_minor, currency) = match &p.amount {
+                    Some(a) => (Some(a.minor), a.currency.as_str().to_owned()),
+                    None => (None, core.settings.base_currency.as_str().to_owned()),
+                };
+                ProductLine {
+                    source,
+                    bank_code: p.bank_code.clone().unwrap_or_default(),
+                    name: p
+                        .product_name
+                        .clone()
+                        .unwrap_or_else(|| p.bank_name.clone()),
+                    bank_name: p.bank_name,
+                    kind: p.kind.as_str().to_owned(),
+                    amount_minor,
+                    currency,
+                    at: None,
+                }
+            })
+            .collect(),
+    ))
 }
 
 fn opened_at(d: Option<chrono::NaiveDate>) -> Option<DateTime<Utc>> {
@@ -546,9 +554,7 @@ impl Core {
                 summary: s.summary,
             })
             .collect();
-        let held_away =
-            held_away_for_brief(self, client_id, self.settings.signals.home_bank.as_deref())
-                .await?;
+        let held_away = held_away_for_brief(self, client_id, now).await?;
         let offers = self
             .offers(client_id, now)
             .await?

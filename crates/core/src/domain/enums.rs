@@ -385,6 +385,47 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a product held at another bank is (see `wallet`).
+    HeldAwayKind {
+        Deposit => "DEPOSIT",
+        Savings => "SAVINGS",
+        Loan => "LOAN",
+        CreditLine => "CREDIT_LINE",
+        CreditCard => "CREDIT_CARD",
+    }
+);
+
+impl HeldAwayKind {
+    /// The kind's short name.
+    pub fn title(self, lang: crate::domain::Lang) -> &'static str {
+        use HeldAwayKind::*;
+        match self {
+            Deposit => lang.pick("Вклад", "Deposit"),
+            Savings => lang.pick("Накопительный счёт", "Savings account"),
+            Loan => lang.pick("Кредит", "Loan"),
+            CreditLine => lang.pick("Кредитная линия", "Credit line"),
+            CreditCard => lang.pick("Кредитная карта", "Credit card"),
+        }
+    }
+
+    /// Whether the client owes this product's amount (a loan, a credit line or card).
+    pub fn is_debt(self) -> bool {
+        !matches!(self, HeldAwayKind::Deposit | HeldAwayKind::Savings)
+    }
+}
+
+text_enum!(
+    /// Where the knowledge of a held-away product comes from: the bank lists it (an agreement or
+    /// an account of a linked bank), the client's payments show it, or both agree.
+    HeldAwaySource { Listed => "LISTED", Flows => "FLOWS", Both => "BOTH" }
+);
+
+text_enum!(
+    /// How sure an inference is.
+    Confidence { High => "HIGH", Medium => "MEDIUM", Low => "LOW" }
+);
+
+text_enum!(
     /// Where a task stands: open until done or cancelled (either may be reopened).
     TaskStatus { Open => "OPEN", Done => "DONE", Cancelled => "CANCELLED" }
 );

@@ -12,9 +12,9 @@ pub use actor::Actor;
 pub use calendar::{check_user_time, clamp_to_stored_years, date_key, day_key, month_key};
 pub use enums::{
     AccountKind, AccountStatus, AgreementKind, AgreementStatus, CardKind, CardStatus, Category,
-    CategorySource, ClientStatus, ConsentStatus, Direction, Grade, Role, SignalKind,
-    SignalSeverity, SignalState, TaskPriority, TaskSource, TaskStatus, TimelineKind,
-    TransactionStatus,
+    CategorySource, ClientStatus, Confidence, ConsentStatus, Direction, Grade, HeldAwayKind,
+    HeldAwaySource, Role, SignalKind, SignalSeverity, SignalState, TaskPriority, TaskSource,
+    TaskStatus, TimelineKind, TransactionStatus,
 };
 pub use format::{format_money, Lang, Localized};
 

@@ -149,6 +149,15 @@ async fn read_inputs(
         .filter(product_agreements::Column::DelistedAt.is_null())
         .all(conn)
         .await?;
+    // The forecast's own view of the same rows (read once here, not per client).
+    let mut forecast_agreements: HashMap<i64, Vec<crate::holdings::ProductAgreement>> =
+        HashMap::new();
+    for a in &agreements {
+        forecast_agreements
+            .entry(a.client_id)
+            .or_default()
+            .push(crate::holdings::ProductAgreement::try_from(a.clone())?);
+    }
     for a in agreements {
         if let Some(c) = by_client.get_mut(&a.client_id) {
             c.agreements.push(AgreementFact {
@@ -175,6 +184,13 @@ async fn read_inputs(
         .await?;
     let bank_of_account: HashMap<i64, String> =
         accs.iter().map(|a| (a.id, a.bank_code.clone())).collect();
+    let mut forecast_accounts: HashMap<i64, Vec<crate::accounts::Account>> = HashMap::new();
+    for a in &accs {
+        forecast_accounts
+            .entry(a.client_id)
+            .or_default()
+            .push(crate::accounts::Account::try_from(a.clone())?);
+    }
     for a in accs {
         let debt = matches!(a.kind.as_deref(), Some("LOAN" | "CREDIT_CARD"));
         let (Some(balance), false) = (a.balance_minor, debt) else {
@@ -328,24 +344,46 @@ async fn read_inputs(
         .values()
         .map(|c| (c.client_id, !c.accounts.is_empty()))
         .collect();
+    // The window's rows of the whole chunk, read a few statements at a time: the salary's
+    // credits and the forecast's credits and debits.
+    let mut credits = history::load_many(conn, &ids, Direction::Credit, from, now).await?;
+    let mut debits = history::load_many(conn, &ids, Direction::Debit, from, now).await?;
     let account_banks = &account_banks;
+    let (forecast_accounts, forecast_agreements) = (&forecast_accounts, &forecast_agreements);
+    let todo: Vec<(
+        i64,
+        bool,
+        Vec<history::HistoryRow>,
+        Vec<history::HistoryRow>,
+    )> = todo
+        .into_iter()
+        .map(|(id, has_money)| {
+            (
+                id,
+                has_money,
+                credits.remove(&id).unwrap_or_default(),
+                debits.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect();
     let per_client: Vec<(i64, Option<SalaryFact>, Vec<LowPointFact>)> =
         futures_util::stream::iter(todo)
-            .map(|(client_id, has_money)| {
-                let account_banks = &account_banks;
-                async move {
-                    // The window's credits, read once: the salary's and the forecast's.
-                    let credits =
-                        history::load(core.db.conn(), client_id, Direction::Credit, from, now)
-                            .await?;
-                    let salary = salary_of(&credits, now, account_banks);
-                    let low = if has_money {
-                        low_points(core, client_id, now, horizon, &credits).await?
-                    } else {
-                        Vec::new()
+            .map(|(client_id, has_money, credits, debits)| async move {
+                let salary = salary_of(&credits, now, account_banks);
+                let low = if has_money {
+                    let pre = crate::forecast::Preloaded {
+                        accounts: forecast_accounts.get(&client_id).map_or(&[], Vec::as_slice),
+                        agreements: forecast_agreements
+                            .get(&client_id)
+                            .map_or(&[], Vec::as_slice),
+                        debits: &debits,
+                        credits: &credits,
                     };
-                    Ok::<_, crate::error::CoreError>((client_id, salary, low))
-                }
+                    low_points(core, client_id, now, horizon, &pre).await?
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, crate::error::CoreError>((client_id, salary, low))
             })
             .buffer_unordered(PER_CLIENT_READS)
             .collect::<Vec<_>>()
@@ -414,10 +452,10 @@ async fn low_points(
     client_id: i64,
     now: DateTime<Utc>,
     horizon: DateTime<Utc>,
-    credits: &[history::HistoryRow],
+    pre: &crate::forecast::Preloaded<'_>,
 ) -> CoreResult<Vec<LowPointFact>> {
     let floor = core.settings.signals.low_balance_floor_minor;
-    let forecast = core.forecast_of(client_id, 30, now, Some(credits)).await?;
+    let forecast = core.forecast_of(client_id, 30, now, Some(pre)).await?;
     Ok(forecast
         .currencies
         .iter()

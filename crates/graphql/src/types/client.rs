@@ -14,6 +14,7 @@ use super::forecast::Forecast;
 use super::holdings::*;
 use super::objects::*;
 use super::teams::{NoteObject, ShareObject, TeamObject};
+use super::wallet::*;
 use super::TransactionFilter;
 use crate::context::{actor, core};
 use crate::cursor::{decode_transaction, encode_client_position, encode_transaction, page_size};
@@ -396,6 +397,65 @@ impl ClientObject {
         Ok(rows
             .into_iter()
             .map(|o| Offer::new(o, lang.into()))
+            .collect())
+    }
+
+    /// The products this client holds outside the home bank (`HOME_BANK`): what the other
+    /// banks list (agreements; savings, deposit, loan and credit-card accounts) reconciled with
+    /// what the payments on every linked account show (transfers into those products, monthly
+    /// repayments to a lender, transfers naming a bank and a product). By kind, then bank. Empty
+    /// without a home bank.
+    ///
+    /// Costs 50 in the query's complexity (it reads six months of the client's payments).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
+    async fn held_away(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HeldAwayProduct>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
+        let rows = core(ctx)
+            .api()?
+            .held_away(self.0.id, Utc::now())
+            .await
+            .api()?;
+        Ok(rows.into_iter().map(HeldAwayProduct).collect())
+    }
+
+    /// The home bank's share of this client's balances, income and spending (the three whole
+    /// months before this one), with the figures per bank; `null` without a home bank.
+    ///
+    /// Costs 10 in the query's complexity (one read of the aggregates).
+    #[graphql(complexity = "crate::cost::LIGHT + child_complexity")]
+    async fn share_of_wallet(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ShareOfWallet>> {
+        Ok(core(ctx)
+            .api()?
+            .share_of_wallet(self.0.id, Utc::now())
+            .await
+            .api()?
+            .as_ref()
+            .map(Into::into))
+    }
+
+    /// Offers to bring the money held elsewhere to the home bank (refinance a loan, move a
+    /// deposit, move the salary), largest money at stake first; every figure is traceable to
+    /// the rows, accounts and agreements listed.
+    ///
+    /// Costs 50 in the query's complexity (it reads six months of the client's payments).
+    #[graphql(complexity = "crate::cost::HEAVY + child_complexity")]
+    async fn consolidation_offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] lang: Lang,
+    ) -> async_graphql::Result<Vec<ConsolidationOffer>> {
+        let _slot = crate::cost::analysis_slot(ctx).await?;
+        let rows = core(ctx)
+            .api()?
+            .consolidation_offers(self.0.id, Utc::now())
+            .await
+            .api()?;
+        Ok(rows
+            .into_iter()
+            .map(|o| ConsolidationOffer::new(o, lang.into()))
             .collect())
     }
 

@@ -13,6 +13,7 @@ mod rules;
 mod signals;
 mod sync;
 mod teams;
+mod wallet;
 mod work;
 
 pub use analytics::*;
@@ -30,4 +31,5 @@ pub use rules::*;
 pub use signals::*;
 pub use sync::*;
 pub use teams::*;
+pub use wallet::*;
 pub use work::*;

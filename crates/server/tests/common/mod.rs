@@ -174,9 +174,22 @@ pub async fn startup_run(c: &Client, newer_than: i64) -> Value {
 pub fn assert_only_consent_waits(run: &Value) -> usize {
     assert_eq!(run["status"], "PARTIAL", "{run}");
     let links = run["links"].as_array().unwrap();
+    // The demo's client who declined SBank's consent is skipped as such.
+    let declined: Vec<&Value> = links
+        .iter()
+        .filter(|l| l["code"] == "CONSENT_REJECTED")
+        .collect();
+    assert!(declined.len() <= 1, "{run}");
+    for l in &declined {
+        assert_eq!(
+            (l["bank"].as_str(), l["result"].as_str()),
+            (Some("sbank"), Some("SKIPPED")),
+            "{l}"
+        );
+    }
     let waiting: Vec<&Value> = links
         .iter()
-        .filter(|l| l["result"] != "SUCCEEDED")
+        .filter(|l| l["result"] != "SUCCEEDED" && l["code"] != "CONSENT_REJECTED")
         .collect();
     for l in &waiting {
         assert_eq!(
