@@ -1,5 +1,5 @@
-//! Next best products for a client, from the banks' catalogues (`products`, refreshed with each
-//! sync), each with the reason in Russian and English and the numbers behind it. Rules, in
+//! Next best products for a client, from the home bank's catalogue (`HOME_BANK`; every bank's
+//! without one; `products`, refreshed with each sync), each with the reason in Russian and English and the numbers behind it. Rules, in
 //! order of priority (one offer per rule, the best-fitting product of the catalogue):
 //!
 //! | reason code | when | product |
@@ -19,7 +19,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::domain::format::{format_money_rounded, format_months, format_percent, Lang, Localized};
+use crate::domain::format::{
+    format_money_rounded, format_months, format_percent, quoted, Lang, Localized,
+};
 use crate::domain::{Currency, Money};
 use crate::entity::products;
 use crate::error::CoreResult;
@@ -135,10 +137,10 @@ pub(crate) fn choose(facts: &ClientFacts, catalogue: &[Product]) -> Vec<Offer> {
                 reason_code: "IDLE_BALANCE",
                 reason: Localized::new(
                     format!(
-                        "Свободный остаток {} сверх трёх месяцев расходов (3 × {}). «{}» под {} принесёт около {} за год.",
+                        "Свободный остаток {} сверх трёх месяцев расходов (3 × {}). {} под {} принесёт около {} за год.",
                         format_money_rounded(&m(idle), Lang::Ru),
                         format_money_rounded(&m(i.spending_minor), Lang::Ru),
-                        p.name,
+                        quoted(&p.name, Lang::Ru),
                         rate_text(p, Lang::Ru),
                         format_money_rounded(&m(yearly), Lang::Ru)
                     ),
@@ -170,10 +172,10 @@ pub(crate) fn choose(facts: &ClientFacts, catalogue: &[Product]) -> Vec<Offer> {
                 reason_code: "HIGH_DEBT_SERVICE",
                 reason: Localized::new(
                     format!(
-                        "Платежи по кредитам — {} дохода ({} в месяц). Рефинансирование «{}» под {} может снизить нагрузку.",
+                        "Платежи по кредитам — {} дохода ({} в месяц). Рефинансирование: {} под {} может снизить нагрузку.",
                         format_percent(ratio, Lang::Ru),
                         format_money_rounded(&m(i.loan_minor), Lang::Ru),
-                        p.name,
+                        quoted(&p.name, Lang::Ru),
                         rate_text(p, Lang::Ru)
                     ),
                     format!(
@@ -206,11 +208,11 @@ pub(crate) fn choose(facts: &ClientFacts, catalogue: &[Product]) -> Vec<Offer> {
                 reason_code: "BUILD_BUFFER",
                 reason: Localized::new(
                     format!(
-                        "Откладывает {} в месяц ({} дохода), а запас — {} расходов. «{}» под {} поможет собрать подушку.",
+                        "Откладывает {} в месяц ({} дохода), а запас — {} расходов. {} под {} поможет собрать подушку.",
                         format_money_rounded(&m(monthly), Lang::Ru),
                         format_percent(rate, Lang::Ru),
                         format_months(buffer.max(0.0), Lang::Ru),
-                        p.name,
+                        quoted(&p.name, Lang::Ru),
                         rate_text(p, Lang::Ru)
                     ),
                     format!(
@@ -238,10 +240,10 @@ pub(crate) fn choose(facts: &ClientFacts, catalogue: &[Product]) -> Vec<Offer> {
                 reason_code: "CASH_HEAVY",
                 reason: Localized::new(
                     format!(
-                        "{} расходов — наличные ({} в месяц). Карта «{}» вернёт часть трат и сделает их видимыми.",
+                        "{} расходов — наличные ({} в месяц). Карта {} вернёт часть трат и сделает их видимыми.",
                         format_percent(share, Lang::Ru),
                         format_money_rounded(&m(i.cash_minor), Lang::Ru),
-                        p.name
+                        quoted(&p.name, Lang::Ru)
                     ),
                     format!(
                         "{} of spending is cash ({} a month). The {} card returns part of it and makes it traceable.",
@@ -266,9 +268,9 @@ pub(crate) fn choose(facts: &ClientFacts, catalogue: &[Product]) -> Vec<Offer> {
                 reason_code: "REGULAR_INCOME_LOW_DEBT",
                 reason: Localized::new(
                     format!(
-                        "Стабильная зарплата и кредитная нагрузка {}: кредитная карта «{}» для ежедневных трат (~{} в месяц).",
+                        "Стабильная зарплата и кредитная нагрузка {}: {} для ежедневных трат (~{} в месяц).",
                         format_percent(facts.debt_ratio().unwrap_or(0.0), Lang::Ru),
-                        p.name,
+                        quoted(&p.name, Lang::Ru),
                         format_money_rounded(&m(i.spending_minor), Lang::Ru)
                     ),
                     format!(
@@ -356,7 +358,15 @@ impl Core {
         let Some(facts) = self.client_facts(client_id, now).await? else {
             return Ok(Vec::new());
         };
-        let catalogue = self.products().await?;
+        // A home bank's managers offer its own products; without one, every bank's.
+        let catalogue = match self.home_bank().map(str::to_owned) {
+            Some(home) => self
+                .products_of_banks(std::slice::from_ref(&home))
+                .await?
+                .remove(&home)
+                .unwrap_or_default(),
+            None => self.products().await?,
+        };
         Ok(choose(&facts, &catalogue))
     }
 }

@@ -5,7 +5,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{BriefContent, ProductLine, SinceSource};
-use crate::domain::format::{format_date_of, format_money, format_signed_money};
+use crate::domain::format::{format_date_of, format_money, format_signed_money, quoted};
 use crate::domain::Lang;
 
 /// A change this large (percent of the amount before, either way) is worth a talking point.
@@ -61,17 +61,6 @@ fn kind_word(kind: &str, lang: Lang) -> &str {
         "ACCOUNT" => lang.pick("счёт", "account"),
         "CARD" => lang.pick("карточный счёт", "card account"),
         _ => lang.pick("продукт", "product"),
-    }
-}
-
-/// A name in the language's quotation marks, unless it carries its own.
-fn quoted(text: &str, lang: Lang) -> String {
-    if text.contains(['«', '»', '“', '”', '"']) {
-        return text.to_owned();
-    }
-    match lang {
-        Lang::Ru => format!("«{text}»"),
-        Lang::En => format!("“{text}”"),
     }
 }
 

@@ -104,6 +104,18 @@ fn amount_text(minor: i64, lang: Lang) -> String {
     s
 }
 
+/// A name in the language's quotation marks (`«…»`, `“…”`), unless it carries its own
+/// (`Вклад «Доходный»` stays as it is).
+pub fn quoted(text: &str, lang: Lang) -> String {
+    if text.contains(['«', '»', '“', '”', '"']) {
+        return text.to_owned();
+    }
+    match lang {
+        Lang::Ru => format!("«{text}»"),
+        Lang::En => format!("“{text}”"),
+    }
+}
+
 /// Money as people write it in `lang` (see the module docs).
 pub fn format_money(money: &Money, lang: Lang) -> String {
     let sign = if money.minor < 0 { "-" } else { "" };

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::domain::format::{format_money_rounded, Lang, Localized};
+use crate::domain::format::{format_money_rounded, quoted, Lang, Localized};
 use crate::domain::{HeldAwayKind, Money};
 use crate::error::CoreResult;
 use crate::insights::{Figure, FigureValue};
@@ -210,18 +210,18 @@ fn refinance(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidation
     };
     let reason = Localized::new(
         format!(
-            "{} в {}{} Рефинансирование: «{}».",
+            "{} в {}{} Рефинансирование: {}.",
             what(Lang::Ru),
             p.bank_name,
             tail(Lang::Ru),
-            ours.name
+            quoted(&ours.name, Lang::Ru)
         ),
         format!(
-            "{} at {}{} Refinance with \"{}\".",
+            "{} at {}{} Refinance with {}.",
             what(Lang::En),
             p.bank_name,
             tail(Lang::En),
-            ours.name
+            quoted(&ours.name, Lang::En)
         ),
     );
     Some(ConsolidationOffer {
@@ -273,41 +273,41 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
     let reason = Localized::new(
         match (p.interest_rate, &benefit) {
             (Some(theirs), Some(b)) => format!(
-                "{} {} в {} под {}; у нас «{}» под {}: на {} больше в год.",
+                "{} {} в {} под {}; у нас {} под {}: на {} больше в год.",
                 p.kind.title(Lang::Ru),
                 format_money_rounded(amount, Lang::Ru),
                 p.bank_name,
                 rate_text(theirs, Lang::Ru),
-                ours.name,
+                quoted(&ours.name, Lang::Ru),
                 rate_text(our_rate, Lang::Ru),
                 format_money_rounded(b, Lang::Ru)
             ),
             _ => format!(
-                "{} {} в {}; их ставка неизвестна, у нас «{}» под {}.",
+                "{} {} в {}; их ставка неизвестна, у нас {} под {}.",
                 p.kind.title(Lang::Ru),
                 format_money_rounded(amount, Lang::Ru),
                 p.bank_name,
-                ours.name,
+                quoted(&ours.name, Lang::Ru),
                 rate_text(our_rate, Lang::Ru)
             ),
         },
         match (p.interest_rate, &benefit) {
             (Some(theirs), Some(b)) => format!(
-                "{} of {} at {} at {}; our \"{}\" pays {}: {} more a year.",
+                "{} of {} at {} at {}; our {} pays {}: {} more a year.",
                 p.kind.title(Lang::En),
                 format_money_rounded(amount, Lang::En),
                 p.bank_name,
                 rate_text(theirs, Lang::En),
-                ours.name,
+                quoted(&ours.name, Lang::En),
                 rate_text(our_rate, Lang::En),
                 format_money_rounded(b, Lang::En)
             ),
             _ => format!(
-                "{} of {} at {}; their rate is not known, our \"{}\" pays {}.",
+                "{} of {} at {}; their rate is not known, our {} pays {}.",
                 p.kind.title(Lang::En),
                 format_money_rounded(amount, Lang::En),
                 p.bank_name,
-                ours.name,
+                quoted(&ours.name, Lang::En),
                 rate_text(our_rate, Lang::En)
             ),
         },
