@@ -114,9 +114,13 @@ fn best<'a>(
     None
 }
 
+/// A product's rate as the catalogue gives it, to one decimal (18.6 % never reads as 19 %).
 fn rate_text(p: &Product, lang: Lang) -> String {
     match p.rate {
-        Some(r) => format_percent(crate::domain::format::to_f64(r) / 100.0, lang),
+        Some(r) => format!(
+            "{}%",
+            crate::domain::format::format_number(crate::domain::format::to_f64(r), 1, lang)
+        ),
         None => "—".to_owned(),
     }
 }
@@ -368,5 +372,29 @@ impl Core {
             None => self.products().await?,
         };
         Ok(choose(&facts, &catalogue))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_reads_as_the_catalogue_gives_it() {
+        let p = |rate: &str| Product {
+            bank_code: "abank".into(),
+            id: "prod-dep-01".into(),
+            name: "Вклад «Доходный»".into(),
+            product_type: "deposit".into(),
+            description: None,
+            rate: rate.parse().ok(),
+            min_amount: None,
+            max_amount: None,
+            term_months: None,
+        };
+        assert_eq!(rate_text(&p("18.6"), Lang::Ru), "18,6%");
+        assert_eq!(rate_text(&p("18.6"), Lang::En), "18.6%");
+        assert_eq!(rate_text(&p("19"), Lang::Ru), "19%");
+        assert_eq!(rate_text(&p("x"), Lang::Ru), "—");
     }
 }
