@@ -82,11 +82,7 @@ impl Figure {
     pub fn text(&self, lang: Lang) -> String {
         match &self.value {
             FigureValue::Money(m) => format_money(m, lang),
-            // One decimal always: a rate of 15.9 % must not read as 16 %.
-            FigureValue::Percent(p) => format!(
-                "{}%",
-                crate::domain::format::format_number(crate::domain::format::to_f64(*p), 1, lang)
-            ),
+            FigureValue::Percent(p) => crate::domain::format::format_rate(*p, lang),
             FigureValue::Number(n) => {
                 crate::domain::format::format_number(crate::domain::format::to_f64(*n), 2, lang)
             }

@@ -68,8 +68,9 @@ impl Product {
         }
     }
 
-    fn rate_f64(&self) -> f64 {
-        self.rate.map_or(0.0, crate::domain::format::to_f64)
+    /// The rate to compare products by (a product without one ranks as 0 %).
+    fn rate_or_zero(&self) -> Decimal {
+        self.rate.unwrap_or_default()
     }
 
     fn fits(&self, amount_minor: i64) -> bool {
@@ -89,7 +90,9 @@ pub struct Offer {
     pub figures: Vec<Figure>,
 }
 
-fn best<'a>(
+/// The product of the first of `types` the catalogue has that `fits`, by rate (highest or
+/// lowest first), then bank and id.
+pub(crate) fn best<'a>(
     catalogue: &'a [Product],
     types: &[&str],
     fits: impl Fn(&Product) -> bool,
@@ -101,7 +104,7 @@ fn best<'a>(
             .filter(|p| p.product_type == *t && fits(p))
             .collect();
         matching.sort_by(|a, b| {
-            let order = a.rate_f64().total_cmp(&b.rate_f64());
+            let order = a.rate_or_zero().cmp(&b.rate_or_zero());
             let order = if highest_rate { order.reverse() } else { order };
             order
                 .then(a.bank_code.cmp(&b.bank_code))
@@ -114,15 +117,21 @@ fn best<'a>(
     None
 }
 
+/// `minor × rate / 100`, rounded half away from zero to minor units (a year's interest).
+pub(crate) fn yearly_interest(minor: i64, rate: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (Decimal::from(minor) * rate / Decimal::from(100))
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(0)
+}
+
 /// A product's rate as the catalogue gives it, to one decimal (18.6 % never reads as 19 %).
 fn rate_text(p: &Product, lang: Lang) -> String {
-    match p.rate {
-        Some(r) => format!(
-            "{}%",
-            crate::domain::format::format_number(crate::domain::format::to_f64(r), 1, lang)
-        ),
-        None => "—".to_owned(),
-    }
+    p.rate.map_or_else(
+        || "—".to_owned(),
+        |r| crate::domain::format::format_rate(r, lang),
+    )
 }
 
 /// The offers for measured facts and a catalogue.
@@ -135,7 +144,7 @@ pub(crate) fn choose(facts: &ClientFacts, catalogue: &[Product]) -> Vec<Offer> {
         let idle = i.balance_minor - 3 * i.spending_minor;
         if let Some(p) = best(catalogue, &["deposit", "savings"], |p| p.fits(idle), true) {
             let placed = p.max_amount.as_ref().map_or(idle, |mx| idle.min(mx.minor));
-            let yearly = (placed as f64 * p.rate_f64() / 100.0).round() as i64;
+            let yearly = yearly_interest(placed, p.rate_or_zero());
             out.push(Offer {
                 product: p.clone(),
                 reason_code: "IDLE_BALANCE",

@@ -21,6 +21,8 @@ use crm_core::testing::{
     TestDatabase,
 };
 use crm_core::{Core, CoreError, CoreSettings};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 /// The moment the briefs of these tests are written at (fixed, so the periods are exact).
@@ -459,7 +461,10 @@ async fn every_figure_of_the_brief_is_the_databases() {
             ("₽".into(), period - before),
             (
                 "%".into(),
-                ((period - before) as f64 * 100.0 / before as f64).round() as i64
+                (Decimal::from(period - before) * Decimal::from(100) / Decimal::from(before))
+                    .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+                    .to_i64()
+                    .unwrap()
             ),
         ]
     );

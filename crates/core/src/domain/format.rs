@@ -116,6 +116,20 @@ pub fn quoted(text: &str, lang: Lang) -> String {
     }
 }
 
+/// A rate or share in percent, exactly to one decimal (`18,6%`, `19%`): a catalogue's 18.6 %
+/// must never read as 19 %.
+pub fn format_rate(percent: Decimal, lang: Lang) -> String {
+    let s = percent
+        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+        .to_string();
+    let s = if s == "-0" { "0".to_owned() } else { s };
+    match lang {
+        Lang::Ru => format!("{}%", s.replace('.', ",")),
+        Lang::En => format!("{s}%"),
+    }
+}
+
 /// Money as people write it in `lang` (see the module docs).
 pub fn format_money(money: &Money, lang: Lang) -> String {
     let sign = if money.minor < 0 { "-" } else { "" };
@@ -366,6 +380,20 @@ pub fn format_transactions(n: u64, lang: Lang) -> String {
         Lang::En => "transactions",
     };
     format!("{} {word}", format_count(n, lang))
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+
+    #[test]
+    fn rates_keep_their_decimal() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+        assert_eq!(format_rate(d("18.6"), Lang::Ru), "18,6%");
+        assert_eq!(format_rate(d("18.60"), Lang::En), "18.6%");
+        assert_eq!(format_rate(d("19"), Lang::Ru), "19%");
+        assert_eq!(format_rate(d("35.25"), Lang::Ru), "35,3%");
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::domain::format::{format_money_rounded, quoted, Lang, Localized};
+use crate::domain::format::{
+    format_money_rounded, format_rate as rate_text, quoted, Lang, Localized,
+};
 use crate::domain::{HeldAwayKind, Money};
 use crate::error::CoreResult;
 use crate::insights::{Figure, FigureValue};
@@ -69,36 +71,22 @@ fn percent(name: &str, rate: Decimal) -> Figure {
     }
 }
 
-fn rate_text(rate: Decimal, lang: Lang) -> String {
-    let s = rate.normalize().to_string();
-    match lang {
-        Lang::Ru => format!("{}%", s.replace('.', ",")),
-        Lang::En => format!("{s}%"),
-    }
-}
-
 /// `amount × rate / 100`, rounded to minor units.
 fn yearly(amount: &Money, rate: Decimal) -> Money {
-    use rust_decimal::prelude::ToPrimitive;
-    let minor = (Decimal::from(amount.minor) * rate / Decimal::from(100)).round();
-    Money::new(minor.to_i64().unwrap_or(0), amount.currency.clone())
+    Money::new(
+        crate::offers::yearly_interest(amount.minor, rate),
+        amount.currency.clone(),
+    )
 }
 
+/// The home bank's product of the first of `types` that has a rate and `fits`.
 fn best<'a>(
     catalogue: &'a [Product],
-    kind: &str,
+    types: &[&str],
     highest: bool,
     fits: impl Fn(&Product) -> bool,
 ) -> Option<&'a Product> {
-    let mut found: Vec<&Product> = catalogue
-        .iter()
-        .filter(|p| p.product_type == kind && p.rate.is_some() && fits(p))
-        .collect();
-    found.sort_by(|a, b| {
-        let o = a.rate.cmp(&b.rate);
-        if highest { o.reverse() } else { o }.then(a.id.cmp(&b.id))
-    });
-    found.first().copied()
+    crate::offers::best(catalogue, types, |p| p.rate.is_some() && fits(p), highest)
 }
 
 /// Words of a secured loan (a car loan, a mortgage): not what an unsecured debt moves to.
@@ -125,10 +113,10 @@ fn loan_for<'a>(catalogue: &'a [Product], debt: Option<&Money>) -> Option<&'a Pr
                     && x.max_amount.as_ref().is_none_or(|m| m.minor >= d.minor)
             })
     };
-    best(catalogue, "loan", false, |x| {
+    best(catalogue, &["loan"], false, |x| {
         fits(x) && mentions(x, &REFINANCING)
     })
-    .or_else(|| best(catalogue, "loan", false, fits))
+    .or_else(|| best(catalogue, &["loan"], false, fits))
 }
 
 fn refinance(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<ConsolidationOffer> {
@@ -252,8 +240,7 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
     } else {
         ["deposit", "savings"]
     };
-    let ours =
-        best(catalogue, order[0], true, fits).or_else(|| best(catalogue, order[1], true, fits))?;
+    let ours = best(catalogue, &order, true, fits)?;
     let our_rate = ours.rate?;
     if p.interest_rate.is_some_and(|theirs| theirs >= our_rate) {
         return None;
@@ -270,48 +257,36 @@ fn move_deposit(p: &HeldAwayProduct, catalogue: &[Product]) -> Option<Consolidat
     if let Some(b) = &benefit {
         figures.push(Figure::money("yearly_gain", b.clone()));
     }
-    let reason = Localized::new(
+    let text = |lang: Lang| {
+        let (kind, money) = (p.kind.title(lang), format_money_rounded(amount, lang));
+        let held = match lang {
+            Lang::Ru => format!("{kind} {money} в {}", p.bank_name),
+            Lang::En => format!("{kind} of {money} at {}", p.bank_name),
+        };
+        let ours_name = quoted(&ours.name, lang);
+        let our = rate_text(our_rate, lang);
         match (p.interest_rate, &benefit) {
-            (Some(theirs), Some(b)) => format!(
-                "{} {} в {} под {}; у нас {} под {}: на {} больше в год.",
-                p.kind.title(Lang::Ru),
-                format_money_rounded(amount, Lang::Ru),
-                p.bank_name,
-                rate_text(theirs, Lang::Ru),
-                quoted(&ours.name, Lang::Ru),
-                rate_text(our_rate, Lang::Ru),
-                format_money_rounded(b, Lang::Ru)
-            ),
-            _ => format!(
-                "{} {} в {}; их ставка неизвестна, у нас {} под {}.",
-                p.kind.title(Lang::Ru),
-                format_money_rounded(amount, Lang::Ru),
-                p.bank_name,
-                quoted(&ours.name, Lang::Ru),
-                rate_text(our_rate, Lang::Ru)
-            ),
-        },
-        match (p.interest_rate, &benefit) {
-            (Some(theirs), Some(b)) => format!(
-                "{} of {} at {} at {}; our {} pays {}: {} more a year.",
-                p.kind.title(Lang::En),
-                format_money_rounded(amount, Lang::En),
-                p.bank_name,
-                rate_text(theirs, Lang::En),
-                quoted(&ours.name, Lang::En),
-                rate_text(our_rate, Lang::En),
-                format_money_rounded(b, Lang::En)
-            ),
-            _ => format!(
-                "{} of {} at {}; their rate is not known, our {} pays {}.",
-                p.kind.title(Lang::En),
-                format_money_rounded(amount, Lang::En),
-                p.bank_name,
-                quoted(&ours.name, Lang::En),
-                rate_text(our_rate, Lang::En)
-            ),
-        },
-    );
+            (Some(theirs), Some(b)) => match lang {
+                Lang::Ru => format!(
+                    "{held} под {}; у нас {ours_name} под {our}: на {} больше в год.",
+                    rate_text(theirs, lang),
+                    format_money_rounded(b, lang)
+                ),
+                Lang::En => format!(
+                    "{held} at {}; our {ours_name} pays {our}: {} more a year.",
+                    rate_text(theirs, lang),
+                    format_money_rounded(b, lang)
+                ),
+            },
+            _ => match lang {
+                Lang::Ru => format!("{held}; их ставка неизвестна, у нас {ours_name} под {our}."),
+                Lang::En => {
+                    format!("{held}; their rate is not known, our {ours_name} pays {our}.")
+                }
+            },
+        }
+    };
+    let reason = Localized::new(text(Lang::Ru), text(Lang::En));
     Some(ConsolidationOffer {
         kind: ConsolidationKind::MoveDeposit,
         held_away_key: Some(p.key.clone()),
